@@ -1,0 +1,171 @@
+//! The command line, as clap derive types. Each `///` comment is help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run a milestone plan's tasks one at a time, with a git checkpoint after each.
+///
+/// git-milestone finds the plan for a milestone in the repository's Markdown,
+/// works out which task IDs are the real sequence and in what order they must
+/// run, runs each through a runner command, and commits a checkpoint after
+/// every task that succeeds.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-milestone",
+    bin_name = "git milestone",
+    version,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the tasks of a milestone in the order they would run.
+    Plan(PlanArgs),
+    /// Run a milestone's tasks, committing a checkpoint after each success.
+    Run(RunArgs),
+    /// Show the state of milestone runs (all of them, or one in detail).
+    Status(StatusArgs),
+    /// Roll back a milestone to its last checkpoint (or one you name).
+    Rollback(RollbackArgs),
+    /// Entry points for git hooks (called by the installed hook shims).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Install the pre-push hook that refuses to push failed or mid-run milestones.
+    InstallHook(InstallHookArgs),
+    /// Remove what `install-hook` added, leaving any hook of your own as it was.
+    UninstallHook(InstallHookArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on standard output.
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The milestone's name, e.g. `M1`, `Phase 2` or a plan file's stem.
+    pub name: String,
+    /// Read the plan from this Markdown file instead of searching the repository.
+    #[arg(long, value_name = "PATH")]
+    pub plan: Option<PathBuf>,
+    /// Print JSON for scripts instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Show every dependency edge with the line it came from, and any warnings.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The milestone's name, e.g. `M1`, `Phase 2` or a plan file's stem.
+    pub name: String,
+    /// Read the plan from this Markdown file instead of searching the repository.
+    #[arg(long, value_name = "PATH")]
+    pub plan: Option<PathBuf>,
+    /// The command that runs one task; it gets the task ID as its argument.
+    ///
+    /// Default: $GIT_MILESTONE_RUNNER, then git config `milestone.runner`,
+    /// then a ```sh milestone block under the task's heading in the plan.
+    #[arg(long, value_name = "CMD")]
+    pub runner: Option<String>,
+    /// Also tag each checkpoint as `milestone/<name>/<ID>`.
+    #[arg(long)]
+    pub tag: bool,
+    /// Print what would run (order, commands, checkpoints) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue at the failed task (the default when a run failed).
+    #[arg(long, conflicts_with = "restart")]
+    pub retry: bool,
+    /// Forget earlier progress and start the milestone from its first task.
+    #[arg(long)]
+    pub restart: bool,
+    /// Allow running on a detached HEAD.
+    #[arg(long)]
+    pub detach_ok: bool,
+    /// Stop a task that runs longer than this (e.g. `90s`, `30m`, `2h`).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// What to do when a task fails and there is no terminal to ask:
+    /// stop, retry[:N], rollback or skip.
+    ///
+    /// Default: git config `milestone.onFailure`, then `stop`.
+    #[arg(long, value_name = "POLICY")]
+    pub on_failure: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Show one milestone task by task.
+    pub name: Option<String>,
+    /// Print JSON for scripts (a versioned schema, see the README).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 if a listed milestone failed, 3 if one is mid-run.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The milestone to roll back.
+    pub name: String,
+    /// Roll back to the checkpoint of this task instead of the last one.
+    #[arg(long, value_name = "ID", conflicts_with = "undo")]
+    pub to: Option<String>,
+    /// Bring back the work that the last rollback saved.
+    #[arg(long)]
+    pub undo: bool,
+    /// Roll back even over commits the run did not make, or that were pushed.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Check the refs git is about to push (read from standard input).
+    PrePush(PrePushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrePushArgs {
+    /// The remote's name, as git passes it.
+    pub remote: Option<String>,
+    /// The remote's URL, as git passes it.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,13 @@
+//! git-milestone: run a milestone plan's tasks one at a time, with a git
+//! checkpoint after each. See ARCHITECTURE.md for how the parts fit.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod plan;
+pub mod repo;
+pub mod state;
+pub mod ui;
+
+pub use error::{Error, Kind, Result};

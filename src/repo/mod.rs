@@ -1,0 +1,116 @@
+//! The repository: the only module that uses git2, plus the one marked place
+//! that runs the `git` program ([`Repo::git`]) where libgit2 cannot do the job.
+//!
+//! Methods are named in the domain's words; every error names its ref, oid or
+//! path. Areas of the write path live in submodules (`impl Repo` blocks).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::error::{Context, Error, Kind, Result};
+
+/// An opened repository with a work tree.
+pub struct Repo {
+    inner: git2::Repository,
+    root: PathBuf,
+}
+
+impl Repo {
+    /// Open the repository that contains `dir`, as git would from there:
+    /// any subdirectory, or a linked worktree.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        let inner = git2::Repository::discover(dir).map_err(|e| {
+            Error::new(
+                Kind::NotARepository,
+                format!("not a git repository: {}", dir.display()),
+            )
+            .with_cause(e)
+            .hint("run git milestone inside a git repository, or create one with `git init`")
+        })?;
+        Repo::from_git2(inner)
+    }
+
+    /// Wrap an already opened repository (tests use this seam).
+    pub fn from_git2(inner: git2::Repository) -> Result<Repo> {
+        let root = inner
+            .workdir()
+            .ok_or_else(|| {
+                Error::refused("this repository has no work tree (it is bare)")
+                    .hint("run git milestone in a clone or a worktree that has files checked out")
+            })?
+            .to_path_buf();
+        let root = root.canonicalize().unwrap_or(root);
+        Ok(Repo { inner, root })
+    }
+
+    /// The work tree's top directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// This worktree's git directory (`.git`, or `.git/worktrees/<name>`).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The git directory shared by all worktrees (holds refs, config, the lock).
+    pub fn common_dir(&self) -> &Path {
+        self.inner.commondir()
+    }
+
+    /// The underlying git2 handle, for the `repo::*` submodules.
+    #[expect(dead_code, reason = "used by the write-path submodules")]
+    pub(crate) fn git2(&self) -> &git2::Repository {
+        &self.inner
+    }
+
+    /// Paths of tracked files (from the index) ending in `.md`, `/`-separated,
+    /// relative to the root, in index order.
+    pub fn tracked_markdown(&self) -> Result<Vec<String>> {
+        let index = self
+            .inner
+            .index()
+            .context("cannot read the index (.git/index)")?;
+        Ok(index
+            .iter()
+            .filter_map(|e| String::from_utf8(e.path).ok())
+            .filter(|p| {
+                let lower = p.to_ascii_lowercase();
+                lower.ends_with(".md") || lower.ends_with(".markdown")
+            })
+            .collect())
+    }
+
+    /// Run the `git` program in the work tree's root with `args`.
+    ///
+    /// This is the one place that shells out to git. Use it where libgit2
+    /// cannot do the job the way git does: config with `-c` overrides,
+    /// running hooks, filters, split indexes. Arguments are passed as argv,
+    /// never through a shell.
+    pub fn git(&self, args: &[&str]) -> Result<Output> {
+        Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+    }
+
+    /// `git config --get <key>` through the git program, so that `git -c`
+    /// overrides and includes work as users expect. `None` when unset.
+    pub fn config_string(&self, key: &str) -> Result<Option<String>> {
+        let out = self.git(&["config", "--get", key])?;
+        match out.status.code() {
+            Some(0) => Ok(Some(
+                String::from_utf8_lossy(&out.stdout)
+                    .trim_end_matches('\n')
+                    .to_string(),
+            )),
+            Some(1) => Ok(None),
+            _ => Err(Error::failed(format!(
+                "`git config --get {key}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The status file `.milestone_bundles/<name>/status.json`: its versioned
+//! schema, where it lives, and how it is read and written (atomically).
+//!
+//! The file is committed with every checkpoint, so the pre-push hook and
+//! `status` can read a milestone's state from refs alone.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Error, Result};
+
+/// The schema version this build writes. A file with a larger version is
+/// refused rather than misread.
+pub const STATUS_VERSION: u32 = 1;
+
+/// The directory, relative to the repository root, that holds every bundle.
+pub const BUNDLES_DIR: &str = ".milestone_bundles";
+
+/// The status file's name inside a milestone's bundle directory.
+pub const STATUS_FILE: &str = "status.json";
+
+/// The whole state of one milestone's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: u32,
+    pub milestone: String,
+    /// The plan file, relative to the repository root.
+    pub plan: String,
+    pub state: RunState,
+    /// When the first task of this run started (RFC 3339).
+    pub started_at: Option<String>,
+    /// When this file was last written (RFC 3339).
+    pub updated_at: String,
+    /// HEAD when the run started: the checkpoint before the first task.
+    pub base_commit: Option<String>,
+    /// The tasks in execution order.
+    pub tasks: Vec<TaskStatus>,
+    /// The last failure, while the milestone is failed.
+    #[serde(default)]
+    pub failure: Option<Failure>,
+}
+
+/// Where a milestone's run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Some tasks have checkpoints, others are still to run.
+    Running,
+    /// A task failed and the run stopped.
+    Failed,
+    /// The run was stopped by a signal during a task.
+    Interrupted,
+    /// Every task is done or skipped.
+    Completed,
+}
+
+/// One task's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskStatus {
+    pub id: String,
+    pub title: String,
+    pub state: TaskState,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub exit_code: Option<i32>,
+    /// The checkpoint commit. Unset in the copy committed by that very
+    /// checkpoint (a commit cannot name itself); `refs/milestone/<name>/checkpoints/<ID>`
+    /// always has it.
+    pub checkpoint: Option<String>,
+    /// Commits the runner made itself, kept below the checkpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted_commits: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Pending,
+    Running,
+    Done,
+    /// The plan document already marks it done; it was not run.
+    DoneInPlan,
+    /// The runner exited 125, or the failure policy skipped it.
+    Skipped,
+    Failed,
+    Interrupted,
+}
+
+/// The failure that stopped the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub task: String,
+    pub at: String,
+    /// The runner's exit code; unset when it was killed by a signal or timed out.
+    pub exit_code: Option<i32>,
+    pub attempts: u32,
+    pub rolled_back: bool,
+    /// The ref that keeps the failed attempt's work, once rolled back.
+    #[serde(default)]
+    pub saved_ref: Option<String>,
+}
+
+/// Check a milestone name for use in paths and ref names, and return it.
+///
+/// The name becomes a directory under `.milestone_bundles/` and a ref
+/// component, so it must be one safe path component and a valid ref part.
+pub fn validate_name(name: &str) -> Result<&str> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.starts_with('-')
+        || name.ends_with(".lock")
+        || name.ends_with('.')
+        || name.contains("..")
+        || name.contains("@{")
+        || name.chars().any(|c| {
+            c.is_control()
+                || c.is_whitespace()
+                || matches!(c, '/' | '\\' | '~' | '^' | ':' | '?' | '*' | '[')
+        });
+    if bad {
+        return Err(Error::bad_input(format!(
+            "milestone name {name:?} cannot be used for a run: it must be one path component \
+             and a valid git ref part"
+        ))
+        .hint(
+            "use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`",
+        ));
+    }
+    Ok(name)
+}
+
+/// `<root>/.milestone_bundles/<name>`, after checking the name.
+pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
+    Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
+}
+
+/// `.milestone_bundles/<name>/status.json` relative to the root, `/`-separated.
+pub fn status_rel_path(name: &str) -> Result<String> {
+    Ok(format!(
+        "{BUNDLES_DIR}/{}/{STATUS_FILE}",
+        validate_name(name)?
+    ))
+}
+
+/// The current time as RFC 3339 in UTC, to the second.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string()
+}
+
+impl Status {
+    /// Parse a status file's bytes; `origin` names it in errors.
+    pub fn parse(bytes: &[u8], origin: &str) -> Result<Status> {
+        #[derive(Deserialize)]
+        struct Probe {
+            version: u32,
+        }
+        let probe: Probe = serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))?;
+        if probe.version > STATUS_VERSION {
+            return Err(Error::refused(format!(
+                "{origin} has format version {}, newer than this git-milestone understands ({STATUS_VERSION})",
+                probe.version
+            ))
+            .hint("upgrade git-milestone, or run with `--restart` to start the milestone over"));
+        }
+        serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))
+    }
+
+    /// Read the status file under `root` for `name`; `None` when there is none.
+    pub fn load(root: &Path, name: &str) -> Result<Option<Status>> {
+        let path = bundle_dir(root, name)?.join(STATUS_FILE);
+        match fs::read(&path) {
+            Ok(bytes) => Status::parse(&bytes, &status_rel_path(name)?).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Write the status file under `root` atomically: temp file, fsync, rename.
+    pub fn save(&self, root: &Path) -> Result<()> {
+        let dir = bundle_dir(root, &self.milestone)?;
+        let mut bytes = serde_json::to_vec_pretty(self).context("cannot encode the status file")?;
+        bytes.push(b'\n');
+        write_atomically(&dir.join(STATUS_FILE), &bytes)
+    }
+
+    pub fn task(&self, id: &str) -> Option<&TaskStatus> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    pub fn task_mut(&mut self, id: &str) -> Option<&mut TaskStatus> {
+        self.tasks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// (tasks done, done in plan or skipped; all tasks)
+    pub fn progress(&self) -> (usize, usize) {
+        let finished = self
+            .tasks
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.state,
+                    TaskState::Done | TaskState::DoneInPlan | TaskState::Skipped
+                )
+            })
+            .count();
+        (finished, self.tasks.len())
+    }
+}
+
+fn corrupted(origin: &str, e: serde_json::Error) -> Error {
+    Error::refused(format!("{origin} is not a valid status file")).with_cause(e).hint(
+        "nothing was changed; restore it with `git checkout -- <path>`, or run with `--restart` to start over",
+    )
+}
+
+/// Write `bytes` to `path` so that readers see the old file or the new one,
+/// never a mix: a temp file in the same directory, fsync, then rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("status path has a parent");
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    // The rename is durable only once the directory is synced too.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Status {
+        Status {
+            version: STATUS_VERSION,
+            milestone: "M1".into(),
+            plan: "docs/plan.md".into(),
+            state: RunState::Running,
+            started_at: Some("2026-01-01T00:00:00Z".into()),
+            updated_at: "2026-01-01T00:00:05Z".into(),
+            base_commit: None,
+            tasks: vec![TaskStatus {
+                id: "TASK-001".into(),
+                title: "First".into(),
+                state: TaskState::Done,
+                attempts: 1,
+                started_at: None,
+                ended_at: None,
+                duration_ms: Some(5),
+                exit_code: Some(0),
+                checkpoint: None,
+                adopted_commits: vec![],
+            }],
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sample();
+        s.save(dir.path()).unwrap();
+        assert_eq!(Status::load(dir.path(), "M1").unwrap(), Some(s));
+        assert_eq!(Status::load(dir.path(), "M2").unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_newer_and_corrupted_files() {
+        let newer = br#"{"version": 99}"#;
+        let e = Status::parse(newer, "x").unwrap_err();
+        assert!(e.message().contains("newer"), "{e}");
+        let e = Status::parse(b"{\"version\": 1, \"milest", "x").unwrap_err();
+        assert!(e.message().contains("not a valid status file"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn names_that_escape_the_bundle_dir_are_refused() {
+        for bad in [
+            "", "..", "../x", "a/b", ".hidden", "a\\b", "x.lock", "-rf", "a b", "a\0b",
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["M1", "phase-2", "v1.5", "auth_v2", "Milestone-10"] {
+            assert!(validate_name(good).is_ok(), "{good:?} refused");
+        }
+    }
+}

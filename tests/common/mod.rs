@@ -1,0 +1,166 @@
+//! Sealed test environment: real temporary git repositories that never see
+//! the machine's git config, and a way to run the built binary in them.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use assert_fs::TempDir;
+
+/// Path of the binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_git-milestone"))
+}
+
+/// A temporary repository with its own HOME, sealed from global and system config.
+pub struct TestRepo {
+    pub dir: TempDir,
+    pub home: TempDir,
+}
+
+/// Apply the sealed environment to a command: no inherited `GIT_*`, no
+/// global or system config, fixed identity and dates, `TZ=UTC`, `LC_ALL=C`.
+pub fn seal(cmd: &mut Command, home: &Path) {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().to_string();
+        if k.starts_with("GIT_") || k == "NO_COLOR" || k == "COLUMNS" || k.starts_with("MILESTONE")
+        {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null());
+}
+
+impl TestRepo {
+    /// `git init -b main` in a fresh temporary directory.
+    pub fn new() -> TestRepo {
+        let t = TestRepo {
+            dir: TempDir::new().unwrap(),
+            home: TempDir::new().unwrap(),
+        };
+        t.git(&["init", "-q", "-b", "main", "."]);
+        t
+    }
+
+    /// A repository with one commit holding `files` (path, contents).
+    pub fn with_files(files: &[(&str, &str)]) -> TestRepo {
+        let t = TestRepo::new();
+        for (path, text) in files {
+            t.write(path, text);
+        }
+        t.commit_all("initial");
+        t
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    pub fn commit_all(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    }
+
+    /// A sealed `git` command in the repository root.
+    pub fn git_cmd(&self) -> Command {
+        let mut c = Command::new("git");
+        seal(&mut c, self.home.path());
+        c.current_dir(self.path());
+        c
+    }
+
+    /// Run git and return stdout; panics with stderr on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A sealed command for the binary under test, run from `rel` (a subdirectory or "").
+    pub fn cmd_in(&self, rel: &str) -> Command {
+        let mut c = Command::new(bin());
+        seal(&mut c, self.home.path());
+        c.current_dir(self.path().join(rel));
+        c
+    }
+
+    pub fn cmd(&self) -> Command {
+        self.cmd_in("")
+    }
+
+    /// Run the binary with `args` from the root.
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Run::from(self.cmd().args(args).output().unwrap())
+    }
+}
+
+/// A finished run: exit code, stdout and stderr together.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Assert the exit code, printing everything on mismatch.
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Run {
+        assert_eq!(
+            self.code, want,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn success(&self) -> &Run {
+        self.code(0)
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
