@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod failure;
 pub mod plan;
 pub mod repo;
 pub mod state;

@@ -79,3 +79,44 @@ pub struct Plan {
     #[serde(skip)]
     pub warnings: Vec<Warning>,
 }
+
+/// Find (unless `plan_path` is given), read, extract and order the plan of
+/// milestone `name`. `plan_path` is relative to `cwd` as the user typed it.
+pub fn load(
+    repo: &crate::repo::Repo,
+    name: &str,
+    plan_path: Option<&std::path::Path>,
+    cwd: &std::path::Path,
+) -> crate::error::Result<Plan> {
+    use crate::error::{Context, Error};
+    let rel = match plan_path {
+        Some(p) => {
+            let abs = cwd.join(p);
+            let abs = abs.canonicalize().map_err(|e| {
+                Error::bad_input(format!("cannot read plan file {}", p.display()))
+                    .with_cause(e)
+                    .hint("check the path given to --plan")
+            })?;
+            let rel = abs.strip_prefix(repo.root()).map_err(|_| {
+                Error::bad_input(format!(
+                    "plan file {} is outside the repository",
+                    p.display()
+                ))
+                .hint("pass a Markdown file inside this repository to --plan")
+            })?;
+            rel.to_string_lossy().replace('\\', "/")
+        }
+        None => discover::discover(repo, name)?,
+    };
+    let text = std::fs::read_to_string(repo.root().join(&rel))
+        .with_context(|| format!("cannot read plan file {rel}"))?;
+    let extracted = extract::extract(&text, name)?;
+    let tasks = order::order(extracted.tasks, &extracted.edges, &rel)?;
+    Ok(Plan {
+        plan: rel,
+        milestone: name.to_string(),
+        tasks,
+        edges: extracted.edges,
+        warnings: extracted.warnings,
+    })
+}
