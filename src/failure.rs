@@ -57,3 +57,41 @@ pub struct FailedAttempt<'a> {
 pub trait Prompter {
     fn choose(&mut self, failed: &FailedAttempt<'_>) -> Result<Choice>;
 }
+
+/// Decide what to do about a failed attempt: ask through `prompter` when
+/// there is a terminal (`Some`), otherwise follow `policy`. `retries_used`
+/// counts the automatic retries already spent on this task.
+pub fn decide(
+    failed: &FailedAttempt<'_>,
+    policy: Policy,
+    retries_used: u32,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<Choice> {
+    let _ = (failed, policy, retries_used, prompter);
+    Ok(Choice::Stop)
+}
+
+/// The work of a failed attempt, saved before a rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedAttempt {
+    /// `refs/milestone/<name>/attempts/<ID>/<n>`.
+    pub ref_name: String,
+    /// The commit that holds the attempt's tree (and has its commits as ancestors).
+    pub commit: String,
+    /// The one command that brings the work back.
+    pub restore_command: String,
+}
+
+/// Save everything the failed attempt produced under
+/// `refs/milestone/<milestone>/attempts/<task>/<n>`, then return the branch
+/// and work tree exactly to `checkpoint` (an oid), keeping ignored files,
+/// untracked files listed in the run's untracked snapshot, and the status file.
+pub fn roll_back_attempt(
+    repo: &crate::repo::Repo,
+    milestone: &str,
+    task: &str,
+    checkpoint: &str,
+) -> Result<SavedAttempt> {
+    let _ = (repo, milestone, task, checkpoint);
+    Err(Error::failed("rollback is not built yet"))
+}
