@@ -1,0 +1,171 @@
+//! Tables on stdout (comfy-table): one look for every command, width from the
+//! terminal or `COLUMNS`, colour only where [`super::color_allowed`] says so.
+
+use std::io::IsTerminal;
+
+use comfy_table::{
+    Cell as TableCell, Color, ContentArrangement, ContentLineStyle, LineStyle, Table, TableStyle,
+};
+
+/// How a cell should stand out when colour is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    /// Finished well: completed, done.
+    Good,
+    /// Needs attention: failed, unreadable.
+    Bad,
+    /// Under way or stopped half-way: running, interrupted.
+    Busy,
+    /// Of little interest: pending, skipped, empty.
+    Dim,
+}
+
+/// One cell's text and tone.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub tone: Tone,
+}
+
+impl Cell {
+    pub fn plain(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            tone: Tone::Plain,
+        }
+    }
+    pub fn toned(text: impl Into<String>, tone: Tone) -> Cell {
+        Cell {
+            text: text.into(),
+            tone,
+        }
+    }
+}
+
+/// Where the table goes: its width limit and whether it may use colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// `None`: as wide as the content (not a terminal and no `COLUMNS`).
+    pub width: Option<u16>,
+    pub color: bool,
+}
+
+impl Target {
+    /// Standard output as it is now: `COLUMNS` beats the terminal's width.
+    pub fn stdout() -> Target {
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|w| *w > 0);
+        let width = columns.or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| Table::new().width())
+                .flatten()
+        });
+        Target {
+            width,
+            color: super::color_allowed(),
+        }
+    }
+}
+
+/// A header line under the column names, and nothing else: easy to read,
+/// easy to copy from, no box-drawing noise around every cell.
+const STYLE: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction(' '))
+    .content_lines(ContentLineStyle::none().junction(' '))
+    .header_separator(LineStyle::none().fill('-').junction(' '));
+
+/// Render `rows` under `headers`, with no trailing spaces, ending in a newline.
+pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
+    let mut table = Table::new();
+    table.load_style(STYLE).force_no_tty();
+    if target.color {
+        table.enforce_styling();
+    }
+    match target.width {
+        Some(w) => {
+            table
+                .set_width(w)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    table.set_header(headers.iter().map(TableCell::new));
+    for row in rows {
+        table.add_row(row.iter().map(|c| styled(c, target.color)));
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 1));
+    }
+    let mut out = String::new();
+    for line in table.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn styled(cell: &Cell, color: bool) -> TableCell {
+    let c = TableCell::new(&cell.text);
+    let fg = match cell.tone {
+        _ if !color => return c,
+        Tone::Plain => return c,
+        Tone::Good => Color::Green,
+        Tone::Bad => Color::Red,
+        Tone::Busy => Color::Yellow,
+        Tone::Dim => Color::DarkGrey,
+    };
+    c.fg(fg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_table_has_a_header_rule_and_no_trailing_spaces() {
+        let rows = vec![
+            vec![Cell::plain("M1"), Cell::toned("failed", Tone::Bad)],
+            vec![Cell::plain("phase-2"), Cell::plain("")],
+        ];
+        let target = Target {
+            width: None,
+            color: false,
+        };
+        assert_eq!(
+            render(&["NAME", "STATE"], &rows, target),
+            "NAME     STATE\n\
+             -------- -------\n\
+             M1       failed\n\
+             phase-2\n"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_allowed() {
+        let rows = vec![vec![Cell::toned("failed", Tone::Bad)]];
+        let on = render(
+            &["S"],
+            &rows,
+            Target {
+                width: None,
+                color: true,
+            },
+        );
+        let off = render(
+            &["S"],
+            &rows,
+            Target {
+                width: None,
+                color: false,
+            },
+        );
+        assert!(on.contains("\u{1b}["), "{on:?}");
+        assert!(!off.contains('\u{1b}'), "{off:?}");
+    }
+}
