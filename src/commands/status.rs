@@ -1,12 +1,459 @@
-//! `git milestone status`.
+//! `git milestone status`: every milestone in `.milestone_bundles/` as one
+//! row, or one milestone task by task; as a table or as versioned JSON.
+//!
+//! It reads the work tree's status files (the local truth: a failure is
+//! recorded there before anything is committed) and the checkpoint refs,
+//! never the index or the rest of the work tree, so it stays fast anywhere.
 
+use std::collections::BTreeMap;
+use std::fs;
 use std::path::Path;
 
+use serde::Serialize;
+
 use crate::cli::StatusArgs;
-use crate::error::{Error, Result};
+use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::repo::Repo;
+use crate::state::{
+    BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
+    validate_name,
+};
+use crate::ui::table::{Cell, Target, Tone, render};
+
+/// The version of the `--json` output; bumped when a field changes meaning.
+pub const JSON_VERSION: u32 = 1;
 
 pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
-    let _ = args;
-    let _repo = crate::repo::Repo::discover(cwd)?;
-    Err(Error::failed("`git milestone status` is not built yet"))
+    let repo = Repo::discover(cwd)?;
+    let found = find_milestones(repo.root())?;
+    match &args.name {
+        Some(name) => show_one(&repo, &found, name, args),
+        None => show_all(&repo, &found, args),
+    }
+}
+
+/// One bundle directory that holds a status file.
+struct Found {
+    name: String,
+    /// `.milestone_bundles/<name>/status.json`, relative to the root.
+    path: String,
+    status: Result<Status>,
+}
+
+/// The milestones with a status file in the work tree, in name order.
+fn find_milestones(root: &Path) -> Result<Vec<Found>> {
+    let dir = root.join(BUNDLES_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::failed(format!("cannot list {}", dir.display())).with_cause(e));
+        }
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if validate_name(&name).is_err() || !entry.path().join(STATUS_FILE).is_file() {
+            continue;
+        }
+        let path = status_rel_path(&name)?;
+        let status = Status::load(root, &name)
+            .and_then(|s| s.ok_or_else(|| Error::failed(format!("{path} disappeared"))));
+        found.push(Found { name, path, status });
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
+    let mut reports = Vec::new();
+    for f in found {
+        reports.push(Report::new(repo, f, false)?);
+    }
+    if args.json {
+        print_json(&ListJson {
+            version: JSON_VERSION,
+            milestones: &reports,
+        })?;
+    } else if reports.is_empty() {
+        println!("No milestone has run in this repository yet.");
+        println!(
+            "Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`)."
+        );
+    } else {
+        print!(
+            "{}",
+            render(SUMMARY_HEADERS, &summary_rows(&reports), Target::stdout())
+        );
+    }
+    warn_unreadable(found);
+    if !found.is_empty() && found.iter().all(|f| f.status.is_err()) {
+        return Ok(2);
+    }
+    Ok(exit_code(&reports, args.exit_code))
+}
+
+fn show_one(repo: &Repo, found: &[Found], name: &str, args: &StatusArgs) -> Result<i32> {
+    validate_name(name)?;
+    let Some(f) = found.iter().find(|f| f.name == name) else {
+        return Err(unknown(name, found));
+    };
+    if f.status.is_err() {
+        // Load it again to hand back the full error, cause and hints included.
+        Status::load(repo.root(), name)?;
+    }
+    let report = Report::new(repo, f, true)?;
+    if args.json {
+        print_json(&OneJson {
+            version: JSON_VERSION,
+            milestone: &report,
+        })?;
+    } else {
+        println!("{}", headline(&report));
+        let rows = task_rows(report.tasks.as_deref().unwrap_or_default());
+        print!("{}", render(TASK_HEADERS, &rows, Target::stdout()));
+        if let Some(next) = next_step(&report) {
+            println!("{next}");
+        }
+    }
+    Ok(exit_code(std::slice::from_ref(&report), args.exit_code))
+}
+
+fn unknown(name: &str, found: &[Found]) -> Error {
+    let e = Error::bad_input(format!(
+        "no milestone named {name:?} has a status file in {BUNDLES_DIR}/"
+    ));
+    if found.is_empty() {
+        e.hint(format!(
+            "no milestone has run here yet; start this one with `git milestone run {name}`"
+        ))
+    } else {
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        e.hint(format!("milestones with a status: {}", names.join(", ")))
+            .hint("list them with `git milestone status`")
+    }
+}
+
+/// Print each unreadable status file's error on stderr as a warning.
+fn warn_unreadable(found: &[Found]) {
+    for f in found {
+        if let Err(e) = &f.status {
+            let text = e.to_string();
+            eprintln!("warning: {}", text.strip_prefix("error: ").unwrap_or(&text));
+        }
+    }
+}
+
+/// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
+/// it might hide a failure), else 3 when one is mid-run, else 0.
+fn exit_code(reports: &[Report], wanted: bool) -> i32 {
+    let any = |states: &[&str]| reports.iter().any(|r| states.contains(&r.state));
+    if !wanted {
+        0
+    } else if any(&["failed", "unreadable"]) {
+        EXIT_MILESTONE_FAILED
+    } else if any(&["running", "interrupted"]) {
+        EXIT_MILESTONE_MID_RUN
+    } else {
+        0
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::failed("cannot encode the status as JSON").with_cause(e))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `{"version": 1, "milestones": [...]}`.
+#[derive(Serialize)]
+struct ListJson<'a> {
+    version: u32,
+    milestones: &'a [Report],
+}
+
+/// `{"version": 1, "milestone": {...}}`.
+#[derive(Serialize)]
+struct OneJson<'a> {
+    version: u32,
+    milestone: &'a Report,
+}
+
+/// One milestone as reported, in the table and in JSON (fields documented
+/// in the README's "status --json" section).
+#[derive(Serialize)]
+struct Report {
+    name: String,
+    /// `running`, `failed`, `interrupted`, `completed` or `unreadable`.
+    state: &'static str,
+    path: String,
+    error: Option<String>,
+    plan: Option<String>,
+    done: Option<usize>,
+    total: Option<usize>,
+    current_task: Option<String>,
+    last_checkpoint: Option<CheckpointJson>,
+    started_at: Option<String>,
+    updated_at: Option<String>,
+    failure: Option<Failure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tasks: Option<Vec<TaskJson>>,
+}
+
+#[derive(Serialize, Clone)]
+struct CheckpointJson {
+    task: String,
+    commit: String,
+}
+
+#[derive(Serialize)]
+struct TaskJson {
+    id: String,
+    title: String,
+    state: TaskState,
+    attempts: u32,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    duration_ms: Option<u64>,
+    exit_code: Option<i32>,
+    checkpoint: Option<String>,
+}
+
+impl Report {
+    fn new(repo: &Repo, found: &Found, with_tasks: bool) -> Result<Report> {
+        let status = match &found.status {
+            Ok(s) => s,
+            Err(e) => return Ok(Report::unreadable(found, e)),
+        };
+        let refs = repo.checkpoint_refs(&found.name)?;
+        let tasks: Vec<TaskJson> = status.tasks.iter().map(|t| task_json(t, &refs)).collect();
+        let last_checkpoint = tasks.iter().rev().find_map(|t| {
+            let commit = t.checkpoint.clone()?;
+            Some(CheckpointJson {
+                task: t.id.clone(),
+                commit,
+            })
+        });
+        let (done, total) = status.progress();
+        Ok(Report {
+            name: found.name.clone(),
+            state: state_name(status.state),
+            path: found.path.clone(),
+            error: None,
+            plan: Some(status.plan.clone()),
+            done: Some(done),
+            total: Some(total),
+            current_task: current_task(status),
+            last_checkpoint,
+            started_at: status.started_at.clone(),
+            updated_at: Some(status.updated_at.clone()),
+            failure: status.failure.clone(),
+            tasks: with_tasks.then_some(tasks),
+        })
+    }
+
+    fn unreadable(found: &Found, e: &Error) -> Report {
+        Report {
+            name: found.name.clone(),
+            state: "unreadable",
+            path: found.path.clone(),
+            error: Some(e.message().to_string()),
+            plan: None,
+            done: None,
+            total: None,
+            current_task: None,
+            last_checkpoint: None,
+            started_at: None,
+            updated_at: None,
+            failure: None,
+            tasks: None,
+        }
+    }
+}
+
+/// A task's record, with its checkpoint from the ref when the file has none
+/// (the copy committed by a checkpoint cannot name that checkpoint).
+fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
+    let from_ref = matches!(t.state, TaskState::Done)
+        .then(|| refs.get(&t.id).cloned())
+        .flatten();
+    TaskJson {
+        id: t.id.clone(),
+        title: t.title.clone(),
+        state: t.state,
+        attempts: t.attempts,
+        started_at: t.started_at.clone(),
+        ended_at: t.ended_at.clone(),
+        duration_ms: t.duration_ms,
+        exit_code: t.exit_code,
+        checkpoint: from_ref.or_else(|| t.checkpoint.clone()),
+    }
+}
+
+fn state_name(state: RunState) -> &'static str {
+    match state {
+        RunState::Running => "running",
+        RunState::Failed => "failed",
+        RunState::Interrupted => "interrupted",
+        RunState::Completed => "completed",
+    }
+}
+
+/// The task the milestone is at: the failed one, the one running or
+/// interrupted, else the next to run; none once completed.
+fn current_task(status: &Status) -> Option<String> {
+    let first = |states: &[TaskState]| {
+        status
+            .tasks
+            .iter()
+            .find(|t| states.contains(&t.state))
+            .map(|t| t.id.clone())
+    };
+    match status.state {
+        RunState::Completed => None,
+        RunState::Failed => status
+            .failure
+            .as_ref()
+            .map(|f| f.task.clone())
+            .or_else(|| first(&[TaskState::Failed])),
+        RunState::Running | RunState::Interrupted => first(&[
+            TaskState::Failed,
+            TaskState::Interrupted,
+            TaskState::Running,
+        ])
+        .or_else(|| first(&[TaskState::Pending])),
+    }
+}
+
+const SUMMARY_HEADERS: &[&str] = &[
+    "MILESTONE",
+    "STATE",
+    "PROGRESS",
+    "TASK",
+    "LAST CHECKPOINT",
+    "UPDATED",
+];
+
+fn summary_rows(reports: &[Report]) -> Vec<Vec<Cell>> {
+    reports
+        .iter()
+        .map(|r| {
+            let progress = match (r.done, r.total) {
+                (Some(d), Some(t)) => format!("{d}/{t}"),
+                _ => String::new(),
+            };
+            let checkpoint = r
+                .last_checkpoint
+                .as_ref()
+                .map(|c| format!("{} {}", short(&c.commit), c.task));
+            vec![
+                Cell::plain(&r.name),
+                Cell::toned(r.state, run_tone(r.state)),
+                Cell::plain(progress),
+                Cell::plain(r.current_task.clone().unwrap_or_default()),
+                Cell::plain(checkpoint.unwrap_or_default()),
+                Cell::plain(r.updated_at.clone().unwrap_or_else(|| r.path.clone())),
+            ]
+        })
+        .collect()
+}
+
+const TASK_HEADERS: &[&str] = &["ID", "TITLE", "STATE", "ATTEMPTS", "DURATION", "CHECKPOINT"];
+
+fn task_rows(tasks: &[TaskJson]) -> Vec<Vec<Cell>> {
+    tasks
+        .iter()
+        .map(|t| {
+            let state = serde_json::to_value(t.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let tone = task_tone(t.state);
+            vec![
+                Cell::plain(&t.id),
+                Cell::plain(&t.title),
+                Cell::toned(state, tone),
+                Cell::plain(t.attempts.to_string()),
+                Cell::plain(t.duration_ms.map(duration).unwrap_or_default()),
+                Cell::plain(t.checkpoint.as_deref().map(short).unwrap_or_default()),
+            ]
+        })
+        .collect()
+}
+
+fn headline(r: &Report) -> String {
+    let (done, total) = (r.done.unwrap_or(0), r.total.unwrap_or(0));
+    let plan = r.plan.as_deref().unwrap_or("?");
+    match (r.state, &r.current_task) {
+        ("completed", _) => format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name),
+        (state, Some(task)) => {
+            format!(
+                "{}: {state} at {task}, {done}/{total} tasks done (plan {plan})",
+                r.name
+            )
+        }
+        (state, None) => format!(
+            "{}: {state}, {done}/{total} tasks done (plan {plan})",
+            r.name
+        ),
+    }
+}
+
+fn next_step(r: &Report) -> Option<String> {
+    let name = &r.name;
+    match r.state {
+        "failed" => Some(format!(
+            "Retry with `git milestone run {name}`, or roll back with `git milestone rollback {name}`."
+        )),
+        "running" | "interrupted" => Some(format!("Continue with `git milestone run {name}`.")),
+        _ => None,
+    }
+}
+
+fn run_tone(state: &str) -> Tone {
+    match state {
+        "completed" => Tone::Good,
+        "failed" | "unreadable" => Tone::Bad,
+        _ => Tone::Busy,
+    }
+}
+
+fn task_tone(state: TaskState) -> Tone {
+    match state {
+        TaskState::Done | TaskState::DoneInPlan => Tone::Good,
+        TaskState::Failed => Tone::Bad,
+        TaskState::Running | TaskState::Interrupted => Tone::Busy,
+        TaskState::Pending | TaskState::Skipped => Tone::Dim,
+    }
+}
+
+fn short(oid: &str) -> String {
+    oid.chars().take(7).collect()
+}
+
+/// `850ms`, `4.2s`, `3m05s`, `1h02m`.
+fn duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    match secs {
+        0 => format!("{ms}ms"),
+        1..60 => format!("{:.1}s", ms as f64 / 1000.0),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(4_250), "4.2s");
+        assert_eq!(duration(185_000), "3m05s");
+        assert_eq!(duration(3_720_000), "1h02m");
+    }
 }

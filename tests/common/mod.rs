@@ -164,3 +164,95 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
+
+/// `PATH` with the binary under test's directory first, so that git (and
+/// hooks it runs) find `git-milestone` as `git milestone` would.
+pub fn path_with_bin() -> std::ffi::OsString {
+    let mut dirs = vec![bin().parent().unwrap().to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// Run `cmd` with `input` on its standard input.
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// A status file for milestone `name` with `tasks` (ID, state), titled
+/// `Task <ID>`, as the run loop writes it.
+pub fn milestone_status(
+    name: &str,
+    state: git_milestone::state::RunState,
+    tasks: &[(&str, git_milestone::state::TaskState)],
+) -> git_milestone::state::Status {
+    use git_milestone::state::{STATUS_VERSION, Status, TaskState, TaskStatus};
+    let tasks = tasks
+        .iter()
+        .map(|(id, st)| {
+            let ran = !matches!(st, TaskState::Pending | TaskState::DoneInPlan);
+            TaskStatus {
+                id: id.to_string(),
+                title: format!("Task {id}"),
+                state: *st,
+                attempts: u32::from(ran),
+                started_at: ran.then(|| "2026-01-01T00:00:00Z".to_string()),
+                ended_at: ran.then(|| "2026-01-01T00:00:04Z".to_string()),
+                duration_ms: ran.then_some(4_200),
+                exit_code: ran.then_some(i32::from(*st == TaskState::Failed)),
+                checkpoint: None,
+                adopted_commits: vec![],
+            }
+        })
+        .collect();
+    Status {
+        version: STATUS_VERSION,
+        milestone: name.to_string(),
+        plan: "docs/plan.md".to_string(),
+        state,
+        started_at: Some("2026-01-01T00:00:00Z".to_string()),
+        updated_at: "2026-01-01T00:10:00Z".to_string(),
+        base_commit: None,
+        tasks,
+        failure: None,
+    }
+}
+
+impl TestRepo {
+    /// Write `status` to the work tree's `.milestone_bundles/<name>/status.json`.
+    pub fn write_status(&self, status: &git_milestone::state::Status) {
+        status.save(self.path()).unwrap();
+    }
+
+    /// Commit everything as the checkpoint of `task` (k of n done), the way
+    /// the run loop does: status file included, trailers, checkpoint ref.
+    /// Returns the commit id.
+    pub fn checkpoint(&self, status: &git_milestone::state::Status, task: &str) -> String {
+        let (k, n) = status.progress();
+        self.write_status(status);
+        self.git(&["add", "-A"]);
+        let msg = format!(
+            "{task}: Task {task}\n\nMilestone: {name}\nMilestone-Task: {task}\nMilestone-Progress: {k}/{n}\n",
+            name = status.milestone
+        );
+        self.git(&["commit", "-q", "-m", &msg]);
+        let oid = self.git(&["rev-parse", "HEAD"]).trim().to_string();
+        let r = format!("refs/milestone/{}/checkpoints/{task}", status.milestone);
+        self.git(&["update-ref", &r, &oid]);
+        oid
+    }
+}

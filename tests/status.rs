@@ -1,0 +1,279 @@
+//! `git milestone status`: tables, JSON, exit codes, unreadable status files.
+
+mod common;
+
+use common::{TestRepo, milestone_status};
+use git_milestone::state::{Failure, RunState, TaskState};
+
+use RunState::{Completed, Failed, Running};
+use TaskState::{Done, Pending};
+
+/// M2 completed (checkpoints for A1 and A2), then M1 failed at T2 after a
+/// checkpoint for T1. Returns (A2's checkpoint, T1's checkpoint).
+fn two_milestones() -> (TestRepo, String, String) {
+    let t = TestRepo::with_files(&[("docs/plan.md", "# plan\n"), ("src/lib.rs", "\n")]);
+    let mut m2 = milestone_status("M2", Running, &[("A1", Done), ("A2", Pending)]);
+    t.checkpoint(&m2, "A1");
+    m2.state = Completed;
+    m2.tasks[1].state = Done;
+    let a2 = t.checkpoint(&m2, "A2");
+
+    let mut m1 = milestone_status(
+        "M1",
+        Running,
+        &[("T1", Done), ("T2", Pending), ("T3", Pending)],
+    );
+    let t1 = t.checkpoint(&m1, "T1");
+    // The failure is written to the work tree only, with T1's checkpoint filled in.
+    m1.state = Failed;
+    m1.tasks[0].checkpoint = Some(t1.clone());
+    m1.tasks[1].state = TaskState::Failed;
+    m1.tasks[1].attempts = 2;
+    m1.tasks[1].started_at = Some("2026-01-01T00:05:00Z".into());
+    m1.tasks[1].ended_at = Some("2026-01-01T00:08:05Z".into());
+    m1.tasks[1].exit_code = Some(1);
+    m1.tasks[1].duration_ms = Some(185_000);
+    m1.failure = Some(Failure {
+        task: "T2".into(),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 2,
+        rolled_back: false,
+        saved_ref: None,
+    });
+    t.write_status(&m1);
+    (t, a2, t1)
+}
+
+fn short(oid: &str) -> &str {
+    &oid[..7]
+}
+
+#[test]
+fn no_milestones_says_how_to_start_one() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let out = t.run(["status"]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "No milestone has run in this repository yet.\n\
+         Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`).\n"
+    );
+    assert_eq!(out.stderr, "");
+    let out = t.run(["status", "--json", "--exit-code"]);
+    out.success();
+    assert_eq!(
+        out.json(),
+        serde_json::json!({"version": 1, "milestones": []})
+    );
+}
+
+#[test]
+fn table_of_all_milestones_from_a_subdirectory() {
+    let (t, a2, t1) = two_milestones();
+    let out = common::Run::from(t.cmd_in("src").arg("status").output().unwrap());
+    out.success();
+    let want = format!(
+        "MILESTONE  STATE      PROGRESS  TASK  LAST CHECKPOINT  UPDATED\n\
+         ---------- ---------- --------- ----- ---------------- ---------------------\n\
+         M1         failed     1/3       T2    {} T1       2026-01-01T00:10:00Z\n\
+         M2         completed  2/2             {} A2       2026-01-01T00:10:00Z\n",
+        short(&t1),
+        short(&a2)
+    );
+    assert_eq!(out.stdout, want);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn one_milestone_task_by_task() {
+    let (t, _, t1) = two_milestones();
+    let out = t.run(["status", "M1"]);
+    out.success();
+    let want = format!(
+        "M1: failed at T2, 1/3 tasks done (plan docs/plan.md)\n\
+         ID  TITLE    STATE    ATTEMPTS  DURATION  CHECKPOINT\n\
+         --- -------- -------- --------- --------- -----------\n\
+         T1  Task T1  done     1         4.2s      {}\n\
+         T2  Task T2  failed   2         3m05s\n\
+         T3  Task T3  pending  0\n\
+         Retry with `git milestone run M1`, or roll back with `git milestone rollback M1`.\n",
+        short(&t1)
+    );
+    assert_eq!(out.stdout, want);
+}
+
+#[test]
+fn checkpoint_comes_from_the_ref_when_the_file_has_none() {
+    let (t, a2, _) = two_milestones();
+    let a1 = t.git(&["rev-parse", "refs/milestone/M2/checkpoints/A1"]);
+    let json = t.run(["status", "M2", "--json"]).json();
+    let m = &json["milestone"];
+    assert_eq!(m["tasks"][0]["checkpoint"], a1.trim());
+    assert_eq!(m["tasks"][1]["checkpoint"], a2.as_str());
+    assert_eq!(
+        m["last_checkpoint"],
+        serde_json::json!({"task": "A2", "commit": a2})
+    );
+}
+
+#[test]
+fn json_list_and_detail() {
+    let (t, a2, t1) = two_milestones();
+    let list = t.run(["status", "--json"]);
+    list.success();
+    let j = list.json();
+    assert_eq!(j["version"], 1);
+    let m1 = &j["milestones"][0];
+    assert_eq!(
+        *m1,
+        serde_json::json!({
+            "name": "M1",
+            "state": "failed",
+            "path": ".milestone_bundles/M1/status.json",
+            "error": null,
+            "plan": "docs/plan.md",
+            "done": 1,
+            "total": 3,
+            "current_task": "T2",
+            "last_checkpoint": {"task": "T1", "commit": t1},
+            "started_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:10:00Z",
+            "failure": {
+                "task": "T2", "at": "2026-01-01T00:10:00Z", "exit_code": 1,
+                "attempts": 2, "rolled_back": false, "saved_ref": null
+            }
+        })
+    );
+    assert_eq!(j["milestones"][1]["state"], "completed");
+    assert_eq!(j["milestones"][1]["last_checkpoint"]["commit"], a2.as_str());
+    assert_eq!(j["milestones"].as_array().unwrap().len(), 2);
+
+    let one = t.run(["status", "M1", "--json"]).json();
+    assert_eq!(one["version"], 1);
+    let tasks = one["milestone"]["tasks"].as_array().unwrap();
+    assert_eq!(
+        tasks[1],
+        serde_json::json!({
+            "id": "T2", "title": "Task T2", "state": "failed", "attempts": 2,
+            "started_at": "2026-01-01T00:05:00Z", "ended_at": "2026-01-01T00:08:05Z",
+            "duration_ms": 185000, "exit_code": 1, "checkpoint": null
+        })
+    );
+    assert_eq!(tasks[0]["checkpoint"], t1.as_str());
+    assert_eq!(tasks[2]["state"], "pending");
+}
+
+#[test]
+fn exit_code_reports_failed_and_mid_run() {
+    let (t, _, _) = two_milestones();
+    t.run(["status"]).code(0);
+    t.run(["status", "--exit-code"]).code(1);
+    t.run(["status", "M1", "--exit-code"]).code(1);
+    t.run(["status", "M2", "--exit-code"]).code(0);
+
+    let running = milestone_status("M3", Running, &[("X1", Done), ("X2", Pending)]);
+    t.write_status(&running);
+    t.run(["status", "M3", "--exit-code"]).code(3);
+    std::fs::remove_dir_all(t.path().join(".milestone_bundles/M1")).unwrap();
+    t.run(["status", "--exit-code"]).code(3);
+    t.run(["status", "--json", "--exit-code"]).code(3);
+}
+
+#[test]
+fn unknown_and_invalid_names_exit_2() {
+    let (t, _, _) = two_milestones();
+    let out = t.run(["status", "M9"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        "error: no milestone named \"M9\" has a status file in .milestone_bundles/\n\
+         hint: milestones with a status: M1, M2\n\
+         hint: list them with `git milestone status`\n"
+    );
+    assert_eq!(out.stdout, "");
+    let out = t.run(["status", "../x"]);
+    out.code(2);
+    assert!(
+        out.stderr.starts_with("error: milestone name \"../x\""),
+        "{}",
+        out.stderr
+    );
+
+    let empty = TestRepo::new();
+    let out = empty.run(["status", "M1"]);
+    out.code(2);
+    assert!(
+        out.stderr.ends_with(
+            "hint: no milestone has run here yet; start this one with `git milestone run M1`\n"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unreadable_status_file_is_listed_and_the_rest_still_reported() {
+    let (t, _, _) = two_milestones();
+    t.write(
+        ".milestone_bundles/M1/status.json",
+        "{\"version\": 1, \"mile",
+    );
+    let out = t.run(["status"]);
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert_eq!(
+        lines[2],
+        "M1         unreadable                                   .milestone_bundles/M1/status.json"
+    );
+    assert!(
+        lines[3].starts_with("M2         completed   2/2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.starts_with(
+            "warning: .milestone_bundles/M1/status.json is not a valid status file\ncause: "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\nhint: "), "{}", out.stderr);
+    t.run(["status", "--exit-code"]).code(1);
+    let j = t.run(["status", "--json"]).json();
+    assert_eq!(j["milestones"][0]["state"], "unreadable");
+    assert_eq!(
+        j["milestones"][0]["error"],
+        ".milestone_bundles/M1/status.json is not a valid status file"
+    );
+
+    let out = t.run(["status", "M1"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M1/status.json is not a valid")
+    );
+
+    // Nothing readable at all: exit 2.
+    std::fs::remove_dir_all(t.path().join(".milestone_bundles/M2")).unwrap();
+    t.run(["status"]).code(2);
+}
+
+#[test]
+fn colour_never_reaches_a_pipe_and_columns_limits_width() {
+    let (t, _, _) = two_milestones();
+    let out = common::Run::from(t.cmd().args(["status", "M1"]).output().unwrap());
+    assert!(!out.stdout.contains('\u{1b}'));
+    let out = common::Run::from(
+        t.cmd()
+            .env("COLUMNS", "40")
+            .args(["status"])
+            .output()
+            .unwrap(),
+    );
+    out.success();
+    for line in out.stdout.lines() {
+        assert!(line.chars().count() <= 40, "{line:?} is wider than 40");
+    }
+}
