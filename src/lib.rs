@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod failure;
+pub mod hook_install;
 pub mod plan;
 pub mod repo;
 pub mod state;
