@@ -277,3 +277,34 @@ fn colour_never_reaches_a_pipe_and_columns_limits_width() {
         assert!(line.chars().count() <= 40, "{line:?} is wider than 40");
     }
 }
+
+/// Run `status <args>` on a pseudo-terminal (util-linux `script`), `cols` wide.
+#[cfg(target_os = "linux")]
+fn status_on_terminal(t: &TestRepo, cols: u16, no_color: bool) -> String {
+    let inner = format!("stty cols {cols}; '{}' status", common::bin().display());
+    let mut c = std::process::Command::new("script");
+    common::seal(&mut c, t.home.path());
+    c.current_dir(t.path()).args(["-qec", &inner, "/dev/null"]);
+    if no_color {
+        c.env("NO_COLOR", "1");
+    }
+    let out = common::Run::from(c.output().expect("util-linux `script` is needed"));
+    out.success();
+    out.stdout.replace("\r\n", "\n")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let (t, _, _) = two_milestones();
+    let coloured = status_on_terminal(&t, 120, false);
+    assert!(coloured.contains("\u{1b}[38;5;9mfailed"), "{coloured:?}");
+    let plain = status_on_terminal(&t, 120, true);
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    assert!(
+        plain.starts_with("MILESTONE  STATE      PROGRESS"),
+        "{plain:?}"
+    );
+    let narrow = status_on_terminal(&t, 45, true);
+    assert!(narrow.lines().all(|l| l.chars().count() <= 45), "{narrow}");
+}

@@ -149,12 +149,12 @@ fn warn_unreadable(found: &[Found]) {
 /// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
 /// it might hide a failure), else 3 when one is mid-run, else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
-    let any = |states: &[&str]| reports.iter().any(|r| states.contains(&r.state));
+    let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
         0
-    } else if any(&["failed", "unreadable"]) {
+    } else if any(&[Shown::Failed, Shown::Unreadable]) {
         EXIT_MILESTONE_FAILED
-    } else if any(&["running", "interrupted"]) {
+    } else if any(&[Shown::Running, Shown::Interrupted]) {
         EXIT_MILESTONE_MID_RUN
     } else {
         0
@@ -187,8 +187,7 @@ struct OneJson<'a> {
 #[derive(Serialize)]
 struct Report {
     name: String,
-    /// `running`, `failed`, `interrupted`, `completed` or `unreadable`.
-    state: &'static str,
+    state: Shown,
     path: String,
     error: Option<String>,
     plan: Option<String>,
@@ -201,6 +200,48 @@ struct Report {
     failure: Option<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tasks: Option<Vec<TaskJson>>,
+}
+
+/// A milestone's state as shown: the run's state, or that its file is unreadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Shown {
+    Running,
+    Failed,
+    Interrupted,
+    Completed,
+    Unreadable,
+}
+
+impl Shown {
+    fn as_str(self) -> &'static str {
+        match self {
+            Shown::Running => "running",
+            Shown::Failed => "failed",
+            Shown::Interrupted => "interrupted",
+            Shown::Completed => "completed",
+            Shown::Unreadable => "unreadable",
+        }
+    }
+
+    fn tone(self) -> Tone {
+        match self {
+            Shown::Completed => Tone::Good,
+            Shown::Failed | Shown::Unreadable => Tone::Bad,
+            Shown::Running | Shown::Interrupted => Tone::Busy,
+        }
+    }
+}
+
+impl From<RunState> for Shown {
+    fn from(state: RunState) -> Shown {
+        match state {
+            RunState::Running => Shown::Running,
+            RunState::Failed => Shown::Failed,
+            RunState::Interrupted => Shown::Interrupted,
+            RunState::Completed => Shown::Completed,
+        }
+    }
 }
 
 #[derive(Serialize, Clone)]
@@ -240,7 +281,7 @@ impl Report {
         let (done, total) = status.progress();
         Ok(Report {
             name: found.name.clone(),
-            state: state_name(status.state),
+            state: status.state.into(),
             path: found.path.clone(),
             error: None,
             plan: Some(status.plan.clone()),
@@ -258,7 +299,7 @@ impl Report {
     fn unreadable(found: &Found, e: &Error) -> Report {
         Report {
             name: found.name.clone(),
-            state: "unreadable",
+            state: Shown::Unreadable,
             path: found.path.clone(),
             error: Some(e.message().to_string()),
             plan: None,
@@ -290,15 +331,6 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
         duration_ms: t.duration_ms,
         exit_code: t.exit_code,
         checkpoint: from_ref.or_else(|| t.checkpoint.clone()),
-    }
-}
-
-fn state_name(state: RunState) -> &'static str {
-    match state {
-        RunState::Running => "running",
-        RunState::Failed => "failed",
-        RunState::Interrupted => "interrupted",
-        RunState::Completed => "completed",
     }
 }
 
@@ -351,7 +383,7 @@ fn summary_rows(reports: &[Report]) -> Vec<Vec<Cell>> {
                 .map(|c| format!("{} {}", short(&c.commit), c.task));
             vec![
                 Cell::plain(&r.name),
-                Cell::toned(r.state, run_tone(r.state)),
+                Cell::toned(r.state.as_str(), r.state.tone()),
                 Cell::plain(progress),
                 Cell::plain(r.current_task.clone().unwrap_or_default()),
                 Cell::plain(checkpoint.unwrap_or_default()),
@@ -367,15 +399,10 @@ fn task_rows(tasks: &[TaskJson]) -> Vec<Vec<Cell>> {
     tasks
         .iter()
         .map(|t| {
-            let state = serde_json::to_value(t.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let tone = task_tone(t.state);
             vec![
                 Cell::plain(&t.id),
                 Cell::plain(&t.title),
-                Cell::toned(state, tone),
+                task_state_cell(t.state),
                 Cell::plain(t.attempts.to_string()),
                 Cell::plain(t.duration_ms.map(duration).unwrap_or_default()),
                 Cell::plain(t.checkpoint.as_deref().map(short).unwrap_or_default()),
@@ -387,15 +414,18 @@ fn task_rows(tasks: &[TaskJson]) -> Vec<Vec<Cell>> {
 fn headline(r: &Report) -> String {
     let (done, total) = (r.done.unwrap_or(0), r.total.unwrap_or(0));
     let plan = r.plan.as_deref().unwrap_or("?");
+    let state = r.state.as_str();
     match (r.state, &r.current_task) {
-        ("completed", _) => format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name),
-        (state, Some(task)) => {
+        (Shown::Completed, _) => {
+            format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name)
+        }
+        (_, Some(task)) => {
             format!(
                 "{}: {state} at {task}, {done}/{total} tasks done (plan {plan})",
                 r.name
             )
         }
-        (state, None) => format!(
+        (_, None) => format!(
             "{}: {state}, {done}/{total} tasks done (plan {plan})",
             r.name
         ),
@@ -405,29 +435,28 @@ fn headline(r: &Report) -> String {
 fn next_step(r: &Report) -> Option<String> {
     let name = &r.name;
     match r.state {
-        "failed" => Some(format!(
+        Shown::Failed => Some(format!(
             "Retry with `git milestone run {name}`, or roll back with `git milestone rollback {name}`."
         )),
-        "running" | "interrupted" => Some(format!("Continue with `git milestone run {name}`.")),
+        Shown::Running | Shown::Interrupted => {
+            Some(format!("Continue with `git milestone run {name}`."))
+        }
         _ => None,
     }
 }
 
-fn run_tone(state: &str) -> Tone {
-    match state {
-        "completed" => Tone::Good,
-        "failed" | "unreadable" => Tone::Bad,
-        _ => Tone::Busy,
-    }
-}
-
-fn task_tone(state: TaskState) -> Tone {
-    match state {
-        TaskState::Done | TaskState::DoneInPlan => Tone::Good,
-        TaskState::Failed => Tone::Bad,
-        TaskState::Running | TaskState::Interrupted => Tone::Busy,
-        TaskState::Pending | TaskState::Skipped => Tone::Dim,
-    }
+/// A task's state as the JSON spells it, toned for the table.
+fn task_state_cell(state: TaskState) -> Cell {
+    let (text, tone) = match state {
+        TaskState::Pending => ("pending", Tone::Dim),
+        TaskState::Running => ("running", Tone::Busy),
+        TaskState::Done => ("done", Tone::Good),
+        TaskState::DoneInPlan => ("done_in_plan", Tone::Good),
+        TaskState::Skipped => ("skipped", Tone::Dim),
+        TaskState::Failed => ("failed", Tone::Bad),
+        TaskState::Interrupted => ("interrupted", Tone::Busy),
+    };
+    Cell::toned(text, tone)
 }
 
 fn short(oid: &str) -> String {
@@ -455,5 +484,22 @@ mod tests {
         assert_eq!(duration(4_250), "4.2s");
         assert_eq!(duration(185_000), "3m05s");
         assert_eq!(duration(3_720_000), "1h02m");
+    }
+
+    #[test]
+    fn task_states_in_the_table_match_the_json() {
+        use TaskState::*;
+        for state in [
+            Pending,
+            Running,
+            Done,
+            DoneInPlan,
+            Skipped,
+            Failed,
+            Interrupted,
+        ] {
+            let json = serde_json::to_value(state).unwrap();
+            assert_eq!(json.as_str(), Some(task_state_cell(state).text.as_str()));
+        }
     }
 }

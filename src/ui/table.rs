@@ -7,6 +7,9 @@ use comfy_table::{
     Cell as TableCell, Color, ContentArrangement, ContentLineStyle, LineStyle, Table, TableStyle,
 };
 
+/// Narrower than this, a width limit is ignored.
+const MIN_WIDTH: u16 = 20;
+
 /// How a cell should stand out when colour is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -56,14 +59,17 @@ impl Target {
     pub fn stdout() -> Target {
         let columns = std::env::var("COLUMNS")
             .ok()
-            .and_then(|c| c.trim().parse::<u16>().ok())
-            .filter(|w| *w > 0);
-        let width = columns.or_else(|| {
-            std::io::stdout()
-                .is_terminal()
-                .then(|| Table::new().width())
-                .flatten()
-        });
+            .and_then(|c| c.trim().parse::<u16>().ok());
+        // A pseudo-terminal with no size set reports 0 columns: ignore
+        // widths too small to hold a table rather than squash it to letters.
+        let width = columns
+            .or_else(|| {
+                std::io::stdout()
+                    .is_terminal()
+                    .then(|| Table::new().width())
+                    .flatten()
+            })
+            .filter(|w| *w >= MIN_WIDTH);
         Target {
             width,
             color: super::color_allowed(),
