@@ -5,7 +5,9 @@
 
 pub mod discover;
 pub mod extract;
+mod names;
 pub mod order;
+mod outline;
 
 use serde::Serialize;
 
