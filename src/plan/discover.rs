@@ -108,6 +108,8 @@ struct Survey {
     candidates: Vec<Candidate>,
     /// Milestone-like names seen anywhere, as written, first seen first.
     known: Vec<String>,
+    /// [`Name::key`]s of `known`, so each milestone is listed once.
+    known_keys: std::collections::HashSet<String>,
     /// The first prose mention of the name: path and line.
     mention: Option<(String, usize)>,
     files: usize,
@@ -193,7 +195,11 @@ impl Survey {
             found.push(part.to_string());
         }
         for n in found {
-            if !self.known.iter().any(|k| k.eq_ignore_ascii_case(&n)) {
+            let Some(key) = Name::parse(&n).map(|p| p.key()) else {
+                continue;
+            };
+            if !self.known_keys.contains(&key) {
+                self.known_keys.insert(key);
                 self.known.push(n);
             }
         }
@@ -305,7 +311,7 @@ fn path_evidence(parts: &PathParts, name: &Name, out: &mut Vec<(u8, String)>) {
 
 fn text_evidence(outline: &Outline, name: &Name, out: &mut Vec<(u8, String)>) {
     for unit in &outline.units {
-        let Some(fit) = name.fit_text(&unit.text) else {
+        let Some(fit) = name.fit(&unit.tokens) else {
             continue;
         };
         let strength = unit_strength(unit.kind, fit);
@@ -326,6 +332,9 @@ fn text_evidence(outline: &Outline, name: &Name, out: &mut Vec<(u8, String)>) {
 
 /// The first line that mentions the name in any way.
 fn first_mention(text: &str, name: &Name) -> Option<usize> {
+    if !name.may_occur_in(text) {
+        return None;
+    }
     text.lines()
         .position(|l| name.fit_text(l).is_some())
         .map(|i| i + 1)
@@ -421,7 +430,10 @@ fn read_small(root: &Path, rel: &str) -> Option<String> {
         return None;
     }
     let bytes = std::fs::read(&path).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    Some(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn shorten(text: &str) -> String {

@@ -47,6 +47,25 @@ pub struct Name {
     variants: Vec<Vec<String>>,
 }
 
+/// A heading's tokens, computed once and matched against the name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tokens(Vec<Token>);
+
+impl Tokens {
+    pub fn of(text: &str) -> Tokens {
+        Tokens(tokenize(text))
+    }
+
+    /// Whether the text starts with a word such as "Milestone" or "Phase"
+    /// followed by something (perhaps after numbering: `5. Milestone M1`).
+    pub fn start_with_keyword(&self) -> bool {
+        let mut rest = self.0.iter().skip_while(|t| is_number(&t.text));
+        rest.next()
+            .is_some_and(|t| KEYWORDS.contains(&t.text.as_str()))
+            && rest.next().is_some()
+    }
+}
+
 /// One token and whether a new part of the text begins with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Token {
@@ -77,12 +96,26 @@ impl Name {
         Some(Name { variants })
     }
 
-    /// How well a heading or title names the milestone, if at all.
-    pub fn fit_text(&self, text: &str) -> Option<Fit> {
-        let tokens = tokenize(text);
+    /// One spelling for names that match the same things (`M1`, `milestone 1`).
+    pub fn key(&self) -> String {
         self.variants
             .iter()
-            .filter_map(|v| best_fit(&tokens, v))
+            .min_by_key(|v| v.len())
+            .map(|v| v.join(" "))
+            .unwrap_or_default()
+    }
+
+    /// How well a heading or title names the milestone, if at all.
+    pub fn fit_text(&self, text: &str) -> Option<Fit> {
+        self.fit(&Tokens::of(text))
+    }
+
+    /// Like [`Name::fit_text`], for text already tokenized.
+    pub fn fit(&self, tokens: &Tokens) -> Option<Fit> {
+        let tokens = &tokens.0;
+        self.variants
+            .iter()
+            .filter_map(|v| best_fit(tokens, v))
             .max()
     }
 
@@ -145,10 +178,27 @@ fn named_at_start(text: &str) -> Option<String> {
 }
 
 /// Whether a heading-like line starts with a word such as "Milestone" or "Phase".
-pub fn starts_with_keyword(text: &str) -> bool {
-    let tokens = tokenize(text);
-    let rest: Vec<&Token> = tokens.iter().skip_while(|t| is_number(&t.text)).collect();
-    matches!(rest.as_slice(), [first, _, ..] if KEYWORDS.contains(&first.text.as_str()))
+/// Whether a line's first word is one like "Milestone" or "Phase": a cheap
+/// test, run on every line before anything is tokenized.
+pub fn first_word_is_keyword(text: &str) -> bool {
+    let rest = text.trim_start_matches(|c: char| !c.is_alphabetic());
+    let word_len = rest
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(rest.len());
+    let word = &rest[..word_len];
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
+}
+
+/// Whether `text` could mention the name at all: a cheap test before
+/// tokenizing it line by line.
+impl Name {
+    pub fn may_occur_in(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        self.variants.iter().any(|v| {
+            let first = &v[0];
+            !first.is_ascii() || lower.contains(first.as_str())
+        })
+    }
 }
 
 fn tokens_of(texts: &[String]) -> Vec<Token> {
@@ -234,13 +284,13 @@ fn starts_a_part(tokens: &[Token], i: usize) -> bool {
 /// token; so is `M1.5` or `M1-001`, because a `.`, `-` or `_` between two
 /// digits joins them. `:`, `|`, brackets and a spaced dash start a new part.
 fn tokenize(text: &str) -> Vec<Token> {
-    let chars: Vec<char> = text.chars().collect();
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut new_part = true;
-    for (i, &c) in chars.iter().enumerate() {
-        let prev = i.checked_sub(1).map(|p| chars[p]);
-        let next = chars.get(i + 1).copied();
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         let digit_joint = matches!(c, '.' | '-' | '_')
             && prev.is_some_and(|p| p.is_ascii_digit())
             && next.is_some_and(|n| n.is_ascii_digit())
@@ -248,23 +298,28 @@ fn tokenize(text: &str) -> Vec<Token> {
         let hash_number =
             c == '#' && current.is_empty() && next.is_some_and(|n| n.is_ascii_digit());
         if c.is_alphanumeric() || digit_joint || hash_number {
-            current.extend(c.to_lowercase());
-            continue;
+            if c.is_ascii() {
+                current.push(c.to_ascii_lowercase());
+            } else {
+                current.extend(c.to_lowercase());
+            }
+        } else {
+            if !current.is_empty() {
+                tokens.push(Token {
+                    text: std::mem::take(&mut current),
+                    starts_part: new_part,
+                });
+                new_part = false;
+            }
+            let spaced_dash = c == '-'
+                && prev.is_none_or(char::is_whitespace)
+                && next.is_none_or(char::is_whitespace);
+            if spaced_dash || matches!(c, ':' | '|' | '–' | '—' | '(' | ')' | '[' | ']' | ',' | ';')
+            {
+                new_part = true;
+            }
         }
-        if !current.is_empty() {
-            tokens.push(Token {
-                text: std::mem::take(&mut current),
-                starts_part: new_part,
-            });
-            new_part = false;
-        }
-        let spaced_dash = matches!(c, '-')
-            && prev.is_none_or(char::is_whitespace)
-            && next.is_none_or(char::is_whitespace);
-        if spaced_dash || matches!(c, ':' | '|' | '–' | '—' | '(' | ')' | '[' | ']' | ',' | ';')
-        {
-            new_part = true;
-        }
+        prev = Some(c);
     }
     if !current.is_empty() {
         tokens.push(Token {
@@ -400,6 +455,14 @@ mod tests {
             Some("M1")
         );
         assert_eq!(named_in_heading("Tasks: Cancel Sale Order"), None);
+    }
+
+    #[test]
+    fn spellings_of_one_name_share_a_key() {
+        let key = |n: &str| Name::parse(n).unwrap().key();
+        assert_eq!(key("Milestone 1"), key("m1"));
+        assert_ne!(key("M1"), key("M10"));
+        assert_eq!(key("Phase 2"), "phase 2");
     }
 
     #[test]

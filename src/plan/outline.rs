@@ -6,7 +6,7 @@
 //! milestone. Fenced code is skipped so that `# comments` in shell examples
 //! are not taken for headings.
 
-use super::names;
+use super::names::{self, Tokens};
 
 /// Lines that look like task definitions before a document counts as
 /// holding task IDs; one stray `T1` in prose is not a plan.
@@ -35,6 +35,8 @@ pub struct Unit {
     /// The text without markers (`#`, list numbering, emphasis stays).
     pub text: String,
     pub kind: UnitKind,
+    /// `text`, tokenized once for matching.
+    pub tokens: Tokens,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,18 +64,18 @@ pub fn outline(text: &str) -> Outline {
 }
 
 #[derive(Default)]
-struct Scan {
+struct Scan<'a> {
     units: Vec<Unit>,
     task_lines: usize,
     seen_heading: bool,
     /// The open code fence's character and length.
     fence: Option<(char, usize)>,
     /// The last paragraph line, which a setext underline would make a heading.
-    paragraph: Option<(usize, String)>,
+    paragraph: Option<(usize, &'a str)>,
 }
 
-impl Scan {
-    fn front_matter<'a>(&mut self, lines: &mut impl Iterator<Item = (usize, &'a str)>) {
+impl<'a> Scan<'a> {
+    fn front_matter(&mut self, lines: &mut impl Iterator<Item = (usize, &'a str)>) {
         lines.next();
         for (i, line) in lines {
             if matches!(line.trim_end(), "---" | "...") {
@@ -88,7 +90,7 @@ impl Scan {
         }
     }
 
-    fn line(&mut self, n: usize, line: &str) {
+    fn line(&mut self, n: usize, line: &'a str) {
         let indent = line.len() - line.trim_start().len();
         let t = line.trim();
         if let Some((c, len)) = self.fence {
@@ -121,7 +123,7 @@ impl Scan {
             && let Some((pn, text)) = self.paragraph.take()
         {
             self.units.retain(|u| u.line != pn);
-            self.heading(pn, level, &text);
+            self.heading(pn, level, text);
             return;
         }
         self.other(n, t);
@@ -140,7 +142,7 @@ impl Scan {
         self.push(n, text, kind);
     }
 
-    fn other(&mut self, n: usize, t: &str) {
+    fn other(&mut self, n: usize, t: &'a str) {
         if t.starts_with('|') {
             if table_row_has_task_id(t) {
                 self.task_lines += 1;
@@ -157,17 +159,29 @@ impl Scan {
         if defines_task {
             self.task_lines += 1;
         }
-        if rest.len() <= MAX_LINE_UNIT && (is_bold_line(rest) || names::starts_with_keyword(rest)) {
-            self.push(n, rest, UnitKind::Line);
+        if rest.len() <= MAX_LINE_UNIT {
+            if is_bold_line(rest) {
+                self.push(n, rest, UnitKind::Line);
+            } else if names::first_word_is_keyword(rest) {
+                let tokens = Tokens::of(rest);
+                if tokens.start_with_keyword() {
+                    self.push_tokens(n, rest, UnitKind::Line, tokens);
+                }
+            }
         }
-        self.paragraph = (!is_list && !t.starts_with('>')).then(|| (n, t.to_string()));
+        self.paragraph = (!is_list && !t.starts_with('>')).then_some((n, t));
     }
 
     fn push(&mut self, line: usize, text: &str, kind: UnitKind) {
+        self.push_tokens(line, text, kind, Tokens::of(text));
+    }
+
+    fn push_tokens(&mut self, line: usize, text: &str, kind: UnitKind, tokens: Tokens) {
         self.units.push(Unit {
             line,
             text: text.to_string(),
             kind,
+            tokens,
         });
     }
 }
