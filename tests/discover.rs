@@ -273,3 +273,119 @@ fn a_name_without_letters_or_digits_is_refused() {
             .to_string())
     );
 }
+
+/// `plan NAME --json` run from `rel`: the plan's path and its task IDs.
+fn plan_json(t: &TestRepo, rel: &str, args: &[&str]) -> (String, Vec<String>) {
+    let out = common::Run::from(
+        t.cmd_in(rel)
+            .arg("plan")
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    );
+    out.success();
+    let j = out.json();
+    let ids = j["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    (j["plan"].as_str().unwrap().to_string(), ids)
+}
+
+#[test]
+fn plan_command_finds_the_plan_from_a_subdirectory() {
+    let t = roadmap_repo();
+    assert_eq!(
+        plan_json(&t, "docs/milestones", &["M1"]),
+        (
+            "docs/milestones/m1-plan.md".to_string(),
+            vec!["TASK-001".to_string(), "TASK-002".to_string()]
+        )
+    );
+    assert_eq!(
+        plan_json(&t, "docs", &["M2"]),
+        (
+            "docs/ROADMAP.md".to_string(),
+            vec!["M2-001".to_string(), "M2-002".to_string()]
+        )
+    );
+}
+
+#[test]
+fn plan_command_takes_plan_paths_relative_to_the_current_directory() {
+    let t = roadmap_repo();
+    // Without --plan, M2 is the roadmap's section; --plan overrides discovery.
+    assert_eq!(
+        plan_json(&t, "docs", &["M1", "--plan", "ROADMAP.md"]),
+        (
+            "docs/ROADMAP.md".to_string(),
+            vec!["M1-001".to_string(), "M1-002".to_string()]
+        )
+    );
+    assert_eq!(
+        plan_json(&t, "docs/milestones", &["M1", "--plan", "../ROADMAP.md"]),
+        (
+            "docs/ROADMAP.md".to_string(),
+            vec!["M1-001".to_string(), "M1-002".to_string()]
+        )
+    );
+}
+
+#[test]
+fn plan_command_works_in_a_linked_worktree() {
+    let t = roadmap_repo();
+    let wt = assert_fs::TempDir::new().unwrap();
+    let wt_path = wt.path().join("linked");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "side",
+        wt_path.to_str().unwrap(),
+    ]);
+    // A plan committed only on the worktree's branch is found there, not in main.
+    let mut git = t.git_cmd();
+    let ok = git
+        .current_dir(&wt_path)
+        .args(["rm", "-q", "docs/milestones/m1-plan.md"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut c = std::process::Command::new(common::bin());
+    common::seal(&mut c, t.home.path());
+    let out = common::Run::from(
+        c.current_dir(wt_path.join("docs"))
+            .args(["plan", "M1", "--json"])
+            .output()
+            .unwrap(),
+    );
+    out.success();
+    assert_eq!(out.json()["plan"], "docs/ROADMAP.md");
+    assert_eq!(
+        plan_json(&t, "docs", &["M1"]).0,
+        "docs/milestones/m1-plan.md"
+    );
+}
+
+#[test]
+fn plan_command_exits_2_on_an_ambiguous_name() {
+    let plan = "# M3\n\n- [ ] T001 a\n- [ ] T002 b\n";
+    let t = TestRepo::with_files(&[("a/M3.md", plan), ("b/M3.md", plan)]);
+    let out = t.run(["plan", "M3"]);
+    out.code(2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error: milestone name `M3` is ambiguous: 2 plans match it equally well\n  \
+         a/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs\n  \
+         b/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs\n\
+         hint: choose one with --plan, e.g. `git milestone plan M3 --plan a/M3.md`\n"
+    );
+    let chosen = t.run(["plan", "M3", "--plan", "b/M3.md", "--json"]);
+    chosen.success();
+    assert_eq!(chosen.json()["plan"], "b/M3.md");
+}
