@@ -389,3 +389,43 @@ fn plan_command_exits_2_on_an_ambiguous_name() {
     chosen.success();
     assert_eq!(chosen.json()["plan"], "b/M3.md");
 }
+
+#[test]
+fn a_conflicted_plan_is_one_candidate_not_three() {
+    let t = TestRepo::with_files(&[("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 b\n")]);
+    t.git(&["checkout", "-q", "-b", "other"]);
+    t.write("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 c\n");
+    t.commit_all("other");
+    t.git(&["checkout", "-q", "main"]);
+    t.write("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 d\n");
+    t.commit_all("main");
+    let out = t.git_cmd().args(["merge", "-q", "other"]).output().unwrap();
+    assert!(!out.status.success(), "the merge should conflict");
+    assert_eq!(t.git(&["ls-files", "-u", "M5.md"]).lines().count(), 3);
+    assert_eq!(found(&t, "M5").as_deref(), Ok("M5.md"));
+}
+
+#[test]
+fn a_long_list_of_equal_candidates_is_cut_short() {
+    let files: Vec<(String, &str)> = (1..=10)
+        .map(|i| {
+            (
+                format!("specs/{i:03}-f/tasks.md"),
+                "## Phase 1: Setup\n\n- [ ] T001 a\n- [ ] T002 b\n",
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, s)| (p.as_str(), *s)).collect();
+    let t = TestRepo::with_files(&refs);
+    let err = found(&t, "Phase 1").unwrap_err();
+    assert!(
+        err.starts_with("error: milestone name `Phase 1` is ambiguous: 10 plans match it equally well\n  specs/001-f/tasks.md: "),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("  specs/")).count(),
+        8,
+        "{err}"
+    );
+    assert!(err.contains("\n  and 2 more\nhint: "), "{err}");
+}

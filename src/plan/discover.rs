@@ -65,6 +65,9 @@ const GENERIC_STEMS: &[&str] = &[
     "docs",
 ];
 
+/// Most candidates listed when a name is ambiguous.
+const MAX_TIED_SHOWN: usize = 8;
+
 /// Most names listed when the user's name matches nothing.
 const MAX_NAMES_SHOWN: usize = 20;
 
@@ -90,8 +93,10 @@ pub fn find(repo: &Repo, name: &str) -> Result<Found> {
             .hint("name a milestone as its plan does, e.g. `git milestone plan M1`")
     })?;
     let mut survey = Survey::default();
+    let mut seen = std::collections::HashSet::new();
     for path in repo.tracked_markdown()? {
-        if is_vendored(&path) {
+        // A conflicted file has up to three index entries (merge stages).
+        if is_vendored(&path) || !seen.insert(path.clone()) {
             continue;
         }
         let Some(text) = read_small(repo.root(), &path) else {
@@ -270,8 +275,11 @@ fn ambiguous(name: &str, tied: &[Candidate]) -> Error {
         "milestone name `{name}` is ambiguous: {} plans match it equally well",
         tied.len()
     );
-    for c in tied {
+    for c in tied.iter().take(MAX_TIED_SHOWN) {
         message.push_str(&format!("\n  {}: {}", c.path, c.reasons.join("; ")));
+    }
+    if tied.len() > MAX_TIED_SHOWN {
+        message.push_str(&format!("\n  and {} more", tied.len() - MAX_TIED_SHOWN));
     }
     Error::bad_input(message).hint(format!(
         "choose one with --plan, e.g. `git milestone plan {} --plan {}`",
