@@ -45,12 +45,13 @@ uninstall=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --root | --prefix)
-            [ $# -ge 2 ] || die "$1 needs a directory" "run ./install.sh --help"
+            [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a directory" "run ./install.sh --help"
             root="$2"
             shift 2
             ;;
         --root=* | --prefix=*)
             root="${1#*=}"
+            [ -n "$root" ] || die "${1%%=*} needs a directory" "run ./install.sh --help"
             shift
             ;;
         --uninstall)
@@ -71,7 +72,6 @@ cargo="${CARGO:-cargo}"
 if [ -z "$root" ]; then
     root="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-${HOME:?HOME is not set}/.cargo}}"
 fi
-[ -n "$root" ] || die "--root needs a directory" "run ./install.sh --help"
 mkdir -p "$root"
 root="$(cd "$root" && pwd)"
 bin_path="$root/bin/git-milestone"

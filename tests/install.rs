@@ -221,12 +221,18 @@ fn help_and_bad_arguments() {
         bad.stderr,
         "error: unknown argument: --bogus\nhint: run ./install.sh --help\n"
     );
-    let missing = install_sh(home.path(), &path, "", &["--root"]);
-    missing.code(2);
-    assert_eq!(
-        missing.stderr,
-        "error: --root needs a directory\nhint: run ./install.sh --help\n"
-    );
+    for (args, flag) in [
+        (&["--root"][..], "--root"),
+        (&["--prefix", ""][..], "--prefix"),
+        (&["--root="][..], "--root"),
+    ] {
+        let missing = install_sh(home.path(), &path, "", args);
+        missing.code(2);
+        assert_eq!(
+            missing.stderr,
+            format!("error: {flag} needs a directory\nhint: run ./install.sh --help\n")
+        );
+    }
 }
 
 #[test]
