@@ -429,3 +429,16 @@ fn a_long_list_of_equal_candidates_is_cut_short() {
     );
     assert!(err.contains("\n  and 2 more\nhint: "), "{err}");
 }
+
+#[test]
+fn a_roadmap_of_level_one_sections_does_not_tie_with_a_plan_file() {
+    let t = TestRepo::with_files(&[
+        (
+            "ROADMAP.md",
+            "# M1: Setup\n\n- [ ] M1-001: a\n- [ ] M1-002: b\n\n# M2: Core\n\n- [ ] M2-001: c\n",
+        ),
+        ("plans/M1.md", "# M1\n\n- [ ] T001 a\n- [ ] T002 b\n"),
+    ]);
+    assert_eq!(found(&t, "M1").as_deref(), Ok("plans/M1.md"));
+    assert_eq!(found(&t, "M2").as_deref(), Ok("ROADMAP.md"));
+}

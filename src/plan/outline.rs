@@ -57,6 +57,15 @@ pub fn outline(text: &str) -> Outline {
     for (i, line) in lines {
         scan.line(i + 1, line);
     }
+    if scan.level_one_headings > 1 {
+        // Several level-1 headings are sections (`# M1`, `# M2`), and the
+        // first of them does not name the whole document.
+        for u in &mut scan.units {
+            if u.kind == UnitKind::Title && scan.front_matter_title != Some(u.line) {
+                u.kind = UnitKind::Heading;
+            }
+        }
+    }
     Outline {
         has_task_ids: scan.task_lines >= MIN_TASK_LINES,
         units: scan.units,
@@ -68,6 +77,9 @@ struct Scan<'a> {
     units: Vec<Unit>,
     task_lines: usize,
     seen_heading: bool,
+    level_one_headings: usize,
+    /// The line of a front-matter `title:`, which stays the title.
+    front_matter_title: Option<usize>,
     /// The open code fence's character and length.
     fence: Option<(char, usize)>,
     /// The last paragraph line, which a setext underline would make a heading.
@@ -84,6 +96,7 @@ impl<'a> Scan<'a> {
             if let Some(title) = line.strip_prefix("title:") {
                 let title = title.trim().trim_matches(['"', '\'']);
                 if !title.is_empty() {
+                    self.front_matter_title = Some(i + 1);
                     self.push(i + 1, title, UnitKind::Title);
                 }
             }
@@ -136,6 +149,9 @@ impl<'a> Scan<'a> {
             UnitKind::Heading
         };
         self.seen_heading = true;
+        if level == 1 {
+            self.level_one_headings += 1;
+        }
         if starts_with_task_id(text, false) {
             self.task_lines += 1;
         }
@@ -352,6 +368,18 @@ mod tests {
         assert_eq!(
             units(doc),
             [(1, "heading", "Intro".into()), (2, "heading", "M1".into())]
+        );
+    }
+
+    #[test]
+    fn several_level_one_headings_are_sections_not_a_title() {
+        let doc = "# M1: Setup\n\n- [ ] a\n\n# M2: Core\n";
+        assert_eq!(
+            units(doc),
+            [
+                (1, "heading", "M1: Setup".into()),
+                (5, "heading", "M2: Core".into())
+            ]
         );
     }
 
