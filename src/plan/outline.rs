@@ -278,6 +278,12 @@ fn starts_with_task_id(text: &str, checkbox: bool) -> bool {
     if let Some(num) = word.strip_prefix('#') {
         return !num.is_empty() && num.chars().all(|c| c.is_ascii_digit());
     }
+    if word.eq_ignore_ascii_case("task") {
+        // `### Task 3: Wire the parser`
+        let after =
+            text.trim_start_matches(['*', '_', '`', '[', '~', ' '])[word.len()..].trim_start();
+        return after.starts_with(|c: char| c.is_ascii_digit());
+    }
     let letters = word.chars().take_while(char::is_ascii_alphabetic).count();
     let rest = &word[letters..];
     let rest_ok = |r: &str| {
@@ -397,6 +403,7 @@ mod tests {
             "- [ ] 1. Set up\n  - [x] 1.2 Wire\n",
             " M1-001: Config\n M1-002: Logging\n",
             "1. **TASK-998:** ok\n2. **TASK-999:** fails\n",
+            "### Task 1: Set up\n### Task 2: Wire\n",
             "| 1 | poller | [#8824](u) |\n| 2 | logs | [#8825](u) |\n",
         ] {
             assert!(outline(doc).has_task_ids, "{doc}");
@@ -411,6 +418,7 @@ mod tests {
             "1. First\n2. Second\n",
             "## 1.2 Background\n## 1.3 Scope\n",
             "- T001 once\n",
+            "- Task list\n- Task owners\n",
         ] {
             assert!(!outline(doc).has_task_ids, "{doc}");
         }
