@@ -105,6 +105,16 @@ impl Name {
             .unwrap_or_default()
     }
 
+    /// Whether `text` could mention the name at all: a cheap test before
+    /// tokenizing it line by line.
+    pub fn may_occur_in(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        self.variants.iter().any(|v| {
+            let first = &v[0];
+            !first.is_ascii() || lower.contains(first.as_str())
+        })
+    }
+
     /// How well a heading or title names the milestone, if at all.
     pub fn fit_text(&self, text: &str) -> Option<Fit> {
         self.fit(&Tokens::of(text))
@@ -129,7 +139,7 @@ impl Name {
         for v in &self.variants {
             let fit = if tokens == *v || strip_numbers(&tokens) == v.as_slice() || bare == v {
                 Some(Fit::Exact)
-            } else if find_all(&tokens_of(&tokens), v).next().is_some() {
+            } else if tokens.windows(v.len()).any(|w| w == v.as_slice()) {
                 Some(Fit::Contains)
             } else {
                 None
@@ -177,7 +187,6 @@ fn named_at_start(text: &str) -> Option<String> {
     None
 }
 
-/// Whether a heading-like line starts with a word such as "Milestone" or "Phase".
 /// Whether a line's first word is one like "Milestone" or "Phase": a cheap
 /// test, run on every line before anything is tokenized.
 pub fn first_word_is_keyword(text: &str) -> bool {
@@ -187,28 +196,6 @@ pub fn first_word_is_keyword(text: &str) -> bool {
         .unwrap_or(rest.len());
     let word = &rest[..word_len];
     KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
-}
-
-/// Whether `text` could mention the name at all: a cheap test before
-/// tokenizing it line by line.
-impl Name {
-    pub fn may_occur_in(&self, text: &str) -> bool {
-        let lower = text.to_ascii_lowercase();
-        self.variants.iter().any(|v| {
-            let first = &v[0];
-            !first.is_ascii() || lower.contains(first.as_str())
-        })
-    }
-}
-
-fn tokens_of(texts: &[String]) -> Vec<Token> {
-    texts
-        .iter()
-        .map(|t| Token {
-            text: t.clone(),
-            starts_part: false,
-        })
-        .collect()
 }
 
 fn strip_numbers(tokens: &[String]) -> &[String] {
