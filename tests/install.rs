@@ -265,4 +265,63 @@ fn bash_completions_are_a_script_bash_accepts() {
         "bash -n: {}",
         String::from_utf8_lossy(&check.stderr)
     );
+    // `git-milestone run --on<TAB>`: options after a subcommand complete.
+    assert_eq!(
+        complete_in_bash(&script, None, "git-milestone run --on"),
+        "--on-failure"
+    );
+}
+
+/// `COMPREPLY` for `line` (the cursor at its end) in a bash that sourced
+/// `script`, and git's own completion when `git_completion` is given.
+fn complete_in_bash(script: &Path, git_completion: Option<&Path>, line: &str) -> String {
+    let (prelude, driver) = match git_completion {
+        None => (
+            String::new(),
+            r#"_git__milestone git-milestone "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}""#,
+        ),
+        Some(g) => (
+            format!("source '{}'\n", g.display()),
+            "__git_func_wrap __git_main",
+        ),
+    };
+    let program = format!(
+        "{prelude}source \"$1\"\n\
+         read -ra COMP_WORDS <<< \"$2\"\n\
+         COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+         COMP_LINE=\"$2\"\n\
+         COMP_POINT=${{#COMP_LINE}}\n\
+         {driver}\n\
+         echo \"${{COMPREPLY[*]}}\"\n"
+    );
+    let out = Command::new("bash")
+        .args(["-c", &program, "bash"])
+        .arg(script)
+        .arg(line)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+#[test]
+fn bash_completions_work_under_git_milestone() {
+    let git_completion = Path::new("/usr/share/bash-completion/completions/git");
+    if !git_completion.exists() {
+        eprintln!("skipped: git's bash completion is not installed");
+        return;
+    }
+    let t = TestRepo::new();
+    let out = t.run(["completions", "bash"]);
+    out.success();
+    let script = t.path().join("completions.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |line| complete_in_bash(&script, Some(git_completion), line);
+    assert_eq!(complete("git milestone pl"), "plan");
+    assert_eq!(complete("git milestone run M1 --on"), "--on-failure");
+    assert_eq!(complete("git -C /tmp milestone status --js"), "--json");
 }
