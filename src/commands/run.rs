@@ -14,6 +14,8 @@ use crate::runner::{self, Sink};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
+    // Before the plan is read: the name becomes paths and ref names.
+    crate::state::validate_name(&args.name)?;
     let timeout = args
         .timeout
         .as_deref()
