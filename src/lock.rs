@@ -129,8 +129,8 @@ impl Drop for RunLock {
 
 fn create(path: &Path, owner: &Owner) -> std::io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
-    f.write_all(owner.render().as_bytes())?;
-    f.sync_all()
+    // No fsync: after a crash the lock is stale anyway (its pid is gone).
+    f.write_all(owner.render().as_bytes())
 }
 
 fn just_created(path: &Path) -> bool {
