@@ -103,6 +103,11 @@ pub struct Failure {
     /// The ref that keeps the failed attempt's work, once rolled back.
     #[serde(default)]
     pub saved_ref: Option<String>,
+    /// HEAD right after the failed attempt. Commits up to it that follow the
+    /// last checkpoint are the task's own, which a rollback may take off the
+    /// branch without `--force`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
 }
 
 /// Check a milestone name for use in paths and ref names, and return it.
@@ -242,6 +247,41 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The local run journal's directory for a milestone, inside this worktree's
+/// git directory: `<git-dir>/milestone/<name>/`. Logs and snapshots live here;
+/// nothing in it is committed.
+pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
+    Ok(git_dir.join("milestone").join(validate_name(name)?))
+}
+
+/// The untracked (not ignored) files that existed when the run started.
+/// Checkpoints never stage them and rollbacks never remove them.
+pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>> {
+    let path = journal_dir(git_dir, name)?.join("untracked-at-start");
+    match fs::read(&path) {
+        Ok(bytes) => Ok(bytes
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Record the untracked files present at the start of a run (NUL-separated).
+pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+    let mut bytes = Vec::new();
+    for p in paths {
+        bytes.extend_from_slice(p.as_bytes());
+        bytes.push(0);
+    }
+    write_atomically(
+        &journal_dir(git_dir, name)?.join("untracked-at-start"),
+        &bytes,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,39 +341,4 @@ mod tests {
             assert!(validate_name(good).is_ok(), "{good:?} refused");
         }
     }
-}
-
-/// The local run journal's directory for a milestone, inside this worktree's
-/// git directory: `<git-dir>/milestone/<name>/`. Logs and snapshots live here;
-/// nothing in it is committed.
-pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
-    Ok(git_dir.join("milestone").join(validate_name(name)?))
-}
-
-/// The untracked (not ignored) files that existed when the run started.
-/// Checkpoints never stage them and rollbacks never remove them.
-pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>> {
-    let path = journal_dir(git_dir, name)?.join("untracked-at-start");
-    match fs::read(&path) {
-        Ok(bytes) => Ok(bytes
-            .split(|b| *b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-/// Record the untracked files present at the start of a run (NUL-separated).
-pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
-    let mut bytes = Vec::new();
-    for p in paths {
-        bytes.extend_from_slice(p.as_bytes());
-        bytes.push(0);
-    }
-    write_atomically(
-        &journal_dir(git_dir, name)?.join("untracked-at-start"),
-        &bytes,
-    )
 }
