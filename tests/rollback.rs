@@ -454,3 +454,23 @@ fn undo_refuses_over_new_changes() {
          hint: commit or stash them first: git stash push --include-untracked\n",
     );
 }
+
+#[test]
+fn files_from_before_the_run_survive_even_if_the_task_committed_them() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.write("notes.txt", "my notes, edited by the task\n");
+    t.git(&["add", "notes.txt"]);
+    t.git(&["commit", "-q", "-m", "agent takes the notes"]);
+    // The failed task's commits end here.
+    let status = t.read(STATUS);
+    let agent2 = head(&t);
+    let old_head = status_json(&t)["failure"]["head"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.write(STATUS, &status.replace(&old_head, &agent2));
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(t.read("notes.txt"), "my notes, edited by the task\n");
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+}

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::SavedAttempt;
 use crate::error::{Context, Error, Result};
 use crate::repo::Repo;
-use crate::repo::rollback::DiscardedCommit;
+use crate::repo::rollback::{DiscardedCommit, is_kept};
 use crate::state::{self, RunState, Status, TaskState};
 
 const JOURNAL_FILE: &str = "last-rollback.json";
@@ -153,7 +153,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let dirty: Vec<String> = repo
         .changed_paths()?
         .into_iter()
-        .filter(|p| !keep.contains(p))
+        .filter(|p| !is_kept(p, &keep))
         .collect();
     if !dirty.is_empty() {
         return Err(Error::refused(format!(
@@ -362,7 +362,7 @@ fn no_run(name: &str) -> Error {
 fn work_tree_matches(repo: &Repo, name: &str) -> Result<bool> {
     let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
     keep.push(state::status_rel_path(name)?);
-    Ok(repo.changed_paths()?.iter().all(|p| keep.contains(p)))
+    Ok(repo.changed_paths()?.iter().all(|p| is_kept(p, &keep)))
 }
 
 /// The task ID that names the saved attempt's ref: the failed task, or the

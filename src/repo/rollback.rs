@@ -253,8 +253,7 @@ impl Repo {
         scratch
             .set_index(&mut index)
             .context("cannot set up a scratch index")?;
-        let skip: HashSet<&str> = skip.iter().map(String::as_str).collect();
-        let mut filter = |p: &Path, _: &[u8]| i32::from(skip.contains(p.to_str().unwrap_or("")));
+        let mut filter = |p: &Path, _: &[u8]| i32::from(is_kept(p.to_str().unwrap_or(""), skip));
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut filter))
             .and_then(|()| index.update_all(["*"], None))
@@ -280,11 +279,10 @@ impl Repo {
             .tree()
             .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
         let kept = self.read_kept(keep)?;
-        let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
         let doomed: Vec<String> = self
             .changed_paths()?
             .into_iter()
-            .filter(|p| !keep.contains(p.as_str()) && tree.get_path(Path::new(p)).is_err())
+            .filter(|p| !is_kept(p, keep) && tree.get_path(Path::new(p)).is_err())
             .collect();
         let mut co = git2::build::CheckoutBuilder::new();
         co.force();
@@ -401,6 +399,13 @@ impl Repo {
     }
 }
 
+/// Whether `path` is one of `keep`, or inside one of its directories (an
+/// entry ending in `/`, as `git status` reports an untracked directory).
+pub fn is_kept(path: &str, keep: &[String]) -> bool {
+    keep.iter()
+        .any(|k| k == path || (k.ends_with('/') && path.starts_with(k.as_str())))
+}
+
 /// Split `Name <email> 1735689600 +0100` into its parts.
 fn parse_ident(s: &str) -> Option<(String, String, git2::Time)> {
     let (name, rest) = s.split_once(" <")?;
@@ -435,6 +440,15 @@ fn oid_of(s: &str) -> Result<Oid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_paths_include_whole_directories() {
+        let keep = ["notes.txt".to_string(), "scratch/".to_string()];
+        assert!(is_kept("notes.txt", &keep));
+        assert!(is_kept("scratch/a/b.txt", &keep));
+        assert!(!is_kept("notes.txt.bak", &keep));
+        assert!(!is_kept("scratchpad.txt", &keep));
+    }
 
     #[test]
     fn parses_git_var_identities() {
