@@ -6,8 +6,11 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod failure;
+pub mod lock;
 pub mod plan;
 pub mod repo;
+pub mod run;
+pub mod runner;
 pub mod state;
 pub mod ui;
 

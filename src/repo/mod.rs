@@ -4,6 +4,8 @@
 //! Methods are named in the domain's words; every error names its ref, oid or
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
+pub mod checkpoint;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
