@@ -339,7 +339,7 @@ fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
 }
 
 fn head_or_refuse(repo: &Repo, name: &str) -> Result<String> {
-    repo.head_commit()?.ok_or_else(|| {
+    repo.head_if_born()?.ok_or_else(|| {
         Error::refused(format!(
             "nothing to roll back to: the branch has no commits, so {name} has no checkpoint"
         ))

@@ -57,7 +57,7 @@ impl Repo {
     }
 
     /// HEAD's commit id; `None` on an unborn branch.
-    pub fn head_commit(&self) -> Result<Option<String>> {
+    pub fn head_if_born(&self) -> Result<Option<String>> {
         match self.inner.head() {
             Ok(r) => Ok(Some(
                 r.peel_to_commit()
@@ -230,7 +230,7 @@ impl Repo {
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
         let tree = self.work_tree_as_tree(skip)?;
-        let (author, committer) = self.identities()?;
+        let (author, committer) = self.attempt_identities()?;
         let oid = self
             .inner
             .commit(None, &author, &committer, message, &tree, &[&head])
@@ -375,14 +375,14 @@ impl Repo {
 
     /// Author and committer as the git program would record them (config,
     /// `GIT_AUTHOR_*` and `GIT_COMMITTER_*`), which libgit2 does not read.
-    fn identities(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
+    fn attempt_identities(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
         Ok((
-            self.identity("GIT_AUTHOR_IDENT")?,
-            self.identity("GIT_COMMITTER_IDENT")?,
+            self.attempt_identity("GIT_AUTHOR_IDENT")?,
+            self.attempt_identity("GIT_COMMITTER_IDENT")?,
         ))
     }
 
-    fn identity(&self, var: &str) -> Result<git2::Signature<'static>> {
+    fn attempt_identity(&self, var: &str) -> Result<git2::Signature<'static>> {
         let out = self.git(&["var", var])?;
         let text = String::from_utf8_lossy(&out.stdout);
         let parsed = out

@@ -536,6 +536,11 @@ impl Session<'_> {
             outcome.duration,
         );
         progress::fail(&mut self.status, &id, code);
+        // Commits up to here are the failed task's own: `rollback` may take
+        // them off without --force.
+        if let Some(f) = self.status.failure.as_mut() {
+            f.head = Some(self.repo.head_commit()?);
+        }
         self.status.save(self.repo.root())?;
         self.report.warn(&format!(
             "{id} failed ({}) after {}; log: {}",
