@@ -196,7 +196,15 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
     let tmux = Tmux::start(
         t.path(),
         &sealed_env(t),
-        &[&bin, "run", "M1", "--runner", &runner],
+        &[
+            &bin,
+            "run",
+            "M1",
+            "--plan",
+            "docs/plan.md",
+            "--runner",
+            &runner,
+        ],
     );
     let screen = tmux.wait_for("What now?");
     let log = t.path().join(".git/milestone/M1/logs/TASK-002.1.log");
@@ -241,7 +249,7 @@ fn choosing_retry_runs_the_task_again() {
     let screen = tmux.wait_for("[exit ");
     assert!(screen.contains("[exit 0]"), "{screen}");
     assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
-    assert_eq!(t.read("b.txt"), "TASK-002\n");
+    assert_eq!(t.read("task-002.txt"), "TASK-002\n");
     assert_eq!(t.read("partial.txt"), "partial\n");
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
