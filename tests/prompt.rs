@@ -318,3 +318,32 @@ fn choosing_stop_keeps_the_changes_for_inspection() {
     assert_eq!(status["state"], "failed");
     assert_eq!(status["failure"]["rolled_back"], false);
 }
+
+#[test]
+fn bad_failure_policies_are_refused_with_the_valid_ones() {
+    let t = milestone();
+    let hint = "hint: use one of stop, retry, retry:N (N retries, e.g. retry:3), rollback, skip; \
+                e.g. `git milestone run M1 --on-failure retry:2` or \
+                `git config milestone.onFailure rollback`\n";
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--on-failure",
+        "retry:0",
+    ]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!("error: unknown failure policy \"retry:0\"\n{hint}")
+    );
+    t.git(&["config", "milestone.onFailure", "abort"]);
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!("error: unknown failure policy \"abort\"\n{hint}")
+    );
+    assert_eq!(t.git(&["log", "--format=%s"]), "initial\n", "nothing ran");
+}

@@ -474,3 +474,27 @@ fn files_from_before_the_run_survive_even_if_the_task_committed_them() {
     assert_eq!(t.read("notes.txt"), "my notes, edited by the task\n");
     assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
 }
+
+#[test]
+fn refuses_while_a_run_holds_the_lock() {
+    let Failed { t, .. } = failed_run();
+    let lock = t.path().join(".git/milestone/run.lock");
+    let pid = std::process::id();
+    std::fs::write(
+        &lock,
+        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n"),
+    )
+    .unwrap();
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        &format!(
+            "error: another `git milestone run` is in progress in this repository \
+             (pid {pid}, milestone M1, started 2026-01-01T00:00:00Z)\n\
+             hint: wait for it to finish, or stop it with Ctrl-C in its terminal\n\
+             hint: if no such run exists, remove the lock with `rm {}`\n",
+            lock.canonicalize().unwrap().display()
+        ),
+    );
+    assert!(lock.exists(), "the lock of the other run is left alone");
+}

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SavedAttempt;
 use crate::error::{Context, Error, Result};
+use crate::lock::RunLock;
 use crate::repo::Repo;
 use crate::repo::rollback::{DiscardedCommit, is_kept};
 use crate::state::{self, RunState, Status, TaskState};
@@ -74,6 +75,8 @@ pub(super) fn attempt(
 /// The `rollback` command: checks, save, restore, then the status file.
 pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let name = state::validate_name(req.milestone)?;
+    // Never under a run's feet: the run lock is held until we return.
+    let _lock = RunLock::acquire(repo.common_dir(), name)?;
     let Some(mut status) = Status::load(repo.root(), name)? else {
         return Err(no_run(name));
     };
@@ -121,6 +124,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
 /// `rollback --undo`: bring back the work the last rollback saved.
 pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let name = state::validate_name(milestone)?;
+    let _lock = RunLock::acquire(repo.common_dir(), name)?;
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
     let record: Record = match std::fs::read(&journal) {
         Ok(bytes) => serde_json::from_slice(&bytes)
