@@ -94,9 +94,21 @@ fn failed_run() -> Failed {
 
     // TASK-002's failed attempt.
     t.write("task-commit.txt", "committed by the task\n");
-    t.git(&["add", "task-commit.txt"]);
+    t.write(
+        "taskdir/committed.txt",
+        "in a directory the task committed\n",
+    );
+    t.write(
+        "taskdir/build.secret",
+        "ignored, in a directory the task committed\n",
+    );
+    // The task replaces a tracked file with a directory of the same name.
+    std::fs::remove_file(t.path().join("src/lib.txt")).unwrap();
+    t.write("src/lib.txt/inner.txt", "a directory where a file was\n");
+    t.git(&["add", "-A", "task-commit.txt", "taskdir", "src"]);
     t.git(&["commit", "-q", "-m", "wip by the agent"]);
     let agent = head(&t);
+    std::fs::remove_dir_all(t.path().join("src/lib.txt")).unwrap();
     t.write("src/lib.txt", "broken\n");
     std::fs::remove_file(t.path().join("README.md")).unwrap();
     t.write("new.txt", "new\n");
@@ -200,6 +212,10 @@ fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, ["cache.secret"]);
+    assert_eq!(
+        t.read("taskdir/build.secret"),
+        "ignored, in a directory the task committed\n"
+    );
 
     // Everything the attempt produced is in the saved commit; its parent is
     // the task's own commit; ignored files and pre-run files are not in it.
@@ -213,7 +229,7 @@ fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
     let files = t.git(&["ls-tree", "-r", "--name-only", SAVED]);
     assert_eq!(
         files,
-        ".gitignore\n.milestone_bundles/M1/status.json\na.txt\nnew.txt\nnewdir/file.txt\nplan.md\nsrc/lib.txt\nstaged.txt\ntask-commit.txt\n"
+        ".gitignore\n.milestone_bundles/M1/status.json\na.txt\nnew.txt\nnewdir/file.txt\nplan.md\nsrc/lib.txt\nstaged.txt\ntask-commit.txt\ntaskdir/committed.txt\n"
     );
 
     let status = status_json(&t);
@@ -229,6 +245,7 @@ fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
 fn undo_brings_back_the_commits_and_files_of_the_attempt() {
     let Failed { t, agent, .. } = failed_run();
     let before = t.read(STATUS);
+    let porcelain_before = porcelain(&t);
     t.run(["rollback", "M1"]).success();
     let out = t.run(["rollback", "M1", "--undo"]);
     out.success();
@@ -244,8 +261,19 @@ fn undo_brings_back_the_commits_and_files_of_the_attempt() {
     assert_eq!(
         porcelain(&t),
         format!(
-            " M {STATUS}\n D README.md\n M src/lib.txt\n?? new.txt\n?? newdir/file.txt\n?? notes.txt\n?? staged.txt\n"
+            " M {STATUS}\n D README.md\n D src/lib.txt/inner.txt\n?? new.txt\n?? newdir/file.txt\n\
+             ?? notes.txt\n?? src/lib.txt\n?? staged.txt\n"
         )
+    );
+    // Exactly as before the rollback, except that staged files are unstaged.
+    let lines = |s: &str| {
+        s.lines()
+            .map(str::to_string)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        lines(&porcelain_before.replace("A  staged.txt", "?? staged.txt")),
+        lines(&porcelain(&t))
     );
     assert_eq!(t.read("src/lib.txt"), "broken\n");
     assert_eq!(t.read("task-commit.txt"), "committed by the task\n");

@@ -284,15 +284,18 @@ impl Repo {
             .into_iter()
             .filter(|p| !is_kept(p, keep) && tree.get_path(Path::new(p)).is_err())
             .collect();
+        // The reset would leave untracked files behind (see the module
+        // comment). Removing them first also clears the way for a tracked
+        // file where the task put an untracked directory.
+        for rel in &doomed {
+            self.remove_file_and_empty_dirs(rel)?;
+        }
         let mut co = git2::build::CheckoutBuilder::new();
         co.force();
         self.inner
             .reset(commit.as_object(), ResetType::Hard, Some(&mut co))
             .with_context(|| format!("cannot reset to checkpoint {target}"))?;
-        // The reset leaves untracked files behind (see the module comment).
-        for rel in &doomed {
-            self.remove_file_and_empty_dirs(rel)?;
-        }
+        self.check_out_head_again()?;
         self.write_kept(&kept)
     }
 
@@ -313,11 +316,24 @@ impl Repo {
         self.inner
             .reset(parent.as_object(), ResetType::Hard, Some(&mut co))
             .with_context(|| format!("cannot reset to {}", parent.id()))?;
+        self.check_out_head_again()?;
         let mut co = git2::build::CheckoutBuilder::new();
         co.force().update_index(false);
         self.inner
             .checkout_tree(commit.as_object(), Some(&mut co))
             .with_context(|| format!("cannot check out the files of {saved}"))
+    }
+
+    /// libgit2's reset can leave a file missing where a tracked directory
+    /// turns back into a file (it writes the file, then removes the
+    /// directory's entries under the same name); a second forced checkout
+    /// of HEAD writes what is missing.
+    fn check_out_head_again(&self) -> Result<()> {
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force();
+        self.inner
+            .checkout_head(Some(&mut co))
+            .context("cannot check out HEAD after the reset")
     }
 
     fn read_kept(&self, keep: &[String]) -> Result<Vec<KeptFile>> {
@@ -360,7 +376,12 @@ impl Repo {
         let path = self.root().join(rel);
         match fs::remove_file(&path) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Already gone, or a parent is now a file: nothing to remove.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) => {}
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
         }
         let mut dir = path.parent();
