@@ -153,8 +153,8 @@ fn sealed_env(t: &TestRepo) -> Vec<(String, String)> {
 }
 
 /// A repository with a three-task plan and a runner (outside the
-/// repository) whose TASK-002 leaves a file behind and fails with exit code 3
-/// on its first attempt, then succeeds.
+/// repository) whose TASK-002 leaves files behind and fails with exit code 3
+/// on its first attempt (first `$HOME/fail-times` attempts), then succeeds.
 fn milestone() -> TestRepo {
     let t = TestRepo::with_files(&[
         (
@@ -172,7 +172,7 @@ if [ "$1" = TASK-002 ]; then
   n=$(cat "$HOME/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$HOME/count"
   echo partial > partial.txt
   mkdir -p out && echo cache > out/cache.secret && echo half > out/half.txt
-  if [ $n -lt 2 ]; then echo "3 tests failed"; exit 3; fi
+  if [ $n -le "$(cat "$HOME/fail-times" 2>/dev/null || echo 1)" ]; then echo "3 tests failed"; exit 3; fi
 fi
 echo "$1" > "$(echo "$1" | tr A-Z a-z).txt"
 "#,
@@ -346,4 +346,116 @@ fn bad_failure_policies_are_refused_with_the_valid_ones() {
         format!("error: unknown failure policy \"abort\"\n{hint}")
     );
     assert_eq!(t.git(&["log", "--format=%s"]), "initial\n", "nothing ran");
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_interrupts_the_run() {
+    let t = milestone();
+    let Some(tmux) = run_until_prompt(&t) else {
+        return;
+    };
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 130]"), "{screen}");
+    assert_eq!(
+        t.read("partial.txt"),
+        "partial\n",
+        "nothing was rolled back"
+    );
+    assert!(
+        !t.path().join(".git/milestone/run.lock").exists(),
+        "the run lock is released"
+    );
+}
+
+/// Without a terminal the policy decides; these run with stdin at /dev/null.
+#[test]
+fn without_a_terminal_the_rollback_policy_rolls_back() {
+    let t = milestone();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "rollback",
+    ]);
+    out.code(1);
+    let saved = "refs/milestone/M1/attempts/TASK-002/1";
+    assert!(
+        out.stderr.contains("git milestone rollback M1 --undo"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("What now?"), "{}", out.stderr);
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    assert_eq!(t.git(&["rev-parse", "HEAD"]), cp1);
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:partial.txt")]),
+        "partial\n"
+    );
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n"
+    );
+    assert_eq!(t.read("out/cache.secret"), "cache\n");
+
+    // --undo brings the attempt back; a second run then retries the task.
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(t.read("partial.txt"), "partial\n");
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
+    out.success();
+    assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
+}
+
+#[test]
+fn without_a_terminal_retry_runs_the_task_once_more() {
+    let t = milestone();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "retry",
+    ]);
+    out.success();
+    assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
+    assert_eq!(
+        std::fs::read_to_string(t.home.path().join("count")).unwrap(),
+        "2\n"
+    );
+}
+
+#[test]
+fn without_a_terminal_retry_n_gives_up_after_n_retries() {
+    let t = milestone();
+    std::fs::write(t.home.path().join("fail-times"), "99\n").unwrap();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "retry:2",
+    ]);
+    out.code(1);
+    assert_eq!(
+        std::fs::read_to_string(t.home.path().join("count")).unwrap(),
+        "3\n"
+    );
+    assert_eq!(checkpoint_tasks(&t), "TASK-001");
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["failure"]["attempts"], 3);
+    assert_eq!(status["failure"]["rolled_back"], false);
 }
