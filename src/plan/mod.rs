@@ -3,9 +3,15 @@
 //! `discover` is the only part that looks at the repository; `extract` and
 //! `order` are pure functions of the document's text.
 
+mod defs;
+mod deps;
 pub mod discover;
 pub mod extract;
+mod ids;
+mod markdown;
+mod marks;
 pub mod order;
+mod scope;
 
 use serde::Serialize;
 
@@ -110,7 +116,7 @@ pub fn load(
     };
     let text = std::fs::read_to_string(repo.root().join(&rel))
         .with_context(|| format!("cannot read plan file {rel}"))?;
-    let extracted = extract::extract(&text, name)?;
+    let extracted = extract::extract_in(&text, name, &rel)?;
     let tasks = order::order(extracted.tasks, &extracted.edges, &rel)?;
     Ok(Plan {
         plan: rel,

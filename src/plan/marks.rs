@@ -1,0 +1,165 @@
+//! Done, not-done and left-out marks: checkboxes, status words, emoji.
+
+/// What one mark says about a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Done,
+    NotDone,
+    /// Deferred, removed, cancelled: not part of the sequence any more.
+    LeftOut,
+}
+
+const LEFT_OUT: &[&str] = &[
+    "deferred",
+    "removed",
+    "dropped",
+    "cancelled",
+    "canceled",
+    "obsolete",
+    "superseded",
+    "postponed",
+    "won't do",
+    "wont do",
+    "wontfix",
+    "out of scope",
+];
+const NOT_DONE: &[&str] = &[
+    "not started",
+    "not done",
+    "todo",
+    "to do",
+    "open",
+    "pending",
+    "in progress",
+    "in-progress",
+    "wip",
+    "blocked",
+    "incomplete",
+    "planned",
+    "ongoing",
+    "⬜",
+    "🔲",
+    "❌",
+    "🚧",
+    "⏳",
+];
+const DONE: &[&str] = &[
+    "done",
+    "complete",
+    "completed",
+    "finished",
+    "merged",
+    "shipped",
+    "resolved",
+    "closed",
+    "✅",
+    "✔",
+    "☑",
+    "✓",
+];
+
+fn has_phrase(lower: &str, phrase: &str) -> bool {
+    if !phrase.is_ascii() {
+        return lower.contains(phrase);
+    }
+    lower.match_indices(phrase).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + phrase.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// What a status value ("Completed", "Not Started", "✅ Done") says.
+pub fn classify(status: &str) -> Option<Mark> {
+    let lower = status.to_lowercase();
+    if LEFT_OUT.iter().any(|p| has_phrase(&lower, p)) {
+        Some(Mark::LeftOut)
+    } else if NOT_DONE.iter().any(|p| has_phrase(&lower, p)) {
+        Some(Mark::NotDone)
+    } else if DONE.iter().any(|p| has_phrase(&lower, p)) {
+        Some(Mark::Done)
+    } else {
+        None
+    }
+}
+
+/// The mark of a checkbox character.
+pub fn checkbox(c: char) -> Mark {
+    if c == 'x' || c == 'X' {
+        Mark::Done
+    } else {
+        Mark::NotDone
+    }
+}
+
+/// Marks in a title: check-mark emoji anywhere, or a status word in a
+/// trailing `(…)` / `[…]` or after a final dash ("— Done").
+pub fn in_title(title: &str) -> Option<Mark> {
+    if ["✅", "✔", "☑"].iter().any(|e| title.contains(e)) {
+        return Some(Mark::Done);
+    }
+    let t = title.trim_end();
+    let tail = if t.ends_with(')') || t.ends_with(']') {
+        t.rfind(['(', '[']).map(|i| &t[i..])
+    } else {
+        [" — ", " – ", " - "]
+            .iter()
+            .filter_map(|d| t.rfind(d).map(|i| &t[i + d.len()..]))
+            .min_by_key(|tail| tail.len())
+    };
+    let tail = tail?;
+    let lower = tail.to_lowercase();
+    // A trailing word is a status only when it is the whole tail ("— Done").
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 3 {
+        return None;
+    }
+    classify(tail)
+}
+
+/// A `Status: …` line in a task's own text.
+pub fn status_line(line: &str) -> Option<Mark> {
+    let t = line
+        .trim()
+        .trim_start_matches(['-', '*', '_', ' '])
+        .trim_start();
+    let lower = t.to_ascii_lowercase();
+    if !lower.starts_with("status") {
+        return None;
+    }
+    let rest = t["status".len()..].trim_start_matches(['*', '_', ' ', ':']);
+    classify(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words() {
+        assert_eq!(classify("Completed"), Some(Mark::Done));
+        assert_eq!(classify("Not Started"), Some(Mark::NotDone));
+        assert_eq!(classify("incomplete"), Some(Mark::NotDone));
+        assert_eq!(classify("Open"), Some(Mark::NotDone));
+        assert_eq!(classify("This doc"), None);
+        assert_eq!(classify("Deferred to M3"), Some(Mark::LeftOut));
+        assert_eq!(status_line("**Status**: Completed"), Some(Mark::Done));
+        assert_eq!(status_line("**Parallelizable**: No"), None);
+    }
+
+    #[test]
+    fn title_marks() {
+        assert_eq!(in_title("Set up CI ✅"), Some(Mark::Done));
+        assert_eq!(in_title("Set up CI (done)"), Some(Mark::Done));
+        assert_eq!(in_title("Set up CI — deferred"), Some(Mark::LeftOut));
+        assert_eq!(in_title("Display completed tasks in the list"), None);
+        assert_eq!(in_title("Mark a task complete"), None);
+        assert_eq!(
+            in_title("Add tests (unit, integration, done criteria)"),
+            None
+        );
+    }
+}

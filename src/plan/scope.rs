@@ -1,0 +1,210 @@
+//! Which part of a document is the named milestone, and which sections are
+//! not the milestone's sequence at all (examples, deferred work, dependency
+//! notes that merely mention IDs).
+
+use std::ops::Range;
+
+use super::defs::{Def, Site};
+use super::ids::Scheme;
+use super::markdown::{Doc, Heading};
+
+/// The part of the document that holds one milestone.
+#[derive(Debug)]
+pub struct Scope {
+    pub range: Range<usize>,
+    /// Start of the heading that names the milestone, if one does.
+    pub heading: Option<usize>,
+    /// `M1` when IDs are namespaced by milestone (`M0-001`, `M1-001`).
+    pub prefix: Option<String>,
+}
+
+impl Scope {
+    pub fn contains(&self, d: &Def) -> bool {
+        self.range.contains(&d.start)
+            && self
+                .prefix
+                .as_ref()
+                .is_none_or(|p| d.id.rsplit_once('-').is_some_and(|(dp, _)| dp == p))
+    }
+}
+
+fn tokens(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Words that may come before a milestone's name in its heading ("5.
+/// Milestone M1 – …", "Phase 2: …") without making the match weaker.
+const LEAD_WORDS: &[&str] = &[
+    "milestone",
+    "phase",
+    "stage",
+    "sprint",
+    "release",
+    "epic",
+    "iteration",
+    "part",
+    "step",
+    "plan",
+    "tasks",
+    "for",
+];
+
+/// How well a heading names the milestone: 2 when it starts with the name,
+/// 1 when it contains it, 0 when not at all.
+fn heading_score(heading: &Heading, name: &[String]) -> u8 {
+    let words = tokens(&heading.text);
+    let Some(at) = words.windows(name.len()).position(|w| w == name) else {
+        return 0;
+    };
+    let lead_only = words[..at]
+        .iter()
+        .all(|w| LEAD_WORDS.contains(&w.as_str()) || w.bytes().all(|b| b.is_ascii_digit()));
+    if lead_only { 2 } else { 1 }
+}
+
+/// Scope the document to `milestone`: the best heading that names it and
+/// holds task definitions, and the milestone's ID namespace if IDs have one.
+/// A document that does not name the milestone is all one milestone.
+pub fn select(doc: &Doc<'_>, defs: &[Def], milestone: &str) -> Scope {
+    let name = tokens(milestone);
+    let mut scope = Scope {
+        range: 0..doc.text.len(),
+        heading: None,
+        prefix: None,
+    };
+    if name.is_empty() {
+        return scope;
+    }
+    let best = doc
+        .headings
+        .iter()
+        .filter(|h| {
+            defs.iter()
+                .any(|d| h.start <= d.start && d.start < h.section_end)
+        })
+        .map(|h| (heading_score(h, &name), h))
+        .filter(|(s, _)| *s > 0)
+        .fold(None::<(u8, &Heading)>, |best, (s, h)| match best {
+            Some((bs, _)) if bs >= s => best,
+            _ => Some((s, h)),
+        });
+    if let Some((_, h)) = best {
+        scope.range = h.start..h.section_end;
+        scope.heading = Some(h.start);
+    }
+    scope.prefix = namespace(defs, &name);
+    scope
+}
+
+/// `M1` when the document's IDs are namespaced by milestone (`M0-001`,
+/// `M1-001`, `M2-001`) and the name mentions one of the namespaces.
+fn namespace(defs: &[Def], name: &[String]) -> Option<String> {
+    let mut prefixes: Vec<&str> = Vec::new();
+    for d in defs {
+        if let Scheme::Prefixed(key) = &d.scheme
+            && key.contains('#')
+            && let Some((p, _)) = d.id.rsplit_once('-')
+            && !prefixes.contains(&p)
+        {
+            prefixes.push(p);
+        }
+    }
+    if prefixes.len() < 2 {
+        return None;
+    }
+    prefixes
+        .into_iter()
+        .find(|p| name.iter().any(|w| w.eq_ignore_ascii_case(p)))
+        .map(str::to_string)
+}
+
+/// Section names whose tasks are not part of the sequence.
+const NOT_THE_SEQUENCE: &[&str] = &[
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "template",
+    "templates",
+    "placeholder",
+    "placeholders",
+    "deferred",
+    "removed",
+    "backlog",
+    "future",
+    "icebox",
+    "cancelled",
+    "canceled",
+    "dropped",
+    "obsolete",
+    "superseded",
+    "wontfix",
+];
+const NOT_THE_SEQUENCE_PHRASES: &[&str] = &["out of scope", "won't do", "not planned"];
+
+/// Section names that talk about tasks already defined elsewhere.
+const ABOUT_TASKS: &[&str] = &[
+    "dependency",
+    "dependencies",
+    "depends",
+    "execution order",
+    "parallel",
+    "summary",
+    "statistics",
+    "progress log",
+    "blockers",
+];
+
+fn names_any(heading: &str, phrases: &[&str]) -> bool {
+    let words = tokens(heading).join(" ");
+    phrases.iter().any(|p| {
+        words == *p
+            || words.starts_with(&format!("{p} "))
+            || words.ends_with(&format!(" {p}"))
+            || words.contains(&format!(" {p} "))
+    })
+}
+
+/// Why a definition is not one of the milestone's tasks, if it is not:
+/// it sits in an example or deferred section, or it is a bullet in a
+/// dependency section that only talks about a task.
+pub fn left_out(doc: &Doc<'_>, scope: &Scope, d: &Def) -> Option<String> {
+    for h in doc.headings_over(d.start) {
+        if h.level == 1 || Some(h.start) == scope.heading || h.start < scope.range.start {
+            continue;
+        }
+        let lower = h.text.to_lowercase();
+        let words = tokens(&h.text);
+        if words.iter().any(|w| NOT_THE_SEQUENCE.contains(&w.as_str()))
+            || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
+        {
+            return Some(format!("it is under the heading \"{}\"", h.text));
+        }
+        let bullet = matches!(d.site, Site::ListItem | Site::Line | Site::Row);
+        if bullet && names_any(&h.text, ABOUT_TASKS) {
+            return Some(format!("the section \"{}\" only mentions it", h.text));
+        }
+    }
+    None
+}
+
+/// Whether `offset` lies in a section about dependencies or order.
+pub fn in_dependency_section(doc: &Doc<'_>, offset: usize) -> bool {
+    doc.headings_over(offset).any(|h| {
+        names_any(
+            &h.text,
+            &[
+                "dependency",
+                "dependencies",
+                "depends",
+                "execution order",
+                "blockers",
+                "sequencing",
+            ],
+        )
+    })
+}
