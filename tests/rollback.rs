@@ -526,3 +526,49 @@ fn refuses_while_a_run_holds_the_lock() {
     );
     assert!(lock.exists(), "the lock of the other run is left alone");
 }
+
+/// End to end: a run whose TASK-002 commits on its own and then fails; the
+/// run stops (no terminal, default policy) and `rollback` takes the task's
+/// commit off without `--force`, because the run recorded it as the task's.
+#[test]
+fn rollback_after_a_real_run_takes_off_the_tasks_own_commit() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n",
+    )]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n\
+         if [ \"$1\" = TASK-002 ]; then git add TASK-002.txt && git commit -q -m 'agent wip'; \
+         echo more > more.txt; exit 4; fi\n",
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
+    out.code(1);
+    let agent = head(&t);
+    assert_eq!(t.git(&["log", "-1", "--format=%s"]), "agent wip\n");
+    let cp1 = t
+        .git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"])
+        .trim()
+        .to_string();
+    assert_eq!(status_json(&t)["failure"]["head"], agent.as_str());
+
+    let out = t.run(["rollback", "M1"]);
+    out.success();
+    assert!(
+        out.stdout.contains("1 commit was taken off the branch"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(head(&t), cp1);
+    assert!(!t.path().join("TASK-002.txt").exists() && !t.path().join("more.txt").exists());
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    assert_eq!(t.git(&["show", &format!("{SAVED}:more.txt")]), "more\n");
+
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(head(&t), agent);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? more.txt\n"));
+    assert_fsck_clean(&t);
+}
