@@ -572,3 +572,42 @@ fn rollback_after_a_real_run_takes_off_the_tasks_own_commit() {
     assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? more.txt\n"));
     assert_fsck_clean(&t);
 }
+
+#[test]
+fn refuses_to_move_the_branch_sideways_unless_forced() {
+    let Failed { t, base, cp1, .. } = failed_run();
+    let status = t.read(STATUS);
+    t.git(&["stash", "-q", "--include-untracked"]);
+    t.git(&["checkout", "-q", "-b", "elsewhere", &base]);
+    t.write(STATUS, &status);
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--to", "TASK-001"],
+        &format!(
+            "error: HEAD does not descend from the checkpoint of TASK-001 ({}); \
+             rolling back would move the branch sideways\n\
+             hint: to do it anyway: git milestone rollback M1 --force\n",
+            &cp1[..7]
+        ),
+    );
+}
+
+#[test]
+fn undo_refuses_when_head_moved_since_the_rollback() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.write("later.txt", "later\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = head(&t);
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--undo"],
+        &format!(
+            "error: HEAD moved since the rollback of M1 (it was {}, it is {})\n\
+             hint: to restore the saved work over it anyway: git milestone rollback M1 --undo --force\n",
+            &cp1[..7],
+            &later[..7]
+        ),
+    );
+}

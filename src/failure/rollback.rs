@@ -126,20 +126,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let name = state::validate_name(milestone)?;
     let _lock = RunLock::acquire(repo.common_dir(), name)?;
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
-    let record: Record = match std::fs::read(&journal) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("cannot read {}", journal.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::refused(format!(
-                "nothing to undo: no rollback of {name} is recorded in this work tree"
-            ))
-            .hint(format!(
-                "saved attempts are kept under refs/milestone/{name}/attempts/; list them with \
-                 `git for-each-ref refs/milestone/{name}/attempts/`"
-            )));
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", journal.display())),
-    };
+    let record = read_record(&journal, name)?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     if head != record.checkpoint && !force {
@@ -187,6 +174,22 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
         saved_ref: record.saved_ref,
         head,
     })
+}
+
+/// The last rollback's record, or a refusal when there is none.
+fn read_record(journal: &std::path::Path, name: &str) -> Result<Record> {
+    match std::fs::read(journal) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("cannot read {}", journal.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::refused(format!(
+            "nothing to undo: no rollback of {name} is recorded in this work tree"
+        ))
+        .hint(format!(
+            "saved attempts are kept under refs/milestone/{name}/attempts/; list them with \
+             `git for-each-ref refs/milestone/{name}/attempts/`"
+        ))),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", journal.display())),
+    }
 }
 
 /// Save the work tree under the next attempt ref, then put everything back
