@@ -386,7 +386,10 @@ fn without_a_terminal_the_rollback_policy_rolls_back() {
     out.code(1);
     let saved = "refs/milestone/M1/attempts/TASK-002/1";
     assert!(
-        out.stderr.contains("git milestone rollback M1 --undo"),
+        out.stderr.contains(&format!(
+            "hint: bring the work back with `git milestone rollback M1 --undo` \
+             (with git alone: `git read-tree -u --reset {saved} && git reset -q {saved}~1`)\n"
+        )),
         "{}",
         out.stderr
     );

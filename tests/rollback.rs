@@ -611,3 +611,32 @@ fn undo_refuses_when_head_moved_since_the_rollback() {
         ),
     );
 }
+
+#[test]
+fn the_plain_git_command_printed_restores_the_same_state_as_undo() {
+    let Failed { t, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.git(&["read-tree", "-u", "--reset", SAVED]);
+    t.git(&["reset", "-q", &format!("{SAVED}~1")]);
+    assert_eq!(head(&t), agent);
+    let by_git = porcelain(&t);
+    let files = |t: &TestRepo| {
+        [
+            "src/lib.txt",
+            "new.txt",
+            "staged.txt",
+            "newdir/file.txt",
+            "task-commit.txt",
+            STATUS,
+        ]
+        .map(|p| t.read(p))
+    };
+    let by_git_files = files(&t);
+
+    let other = failed_run().t;
+    other.run(["rollback", "M1"]).success();
+    other.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(porcelain(&other), by_git);
+    assert_eq!(files(&other), by_git_files);
+    assert_ignored_files_kept(&t);
+}

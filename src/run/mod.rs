@@ -593,8 +593,8 @@ impl Session<'_> {
             short(&last)
         ))
         .hint(format!(
-            "bring the work back with `{}`",
-            saved.restore_command
+            "bring the work back with `{}` (with git alone: `{}`)",
+            saved.restore_command, saved.plain_git_command
         ))
         .hint(format!(
             "run the task again with `git milestone run {}`",
