@@ -640,3 +640,24 @@ fn the_plain_git_command_printed_restores_the_same_state_as_undo() {
     assert_eq!(files(&other), by_git_files);
     assert_ignored_files_kept(&t);
 }
+
+#[test]
+fn refuses_a_split_index_it_cannot_read() {
+    let Failed { t, .. } = failed_run();
+    t.git(&["update-index", "--split-index"]);
+    let (head_before, porcelain_before) = (head(&t), porcelain(&t));
+    let out = t.run(["rollback", "M1"]);
+    out.code(2);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "error: git milestone cannot read this repository's index (is it a split index?)"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"hint: nothing was changed; turn the split index off with `git update-index --no-split-index`"
+    );
+    assert_eq!((head(&t), porcelain(&t)), (head_before, porcelain_before));
+    t.git(&["update-index", "--no-split-index"]);
+    t.run(["rollback", "M1"]).success();
+}

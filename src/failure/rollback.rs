@@ -65,6 +65,7 @@ pub(super) fn attempt(
     checkpoint: &str,
 ) -> Result<SavedAttempt> {
     state::validate_name(milestone)?;
+    repo.check_index_readable()?;
     refuse_operation(repo, milestone)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
@@ -80,6 +81,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let Some(mut status) = Status::load(repo.root(), name)? else {
         return Err(no_run(name));
     };
+    repo.check_index_readable()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = repo.refs_under(&checkpoint_prefix(name))?;
@@ -127,6 +129,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let _lock = RunLock::acquire(repo.common_dir(), name)?;
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
     let record = read_record(&journal, name)?;
+    repo.check_index_readable()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     if head != record.checkpoint && !force {

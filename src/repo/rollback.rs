@@ -56,6 +56,19 @@ impl Repo {
         })
     }
 
+    /// Refuse, before anything changes, an index libgit2 cannot read: a
+    /// split index (`core.splitIndex`) is the one seen in practice.
+    pub fn check_index_readable(&self) -> Result<()> {
+        match git2::Index::open(&self.git_dir().join("index")) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::refused(
+                "git milestone cannot read this repository's index (is it a split index?)",
+            )
+            .with_cause(e)
+            .hint("nothing was changed; turn the split index off with `git update-index --no-split-index`")),
+        }
+    }
+
     /// HEAD's commit id; `None` on an unborn branch.
     pub fn head_if_born(&self) -> Result<Option<String>> {
         match self.inner.head() {
