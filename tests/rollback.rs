@@ -661,3 +661,46 @@ fn refuses_a_split_index_it_cannot_read() {
     t.git(&["update-index", "--no-split-index"]);
     t.run(["rollback", "M1"]).success();
 }
+
+#[test]
+fn rolls_back_in_a_linked_worktree() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n",
+    )]);
+    let main_before = t.git(&["rev-parse", "main"]);
+    let wt = t.home.path().join("wt");
+    t.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-002 ]\n",
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    let run = |args: &[&str]| {
+        common::Run::from(t.cmd_in("").current_dir(&wt).args(args).output().unwrap())
+    };
+    run(&["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]).code(1);
+    assert!(wt.join("TASK-002.txt").exists());
+    run(&["rollback", "M1"]).success();
+    assert!(!wt.join("TASK-002.txt").exists());
+    assert_eq!(
+        t.git(&["rev-parse", "side"]),
+        t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"])
+    );
+    assert_eq!(
+        t.git(&["rev-parse", "main"]),
+        main_before,
+        "the main worktree's branch is untouched"
+    );
+    assert_eq!(
+        t.git(&["show", &format!("{SAVED}:TASK-002.txt")]),
+        "TASK-002\n"
+    );
+    run(&["rollback", "M1", "--undo"]).success();
+    assert_eq!(
+        std::fs::read_to_string(wt.join("TASK-002.txt")).unwrap(),
+        "TASK-002\n"
+    );
+}
