@@ -15,6 +15,8 @@ use crate::ui::{self, prompt::TerminalPrompter};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
+    // Before the plan is read: the name becomes paths and ref names.
+    crate::state::validate_name(&args.name)?;
     let timeout = args
         .timeout
         .as_deref()

@@ -3,7 +3,7 @@
 //! (stage, hooks, commit, branch ref, checkpoint ref, tag).
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::{DiffOptions, Oid, RepositoryState, Signature, StatusOptions, Time};
 
@@ -44,6 +44,34 @@ pub struct CheckpointSpec<'a> {
     /// The branch tip the checkpoint goes on (the task's own commits included).
     pub parent: &'a str,
     pub tag: bool,
+    pub committer: &'a Committer,
+}
+
+/// Who commits checkpoints and which hooks run, worked out once per run.
+#[derive(Debug, Clone)]
+pub struct Committer {
+    author: Ident,
+    committer: Ident,
+    /// Where git looks for hooks (`core.hooksPath` honoured).
+    hooks_dir: PathBuf,
+}
+
+/// A name and email, and the date when git was told one (`GIT_*_DATE`).
+#[derive(Debug, Clone)]
+struct Ident {
+    name: String,
+    email: String,
+    fixed_time: Option<Time>,
+}
+
+impl Ident {
+    fn signature(&self) -> Result<Signature<'static>> {
+        match self.fixed_time {
+            Some(t) => Signature::new(&self.name, &self.email, &t),
+            None => Signature::now(&self.name, &self.email),
+        }
+        .with_context(|| format!("invalid identity {} <{}>", self.name, self.email))
+    }
 }
 
 /// The checkpoint's commit, and the refs that now point at it.
@@ -170,7 +198,8 @@ impl Repo {
     /// tag, if asked) at the new commit.
     pub fn checkpoint(&self, spec: &CheckpointSpec<'_>) -> Result<Checkpoint> {
         self.stage_all(spec)?;
-        self.run_hook(&["pre-commit"])?;
+        let hooks = &spec.committer.hooks_dir;
+        self.run_hook(hooks, &["pre-commit"])?;
         let tree = {
             let mut index = self.inner.index().context("cannot read the index")?;
             // A pre-commit hook may have staged more (formatters do).
@@ -179,11 +208,11 @@ impl Repo {
                 .write_tree()
                 .context("cannot write the checkpoint's tree")?
         };
-        let message = self.commit_msg_hook(spec.message)?;
-        let commit = self.commit_tree(tree, spec.parent, &message)?;
+        let message = self.commit_msg_hook(hooks, spec.message)?;
+        let commit = self.commit_tree(tree, spec.parent, &message, spec.committer)?;
         self.advance_head(spec, commit)?;
         // Like git: post-commit cannot undo the commit; its failure is ignored.
-        let _ = self.run_hook(&["post-commit"]);
+        let _ = self.run_hook(hooks, &["post-commit"]);
         let checkpoint_ref = checkpoint_ref(spec.milestone, spec.task);
         let reflog = format!("milestone: checkpoint {}", spec.task);
         self.inner
@@ -232,12 +261,17 @@ impl Repo {
         }
     }
 
-    /// Check that git knows who commits (user.name and user.email, or the
-    /// GIT_AUTHOR_*/GIT_COMMITTER_* variables), before any task runs.
-    pub fn check_identity(&self) -> Result<()> {
-        self.identity("GIT_AUTHOR_IDENT")?;
-        self.identity("GIT_COMMITTER_IDENT")?;
-        Ok(())
+    /// Work out who commits (user.name and user.email, or the
+    /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
+    /// any task runs: a run must not fail at its first checkpoint for that.
+    pub fn committer(&self) -> Result<Committer> {
+        let out = self.git(&["rev-parse", "--git-path", "hooks"])?;
+        let hooks = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        Ok(Committer {
+            author: self.identity("GIT_AUTHOR_IDENT", "GIT_AUTHOR_DATE")?,
+            committer: self.identity("GIT_COMMITTER_IDENT", "GIT_COMMITTER_DATE")?,
+            hooks_dir: self.root().join(hooks),
+        })
     }
 
     fn stage_all(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
@@ -273,7 +307,7 @@ impl Repo {
         index.write().context("cannot write the index")
     }
 
-    fn commit_tree(&self, tree: Oid, parent: &str, message: &str) -> Result<Oid> {
+    fn commit_tree(&self, tree: Oid, parent: &str, message: &str, who: &Committer) -> Result<Oid> {
         let tree = self
             .inner
             .find_tree(tree)
@@ -282,8 +316,8 @@ impl Repo {
             .inner
             .find_commit(parse_oid(parent)?)
             .with_context(|| format!("cannot read commit {parent}"))?;
-        let author = self.identity("GIT_AUTHOR_IDENT")?;
-        let committer = self.identity("GIT_COMMITTER_IDENT")?;
+        let author = who.author.signature()?;
+        let committer = who.committer.signature()?;
         self.inner
             .commit(None, &author, &committer, message, &tree, &[&parent])
             .context("cannot write the checkpoint commit")
@@ -308,9 +342,13 @@ impl Repo {
         Ok(())
     }
 
-    /// `git hook run --ignore-missing <args>`: libgit2 runs no hooks, and
-    /// git's own runner knows `core.hooksPath` and configured hooks.
-    fn run_hook(&self, args: &[&str]) -> Result<()> {
+    /// `git hook run --ignore-missing <args>`, when the hook exists:
+    /// libgit2 runs no hooks, and git's runner sets hooks up as git does.
+    /// Checking for the file first saves a process per hook per checkpoint.
+    fn run_hook(&self, hooks: &Path, args: &[&str]) -> Result<()> {
+        if !hooks.join(args[0]).is_file() {
+            return Ok(());
+        }
         let mut argv = vec!["hook", "run", "--ignore-missing"];
         argv.extend_from_slice(&args[..1]);
         if args.len() > 1 {
@@ -331,22 +369,32 @@ impl Repo {
     }
 
     /// Run the commit-msg hook on `message` and return it as the hook left it.
-    fn commit_msg_hook(&self, message: &str) -> Result<String> {
+    fn commit_msg_hook(&self, hooks: &Path, message: &str) -> Result<String> {
+        if !hooks.join("commit-msg").is_file() {
+            return Ok(message.to_string());
+        }
         let path = self.git_dir().join("COMMIT_EDITMSG");
         std::fs::write(&path, message)
             .with_context(|| format!("cannot write {}", path.display()))?;
         let arg = path.to_string_lossy().into_owned();
-        self.run_hook(&["commit-msg", &arg])?;
+        self.run_hook(hooks, &["commit-msg", &arg])?;
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
     /// Who commits, as git itself works it out (`git var`): config, `-c`,
     /// and the GIT_AUTHOR_*/GIT_COMMITTER_* variables, dates included.
-    fn identity(&self, var: &str) -> Result<Signature<'static>> {
+    fn identity(&self, var: &str, date_var: &str) -> Result<Ident> {
         let out = self.git(&["var", var])?;
         let text = String::from_utf8_lossy(&out.stdout);
         match (out.status.success(), parse_ident(text.trim_end())) {
-            (true, Some(sig)) => Ok(sig),
+            (true, Some(sig)) => Ok(Ident {
+                name: sig.name().unwrap_or_default().to_string(),
+                email: sig.email().unwrap_or_default().to_string(),
+                // Without a date in the environment each commit gets its own time.
+                fixed_time: std::env::var_os(date_var)
+                    .is_some_and(|v| !v.is_empty())
+                    .then(|| sig.when()),
+            }),
             _ => Err(Error::refused("git does not know who you are, so cannot commit checkpoints")
                 .with_cause(anyhow::anyhow!(
                     "{}",

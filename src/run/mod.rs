@@ -17,7 +17,9 @@ use crate::failure::{self, Choice, FailedAttempt, Policy, Prompter};
 use crate::lock::RunLock;
 use crate::plan::{Plan, Task};
 use crate::repo::Repo;
-use crate::repo::checkpoint::{CheckpointSpec, Moved, checkpoint_ref, task_id_fits_refs};
+use crate::repo::checkpoint::{
+    CheckpointSpec, Committer, Moved, WorkTree, checkpoint_ref, task_id_fits_refs,
+};
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
 use message::{Verdict, sh_quote};
@@ -103,10 +105,11 @@ pub fn execute<'a>(
         ));
         return Ok(Finished::NothingToDo);
     }
-    check_work_tree(repo, name, resuming)?;
+    let tree = repo.work_tree()?;
+    check_work_tree(&tree, name, resuming)?;
     let runners = resolve_runners(plan, &status, opts)?;
     check_programs(repo, &runners)?;
-    repo.check_identity()?;
+    let committer = repo.committer()?;
     if opts.dry_run {
         dry_run(plan, &status, &runners, opts, report);
         return Ok(Finished::DryRun);
@@ -123,8 +126,7 @@ pub fn execute<'a>(
     if resuming {
         fill_checkpoints(repo, &mut status)?;
     } else {
-        let untracked = repo.work_tree()?.untracked;
-        state::write_untracked_snapshot(repo.git_dir(), name, &untracked)?;
+        state::write_untracked_snapshot(repo.git_dir(), name, &tree.untracked)?;
         if opts.restart {
             repo.delete_checkpoint_refs(name)?;
         }
@@ -141,6 +143,7 @@ pub fn execute<'a>(
         status,
         keep,
         runners,
+        committer,
         ran: 0,
     };
     let result = session.all();
@@ -166,8 +169,7 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
 /// A fresh run needs a clean tree, so that a checkpoint holds only what
 /// its task changed. A resumed run continues from what the failed or
 /// interrupted attempt left, as a retry would.
-fn check_work_tree(repo: &Repo, name: &str, resuming: bool) -> Result<()> {
-    let tree = repo.work_tree()?;
+fn check_work_tree(tree: &WorkTree, name: &str, resuming: bool) -> Result<()> {
     if resuming || tree.changed.is_empty() {
         return Ok(());
     }
@@ -300,6 +302,7 @@ struct Session<'a> {
     status: Status,
     keep: HashSet<String>,
     runners: Vec<Option<TaskRunner>>,
+    committer: Committer,
     ran: usize,
 }
 
@@ -459,6 +462,7 @@ impl Session<'_> {
             keep_untracked: &self.keep,
             parent: &parent,
             tag: self.opts.tag,
+            committer: &self.committer,
         };
         let cp = match self.repo.checkpoint(&spec) {
             Ok(cp) => cp,
