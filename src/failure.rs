@@ -1,7 +1,7 @@
 //! What happens when a task fails: the policy without a terminal, the prompt
 //! with one, and the choice the run loop acts on.
 //!
-//! The run loop (`commands/run.rs`) calls [`decide`] after every failed
+//! The run loop (`run/mod.rs`) calls [`decide`] after every failed
 //! attempt and acts on the returned [`Choice`], and [`roll_back_attempt`] on
 //! [`Choice::Rollback`]. The `rollback` command's checks and bookkeeping are
 //! in [`rollback`]; the git side is in `repo/rollback.rs`.
