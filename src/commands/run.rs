@@ -11,6 +11,7 @@ use crate::plan;
 use crate::repo::Repo;
 use crate::run::{self, Finished, Options, Report};
 use crate::runner::{self, Sink};
+use crate::ui::{self, prompt::TerminalPrompter};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
@@ -35,9 +36,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         policy,
         echo: (Sink::Stdout, Sink::Stderr),
     };
-    // The failure prompt goes here, when `ui::can_prompt()`; without it the
-    // policy decides.
-    let prompter: Option<&mut dyn Prompter> = None;
+    // With a terminal, a failed task is a question; without one the policy decides.
+    let mut terminal = TerminalPrompter;
+    let prompter: Option<&mut dyn Prompter> = ui::can_prompt().then_some(&mut terminal as _);
     match run::execute(&repo, &plan, &opts, &mut Terminal, prompter)? {
         Finished::Completed { ran } => {
             println!(

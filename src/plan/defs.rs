@@ -134,8 +134,8 @@ pub fn collect(doc: &Doc<'_>) -> Vec<Def> {
             defs.extend(item_def(doc, item.range.clone()));
         }
     }
-    for (i, h) in doc.headings.iter().enumerate() {
-        defs.extend(heading_def(doc, i, h));
+    for h in &doc.headings {
+        defs.extend(heading_def(doc, h));
     }
     for row in &doc.rows {
         defs.extend(row_def(row));
@@ -252,7 +252,7 @@ fn item_def(doc: &Doc<'_>, range: Range<usize>) -> Option<Def> {
     Some(def)
 }
 
-fn heading_def(doc: &Doc<'_>, _index: usize, h: &super::markdown::Heading) -> Option<Def> {
+fn heading_def(doc: &Doc<'_>, h: &super::markdown::Heading) -> Option<Def> {
     let text = h.text.trim();
     let text = ["Task ", "Issue ", "Ticket "]
         .iter()
@@ -270,7 +270,9 @@ fn heading_def(doc: &Doc<'_>, _index: usize, h: &super::markdown::Heading) -> Op
         line.end,
         rest,
     );
-    def.struck = struck;
+    // The heading's text has lost its markup; the source line still has it.
+    let raw = doc.text[line].trim_start_matches(['#', ' ']);
+    def.struck = struck || raw.starts_with("~~");
     Some(def)
 }
 

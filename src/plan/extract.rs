@@ -50,6 +50,7 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
         }
     }
     warnings.extend(edge_warnings(&tasks, &edges, &known));
+    warnings.sort_by_key(|w| w.line);
     Ok(Extracted {
         tasks,
         edges,
@@ -61,12 +62,12 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
 pub fn no_task_ids(path: &str, milestone: &str) -> Error {
     Error::bad_input(format!("no task IDs found in {path}"))
         .hint(
-            "git milestone runs tasks by ID: write them as `- [ ] T001 …`, `TASK-001: …` \
-             or Kiro `- [ ] 1.1 …` items",
+            "git milestone runs tasks by ID: write each task as `- [ ] T001 …`, \
+             `TASK-001: …` or `- [ ] 1.1 …`",
         )
         .hint(format!(
-            "check which file is used with `git milestone plan {milestone} --explain`, \
-             or pass the right one with --plan"
+            "if the milestone's tasks are in another file, name it: \
+             `git milestone plan {milestone} --plan <path>`"
         ))
 }
 
@@ -339,6 +340,7 @@ fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
 fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<Edge> {
     let groups = groups(doc, chosen, tasks);
     let is_task = |id: &str| tasks.iter().any(|t| t.id == id);
+    let dep_sections = scope::dependency_sections(doc);
     let mut out: Vec<Edge> = Vec::new();
     for unit in units(doc) {
         let subject = chosen
@@ -346,7 +348,7 @@ fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<E
             .filter(|d| d.extent.contains(&unit.start))
             .max_by_key(|d| d.start)
             .map(|d| d.id.as_str());
-        let dep_section = scope::in_dependency_section(doc, unit.start);
+        let dep_section = dep_sections.iter().any(|r| r.contains(&unit.start));
         let text = &doc.text[unit.clone()];
         let found = deps::statements(text, subject, known, dep_section.then_some(&groups[..]));
         for s in found {

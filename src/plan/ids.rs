@@ -234,11 +234,13 @@ pub fn numeric_key(id: &str) -> (String, Vec<u32>, String) {
 pub struct Known {
     ids: HashMap<String, Scheme>,
     order: Vec<String>,
+    dotted: bool,
 }
 
 impl Known {
     pub fn add(&mut self, id: &str, scheme: &Scheme) {
         if !self.ids.contains_key(id) {
+            self.dotted |= *scheme == Scheme::Dotted;
             self.ids.insert(id.to_string(), scheme.clone());
             self.order.push(id.to_string());
         }
@@ -247,7 +249,7 @@ impl Known {
         self.ids.contains_key(id)
     }
     fn uses_dotted(&self) -> bool {
-        self.ids.values().any(|s| *s == Scheme::Dotted)
+        self.dotted
     }
 
     /// Defined IDs from `a` to `b` (same family, same depth). When the

@@ -28,9 +28,12 @@ impl Scope {
     }
 }
 
+/// Lower-case words; a dot inside a word stays (`5.5`, `tanks-303.1` gives
+/// `303.1`), so "Phase 5" does not name "Phase 5.5".
 fn tokens(s: &str) -> Vec<String> {
     s.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric() && c != '.')
+        .map(|w| w.trim_matches('.'))
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
@@ -192,19 +195,23 @@ pub fn left_out(doc: &Doc<'_>, scope: &Scope, d: &Def) -> Option<String> {
     None
 }
 
-/// Whether `offset` lies in a section about dependencies or order.
-pub fn in_dependency_section(doc: &Doc<'_>, offset: usize) -> bool {
-    doc.headings_over(offset).any(|h| {
-        names_any(
-            &h.text,
-            &[
-                "dependency",
-                "dependencies",
-                "depends",
-                "execution order",
-                "blockers",
-                "sequencing",
-            ],
-        )
-    })
+/// The sections about dependencies or order, as byte ranges.
+pub fn dependency_sections(doc: &Doc<'_>) -> Vec<Range<usize>> {
+    doc.headings
+        .iter()
+        .filter(|h| {
+            names_any(
+                &h.text,
+                &[
+                    "dependency",
+                    "dependencies",
+                    "depends",
+                    "execution order",
+                    "blockers",
+                    "sequencing",
+                ],
+            )
+        })
+        .map(|h| h.start..h.section_end)
+        .collect()
 }

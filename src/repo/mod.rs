@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
 
+pub mod rollback;
+
 /// An opened repository with a work tree.
 pub struct Repo {
     inner: git2::Repository,

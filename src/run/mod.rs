@@ -540,6 +540,11 @@ impl Session<'_> {
             outcome.duration,
         );
         progress::fail(&mut self.status, &id, code);
+        // Commits up to here are the failed task's own: `rollback` may take
+        // them off without --force.
+        if let Some(f) = self.status.failure.as_mut() {
+            f.head = Some(self.repo.head_commit()?);
+        }
         self.status.save(self.repo.root())?;
         self.report.warn(&format!(
             "{id} failed ({}) after {}; log: {}",
@@ -592,8 +597,8 @@ impl Session<'_> {
             short(&last)
         ))
         .hint(format!(
-            "bring the work back with `{}`",
-            saved.restore_command
+            "bring the work back with `{}` (with git alone: `{}`)",
+            saved.restore_command, saved.plain_git_command
         ))
         .hint(format!(
             "run the task again with `git milestone run {}`",

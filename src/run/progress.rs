@@ -124,6 +124,7 @@ pub fn fail(status: &mut Status, id: &str, exit: Option<i32>) {
         attempts,
         rolled_back: false,
         saved_ref: None,
+        head: None,
     });
 }
 

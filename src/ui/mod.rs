@@ -1,5 +1,7 @@
 //! Terminal output: the only module (with `commands`) that talks to the terminal.
 
+pub mod prompt;
+
 use std::io::IsTerminal;
 
 /// Whether colour may be used on stdout: a terminal and no `NO_COLOR`.

@@ -1,0 +1,394 @@
+//! `git milestone plan`: which IDs are a milestone's tasks, their marks,
+//! dependencies and order, and the errors for plans that cannot run.
+
+mod common;
+
+use common::TestRepo;
+use git_milestone::plan::extract::extract;
+use serde_json::json;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plans");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+/// A repository holding one fixture at `docs/<name>`.
+fn repo_with(name: &str) -> TestRepo {
+    TestRepo::with_files(&[(&format!("docs/{name}"), &fixture(name))])
+}
+
+/// `plan --json` for a fixture: the task IDs in run order.
+fn ids(name: &str, milestone: &str) -> Vec<String> {
+    let t = repo_with(name);
+    let out = t.run([
+        "plan",
+        milestone,
+        "--plan",
+        &format!("docs/{name}"),
+        "--json",
+    ]);
+    out.success();
+    out.json()["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn field(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t[key].as_bool() == Some(true))
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn origin_plan_runs_the_task_sequence_not_the_examples() {
+    // TASK-001 appears first, but only in acceptance criteria; TASK-XXX is a placeholder.
+    assert_eq!(
+        ids("origin-sequence.md", "M3"),
+        ["TASK-041", "TASK-042", "TASK-043", "TASK-044"]
+    );
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let t = repo_with("traps.md");
+    let out = t.run(["plan", "cleanup", "--plan", "docs/traps.md", "--json"]);
+    out.success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        out.json(),
+        json!({
+            "plan": "docs/traps.md",
+            "milestone": "cleanup",
+            "tasks": [
+                {"id": "TASK-010", "title": "Remove the old cache", "line": 5,
+                 "done": true, "optional": false, "depends_on": []},
+                {"id": "TASK-011", "title": "Migrate the config loader", "line": 9,
+                 "done": false, "optional": false, "depends_on": ["TASK-010", "TASK-009"],
+                 "runner": "make migrate-config"},
+                {"id": "TASK-013", "title": "Update the changelog", "line": 22,
+                 "done": true, "optional": false, "depends_on": ["TASK-011"]},
+            ]
+        })
+    );
+}
+
+#[test]
+fn plan_path_is_relative_to_the_root_from_a_subdirectory() {
+    let t = repo_with("cycle.md");
+    t.write("docs/ok.md", "- [ ] T001 Only task\n");
+    let out = common::Run::from(
+        t.cmd_in("docs")
+            .args(["plan", "x", "--plan", "ok.md", "--json"])
+            .output()
+            .unwrap(),
+    );
+    out.success();
+    assert_eq!(out.json()["plan"], "docs/ok.md");
+}
+
+#[test]
+fn speckit_phases_marks_and_phase_dependencies() {
+    let t = repo_with("speckit-phases.md");
+    let out = t.run([
+        "plan",
+        "007-password-reset",
+        "--plan",
+        "docs/speckit-phases.md",
+        "--json",
+    ]);
+    out.success();
+    let json = out.json();
+    let all: Vec<String> = (1..=9).map(|i| format!("T{i:03}")).collect();
+    let got: Vec<String> = json["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    // T010 is only in a code block; the order is the document's.
+    assert_eq!(got, all);
+    assert_eq!(field(&json, "done"), ["T001", "T002", "T003", "T008"]);
+    let deps = |id: &str| -> Vec<String> {
+        json["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()["depends_on"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(deps("T001"), Vec::<String>::new());
+    assert_eq!(
+        deps("T004"),
+        ["T001", "T002"],
+        "Foundational depends on Setup"
+    );
+    assert_eq!(
+        deps("T006"),
+        ["T004", "T003"],
+        "inline, then US1 on T003-T004"
+    );
+    assert_eq!(deps("T007"), ["T005", "T006"], "US2 depends on US1 only");
+    assert_eq!(deps("T009"), ["T006", "T007"]);
+}
+
+#[test]
+fn kiro_optional_in_progress_containers_and_natural_numbering() {
+    let t = repo_with("kiro-nested.md");
+    let out = t.run(["plan", "parser", "--plan", "docs/kiro-nested.md", "--json"]);
+    out.success();
+    let json = out.json();
+    let got: Vec<&str> = json["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    // 2 and 3 only group their sub-tasks; 1 and 4 carry their own work.
+    assert_eq!(
+        got,
+        [
+            "1", "2.1", "2.2", "2.3", "3.9", "3.10", "3.10a", "3.11", "4"
+        ]
+    );
+    assert_eq!(field(&json, "done"), ["1", "2.1", "2.2"]);
+    assert_eq!(field(&json, "optional"), ["2.3"]);
+    assert_eq!(json["tasks"][1]["parent"], "2");
+    assert!(json["tasks"][0].get("parent").is_none());
+}
+
+#[test]
+fn multi_milestone_roadmap_is_scoped_to_the_named_milestone() {
+    assert_eq!(ids("roadmap.md", "M1"), ["M1-001", "M1-002"]);
+    assert_eq!(ids("roadmap.md", "M2"), ["M2-001", "M2-002"]);
+    // The heading's wording works as the name too.
+    assert_eq!(
+        ids("roadmap.md", "Milestone M2 – Sync"),
+        ["M2-001", "M2-002"]
+    );
+}
+
+#[test]
+fn issue_numbers_in_a_phase_table_with_blocked_by() {
+    let t = repo_with("issue-table.md");
+    let out = t.run(["plan", "search", "--plan", "docs/issue-table.md", "--json"]);
+    out.success();
+    let json = out.json();
+    let tasks = json["tasks"].as_array().unwrap();
+    let rows: Vec<(String, String, bool, serde_json::Value)> = tasks
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["title"].as_str().unwrap().to_string(),
+                t["done"].as_bool().unwrap(),
+                t["depends_on"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("#401".into(), "Index writer".into(), true, json!([])),
+            (
+                "#402".into(),
+                "Query planner".into(),
+                false,
+                json!(["#401"])
+            ),
+            (
+                "#403".into(),
+                "Ranking".into(),
+                false,
+                json!(["#401", "#402"])
+            ),
+        ]
+    );
+}
+
+#[test]
+fn table_output_lists_order_marks_and_dependencies() {
+    let t = repo_with("issue-table.md");
+    let out = t.run(["plan", "search", "--plan", "docs/issue-table.md"]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "milestone search: 3 tasks, 2 not done (docs/issue-table.md)\n\
+         +---+------+---------------+------+------------+\n\
+         | # | ID   | Title         | Done | Depends on |\n\
+         +==============================================+\n\
+         | 1 | #401 | Index writer  | yes  |            |\n\
+         | 2 | #402 | Query planner |      | #401       |\n\
+         | 3 | #403 | Ranking       |      | #401–#402  |\n\
+         +---+------+---------------+------+------------+\n"
+    );
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn explain_shows_edges_with_lines_and_every_kind_of_warning() {
+    let t = repo_with("traps.md");
+    let out = t.run(["plan", "cleanup", "--plan", "docs/traps.md", "--explain"]);
+    out.success();
+    let explain = out.stdout.split_once("+\n\n").unwrap().1;
+    assert_eq!(
+        explain,
+        "dependencies:\n\
+         \x20 docs/traps.md:12  TASK-011 waits for TASK-010, TASK-009  (\"depends on\" in the task's text)\n\
+         \x20 docs/traps.md:27  TASK-013 waits for TASK-011  (\"blocked by\" in the task's text)\n\
+         \n\
+         warnings:\n\
+         \x20 docs/traps.md:12  TASK-011 depends on TASK-009, which this plan does not define; it does not hold up TASK-011\n\
+         \x20 docs/traps.md:18  TASK-012 is left out: it is marked deferred, removed or struck through\n\
+         \x20 docs/traps.md:29  TASK-013 is defined twice: \"Update the changelog\" (line 22) and \"Release\" (line 29); using the first\n\
+         \x20 docs/traps.md:33  TASK-020 is left out: it is under the heading \"Deferred\"\n\
+         \x20 docs/traps.md:37  TASK-001 is left out: it is under the heading \"Examples\"\n"
+    );
+}
+
+#[test]
+fn a_dependency_against_document_order_reorders_and_warns() {
+    let t = repo_with("reorder.md");
+    let out = t.run(["plan", "x", "--plan", "docs/reorder.md", "--explain"]);
+    out.success();
+    assert_eq!(ids("reorder.md", "x"), ["T002", "T003", "T001"]);
+    assert!(
+        out.stdout.ends_with(
+            "warnings:\n  docs/reorder.md:3  T001 is listed before T003 but depends on it; T003 runs first\n"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_cycle_is_refused_naming_every_edge() {
+    let t = repo_with("cycle.md");
+    let out = t.run(["plan", "x", "--plan", "docs/cycle.md"]);
+    out.code(2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error: dependency cycle: T002 -> T003 (docs/cycle.md:4) -> T002 (docs/cycle.md:5)\n\
+         hint: each arrow reads \"waits for\"; remove one of these dependencies from docs/cycle.md\n\
+         hint: `git milestone plan <milestone> --explain` lists every dependency with its line\n"
+    );
+}
+
+#[test]
+fn a_plan_without_ids_is_refused_with_a_hint() {
+    let t = repo_with("no-ids.md");
+    let out = t.run(["plan", "backups", "--plan", "docs/no-ids.md", "--json"]);
+    out.code(2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error: no task IDs found in docs/no-ids.md\n\
+         hint: git milestone runs tasks by ID: write each task as `- [ ] T001 …`, `TASK-001: …` or `- [ ] 1.1 …`\n\
+         hint: if the milestone's tasks are in another file, name it: `git milestone plan backups --plan <path>`\n"
+    );
+}
+
+#[test]
+fn a_missing_plan_file_is_bad_input() {
+    let t = TestRepo::with_files(&[("README.md", "# x\n")]);
+    let out = t.run(["plan", "x", "--plan", "nope.md"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: cannot read plan file nope.md\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn conflicting_marks_count_as_not_done() {
+    let text = "# Tasks\n\n\
+                | ID | Task | Status |\n|---|---|---|\n| T001 | Build | Done |\n\n\
+                - [ ] T001 Build\n- [x] T002 Ship (in progress)\n- [x] T003 Test\n";
+    let got = extract(text, "x").unwrap();
+    let done: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(done, [("T001", false), ("T002", false), ("T003", true)]);
+}
+
+#[test]
+fn ranges_never_invent_tasks() {
+    let text = "# Tasks\n\n- [ ] T001 A\n- [ ] T002 B\n- [ ] T005 C\n\n\
+                ## Dependencies\n\n- T005 depends on T001–T004\n- Tasks T001-T009 can run in parallel\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001", "T002", "T005"]);
+    assert_eq!(got.tasks[2].depends_on, ["T001", "T002"]);
+}
+
+#[test]
+fn kiro_task_ranges_and_numbered_dependencies() {
+    let text = "# Plan\n\n## Phase 1\n\n- [ ] 35. Build A\n  - work\n- [ ] 36. Build B\n  - work\n\n\
+                ## Phase 2\n\n- [ ] 37. Build C, after Tasks 35-36\n  - work\n\
+                - [ ] 38. Build D\n  - _Requirements: 1.1, 2.1 - after review_\n";
+    let got = extract(text, "Phase 2").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["37", "38"]);
+    assert_eq!(got.tasks[0].depends_on, ["35", "36"]);
+    assert!(got.tasks[1].depends_on.is_empty());
+}
+
+#[test]
+fn extraction_of_a_large_plan_is_fast() {
+    // A 30 KB spec-kit plan: extraction runs on every `run` and `status`.
+    let mut text = String::from("# Tasks\n\n");
+    for phase in 1..=10 {
+        text.push_str(&format!("## Phase {phase}: Work\n\n"));
+        for i in 0..30 {
+            let n = (phase - 1) * 30 + i + 1;
+            text.push_str(&format!(
+                "- [ ] T{n:03} [P] [US{phase}] Implement part {n} in src/module_{n}.rs with tests\n"
+            ));
+        }
+        text.push('\n');
+    }
+    text.push_str(
+        "## Dependencies\n\n- **Phase 2**: Depends on Phase 1\n- T300 depends on T001–T299\n",
+    );
+    assert!(text.len() > 20_000, "{}", text.len());
+    let start = std::time::Instant::now();
+    let got = extract(&text, "x").unwrap();
+    let took = start.elapsed();
+    assert_eq!(got.tasks.len(), 300);
+    // Generous for unoptimised test builds on a busy machine; release is far faster.
+    assert!(took.as_millis() < 1500, "extraction took {took:?}");
+}
+
+#[test]
+fn corpus_score_when_the_corpus_is_present() {
+    let check = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/check");
+    if !check.exists() {
+        eprintln!("skipped: no plan corpus at {}", check.display());
+        return;
+    }
+    let out = std::process::Command::new(&check)
+        .args(["--mode", "scoped", "--min", "20", "--bin"])
+        .arg(common::bin())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("runs excluded IDs"), "{stdout}");
+}
