@@ -574,6 +574,15 @@ fn timeout_fails_the_task_without_an_exit_code() {
 
 #[test]
 fn sigint_stops_the_task_and_records_it() {
+    stop_with_signal(libc::SIGINT, "SIGINT");
+}
+
+#[test]
+fn sigterm_stops_the_task_and_records_it() {
+    stop_with_signal(libc::SIGTERM, "SIGTERM");
+}
+
+fn stop_with_signal(sig: i32, name: &str) {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let marker = t.home.path().join("survived");
     let runner = script(
@@ -607,16 +616,17 @@ fn sigint_stops_the_task_and_records_it() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // SAFETY: signals the child this test started.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, sig);
     }
     let out: Run = child.wait_with_output().unwrap().into();
     out.code(130);
     assert!(
-        out.stderr.ends_with(
-            "error: TASK-001 was stopped by SIGINT and is recorded as interrupted\n\
+        out.stderr.ends_with(&format!(
+            "error: TASK-001 was stopped by {name} and is recorded as interrupted\n\
              hint: continue with `git milestone run M1`\n"
-        ),
+        )),
         "{}",
         out.stderr
     );
@@ -850,4 +860,108 @@ fn bad_flag_values_are_refused_before_anything_runs() {
         &before,
         "no earlier run of M1 to retry",
     );
+}
+
+// ---- what the run does with the failure policy's choice ----
+
+/// A runner that fails TASK-002 (exit 3, after writing its file) the first
+/// `failures` times, counting down in a file in HOME.
+fn flaky_runner(t: &TestRepo, failures: u32) -> PathBuf {
+    let counter = t.home.path().join("fail-002");
+    std::fs::write(&counter, failures.to_string()).unwrap();
+    let log = t.home.path().join("ran.log");
+    script(
+        t,
+        "runner.sh",
+        &format!(
+            "echo \"$1 $MILESTONE_ATTEMPT\" >> '{log}'\necho \"$1\" > \"$1.txt\"\n\
+             n=$(cat '{c}')\n\
+             if [ \"$1\" = TASK-002 ] && [ \"$n\" -gt 0 ]; then echo $((n - 1)) > '{c}'; exit 3; fi",
+            log = log.display(),
+            c = counter.display()
+        ),
+    )
+}
+
+#[test]
+fn on_failure_retry_runs_the_task_again() {
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 2);
+    let out = run_m1(&t, &runner, &["--on-failure", "retry:2"]);
+    out.success();
+    assert_eq!(
+        ran_log(&t),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-002 3\nTASK-003 1\n"
+    );
+    assert_eq!(
+        out.stderr.matches("TASK-002 failed (exit code 3)").count(),
+        2
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][1]["attempts"], 3);
+    assert_eq!(status["state"], "completed");
+    // Out of retries: the run stops.
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 5);
+    run_m1(&t, &runner, &["--on-failure", "retry"]).code(1);
+    assert_eq!(ran_log(&t), "TASK-001 1\nTASK-002 1\nTASK-002 2\n");
+}
+
+#[test]
+fn on_failure_skip_from_git_config_goes_on() {
+    let t = repo_with_plan(PLAN3);
+    t.git(&["config", "milestone.onFailure", "skip"]);
+    let runner = flaky_runner(&t, 9);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(ran_log(&t), "TASK-001 1\nTASK-002 1\nTASK-003 1\n");
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-3"]),
+        "M1 TASK-003: Create c.txt\nM1 TASK-002 skipped\nM1 TASK-001: Create a.txt\n"
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][1]["state"], "skipped");
+    assert_eq!(status["tasks"][1]["exit_code"], 3);
+    assert_eq!(status["failure"], serde_json::Value::Null);
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn on_failure_rollback_returns_to_the_last_checkpoint() {
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 1);
+    let out = run_m1(&t, &runner, &["--on-failure", "rollback"]);
+    out.code(1);
+    let checkpoint = rev(&t, "refs/milestone/M1/checkpoints/TASK-001");
+    assert_eq!(rev(&t, "HEAD"), checkpoint);
+    assert!(!t.path().join("TASK-002.txt").exists());
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["rolled_back"], true);
+    let saved = status["failure"]["saved_ref"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:TASK-002.txt")]),
+        "TASK-002\n"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "error: TASK-002 failed; its work is saved in {saved} and the branch is back at {}\n\
+             hint: bring the work back with `git milestone rollback M1 --undo`",
+            &checkpoint[..7]
+        )),
+        "{}",
+        out.stderr
+    );
+    // The next run retries it from the checkpoint.
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        ran_log(&t),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-003 1\n"
+    );
+    t.git(&["fsck", "--strict", "--no-progress"]);
 }
