@@ -278,7 +278,7 @@ fn tasks_done_in_the_plan_are_skipped_and_reported() {
         format!(
             "TASK-001 [1/2] is marked done in the plan: not run\n\
              Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2]\n\
-             Milestone M1 is complete (1 tasks run).\n"
+             Milestone M1 is complete (1 task run).\n"
         )
     );
     assert_eq!(ran_log(&t), "TASK-002\n");

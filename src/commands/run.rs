@@ -41,8 +41,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let prompter: Option<&mut dyn Prompter> = ui::can_prompt().then_some(&mut terminal as _);
     match run::execute(&repo, &plan, &opts, &mut Terminal, prompter)? {
         Finished::Completed { ran } => {
+            let tasks = if ran == 1 { "task" } else { "tasks" };
             println!(
-                "Milestone {} is complete ({ran} tasks run).",
+                "Milestone {} is complete ({ran} {tasks} run).",
                 plan.milestone
             );
         }

@@ -69,6 +69,9 @@ struct TaskRunner {
 
 /// Run the milestone `plan` in `repo`. Failures, refusals and interruptions
 /// are errors whose kind fixes the exit code; the status file records them.
+///
+/// Everything that can refuse happens before the lock is taken and before
+/// anything is written: a refusal changes nothing.
 pub fn execute<'a>(
     repo: &'a Repo,
     plan: &'a Plan,
@@ -79,22 +82,7 @@ pub fn execute<'a>(
     let name = state::validate_name(&plan.milestone)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
-    let previous = if opts.restart {
-        None
-    } else {
-        Status::load(repo.root(), name)?
-    };
-    if opts.retry && previous.is_none() {
-        return Err(
-            Error::bad_input(format!("there is no earlier run of {name} to retry"))
-                .hint(format!("start one with `git milestone run {name}`")),
-        );
-    }
-    let resuming = previous.is_some();
-    let mut status = match previous {
-        Some(old) => progress::reconcile(old, plan),
-        None => progress::fresh(plan, &head),
-    };
+    let (mut status, resuming) = load_status(repo, plan, opts, &head)?;
     if progress::all_finished(&status) {
         report.info(&format!(
             "Milestone {name}: all {} tasks are done; nothing to run.",
@@ -123,17 +111,7 @@ pub fn execute<'a>(
             old.pid, old.started_at
         ));
     }
-    if resuming {
-        fill_checkpoints(repo, &mut status)?;
-    } else {
-        state::write_untracked_snapshot(repo.git_dir(), name, &tree.untracked)?;
-        if opts.restart {
-            repo.delete_checkpoint_refs(name)?;
-        }
-    }
-    let keep = state::read_untracked_snapshot(repo.git_dir(), name)?
-        .into_iter()
-        .collect();
+    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)?;
     let mut session = Session {
         repo,
         plan,
@@ -149,6 +127,48 @@ pub fn execute<'a>(
     let result = session.all();
     drop(lock);
     result
+}
+
+/// The record to continue from (lined up with the plan), or a fresh one;
+/// and whether this continues an earlier run.
+fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(Status, bool)> {
+    let name = &plan.milestone;
+    let previous = if opts.restart {
+        None
+    } else {
+        Status::load(repo.root(), name)?
+    };
+    match previous {
+        Some(old) => Ok((progress::reconcile(old, plan), true)),
+        None if opts.retry => Err(Error::bad_input(format!(
+            "there is no earlier run of {name} to retry"
+        ))
+        .hint(format!("start one with `git milestone run {name}`"))),
+        None => Ok((progress::fresh(plan, head), false)),
+    }
+}
+
+/// Under the lock: a new run records its untracked files; a resumed one
+/// recovers its checkpoint ids. Returns the files checkpoints must not stage.
+fn begin(
+    repo: &Repo,
+    status: &mut Status,
+    tree: &WorkTree,
+    resuming: bool,
+    restart: bool,
+) -> Result<HashSet<String>> {
+    let name = status.milestone.clone();
+    if resuming {
+        fill_checkpoints(repo, status)?;
+    } else {
+        state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
+        if restart {
+            repo.delete_checkpoint_refs(&name)?;
+        }
+    }
+    Ok(state::read_untracked_snapshot(repo.git_dir(), &name)?
+        .into_iter()
+        .collect())
 }
 
 fn check_task_ids(plan: &Plan) -> Result<()> {
@@ -485,6 +505,12 @@ impl Session<'_> {
 
     fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
         let id = self.plan.tasks[i].id.clone();
+        // Ctrl-C reaches the hooks (they share our process group) and makes
+        // them fail: that is an interruption, not a refusal.
+        if let Some(sig) = signals::pending() {
+            self.status.tasks[i].state = TaskState::Interrupted;
+            return self.interrupted(Some(&id), sig).unwrap_or(e);
+        }
         self.status.tasks[i].state = TaskState::Failed;
         self.status.state = state::RunState::Failed;
         let code = self.status.tasks[i].exit_code;
