@@ -965,3 +965,102 @@ fn on_failure_rollback_returns_to_the_last_checkpoint() {
     );
     t.git(&["fsck", "--strict", "--no-progress"]);
 }
+
+#[test]
+fn runs_from_a_subdirectory_with_the_task_in_the_root() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write("sub/dir/keep.txt", "x\n");
+    t.commit_all("sub");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "pwd > where.txt; echo \"$MILESTONE_PLAN\" >> where.txt",
+    );
+    let out: Run = t
+        .cmd_in("sub/dir")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../../plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    let root = t.path().canonicalize().unwrap();
+    assert_eq!(
+        t.git(&["show", "HEAD:where.txt"]),
+        format!("{}\nplan.md\n", root.display())
+    );
+}
+
+#[test]
+fn the_lock_covers_linked_worktrees() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let linked = t.home.path().join("linked");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "other",
+        linked.to_str().unwrap(),
+    ]);
+    let lock = t.path().join(".git/milestone/run.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let me = std::process::id();
+    std::fs::write(&lock, format!("pid {me}\nstarted x\nmilestone M2\n")).unwrap();
+    let mut cmd = std::process::Command::new(common::bin());
+    common::seal(&mut cmd, t.home.path());
+    let out: Run = cmd
+        .current_dir(&linked)
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.code(2);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: another `git milestone run` is in progress in this repository (pid {me}, milestone M2"
+        )),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(&lock).unwrap();
+    let mut cmd = std::process::Command::new(common::bin());
+    common::seal(&mut cmd, t.home.path());
+    let out: Run = cmd
+        .current_dir(&linked)
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert_eq!(
+        t.git(&["log", "-1", "--format=%s", "other"]),
+        "M1 TASK-001: A\n"
+    );
+    assert!(
+        t.path()
+            .join(".git/worktrees/linked/milestone/M1/logs/TASK-001.1.log")
+            .exists()
+    );
+}
