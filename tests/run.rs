@@ -860,6 +860,12 @@ fn bad_flag_values_are_refused_before_anything_runs() {
         &before,
         "no earlier run of M1 to retry",
     );
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &["--on-failure", "sometimes"]),
+        &before,
+        "sometimes",
+    );
 }
 
 // ---- what the run does with the failure policy's choice ----
