@@ -360,12 +360,14 @@ impl Session<'_> {
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
     fn task(&mut self, i: usize) -> Result<()> {
         let mut retries_used = 0;
+        // Where the task started: commits made by failed attempts count as
+        // the task's own when a retry succeeds.
+        let before = self.repo.head_commit()?;
         loop {
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
             progress::start(&mut self.status, &id, attempt);
             self.status.save(self.repo.root())?;
-            let before = self.repo.head_commit()?;
             let task = &self.plan.tasks[i];
             self.report.info(&format!(
                 "Starting {id} [{}/{}] {}",
