@@ -1,9 +1,15 @@
 //! What happens when a task fails: the policy without a terminal, the prompt
 //! with one, and the choice the run loop acts on.
 //!
-//! The run loop (`commands/run.rs`) calls [`decide`] after every failed
-//! attempt and acts on the returned [`Choice`]; rollback itself is
-//! `Repo::rollback_to_checkpoint` (in `repo/rollback.rs`).
+//! The run loop (`run/mod.rs`) calls [`decide`] after every failed
+//! attempt and acts on the returned [`Choice`], and [`roll_back_attempt`] on
+//! [`Choice::Rollback`]. The `rollback` command's checks and bookkeeping are
+//! in [`rollback`]; the git side is in `repo/rollback.rs`.
+
+pub mod rollback;
+
+use std::fmt;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -31,10 +37,38 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Parse `stop`, `retry`, `retry:N`, `rollback` or `skip`.
+    /// Parse `stop`, `retry` (once), `retry:N`, `rollback` or `skip`.
     pub fn parse(s: &str) -> Result<Policy> {
-        let _ = s;
-        Err(Error::failed("failure policies are not built yet"))
+        let lower = s.trim().to_ascii_lowercase();
+        let policy = match lower.as_str() {
+            "stop" => Some(Policy::Stop),
+            "retry" => Some(Policy::Retry(1)),
+            "rollback" => Some(Policy::Rollback),
+            "skip" => Some(Policy::Skip),
+            other => other
+                .strip_prefix("retry:")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .map(Policy::Retry),
+        };
+        policy.ok_or_else(|| {
+            Error::bad_input(format!("unknown failure policy {s:?}")).hint(
+                "use one of stop, retry, retry:N (N retries, e.g. retry:3), rollback, skip; \
+                 e.g. `git milestone run M1 --on-failure retry:2` or \
+                 `git config milestone.onFailure rollback`",
+            )
+        })
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Policy::Stop => f.write_str("stop"),
+            Policy::Retry(n) => write!(f, "retry:{n}"),
+            Policy::Rollback => f.write_str("rollback"),
+            Policy::Skip => f.write_str("skip"),
+        }
     }
 }
 
@@ -67,8 +101,27 @@ pub fn decide(
     retries_used: u32,
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<Choice> {
-    let _ = (failed, policy, retries_used, prompter);
-    Ok(Choice::Stop)
+    if let Some(prompter) = prompter {
+        return prompter.choose(failed);
+    }
+    Ok(match policy {
+        Policy::Stop => Choice::Stop,
+        Policy::Retry(n) if retries_used < n => Choice::Retry,
+        Policy::Retry(_) => Choice::Stop,
+        Policy::Rollback => Choice::Rollback,
+        Policy::Skip => Choice::Skip,
+    })
+}
+
+/// The last `lines` lines of a task's log, for the prompt; empty when the
+/// log cannot be read (a missing log must not hide the question).
+pub fn read_log_tail(path: &Path, lines: usize) -> String {
+    let Ok(bytes) = std::fs::read(path) else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// The work of a failed attempt, saved before a rollback.
@@ -80,6 +133,8 @@ pub struct SavedAttempt {
     pub commit: String,
     /// The one command that brings the work back.
     pub restore_command: String,
+    /// The same with the git program alone.
+    pub plain_git_command: String,
 }
 
 /// Save everything the failed attempt produced under
@@ -92,6 +147,93 @@ pub fn roll_back_attempt(
     task: &str,
     checkpoint: &str,
 ) -> Result<SavedAttempt> {
-    let _ = (repo, milestone, task, checkpoint);
-    Err(Error::failed("rollback is not built yet"))
+    rollback::attempt(repo, milestone, task, checkpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed() -> FailedAttempt<'static> {
+        FailedAttempt {
+            milestone: "M1",
+            task: "TASK-002",
+            title: "Parse",
+            exit_code: Some(3),
+            attempt: 1,
+            log_tail: "",
+            log_path: Path::new("/nonexistent"),
+        }
+    }
+
+    #[test]
+    fn parses_every_policy() {
+        let cases = [
+            ("stop", Policy::Stop),
+            ("retry", Policy::Retry(1)),
+            ("retry:3", Policy::Retry(3)),
+            (" Rollback ", Policy::Rollback),
+            ("skip", Policy::Skip),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Policy::parse(text).unwrap(), want, "{text}");
+        }
+        assert_eq!(Policy::Retry(3).to_string(), "retry:3");
+    }
+
+    #[test]
+    fn bad_policies_are_bad_input_with_the_valid_ones() {
+        for bad in [
+            "", "retry:", "retry:0", "retry:-1", "retry:x", "abort", "retry 2",
+        ] {
+            let e = Policy::parse(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(e.message(), format!("unknown failure policy {bad:?}"));
+            assert!(
+                e.hints()[0].starts_with("use one of stop, retry, retry:N"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn policies_decide_without_a_terminal() {
+        let f = failed();
+        let d = |p, used| decide(&f, p, used, None).unwrap();
+        assert_eq!(d(Policy::Stop, 0), Choice::Stop);
+        assert_eq!(d(Policy::Retry(1), 0), Choice::Retry);
+        assert_eq!(d(Policy::Retry(1), 1), Choice::Stop);
+        assert_eq!(d(Policy::Retry(3), 2), Choice::Retry);
+        assert_eq!(d(Policy::Retry(3), 3), Choice::Stop);
+        assert_eq!(d(Policy::Rollback, 0), Choice::Rollback);
+        assert_eq!(d(Policy::Skip, 0), Choice::Skip);
+    }
+
+    struct Scripted(Vec<Choice>, Vec<String>);
+
+    impl Prompter for Scripted {
+        fn choose(&mut self, failed: &FailedAttempt<'_>) -> Result<Choice> {
+            self.1.push(failed.task.to_string());
+            Ok(self.0.remove(0))
+        }
+    }
+
+    #[test]
+    fn a_terminal_prompt_overrides_the_policy() {
+        let mut p = Scripted(vec![Choice::Rollback], vec![]);
+        let got = decide(&failed(), Policy::Skip, 0, Some(&mut p)).unwrap();
+        assert_eq!(got, Choice::Rollback);
+        assert_eq!(p.1, ["TASK-002"]);
+    }
+
+    #[test]
+    fn log_tail_keeps_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T.1.log");
+        let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let tail = read_log_tail(&path, 3);
+        assert_eq!(tail, "line 28\nline 29\nline 30");
+        assert_eq!(read_log_tail(&dir.path().join("missing"), 3), "");
+    }
 }

@@ -7,8 +7,11 @@ pub mod config;
 pub mod error;
 pub mod failure;
 pub mod hook_install;
+pub mod lock;
 pub mod plan;
 pub mod repo;
+pub mod run;
+pub mod runner;
 pub mod state;
 pub mod ui;
 

@@ -103,6 +103,11 @@ pub struct Failure {
     /// The ref that keeps the failed attempt's work, once rolled back.
     #[serde(default)]
     pub saved_ref: Option<String>,
+    /// HEAD right after the failed attempt. Commits up to it that follow the
+    /// last checkpoint are the task's own, which a rollback may take off the
+    /// branch without `--force`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
 }
 
 /// Check a milestone name for use in paths and ref names, and return it.

@@ -82,6 +82,7 @@ impl Pushing {
             attempts: 1,
             rolled_back: false,
             saved_ref: None,
+            head: None,
         });
         self.t.write_status(&s);
         self.t.commit_all("wip: everything");

@@ -40,6 +40,7 @@ fn two_milestones() -> (TestRepo, String, String) {
         attempts: 2,
         rolled_back: false,
         saved_ref: None,
+        head: None,
     });
     t.write_status(&m1);
     (t, a2, t1)

@@ -1,11 +1,65 @@
-//! `git milestone run`.
+//! `git milestone run`: resolve the settings, load the plan, call
+//! `run::execute`, and print its lines.
 
 use std::path::Path;
 
 use crate::cli::RunArgs;
-use crate::error::{Error, Result};
+use crate::config;
+use crate::error::Result;
+use crate::failure::Prompter;
+use crate::plan;
+use crate::repo::Repo;
+use crate::run::{self, Finished, Options, Report};
+use crate::runner::{self, Sink};
+use crate::ui::{self, prompt::TerminalPrompter};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
-    let _ = (args, cwd);
-    Err(Error::failed("`git milestone run` is not built yet"))
+    let repo = Repo::discover(cwd)?;
+    // Before the plan is read: the name becomes paths and ref names.
+    crate::state::validate_name(&args.name)?;
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(runner::parse_duration)
+        .transpose()?;
+    let policy = config::policy(&repo, args.on_failure.as_deref())?;
+    let runner = config::global_runner(&repo, args.runner.as_deref())?;
+    let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    let opts = Options {
+        runner,
+        tag: args.tag,
+        dry_run: args.dry_run,
+        retry: args.retry,
+        restart: args.restart,
+        detach_ok: args.detach_ok,
+        timeout,
+        policy,
+        echo: (Sink::Stdout, Sink::Stderr),
+    };
+    // With a terminal, a failed task is a question; without one the policy decides.
+    let mut terminal = TerminalPrompter;
+    let prompter: Option<&mut dyn Prompter> = ui::can_prompt().then_some(&mut terminal as _);
+    match run::execute(&repo, &plan, &opts, &mut Terminal, prompter)? {
+        Finished::Completed { ran } => {
+            let tasks = if ran == 1 { "task" } else { "tasks" };
+            println!(
+                "Milestone {} is complete ({ran} {tasks} run).",
+                plan.milestone
+            );
+        }
+        Finished::NothingToDo | Finished::DryRun => {}
+    }
+    Ok(0)
+}
+
+/// Progress on stdout, trouble on stderr.
+struct Terminal;
+
+impl Report for Terminal {
+    fn info(&mut self, line: &str) {
+        println!("{line}");
+    }
+    fn warn(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
 }

@@ -4,12 +4,15 @@
 //! Methods are named in the domain's words; every error names its ref, oid or
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
+pub mod checkpoint;
 pub mod refs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
+
+pub mod rollback;
 
 /// An opened repository with a work tree.
 pub struct Repo {

@@ -1,0 +1,450 @@
+//! Rolling a milestone back safely: which checkpoint, which commits may be
+//! taken off the branch, saving the discarded work first, the status file
+//! afterwards, and `--undo`.
+//!
+//! The last rollback of each milestone is recorded in the local run journal
+//! (`<git-dir>/milestone/<name>/last-rollback.json`) so `--undo` knows what
+//! to restore and can check that nothing moved since.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::SavedAttempt;
+use crate::error::{Context, Error, Result};
+use crate::lock::RunLock;
+use crate::repo::Repo;
+use crate::repo::rollback::{DiscardedCommit, is_kept};
+use crate::state::{self, RunState, Status, TaskState};
+
+const JOURNAL_FILE: &str = "last-rollback.json";
+
+/// What the last rollback did, for `--undo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Record {
+    version: u32,
+    saved_ref: String,
+    saved_commit: String,
+    /// The checkpoint HEAD was put at.
+    checkpoint: String,
+}
+
+/// `git milestone rollback <name> [--to <ID>] [--force]`.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub milestone: &'a str,
+    /// Roll back to this task's checkpoint instead of the last one.
+    pub to: Option<&'a str>,
+    /// Take off commits the run did not make, or that were pushed.
+    pub force: bool,
+}
+
+/// What a rollback did, for the command to report.
+#[derive(Debug, Clone)]
+pub struct RolledBack {
+    pub checkpoint: String,
+    /// `the checkpoint of TASK-001` or `the commit the run started from`.
+    pub checkpoint_label: String,
+    pub commits_removed: usize,
+    pub saved: SavedAttempt,
+}
+
+/// What `--undo` did.
+#[derive(Debug, Clone)]
+pub struct Undone {
+    pub saved_ref: String,
+    pub head: String,
+}
+
+/// The run loop's rollback: everything since `checkpoint` was made by the
+/// task that just failed, so only pushed commits stop it.
+pub(super) fn attempt(
+    repo: &Repo,
+    milestone: &str,
+    task: &str,
+    checkpoint: &str,
+) -> Result<SavedAttempt> {
+    state::validate_name(milestone)?;
+    repo.check_index_readable()?;
+    refuse_operation(repo, milestone)?;
+    let head = head_or_refuse(repo, milestone)?;
+    let discarded = repo.commits_after(checkpoint, &head)?;
+    refuse_pushed(repo, milestone, &discarded)?;
+    save_and_restore(repo, milestone, task, checkpoint)
+}
+
+/// The `rollback` command: checks, save, restore, then the status file.
+pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
+    let name = state::validate_name(req.milestone)?;
+    // Never under a run's feet: the run lock is held until we return.
+    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let Some(mut status) = Status::load(repo.root(), name)? else {
+        return Err(no_run(name));
+    };
+    repo.check_index_readable()?;
+    refuse_operation(repo, name)?;
+    let head = head_or_refuse(repo, name)?;
+    let checkpoints = repo.refs_under(&checkpoint_prefix(name))?;
+    let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
+    let discarded = repo.commits_after(&target, &head)?;
+    if !req.force {
+        if !repo.is_ancestor(&target, &head)? {
+            return Err(Error::refused(format!(
+                "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
+                short(&target)
+            ))
+            .hint(format!("to do it anyway: git milestone rollback {name} --force")));
+        }
+        refuse_foreign(repo, name, &status, &target, &discarded)?;
+        refuse_pushed(repo, name, &discarded)?;
+    }
+    if discarded.is_empty() && work_tree_matches(repo, name)? {
+        return Err(Error::refused(format!(
+            "nothing to roll back: {name} is already at {label} ({}) with no changes",
+            short(&target)
+        ))
+        .hint(format!("see where it stands: git milestone status {name}")));
+    }
+    let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
+    let task = attempt_task(&status, &checkpoints, &discarded_oids);
+    let saved = save_and_restore(repo, name, &task, &target)?;
+    forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
+    if let Some(f) = status.failure.as_mut() {
+        f.rolled_back = true;
+        f.saved_ref = Some(saved.ref_name.clone());
+    }
+    status.updated_at = state::now();
+    status.save(repo.root())?;
+    Ok(RolledBack {
+        checkpoint: target,
+        checkpoint_label: label,
+        commits_removed: discarded.len(),
+        saved,
+    })
+}
+
+/// `rollback --undo`: bring back the work the last rollback saved.
+pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
+    let name = state::validate_name(milestone)?;
+    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
+    let record = read_record(&journal, name)?;
+    repo.check_index_readable()?;
+    refuse_operation(repo, name)?;
+    let head = head_or_refuse(repo, name)?;
+    if head != record.checkpoint && !force {
+        return Err(Error::refused(format!(
+            "HEAD moved since the rollback of {name} (it was {}, it is {})",
+            short(&record.checkpoint),
+            short(&head)
+        ))
+        .hint(format!(
+            "to restore the saved work over it anyway: git milestone rollback {name} --undo --force"
+        )));
+    }
+    let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    keep.push(state::status_rel_path(name)?);
+    let dirty: Vec<String> = repo
+        .changed_paths()?
+        .into_iter()
+        .filter(|p| !is_kept(p, &keep))
+        .collect();
+    if !dirty.is_empty() {
+        return Err(Error::refused(format!(
+            "the work tree has changes that restoring the saved work would overwrite: {}",
+            list(&dirty)
+        ))
+        .hint("commit or stash them first: git stash push --include-untracked"));
+    }
+    let saved = repo.ref_target(&record.saved_ref)?.ok_or_else(|| {
+        Error::refused(format!("{} no longer exists", record.saved_ref)).hint(format!(
+            "list what is left: git for-each-ref refs/milestone/{name}/"
+        ))
+    })?;
+    repo.restore_saved(&saved)?;
+    let head = head_or_refuse(repo, name)?;
+    for c in repo.commits_after(&record.checkpoint, &head)? {
+        if let (Some(m), Some(task)) = (&c.milestone, &c.task)
+            && m == name
+        {
+            let r = format!("{}{task}", checkpoint_prefix(name));
+            repo.set_ref(&r, &c.oid, "milestone: rollback --undo")?;
+        }
+    }
+    std::fs::remove_file(&journal)
+        .with_context(|| format!("cannot remove {}", journal.display()))?;
+    Ok(Undone {
+        saved_ref: record.saved_ref,
+        head,
+    })
+}
+
+/// The last rollback's record, or a refusal when there is none.
+fn read_record(journal: &std::path::Path, name: &str) -> Result<Record> {
+    match std::fs::read(journal) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("cannot read {}", journal.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::refused(format!(
+            "nothing to undo: no rollback of {name} is recorded in this work tree"
+        ))
+        .hint(format!(
+            "saved attempts are kept under refs/milestone/{name}/attempts/; list them with \
+             `git for-each-ref refs/milestone/{name}/attempts/`"
+        ))),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", journal.display())),
+    }
+}
+
+/// Save the work tree under the next attempt ref, then put everything back
+/// at `checkpoint`, keeping the status file and the run's untracked files.
+fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Result<SavedAttempt> {
+    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    let prefix = format!("refs/milestone/{name}/attempts/{task}/");
+    let n = repo
+        .refs_under(&prefix)?
+        .iter()
+        .filter_map(|(n, _)| n.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let ref_name = format!("{prefix}{n}");
+    if !Repo::is_valid_ref_name(&ref_name) {
+        return Err(Error::bad_input(format!(
+            "task ID {task:?} cannot be used in a ref name ({ref_name})"
+        )));
+    }
+    let message = format!(
+        "Failed attempt at {task} ({name}), saved before a rollback\n\n\
+         Milestone-Attempt: {name} {task} {n}\n"
+    );
+    let commit = repo.save_work_tree(&ref_name, &message, &snapshot)?;
+    let record = Record {
+        version: 1,
+        saved_ref: ref_name.clone(),
+        saved_commit: commit.clone(),
+        checkpoint: checkpoint.to_string(),
+    };
+    let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
+    let bytes = serde_json::to_vec_pretty(&record).context("cannot encode the rollback record")?;
+    state::write_atomically(&journal, &bytes)?;
+    let mut keep = snapshot;
+    keep.push(state::status_rel_path(name)?);
+    repo.restore_checkpoint(checkpoint, &keep)?;
+    Ok(SavedAttempt {
+        restore_command: format!("git milestone rollback {name} --undo"),
+        plain_git_command: format!(
+            "git read-tree -u --reset {ref_name} && git reset -q {ref_name}~1"
+        ),
+        ref_name,
+        commit,
+    })
+}
+
+/// The checkpoint to go back to, and how to name it to the user.
+fn resolve_target(
+    repo: &Repo,
+    req: &Request<'_>,
+    status: &Status,
+    checkpoints: &[(String, String)],
+) -> Result<(String, String)> {
+    let name = req.milestone;
+    if let Some(id) = req.to {
+        return match checkpoints.iter().find(|(t, _)| t == id) {
+            Some((_, oid)) => Ok((oid.clone(), format!("the checkpoint of {id}"))),
+            None => Err(Error::bad_input(format!("{name} has no checkpoint for task {id}"))
+                .hint(if checkpoints.is_empty() {
+                    format!("no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {name}`")
+                } else {
+                    let ids: Vec<&str> = checkpoints.iter().map(|(t, _)| t.as_str()).collect();
+                    format!("tasks with a checkpoint: {}", ids.join(", "))
+                })),
+        };
+    }
+    let mut wanted: HashSet<String> = checkpoints.iter().map(|(_, o)| o.clone()).collect();
+    wanted.extend(status.base_commit.clone());
+    let Some(target) = repo.first_on_head_line(&wanted)? else {
+        return Err(Error::refused(format!(
+            "nothing to roll back to: HEAD does not descend from any checkpoint of {name}, \
+             nor from the commit its run started from"
+        ))
+        .hint(format!("see where it stands: git milestone status {name}")));
+    };
+    let label = match checkpoints.iter().find(|(_, o)| *o == target) {
+        Some((id, _)) => format!("the checkpoint of {id}"),
+        None => "the commit the run started from".to_string(),
+    };
+    Ok((target, label))
+}
+
+/// Refuse to take off commits that neither the run nor its failed task made.
+fn refuse_foreign(
+    repo: &Repo,
+    name: &str,
+    status: &Status,
+    target: &str,
+    discarded: &[DiscardedCommit],
+) -> Result<()> {
+    let adopted: HashSet<&str> = status
+        .tasks
+        .iter()
+        .flat_map(|t| t.adopted_commits.iter().map(String::as_str))
+        .collect();
+    let by_failed_task: HashSet<String> =
+        match status.failure.as_ref().and_then(|f| f.head.as_ref()) {
+            Some(h) if status.state == RunState::Failed && repo.commit_exists(h) => repo
+                .commits_after(target, h)?
+                .into_iter()
+                .map(|c| c.oid)
+                .collect(),
+            _ => HashSet::new(),
+        };
+    let foreign: Vec<String> = discarded
+        .iter()
+        .filter(|c| c.milestone.as_deref() != Some(name))
+        .filter(|c| !adopted.contains(c.oid.as_str()) && !by_failed_task.contains(&c.oid))
+        .map(|c| format!("{} {}", short(&c.oid), c.summary))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "HEAD has {} commit(s) after the checkpoint that the run of {name} did not make: {}",
+        foreign.len(),
+        list(&foreign)
+    ))
+    .hint(
+        "nothing was changed; move those commits to another branch first (`git branch keep-work`)",
+    )
+    .hint(format!(
+        "or take them off too (they are saved under a ref): git milestone rollback {name} --force"
+    )))
+}
+
+fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Result<()> {
+    let oids: Vec<String> = discarded.iter().map(|c| c.oid.clone()).collect();
+    let pushed = repo.pushed(&oids)?;
+    if pushed.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = pushed.iter().map(|o| short(o).to_string()).collect();
+    Err(Error::refused(format!(
+        "{} commit(s) that a rollback would take off the branch were already pushed: {}",
+        pushed.len(),
+        list(&shown)
+    ))
+    .hint("nothing was changed; to undo published work, add a commit with `git revert`")
+    .hint(format!("or roll back anyway (others keep the pushed commits): git milestone rollback {name} --force")))
+}
+
+fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
+    match repo.operation_in_progress() {
+        None => Ok(()),
+        Some(op) => Err(Error::refused(format!(
+            "a {op} is in progress; {name} cannot be rolled back in the middle of it"
+        ))
+        .hint(format!(
+            "finish it (`git {op} --continue`) or abandon it (`git {op} --abort`), then roll back"
+        ))),
+    }
+}
+
+fn head_or_refuse(repo: &Repo, name: &str) -> Result<String> {
+    repo.head_if_born()?.ok_or_else(|| {
+        Error::refused(format!(
+            "nothing to roll back to: the branch has no commits, so {name} has no checkpoint"
+        ))
+        .hint(format!(
+            "start the milestone with `git milestone run {name}`"
+        ))
+    })
+}
+
+fn no_run(name: &str) -> Error {
+    Error::refused(format!(
+        "nothing to roll back: milestone {name} has no run in this work tree ({} is missing)",
+        state::status_rel_path(name).unwrap_or_default()
+    ))
+    .hint("list the milestones that have run: git milestone status")
+}
+
+/// Whether the work tree has no changes outside the status file and the
+/// run's own untracked files.
+fn work_tree_matches(repo: &Repo, name: &str) -> Result<bool> {
+    let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    keep.push(state::status_rel_path(name)?);
+    Ok(repo.changed_paths()?.iter().all(|p| is_kept(p, &keep)))
+}
+
+/// The task ID that names the saved attempt's ref: the failed task, or the
+/// first task whose checkpoint is taken off, or the first unfinished one.
+fn attempt_task(
+    status: &Status,
+    checkpoints: &[(String, String)],
+    discarded: &HashSet<&str>,
+) -> String {
+    if status.state == RunState::Failed
+        && let Some(f) = &status.failure
+    {
+        return f.task.clone();
+    }
+    let discarded_task = |t: &&state::TaskStatus| {
+        checkpoints
+            .iter()
+            .any(|(id, oid)| *id == t.id && discarded.contains(oid.as_str()))
+    };
+    status
+        .tasks
+        .iter()
+        .find(discarded_task)
+        .or_else(|| status.tasks.iter().find(|t| t.state != TaskState::Done))
+        .map_or_else(|| "manual".to_string(), |t| t.id.clone())
+}
+
+/// Mark the tasks whose checkpoints were taken off as pending again and drop
+/// their checkpoint refs (`--undo` recreates them from the commits' trailers).
+fn forget_discarded(
+    repo: &Repo,
+    name: &str,
+    status: &mut Status,
+    checkpoints: &[(String, String)],
+    discarded: &HashSet<&str>,
+) -> Result<()> {
+    for (id, oid) in checkpoints {
+        if !discarded.contains(oid.as_str()) {
+            continue;
+        }
+        repo.delete_ref(&format!("{}{id}", checkpoint_prefix(name)))?;
+        if let Some(t) = status.task_mut(id) {
+            t.state = TaskState::Pending;
+            t.checkpoint = None;
+            t.exit_code = None;
+            t.started_at = None;
+            t.ended_at = None;
+            t.duration_ms = None;
+            t.adopted_commits.clear();
+        }
+    }
+    if status.state == RunState::Completed
+        && status.tasks.iter().any(|t| t.state == TaskState::Pending)
+    {
+        status.state = RunState::Running;
+    }
+    Ok(())
+}
+
+fn checkpoint_prefix(name: &str) -> String {
+    format!("refs/milestone/{name}/checkpoints/")
+}
+
+fn short(oid: &str) -> &str {
+    &oid[..oid.len().min(7)]
+}
+
+/// At most five items, then how many more.
+fn list(items: &[String]) -> String {
+    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 5 {
+        s.push_str(&format!(" and {} more", items.len() - 5));
+    }
+    s
+}

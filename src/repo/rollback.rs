@@ -1,0 +1,506 @@
+//! Saving a failed attempt under a ref and putting the branch and work tree
+//! back at a checkpoint (and the reverse, for `rollback --undo`).
+//!
+//! Two libgit2 traps shape this file: a hard reset ignores
+//! `remove_untracked`, and a checkout with `REMOVE_UNTRACKED` deletes ignored
+//! files inside untracked directories. So untracked files are listed with
+//! `statuses` (which never lists ignored ones) and removed one by one.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use git2::{Oid, Repository, ResetType, StatusOptions};
+
+use super::Repo;
+use crate::error::{Context, Error, Result};
+
+/// A commit that a rollback would take off the branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscardedCommit {
+    pub oid: String,
+    pub summary: String,
+    /// The value of its `Milestone:` trailer, if any.
+    pub milestone: Option<String>,
+    /// The value of its `Milestone-Task:` trailer, if any.
+    pub task: Option<String>,
+}
+
+/// A file kept byte for byte across a rollback (the status file, and
+/// untracked files from before the run that a task's commit may have adopted).
+struct KeptFile {
+    rel: String,
+    bytes: Vec<u8>,
+    mode: fs::Permissions,
+}
+
+impl Repo {
+    /// The name of the merge, rebase, cherry-pick, revert or bisect in
+    /// progress, if any.
+    pub fn operation_in_progress(&self) -> Option<&'static str> {
+        use git2::RepositoryState as S;
+        let state = match self.inner.state() {
+            S::Clean => None,
+            S::Merge => Some("merge"),
+            S::Revert | S::RevertSequence => Some("revert"),
+            S::CherryPick | S::CherryPickSequence => Some("cherry-pick"),
+            S::Bisect => Some("bisect"),
+            S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some("rebase"),
+            S::ApplyMailbox | S::ApplyMailboxOrRebase => Some("am"),
+        };
+        state.or_else(|| {
+            self.git_dir()
+                .join("BISECT_LOG")
+                .exists()
+                .then_some("bisect")
+        })
+    }
+
+    /// Refuse, before anything changes, an index libgit2 cannot read: a
+    /// split index (`core.splitIndex`) is the one seen in practice.
+    pub fn check_index_readable(&self) -> Result<()> {
+        match git2::Index::open(&self.git_dir().join("index")) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::refused(
+                "git milestone cannot read this repository's index (is it a split index?)",
+            )
+            .with_cause(e)
+            .hint("nothing was changed; turn the split index off with `git update-index --no-split-index`")),
+        }
+    }
+
+    /// HEAD's commit id; `None` on an unborn branch.
+    pub fn head_if_born(&self) -> Result<Option<String>> {
+        match self.inner.head() {
+            Ok(r) => Ok(Some(
+                r.peel_to_commit()
+                    .context("cannot read the commit HEAD points at")?
+                    .id()
+                    .to_string(),
+            )),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Ok(None),
+            Err(e) => Err(e).context("cannot read HEAD"),
+        }
+    }
+
+    /// The commit a ref points at, `None` when the ref does not exist.
+    pub fn ref_target(&self, name: &str) -> Result<Option<String>> {
+        match self.inner.find_reference(name) {
+            Ok(r) => Ok(Some(
+                r.peel_to_commit()
+                    .with_context(|| format!("{name} does not point at a commit"))?
+                    .id()
+                    .to_string(),
+            )),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
+        }
+    }
+
+    /// Refs under `prefix` (e.g. `refs/milestone/M1/checkpoints/`), as
+    /// (name without the prefix, commit id), sorted by name.
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let glob = format!("{prefix}*");
+        let mut out = Vec::new();
+        let refs = self
+            .inner
+            .references_glob(&glob)
+            .with_context(|| format!("cannot list {glob}"))?;
+        for r in refs {
+            let r = r.with_context(|| format!("cannot read a ref under {prefix}"))?;
+            let (Ok(name), Ok(commit)) = (r.name(), r.peel_to_commit()) else {
+                continue;
+            };
+            out.push((name[prefix.len()..].to_string(), commit.id().to_string()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Point `name` at `oid`, creating or moving it.
+    pub fn set_ref(&self, name: &str, oid: &str, why: &str) -> Result<()> {
+        self.inner
+            .reference(name, oid_of(oid)?, true, why)
+            .with_context(|| format!("cannot update {name} to {oid}"))?;
+        Ok(())
+    }
+
+    pub fn delete_ref(&self, name: &str) -> Result<()> {
+        match self.inner.find_reference(name) {
+            Ok(mut r) => r.delete().with_context(|| format!("cannot delete {name}")),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
+        }
+    }
+
+    /// Whether `oid` names a commit in this repository.
+    pub fn commit_exists(&self, oid: &str) -> bool {
+        Oid::from_str(oid).is_ok_and(|o| self.inner.find_commit(o).is_ok())
+    }
+
+    /// Whether git accepts `name` as a full ref name.
+    pub fn is_valid_ref_name(name: &str) -> bool {
+        git2::Reference::is_valid_name(name)
+    }
+
+    /// Whether `ancestor` is `commit` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &str, commit: &str) -> Result<bool> {
+        let (a, c) = (oid_of(ancestor)?, oid_of(commit)?);
+        Ok(a == c
+            || self
+                .inner
+                .graph_descendant_of(c, a)
+                .with_context(|| format!("cannot compare {ancestor} with {commit}"))?)
+    }
+
+    /// The first commit on HEAD's first-parent line that is in `wanted`.
+    pub fn first_on_head_line(&self, wanted: &HashSet<String>) -> Result<Option<String>> {
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        walk.push_head().context("cannot walk history from HEAD")?;
+        walk.simplify_first_parent()
+            .context("cannot walk history")?;
+        for oid in walk {
+            let oid = oid.context("cannot walk history from HEAD")?.to_string();
+            if wanted.contains(&oid) {
+                return Ok(Some(oid));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Commits reachable from `head` but not from `target`, newest first.
+    pub fn commits_after(&self, target: &str, head: &str) -> Result<Vec<DiscardedCommit>> {
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        let (head_oid, target_oid) = (oid_of(head)?, oid_of(target)?);
+        walk.push(head_oid)
+            .and_then(|()| walk.hide(target_oid))
+            .with_context(|| format!("cannot walk history from {head} to {target}"))?;
+        let mut out = Vec::new();
+        for oid in walk {
+            let oid = oid.with_context(|| format!("cannot walk history from {head}"))?;
+            let c = self
+                .inner
+                .find_commit(oid)
+                .with_context(|| format!("cannot read commit {oid}"))?;
+            let message = String::from_utf8_lossy(c.message_bytes());
+            out.push(DiscardedCommit {
+                oid: oid.to_string(),
+                summary: message.lines().next().unwrap_or("").to_string(),
+                milestone: trailer(&message, "Milestone"),
+                task: trailer(&message, "Milestone-Task"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Which of `commits` are reachable from a remote-tracking ref
+    /// (`refs/remotes/*`, which includes every branch's upstream).
+    pub fn pushed(&self, commits: &[String]) -> Result<Vec<String>> {
+        if commits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        for c in commits {
+            walk.push(oid_of(c)?)
+                .with_context(|| format!("cannot walk history from {c}"))?;
+        }
+        walk.hide_glob("refs/remotes/*")
+            .context("cannot read the remote-tracking refs")?;
+        let unpushed: HashSet<String> =
+            walk.filter_map(|o| o.ok()).map(|o| o.to_string()).collect();
+        Ok(commits
+            .iter()
+            .filter(|c| !unpushed.contains(*c))
+            .cloned()
+            .collect())
+    }
+
+    /// Paths that differ from HEAD: tracked changes, staged changes and
+    /// untracked (not ignored) files, `/`-separated.
+    pub fn changed_paths(&self) -> Result<Vec<String>> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .inner
+            .statuses(Some(&mut opts))
+            .context("cannot read the work tree's status")?;
+        Ok(statuses
+            .iter()
+            .filter_map(|e| e.path().ok().map(str::to_string))
+            .collect())
+    }
+
+    /// Commit everything in the work tree (tracked changes and untracked,
+    /// not ignored files, except `skip`) on top of HEAD, and point `ref_name`
+    /// at it. HEAD, the index and the work tree are not changed.
+    pub fn save_work_tree(&self, ref_name: &str, message: &str, skip: &[String]) -> Result<String> {
+        let head = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .context("cannot read the commit HEAD points at")?;
+        let tree = self.work_tree_as_tree(skip)?;
+        let (author, committer) = self.attempt_identities()?;
+        let oid = self
+            .inner
+            .commit(None, &author, &committer, message, &tree, &[&head])
+            .with_context(|| format!("cannot write the commit for {ref_name}"))?;
+        self.inner
+            .reference(ref_name, oid, false, "milestone: save a failed attempt")
+            .with_context(|| format!("cannot create {ref_name}"))?;
+        Ok(oid.to_string())
+    }
+
+    /// A tree of the work tree as `git add -A` would stage it, built in a
+    /// private index so the real one is untouched if anything fails.
+    fn work_tree_as_tree(&self, skip: &[String]) -> Result<git2::Tree<'_>> {
+        let scratch = Repository::open(self.root())
+            .with_context(|| format!("cannot open {}", self.root().display()))?;
+        // Starting from a copy of the real index keeps its stat data, so
+        // only files that changed are hashed.
+        let mut index = git2::Index::open(&self.git_dir().join("index"))
+            .context("cannot read the index (.git/index)")?;
+        scratch
+            .set_index(&mut index)
+            .context("cannot set up a scratch index")?;
+        let mut filter = |p: &Path, _: &[u8]| i32::from(is_kept(p.to_str().unwrap_or(""), skip));
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut filter))
+            .and_then(|()| index.update_all(["*"], None))
+            .context("cannot read the work tree into a scratch index")?;
+        let oid = index
+            .write_tree_to(&self.inner)
+            .context("cannot write the work tree as a tree")?;
+        self.inner
+            .find_tree(oid)
+            .with_context(|| format!("cannot read tree {oid}"))
+    }
+
+    /// Put the branch, index and work tree back at `target`, exactly:
+    /// files tracked now but not at `target` and untracked (not ignored)
+    /// files are removed, except `keep`; ignored files are not touched;
+    /// files in `keep` end up as they are now, byte for byte.
+    pub fn restore_checkpoint(&self, target: &str, keep: &[String]) -> Result<()> {
+        let commit = self
+            .inner
+            .find_commit(oid_of(target)?)
+            .with_context(|| format!("cannot read checkpoint {target}"))?;
+        let tree = commit
+            .tree()
+            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let kept = self.read_kept(keep)?;
+        let doomed: Vec<String> = self
+            .changed_paths()?
+            .into_iter()
+            .filter(|p| !is_kept(p, keep) && tree.get_path(Path::new(p)).is_err())
+            .collect();
+        // The reset would leave untracked files behind (see the module
+        // comment). Removing them first also clears the way for a tracked
+        // file where the task put an untracked directory.
+        for rel in &doomed {
+            self.remove_file_and_empty_dirs(rel)?;
+        }
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force();
+        self.inner
+            .reset(commit.as_object(), ResetType::Hard, Some(&mut co))
+            .with_context(|| format!("cannot reset to checkpoint {target}"))?;
+        self.check_out_head_again()?;
+        self.write_kept(&kept)
+    }
+
+    /// Undo [`restore_checkpoint`](Self::restore_checkpoint): put the branch
+    /// at the saved commit's parent and the work tree at the saved commit's
+    /// tree, with the index at the parent, so the attempt's new files are
+    /// untracked again and its edits unstaged.
+    pub fn restore_saved(&self, saved: &str) -> Result<()> {
+        let commit = self
+            .inner
+            .find_commit(oid_of(saved)?)
+            .with_context(|| format!("cannot read saved attempt {saved}"))?;
+        let parent = commit
+            .parent(0)
+            .with_context(|| format!("saved attempt {saved} has no parent"))?;
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force();
+        self.inner
+            .reset(parent.as_object(), ResetType::Hard, Some(&mut co))
+            .with_context(|| format!("cannot reset to {}", parent.id()))?;
+        self.check_out_head_again()?;
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force().update_index(false);
+        self.inner
+            .checkout_tree(commit.as_object(), Some(&mut co))
+            .with_context(|| format!("cannot check out the files of {saved}"))
+    }
+
+    /// libgit2's reset can leave a file missing where a tracked directory
+    /// turns back into a file (it writes the file, then removes the
+    /// directory's entries under the same name); a second forced checkout
+    /// of HEAD writes what is missing.
+    fn check_out_head_again(&self) -> Result<()> {
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force();
+        self.inner
+            .checkout_head(Some(&mut co))
+            .context("cannot check out HEAD after the reset")
+    }
+
+    fn read_kept(&self, keep: &[String]) -> Result<Vec<KeptFile>> {
+        let mut out = Vec::new();
+        for rel in keep {
+            let path = self.root().join(rel);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_file() => out.push(KeptFile {
+                    rel: rel.clone(),
+                    bytes: fs::read(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                    mode: m.permissions(),
+                }),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    fn write_kept(&self, kept: &[KeptFile]) -> Result<()> {
+        for k in kept {
+            let path = self.root().join(&k.rel);
+            if fs::read(&path).is_ok_and(|b| b == k.bytes) {
+                continue;
+            }
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            fs::write(&path, &k.bytes)
+                .and_then(|()| fs::set_permissions(&path, k.mode.clone()))
+                .with_context(|| format!("cannot restore {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Remove one file, then each parent directory it leaves empty (a
+    /// directory that still holds an ignored file stays).
+    fn remove_file_and_empty_dirs(&self, rel: &str) -> Result<()> {
+        let path = self.root().join(rel);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            // Already gone, or a parent is now a file: nothing to remove.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == self.root() || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
+    /// Author and committer as the git program would record them (config,
+    /// `GIT_AUTHOR_*` and `GIT_COMMITTER_*`), which libgit2 does not read.
+    fn attempt_identities(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
+        Ok((
+            self.attempt_identity("GIT_AUTHOR_IDENT")?,
+            self.attempt_identity("GIT_COMMITTER_IDENT")?,
+        ))
+    }
+
+    fn attempt_identity(&self, var: &str) -> Result<git2::Signature<'static>> {
+        let out = self.git(&["var", var])?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let parsed = out
+            .status
+            .success()
+            .then(|| parse_ident(text.trim()))
+            .flatten();
+        match parsed {
+            Some((name, email, time)) => git2::Signature::new(&name, &email, &time),
+            // With no identity configured, saving the user's work must still work.
+            None => git2::Signature::now("git-milestone", "git-milestone@localhost"),
+        }
+        .with_context(|| format!("cannot build a commit identity from `git var {var}`"))
+    }
+}
+
+/// Whether `path` is one of `keep`, or inside one of its directories (an
+/// entry ending in `/`, as `git status` reports an untracked directory).
+pub fn is_kept(path: &str, keep: &[String]) -> bool {
+    keep.iter()
+        .any(|k| k == path || (k.ends_with('/') && path.starts_with(k.as_str())))
+}
+
+/// Split `Name <email> 1735689600 +0100` into its parts.
+fn parse_ident(s: &str) -> Option<(String, String, git2::Time)> {
+    let (name, rest) = s.split_once(" <")?;
+    let (email, rest) = rest.split_once("> ")?;
+    let (secs, tz) = rest.split_once(' ')?;
+    let secs: i64 = secs.parse().ok()?;
+    let sign = if tz.starts_with('-') { -1 } else { 1 };
+    let digits = tz.trim_start_matches(['+', '-']);
+    let hours: i32 = digits.get(..2)?.parse().ok()?;
+    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+    Some((
+        name.to_string(),
+        email.to_string(),
+        git2::Time::new(secs, sign * (hours * 60 + minutes)),
+    ))
+}
+
+/// The last value of trailer `key` in a commit message.
+fn trailer(message: &str, key: &str) -> Option<String> {
+    let trailers = git2::message_trailers_strs(message).ok()?;
+    trailers
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+fn oid_of(s: &str) -> Result<Oid> {
+    Oid::from_str(s).map_err(|e| Error::failed(format!("{s:?} is not a commit id")).with_cause(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_paths_include_whole_directories() {
+        let keep = ["notes.txt".to_string(), "scratch/".to_string()];
+        assert!(is_kept("notes.txt", &keep));
+        assert!(is_kept("scratch/a/b.txt", &keep));
+        assert!(!is_kept("notes.txt.bak", &keep));
+        assert!(!is_kept("scratchpad.txt", &keep));
+    }
+
+    #[test]
+    fn parses_git_var_identities() {
+        let (name, email, time) =
+            parse_ident("Test Author <a@example.invalid> 1767225600 -0130").unwrap();
+        assert_eq!(
+            (name.as_str(), email.as_str()),
+            ("Test Author", "a@example.invalid")
+        );
+        assert_eq!((time.seconds(), time.offset_minutes()), (1767225600, -90));
+        assert!(parse_ident("garbage").is_none());
+    }
+
+    #[test]
+    fn reads_the_last_trailer_of_a_kind() {
+        let msg = "Do it\n\nbody\n\nMilestone: M1\nMilestone-Task: TASK-002\n";
+        assert_eq!(trailer(msg, "Milestone").as_deref(), Some("M1"));
+        assert_eq!(trailer(msg, "milestone-task").as_deref(), Some("TASK-002"));
+        assert_eq!(trailer("no trailers here", "Milestone"), None);
+    }
+}

@@ -1,0 +1,689 @@
+//! Running a milestone: the checks before, the loop over tasks, the
+//! checkpoint after each success, and what a failure or a signal does.
+//!
+//! `execute` takes an opened repository and a loaded plan, so tests and the
+//! command share it. It prints nothing itself: lines go to a [`Report`].
+
+pub mod message;
+pub mod progress;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{self, GlobalRunner, RunnerSource};
+use crate::error::{Error, Result};
+use crate::failure::{self, Choice, FailedAttempt, Policy, Prompter};
+use crate::lock::RunLock;
+use crate::plan::{Plan, Task};
+use crate::repo::Repo;
+use crate::repo::checkpoint::{
+    CheckpointSpec, Committer, Moved, WorkTree, checkpoint_ref, task_id_fits_refs,
+};
+use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
+use crate::state::{self, Status, TaskState};
+use message::{Verdict, sh_quote};
+
+/// A run's settings, validated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub runner: Option<GlobalRunner>,
+    pub tag: bool,
+    pub dry_run: bool,
+    pub retry: bool,
+    pub restart: bool,
+    pub detach_ok: bool,
+    pub timeout: Option<Duration>,
+    pub policy: Policy,
+    /// Where the task's stdout and stderr are copied besides the log.
+    pub echo: (Sink, Sink),
+}
+
+/// Where a run's own lines go (the task's output goes to `Options::echo`).
+pub trait Report {
+    /// Progress: starting a task, a checkpoint, the plan of a dry run.
+    fn info(&mut self, line: &str);
+    /// Something went wrong or needs attention.
+    fn warn(&mut self, line: &str);
+}
+
+/// How a run that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Every task is finished now; `ran` of them ran in this invocation.
+    Completed {
+        ran: usize,
+    },
+    /// Nothing was left to run.
+    NothingToDo,
+    DryRun,
+}
+
+/// How one task's command is run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TaskRunner {
+    command: String,
+    script: bool,
+    source: RunnerSource,
+}
+
+/// Run the milestone `plan` in `repo`. Failures, refusals and interruptions
+/// are errors whose kind fixes the exit code; the status file records them.
+///
+/// Everything that can refuse happens before the lock is taken and before
+/// anything is written: a refusal changes nothing.
+pub fn execute<'a>(
+    repo: &'a Repo,
+    plan: &'a Plan,
+    opts: &'a Options,
+    report: &'a mut dyn Report,
+    prompter: Option<&'a mut dyn Prompter>,
+) -> Result<Finished> {
+    let name = state::validate_name(&plan.milestone)?;
+    check_task_ids(plan)?;
+    let head = repo.check_can_run(opts.detach_ok)?;
+    let (mut status, resuming) = load_status(repo, plan, opts, &head)?;
+    if progress::all_finished(&status) {
+        report.info(&format!(
+            "Milestone {name}: all {} tasks are done; nothing to run.",
+            status.tasks.len()
+        ));
+        report.info(&format!(
+            "To run it again from the start: git milestone run {name} --restart"
+        ));
+        return Ok(Finished::NothingToDo);
+    }
+    let tree = repo.work_tree()?;
+    check_work_tree(&tree, name, resuming)?;
+    let runners = resolve_runners(plan, &status, opts)?;
+    check_programs(repo, &runners)?;
+    let committer = repo.committer()?;
+    if opts.dry_run {
+        dry_run(plan, &status, &runners, opts, report);
+        return Ok(Finished::DryRun);
+    }
+    signals::install()
+        .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
+    let lock = RunLock::acquire(repo.common_dir(), name)?;
+    if let Some(old) = &lock.replaced {
+        report.warn(&format!(
+            "warning: removed a stale run lock left by pid {} (started {})",
+            old.pid, old.started_at
+        ));
+    }
+    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)?;
+    let mut session = Session {
+        repo,
+        plan,
+        opts,
+        report,
+        prompter,
+        status,
+        keep,
+        runners,
+        committer,
+        ran: 0,
+    };
+    let result = session.all();
+    drop(lock);
+    result
+}
+
+/// The record to continue from (lined up with the plan), or a fresh one;
+/// and whether this continues an earlier run.
+fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(Status, bool)> {
+    let name = &plan.milestone;
+    let previous = if opts.restart {
+        None
+    } else {
+        Status::load(repo.root(), name)?
+    };
+    match previous {
+        Some(old) => Ok((progress::reconcile(old, plan), true)),
+        None if opts.retry => Err(Error::bad_input(format!(
+            "there is no earlier run of {name} to retry"
+        ))
+        .hint(format!("start one with `git milestone run {name}`"))),
+        None => Ok((progress::fresh(plan, head), false)),
+    }
+}
+
+/// Under the lock: a new run records its untracked files; a resumed one
+/// recovers its checkpoint ids. Returns the files checkpoints must not stage.
+fn begin(
+    repo: &Repo,
+    status: &mut Status,
+    tree: &WorkTree,
+    resuming: bool,
+    restart: bool,
+) -> Result<HashSet<String>> {
+    let name = status.milestone.clone();
+    if resuming {
+        fill_checkpoints(repo, status)?;
+    } else {
+        state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
+        if restart {
+            repo.delete_checkpoint_refs(&name)?;
+        }
+    }
+    Ok(state::read_untracked_snapshot(repo.git_dir(), &name)?
+        .into_iter()
+        .collect())
+}
+
+fn check_task_ids(plan: &Plan) -> Result<()> {
+    match plan
+        .tasks
+        .iter()
+        .find(|t| !task_id_fits_refs(&plan.milestone, &t.id))
+    {
+        None => Ok(()),
+        Some(t) => Err(Error::bad_input(format!(
+            "task ID {:?} (line {} of {}) cannot be used in a git ref name",
+            t.id, t.line, plan.plan
+        ))
+        .hint("rename the task in the plan: letters, digits, '.', '-', '_' and '#' work")),
+    }
+}
+
+/// A fresh run needs a clean tree, so that a checkpoint holds only what
+/// its task changed. A resumed run continues from what the failed or
+/// interrupted attempt left, as a retry would.
+fn check_work_tree(tree: &WorkTree, name: &str, resuming: bool) -> Result<()> {
+    if resuming || tree.changed.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = tree.changed.iter().take(5).map(String::as_str).collect();
+    let more = tree.changed.len().saturating_sub(shown.len());
+    let mut list = shown.join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    Err(Error::refused(format!(
+        "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
+    ))
+    .hint(format!(
+        "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {name}` again"
+    )))
+}
+
+fn resolve_runners(
+    plan: &Plan,
+    status: &Status,
+    opts: &Options,
+) -> Result<Vec<Option<TaskRunner>>> {
+    plan.tasks
+        .iter()
+        .zip(&status.tasks)
+        .map(|(task, record)| {
+            if progress::is_finished(record.state) {
+                return Ok(None);
+            }
+            runner_for(task, opts.runner.as_ref()).map(Some)
+        })
+        .collect()
+}
+
+fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> {
+    if let Some(g) = global {
+        return Ok(TaskRunner {
+            command: g.command.clone(),
+            script: false,
+            source: g.source,
+        });
+    }
+    match &task.runner {
+        Some(script) => Ok(TaskRunner {
+            command: script.clone(),
+            script: true,
+            source: RunnerSource::Plan,
+        }),
+        None => Err(config::no_runner_error(&task.id)),
+    }
+}
+
+fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for r in runners.iter().flatten().filter(|r| !r.script) {
+        if seen.insert(r.command.as_str()) {
+            runner::check_program(&r.command, repo.root())?;
+        }
+    }
+    Ok(())
+}
+
+/// Tasks whose checkpoint commit is not in the status file (the last one
+/// never is: a commit cannot name itself) get it from their checkpoint ref.
+fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
+    for t in &mut status.tasks {
+        if matches!(t.state, TaskState::Done | TaskState::Skipped) && t.checkpoint.is_none() {
+            t.checkpoint = repo.checkpoint_commit(&status.milestone, &t.id)?;
+        }
+    }
+    Ok(())
+}
+
+fn dry_run(
+    plan: &Plan,
+    status: &Status,
+    runners: &[Option<TaskRunner>],
+    opts: &Options,
+    report: &mut dyn Report,
+) {
+    let n = plan.tasks.len();
+    report.info(&format!(
+        "Milestone {} from {}: {n} tasks (dry run: nothing will be changed)",
+        plan.milestone, plan.plan
+    ));
+    for (i, ((task, record), runner)) in plan
+        .tasks
+        .iter()
+        .zip(&status.tasks)
+        .zip(runners)
+        .enumerate()
+    {
+        let title = message::one_line(&task.title);
+        report.info(&format!("{}/{n} {} {title}", i + 1, task.id));
+        let Some(r) = runner else {
+            let why = match record.state {
+                TaskState::DoneInPlan => "marked done in the plan",
+                TaskState::Skipped => "skipped earlier",
+                _ => "done: it has a checkpoint",
+            };
+            report.info(&format!("    not run: {why}"));
+            continue;
+        };
+        let argv = runner::shell_args(&r.command, r.script, &task.id);
+        let shown: Vec<String> = argv.iter().map(|a| sh_quote(a)).collect();
+        report.info(&format!(
+            "    run: sh {}   (runner from {})",
+            shown.join(" "),
+            r.source.describe()
+        ));
+        let mut then = format!(
+            "    then: checkpoint commit, {}",
+            checkpoint_ref(&plan.milestone, &task.id)
+        );
+        if opts.tag {
+            then.push_str(&format!(", tag milestone/{}/{}", plan.milestone, task.id));
+        }
+        report.info(&then);
+    }
+}
+
+/// One run in progress: the plan, the record, and where output goes.
+struct Session<'a> {
+    repo: &'a Repo,
+    plan: &'a Plan,
+    opts: &'a Options,
+    report: &'a mut dyn Report,
+    /// The terminal prompt, when there is a terminal (else the policy decides).
+    prompter: Option<&'a mut dyn Prompter>,
+    status: Status,
+    keep: HashSet<String>,
+    runners: Vec<Option<TaskRunner>>,
+    committer: Committer,
+    ran: usize,
+}
+
+impl Session<'_> {
+    fn name(&self) -> &str {
+        &self.plan.milestone
+    }
+
+    fn all(&mut self) -> Result<Finished> {
+        for i in 0..self.plan.tasks.len() {
+            if self.status.tasks[i].state == TaskState::DoneInPlan {
+                let task = &self.plan.tasks[i];
+                self.report.info(&format!(
+                    "{} [{}/{}] is marked done in the plan: not run",
+                    task.id,
+                    i + 1,
+                    self.plan.tasks.len()
+                ));
+            }
+            if progress::is_finished(self.status.tasks[i].state) {
+                continue;
+            }
+            if let Some(sig) = signals::pending() {
+                return Err(self.interrupted(None, sig)?);
+            }
+            self.task(i)?;
+            self.ran += 1;
+        }
+        if let Some(sig) = signals::pending() {
+            return Err(self.interrupted(None, sig)?);
+        }
+        Ok(Finished::Completed { ran: self.ran })
+    }
+
+    /// Run task `i` until it is checkpointed, skipped, or the run stops.
+    fn task(&mut self, i: usize) -> Result<()> {
+        let mut retries_used = 0;
+        // Where the task started: commits made by failed attempts count as
+        // the task's own when a retry succeeds.
+        let before = self.repo.head_commit()?;
+        loop {
+            let attempt = self.status.tasks[i].attempts + 1;
+            let id = self.plan.tasks[i].id.clone();
+            progress::start(&mut self.status, &id, attempt);
+            self.status.save(self.repo.root())?;
+            let task = &self.plan.tasks[i];
+            self.report.info(&format!(
+                "Starting {id} [{}/{}] {}",
+                i + 1,
+                self.plan.tasks.len(),
+                message::one_line(&task.title)
+            ));
+            let log = self.log_path(&id, attempt)?;
+            let outcome = self.run_attempt(i, attempt, &log)?;
+            let choice = match outcome.exit {
+                Exit::Interrupted(sig) => {
+                    progress::finish(
+                        &mut self.status,
+                        &id,
+                        TaskState::Interrupted,
+                        None,
+                        outcome.duration,
+                    );
+                    return Err(self.interrupted(Some(&id), sig)?);
+                }
+                Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &before, outcome),
+                Exit::Code(EXIT_SKIP) => {
+                    return self.checkpoint(i, Verdict::Skipped, &before, outcome);
+                }
+                _ => self.failed(i, attempt, outcome, &log, retries_used)?,
+            };
+            match choice {
+                Choice::Retry => retries_used += 1,
+                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &before, outcome),
+                Choice::Stop => return Err(self.stopped(&id, outcome)),
+                Choice::Rollback => return Err(self.roll_back(i)?),
+            }
+        }
+    }
+
+    fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
+        let safe: String = id
+            .chars()
+            .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+            .collect();
+        Ok(state::journal_dir(self.repo.git_dir(), self.name())?
+            .join("logs")
+            .join(format!("{safe}.{attempt}.log")))
+    }
+
+    fn run_attempt(&self, i: usize, attempt: u32, log: &std::path::Path) -> Result<Outcome> {
+        let task = &self.plan.tasks[i];
+        let r = self.runners[i]
+            .as_ref()
+            .ok_or_else(|| config::no_runner_error(&task.id))?;
+        runner::run(&Invocation {
+            command: &r.command,
+            script: r.script,
+            env: TaskEnv {
+                milestone: &self.plan.milestone,
+                task: &task.id,
+                title: &task.title,
+                index: i + 1,
+                total: self.plan.tasks.len(),
+                plan: &self.plan.plan,
+                attempt,
+            },
+            cwd: self.repo.root(),
+            log: log.to_path_buf(),
+            timeout: self.opts.timeout,
+            stdout: self.opts.echo.0,
+            stderr: self.opts.echo.1,
+        })
+    }
+
+    /// Commit task `i`'s work with the status file, on top of any commits
+    /// the task made itself.
+    fn checkpoint(
+        &mut self,
+        i: usize,
+        verdict: Verdict,
+        before: &str,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let id = self.plan.tasks[i].id.clone();
+        let adopted = match self.repo.head_moved_since(before)? {
+            Moved::Stayed => Vec::new(),
+            Moved::Ahead(ids) => ids,
+            Moved::Elsewhere(head) => return Err(self.moved_elsewhere(i, before, &head, outcome)),
+        };
+        let state = match verdict {
+            Verdict::Done => TaskState::Done,
+            Verdict::Skipped => TaskState::Skipped,
+        };
+        progress::finish(
+            &mut self.status,
+            &id,
+            state,
+            outcome.exit.code(),
+            outcome.duration,
+        );
+        self.status.tasks[i].adopted_commits = adopted;
+        self.status.save(self.repo.root())?;
+        let progress = self.status.progress();
+        let msg = message::checkpoint_message(
+            self.name(),
+            &id,
+            &self.plan.tasks[i].title,
+            verdict,
+            progress,
+        );
+        let status_path = state::status_rel_path(self.name())?;
+        let parent = self.repo.head_commit()?;
+        let spec = CheckpointSpec {
+            milestone: self.name(),
+            task: &id,
+            message: &msg,
+            status_path: &status_path,
+            keep_untracked: &self.keep,
+            parent: &parent,
+            tag: self.opts.tag,
+            committer: &self.committer,
+        };
+        let cp = match self.repo.checkpoint(&spec) {
+            Ok(cp) => cp,
+            Err(e) => return Err(self.checkpoint_failed(i, e)),
+        };
+        self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        let what = if verdict == Verdict::Skipped {
+            " (skipped)"
+        } else {
+            ""
+        };
+        self.report.info(&format!(
+            "checkpoint {} {id} [{}/{}]{what}",
+            &cp.commit[..7],
+            progress.0,
+            progress.1
+        ));
+        Ok(())
+    }
+
+    fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
+        let id = self.plan.tasks[i].id.clone();
+        // Ctrl-C reaches the hooks (they share our process group) and makes
+        // them fail: that is an interruption, not a refusal.
+        if let Some(sig) = signals::pending() {
+            self.status.tasks[i].state = TaskState::Interrupted;
+            return self.interrupted(Some(&id), sig).unwrap_or(e);
+        }
+        self.status.tasks[i].state = TaskState::Failed;
+        self.status.state = state::RunState::Failed;
+        let code = self.status.tasks[i].exit_code;
+        progress::fail(&mut self.status, &id, code);
+        let _ = self.status.save(self.repo.root());
+        e.hint(format!(
+            "{id} will run again with `git milestone run {}`",
+            self.name()
+        ))
+    }
+
+    fn moved_elsewhere(&mut self, i: usize, before: &str, head: &str, outcome: Outcome) -> Error {
+        let id = self.plan.tasks[i].id.clone();
+        progress::finish(
+            &mut self.status,
+            &id,
+            TaskState::Failed,
+            outcome.exit.code(),
+            outcome.duration,
+        );
+        progress::fail(&mut self.status, &id, outcome.exit.code());
+        let _ = self.status.save(self.repo.root());
+        Error::failed(format!(
+            "{id} moved HEAD to {} which does not descend from {}, where the task started; no checkpoint was made",
+            short(head),
+            short(before)
+        ))
+        .hint(format!(
+            "inspect with `git log --oneline {} {}`, put the branch back with `git reset --keep {}`, then `git milestone run {}`",
+            short(before),
+            short(head),
+            short(before),
+            self.name()
+        ))
+    }
+
+    /// Record a failed attempt and ask what to do about it.
+    fn failed(
+        &mut self,
+        i: usize,
+        attempt: u32,
+        outcome: Outcome,
+        log: &std::path::Path,
+        retries_used: u32,
+    ) -> Result<Choice> {
+        let id = self.plan.tasks[i].id.clone();
+        let code = outcome.exit.code();
+        progress::finish(
+            &mut self.status,
+            &id,
+            TaskState::Failed,
+            code,
+            outcome.duration,
+        );
+        progress::fail(&mut self.status, &id, code);
+        // Commits up to here are the failed task's own: `rollback` may take
+        // them off without --force.
+        if let Some(f) = self.status.failure.as_mut() {
+            f.head = Some(self.repo.head_commit()?);
+        }
+        self.status.save(self.repo.root())?;
+        self.report.warn(&format!(
+            "{id} failed ({}) after {}; log: {}",
+            describe(outcome.exit, self.opts.timeout),
+            seconds(outcome.duration),
+            log.display()
+        ));
+        let tail = log_tail(log, 20);
+        let plan = self.plan;
+        let failed = FailedAttempt {
+            milestone: &plan.milestone,
+            task: &id,
+            title: &plan.tasks[i].title,
+            exit_code: code,
+            attempt,
+            log_tail: &tail,
+            log_path: log,
+        };
+        let prompter = self
+            .prompter
+            .as_mut()
+            .map(|p| &mut **p as &mut dyn Prompter);
+        failure::decide(&failed, self.opts.policy, retries_used, prompter)
+    }
+
+    fn stopped(&self, id: &str, outcome: Outcome) -> Error {
+        let name = self.name();
+        Error::failed(format!(
+            "{id} failed ({}); the run stopped, leaving its changes in the work tree",
+            describe(outcome.exit, self.opts.timeout)
+        ))
+        .hint(format!("run it again: `git milestone run {name}`"))
+        .hint(format!(
+            "or discard its changes and go back to the last checkpoint: `git milestone rollback {name}`"
+        ))
+    }
+
+    fn roll_back(&mut self, i: usize) -> Result<Error> {
+        let id = self.plan.tasks[i].id.clone();
+        let last = self.last_checkpoint(i)?;
+        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last)?;
+        if let Some(f) = &mut self.status.failure {
+            f.rolled_back = true;
+            f.saved_ref = Some(saved.ref_name.clone());
+        }
+        self.status.save(self.repo.root())?;
+        Ok(Error::failed(format!(
+            "{id} failed; its work is saved in {} and the branch is back at {}",
+            saved.ref_name,
+            short(&last)
+        ))
+        .hint(format!(
+            "bring the work back with `{}` (with git alone: `{}`)",
+            saved.restore_command, saved.plain_git_command
+        ))
+        .hint(format!(
+            "run the task again with `git milestone run {}`",
+            self.name()
+        )))
+    }
+
+    /// The checkpoint before task `i`, or the run's base commit.
+    fn last_checkpoint(&self, i: usize) -> Result<String> {
+        self.status.tasks[..i]
+            .iter()
+            .rev()
+            .find_map(|t| t.checkpoint.clone())
+            .or_else(|| self.status.base_commit.clone())
+            .ok_or_else(|| Error::failed("the status file records no base commit to roll back to"))
+    }
+
+    /// Record the interruption and build the error that exits 130.
+    fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
+        self.status.state = state::RunState::Interrupted;
+        self.status.updated_at = state::now();
+        self.status.save(self.repo.root())?;
+        let signal = if sig == libc::SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        let what = match task {
+            Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
+            None => format!("the run was stopped by {signal} between tasks"),
+        };
+        Ok(Error::interrupted(what)
+            .hint(format!("continue with `git milestone run {}`", self.name())))
+    }
+}
+
+fn describe(exit: Exit, timeout: Option<Duration>) -> String {
+    match exit {
+        Exit::Code(c) => format!("exit code {c}"),
+        Exit::Signal(s) => format!("killed by signal {s}"),
+        Exit::TimedOut => format!("timed out after {}", seconds(timeout.unwrap_or_default())),
+        Exit::Interrupted(s) => format!("interrupted by signal {s}"),
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+fn short(id: &str) -> &str {
+    id.get(..7).unwrap_or(id)
+}
+
+/// The last `lines` lines of a log, lossily decoded.
+fn log_tail(path: &std::path::Path, lines: usize) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

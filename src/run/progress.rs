@@ -1,0 +1,213 @@
+//! A run's record in the status file: starting one, lining an earlier one up
+//! with the plan on resume, and the per-task transitions. Pure: no git.
+
+use std::time::Duration;
+
+use crate::plan::{Plan, Task};
+use crate::state::{Failure, RunState, STATUS_VERSION, Status, TaskState, now};
+
+/// A new record: every task pending, or done-in-plan if the plan says so.
+pub fn fresh(plan: &Plan, base_commit: &str) -> Status {
+    Status {
+        version: STATUS_VERSION,
+        milestone: plan.milestone.clone(),
+        plan: plan.plan.clone(),
+        state: RunState::Running,
+        started_at: Some(now()),
+        updated_at: now(),
+        base_commit: Some(base_commit.to_string()),
+        tasks: plan.tasks.iter().map(new_task).collect(),
+        failure: None,
+    }
+}
+
+fn new_task(task: &Task) -> crate::state::TaskStatus {
+    crate::state::TaskStatus {
+        id: task.id.clone(),
+        title: task.title.clone(),
+        state: if task.done {
+            TaskState::DoneInPlan
+        } else {
+            TaskState::Pending
+        },
+        attempts: 0,
+        started_at: None,
+        ended_at: None,
+        duration_ms: None,
+        exit_code: None,
+        checkpoint: None,
+        adopted_commits: Vec::new(),
+    }
+}
+
+/// Line an earlier record up with the plan as it is now: tasks in plan
+/// order, earlier records kept (a task with a checkpoint stays done),
+/// tasks new to the plan added, tasks gone from it dropped.
+pub fn reconcile(old: Status, plan: &Plan) -> Status {
+    let mut old_tasks = old.tasks;
+    let tasks = plan
+        .tasks
+        .iter()
+        .map(
+            |task| match old_tasks.iter().position(|t| t.id == task.id) {
+                Some(i) => {
+                    let mut kept = old_tasks.swap_remove(i);
+                    kept.title = task.title.clone();
+                    if task.done && !is_finished(kept.state) {
+                        kept.state = TaskState::DoneInPlan;
+                    }
+                    kept
+                }
+                None => new_task(task),
+            },
+        )
+        .collect();
+    Status {
+        plan: plan.plan.clone(),
+        tasks,
+        ..old
+    }
+}
+
+/// Done, done in the plan, or skipped: never run again.
+pub fn is_finished(state: TaskState) -> bool {
+    matches!(
+        state,
+        TaskState::Done | TaskState::DoneInPlan | TaskState::Skipped
+    )
+}
+
+/// Every task is finished.
+pub fn all_finished(status: &Status) -> bool {
+    status.tasks.iter().all(|t| is_finished(t.state))
+}
+
+/// Mark `id` running, attempt `attempt`; the run is running again.
+pub fn start(status: &mut Status, id: &str, attempt: u32) {
+    status.state = RunState::Running;
+    status.failure = None;
+    status.updated_at = now();
+    if let Some(t) = status.task_mut(id) {
+        t.state = TaskState::Running;
+        t.attempts = attempt;
+        t.started_at = Some(now());
+        t.ended_at = None;
+        t.duration_ms = None;
+        t.exit_code = None;
+    }
+}
+
+/// Record the end of an attempt: its state, exit code and duration.
+pub fn finish(status: &mut Status, id: &str, state: TaskState, exit: Option<i32>, took: Duration) {
+    status.updated_at = now();
+    if let Some(t) = status.task_mut(id) {
+        t.state = state;
+        t.exit_code = exit;
+        t.ended_at = Some(now());
+        t.duration_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
+    }
+    status.state = match state {
+        TaskState::Failed => RunState::Failed,
+        TaskState::Interrupted => RunState::Interrupted,
+        _ if all_finished(status) => RunState::Completed,
+        _ => RunState::Running,
+    };
+}
+
+/// Record `id`'s failure as the run's failure.
+pub fn fail(status: &mut Status, id: &str, exit: Option<i32>) {
+    let attempts = status.task(id).map_or(0, |t| t.attempts);
+    status.failure = Some(Failure {
+        task: id.to_string(),
+        at: now(),
+        exit_code: exit,
+        attempts,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str, done: bool) -> Task {
+        Task {
+            id: id.into(),
+            title: format!("title of {id}"),
+            line: 1,
+            done,
+            optional: false,
+            parent: None,
+            depends_on: vec![],
+            runner: None,
+        }
+    }
+
+    fn plan(tasks: Vec<Task>) -> Plan {
+        Plan {
+            plan: "plan.md".into(),
+            milestone: "M1".into(),
+            tasks,
+            edges: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn fresh_marks_plan_done_tasks() {
+        let s = fresh(&plan(vec![task("A", true), task("B", false)]), "abc");
+        let states: Vec<_> = s.tasks.iter().map(|t| t.state).collect();
+        assert_eq!(states, [TaskState::DoneInPlan, TaskState::Pending]);
+        assert_eq!(s.base_commit.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn reconcile_keeps_progress_and_follows_the_plan() {
+        let mut old = fresh(
+            &plan(vec![task("A", false), task("B", false), task("X", false)]),
+            "abc",
+        );
+        start(&mut old, "A", 1);
+        finish(
+            &mut old,
+            "A",
+            TaskState::Done,
+            Some(0),
+            Duration::from_millis(5),
+        );
+        start(&mut old, "B", 1);
+        finish(&mut old, "B", TaskState::Failed, Some(3), Duration::ZERO);
+        fail(&mut old, "B", Some(3));
+        let new = reconcile(
+            old,
+            &plan(vec![task("A", false), task("C", true), task("B", false)]),
+        );
+        let rows: Vec<_> = new
+            .tasks
+            .iter()
+            .map(|t| (t.id.as_str(), t.state, t.attempts))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("A", TaskState::Done, 1),
+                ("C", TaskState::DoneInPlan, 0),
+                ("B", TaskState::Failed, 1)
+            ]
+        );
+        assert_eq!(new.state, RunState::Failed);
+        assert_eq!(new.failure.unwrap().exit_code, Some(3));
+    }
+
+    #[test]
+    fn last_finish_completes_the_run() {
+        let mut s = fresh(&plan(vec![task("A", false), task("B", true)]), "abc");
+        start(&mut s, "A", 1);
+        assert_eq!(s.state, RunState::Running);
+        finish(&mut s, "A", TaskState::Skipped, Some(125), Duration::ZERO);
+        assert_eq!(s.state, RunState::Completed);
+        assert_eq!(s.progress(), (2, 2));
+    }
+}

@@ -1,0 +1,460 @@
+//! Starting a task's command: the shell line, its environment, its own
+//! process group, the timeout, signals, and the log tee.
+//!
+//! Plan text never enters the shell string: the runner command is the
+//! user's (flag, environment, git config or the plan's own block) and the
+//! task ID reaches it as `$1`, the way git runs aliases.
+
+pub mod signals;
+mod tee;
+
+use std::fs::File;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+pub use tee::Sink;
+
+use crate::error::{Context, Error, Result};
+
+/// Exit code with which a runner asks to skip its task (as `git bisect run`).
+pub const EXIT_SKIP: i32 = 125;
+
+/// How long a stopped task's process group gets between the polite signal
+/// and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+/// How often the wait loop looks at the child, the clock and the signal
+/// flag: every millisecond at first, so quick tasks cost no latency, then
+/// backing off to `POLL`.
+const POLL: Duration = Duration::from_millis(20);
+const FIRST_POLL: Duration = Duration::from_millis(1);
+
+/// The shell program; tasks run under it like git aliases do.
+const SHELL: &str = "sh";
+
+/// The variables a task's command sees, besides the inherited environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEnv<'a> {
+    pub milestone: &'a str,
+    pub task: &'a str,
+    pub title: &'a str,
+    /// 1-based position in the run order.
+    pub index: usize,
+    pub total: usize,
+    /// The plan file, relative to the repository root.
+    pub plan: &'a str,
+    /// 1-based attempt number.
+    pub attempt: u32,
+}
+
+impl TaskEnv<'_> {
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MILESTONE", self.milestone.to_string()),
+            ("MILESTONE_TASK", self.task.to_string()),
+            ("MILESTONE_TITLE", self.title.to_string()),
+            ("MILESTONE_INDEX", self.index.to_string()),
+            ("MILESTONE_TOTAL", self.total.to_string()),
+            ("MILESTONE_PLAN", self.plan.to_string()),
+            ("MILESTONE_ATTEMPT", self.attempt.to_string()),
+        ]
+    }
+}
+
+/// The shell's argv for a runner: a one-line command gets the task ID
+/// appended as `"$@"` (git's alias convention); a script from the plan
+/// gets it as `$1` and is run as written.
+pub fn shell_args(command: &str, script: bool, task: &str) -> Vec<String> {
+    if script {
+        vec![
+            "-c".into(),
+            command.into(),
+            "milestone-task".into(),
+            task.into(),
+        ]
+    } else {
+        vec![
+            "-c".into(),
+            format!("{command} \"$@\""),
+            command.into(),
+            task.into(),
+        ]
+    }
+}
+
+/// Everything needed to start one attempt of one task.
+#[derive(Debug, Clone)]
+pub struct Invocation<'a> {
+    pub command: &'a str,
+    /// The command is a script from the plan, not a one-line runner.
+    pub script: bool,
+    pub env: TaskEnv<'a>,
+    pub cwd: &'a Path,
+    pub log: PathBuf,
+    pub timeout: Option<Duration>,
+    pub stdout: Sink,
+    pub stderr: Sink,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    /// Killed by a signal that git-milestone did not send.
+    Signal(i32),
+    TimedOut,
+    /// git-milestone received this signal and stopped the task.
+    Interrupted(i32),
+}
+
+impl Exit {
+    /// The exit code to record; none when there was no normal exit.
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Exit::Code(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub exit: Exit,
+    pub duration: Duration,
+}
+
+/// Run one attempt: start the shell in a new process group, copy its output
+/// to the terminal and the log, and wait for it, a timeout or a signal.
+pub fn run(inv: &Invocation<'_>) -> Result<Outcome> {
+    let log = open_log(&inv.log)?;
+    let started = Instant::now();
+    let mut child = spawn(inv)?;
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut pipes = 0;
+    if let Some(out) = child.stdout.take() {
+        tee::spawn(out, inv.stdout, log.clone(), done_tx.clone());
+        pipes += 1;
+    }
+    if let Some(err) = child.stderr.take() {
+        tee::spawn(err, inv.stderr, log.clone(), done_tx);
+        pipes += 1;
+    }
+    let exit = wait(&mut child, started, inv.timeout)?;
+    tee::wait(&done_rx, pipes, Duration::from_secs(1));
+    Ok(Outcome {
+        exit,
+        duration: started.elapsed(),
+    })
+}
+
+fn open_log(path: &Path) -> Result<Arc<Mutex<File>>> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(Arc::new(Mutex::new(file)))
+}
+
+fn spawn(inv: &Invocation<'_>) -> Result<Child> {
+    let mut cmd = Command::new(SHELL);
+    cmd.args(shell_args(inv.command, inv.script, inv.env.task))
+        .current_dir(inv.cwd)
+        .envs(inv.env.vars())
+        // Tasks run unattended: a runner in a background process group that
+        // read the terminal would be stopped by SIGTTIN and hang the run.
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own group, so a timeout or Ctrl-C stops everything it started.
+        .process_group(0);
+    cmd.spawn()
+        .with_context(|| format!("cannot start `{SHELL}` for task {}", inv.env.task))
+}
+
+fn wait(child: &mut Child, started: Instant, timeout: Option<Duration>) -> Result<Exit> {
+    let mut pause = FIRST_POLL;
+    loop {
+        if let Some(status) = try_wait(child)? {
+            return Ok(exit_of(status));
+        }
+        if let Some(sig) = signals::pending() {
+            stop_group(child, sig)?;
+            return Ok(Exit::Interrupted(sig));
+        }
+        if timeout.is_some_and(|t| started.elapsed() >= t) {
+            stop_group(child, libc::SIGTERM)?;
+            return Ok(Exit::TimedOut);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(POLL);
+    }
+}
+
+fn try_wait(child: &mut Child) -> Result<Option<ExitStatus>> {
+    child
+        .try_wait()
+        .context("cannot wait for the task's command")
+}
+
+fn exit_of(status: ExitStatus) -> Exit {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        (None, None) => Exit::Code(1),
+    }
+}
+
+/// Send `sig` to the task's whole group, give it [`GRACE`] to exit, then
+/// SIGKILL whatever is left, and reap the shell.
+fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
+    let pgid = child.id();
+    signals::signal_group(pgid, sig);
+    let deadline = Instant::now() + GRACE;
+    let mut reaped = false;
+    while Instant::now() < deadline {
+        reaped = reaped || try_wait(child)?.is_some();
+        // Once the shell is reaped, signal 0 tells whether anyone is left.
+        if reaped && !signals::signal_group(pgid, 0) {
+            return Ok(());
+        }
+        std::thread::sleep(POLL);
+    }
+    signals::signal_group(pgid, libc::SIGKILL);
+    if !reaped {
+        child.wait().context("cannot wait for the task's command")?;
+    }
+    Ok(())
+}
+
+/// Parse `90s`, `30m`, `2h`, `1h30m`, `500ms`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let bad = || {
+        Error::bad_input(format!("invalid duration {text:?}"))
+            .hint("write it like `90s`, `30m`, `2h` or `1h30m`")
+    };
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (number, tail) = rest.split_at(digits);
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let part = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+            "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        };
+        total = total.checked_add(part).ok_or_else(bad)?;
+        rest = next;
+    }
+    if total.is_zero() {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Check that a one-line runner's program exists, as the shell would look
+/// it up from `cwd` (PATH, builtins, relative paths), before any task runs.
+/// Lines that start with an assignment or a quote are left to the shell.
+pub fn check_program(command: &str, cwd: &Path) -> Result<()> {
+    let Some(word) = command.split_whitespace().next() else {
+        return Ok(());
+    };
+    if word.contains(['=', '"', '\'', '$', '`', '(', '{']) {
+        return Ok(());
+    }
+    let found = Command::new(SHELL)
+        .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", SHELL, word])
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot start `{SHELL}` to look for `{word}`"))?;
+    if found.success() {
+        return Ok(());
+    }
+    Err(
+        Error::refused(format!("runner program `{word}` was not found"))
+            .hint("install it or put it on PATH; relative paths are looked up from the repository root")
+            .hint("or pick another runner with `--runner 'CMD'`"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        let s = Duration::from_secs;
+        assert_eq!(parse_duration("90s").unwrap(), s(90));
+        assert_eq!(parse_duration("30m").unwrap(), s(1800));
+        assert_eq!(parse_duration("2h").unwrap(), s(7200));
+        assert_eq!(parse_duration("1h30m").unwrap(), s(5400));
+        assert_eq!(parse_duration("45").unwrap(), s(45));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        for bad in [
+            "",
+            "s",
+            "10x",
+            "-5s",
+            "1.5h",
+            "0s",
+            "m10",
+            "99999999999999999999h",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn env_names_every_variable() {
+        let env = TaskEnv {
+            milestone: "M1",
+            task: "TASK-002",
+            title: "Parse $(x)",
+            index: 2,
+            total: 7,
+            plan: "docs/plan.md",
+            attempt: 3,
+        };
+        let vars: Vec<(String, String)> = env
+            .vars()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let want = [
+            ("MILESTONE", "M1"),
+            ("MILESTONE_TASK", "TASK-002"),
+            ("MILESTONE_TITLE", "Parse $(x)"),
+            ("MILESTONE_INDEX", "2"),
+            ("MILESTONE_TOTAL", "7"),
+            ("MILESTONE_PLAN", "docs/plan.md"),
+            ("MILESTONE_ATTEMPT", "3"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(vars, want);
+    }
+
+    #[test]
+    fn task_id_is_an_argument_not_shell_text() {
+        assert_eq!(
+            shell_args("agent run", false, "T'1"),
+            ["-c", "agent run \"$@\"", "agent run", "T'1"]
+        );
+        assert_eq!(
+            shell_args("echo hi", true, "T1"),
+            ["-c", "echo hi", "milestone-task", "T1"]
+        );
+    }
+
+    fn invocation<'a>(dir: &'a Path, command: &'a str, env: TaskEnv<'a>) -> Invocation<'a> {
+        Invocation {
+            command,
+            script: false,
+            env,
+            cwd: dir,
+            log: dir.join("logs/t.log"),
+            timeout: None,
+            stdout: Sink::LogOnly,
+            stderr: Sink::LogOnly,
+        }
+    }
+
+    fn env_for(task: &str) -> TaskEnv<'_> {
+        TaskEnv {
+            milestone: "M1",
+            task,
+            title: "$(touch pwned-title)",
+            index: 1,
+            total: 1,
+            plan: "plan.md",
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn hostile_ids_and_titles_stay_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = "T1'; touch pwned-id; echo '\"$(touch pwned-sub)\"";
+        let inv = invocation(
+            dir.path(),
+            "printf '%s|%s\\n' \"$MILESTONE_TITLE\"",
+            env_for(id),
+        );
+        let out = run(&inv).unwrap();
+        assert_eq!(out.exit, Exit::Code(0));
+        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        assert_eq!(log, format!("$(touch pwned-title)|{id}\n"));
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["logs"]);
+    }
+
+    #[test]
+    fn exit_codes_and_output_reach_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = invocation(
+            dir.path(),
+            "echo out; echo err >&2; exit 125 #",
+            env_for("T1"),
+        );
+        let out = run(&inv).unwrap();
+        assert_eq!(out.exit, Exit::Code(EXIT_SKIP));
+        let log = std::fs::read_to_string(&inv.log).unwrap();
+        let mut lines: Vec<_> = log.lines().collect();
+        lines.sort();
+        assert_eq!(lines, ["err", "out"]);
+    }
+
+    #[test]
+    fn timeout_stops_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild-survived");
+        let cmd = format!("(sleep 1; touch '{}') & sleep 30 #", marker.display());
+        let mut inv = invocation(dir.path(), &cmd, env_for("T1"));
+        inv.timeout = Some(Duration::from_millis(200));
+        let out = run(&inv).unwrap();
+        assert_eq!(out.exit, Exit::TimedOut);
+        // Well below the 30 s the task wanted; the group (zombies included,
+        // until init reaps them) may take up to GRACE to disappear.
+        assert!(out.duration < Duration::from_secs(10), "{:?}", out.duration);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            !marker.exists(),
+            "a process of the task's group outlived the timeout"
+        );
+    }
+
+    #[test]
+    fn missing_programs_are_refused_before_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = check_program("no-such-program-xyz --flag", dir.path()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message().contains("`no-such-program-xyz`"), "{e}");
+        check_program("sh -c true", dir.path()).unwrap();
+        check_program("echo", dir.path()).unwrap();
+        check_program("FOO=1 whatever", dir.path()).unwrap();
+    }
+}

@@ -1,0 +1,135 @@
+//! The question asked on a terminal when a task fails: the log's tail and
+//! the exit code first, then retry, roll back or stop (dialoguer, on stderr).
+
+use std::fmt::Write as _;
+
+use dialoguer::Select;
+use dialoguer::console::Term;
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+
+use crate::error::{Context, Error, Result};
+use crate::failure::{Choice, FailedAttempt, Prompter};
+
+/// How many lines of the task's log the prompt shows.
+pub const LOG_TAIL_LINES: usize = 20;
+
+/// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
+#[derive(Debug, Default)]
+pub struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn choose(&mut self, failed: &FailedAttempt<'_>) -> Result<Choice> {
+        let term = Term::stderr();
+        term.write_str(&report(failed))
+            .context("cannot write to the terminal")?;
+        let items = items(failed);
+        let labels: Vec<&str> = items.iter().map(|(label, _)| label.as_str()).collect();
+        let colorful = ColorfulTheme::default();
+        let theme: &dyn Theme = if super::color_allowed() {
+            &colorful
+        } else {
+            &SimpleTheme
+        };
+        let picked = Select::with_theme(theme)
+            .with_prompt(format!("{} failed. What now?", failed.task))
+            .items(&labels)
+            .default(0)
+            .interact_on_opt(&term);
+        match picked {
+            Ok(Some(i)) => Ok(items[i].1),
+            // Esc or q: the safe answer, which changes nothing.
+            Ok(None) => Ok(Choice::Stop),
+            Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                let _ = term.show_cursor();
+                Err(Error::interrupted(format!(
+                    "interrupted while asking what to do about {}",
+                    failed.task
+                )))
+            }
+            Err(e) => Err(e).context("cannot ask on the terminal"),
+        }
+    }
+}
+
+/// The lines shown above the question: what failed, how, and the log's end.
+pub fn report(failed: &FailedAttempt<'_>) -> String {
+    let how = match failed.exit_code {
+        Some(code) => format!("exited with code {code}"),
+        None => "was stopped by a signal or a timeout".to_string(),
+    };
+    let mut s = format!(
+        "\n{} ({}) {how} on attempt {}.\n",
+        failed.task, failed.title, failed.attempt
+    );
+    let tail = failed.log_tail.trim_end_matches('\n');
+    if tail.is_empty() {
+        let _ = writeln!(s, "Its log is empty: {}", failed.log_path.display());
+    } else {
+        let shown = tail.lines().count();
+        let _ = writeln!(
+            s,
+            "Last {shown} line{} of {}:",
+            if shown == 1 { "" } else { "s" },
+            failed.log_path.display()
+        );
+        for line in tail.lines() {
+            let _ = writeln!(s, "  | {line}");
+        }
+    }
+    s.push('\n');
+    s
+}
+
+fn items(failed: &FailedAttempt<'_>) -> [(String, Choice); 3] {
+    [
+        (format!("Retry {}", failed.task), Choice::Retry),
+        (
+            "Roll back to the last checkpoint (this attempt's work is saved under a ref)"
+                .to_string(),
+            Choice::Rollback,
+        ),
+        (
+            "Stop here and keep the changes in the work tree for inspection".to_string(),
+            Choice::Stop,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn failed<'a>(exit_code: Option<i32>, tail: &'a str) -> FailedAttempt<'a> {
+        FailedAttempt {
+            milestone: "M1",
+            task: "TASK-002",
+            title: "Parse the config",
+            exit_code,
+            attempt: 2,
+            log_tail: tail,
+            log_path: Path::new("/r/.git/milestone/M1/logs/TASK-002.2.log"),
+        }
+    }
+
+    #[test]
+    fn report_shows_the_exit_code_and_the_log_tail() {
+        assert_eq!(
+            report(&failed(Some(3), "compiling\nerror: no\n")),
+            "\nTASK-002 (Parse the config) exited with code 3 on attempt 2.\n\
+             Last 2 lines of /r/.git/milestone/M1/logs/TASK-002.2.log:\n  | compiling\n  | error: no\n\n"
+        );
+        assert_eq!(
+            report(&failed(None, "")),
+            "\nTASK-002 (Parse the config) was stopped by a signal or a timeout on attempt 2.\n\
+             Its log is empty: /r/.git/milestone/M1/logs/TASK-002.2.log\n\n"
+        );
+    }
+
+    #[test]
+    fn offers_retry_roll_back_and_stop_in_that_order() {
+        let choices: Vec<Choice> = items(&failed(Some(1), "")).iter().map(|i| i.1).collect();
+        assert_eq!(choices, [Choice::Retry, Choice::Rollback, Choice::Stop]);
+    }
+}

@@ -1,0 +1,464 @@
+//! The failure prompt through a real terminal: `git milestone run` in a tmux
+//! pane, a task that fails, and each answer chosen with the keyboard.
+//!
+//! These tests skip (and say so) when tmux is not installed; CI installs it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::TestRepo;
+
+/// A private tmux server (its own socket, no user config) running one
+/// command in a 120x40 pane; the server is killed on drop.
+struct Tmux {
+    socket: PathBuf,
+    _dir: assert_fs::TempDir,
+}
+
+fn tmux_installed() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Tmux {
+    /// Start `argv` in `cwd` with exactly the environment `env` (tmux does
+    /// not pass the test's environment to a new session's command, so it is
+    /// spelled out with `env -i`). The pane stays after the command exits
+    /// and shows `[exit N]`.
+    fn start(cwd: &Path, env: &[(String, String)], argv: &[&str]) -> Tmux {
+        let dir = assert_fs::TempDir::new().unwrap();
+        let socket = dir.path().join("sock");
+        let mut cmd = vec!["env".to_string(), "-i".to_string()];
+        cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        cmd.extend(
+            [
+                "sh",
+                "-c",
+                r#""$@"; echo "[exit $?]"; exec sleep 600"#,
+                "sh",
+            ]
+            .map(String::from),
+        );
+        cmd.extend(argv.iter().map(|s| s.to_string()));
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-c",
+            ])
+            .arg(cwd)
+            .arg("--")
+            .args(&cmd)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmux { socket, _dir: dir }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-S", "-200"])
+    }
+
+    /// Wait until the pane shows `text`; panics with the screen after 20s.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {text:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// The sealed environment of `common::seal`, as `KEY=value` pairs, plus a
+/// terminal type and no colour so the screen is plain text.
+fn sealed_env(t: &TestRepo) -> Vec<(String, String)> {
+    let home = t.home.path().display().to_string();
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    [
+        ("HOME", home.as_str()),
+        ("PATH", &path),
+        ("XDG_CONFIG_HOME", &format!("{home}/.config")),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("GIT_AUTHOR_NAME", "Test Author"),
+        ("GIT_AUTHOR_EMAIL", "author@example.invalid"),
+        ("GIT_COMMITTER_NAME", "Test Committer"),
+        ("GIT_COMMITTER_EMAIL", "committer@example.invalid"),
+        ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+        ("TZ", "UTC"),
+        ("LC_ALL", "C"),
+        ("GIT_TERMINAL_PROMPT", "0"),
+        ("TERM", "xterm-256color"),
+        ("NO_COLOR", "1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// A repository with a three-task plan and a runner (outside the
+/// repository) whose TASK-002 leaves files behind and fails with exit code 3
+/// on its first attempt (first `$HOME/fail-times` attempts), then succeeds.
+fn milestone() -> TestRepo {
+    let t = TestRepo::with_files(&[
+        (
+            "docs/plan.md",
+            "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n- [ ] TASK-003: Create c.txt\n",
+        ),
+        (".gitignore", "*.secret\n"),
+    ]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        r#"#!/bin/sh
+echo "working on $1"
+if [ "$1" = TASK-002 ]; then
+  n=$(cat "$HOME/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$HOME/count"
+  echo partial > partial.txt
+  mkdir -p out && echo cache > out/cache.secret && echo half > out/half.txt
+  if [ $n -le "$(cat "$HOME/fail-times" 2>/dev/null || echo 1)" ]; then echo "3 tests failed"; exit 3; fi
+fi
+echo "$1" > "$(echo "$1" | tr A-Z a-z).txt"
+"#,
+    )
+    .unwrap();
+    t
+}
+
+fn runner_arg(t: &TestRepo) -> String {
+    format!("sh {}", t.home.path().join("runner.sh").display())
+}
+
+/// Run M1 in a terminal until the prompt shows, and check what it shows.
+fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
+    if !tmux_installed() {
+        eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
+        return None;
+    }
+    let bin = common::bin().display().to_string();
+    let runner = runner_arg(t);
+    let tmux = Tmux::start(
+        t.path(),
+        &sealed_env(t),
+        &[
+            &bin,
+            "run",
+            "M1",
+            "--plan",
+            "docs/plan.md",
+            "--runner",
+            &runner,
+        ],
+    );
+    let screen = tmux.wait_for("What now?");
+    let log = t.path().join(".git/milestone/M1/logs/TASK-002.1.log");
+    let log = log.canonicalize().unwrap_or(log);
+    for line in [
+        "TASK-002 (Create b.txt) exited with code 3 on attempt 1.".to_string(),
+        format!("Last 2 lines of {}:", log.display()),
+        "  | working on TASK-002".to_string(),
+        "  | 3 tests failed".to_string(),
+        "TASK-002 failed. What now?".to_string(),
+        "Retry TASK-002".to_string(),
+        "Roll back to the last checkpoint (this attempt's work is saved under a ref)".to_string(),
+        "Stop here and keep the changes in the work tree for inspection".to_string(),
+    ] {
+        assert!(
+            screen.contains(&line),
+            "the prompt lacks {line:?}:\n{screen}"
+        );
+    }
+    Some(tmux)
+}
+
+fn checkpoint_tasks(t: &TestRepo) -> String {
+    t.git(&[
+        "log",
+        "--format=%(trailers:key=Milestone-Task,valueonly)",
+        "main",
+    ])
+    .lines()
+    .filter(|l| !l.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+#[test]
+fn choosing_retry_runs_the_task_again() {
+    let t = milestone();
+    let Some(tmux) = run_until_prompt(&t) else {
+        return;
+    };
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 0]"), "{screen}");
+    assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
+    assert_eq!(t.read("task-002.txt"), "TASK-002\n");
+    assert_eq!(t.read("partial.txt"), "partial\n");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn choosing_roll_back_saves_the_attempt_and_restores_the_checkpoint() {
+    let t = milestone();
+    let Some(tmux) = run_until_prompt(&t) else {
+        return;
+    };
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    tmux.keys(&["Down", "Enter"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 1]"), "{screen}");
+    assert!(
+        screen.contains("git milestone rollback M1 --undo"),
+        "{screen}"
+    );
+    assert_eq!(t.git(&["rev-parse", "HEAD"]), cp1);
+    assert_eq!(checkpoint_tasks(&t), "TASK-001");
+    assert!(!t.path().join("partial.txt").exists());
+    assert!(!t.path().join("out/half.txt").exists());
+    assert_eq!(
+        t.read("out/cache.secret"),
+        "cache\n",
+        "ignored file in a new directory"
+    );
+    let saved = "refs/milestone/M1/attempts/TASK-002/1";
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:partial.txt")]),
+        "partial\n"
+    );
+    assert_eq!(t.git(&["show", &format!("{saved}:out/half.txt")]), "half\n");
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["task"], "TASK-002");
+    assert_eq!(status["failure"]["exit_code"], 3);
+    assert_eq!(status["failure"]["rolled_back"], true);
+    assert_eq!(status["failure"]["saved_ref"], saved);
+}
+
+#[test]
+fn choosing_stop_keeps_the_changes_for_inspection() {
+    let t = milestone();
+    let Some(tmux) = run_until_prompt(&t) else {
+        return;
+    };
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    tmux.keys(&["Down", "Down", "Enter"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 1]"), "{screen}");
+    assert!(screen.contains("git milestone rollback M1"), "{screen}");
+    assert_eq!(t.git(&["rev-parse", "HEAD"]), cp1);
+    assert_eq!(t.read("partial.txt"), "partial\n");
+    assert_eq!(
+        t.git(&["status", "--porcelain", "--untracked-files=all"]),
+        " M .milestone_bundles/M1/status.json\n?? out/half.txt\n?? partial.txt\n"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["rolled_back"], false);
+}
+
+#[test]
+fn bad_failure_policies_are_refused_with_the_valid_ones() {
+    let t = milestone();
+    let hint = "hint: use one of stop, retry, retry:N (N retries, e.g. retry:3), rollback, skip; \
+                e.g. `git milestone run M1 --on-failure retry:2` or \
+                `git config milestone.onFailure rollback`\n";
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--on-failure",
+        "retry:0",
+    ]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!("error: unknown failure policy \"retry:0\"\n{hint}")
+    );
+    t.git(&["config", "milestone.onFailure", "abort"]);
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!("error: unknown failure policy \"abort\"\n{hint}")
+    );
+    assert_eq!(t.git(&["log", "--format=%s"]), "initial\n", "nothing ran");
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_interrupts_the_run() {
+    let t = milestone();
+    let Some(tmux) = run_until_prompt(&t) else {
+        return;
+    };
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 130]"), "{screen}");
+    assert_eq!(
+        t.read("partial.txt"),
+        "partial\n",
+        "nothing was rolled back"
+    );
+    assert!(
+        !t.path().join(".git/milestone/run.lock").exists(),
+        "the run lock is released"
+    );
+}
+
+/// Without a terminal the policy decides; these run with stdin at /dev/null.
+#[test]
+fn without_a_terminal_the_rollback_policy_rolls_back() {
+    let t = milestone();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "rollback",
+    ]);
+    out.code(1);
+    let saved = "refs/milestone/M1/attempts/TASK-002/1";
+    assert!(
+        out.stderr.contains(&format!(
+            "hint: bring the work back with `git milestone rollback M1 --undo` \
+             (with git alone: `git read-tree -u --reset {saved} && git reset -q {saved}~1`)\n"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("What now?"), "{}", out.stderr);
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    assert_eq!(t.git(&["rev-parse", "HEAD"]), cp1);
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:partial.txt")]),
+        "partial\n"
+    );
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n"
+    );
+    assert_eq!(t.read("out/cache.secret"), "cache\n");
+
+    // --undo brings the attempt back; a second run then retries the task.
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(t.read("partial.txt"), "partial\n");
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
+    out.success();
+    assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
+}
+
+#[test]
+fn without_a_terminal_retry_runs_the_task_once_more() {
+    let t = milestone();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "retry",
+    ]);
+    out.success();
+    assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
+    assert_eq!(
+        std::fs::read_to_string(t.home.path().join("count")).unwrap(),
+        "2\n"
+    );
+}
+
+#[test]
+fn without_a_terminal_retry_n_gives_up_after_n_retries() {
+    let t = milestone();
+    std::fs::write(t.home.path().join("fail-times"), "99\n").unwrap();
+    let runner = runner_arg(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "retry:2",
+    ]);
+    out.code(1);
+    assert_eq!(
+        std::fs::read_to_string(t.home.path().join("count")).unwrap(),
+        "3\n"
+    );
+    assert_eq!(checkpoint_tasks(&t), "TASK-001");
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["failure"]["attempts"], 3);
+    assert_eq!(status["failure"]["rolled_back"], false);
+}

@@ -1,0 +1,706 @@
+//! `git milestone rollback` on real repositories: checkpoints made with the
+//! git program stand for a run's, following the run's conventions.
+
+mod common;
+
+use common::TestRepo;
+use serde_json::{Value, json};
+
+const STATUS: &str = ".milestone_bundles/M1/status.json";
+const SAVED: &str = "refs/milestone/M1/attempts/TASK-002/1";
+
+/// A milestone M1 whose TASK-001 has a checkpoint and whose TASK-002 failed
+/// after making a mess: edits, a deletion, new files (one staged), ignored
+/// files everywhere, and a commit of its own.
+struct Failed {
+    t: TestRepo,
+    base: String,
+    cp1: String,
+    agent: String,
+}
+
+fn task(id: &str, state: &str, checkpoint: Option<&str>) -> Value {
+    json!({"id": id, "title": format!("Do {id}"), "state": state, "attempts": 1,
+           "started_at": null, "ended_at": null, "duration_ms": null,
+           "exit_code": null, "checkpoint": checkpoint})
+}
+
+fn write_status(t: &TestRepo, base: &str, state: &str, tasks: Vec<Value>, failure: Value) {
+    let status = json!({"version": 1, "milestone": "M1", "plan": "plan.md", "state": state,
+        "started_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "base_commit": base, "tasks": tasks, "failure": failure});
+    t.write(
+        STATUS,
+        &format!("{}\n", serde_json::to_string_pretty(&status).unwrap()),
+    );
+}
+
+fn checkpoint(t: &TestRepo, id: &str, k: usize) -> String {
+    // Like the run, never stage the untracked files from before it.
+    t.git(&["add", "-A", "--", ".", ":!notes.txt"]);
+    let trailers = format!("Milestone: M1\nMilestone-Task: {id}\nMilestone-Progress: {k}/3");
+    t.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("{id}: Do {id}"),
+        "-m",
+        &trailers,
+    ]);
+    let oid = head(t);
+    t.git(&[
+        "update-ref",
+        &format!("refs/milestone/M1/checkpoints/{id}"),
+        &oid,
+    ]);
+    oid
+}
+
+fn head(t: &TestRepo) -> String {
+    t.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+fn porcelain(t: &TestRepo) -> String {
+    t.git(&["status", "--porcelain", "--untracked-files=all"])
+}
+
+fn failed_run() -> Failed {
+    let t = TestRepo::with_files(&[
+        ("README.md", "base\n"),
+        ("src/lib.txt", "v1\n"),
+        (".gitignore", "*.secret\n"),
+        (
+            "plan.md",
+            "- [ ] TASK-001\n- [ ] TASK-002\n- [ ] TASK-003\n",
+        ),
+    ]);
+    let base = head(&t);
+    // Untracked before the run: recorded in the run's snapshot, always kept.
+    t.write("notes.txt", "my notes\n");
+    let journal = t.path().join(".git/milestone/M1");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::write(journal.join("untracked-at-start"), "notes.txt\0").unwrap();
+
+    t.write("src/lib.txt", "v2\n");
+    t.write("a.txt", "from TASK-001\n");
+    let pending = |id| task(id, "pending", None);
+    let tasks = vec![
+        task("TASK-001", "done", None),
+        pending("TASK-002"),
+        pending("TASK-003"),
+    ];
+    write_status(&t, &base, "running", tasks, Value::Null);
+    let cp1 = checkpoint(&t, "TASK-001", 1);
+
+    // TASK-002's failed attempt.
+    t.write("task-commit.txt", "committed by the task\n");
+    t.write(
+        "taskdir/committed.txt",
+        "in a directory the task committed\n",
+    );
+    t.write(
+        "taskdir/build.secret",
+        "ignored, in a directory the task committed\n",
+    );
+    // The task replaces a tracked file with a directory of the same name.
+    std::fs::remove_file(t.path().join("src/lib.txt")).unwrap();
+    t.write("src/lib.txt/inner.txt", "a directory where a file was\n");
+    t.git(&["add", "-A", "task-commit.txt", "taskdir", "src"]);
+    t.git(&["commit", "-q", "-m", "wip by the agent"]);
+    let agent = head(&t);
+    std::fs::remove_dir_all(t.path().join("src/lib.txt")).unwrap();
+    t.write("src/lib.txt", "broken\n");
+    std::fs::remove_file(t.path().join("README.md")).unwrap();
+    t.write("new.txt", "new\n");
+    t.write("staged.txt", "staged\n");
+    t.git(&["add", "staged.txt"]);
+    t.write("newdir/file.txt", "in a new directory\n");
+    t.write("newdir/cache.secret", "ignored inside a new directory\n");
+    t.write("root.secret", "ignored at the root\n");
+    t.write("src/local.secret", "ignored in a tracked directory\n");
+    write_status(
+        &t,
+        &base,
+        "failed",
+        vec![
+            task("TASK-001", "done", Some(&cp1)),
+            task("TASK-002", "failed", None),
+            task("TASK-003", "pending", None),
+        ],
+        json!({"task": "TASK-002", "at": "2026-01-01T00:00:09Z", "exit_code": 3,
+               "attempts": 1, "rolled_back": false, "saved_ref": null, "head": agent}),
+    );
+    Failed {
+        t,
+        base,
+        cp1,
+        agent,
+    }
+}
+
+fn status_json(t: &TestRepo) -> Value {
+    serde_json::from_str(&t.read(STATUS)).unwrap()
+}
+
+fn assert_ignored_files_kept(t: &TestRepo) {
+    assert_eq!(t.read("root.secret"), "ignored at the root\n");
+    assert_eq!(
+        t.read("src/local.secret"),
+        "ignored in a tracked directory\n"
+    );
+    assert_eq!(
+        t.read("newdir/cache.secret"),
+        "ignored inside a new directory\n"
+    );
+}
+
+fn assert_fsck_clean(t: &TestRepo) {
+    let out = t
+        .git_cmd()
+        .args(["fsck", "--strict", "--no-dangling", "--no-progress"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}
+
+#[test]
+fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
+    let Failed { t, cp1, agent, .. } = failed_run();
+    let out = t.run(["rollback", "M1"]);
+    out.success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Rolled back M1 to the checkpoint of TASK-001 ({}); 1 commit was taken off the branch.\n\
+             The discarded work is saved in {SAVED}.\n\
+             To bring it back: git milestone rollback M1 --undo\n  \
+             (with git alone: git read-tree -u --reset {SAVED} && git reset -q {SAVED}~1)\n",
+            &cp1[..7]
+        )
+    );
+    assert_eq!(head(&t), cp1);
+    assert_eq!(t.git(&["rev-parse", "main"]).trim(), cp1);
+    // Only the rewritten status file and the file from before the run remain.
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    assert_eq!(
+        t.git(&["diff", "--stat", &cp1, "--", ".", ":!.milestone_bundles"]),
+        ""
+    );
+    assert_eq!(t.read("src/lib.txt"), "v2\n");
+    assert_eq!(t.read("README.md"), "base\n");
+    assert_eq!(t.read("notes.txt"), "my notes\n");
+    for gone in [
+        "new.txt",
+        "staged.txt",
+        "newdir/file.txt",
+        "task-commit.txt",
+    ] {
+        assert!(
+            !t.path().join(gone).exists(),
+            "{gone} survived the rollback"
+        );
+    }
+    assert_ignored_files_kept(&t);
+    let left: Vec<_> = std::fs::read_dir(t.path().join("newdir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["cache.secret"]);
+    assert_eq!(
+        t.read("taskdir/build.secret"),
+        "ignored, in a directory the task committed\n"
+    );
+
+    // Everything the attempt produced is in the saved commit; its parent is
+    // the task's own commit; ignored files and pre-run files are not in it.
+    let show = |p: &str| t.git(&["show", &format!("{SAVED}:{p}")]);
+    assert_eq!(show("src/lib.txt"), "broken\n");
+    assert_eq!(show("new.txt"), "new\n");
+    assert_eq!(show("staged.txt"), "staged\n");
+    assert_eq!(show("newdir/file.txt"), "in a new directory\n");
+    assert_eq!(show("task-commit.txt"), "committed by the task\n");
+    assert_eq!(t.git(&["rev-parse", &format!("{SAVED}~1")]).trim(), agent);
+    let files = t.git(&["ls-tree", "-r", "--name-only", SAVED]);
+    assert_eq!(
+        files,
+        ".gitignore\n.milestone_bundles/M1/status.json\na.txt\nnew.txt\nnewdir/file.txt\nplan.md\nsrc/lib.txt\nstaged.txt\ntask-commit.txt\ntaskdir/committed.txt\n"
+    );
+
+    let status = status_json(&t);
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["rolled_back"], true);
+    assert_eq!(status["failure"]["saved_ref"], SAVED);
+    assert_eq!(status["failure"]["exit_code"], 3);
+    assert_eq!(status["tasks"][0]["state"], "done");
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn undo_brings_back_the_commits_and_files_of_the_attempt() {
+    let Failed { t, agent, .. } = failed_run();
+    let before = t.read(STATUS);
+    let porcelain_before = porcelain(&t);
+    t.run(["rollback", "M1"]).success();
+    let out = t.run(["rollback", "M1", "--undo"]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Restored the work saved in {SAVED}; HEAD is back at {}.\n\
+             Files the attempt created are untracked again and its edits are unstaged.\n",
+            &agent[..7]
+        )
+    );
+    assert_eq!(head(&t), agent);
+    assert_eq!(
+        porcelain(&t),
+        format!(
+            " M {STATUS}\n D README.md\n D src/lib.txt/inner.txt\n?? new.txt\n?? newdir/file.txt\n\
+             ?? notes.txt\n?? src/lib.txt\n?? staged.txt\n"
+        )
+    );
+    // Exactly as before the rollback, except that staged files are unstaged.
+    let lines = |s: &str| {
+        s.lines()
+            .map(str::to_string)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        lines(&porcelain_before.replace("A  staged.txt", "?? staged.txt")),
+        lines(&porcelain(&t))
+    );
+    assert_eq!(t.read("src/lib.txt"), "broken\n");
+    assert_eq!(t.read("task-commit.txt"), "committed by the task\n");
+    assert_eq!(
+        t.read(STATUS),
+        before,
+        "the status file is back as it was before the rollback"
+    );
+    assert_ignored_files_kept(&t);
+    assert_fsck_clean(&t);
+
+    let again = t.run(["rollback", "M1", "--undo"]);
+    again.code(2);
+    assert_eq!(
+        again.stderr,
+        "error: nothing to undo: no rollback of M1 is recorded in this work tree\n\
+         hint: saved attempts are kept under refs/milestone/M1/attempts/; list them with \
+         `git for-each-ref refs/milestone/M1/attempts/`\n"
+    );
+}
+
+/// Runs `rollback` with `args`, expects a refusal with `stderr`, and checks
+/// nothing changed.
+#[track_caller]
+fn assert_refused(t: &TestRepo, args: &[&str], stderr: &str) {
+    let (head_before, porcelain_before, status_before) = (head(t), porcelain(t), t.read(STATUS));
+    let refs_before = t.git(&["for-each-ref"]);
+    let out = t.run(args);
+    out.code(2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr, stderr);
+    assert_eq!(head(t), head_before);
+    assert_eq!(porcelain(t), porcelain_before);
+    assert_eq!(t.read(STATUS), status_before);
+    assert_eq!(t.git(&["for-each-ref"]), refs_before);
+}
+
+#[test]
+fn refuses_commits_the_run_did_not_make_unless_forced() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.git(&["commit", "-q", "-m", "my own fix", "--", "src/lib.txt"]);
+    let mine = head(&t);
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        &format!(
+            "error: HEAD has 1 commit(s) after the checkpoint that the run of M1 did not make: {} my own fix\n\
+             hint: nothing was changed; move those commits to another branch first (`git branch keep-work`)\n\
+             hint: or take them off too (they are saved under a ref): git milestone rollback M1 --force\n",
+            &mine[..7]
+        ),
+    );
+    t.run(["rollback", "M1", "--force"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(t.git(&["rev-parse", &format!("{SAVED}~1")]).trim(), mine);
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn refuses_commits_already_pushed() {
+    let Failed { t, agent, .. } = failed_run();
+    t.git(&["update-ref", "refs/remotes/origin/main", &agent]);
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        &format!(
+            "error: 1 commit(s) that a rollback would take off the branch were already pushed: {}\n\
+             hint: nothing was changed; to undo published work, add a commit with `git revert`\n\
+             hint: or roll back anyway (others keep the pushed commits): git milestone rollback M1 --force\n",
+            &agent[..7]
+        ),
+    );
+}
+
+#[test]
+fn refuses_during_a_merge() {
+    let Failed { t, agent, .. } = failed_run();
+    std::fs::write(t.path().join(".git/MERGE_HEAD"), format!("{agent}\n")).unwrap();
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--force"],
+        "error: a merge is in progress; M1 cannot be rolled back in the middle of it\n\
+         hint: finish it (`git merge --continue`) or abandon it (`git merge --abort`), then roll back\n",
+    );
+}
+
+#[test]
+fn refuses_when_there_is_nothing_to_roll_back_to() {
+    let t = TestRepo::with_files(&[("README.md", "x\n")]);
+    let out = t.run(["rollback", "M1"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        "error: nothing to roll back: milestone M1 has no run in this work tree \
+         (.milestone_bundles/M1/status.json is missing)\n\
+         hint: list the milestones that have run: git milestone status\n"
+    );
+
+    // A status file whose run started on another line of history.
+    let elsewhere = "0000000000000000000000000000000000000000";
+    write_status(
+        &t,
+        elsewhere,
+        "failed",
+        vec![task("TASK-001", "failed", None)],
+        Value::Null,
+    );
+    t.git(&["add", "-A"]);
+    t.git(&["commit", "-q", "-m", "status"]);
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        "error: nothing to roll back to: HEAD does not descend from any checkpoint of M1, \
+         nor from the commit its run started from\n\
+         hint: see where it stands: git milestone status M1\n",
+    );
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--to", "TASK-001"],
+        "error: M1 has no checkpoint for task TASK-001\n\
+         hint: no task of M1 has a checkpoint yet; roll back to the start with `git milestone rollback M1`\n",
+    );
+}
+
+#[test]
+fn rollback_to_an_earlier_checkpoint_and_back() {
+    let Failed { t, base, cp1, .. } = failed_run();
+    // Finish TASK-002 and TASK-003 as the run would.
+    t.run(["rollback", "M1"]).success();
+    std::fs::remove_file(t.path().join(".git/milestone/M1/last-rollback.json")).unwrap();
+    t.write("b.txt", "from TASK-002\n");
+    let cp2 = checkpoint(&t, "TASK-002", 2);
+    t.write("c.txt", "from TASK-003\n");
+    write_status(
+        &t,
+        &base,
+        "completed",
+        vec![
+            task("TASK-001", "done", Some(&cp1)),
+            task("TASK-002", "done", Some(&cp2)),
+            task("TASK-003", "done", None),
+        ],
+        Value::Null,
+    );
+    let cp3 = checkpoint(&t, "TASK-003", 3);
+    assert_eq!(porcelain(&t), "?? notes.txt\n");
+
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--to", "TASK-9"],
+        "error: M1 has no checkpoint for task TASK-9\n\
+         hint: tasks with a checkpoint: TASK-001, TASK-002, TASK-003\n",
+    );
+    let out = t.run(["rollback", "M1", "--to", "TASK-001"]);
+    out.success();
+    assert!(out.stdout.starts_with(&format!(
+        "Rolled back M1 to the checkpoint of TASK-001 ({}); 2 commits were taken off the branch.\n\
+         The discarded work is saved in refs/milestone/M1/attempts/TASK-002/2.\n",
+        &cp1[..7]
+    )), "{}", out.stdout);
+    assert_eq!(head(&t), cp1);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    assert_eq!(
+        t.git(&[
+            "for-each-ref",
+            "--format=%(refname:lstrip=3)",
+            "refs/milestone/M1/checkpoints/"
+        ]),
+        "checkpoints/TASK-001\n"
+    );
+    let status = status_json(&t);
+    assert_eq!(status["state"], "running");
+    let states: Vec<_> = status["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["done", "pending", "pending"]);
+
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(head(&t), cp3);
+    assert_eq!(porcelain(&t), "?? notes.txt\n");
+    assert_eq!(
+        t.git(&[
+            "for-each-ref",
+            "--format=%(refname:lstrip=3) %(objectname)",
+            "refs/milestone/M1/checkpoints/"
+        ]),
+        format!(
+            "checkpoints/TASK-001 {cp1}\ncheckpoints/TASK-002 {cp2}\ncheckpoints/TASK-003 {cp3}\n"
+        )
+    );
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn undo_refuses_over_new_changes() {
+    let Failed { t, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.write("README.md", "edited after the rollback\n");
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--undo"],
+        "error: the work tree has changes that restoring the saved work would overwrite: README.md\n\
+         hint: commit or stash them first: git stash push --include-untracked\n",
+    );
+}
+
+#[test]
+fn files_from_before_the_run_survive_even_if_the_task_committed_them() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.write("notes.txt", "my notes, edited by the task\n");
+    t.git(&["add", "notes.txt"]);
+    t.git(&["commit", "-q", "-m", "agent takes the notes"]);
+    // The failed task's commits end here.
+    let status = t.read(STATUS);
+    let agent2 = head(&t);
+    let old_head = status_json(&t)["failure"]["head"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.write(STATUS, &status.replace(&old_head, &agent2));
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(t.read("notes.txt"), "my notes, edited by the task\n");
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+}
+
+#[test]
+fn refuses_while_a_run_holds_the_lock() {
+    let Failed { t, .. } = failed_run();
+    let lock = t.path().join(".git/milestone/run.lock");
+    let pid = std::process::id();
+    std::fs::write(
+        &lock,
+        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n"),
+    )
+    .unwrap();
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        &format!(
+            "error: another `git milestone run` is in progress in this repository \
+             (pid {pid}, milestone M1, started 2026-01-01T00:00:00Z)\n\
+             hint: wait for it to finish, or stop it with Ctrl-C in its terminal\n\
+             hint: if no such run exists, remove the lock with `rm {}`\n",
+            lock.canonicalize().unwrap().display()
+        ),
+    );
+    assert!(lock.exists(), "the lock of the other run is left alone");
+}
+
+/// End to end: a run whose TASK-002 commits on its own and then fails; the
+/// run stops (no terminal, default policy) and `rollback` takes the task's
+/// commit off without `--force`, because the run recorded it as the task's.
+#[test]
+fn rollback_after_a_real_run_takes_off_the_tasks_own_commit() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n",
+    )]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n\
+         if [ \"$1\" = TASK-002 ]; then git add TASK-002.txt && git commit -q -m 'agent wip'; \
+         echo more > more.txt; exit 4; fi\n",
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
+    out.code(1);
+    let agent = head(&t);
+    assert_eq!(t.git(&["log", "-1", "--format=%s"]), "agent wip\n");
+    let cp1 = t
+        .git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"])
+        .trim()
+        .to_string();
+    assert_eq!(status_json(&t)["failure"]["head"], agent.as_str());
+
+    let out = t.run(["rollback", "M1"]);
+    out.success();
+    assert!(
+        out.stdout.contains("1 commit was taken off the branch"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(head(&t), cp1);
+    assert!(!t.path().join("TASK-002.txt").exists() && !t.path().join("more.txt").exists());
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    assert_eq!(t.git(&["show", &format!("{SAVED}:more.txt")]), "more\n");
+
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(head(&t), agent);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? more.txt\n"));
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn refuses_to_move_the_branch_sideways_unless_forced() {
+    let Failed { t, base, cp1, .. } = failed_run();
+    let status = t.read(STATUS);
+    t.git(&["stash", "-q", "--include-untracked"]);
+    t.git(&["checkout", "-q", "-b", "elsewhere", &base]);
+    t.write(STATUS, &status);
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--to", "TASK-001"],
+        &format!(
+            "error: HEAD does not descend from the checkpoint of TASK-001 ({}); \
+             rolling back would move the branch sideways\n\
+             hint: to do it anyway: git milestone rollback M1 --force\n",
+            &cp1[..7]
+        ),
+    );
+}
+
+#[test]
+fn undo_refuses_when_head_moved_since_the_rollback() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.write("later.txt", "later\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = head(&t);
+    assert_refused(
+        &t,
+        &["rollback", "M1", "--undo"],
+        &format!(
+            "error: HEAD moved since the rollback of M1 (it was {}, it is {})\n\
+             hint: to restore the saved work over it anyway: git milestone rollback M1 --undo --force\n",
+            &cp1[..7],
+            &later[..7]
+        ),
+    );
+}
+
+#[test]
+fn the_plain_git_command_printed_restores_the_same_state_as_undo() {
+    let Failed { t, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.git(&["read-tree", "-u", "--reset", SAVED]);
+    t.git(&["reset", "-q", &format!("{SAVED}~1")]);
+    assert_eq!(head(&t), agent);
+    let by_git = porcelain(&t);
+    let files = |t: &TestRepo| {
+        [
+            "src/lib.txt",
+            "new.txt",
+            "staged.txt",
+            "newdir/file.txt",
+            "task-commit.txt",
+            STATUS,
+        ]
+        .map(|p| t.read(p))
+    };
+    let by_git_files = files(&t);
+
+    let other = failed_run().t;
+    other.run(["rollback", "M1"]).success();
+    other.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(porcelain(&other), by_git);
+    assert_eq!(files(&other), by_git_files);
+    assert_ignored_files_kept(&t);
+}
+
+#[test]
+fn refuses_a_split_index_it_cannot_read() {
+    let Failed { t, .. } = failed_run();
+    t.git(&["update-index", "--split-index"]);
+    let (head_before, porcelain_before) = (head(&t), porcelain(&t));
+    let out = t.run(["rollback", "M1"]);
+    out.code(2);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "error: git milestone cannot read this repository's index (is it a split index?)"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"hint: nothing was changed; turn the split index off with `git update-index --no-split-index`"
+    );
+    assert_eq!((head(&t), porcelain(&t)), (head_before, porcelain_before));
+    t.git(&["update-index", "--no-split-index"]);
+    t.run(["rollback", "M1"]).success();
+}
+
+#[test]
+fn rolls_back_in_a_linked_worktree() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n",
+    )]);
+    let main_before = t.git(&["rev-parse", "main"]);
+    let wt = t.home.path().join("wt");
+    t.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-002 ]\n",
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    let run = |args: &[&str]| {
+        common::Run::from(t.cmd_in("").current_dir(&wt).args(args).output().unwrap())
+    };
+    run(&["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]).code(1);
+    assert!(wt.join("TASK-002.txt").exists());
+    run(&["rollback", "M1"]).success();
+    assert!(!wt.join("TASK-002.txt").exists());
+    assert_eq!(
+        t.git(&["rev-parse", "side"]),
+        t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"])
+    );
+    assert_eq!(
+        t.git(&["rev-parse", "main"]),
+        main_before,
+        "the main worktree's branch is untouched"
+    );
+    assert_eq!(
+        t.git(&["show", &format!("{SAVED}:TASK-002.txt")]),
+        "TASK-002\n"
+    );
+    run(&["rollback", "M1", "--undo"]).success();
+    assert_eq!(
+        std::fs::read_to_string(wt.join("TASK-002.txt")).unwrap(),
+        "TASK-002\n"
+    );
+}

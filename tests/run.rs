@@ -1,0 +1,1072 @@
+//! `git milestone run`: checkpoints, resume, refusals, signals, runners.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::{Run, TestRepo};
+
+const PLAN3: &str = "# M1\n\n## Tasks\n\n\
+    - [ ] TASK-001: Create a.txt\n\
+    - [ ] TASK-002: Create b.txt\n\
+    - [ ] TASK-003: Create c.txt\n";
+
+/// A repository whose only commit holds `plan.md`.
+fn repo_with_plan(plan: &str) -> TestRepo {
+    TestRepo::with_files(&[("plan.md", plan)])
+}
+
+/// Write an executable script outside the repository; returns its path.
+fn script(t: &TestRepo, name: &str, body: &str) -> PathBuf {
+    let path = t.home.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A runner that writes `<ID>.txt` and appends the ID to `ran.log` in HOME.
+fn writing_runner(t: &TestRepo) -> PathBuf {
+    let log = t.home.path().join("ran.log");
+    script(
+        t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" >> '{}'\necho \"did $1\"\necho \"$1\" > \"$1.txt\"",
+            log.display()
+        ),
+    )
+}
+
+fn run_m1(t: &TestRepo, runner: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["run", "M1", "--plan", "plan.md", "--runner"];
+    let runner = runner.to_str().unwrap();
+    args.push(runner);
+    args.extend_from_slice(extra);
+    t.run(args)
+}
+
+fn rev(t: &TestRepo, what: &str) -> String {
+    t.git(&["rev-parse", what]).trim().to_string()
+}
+
+fn short(t: &TestRepo, what: &str) -> String {
+    t.git(&["rev-parse", "--short=7", what]).trim().to_string()
+}
+
+fn ran_log(t: &TestRepo) -> String {
+    std::fs::read_to_string(t.home.path().join("ran.log")).unwrap_or_default()
+}
+
+fn committed_status(t: &TestRepo, commit: &str) -> serde_json::Value {
+    let text = t.git(&[
+        "show",
+        &format!("{commit}:.milestone_bundles/M1/status.json"),
+    ]);
+    serde_json::from_str(&text).unwrap()
+}
+
+/// What a refusal must leave exactly as it was.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    head: String,
+    porcelain: String,
+    refs: String,
+    journal: bool,
+}
+
+fn snapshot(t: &TestRepo) -> Snapshot {
+    Snapshot {
+        head: t.git(&["rev-parse", "HEAD"]),
+        porcelain: t.git(&["status", "--porcelain", "--untracked-files=all"]),
+        refs: t.git(&["for-each-ref"]),
+        journal: t.path().join(".git/milestone/M1").exists(),
+    }
+}
+
+#[track_caller]
+fn assert_refused(t: &TestRepo, out: &Run, before: &Snapshot, needle: &str) {
+    out.code(2);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(needle),
+        "{needle:?} not in:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\nhint: "), "{}", out.stderr);
+    assert_eq!(&snapshot(t), before);
+    assert!(!t.path().join(".git/milestone/run.lock").exists());
+}
+
+#[test]
+fn three_checkpoints_with_trailers() {
+    let t = repo_with_plan(PLAN3);
+    t.write(".gitignore", "*.ignored\n");
+    t.commit_all("ignore");
+    let base = rev(&t, "HEAD");
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    let cp = |id: &str| short(&t, &format!("refs/milestone/M1/checkpoints/{id}"));
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Starting TASK-001 [1/3] Create a.txt\ndid TASK-001\ncheckpoint {} TASK-001 [1/3]\n\
+             Starting TASK-002 [2/3] Create b.txt\ndid TASK-002\ncheckpoint {} TASK-002 [2/3]\n\
+             Starting TASK-003 [3/3] Create c.txt\ndid TASK-003\ncheckpoint {} TASK-003 [3/3]\n\
+             Milestone M1 is complete (3 tasks run).\n",
+            cp("TASK-001"),
+            cp("TASK-002"),
+            cp("TASK-003")
+        )
+    );
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        t.git(&["log", "--format=%s%n%(trailers)", &format!("{base}..HEAD")]),
+        "M1 TASK-003: Create c.txt\nMilestone: M1\nMilestone-Task: TASK-003\nMilestone-Progress: 3/3\n\n\
+         M1 TASK-002: Create b.txt\nMilestone: M1\nMilestone-Task: TASK-002\nMilestone-Progress: 2/3\n\n\
+         M1 TASK-001: Create a.txt\nMilestone: M1\nMilestone-Task: TASK-001\nMilestone-Progress: 1/3\n\n"
+    );
+    // Each checkpoint holds its task's file and the status file.
+    assert_eq!(
+        t.git(&[
+            "show",
+            "--format=",
+            "--name-only",
+            "refs/milestone/M1/checkpoints/TASK-002"
+        ]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        rev(&t, "HEAD"),
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-003")
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+    t.git(&["fsck", "--strict", "--no-progress"]);
+    // The last checkpoint cannot name itself; earlier ones are filled in.
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["state"], "completed");
+    assert_eq!(status["base_commit"], base.as_str());
+    assert_eq!(status["tasks"][0]["checkpoint"], rev(&t, "HEAD~2").as_str());
+    assert_eq!(status["tasks"][1]["checkpoint"], rev(&t, "HEAD~1").as_str());
+    assert_eq!(status["tasks"][2]["checkpoint"], serde_json::Value::Null);
+    assert_eq!(status["tasks"][2]["exit_code"], 0);
+    assert_eq!(status["tasks"][2]["attempts"], 1);
+    let mid = committed_status(&t, "HEAD~1");
+    assert_eq!(mid["state"], "running");
+    assert_eq!(mid["tasks"][2]["state"], "pending");
+    // The reflog says what moved the branch.
+    assert_eq!(
+        t.git(&["reflog", "-1", "--format=%gs", "main"]),
+        "milestone M1: checkpoint TASK-003\n"
+    );
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+    // A second run has nothing to do and changes nothing.
+    let before = snapshot(&t);
+    let again = run_m1(&t, &runner, &[]);
+    again.success();
+    assert_eq!(
+        again.stdout,
+        "Milestone M1: all 3 tasks are done; nothing to run.\n\
+         To run it again from the start: git milestone run M1 --restart\n"
+    );
+    assert_eq!(snapshot(&t), before);
+}
+
+#[test]
+fn fail_then_resume_never_repeats_a_task() {
+    let t = repo_with_plan(PLAN3);
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let log = t.home.path().join("ran.log");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1 $MILESTONE_ATTEMPT\" >> '{log}'\necho \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = TASK-002 ] && [ -e '{flag}' ]; then rm '{flag}'; echo boom >&2; exit 3; fi",
+            log = log.display(),
+            flag = flag.display()
+        ),
+    );
+    let out = run_m1(&t, &runner, &[]);
+    out.code(1);
+    let log_path = t
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join(".git/milestone/M1/logs/TASK-002.1.log");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "boom\nTASK-002 failed (exit code 3) after {}; log: {}\n\
+             error: TASK-002 failed (exit code 3); the run stopped, leaving its changes in the work tree\n\
+             hint: run it again: `git milestone run M1`\n\
+             hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`\n",
+            out.stderr
+                .split(" after ")
+                .nth(1)
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap(),
+            log_path.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
+    // The work tree records the failure; the attempt's changes are kept.
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["tasks"][1]["state"], "failed");
+    assert_eq!(status["tasks"][1]["exit_code"], 3);
+    assert_eq!(status["failure"]["task"], "TASK-002");
+    assert_eq!(status["failure"]["exit_code"], 3);
+    assert_eq!(status["failure"]["attempts"], 1);
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n?? TASK-002.txt\n"
+    );
+    // Resume: TASK-001 is not run again; TASK-002 is attempt 2.
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert!(
+        out.stdout.starts_with("Starting TASK-002 [2/3]"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-003 1\n"
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["state"], "completed");
+    assert_eq!(status["failure"], serde_json::Value::Null);
+    assert_eq!(status["tasks"][1]["attempts"], 2);
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-3"]),
+        "M1 TASK-003: Create c.txt\nM1 TASK-002: Create b.txt\nM1 TASK-001: Create a.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+    t.git(&["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn restart_runs_everything_again_and_keeps_history() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    let first_run_tip = rev(&t, "HEAD");
+    let out = run_m1(&t, &runner, &["--restart"]);
+    out.success();
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n".repeat(2));
+    t.git(&["merge-base", "--is-ancestor", &first_run_tip, "HEAD"]);
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["base_commit"], first_run_tip.as_str());
+    assert_eq!(status["tasks"][0]["attempts"], 1);
+}
+
+#[test]
+fn tasks_done_in_the_plan_are_skipped_and_reported() {
+    let t = repo_with_plan("# M1\n- [x] TASK-001: Old\n- [ ] TASK-002: New\n");
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    let cp = short(&t, "HEAD");
+    assert_eq!(
+        out.stdout,
+        format!(
+            "TASK-001 [1/2] is marked done in the plan: not run\n\
+             Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2]\n\
+             Milestone M1 is complete (1 task run).\n"
+        )
+    );
+    assert_eq!(ran_log(&t), "TASK-002\n");
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][0]["state"], "done_in_plan");
+}
+
+#[test]
+fn exit_125_skips_the_task_with_a_checkpoint() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "[ \"$1\" = TASK-001 ] && exit 125; touch \"$1.txt\"",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert!(
+        out.stdout.contains("TASK-001 [1/2] (skipped)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-2"]),
+        "M1 TASK-002: B\nM1 TASK-001 skipped\n"
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][0]["state"], "skipped");
+    assert_eq!(status["tasks"][0]["exit_code"], 125);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let t = repo_with_plan("# M1\n- [x] TASK-001: Old\n- [ ] TASK-002: New\n");
+    let before = snapshot(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "echo my agent",
+        "--tag",
+        "--dry-run",
+    ]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)\n\
+         1/2 TASK-001 Old\n    not run: marked done in the plan\n\
+         2/2 TASK-002 New\n    run: sh -c 'echo my agent \"$@\"' 'echo my agent' TASK-002   (runner from --runner)\n\
+         \x20   then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002, tag milestone/M1/TASK-002\n"
+    );
+    assert_eq!(snapshot(&t), before);
+}
+
+#[test]
+fn untracked_files_from_before_the_run_are_never_committed() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write(".gitignore", "build/\n");
+    t.commit_all("ignore");
+    t.write("notes/mine.txt", "my notes\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo new > new.txt; mkdir -p build; echo x > build/out.o; echo more >> notes/mine.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nnew.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes/\n");
+    assert_eq!(t.read("notes/mine.txt"), "my notes\nmore\n");
+}
+
+#[test]
+fn commits_made_by_the_runner_are_adopted() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo 1 > one.txt; git add one.txt; git commit -q -m 'agent: one'\n\
+         echo 2 > two.txt; git add two.txt; git commit -q -m 'agent: two'\necho 3 > three.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-3"]),
+        "M1 TASK-001: A\nagent: two\nagent: one\n"
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(
+        status["tasks"][0]["adopted_commits"],
+        serde_json::json!([rev(&t, "HEAD~2"), rev(&t, "HEAD~1")])
+    );
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nthree.txt\n"
+    );
+}
+
+#[test]
+fn head_moved_elsewhere_fails_the_task() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.git(&["branch", "other"]);
+    t.git(&["commit", "-q", "--allow-empty", "-m", "second"]);
+    let runner = script(&t, "runner.sh", "git reset -q --hard other");
+    let out = run_m1(&t, &runner, &[]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error: TASK-001 moved HEAD to ")
+            && out.stderr.contains("no checkpoint was made"),
+        "{}",
+        out.stderr
+    );
+    assert!(t.git(&["for-each-ref", "refs/milestone"]).is_empty());
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+}
+
+#[test]
+fn plan_embedded_runner_is_used_without_any_other() {
+    let plan = "# M1\n\n### TASK-001: Make a\n\n```sh milestone\necho \"embedded $1 $MILESTONE_TASK\" > a.txt\n```\n";
+    let t = repo_with_plan(plan);
+    let out = t.run(["run", "M1", "--plan", "plan.md"]);
+    out.success();
+    assert_eq!(
+        t.git(&["show", "HEAD:a.txt"]),
+        "embedded TASK-001 TASK-001\n"
+    );
+}
+
+#[test]
+fn runner_from_env_and_git_config() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.git(&["config", "milestone.runner", "echo config > r.txt #"]);
+    let out: Run = t
+        .cmd()
+        .args(["run", "M1", "--plan", "plan.md", "--dry-run"])
+        .env("GIT_MILESTONE_RUNNER", "echo env > r.txt #")
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert!(
+        out.stdout.contains("(runner from GIT_MILESTONE_RUNNER)"),
+        "{}",
+        out.stdout
+    );
+    t.run(["run", "M1", "--plan", "plan.md"]).success();
+    assert_eq!(t.read("r.txt"), "config\n");
+}
+
+#[test]
+fn plan_text_never_reaches_the_shell() {
+    let t = repo_with_plan(
+        "# M1\n- [ ] TASK-001: Title $(touch pwned) ';touch pwned2' \"$(touch pwned3)\"\n",
+    );
+    let runner = script(
+        &t,
+        "runner.sh",
+        "printf '%s\\n' \"$MILESTONE_TITLE\" > title.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.read("title.txt"),
+        "Title $(touch pwned) ';touch pwned2' \"$(touch pwned3)\"\n"
+    );
+    for f in ["pwned", "pwned2", "pwned3"] {
+        assert!(!t.path().join(f).exists(), "{f} was created");
+        assert!(!t.home.path().join(f).exists(), "{f} was created");
+    }
+}
+
+#[test]
+fn tag_flag_tags_each_checkpoint() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &["--tag"]).success();
+    assert_eq!(
+        t.git(&["tag", "--list"]),
+        "milestone/M1/TASK-001\nmilestone/M1/TASK-002\nmilestone/M1/TASK-003\n"
+    );
+    assert_eq!(rev(&t, "milestone/M1/TASK-002"), rev(&t, "HEAD~1"));
+}
+
+#[test]
+fn commit_hooks_run_for_checkpoints() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    let runner = writing_runner(&t);
+    let hooks = t.path().join(".git/hooks");
+    let hook = |name: &str, body: &str| {
+        let p = hooks.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    hook("commit-msg", "echo 'Reviewed-by: hook' >> \"$1\"");
+    hook("post-commit", "git rev-parse HEAD >> .git/post-commit.log");
+    hook(
+        "pre-commit",
+        "! git diff --cached --name-only | grep -q TASK-002",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .starts_with("error: the pre-commit hook refused the checkpoint\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: TASK-002 will run again with `git milestone run M1`")
+    );
+    assert_eq!(
+        t.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Reviewed-by,valueonly)"
+        ]),
+        "hook\n\n"
+    );
+    assert_eq!(
+        t.read(".git/post-commit.log"),
+        format!("{}\n", rev(&t, "HEAD"))
+    );
+    assert_eq!(
+        t.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Milestone-Task,valueonly)"
+        ]),
+        "TASK-001\n\n"
+    );
+}
+
+#[test]
+fn touched_files_get_fresh_stat_data_in_the_index() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    for i in 0..20 {
+        t.write(&format!("src/f{i}.txt"), &format!("{i}\n"));
+    }
+    t.commit_all("files");
+    // Touched, not changed: without a refresh the index keeps the old
+    // stat data and every later checkpoint hashes these files again.
+    let runner = script(
+        &t,
+        "runner.sh",
+        "touch -d '2025-06-01 12:00:00' src/*.txt; echo x > new.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    let index = git2::Index::open(&t.path().join(".git/index")).unwrap();
+    let mut checked = 0;
+    for entry in index.iter() {
+        let path = String::from_utf8(entry.path).unwrap();
+        if !path.starts_with("src/") {
+            continue;
+        }
+        let meta = std::fs::metadata(t.path().join(&path)).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            (
+                entry.mtime.seconds() as i64,
+                entry.mtime.nanoseconds() as i64
+            ),
+            (meta.mtime(), meta.mtime_nsec()),
+            "{path} has stale stat data in the index"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 20);
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn timeout_fails_the_task_without_an_exit_code() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = script(&t, "runner.sh", "sleep 30");
+    let out = run_m1(&t, &runner, &["--timeout", "300ms"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error: TASK-001 failed (timed out after 0.3s)"),
+        "{}",
+        out.stderr
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["failure"]["exit_code"], serde_json::Value::Null);
+    assert_eq!(status["tasks"][0]["state"], "failed");
+}
+
+#[test]
+fn sigint_stops_the_task_and_records_it() {
+    stop_with_signal(libc::SIGINT, "SIGINT");
+}
+
+#[test]
+fn sigterm_stops_the_task_and_records_it() {
+    stop_with_signal(libc::SIGTERM, "SIGTERM");
+}
+
+fn stop_with_signal(sig: i32, name: &str) {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let marker = t.home.path().join("survived");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo started; sleep 1; sleep 30; touch '{}'",
+            marker.display()
+        ),
+    );
+    let child = t
+        .cmd()
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = t.path().join(".git/milestone/M1/logs/TASK-001.1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&log).unwrap_or_default() != "started\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signals the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+    let out: Run = child.wait_with_output().unwrap().into();
+    out.code(130);
+    assert!(
+        out.stderr.ends_with(&format!(
+            "error: TASK-001 was stopped by {name} and is recorded as interrupted\n\
+             hint: continue with `git milestone run M1`\n"
+        )),
+        "{}",
+        out.stderr
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "interrupted");
+    assert_eq!(status["tasks"][0]["state"], "interrupted");
+    assert!(!t.path().join(".git/milestone/run.lock").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(t.path().join(".milestone_bundles/M1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["status.json"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!marker.exists(), "the task outlived the interruption");
+}
+
+// ---- refusals: exit 2 and nothing changed ----
+
+#[test]
+fn refuses_a_dirty_tree() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    t.write("plan.md", "# M1\n- [ ] TASK-001: A\nedited\n");
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_refused(&t, &out, &before, "uncommitted changes (plan.md)");
+    // Staged changes count too; untracked files do not.
+    t.git(&["add", "plan.md"]);
+    let before = snapshot(&t);
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &[]),
+        &before,
+        "uncommitted changes (plan.md)",
+    );
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
+fn refuses_while_git_is_mid_operation() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    t.write("x.txt", "base\n");
+    t.commit_all("base");
+    t.git(&["switch", "-q", "-c", "side"]);
+    t.write("x.txt", "side\n");
+    t.commit_all("side");
+    t.git(&["switch", "-q", "main"]);
+    t.write("x.txt", "main\n");
+    t.commit_all("main");
+    let attempts: [(&[&str], &str, &[&str]); 3] = [
+        (
+            &["merge", "-q", "side"],
+            "a merge is in progress",
+            &["merge", "--abort"],
+        ),
+        (
+            &["cherry-pick", "side"],
+            "a cherry-pick is in progress",
+            &["cherry-pick", "--abort"],
+        ),
+        (
+            &["rebase", "-q", "side"],
+            "a rebase is in progress",
+            &["rebase", "--abort"],
+        ),
+    ];
+    for (start, needle, abort) in attempts {
+        let started = t.git_cmd().args(start).output().unwrap();
+        assert!(!started.status.success(), "{start:?} should conflict");
+        let before = snapshot(&t);
+        assert_refused(&t, &run_m1(&t, &runner, &[]), &before, needle);
+        t.git(abort);
+    }
+    t.git(&["bisect", "start"]);
+    let before = snapshot(&t);
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &[]),
+        &before,
+        "a bisect is in progress",
+    );
+}
+
+#[test]
+fn refuses_a_detached_head_unless_allowed() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    t.git(&["switch", "-q", "--detach"]);
+    let before = snapshot(&t);
+    assert_refused(&t, &run_m1(&t, &runner, &[]), &before, "HEAD is detached");
+    run_m1(&t, &runner, &["--detach-ok"]).success();
+    assert_eq!(
+        rev(&t, "HEAD"),
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-001")
+    );
+    assert_eq!(t.git(&["log", "-1", "--format=%s", "main"]), "initial\n");
+}
+
+#[test]
+fn refuses_while_another_run_holds_the_lock() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let lock = t.path().join(".git/milestone/run.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let text = format!(
+        "pid {}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n",
+        std::process::id()
+    );
+    std::fs::write(&lock, &text).unwrap();
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("another `git milestone run` is in progress"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("milestone M9"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        text,
+        "the lock was touched"
+    );
+    assert_eq!(snapshot(&t).head, before.head);
+    assert_eq!(ran_log(&t), "");
+    // A lock whose process is gone is stale: reported and replaced.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    std::fs::write(
+        &lock,
+        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n"),
+    )
+    .unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "warning: removed a stale run lock left by pid {pid} (started 2026-01-01T00:00:00Z)\n"
+        )
+    );
+    assert!(!lock.exists());
+}
+
+#[test]
+fn refuses_corrupted_and_newer_status_files() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    for (text, needle) in [
+        ("{\"version\": 1, \"milest", "is not a valid status file"),
+        ("{\"version\": 99}", "has format version 99"),
+    ] {
+        t.write(".milestone_bundles/M1/status.json", text);
+        let before = snapshot(&t);
+        assert_refused(&t, &run_m1(&t, &runner, &[]), &before, needle);
+        assert_eq!(t.read(".milestone_bundles/M1/status.json"), text);
+    }
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
+fn refuses_names_that_leave_the_bundle_directory() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    let out = t.run([
+        "run",
+        "../escape",
+        "--plan",
+        "plan.md",
+        "--runner",
+        runner.to_str().unwrap(),
+    ]);
+    assert_refused(&t, &out, &before, "cannot be used for a run");
+    assert!(!t.path().join(".milestone_bundles").exists());
+}
+
+#[test]
+fn refuses_a_missing_runner_program() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let before = snapshot(&t);
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "no-such-agent-xyz -p",
+    ]);
+    assert_refused(
+        &t,
+        &out,
+        &before,
+        "runner program `no-such-agent-xyz` was not found",
+    );
+}
+
+#[test]
+fn without_any_runner_the_hint_names_all_four_sources() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let before = snapshot(&t);
+    let out = t.run(["run", "M1", "--plan", "plan.md"]);
+    assert_refused(&t, &out, &before, "no runner command for task TASK-001");
+    assert_eq!(
+        out.stderr,
+        "error: no runner command for task TASK-001\n\
+         hint: pass one with `--runner 'CMD'` (it gets the task ID as its argument)\n\
+         hint: or set it with `export GIT_MILESTONE_RUNNER='CMD'` or `git config milestone.runner 'CMD'`\n\
+         hint: or put a ```sh milestone fenced block under the task's heading in the plan\n"
+    );
+}
+
+#[test]
+fn bad_flag_values_are_refused_before_anything_runs() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &["--timeout", "soon"]),
+        &before,
+        "invalid duration",
+    );
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &["--retry"]),
+        &before,
+        "no earlier run of M1 to retry",
+    );
+    assert_refused(
+        &t,
+        &run_m1(&t, &runner, &["--on-failure", "sometimes"]),
+        &before,
+        "sometimes",
+    );
+}
+
+// ---- what the run does with the failure policy's choice ----
+
+/// A runner that fails TASK-002 (exit 3, after writing its file) the first
+/// `failures` times, counting down in a file in HOME.
+fn flaky_runner(t: &TestRepo, failures: u32) -> PathBuf {
+    let counter = t.home.path().join("fail-002");
+    std::fs::write(&counter, failures.to_string()).unwrap();
+    let log = t.home.path().join("ran.log");
+    script(
+        t,
+        "runner.sh",
+        &format!(
+            "echo \"$1 $MILESTONE_ATTEMPT\" >> '{log}'\necho \"$1\" > \"$1.txt\"\n\
+             n=$(cat '{c}')\n\
+             if [ \"$1\" = TASK-002 ] && [ \"$n\" -gt 0 ]; then echo $((n - 1)) > '{c}'; exit 3; fi",
+            log = log.display(),
+            c = counter.display()
+        ),
+    )
+}
+
+#[test]
+fn on_failure_retry_runs_the_task_again() {
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 2);
+    let out = run_m1(&t, &runner, &["--on-failure", "retry:2"]);
+    out.success();
+    assert_eq!(
+        ran_log(&t),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-002 3\nTASK-003 1\n"
+    );
+    assert_eq!(
+        out.stderr.matches("TASK-002 failed (exit code 3)").count(),
+        2
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][1]["attempts"], 3);
+    assert_eq!(status["state"], "completed");
+    // Out of retries: the run stops.
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 5);
+    run_m1(&t, &runner, &["--on-failure", "retry"]).code(1);
+    assert_eq!(ran_log(&t), "TASK-001 1\nTASK-002 1\nTASK-002 2\n");
+}
+
+#[test]
+fn on_failure_skip_from_git_config_goes_on() {
+    let t = repo_with_plan(PLAN3);
+    t.git(&["config", "milestone.onFailure", "skip"]);
+    let runner = flaky_runner(&t, 9);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(ran_log(&t), "TASK-001 1\nTASK-002 1\nTASK-003 1\n");
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-3"]),
+        "M1 TASK-003: Create c.txt\nM1 TASK-002 skipped\nM1 TASK-001: Create a.txt\n"
+    );
+    let status = committed_status(&t, "HEAD");
+    assert_eq!(status["tasks"][1]["state"], "skipped");
+    assert_eq!(status["tasks"][1]["exit_code"], 3);
+    assert_eq!(status["failure"], serde_json::Value::Null);
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn on_failure_rollback_returns_to_the_last_checkpoint() {
+    let t = repo_with_plan(PLAN3);
+    let runner = flaky_runner(&t, 1);
+    let out = run_m1(&t, &runner, &["--on-failure", "rollback"]);
+    out.code(1);
+    let checkpoint = rev(&t, "refs/milestone/M1/checkpoints/TASK-001");
+    assert_eq!(rev(&t, "HEAD"), checkpoint);
+    assert!(!t.path().join("TASK-002.txt").exists());
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        " M .milestone_bundles/M1/status.json\n"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["rolled_back"], true);
+    let saved = status["failure"]["saved_ref"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:TASK-002.txt")]),
+        "TASK-002\n"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "error: TASK-002 failed; its work is saved in {saved} and the branch is back at {}\n\
+             hint: bring the work back with `git milestone rollback M1 --undo`",
+            &checkpoint[..7]
+        )),
+        "{}",
+        out.stderr
+    );
+    // The next run retries it from the checkpoint.
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        ran_log(&t),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-003 1\n"
+    );
+    t.git(&["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn runs_from_a_subdirectory_with_the_task_in_the_root() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write("sub/dir/keep.txt", "x\n");
+    t.commit_all("sub");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "pwd > where.txt; echo \"$MILESTONE_PLAN\" >> where.txt",
+    );
+    let out: Run = t
+        .cmd_in("sub/dir")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../../plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    let root = t.path().canonicalize().unwrap();
+    assert_eq!(
+        t.git(&["show", "HEAD:where.txt"]),
+        format!("{}\nplan.md\n", root.display())
+    );
+}
+
+#[test]
+fn the_lock_covers_linked_worktrees() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let linked = t.home.path().join("linked");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "other",
+        linked.to_str().unwrap(),
+    ]);
+    let lock = t.path().join(".git/milestone/run.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let me = std::process::id();
+    std::fs::write(&lock, format!("pid {me}\nstarted x\nmilestone M2\n")).unwrap();
+    let mut cmd = std::process::Command::new(common::bin());
+    common::seal(&mut cmd, t.home.path());
+    let out: Run = cmd
+        .current_dir(&linked)
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.code(2);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: another `git milestone run` is in progress in this repository (pid {me}, milestone M2"
+        )),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(&lock).unwrap();
+    let mut cmd = std::process::Command::new(common::bin());
+    common::seal(&mut cmd, t.home.path());
+    let out: Run = cmd
+        .current_dir(&linked)
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert_eq!(
+        t.git(&["log", "-1", "--format=%s", "other"]),
+        "M1 TASK-001: A\n"
+    );
+    assert!(
+        t.path()
+            .join(".git/worktrees/linked/milestone/M1/logs/TASK-001.1.log")
+            .exists()
+    );
+}
