@@ -139,6 +139,20 @@ pub fn validate_name(name: &str) -> Result<&str> {
     Ok(name)
 }
 
+/// The key a milestone is stored under: its name with each run of white
+/// space turned into `-` (`Phase 2` becomes `Phase-2`), checked by
+/// [`validate_name`]. Commands turn the user's name into the key before it
+/// reaches a path or a ref.
+pub fn milestone_key(name: &str) -> Result<String> {
+    let key = name.split_whitespace().collect::<Vec<_>>().join("-");
+    if key.is_empty() || validate_name(&key).is_err() {
+        // Report the name as the user typed it.
+        validate_name(name)?;
+    }
+    validate_name(&key)?;
+    Ok(key)
+}
+
 /// `<root>/.milestone_bundles/<name>`, after checking the name.
 pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
@@ -339,6 +353,16 @@ mod tests {
         }
         for good in ["M1", "phase-2", "v1.5", "auth_v2", "Milestone-10"] {
             assert!(validate_name(good).is_ok(), "{good:?} refused");
+        }
+    }
+
+    #[test]
+    fn keys_turn_white_space_into_dashes_and_still_refuse_traversal() {
+        assert_eq!(milestone_key("Phase 2").unwrap(), "Phase-2");
+        assert_eq!(milestone_key("  M1 \t Core ").unwrap(), "M1-Core");
+        assert_eq!(milestone_key("M1").unwrap(), "M1");
+        for bad in ["", "   ", "../x", "a/b", ". x", "x.lock"] {
+            assert!(milestone_key(bad).is_err(), "{bad:?} accepted");
         }
     }
 }

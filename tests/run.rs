@@ -1070,3 +1070,26 @@ fn the_lock_covers_linked_worktrees() {
             .exists()
     );
 }
+
+#[test]
+fn a_name_with_spaces_runs_under_a_dashed_key() {
+    let t = TestRepo::with_files(&[(
+        "docs/roadmap.md",
+        "# Roadmap\n\n## Phase 2: Storage\n\n- [ ] T201: Write the store\n- [ ] T202: Read the store\n",
+    )]);
+    let out = t.run(["run", "Phase 2", "--runner", "true"]);
+    out.success();
+    assert!(out.stdout.contains("Starting T201 [1/2]"), "{}", out.stdout);
+    let status: serde_json::Value =
+        serde_json::from_str(&t.read(".milestone_bundles/Phase-2/status.json")).unwrap();
+    assert_eq!(status["milestone"], "Phase-2");
+    assert_eq!(status["state"], "completed");
+    t.git(&[
+        "rev-parse",
+        "--verify",
+        "refs/milestone/Phase-2/checkpoints/T202",
+    ]);
+    let st = t.run(["status", "Phase 2", "--json"]);
+    st.success();
+    assert_eq!(st.json()["milestone"]["name"], "Phase-2", "{}", st.stdout);
+}

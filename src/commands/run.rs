@@ -16,7 +16,7 @@ use crate::ui::{self, prompt::TerminalPrompter};
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     // Before the plan is read: the name becomes paths and ref names.
-    crate::state::validate_name(&args.name)?;
+    let key = crate::state::milestone_key(&args.name)?;
     let timeout = args
         .timeout
         .as_deref()
@@ -24,7 +24,8 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         .transpose()?;
     let policy = config::policy(&repo, args.on_failure.as_deref())?;
     let runner = config::global_runner(&repo, args.runner.as_deref())?;
-    let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    let mut plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    plan.milestone = key;
     let opts = Options {
         runner,
         tag: args.tag,
