@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::defs::{self, Def, Site};
 use super::deps::{self, Group};
-use super::ids::{Known, Scheme};
+use super::ids::{self, Known, Scheme};
 use super::markdown::Doc;
 use super::marks::{self, Mark};
 use super::scope::{self, Scope};
@@ -372,7 +372,45 @@ fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<E
             }
         }
     }
+    table_edges(doc, chosen, known, &is_task, &mut out);
     out
+}
+
+/// A table column headed "Depends on" (or "Blocked by", "After") lists
+/// what its row's task waits for.
+fn table_edges(
+    doc: &Doc<'_>,
+    chosen: &[&Def],
+    known: &Known,
+    is_task: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Edge>,
+) {
+    for row in &doc.rows {
+        let Some(d) = chosen
+            .iter()
+            .find(|d| d.site == Site::Row && d.start == row.range.start)
+        else {
+            continue;
+        };
+        if !is_task(&d.id) {
+            continue;
+        }
+        for (cell, header) in row.cells.iter().zip(&row.header) {
+            if !defs::is_dependency_header(header) {
+                continue;
+            }
+            for o in ids::references(cell, known) {
+                if o != d.id && !out.iter().any(|e| e.task == d.id && e.depends_on == o) {
+                    out.push(Edge {
+                        task: d.id.clone(),
+                        depends_on: o,
+                        line: doc.line_of(row.range.start),
+                        reason: format!("the \"{header}\" column"),
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Dependencies on IDs the document never defines, and dependencies that
