@@ -442,3 +442,27 @@ fn the_heading_that_starts_with_the_name_wins() {
         "a name no heading uses means the whole file"
     );
 }
+
+#[test]
+fn json_with_explain_adds_edges_and_warnings() {
+    let t = repo_with("reorder.md");
+    let out = t.run([
+        "plan",
+        "x",
+        "--plan",
+        "docs/reorder.md",
+        "--json",
+        "--explain",
+    ]);
+    out.success();
+    let json = out.json();
+    assert_eq!(
+        json["edges"],
+        json!([{"task": "T001", "depends_on": "T003", "line": 3, "reason": "\"requires\" in the task's text"}])
+    );
+    assert_eq!(
+        json["warnings"],
+        json!([{"line": 3, "message": "T001 is listed before T003 but depends on it; T003 runs first"}])
+    );
+    assert_eq!(json["tasks"].as_array().unwrap().len(), 3);
+}

@@ -14,7 +14,15 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
     let out = if args.json {
-        let mut s = serde_json::to_string_pretty(&plan).context("cannot write the plan as JSON")?;
+        let mut value = serde_json::to_value(&plan).context("cannot write the plan as JSON")?;
+        if args.explain {
+            // Additive: scripts that read `tasks` are unaffected.
+            value["edges"] = serde_json::to_value(&plan.edges).context("cannot write the edges")?;
+            value["warnings"] =
+                serde_json::to_value(&plan.warnings).context("cannot write the warnings")?;
+        }
+        let mut s =
+            serde_json::to_string_pretty(&value).context("cannot write the plan as JSON")?;
         s.push('\n');
         s
     } else {
