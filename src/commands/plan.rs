@@ -67,11 +67,9 @@ pub fn table(plan: &Plan) -> String {
     }
     let open = plan.tasks.iter().filter(|t| !t.done).count();
     format!(
-        "{} {}: {} tasks, {} not done ({})\n{t}\n",
-        "milestone",
+        "milestone {}: {} tasks, {open} not done ({})\n{t}\n",
         plan.milestone,
         plan.tasks.len(),
-        open,
         plan.plan
     )
 }
