@@ -466,3 +466,23 @@ fn json_with_explain_adds_edges_and_warnings() {
     );
     assert_eq!(json["tasks"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn milestone_names_match_their_spelled_out_form() {
+    let text = "# Roadmap\n\n## Milestone 1: Core\n\n- [x] **Task 1.1**: Parse input\n\
+                - [ ] **Task 1.2**: Validate input\n\n## Milestone 2: UI\n\n- [ ] Task 2.1: Render the form\n";
+    let ids = |name: &str| -> Vec<String> {
+        extract(text, name)
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids("M1"), ["1.1", "1.2"]);
+    assert_eq!(ids("m2"), ["2.1"]);
+    assert_eq!(ids("Milestone 2"), ["2.1"]);
+    let got = extract(text, "M1").unwrap();
+    assert_eq!(got.tasks[0].title, "Parse input");
+    assert!(got.tasks[0].done && !got.tasks[1].done);
+}

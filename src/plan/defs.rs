@@ -230,6 +230,14 @@ fn item_def(doc: &Doc<'_>, range: Range<usize>) -> Option<Def> {
         None => (None, false, body),
     };
     let (body, struck) = strip_open_markup(body);
+    // `- [ ] **Task 1.2**: …` names its number with a word first.
+    let body = match check {
+        Some(_) => ["Task ", "task ", "Step ", "step "]
+            .iter()
+            .find_map(|w| body.strip_prefix(w))
+            .map_or(body, |b| strip_open_markup(b).0),
+        None => body,
+    };
     let token = lexical_id(body).or_else(|| check.and_then(|_| dotted_id(body)))?;
     let (rest, colon) = strip_after_id(&body[token.len..]);
     if check.is_none() && !colon && is_sentence(rest) {

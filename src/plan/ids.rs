@@ -174,7 +174,7 @@ pub fn dotted_id(s: &str) -> Option<Token> {
     }
     match b.get(end) {
         None => {}
-        Some(c) if c.is_ascii_whitespace() || *c == b':' || *c == b')' => {}
+        Some(c) if c.is_ascii_whitespace() || b":)]*_`".contains(c) => {}
         _ => return None,
     }
     Some(Token {
