@@ -486,3 +486,25 @@ fn milestone_names_match_their_spelled_out_form() {
     assert_eq!(got.tasks[0].title, "Parse input");
     assert!(got.tasks[0].done && !got.tasks[1].done);
 }
+
+#[test]
+fn a_stray_checkbox_does_not_outvote_numbered_tasks() {
+    let text = "# M1\n\n* **Task Sequence:**\n    1. **TASK-001:** Build\n    2. **TASK-002:** Test\n\n\
+                ## Done when\n\n- [ ] TASK-002 passes in CI\n";
+    let ids: Vec<String> = extract(text, "M1")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["TASK-001", "TASK-002"]);
+    let text =
+        "## Tasks\n\n- [ ] T001 Build\n- [ ] T002 Test\n\n## Notes\n\n- T009: see the design doc\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T001", "T002"]);
+}

@@ -100,8 +100,22 @@ fn choose<'d>(
         return Vec::new();
     };
     in_scope.retain(|d| d.scheme == family);
-    if in_scope.iter().any(|d| d.site == Site::Checkbox) {
-        in_scope.retain(|d| !matches!(d.site, Site::ListItem | Site::Line));
+    // In a checklist plan, a plain bullet that starts with an ID it does not
+    // otherwise define is a note ("- T010: see below"), not a task; in a
+    // plan of numbered items, one stray checkbox changes nothing.
+    let boxed: HashSet<&str> = in_scope
+        .iter()
+        .filter(|d| d.site == Site::Checkbox)
+        .map(|d| d.id.as_str())
+        .collect();
+    let plain = in_scope
+        .iter()
+        .filter(|d| matches!(d.site, Site::ListItem | Site::Line))
+        .count();
+    if !boxed.is_empty() && boxed.len() >= plain {
+        in_scope.retain(|d| {
+            !matches!(d.site, Site::ListItem | Site::Line) || boxed.contains(d.id.as_str())
+        });
     }
     in_scope
 }
