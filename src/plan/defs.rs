@@ -339,12 +339,12 @@ fn row_def(row: &super::markdown::Row) -> Option<Def> {
     Some(def)
 }
 
-/// A slug (`auth-login`) in a column headed "ID" or "Key".
+/// A slug (`auth-login`) in a column headed "ID" (not "Key": config tables use that).
 fn slug_cell(row: &super::markdown::Row) -> Option<(usize, super::ids::Token)> {
     let col = row
         .header
         .iter()
-        .position(|h| ["id", "task id", "key", "slug"].contains(&h.as_str()))?;
+        .position(|h| ["id", "task id", "slug"].contains(&h.as_str()))?;
     let cell = row.cells.get(col)?.trim_matches(|c| c == '`' || c == '*');
     // Lower-case only: `REQ-001` in an ID column is a requirement, not a slug.
     let ok = !cell.is_empty()
