@@ -112,6 +112,30 @@ fn choose<'d>(
     let Some(family) = main_family(&in_scope) else {
         return Vec::new();
     };
+    let others: Vec<&Def> = in_scope
+        .iter()
+        .copied()
+        .filter(|d| d.scheme != family)
+        .collect();
+    if let Some(first) = others.first() {
+        let mut names: Vec<&str> = others.iter().map(|d| d.id.as_str()).collect();
+        names.dedup();
+        let more = names.len().saturating_sub(5);
+        names.truncate(5);
+        warnings.push(Warning {
+            line: Some(doc.line_of(first.start)),
+            message: format!(
+                "{}{} {} of another ID kind than the plan's tasks; left out",
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                if names.len() + more == 1 { "is" } else { "are" },
+            ),
+        });
+    }
     in_scope.retain(|d| d.scheme == family);
     // In a checklist plan, a plain bullet that starts with an ID it does not
     // otherwise define is a note ("- T010: see below"), not a task; in a
