@@ -508,3 +508,18 @@ fn a_stray_checkbox_does_not_outvote_numbered_tasks() {
         .collect();
     assert_eq!(ids, ["T001", "T002"]);
 }
+
+#[test]
+fn the_main_id_family_wins_and_the_rest_is_reported() {
+    let text =
+        "# Plan\n\n- [ ] T001 Build\n- [ ] T002 Test\n\n## Related\n\n- #12: the bug report\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001", "T002"]);
+    assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+    assert_eq!(
+        got.warnings[0].message,
+        "#12 is of another ID kind than the plan's tasks; left out"
+    );
+    assert_eq!(got.warnings[0].line, Some(8));
+}

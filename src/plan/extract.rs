@@ -112,6 +112,30 @@ fn choose<'d>(
     let Some(family) = main_family(&in_scope) else {
         return Vec::new();
     };
+    let others: Vec<&Def> = in_scope
+        .iter()
+        .copied()
+        .filter(|d| d.scheme != family)
+        .collect();
+    if let Some(first) = others.first() {
+        let mut names: Vec<&str> = others.iter().map(|d| d.id.as_str()).collect();
+        names.dedup();
+        let more = names.len().saturating_sub(5);
+        names.truncate(5);
+        warnings.push(Warning {
+            line: Some(doc.line_of(first.start)),
+            message: format!(
+                "{}{} {} of another ID kind than the plan's tasks; left out",
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                if names.len() + more == 1 { "is" } else { "are" },
+            ),
+        });
+    }
     in_scope.retain(|d| d.scheme == family);
     // In a checklist plan, a plain bullet that starts with an ID it does not
     // otherwise define is a note ("- T010: see below"), not a task; in a
@@ -369,16 +393,28 @@ fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
 
 /// Every dependency edge whose waiting task is one of `tasks`.
 /// Edges in the order found, each (task, prerequisite) pair once: the
-/// first statement of it gives the line.
+/// first statement of it gives the line. Pairs are remembered by number so
+/// that a phase-level statement (thousands of pairs) allocates little.
 #[derive(Default)]
 struct Edges {
     list: Vec<Edge>,
-    seen: HashSet<(String, String)>,
+    numbers: HashMap<String, u32>,
+    seen: HashSet<(u32, u32)>,
 }
 
 impl Edges {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(id) {
+            return n;
+        }
+        let n = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
+        self.numbers.insert(id.to_string(), n);
+        n
+    }
+
     fn add(&mut self, task: &str, on: &str, line: usize, reason: &str) {
-        if task != on && self.seen.insert((task.to_string(), on.to_string())) {
+        let key = (self.number(task), self.number(on));
+        if task != on && self.seen.insert(key) {
             self.list.push(Edge {
                 task: task.to_string(),
                 depends_on: on.to_string(),
