@@ -704,3 +704,80 @@ fn rolls_back_in_a_linked_worktree() {
         "TASK-002\n"
     );
 }
+
+/// A repository whose `.gitignore` hides `target/` and `*.log`, with ignored
+/// files from before the run, and a run of M1 whose TASK-002 (the runner
+/// script `task2`) failed after TASK-001's checkpoint.
+fn ignored_files_and_a_failed_run(task2: &str) -> TestRepo {
+    let t = TestRepo::with_files(&[
+        (".gitignore", "target/\n*.log\n"),
+        (
+            "docs/plan.md",
+            "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n- [ ] TASK-003: Three\n",
+        ),
+    ]);
+    t.write("target/cache.bin", "cache\n");
+    t.write("target/debug/deep.bin", "deep\n");
+    t.write("debug.log", "log\n");
+    t.write(".env.log", "SECRET=1\n");
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = TASK-002 ]; then\n{task2}\nfi\necho \"$1\" > \"$1.txt\"\n"
+        ),
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+        .code(1);
+    t
+}
+
+fn assert_ignored_files_survive(t: &TestRepo) {
+    assert_eq!(t.read("target/cache.bin"), "cache\n");
+    assert_eq!(t.read("target/debug/deep.bin"), "deep\n");
+    assert_eq!(t.read("debug.log"), "log\n");
+    assert_eq!(t.read(".env.log"), "SECRET=1\n");
+    assert_eq!(t.read(".gitignore"), "target/\n*.log\n");
+}
+
+#[test]
+fn ignored_files_survive_a_task_that_unignored_them() {
+    let t = ignored_files_and_a_failed_run(
+        "echo '# nothing ignored' > .gitignore; echo new > new.txt; echo mine > target/by-task.bin; exit 5",
+    );
+    assert!(
+        porcelain(&t).contains("?? debug.log\n"),
+        "{}",
+        porcelain(&t)
+    );
+    t.run(["rollback", "M1"]).success();
+    assert_ignored_files_survive(&t);
+    assert!(!t.path().join("new.txt").exists());
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    let saved = t.git(&["ls-tree", "-r", "--name-only", SAVED]);
+    assert_eq!(
+        saved,
+        format!(".gitignore\n{STATUS}\nTASK-001.txt\ndocs/plan.md\nnew.txt\n"),
+        "nothing ignored under the checkpoint's rules is saved"
+    );
+    assert_eq!(
+        t.git(&["show", &format!("{SAVED}:.gitignore")]),
+        "# nothing ignored\n"
+    );
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn ignored_files_the_task_committed_survive_the_rollback() {
+    let t = ignored_files_and_a_failed_run(
+        "echo '# nothing ignored' > .gitignore; git add -A; git commit -q -m 'agent wip'; exit 5",
+    );
+    assert_eq!(t.git(&["log", "-1", "--format=%s"]), "agent wip\n");
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(t.git(&["log", "-1", "--format=%s"]), "M1 TASK-001: One\n");
+    assert_ignored_files_survive(&t);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    assert_fsck_clean(&t);
+}

@@ -217,7 +217,7 @@ fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Re
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
     );
-    let commit = repo.save_work_tree(&ref_name, &message, &snapshot)?;
+    let commit = repo.save_work_tree(&ref_name, &message, &snapshot, checkpoint)?;
     let record = Record {
         version: 1,
         saved_ref: ref_name.clone(),

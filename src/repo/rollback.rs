@@ -26,6 +26,77 @@ pub struct DiscardedCommit {
     pub task: Option<String>,
 }
 
+/// Files new since a checkpoint that its ignore rules hide.
+struct Hidden {
+    /// Not in HEAD: untracked, or staged by the task.
+    new: HashSet<String>,
+    /// Committed by the task.
+    committed: Vec<String>,
+}
+
+/// A checkpoint's ignore rules: its `.gitignore` files, written to a scratch
+/// repository (libgit2 reads them from a work tree only), with this
+/// repository's `info/exclude` and `core.excludesFile`.
+struct IgnoreRules {
+    repo: Repository,
+    _dir: tempfile::TempDir,
+}
+
+impl IgnoreRules {
+    fn of(repo: &Repo, tree: &git2::Tree<'_>) -> Result<IgnoreRules> {
+        let dir = tempfile::tempdir().context("cannot create a scratch directory")?;
+        let scratch = Repository::init(dir.path()).with_context(|| {
+            format!(
+                "cannot create a scratch repository in {}",
+                dir.path().display()
+            )
+        })?;
+        let mut files = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.name() == Ok(".gitignore") && entry.kind() == Some(git2::ObjectType::Blob) {
+                files.push((format!("{parent}.gitignore"), entry.id()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .context("cannot list the checkpoint's .gitignore files")?;
+        for (rel, id) in files {
+            let blob = repo
+                .inner
+                .find_blob(id)
+                .with_context(|| format!("cannot read {rel} ({id})"))?;
+            write_file(&dir.path().join(&rel), blob.content())?;
+        }
+        let exclude = repo.common_dir().join("info/exclude");
+        if let Ok(bytes) = fs::read(&exclude) {
+            write_file(&scratch.path().join("info/exclude"), &bytes)?;
+        }
+        let config = repo.inner.config().context("cannot read the git config")?;
+        if let Ok(path) = config.get_path("core.excludesFile") {
+            scratch
+                .config()
+                .and_then(|mut c| c.set_str("core.excludesFile", &path.to_string_lossy()))
+                .context("cannot set up the scratch repository's config")?;
+        }
+        Ok(IgnoreRules {
+            repo: scratch,
+            _dir: dir,
+        })
+    }
+
+    /// Whether the rules ignore `rel` or a directory it is in. When unsure,
+    /// yes: an ignored file is one a rollback leaves alone.
+    fn ignores(&self, rel: &str) -> bool {
+        self.repo.is_path_ignored(rel).unwrap_or(true)
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// A file kept byte for byte across a rollback (the status file, and
 /// untracked files from before the run that a task's commit may have adopted).
 struct KeptFile {
@@ -234,15 +305,23 @@ impl Repo {
     }
 
     /// Commit everything in the work tree (tracked changes and untracked,
-    /// not ignored files, except `skip`) on top of HEAD, and point `ref_name`
-    /// at it. HEAD, the index and the work tree are not changed.
-    pub fn save_work_tree(&self, ref_name: &str, message: &str, skip: &[String]) -> Result<String> {
+    /// not ignored files, except `skip` and files new since `checkpoint`
+    /// that its ignore rules hide) on top of HEAD, and point `ref_name` at
+    /// it. HEAD, the index and the work tree are not changed.
+    pub fn save_work_tree(
+        &self,
+        ref_name: &str,
+        message: &str,
+        skip: &[String],
+        checkpoint: &str,
+    ) -> Result<String> {
         let head = self
             .inner
             .head()
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
-        let tree = self.work_tree_as_tree(skip)?;
+        let hidden = self.hidden_since(checkpoint)?;
+        let tree = self.work_tree_as_tree(skip, &hidden.new)?;
         let (author, committer) = self.attempt_identities()?;
         let oid = self
             .inner
@@ -254,9 +333,14 @@ impl Repo {
         Ok(oid.to_string())
     }
 
-    /// A tree of the work tree as `git add -A` would stage it, built in a
-    /// private index so the real one is untouched if anything fails.
-    fn work_tree_as_tree(&self, skip: &[String]) -> Result<git2::Tree<'_>> {
+    /// A tree of the work tree as `git add -A` would stage it, without
+    /// `skip` and `hidden`, built in a private index so the real one is
+    /// untouched if anything fails.
+    fn work_tree_as_tree(
+        &self,
+        skip: &[String],
+        hidden: &HashSet<String>,
+    ) -> Result<git2::Tree<'_>> {
         let scratch = Repository::open(self.root())
             .with_context(|| format!("cannot open {}", self.root().display()))?;
         // Starting from a copy of the real index keeps its stat data, so
@@ -266,17 +350,63 @@ impl Repo {
         scratch
             .set_index(&mut index)
             .context("cannot set up a scratch index")?;
-        let mut filter = |p: &Path, _: &[u8]| i32::from(is_kept(p.to_str().unwrap_or(""), skip));
+        let mut filter = |p: &Path, _: &[u8]| {
+            let p = p.to_str().unwrap_or("");
+            i32::from(is_kept(p, skip) || hidden.contains(p))
+        };
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut filter))
             .and_then(|()| index.update_all(["*"], None))
             .context("cannot read the work tree into a scratch index")?;
+        // The task may have staged them, too.
+        for rel in hidden {
+            if index.get_path(Path::new(rel), 0).is_some() {
+                index
+                    .remove_path(Path::new(rel))
+                    .with_context(|| format!("cannot leave {rel} out of the saved attempt"))?;
+            }
+        }
         let oid = index
             .write_tree_to(&self.inner)
             .context("cannot write the work tree as a tree")?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))
+    }
+
+    /// Files that `target`'s ignore rules hide but the work tree's do not,
+    /// because the task edited a `.gitignore` (ignored secrets and build
+    /// output from before the run): a rollback neither saves nor removes
+    /// them.
+    fn hidden_since(&self, target: &str) -> Result<Hidden> {
+        let target_tree = self
+            .inner
+            .find_commit(oid_of(target)?)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let head_tree = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .context("cannot read the tree HEAD points at")?;
+        let rules = IgnoreRules::of(self, &target_tree)?;
+        let not_in = |tree: &git2::Tree<'_>, p: &str| tree.get_path(Path::new(p)).is_err();
+        let new = self
+            .changed_paths()?
+            .into_iter()
+            .filter(|p| not_in(&head_tree, p) && not_in(&target_tree, p) && rules.ignores(p))
+            .collect();
+        let diff = self
+            .inner
+            .diff_tree_to_tree(Some(&target_tree), Some(&head_tree), None)
+            .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
+        let committed = diff
+            .deltas()
+            .filter(|d| d.status() == git2::Delta::Added)
+            .filter_map(|d| d.new_file().path()?.to_str().map(str::to_string))
+            .filter(|p| rules.ignores(p))
+            .collect();
+        Ok(Hidden { new, committed })
     }
 
     /// Put the branch, index and work tree back at `target`, exactly:
@@ -291,11 +421,25 @@ impl Repo {
         let tree = commit
             .tree()
             .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
-        let kept = self.read_kept(keep)?;
+        let hidden = self.hidden_since(target)?;
+        // Hidden files the reset would delete (staged or committed by the
+        // task) are put back afterwards; untracked ones are left alone.
+        let index = self.inner.index().context("cannot read the index")?;
+        let mut keep = keep.to_vec();
+        keep.extend(hidden.committed);
+        keep.extend(
+            hidden
+                .new
+                .iter()
+                .filter(|p| index.get_path(Path::new(p), 0).is_some())
+                .cloned(),
+        );
+        let kept = self.read_kept(&keep)?;
         let doomed: Vec<String> = self
             .changed_paths()?
             .into_iter()
-            .filter(|p| !is_kept(p, keep) && tree.get_path(Path::new(p)).is_err())
+            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(p))
+            .filter(|p| tree.get_path(Path::new(p)).is_err())
             .collect();
         // The reset would leave untracked files behind (see the module
         // comment). Removing them first also clears the way for a tracked
