@@ -141,13 +141,17 @@ pub struct SavedAttempt {
 /// `refs/milestone/<milestone>/attempts/<task>/<n>`, then return the branch
 /// and work tree exactly to `checkpoint` (an oid), keeping ignored files,
 /// untracked files listed in the run's untracked snapshot, and the status file.
+/// Commits after `checkpoint` count as the task's own only from
+/// `started_from` (HEAD when the task started); any other stops the
+/// rollback before anything changes.
 pub fn roll_back_attempt(
     repo: &crate::repo::Repo,
     milestone: &str,
     task: &str,
     checkpoint: &str,
+    started_from: &str,
 ) -> Result<SavedAttempt> {
-    rollback::attempt(repo, milestone, task, checkpoint)
+    rollback::attempt(repo, milestone, task, checkpoint, started_from)
 }
 
 #[cfg(test)]

@@ -781,3 +781,48 @@ fn ignored_files_the_task_committed_survive_the_rollback() {
     assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
     assert_fsck_clean(&t);
 }
+
+/// The run's own rollback (`--on-failure rollback`) takes off only what the
+/// failed task committed: a commit the user made between two runs stops it.
+#[test]
+fn a_runs_rollback_refuses_to_take_off_the_users_commit() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n- [ ] TASK-003: Three\n",
+    )]);
+    let runner = t.home.path().join("runner.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\n[ \"$1\" = TASK-002 ] && exit 3\necho \"$1\" > \"$1.txt\"\n",
+    )
+    .unwrap();
+    let runner = format!("sh {}", runner.display());
+    let run = ["run", "M1", "--plan", "docs/plan.md", "--runner", &runner];
+    t.run(run).code(1);
+    t.write("user.txt", "mine\n");
+    t.git(&["add", "user.txt"]);
+    t.git(&["commit", "-q", "-m", "user's own commit"]);
+    let user = head(&t);
+    let porcelain_before = porcelain(&t);
+
+    let out = t.run(run.iter().copied().chain(["--on-failure", "rollback"]));
+    out.code(2);
+    let tail: Vec<&str> = out.stderr.lines().rev().take(3).collect();
+    assert_eq!(
+        tail,
+        [
+            "hint: or take them off too (they are saved under a ref): git milestone rollback M1 --force",
+            "hint: nothing was changed; move those commits to another branch first (`git branch keep-work`)",
+            &*format!(
+                "error: HEAD has 1 commit(s) after the checkpoint that the run of M1 did not make: {} user's own commit",
+                &user[..7]
+            ),
+        ],
+        "{}",
+        out.stderr
+    );
+    assert_eq!(head(&t), user);
+    assert_eq!(porcelain(&t), porcelain_before);
+    assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts/"]), "");
+    assert_eq!(status_json(&t)["state"], "failed");
+}

@@ -56,19 +56,28 @@ pub struct Undone {
     pub head: String,
 }
 
-/// The run loop's rollback: everything since `checkpoint` was made by the
-/// task that just failed, so only pushed commits stop it.
-pub(super) fn attempt(
+/// The run loop's rollback: only the commits since `started_from` (HEAD
+/// when the failed task started) are the task's own; any other commit
+/// after `checkpoint`, or a pushed one, stops it before anything changes.
+pub fn attempt(
     repo: &Repo,
     milestone: &str,
     task: &str,
     checkpoint: &str,
+    started_from: &str,
 ) -> Result<SavedAttempt> {
     state::validate_name(milestone)?;
     repo.check_index_readable()?;
     refuse_operation(repo, milestone)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
+    let own = if repo.is_ancestor(started_from, &head)? {
+        oids(repo.commits_after(started_from, &head)?)
+    } else {
+        HashSet::new()
+    };
+    let target = (checkpoint, "the last checkpoint");
+    refuse_unowned(repo, milestone, target, &head, &discarded, &own)?;
     refuse_pushed(repo, milestone, &discarded)?;
     save_and_restore(repo, milestone, task, checkpoint)
 }
@@ -88,14 +97,8 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
-        if !repo.is_ancestor(&target, &head)? {
-            return Err(Error::refused(format!(
-                "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
-                short(&target)
-            ))
-            .hint(format!("to do it anyway: git milestone rollback {name} --force")));
-        }
-        refuse_foreign(repo, name, &status, &target, &discarded)?;
+        let own = run_made(repo, &status, &target)?;
+        refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
         refuse_pushed(repo, name, &discarded)?;
     }
     if discarded.is_empty() && work_tree_matches(repo, name)? {
@@ -276,32 +279,51 @@ fn resolve_target(
     Ok((target, label))
 }
 
-/// Refuse to take off commits that neither the run nor its failed task made.
-fn refuse_foreign(
-    repo: &Repo,
-    name: &str,
-    status: &Status,
-    target: &str,
-    discarded: &[DiscardedCommit],
-) -> Result<()> {
-    let adopted: HashSet<&str> = status
+/// The commits after `target` that the run made or adopted, or that its
+/// failed task made (up to the HEAD recorded when it failed).
+fn run_made(repo: &Repo, status: &Status, target: &str) -> Result<HashSet<String>> {
+    let mut own: HashSet<String> = status
         .tasks
         .iter()
-        .flat_map(|t| t.adopted_commits.iter().map(String::as_str))
+        .flat_map(|t| t.adopted_commits.iter().cloned())
         .collect();
-    let by_failed_task: HashSet<String> =
-        match status.failure.as_ref().and_then(|f| f.head.as_ref()) {
-            Some(h) if status.state == RunState::Failed && repo.commit_exists(h) => repo
-                .commits_after(target, h)?
-                .into_iter()
-                .map(|c| c.oid)
-                .collect(),
-            _ => HashSet::new(),
-        };
+    if let Some(h) = status.failure.as_ref().and_then(|f| f.head.as_ref())
+        && status.state == RunState::Failed
+        && repo.commit_exists(h)
+    {
+        own.extend(oids(repo.commits_after(target, h)?));
+    }
+    Ok(own)
+}
+
+fn oids(commits: Vec<DiscardedCommit>) -> HashSet<String> {
+    commits.into_iter().map(|c| c.oid).collect()
+}
+
+/// Refuse to move the branch sideways, or to take off commits that are
+/// neither the run's checkpoints (by their trailer) nor in `own`.
+/// `target` is the checkpoint's oid and how to name it.
+fn refuse_unowned(
+    repo: &Repo,
+    name: &str,
+    target: (&str, &str),
+    head: &str,
+    discarded: &[DiscardedCommit],
+    own: &HashSet<String>,
+) -> Result<()> {
+    let (oid, label) = target;
+    if !repo.is_ancestor(oid, head)? {
+        return Err(Error::refused(format!(
+            "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
+            short(oid)
+        ))
+        .hint(format!(
+            "to do it anyway: git milestone rollback {name} --force"
+        )));
+    }
     let foreign: Vec<String> = discarded
         .iter()
-        .filter(|c| c.milestone.as_deref() != Some(name))
-        .filter(|c| !adopted.contains(c.oid.as_str()) && !by_failed_task.contains(&c.oid))
+        .filter(|c| c.milestone.as_deref() != Some(name) && !own.contains(&c.oid))
         .map(|c| format!("{} {}", short(&c.oid), c.summary))
         .collect();
     if foreign.is_empty() {

@@ -398,7 +398,7 @@ impl Session<'_> {
                 Choice::Retry => retries_used += 1,
                 Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &before, outcome),
                 Choice::Stop => return Err(self.stopped(&id, outcome)),
-                Choice::Rollback => return Err(self.roll_back(i)?),
+                Choice::Rollback => return Err(self.roll_back(i, &before)?),
             }
         }
     }
@@ -610,10 +610,10 @@ impl Session<'_> {
         ))
     }
 
-    fn roll_back(&mut self, i: usize) -> Result<Error> {
+    fn roll_back(&mut self, i: usize, before: &str) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
-        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last)?;
+        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last, before)?;
         if let Some(f) = &mut self.status.failure {
             f.rolled_back = true;
             f.saved_ref = Some(saved.ref_name.clone());
