@@ -826,3 +826,24 @@ fn a_runs_rollback_refuses_to_take_off_the_users_commit() {
     assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts/"]), "");
     assert_eq!(status_json(&t)["state"], "failed");
 }
+
+#[test]
+fn refuses_a_repository_the_task_created_inside_the_work_tree() {
+    let t = ignored_files_and_a_failed_run(
+        "git init -q vendor-x && echo x > vendor-x/f.txt && echo new > new.txt; exit 3",
+    );
+    let (head_before, porcelain_before) = (head(&t), porcelain(&t));
+    let out = t.run(["rollback", "M1"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        "error: vendor-x/ is a git repository inside the work tree, which a rollback cannot save\n\
+         hint: nothing was changed; move vendor-x/ out of the work tree (or add it as a submodule), \
+         then `git milestone rollback M1`\n"
+    );
+    assert_eq!((head(&t), porcelain(&t)), (head_before, porcelain_before));
+    assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts/"]), "");
+    std::fs::rename(t.path().join("vendor-x"), t.home.path().join("vendor-x")).unwrap();
+    t.run(["rollback", "M1"]).success();
+    assert!(!t.path().join("new.txt").exists());
+}

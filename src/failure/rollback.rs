@@ -69,6 +69,7 @@ pub fn attempt(
     state::validate_name(milestone)?;
     repo.check_index_readable()?;
     refuse_operation(repo, milestone)?;
+    refuse_nested(repo, milestone)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
@@ -92,6 +93,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     };
     repo.check_index_readable()?;
     refuse_operation(repo, name)?;
+    refuse_nested(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = repo.refs_under(&checkpoint_prefix(name))?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
@@ -368,6 +370,33 @@ fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
             "finish it (`git {op} --continue`) or abandon it (`git {op} --abort`), then roll back"
         ))),
     }
+}
+
+/// Refuse a repository the task made inside the work tree: it can be
+/// neither saved in the attempt's tree nor safely deleted.
+fn refuse_nested(repo: &Repo, name: &str) -> Result<()> {
+    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    let nested: Vec<String> = repo
+        .nested_repositories()?
+        .into_iter()
+        .filter(|p| !is_kept(p, &snapshot))
+        .collect();
+    if nested.is_empty() {
+        return Ok(());
+    }
+    let (what, it) = if nested.len() == 1 {
+        ("is a git repository", "it")
+    } else {
+        ("are git repositories", "them")
+    };
+    let paths = list(&nested);
+    Err(Error::refused(format!(
+        "{paths} {what} inside the work tree, which a rollback cannot save"
+    ))
+    .hint(format!(
+        "nothing was changed; move {paths} out of the work tree (or add {it} as a submodule), \
+         then `git milestone rollback {name}`"
+    )))
 }
 
 fn head_or_refuse(repo: &Repo, name: &str) -> Result<String> {

@@ -304,6 +304,17 @@ impl Repo {
             .collect())
     }
 
+    /// Untracked directories that hold a repository of their own (status
+    /// lists them as `dir/` and does not look inside); libgit2 cannot add
+    /// them to a tree.
+    pub fn nested_repositories(&self) -> Result<Vec<String>> {
+        Ok(self
+            .changed_paths()?
+            .into_iter()
+            .filter(|p| p.ends_with('/') && self.root().join(p).join(".git").exists())
+            .collect())
+    }
+
     /// Commit everything in the work tree (tracked changes and untracked,
     /// not ignored files, except `skip` and files new since `checkpoint`
     /// that its ignore rules hide) on top of HEAD, and point `ref_name` at
