@@ -78,8 +78,8 @@ pub struct FailedAttempt<'a> {
     pub milestone: &'a str,
     pub task: &'a str,
     pub title: &'a str,
-    /// The runner's exit code, `None` when killed by a signal or a timeout.
-    pub exit_code: Option<i32>,
+    /// How it failed, e.g. `exit code 3`, `killed by signal 9`, `timed out after 30.0s`.
+    pub cause: &'a str,
     /// 1-based attempt number of the attempt that just failed.
     pub attempt: u32,
     /// The end of the task's log, for the prompt to show.
@@ -163,7 +163,7 @@ mod tests {
             milestone: "M1",
             task: "TASK-002",
             title: "Parse",
-            exit_code: Some(3),
+            cause: "exit code 3",
             attempt: 1,
             log_tail: "",
             log_path: Path::new("/nonexistent"),

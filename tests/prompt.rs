@@ -210,7 +210,7 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
     let log = t.path().join(".git/milestone/M1/logs/TASK-002.1.log");
     let log = log.canonicalize().unwrap_or(log);
     for line in [
-        "TASK-002 (Create b.txt) exited with code 3 on attempt 1.".to_string(),
+        "TASK-002 (Create b.txt) failed on attempt 1: exit code 3.".to_string(),
         format!("Last 2 lines of {}:", log.display()),
         "  | working on TASK-002".to_string(),
         "  | 3 tests failed".to_string(),
@@ -461,4 +461,47 @@ fn without_a_terminal_retry_n_gives_up_after_n_retries() {
         serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
     assert_eq!(status["failure"]["attempts"], 3);
     assert_eq!(status["failure"]["rolled_back"], false);
+}
+
+/// The prompt names the exact cause: here a timeout, not just "a signal or a
+/// timeout".
+#[test]
+fn the_prompt_says_the_task_timed_out() {
+    let t = milestone();
+    if !tmux_installed() {
+        eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
+        return;
+    }
+    let runner = t.home.path().join("slow.sh");
+    std::fs::write(
+        &runner,
+        "#!/bin/sh\necho \"working on $1\"\nexec sleep 30\n",
+    )
+    .unwrap();
+    let (bin, runner) = (
+        common::bin().display().to_string(),
+        format!("sh {}", runner.display()),
+    );
+    let argv = [
+        &*bin,
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        &*runner,
+    ];
+    let tmux = Tmux::start(
+        t.path(),
+        &sealed_env(&t),
+        &[&argv[..], &["--timeout", "1s"]].concat(),
+    );
+    let screen = tmux.wait_for("What now?");
+    assert!(
+        screen.contains("TASK-001 (Create a.txt) failed on attempt 1: timed out after 1.0s."),
+        "{screen}"
+    );
+    tmux.keys(&["Up", "Enter"]);
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 1]"), "{screen}");
 }

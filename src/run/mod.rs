@@ -574,9 +574,9 @@ impl Session<'_> {
             f.head = Some(self.repo.head_commit()?);
         }
         self.status.save(self.repo.root())?;
+        let cause = describe(outcome.exit, self.opts.timeout);
         self.report.warn(&format!(
-            "{id} failed ({}) after {}; log: {}",
-            describe(outcome.exit, self.opts.timeout),
+            "{id} failed ({cause}) after {}; log: {}",
             seconds(outcome.duration),
             log.display()
         ));
@@ -586,7 +586,7 @@ impl Session<'_> {
             milestone: &plan.milestone,
             task: &id,
             title: &plan.tasks[i].title,
-            exit_code: code,
+            cause: &cause,
             attempt,
             log_tail: &tail,
             log_path: log,

@@ -1,5 +1,5 @@
-//! The question asked on a terminal when a task fails: the log's tail and
-//! the exit code first, then retry, roll back or stop (dialoguer, on stderr).
+//! The question asked on a terminal when a task fails: how it failed and
+//! the log's tail first, then retry, roll back or stop (dialoguer, on stderr).
 
 use std::fmt::Write as _;
 
@@ -53,13 +53,9 @@ impl Prompter for TerminalPrompter {
 
 /// The lines shown above the question: what failed, how, and the log's end.
 pub fn report(failed: &FailedAttempt<'_>) -> String {
-    let how = match failed.exit_code {
-        Some(code) => format!("exited with code {code}"),
-        None => "was stopped by a signal or a timeout".to_string(),
-    };
     let mut s = format!(
-        "\n{} ({}) {how} on attempt {}.\n",
-        failed.task, failed.title, failed.attempt
+        "\n{} ({}) failed on attempt {}: {}.\n",
+        failed.task, failed.title, failed.attempt, failed.cause
     );
     let tail = failed.log_tail.trim_end_matches('\n');
     if tail.is_empty() {
@@ -101,12 +97,12 @@ mod tests {
 
     use super::*;
 
-    fn failed<'a>(exit_code: Option<i32>, tail: &'a str) -> FailedAttempt<'a> {
+    fn failed<'a>(cause: &'a str, tail: &'a str) -> FailedAttempt<'a> {
         FailedAttempt {
             milestone: "M1",
             task: "TASK-002",
             title: "Parse the config",
-            exit_code,
+            cause,
             attempt: 2,
             log_tail: tail,
             log_path: Path::new("/r/.git/milestone/M1/logs/TASK-002.2.log"),
@@ -114,22 +110,25 @@ mod tests {
     }
 
     #[test]
-    fn report_shows_the_exit_code_and_the_log_tail() {
+    fn report_shows_the_cause_and_the_log_tail() {
         assert_eq!(
-            report(&failed(Some(3), "compiling\nerror: no\n")),
-            "\nTASK-002 (Parse the config) exited with code 3 on attempt 2.\n\
+            report(&failed("exit code 3", "compiling\nerror: no\n")),
+            "\nTASK-002 (Parse the config) failed on attempt 2: exit code 3.\n\
              Last 2 lines of /r/.git/milestone/M1/logs/TASK-002.2.log:\n  | compiling\n  | error: no\n\n"
         );
         assert_eq!(
-            report(&failed(None, "")),
-            "\nTASK-002 (Parse the config) was stopped by a signal or a timeout on attempt 2.\n\
+            report(&failed("killed by signal 9", "")),
+            "\nTASK-002 (Parse the config) failed on attempt 2: killed by signal 9.\n\
              Its log is empty: /r/.git/milestone/M1/logs/TASK-002.2.log\n\n"
         );
     }
 
     #[test]
     fn offers_retry_roll_back_and_stop_in_that_order() {
-        let choices: Vec<Choice> = items(&failed(Some(1), "")).iter().map(|i| i.1).collect();
+        let choices: Vec<Choice> = items(&failed("exit code 1", ""))
+            .iter()
+            .map(|i| i.1)
+            .collect();
         assert_eq!(choices, [Choice::Retry, Choice::Rollback, Choice::Stop]);
     }
 }
