@@ -113,6 +113,9 @@ pub fn decide(
     })
 }
 
+/// How many lines of the task's log the prompt shows.
+pub const LOG_TAIL_LINES: usize = 20;
+
 /// The last `lines` lines of a task's log, for the prompt; empty when the
 /// log cannot be read (a missing log must not hide the question).
 pub fn read_log_tail(path: &Path, lines: usize) -> String {

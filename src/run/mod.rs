@@ -580,7 +580,7 @@ impl Session<'_> {
             seconds(outcome.duration),
             log.display()
         ));
-        let tail = log_tail(log, 20);
+        let tail = failure::read_log_tail(log, failure::LOG_TAIL_LINES);
         let plan = self.plan;
         let failed = FailedAttempt {
             milestone: &plan.milestone,
@@ -678,12 +678,4 @@ fn seconds(d: Duration) -> String {
 
 fn short(id: &str) -> &str {
     id.get(..7).unwrap_or(id)
-}
-
-/// The last `lines` lines of a log, lossily decoded.
-fn log_tail(path: &std::path::Path, lines: usize) -> String {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes);
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }

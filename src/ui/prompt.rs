@@ -10,9 +10,6 @@ use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
 
-/// How many lines of the task's log the prompt shows.
-pub const LOG_TAIL_LINES: usize = 20;
-
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
 #[derive(Debug, Default)]
 pub struct TerminalPrompter;
