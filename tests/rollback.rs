@@ -847,3 +847,29 @@ fn refuses_a_repository_the_task_created_inside_the_work_tree() {
     t.run(["rollback", "M1"]).success();
     assert!(!t.path().join("new.txt").exists());
 }
+
+/// Saving the user's work must not fail for want of a name: with no
+/// identity, the saved attempt gets a stand-in author and committer.
+#[test]
+fn rollback_saves_the_attempt_without_an_identity() {
+    let Failed { t, cp1, .. } = failed_run();
+    let out = common::Run::from(
+        t.cmd()
+            .args(["rollback", "M1"])
+            .env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_COMMITTER_NAME")
+            .env_remove("GIT_COMMITTER_EMAIL")
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "user.useConfigOnly")
+            .env("GIT_CONFIG_VALUE_0", "true")
+            .output()
+            .unwrap(),
+    );
+    out.success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(
+        t.git(&["log", "-1", "--format=%an <%ae> %cn <%ce>", SAVED]),
+        "git-milestone <git-milestone@localhost> git-milestone <git-milestone@localhost>\n"
+    );
+}

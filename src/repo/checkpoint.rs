@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, Oid, RepositoryState, Signature, StatusOptions, Time};
+use git2::{DiffOptions, Oid, RepositoryState, StatusOptions};
 
 use super::Repo;
+use super::ident::{Ident, Role, Unknown};
 use crate::error::{Context, Error, Result};
 use crate::state::BUNDLES_DIR;
 
@@ -54,24 +55,6 @@ pub struct Committer {
     committer: Ident,
     /// Where git looks for hooks (`core.hooksPath` honoured).
     hooks_dir: PathBuf,
-}
-
-/// A name and email, and the date when git was told one (`GIT_*_DATE`).
-#[derive(Debug, Clone)]
-struct Ident {
-    name: String,
-    email: String,
-    fixed_time: Option<Time>,
-}
-
-impl Ident {
-    fn signature(&self) -> Result<Signature<'static>> {
-        match self.fixed_time {
-            Some(t) => Signature::new(&self.name, &self.email, &t),
-            None => Signature::now(&self.name, &self.email),
-        }
-        .with_context(|| format!("invalid identity {} <{}>", self.name, self.email))
-    }
 }
 
 /// The checkpoint's commit, and the refs that now point at it.
@@ -268,8 +251,8 @@ impl Repo {
         let out = self.git(&["rev-parse", "--git-path", "hooks"])?;
         let hooks = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
         Ok(Committer {
-            author: self.identity("GIT_AUTHOR_IDENT", "GIT_AUTHOR_DATE")?,
-            committer: self.identity("GIT_COMMITTER_IDENT", "GIT_COMMITTER_DATE")?,
+            author: self.ident(Role::Author, Unknown::Refuse)?,
+            committer: self.ident(Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
         })
     }
@@ -380,48 +363,10 @@ impl Repo {
         self.run_hook(hooks, &["commit-msg", &arg])?;
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
     }
-
-    /// Who commits, as git itself works it out (`git var`): config, `-c`,
-    /// and the GIT_AUTHOR_*/GIT_COMMITTER_* variables, dates included.
-    fn identity(&self, var: &str, date_var: &str) -> Result<Ident> {
-        let out = self.git(&["var", var])?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        match (out.status.success(), parse_ident(text.trim_end())) {
-            (true, Some(sig)) => Ok(Ident {
-                name: sig.name().unwrap_or_default().to_string(),
-                email: sig.email().unwrap_or_default().to_string(),
-                // Without a date in the environment each commit gets its own time.
-                fixed_time: std::env::var_os(date_var)
-                    .is_some_and(|v| !v.is_empty())
-                    .then(|| sig.when()),
-            }),
-            _ => Err(Error::refused("git does not know who you are, so cannot commit checkpoints")
-                .with_cause(anyhow::anyhow!(
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                ))
-                .hint("set it with `git config user.name 'Your Name'` and `git config user.email you@example.com`")),
-        }
-    }
 }
 
 fn parse_oid(id: &str) -> Result<Oid> {
     Oid::from_str(id).with_context(|| format!("invalid commit id {id}"))
-}
-
-/// Parse `Name <email> 1767225600 +0100` (the format of `git var`).
-fn parse_ident(text: &str) -> Option<Signature<'static>> {
-    let (who, when) = text.rsplit_once('>')?;
-    let (name, email) = who.split_once('<')?;
-    let mut parts = when.split_whitespace();
-    let secs: i64 = parts.next()?.parse().ok()?;
-    let tz = parts.next()?;
-    let sign = if tz.starts_with('-') { -1 } else { 1 };
-    let digits = tz.trim_start_matches(['+', '-']);
-    let hours: i32 = digits.get(..2)?.parse().ok()?;
-    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
-    let offset = sign * (hours * 60 + minutes);
-    Signature::new(name.trim(), email, &Time::new(secs, offset)).ok()
 }
 
 fn operation_in_progress(state: RepositoryState) -> Option<(&'static str, &'static str)> {
@@ -455,18 +400,6 @@ fn operation_in_progress(state: RepositoryState) -> Option<(&'static str, &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn idents_parse_with_offsets() {
-        let s = parse_ident("A U Thor <a@example.com> 1767225600 +0130").unwrap();
-        assert_eq!(s.name().ok(), Some("A U Thor"));
-        assert_eq!(s.email().ok(), Some("a@example.com"));
-        assert_eq!(s.when().seconds(), 1_767_225_600);
-        assert_eq!(s.when().offset_minutes(), 90);
-        let s = parse_ident("X <x@y> 5 -0700").unwrap();
-        assert_eq!(s.when().offset_minutes(), -420);
-        assert!(parse_ident("no email here").is_none());
-    }
 
     #[test]
     fn task_ids_must_fit_in_ref_names() {

@@ -5,6 +5,7 @@
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
 pub mod checkpoint;
+mod ident;
 pub mod refs;
 
 use std::path::{Path, PathBuf};

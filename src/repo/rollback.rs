@@ -13,6 +13,7 @@ use std::path::Path;
 use git2::{Oid, Repository, ResetType, StatusOptions};
 
 use super::Repo;
+use super::ident::{Role, Unknown};
 use crate::error::{Context, Error, Result};
 
 /// A commit that a rollback would take off the branch.
@@ -333,7 +334,8 @@ impl Repo {
             .context("cannot read the commit HEAD points at")?;
         let hidden = self.hidden_since(checkpoint)?;
         let tree = self.work_tree_as_tree(skip, &hidden.new)?;
-        let (author, committer) = self.attempt_identities()?;
+        let author = self.ident(Role::Author, Unknown::StandIn)?.signature()?;
+        let committer = self.ident(Role::Committer, Unknown::StandIn)?.signature()?;
         let oid = self
             .inner
             .commit(None, &author, &committer, message, &tree, &[&head])
@@ -561,31 +563,6 @@ impl Repo {
         }
         Ok(())
     }
-
-    /// Author and committer as the git program would record them (config,
-    /// `GIT_AUTHOR_*` and `GIT_COMMITTER_*`), which libgit2 does not read.
-    fn attempt_identities(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
-        Ok((
-            self.attempt_identity("GIT_AUTHOR_IDENT")?,
-            self.attempt_identity("GIT_COMMITTER_IDENT")?,
-        ))
-    }
-
-    fn attempt_identity(&self, var: &str) -> Result<git2::Signature<'static>> {
-        let out = self.git(&["var", var])?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let parsed = out
-            .status
-            .success()
-            .then(|| parse_ident(text.trim()))
-            .flatten();
-        match parsed {
-            Some((name, email, time)) => git2::Signature::new(&name, &email, &time),
-            // With no identity configured, saving the user's work must still work.
-            None => git2::Signature::now("git-milestone", "git-milestone@localhost"),
-        }
-        .with_context(|| format!("cannot build a commit identity from `git var {var}`"))
-    }
 }
 
 /// Whether `path` is one of `keep`, or inside one of its directories (an
@@ -593,23 +570,6 @@ impl Repo {
 pub fn is_kept(path: &str, keep: &[String]) -> bool {
     keep.iter()
         .any(|k| k == path || (k.ends_with('/') && path.starts_with(k.as_str())))
-}
-
-/// Split `Name <email> 1735689600 +0100` into its parts.
-fn parse_ident(s: &str) -> Option<(String, String, git2::Time)> {
-    let (name, rest) = s.split_once(" <")?;
-    let (email, rest) = rest.split_once("> ")?;
-    let (secs, tz) = rest.split_once(' ')?;
-    let secs: i64 = secs.parse().ok()?;
-    let sign = if tz.starts_with('-') { -1 } else { 1 };
-    let digits = tz.trim_start_matches(['+', '-']);
-    let hours: i32 = digits.get(..2)?.parse().ok()?;
-    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
-    Some((
-        name.to_string(),
-        email.to_string(),
-        git2::Time::new(secs, sign * (hours * 60 + minutes)),
-    ))
 }
 
 /// The last value of trailer `key` in a commit message.
@@ -637,18 +597,6 @@ mod tests {
         assert!(is_kept("scratch/a/b.txt", &keep));
         assert!(!is_kept("notes.txt.bak", &keep));
         assert!(!is_kept("scratchpad.txt", &keep));
-    }
-
-    #[test]
-    fn parses_git_var_identities() {
-        let (name, email, time) =
-            parse_ident("Test Author <a@example.invalid> 1767225600 -0130").unwrap();
-        assert_eq!(
-            (name.as_str(), email.as_str()),
-            ("Test Author", "a@example.invalid")
-        );
-        assert_eq!((time.seconds(), time.offset_minutes()), (1767225600, -90));
-        assert!(parse_ident("garbage").is_none());
     }
 
     #[test]
