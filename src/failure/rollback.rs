@@ -361,7 +361,7 @@ fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Resu
 }
 
 fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
-    match repo.operation_in_progress() {
+    match repo.operation_in_progress().map(|op| op.command) {
         None => Ok(()),
         Some(op) => Err(Error::refused(format!(
             "a {op} is in progress; {name} cannot be rolled back in the middle of it"

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, Oid, RepositoryState, StatusOptions};
+use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown};
@@ -85,8 +85,8 @@ impl Repo {
     /// detached HEAD (unless allowed), or before the first commit.
     /// Returns HEAD's commit id.
     pub fn check_can_run(&self, detach_ok: bool) -> Result<String> {
-        if let Some((what, hint)) = operation_in_progress(self.inner.state()) {
-            return Err(Error::refused(format!("{what} is in progress")).hint(hint));
+        if let Some(op) = self.operation_in_progress() {
+            return Err(Error::refused(format!("{} is in progress", op.what)).hint(op.hint));
         }
         let head = match self.inner.head() {
             Ok(h) => h,
@@ -367,34 +367,6 @@ impl Repo {
 
 fn parse_oid(id: &str) -> Result<Oid> {
     Oid::from_str(id).with_context(|| format!("invalid commit id {id}"))
-}
-
-fn operation_in_progress(state: RepositoryState) -> Option<(&'static str, &'static str)> {
-    use RepositoryState as S;
-    Some(match state {
-        S::Clean => return None,
-        S::Merge => (
-            "a merge",
-            "finish it with `git commit`, or abandon it with `git merge --abort`",
-        ),
-        S::Revert | S::RevertSequence => (
-            "a revert",
-            "finish it with `git revert --continue`, or abandon it with `git revert --abort`",
-        ),
-        S::CherryPick | S::CherryPickSequence => (
-            "a cherry-pick",
-            "finish it with `git cherry-pick --continue`, or abandon it with `git cherry-pick --abort`",
-        ),
-        S::Bisect => ("a bisect", "end it with `git bisect reset`"),
-        S::Rebase | S::RebaseInteractive | S::RebaseMerge => (
-            "a rebase",
-            "finish it with `git rebase --continue`, or abandon it with `git rebase --abort`",
-        ),
-        S::ApplyMailbox | S::ApplyMailboxOrRebase => (
-            "a `git am`",
-            "finish it with `git am --continue`, or abandon it with `git am --abort`",
-        ),
-    })
 }
 
 #[cfg(test)]

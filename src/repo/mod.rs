@@ -6,6 +6,7 @@
 
 pub mod checkpoint;
 mod ident;
+pub mod operation;
 pub mod refs;
 
 use std::path::{Path, PathBuf};

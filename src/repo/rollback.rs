@@ -107,27 +107,6 @@ struct KeptFile {
 }
 
 impl Repo {
-    /// The name of the merge, rebase, cherry-pick, revert or bisect in
-    /// progress, if any.
-    pub fn operation_in_progress(&self) -> Option<&'static str> {
-        use git2::RepositoryState as S;
-        let state = match self.inner.state() {
-            S::Clean => None,
-            S::Merge => Some("merge"),
-            S::Revert | S::RevertSequence => Some("revert"),
-            S::CherryPick | S::CherryPickSequence => Some("cherry-pick"),
-            S::Bisect => Some("bisect"),
-            S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some("rebase"),
-            S::ApplyMailbox | S::ApplyMailboxOrRebase => Some("am"),
-        };
-        state.or_else(|| {
-            self.git_dir()
-                .join("BISECT_LOG")
-                .exists()
-                .then_some("bisect")
-        })
-    }
-
     /// Refuse, before anything changes, an index libgit2 cannot read: a
     /// split index (`core.splitIndex`) is the one seen in practice.
     pub fn check_index_readable(&self) -> Result<()> {
