@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::SavedAttempt;
 use crate::error::{Context, Error, Result};
 use crate::lock::RunLock;
-use crate::repo::Repo;
 use crate::repo::rollback::{DiscardedCommit, is_kept};
+use crate::repo::{Repo, refs};
 use crate::state::{self, RunState, Status, TaskState};
 
 const JOURNAL_FILE: &str = "last-rollback.json";
@@ -95,7 +95,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     refuse_operation(repo, name)?;
     refuse_nested(repo, name)?;
     let head = head_or_refuse(repo, name)?;
-    let checkpoints = repo.refs_under(&checkpoint_prefix(name))?;
+    let checkpoints = repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
@@ -172,7 +172,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
         if let (Some(m), Some(task)) = (&c.milestone, &c.task)
             && m == name
         {
-            let r = format!("{}{task}", checkpoint_prefix(name));
+            let r = refs::checkpoint_ref(name, task);
             repo.set_ref(&r, &c.oid, "milestone: rollback --undo")?;
         }
     }
@@ -204,15 +204,14 @@ fn read_record(journal: &std::path::Path, name: &str) -> Result<Record> {
 /// at `checkpoint`, keeping the status file and the run's untracked files.
 fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Result<SavedAttempt> {
     let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
-    let prefix = format!("refs/milestone/{name}/attempts/{task}/");
     let n = repo
-        .refs_under(&prefix)?
+        .refs_under(&refs::attempts_prefix(name, task))?
         .iter()
         .filter_map(|(n, _)| n.parse::<u32>().ok())
         .max()
         .unwrap_or(0)
         + 1;
-    let ref_name = format!("{prefix}{n}");
+    let ref_name = refs::attempt_ref(name, task, n);
     if !Repo::is_valid_ref_name(&ref_name) {
         return Err(Error::bad_input(format!(
             "task ID {task:?} cannot be used in a ref name ({ref_name})"
@@ -464,7 +463,7 @@ fn forget_discarded(
         if !discarded.contains(oid.as_str()) {
             continue;
         }
-        repo.delete_ref(&format!("{}{id}", checkpoint_prefix(name)))?;
+        repo.delete_ref(&refs::checkpoint_ref(name, id))?;
         if let Some(t) = status.task_mut(id) {
             t.state = TaskState::Pending;
             t.checkpoint = None;
@@ -481,10 +480,6 @@ fn forget_discarded(
         status.state = RunState::Running;
     }
     Ok(())
-}
-
-fn checkpoint_prefix(name: &str) -> String {
-    format!("refs/milestone/{name}/checkpoints/")
 }
 
 fn short(oid: &str) -> &str {

@@ -9,6 +9,7 @@ use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown};
+pub use super::refs::checkpoint_ref;
 use crate::error::{Context, Error, Result};
 use crate::state::BUNDLES_DIR;
 
@@ -63,11 +64,6 @@ pub struct Checkpoint {
     pub commit: String,
     pub checkpoint_ref: String,
     pub tag: Option<String>,
-}
-
-/// `refs/milestone/<name>/checkpoints/<ID>`.
-pub fn checkpoint_ref(milestone: &str, task: &str) -> String {
-    format!("refs/milestone/{milestone}/checkpoints/{task}")
 }
 
 /// `refs/tags/milestone/<name>/<ID>`.
@@ -220,7 +216,7 @@ impl Repo {
     /// Remove every checkpoint ref of `milestone` (on `--restart`); the
     /// commits stay in the branch's history.
     pub fn delete_checkpoint_refs(&self, milestone: &str) -> Result<()> {
-        let glob = format!("refs/milestone/{milestone}/checkpoints/*");
+        let glob = format!("{}/*", super::refs::checkpoints_prefix(milestone));
         let refs = self
             .inner
             .references_glob(&glob)

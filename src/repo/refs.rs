@@ -17,6 +17,22 @@ pub fn checkpoints_prefix(name: &str) -> String {
     format!("refs/milestone/{name}/checkpoints")
 }
 
+/// `refs/milestone/<name>/checkpoints/<ID>`.
+pub fn checkpoint_ref(name: &str, task: &str) -> String {
+    format!("{}/{task}", checkpoints_prefix(name))
+}
+
+/// `refs/milestone/<name>/attempts/<ID>/`, under which a task's saved
+/// attempts are numbered from 1.
+pub fn attempts_prefix(name: &str, task: &str) -> String {
+    format!("refs/milestone/{name}/attempts/{task}/")
+}
+
+/// `refs/milestone/<name>/attempts/<ID>/<n>`.
+pub fn attempt_ref(name: &str, task: &str, n: u32) -> String {
+    format!("{}{n}", attempts_prefix(name, task))
+}
+
 impl Repo {
     /// The checkpoint refs of milestone `name`, as task ID -> commit id (hex).
     pub fn checkpoint_refs(&self, name: &str) -> Result<BTreeMap<String, String>> {
@@ -168,7 +184,23 @@ fn find_subtree(mut data: &[u8], name: &str, hash_len: usize) -> Option<git2::Oi
 
 #[cfg(test)]
 mod tests {
-    use super::find_subtree;
+    use super::{attempt_ref, attempts_prefix, checkpoint_ref, find_subtree};
+
+    #[test]
+    fn ref_names() {
+        assert_eq!(
+            checkpoint_ref("M1", "TASK-002"),
+            "refs/milestone/M1/checkpoints/TASK-002"
+        );
+        assert_eq!(
+            attempts_prefix("M1", "T002"),
+            "refs/milestone/M1/attempts/T002/"
+        );
+        assert_eq!(
+            attempt_ref("M1", "1.2", 3),
+            "refs/milestone/M1/attempts/1.2/3"
+        );
+    }
 
     fn entry(mode: &str, name: &str, fill: u8) -> Vec<u8> {
         [mode.as_bytes(), b" ", name.as_bytes(), b"\0", &[fill; 20]].concat()
