@@ -65,12 +65,6 @@ impl Repo {
         self.inner.commondir()
     }
 
-    /// The underlying git2 handle, for the `repo::*` submodules.
-    #[expect(dead_code, reason = "used by the write-path submodules")]
-    pub(crate) fn git2(&self) -> &git2::Repository {
-        &self.inner
-    }
-
     /// Paths of tracked files (from the index) ending in `.md`, `/`-separated,
     /// relative to the root, in index order.
     pub fn tracked_markdown(&self) -> Result<Vec<String>> {
