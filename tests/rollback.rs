@@ -356,7 +356,19 @@ fn refuses_during_a_merge() {
         &t,
         &["rollback", "M1", "--force"],
         "error: a merge is in progress; M1 cannot be rolled back in the middle of it\n\
-         hint: finish it (`git merge --continue`) or abandon it (`git merge --abort`), then roll back\n",
+         hint: finish it with `git commit`, or abandon it with `git merge --abort`; then roll back\n",
+    );
+}
+
+#[test]
+fn refuses_during_a_bisect_with_the_command_that_ends_it() {
+    let Failed { t, .. } = failed_run();
+    t.git(&["bisect", "start"]);
+    assert_refused(
+        &t,
+        &["rollback", "M1"],
+        "error: a bisect is in progress; M1 cannot be rolled back in the middle of it\n\
+         hint: end it with `git bisect reset`; then roll back\n",
     );
 }
 

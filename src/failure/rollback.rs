@@ -360,14 +360,13 @@ fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Resu
 }
 
 fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
-    match repo.operation_in_progress().map(|op| op.command) {
+    match repo.operation_in_progress() {
         None => Ok(()),
         Some(op) => Err(Error::refused(format!(
-            "a {op} is in progress; {name} cannot be rolled back in the middle of it"
+            "{} is in progress; {name} cannot be rolled back in the middle of it",
+            op.what
         ))
-        .hint(format!(
-            "finish it (`git {op} --continue`) or abandon it (`git {op} --abort`), then roll back"
-        ))),
+        .hint(format!("{}; then roll back", op.hint))),
     }
 }
 
