@@ -56,7 +56,8 @@ pub struct PlanArgs {
     /// Print JSON for scripts instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Show every dependency edge with the line it came from, and any warnings.
+    /// Show every dependency edge with the line it came from, and any warnings
+    /// (with --json: adds `edges` and `warnings` to the object).
     #[arg(long)]
     pub explain: bool,
 }

@@ -392,3 +392,77 @@ fn corpus_score_when_the_corpus_is_present() {
     );
     assert!(!stdout.contains("runs excluded IDs"), "{stdout}");
 }
+
+#[test]
+fn slug_ids_in_a_table_with_a_depends_on_column() {
+    let text = "# Auth\n\n| ID | Task | Depends on | Status |\n|---|---|---|---|\n\
+                | `auth-login` | Log in | | Done |\n\
+                | `auth-logout` | Log out | auth-login | |\n\
+                | `auth-reset` | Reset password | `auth-login`, `auth-mail` | |\n\n\
+                | ID | Requirement |\n|---|---|\n| REQ-001 | Users can log in |\n";
+    let got = extract(text, "auth").unwrap();
+    let rows: Vec<(&str, bool, Vec<String>)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.done, t.depends_on.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("auth-login", true, vec![]),
+            ("auth-logout", false, vec!["auth-login".to_string()]),
+            ("auth-reset", false, vec!["auth-login".to_string()]),
+        ]
+    );
+}
+
+#[test]
+fn set_aside_sections_but_not_phases_or_the_tasks_own_heading() {
+    let text = "# Plan\n\n## Phase 4: Template engine\n\n- [ ] T001 Parse templates\n\n\
+                ## Work\n\n### TASK-005: Sample data loader\n\n## Future work\n\n- [ ] T002 Plugins\n\n\
+                ## Tasks deferred to v2\n\n- [ ] T003 Themes\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001"], "T-tasks outweigh the one TASK- heading");
+    let got = extract("## Tasks\n\n### TASK-005: Sample data loader\n", "x").unwrap();
+    assert_eq!(got.tasks[0].id, "TASK-005");
+}
+
+#[test]
+fn the_heading_that_starts_with_the_name_wins() {
+    let text = "# Roadmap\n\n## M2 – Sync (after M1)\n\n- [ ] TASK-003 Sync\n\n\
+                ## M1 – Storage\n\n- [ ] TASK-001 Format\n- [ ] TASK-002 Layer\n";
+    let got = extract(text, "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["TASK-001", "TASK-002"]);
+    let got = extract(text, "some-file-stem").unwrap();
+    assert_eq!(
+        got.tasks.len(),
+        3,
+        "a name no heading uses means the whole file"
+    );
+}
+
+#[test]
+fn json_with_explain_adds_edges_and_warnings() {
+    let t = repo_with("reorder.md");
+    let out = t.run([
+        "plan",
+        "x",
+        "--plan",
+        "docs/reorder.md",
+        "--json",
+        "--explain",
+    ]);
+    out.success();
+    let json = out.json();
+    assert_eq!(
+        json["edges"],
+        json!([{"task": "T001", "depends_on": "T003", "line": 3, "reason": "\"requires\" in the task's text"}])
+    );
+    assert_eq!(
+        json["warnings"],
+        json!([{"line": 3, "message": "T001 is listed before T003 but depends on it; T003 runs first"}])
+    );
+    assert_eq!(json["tasks"].as_array().unwrap().len(), 3);
+}

@@ -14,7 +14,15 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
     let out = if args.json {
-        let mut s = serde_json::to_string_pretty(&plan).context("cannot write the plan as JSON")?;
+        let mut value = serde_json::to_value(&plan).context("cannot write the plan as JSON")?;
+        if args.explain {
+            // Additive: scripts that read `tasks` are unaffected.
+            value["edges"] = serde_json::to_value(&plan.edges).context("cannot write the edges")?;
+            value["warnings"] =
+                serde_json::to_value(&plan.warnings).context("cannot write the warnings")?;
+        }
+        let mut s =
+            serde_json::to_string_pretty(&value).context("cannot write the plan as JSON")?;
         s.push('\n');
         s
     } else {
@@ -59,11 +67,9 @@ pub fn table(plan: &Plan) -> String {
     }
     let open = plan.tasks.iter().filter(|t| !t.done).count();
     format!(
-        "{} {}: {} tasks, {} not done ({})\n{t}\n",
-        "milestone",
+        "milestone {}: {} tasks, {open} not done ({})\n{t}\n",
         plan.milestone,
         plan.tasks.len(),
-        open,
         plan.plan
     )
 }

@@ -291,7 +291,7 @@ const TITLE_HEADERS: &[&str] = &[
     "work",
 ];
 
-fn is_dependency_header(h: &str) -> bool {
+pub fn is_dependency_header(h: &str) -> bool {
     ["depend", "block", "after", "require", "prereq"]
         .iter()
         .any(|w| h.contains(w))
@@ -338,12 +338,14 @@ fn slug_cell(row: &super::markdown::Row) -> Option<(usize, super::ids::Token)> {
         .iter()
         .position(|h| ["id", "task id", "key", "slug"].contains(&h.as_str()))?;
     let cell = row.cells.get(col)?.trim_matches(|c| c == '`' || c == '*');
+    // Lower-case only: `REQ-001` in an ID column is a requirement, not a slug.
     let ok = !cell.is_empty()
         && cell.len() <= 64
         && cell.chars().next()?.is_ascii_alphanumeric()
+        && cell.chars().any(|c| c.is_ascii_lowercase())
         && cell
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c));
     ok.then(|| {
         (
             col,

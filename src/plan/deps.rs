@@ -17,6 +17,11 @@ const WAITS_FOR: &[&str] = &[
     "needs",
     "follows",
     "follow",
+    // Labels: "**Dependencies**: T001, T002", "Prerequisites: #12".
+    "dependencies",
+    "dependency",
+    "prerequisites",
+    "prerequisite",
 ];
 /// Phrases after which the right side waits for the left side.
 const COMES_BEFORE: &[&str] = &["before", "feeds", "blocks", "precedes", "unblocks"];
@@ -96,44 +101,61 @@ pub fn statements(
     known: &Known,
     groups: Option<&[Group]>,
 ) -> Vec<Statement> {
-    let mut out = Vec::new();
     // ASCII lower-casing keeps byte offsets, so positions found in `lower`
     // index `text` too.
     let lower = text.to_ascii_lowercase();
-    for (at, clause) in clauses(text) {
-        let low = &lower[at..at + clause.len()];
-        let Some((k, phrase, waits)) = find_phrase(low, 0) else {
-            continue;
-        };
+    clauses(text)
+        .into_iter()
+        .filter_map(|(at, clause)| {
+            let low = &lower[at..at + clause.len()];
+            let mut s = statement(clause, low, subject, known, groups)?;
+            s.offset += at;
+            Some(s)
+        })
+        .collect()
+}
+
+/// The first relation in a clause that names tasks on both sides: in
+/// "**Dependencies**: depends on T001" the label names nothing, so the
+/// phrase after it counts.
+fn statement(
+    clause: &str,
+    low: &str,
+    subject: Option<&str>,
+    known: &Known,
+    groups: Option<&[Group]>,
+) -> Option<Statement> {
+    let mut from = 0;
+    while let Some((k, phrase, waits)) = find_phrase(low, from) {
+        from = k + phrase.len();
         // The right side ends at the next relation or an aside ("after
         // Foundational - integrates with US1" waits for Foundational only).
-        let mut right_end = find_phrase(low, k + phrase.len()).map_or(clause.len(), |n| n.0);
+        let mut right_end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
         for aside in [" - ", " — ", " – ", " but "] {
-            if let Some(i) = low[k + phrase.len()..right_end].find(aside) {
-                right_end = k + phrase.len() + i;
+            if let Some(i) = low[from..right_end].find(aside) {
+                right_end = from + i;
             }
         }
-        let left_text = &clause[..k];
-        let right_text = &clause[k + phrase.len()..right_end];
-        let mut left = side(left_text, known, groups);
-        let right = side(right_text, known, groups);
-        if left.is_empty()
-            && let Some(s) = subject
-        {
-            left.push(s.to_string());
-        }
-        if left.is_empty() || right.is_empty() {
+        let right = side(&clause[from..right_end], known, groups);
+        if right.is_empty() {
             continue;
         }
-        let (w, o) = if waits { (left, right) } else { (right, left) };
-        out.push(Statement {
-            waits: w,
-            on: o,
-            offset: at + k,
+        let mut left = side(&clause[..k], known, groups);
+        if left.is_empty() {
+            left.extend(subject.map(str::to_string));
+        }
+        if left.is_empty() {
+            return None;
+        }
+        let (waits, on) = if waits { (left, right) } else { (right, left) };
+        return Some(Statement {
+            waits,
+            on,
+            offset: k,
             phrase,
         });
     }
-    out
+    None
 }
 
 /// The tasks one side of a statement names: its IDs if it has any, else the
@@ -335,6 +357,25 @@ mod tests {
             pairs(&s),
             [(vec!["T006".into()], vec!["T004".into(), "T005".into()])]
         );
+    }
+
+    #[test]
+    fn labels_and_a_label_before_a_phrase() {
+        let k = known(&["T001", "T002", "T003"]);
+        let s = statements("**Dependencies**: T001, T002", Some("T003"), &k, None);
+        assert_eq!(
+            pairs(&s),
+            [(vec!["T003".into()], vec!["T001".into(), "T002".into()])]
+        );
+        let s = statements("Dependencies: depends on T002", Some("T003"), &k, None);
+        assert_eq!(pairs(&s), [(vec!["T003".into()], vec!["T002".into()])]);
+        let s = statements(
+            "No dependencies - can start immediately",
+            Some("T001"),
+            &k,
+            None,
+        );
+        assert_eq!(pairs(&s), []);
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //! definitions and their marks together, drop parents that only group
 //! their children, then read dependency statements (`deps`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::defs::{self, Def, Site};
 use super::deps::{self, Group};
-use super::ids::{Known, Scheme};
+use super::ids::{self, Known, Scheme};
 use super::markdown::Doc;
 use super::marks::{self, Mark};
 use super::scope::{self, Scope};
@@ -42,12 +42,15 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     }
     attach_runners(&doc, &chosen, &mut tasks);
     let edges = edges(&doc, &chosen, &tasks, &known);
+    let mut deps_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for e in &edges {
+        deps_of
+            .entry(&e.task)
+            .or_default()
+            .push(e.depends_on.clone());
+    }
     for t in &mut tasks {
-        for e in edges.iter().filter(|e| e.task == t.id) {
-            if !t.depends_on.contains(&e.depends_on) {
-                t.depends_on.push(e.depends_on.clone());
-            }
-        }
+        t.depends_on = deps_of.remove(t.id.as_str()).unwrap_or_default();
     }
     warnings.extend(edge_warnings(&tasks, &edges, &known));
     warnings.sort_by_key(|w| w.line);
@@ -300,12 +303,13 @@ fn units(doc: &Doc<'_>) -> Vec<std::ops::Range<usize>> {
 }
 
 fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
+    let task_ids: HashSet<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
     let mut out = Vec::new();
     for h in &doc.headings {
         let inside: Vec<String> = chosen
             .iter()
             .filter(|d| h.start <= d.start && d.start < h.section_end)
-            .filter(|d| tasks.iter().any(|t| t.id == d.id))
+            .filter(|d| task_ids.contains(d.id.as_str()))
             .map(|d| d.id.clone())
             .collect();
         if !inside.is_empty() {
@@ -316,7 +320,7 @@ fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
         }
     }
     // Story tags on the tasks themselves: `T014 [P] [US1] …`.
-    for d in chosen.iter().filter(|d| tasks.iter().any(|t| t.id == d.id)) {
+    for d in chosen.iter().filter(|d| task_ids.contains(d.id.as_str())) {
         for tag in &d.tags {
             let tag = tag.to_lowercase();
             if tag.len() > 2
@@ -337,11 +341,33 @@ fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
 }
 
 /// Every dependency edge whose waiting task is one of `tasks`.
+/// Edges in the order found, each (task, prerequisite) pair once: the
+/// first statement of it gives the line.
+#[derive(Default)]
+struct Edges {
+    list: Vec<Edge>,
+    seen: HashSet<(String, String)>,
+}
+
+impl Edges {
+    fn add(&mut self, task: &str, on: &str, line: usize, reason: &str) {
+        if task != on && self.seen.insert((task.to_string(), on.to_string())) {
+            self.list.push(Edge {
+                task: task.to_string(),
+                depends_on: on.to_string(),
+                line,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}
+
 fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<Edge> {
     let groups = groups(doc, chosen, tasks);
-    let is_task = |id: &str| tasks.iter().any(|t| t.id == id);
+    let task_ids: HashSet<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+    let is_task = |id: &str| task_ids.contains(id);
     let dep_sections = scope::dependency_sections(doc);
-    let mut out: Vec<Edge> = Vec::new();
+    let mut out = Edges::default();
     for unit in units(doc) {
         let subject = chosen
             .iter()
@@ -359,20 +385,45 @@ fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<E
                 (false, None) => format!("\"{}\" in prose", s.phrase),
             };
             for w in s.waits.iter().filter(|w| is_task(w)) {
-                for o in s.on.iter().filter(|o| *o != w) {
-                    if !out.iter().any(|e| e.task == *w && e.depends_on == *o) {
-                        out.push(Edge {
-                            task: w.clone(),
-                            depends_on: o.clone(),
-                            line,
-                            reason: reason.clone(),
-                        });
-                    }
+                for o in &s.on {
+                    out.add(w, o, line, &reason);
                 }
             }
         }
     }
-    out
+    table_edges(doc, chosen, known, &is_task, &mut out);
+    out.list
+}
+
+/// A table column headed "Depends on" (or "Blocked by", "After") lists
+/// what its row's task waits for.
+fn table_edges(
+    doc: &Doc<'_>,
+    chosen: &[&Def],
+    known: &Known,
+    is_task: &dyn Fn(&str) -> bool,
+    out: &mut Edges,
+) {
+    for row in &doc.rows {
+        let Some(d) = chosen
+            .iter()
+            .find(|d| d.site == Site::Row && d.start == row.range.start)
+        else {
+            continue;
+        };
+        if !is_task(&d.id) {
+            continue;
+        }
+        for (cell, header) in row.cells.iter().zip(&row.header) {
+            if !defs::is_dependency_header(header) {
+                continue;
+            }
+            let reason = format!("the \"{header}\" column");
+            for o in ids::references(cell, known) {
+                out.add(&d.id, &o, doc.line_of(row.range.start), &reason);
+            }
+        }
+    }
 }
 
 /// Dependencies on IDs the document never defines, and dependencies that

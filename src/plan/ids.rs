@@ -235,12 +235,16 @@ pub struct Known {
     ids: HashMap<String, Scheme>,
     order: Vec<String>,
     dotted: bool,
+    slugs: Vec<String>,
 }
 
 impl Known {
     pub fn add(&mut self, id: &str, scheme: &Scheme) {
         if !self.ids.contains_key(id) {
             self.dotted |= *scheme == Scheme::Dotted;
+            if *scheme == Scheme::Slug {
+                self.slugs.push(id.to_string());
+            }
             self.ids.insert(id.to_string(), scheme.clone());
             self.order.push(id.to_string());
         }
@@ -248,6 +252,20 @@ impl Known {
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains_key(id)
     }
+    /// A slug the document defines (in a table's ID column) starting `s`.
+    fn slug_at(&self, s: &str) -> Option<&str> {
+        self.slugs
+            .iter()
+            .filter(|slug| s.starts_with(slug.as_str()))
+            .find(|slug| {
+                s[slug.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            })
+            .map(String::as_str)
+    }
+
     fn uses_dotted(&self) -> bool {
         self.dotted
     }
@@ -299,6 +317,11 @@ pub fn references(text: &str, known: &Known) -> Vec<String> {
             let (ids, used) = with_range(text, i, &t, known);
             push_all(&mut out, ids);
             i += used;
+            continue;
+        }
+        if let Some(slug) = known.slug_at(&text[i..]) {
+            push_all(&mut out, vec![slug.to_string()]);
+            i += slug.len();
             continue;
         }
         if b[i].is_ascii_digit() && known.uses_dotted() {

@@ -149,6 +149,22 @@ const NOT_THE_SEQUENCE: &[&str] = &[
 ];
 const NOT_THE_SEQUENCE_PHRASES: &[&str] = &["out of scope", "won't do", "not planned"];
 
+/// Words that make a heading part of the sequence whatever else it says
+/// ("Phase 4: Template engine").
+const SEQUENCE_WORDS: &[&str] = &["phase", "milestone", "sprint", "slice", "story", "stage"];
+
+/// "Examples", "Tasks deferred to v2", "Out of scope": a set-aside word
+/// anywhere in a heading that is not itself a phase of the sequence.
+fn names_a_set_aside(heading: &str) -> bool {
+    let words = tokens(heading);
+    if words.iter().any(|w| SEQUENCE_WORDS.contains(&w.as_str())) {
+        return false;
+    }
+    let lower = heading.to_lowercase();
+    words.iter().any(|w| NOT_THE_SEQUENCE.contains(&w.as_str()))
+        || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
+}
+
 /// Section names that talk about tasks already defined elsewhere.
 const ABOUT_TASKS: &[&str] = &[
     "dependency",
@@ -177,14 +193,11 @@ fn names_any(heading: &str, phrases: &[&str]) -> bool {
 /// dependency section that only talks about a task.
 pub fn left_out(doc: &Doc<'_>, scope: &Scope, d: &Def) -> Option<String> {
     for h in doc.headings_over(d.start) {
-        if h.level == 1 || Some(h.start) == scope.heading || h.start < scope.range.start {
+        let own = h.start == d.start;
+        if own || h.level == 1 || Some(h.start) == scope.heading || h.start < scope.range.start {
             continue;
         }
-        let lower = h.text.to_lowercase();
-        let words = tokens(&h.text);
-        if words.iter().any(|w| NOT_THE_SEQUENCE.contains(&w.as_str()))
-            || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
-        {
+        if names_a_set_aside(&h.text) {
             return Some(format!("it is under the heading \"{}\"", h.text));
         }
         let bullet = matches!(d.site, Site::ListItem | Site::Line | Site::Row);
