@@ -10,7 +10,9 @@ pub mod extract;
 mod ids;
 mod markdown;
 mod marks;
+mod names;
 pub mod order;
+mod outline;
 mod scope;
 
 use serde::Serialize;
