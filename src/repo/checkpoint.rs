@@ -220,7 +220,12 @@ impl Repo {
         let reflog = format!("milestone: checkpoint {}", spec.task);
         self.inner
             .reference(&checkpoint_ref, commit, true, &reflog)
-            .with_context(|| format!("cannot update {checkpoint_ref}"))?;
+            .map_err(|e| match super::preflight::locked_path(&e) {
+                Some(path) => {
+                    super::preflight::lock_file_error(&path, &checkpoint_ref, Kind::Failed)
+                }
+                None => Error::failed(format!("cannot update {checkpoint_ref}")).with_cause(e),
+            })?;
         let tag = if spec.tag {
             let name = tag_ref(spec.milestone, spec.task);
             self.inner

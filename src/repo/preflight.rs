@@ -12,21 +12,24 @@ use crate::error::{Context, Error, Kind, Result};
 
 impl Repo {
     /// Refuse, before anything is written, a repository a checkpoint could
-    /// not be committed in: a stale `index.lock` or branch lock, a split
-    /// index, or a git directory that cannot be written.
-    pub fn check_write_path(&self) -> Result<()> {
-        let index_lock = self.git_dir().join("index.lock");
-        if index_lock.exists() {
-            return Err(lock_file_error(&index_lock, "the index", Kind::Refused)
+    /// not be committed in: a lock file git or a killed run left where a
+    /// checkpoint writes (index, branch, HEAD, packed refs, the milestone's
+    /// checkpoint refs and tags), a split index, or a git directory that
+    /// cannot be written.
+    pub fn check_write_path(&self, milestone: &str) -> Result<()> {
+        if let Some(lock) = self.stale_locks(milestone).into_iter().next() {
+            let what = lock
+                .strip_prefix(self.common_dir())
+                .or_else(|_| lock.strip_prefix(self.git_dir()))
+                .map(|p| p.with_extension("").display().to_string())
+                .unwrap_or_else(|_| lock.display().to_string());
+            let what = if what == "index" {
+                "the index".to_string()
+            } else {
+                what
+            };
+            return Err(lock_file_error(&lock, &what, Kind::Refused)
                 .hint("nothing was changed; run `git milestone run` again once the lock is gone"));
-        }
-        if let Some(branch) = self.head_branch() {
-            let lock = self.common_dir().join(format!("{branch}.lock"));
-            if lock.exists() {
-                return Err(lock_file_error(&lock, &branch, Kind::Refused).hint(
-                    "nothing was changed; run `git milestone run` again once the lock is gone",
-                ));
-            }
         }
         for dir in [self.git_dir(), &self.common_dir().join("objects")] {
             if let Err(e) = tempfile::tempfile_in(dir) {
@@ -90,6 +93,34 @@ impl Repo {
             "{}",
             String::from_utf8_lossy(&out.stderr).trim_end()
         )))
+    }
+
+    /// Lock files present where a checkpoint writes.
+    fn stale_locks(&self, milestone: &str) -> Vec<PathBuf> {
+        let mut candidates = vec![
+            self.git_dir().join("index.lock"),
+            self.git_dir().join("HEAD.lock"),
+            self.common_dir().join("packed-refs.lock"),
+        ];
+        if let Some(branch) = self.head_branch() {
+            candidates.push(self.common_dir().join(format!("{branch}.lock")));
+        }
+        for dir in [
+            format!("refs/milestone/{milestone}/checkpoints"),
+            format!("refs/tags/milestone/{milestone}"),
+        ] {
+            let Ok(entries) = std::fs::read_dir(self.common_dir().join(dir)) else {
+                continue;
+            };
+            candidates.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "lock")),
+            );
+        }
+        candidates.retain(|p| p.exists());
+        candidates
     }
 
     /// The branch HEAD points at (`refs/heads/...`), if any.

@@ -113,7 +113,7 @@ pub fn execute<'a>(
         dry_run(plan, &status, &runners, opts, report);
         return Ok(Finished::DryRun);
     }
-    repo.check_write_path()?;
+    repo.check_write_path(name)?;
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.common_dir(), name)?;
