@@ -896,3 +896,12 @@ fn plan_edited_mid_milestone_keeps_done_tasks_and_reports_removed_ones() {
     assert_eq!(porcelain(&t), "");
     assert_fsck_clean(&t);
 }
+
+#[test]
+fn index_version_4_is_read_and_written() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+    let runner = writing_runner(&t);
+    t.git(&["update-index", "--index-version", "4"]);
+    assert_converges(&t, &runner, &["TASK-001", "TASK-002"]);
+    assert_eq!(t.git(&["update-index", "--show-index-version"]), "4\n");
+}
