@@ -466,3 +466,60 @@ fn json_with_explain_adds_edges_and_warnings() {
     );
     assert_eq!(json["tasks"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn milestone_names_match_their_spelled_out_form() {
+    let text = "# Roadmap\n\n## Milestone 1: Core\n\n- [x] **Task 1.1**: Parse input\n\
+                - [ ] **Task 1.2**: Validate input\n\n## Milestone 2: UI\n\n- [ ] Task 2.1: Render the form\n";
+    let ids = |name: &str| -> Vec<String> {
+        extract(text, name)
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids("M1"), ["1.1", "1.2"]);
+    assert_eq!(ids("m2"), ["2.1"]);
+    assert_eq!(ids("Milestone 2"), ["2.1"]);
+    let got = extract(text, "M1").unwrap();
+    assert_eq!(got.tasks[0].title, "Parse input");
+    assert!(got.tasks[0].done && !got.tasks[1].done);
+}
+
+#[test]
+fn a_stray_checkbox_does_not_outvote_numbered_tasks() {
+    let text = "# M1\n\n* **Task Sequence:**\n    1. **TASK-001:** Build\n    2. **TASK-002:** Test\n\n\
+                ## Done when\n\n- [ ] TASK-002 passes in CI\n";
+    let ids: Vec<String> = extract(text, "M1")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["TASK-001", "TASK-002"]);
+    let text =
+        "## Tasks\n\n- [ ] T001 Build\n- [ ] T002 Test\n\n## Notes\n\n- T009: see the design doc\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T001", "T002"]);
+}
+
+#[test]
+fn the_main_id_family_wins_and_the_rest_is_reported() {
+    let text =
+        "# Plan\n\n- [ ] T001 Build\n- [ ] T002 Test\n\n## Related\n\n- #12: the bug report\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001", "T002"]);
+    assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+    assert_eq!(
+        got.warnings[0].message,
+        "#12 is of another ID kind than the plan's tasks; left out"
+    );
+    assert_eq!(got.warnings[0].line, Some(8));
+}

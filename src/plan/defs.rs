@@ -230,6 +230,14 @@ fn item_def(doc: &Doc<'_>, range: Range<usize>) -> Option<Def> {
         None => (None, false, body),
     };
     let (body, struck) = strip_open_markup(body);
+    // `- [ ] **Task 1.2**: …` names its number with a word first.
+    let body = match check {
+        Some(_) => ["Task ", "task ", "Step ", "step "]
+            .iter()
+            .find_map(|w| body.strip_prefix(w))
+            .map_or(body, |b| strip_open_markup(b).0),
+        None => body,
+    };
     let token = lexical_id(body).or_else(|| check.and_then(|_| dotted_id(body)))?;
     let (rest, colon) = strip_after_id(&body[token.len..]);
     if check.is_none() && !colon && is_sentence(rest) {
@@ -331,12 +339,12 @@ fn row_def(row: &super::markdown::Row) -> Option<Def> {
     Some(def)
 }
 
-/// A slug (`auth-login`) in a column headed "ID" or "Key".
+/// A slug (`auth-login`) in a column headed "ID" (not "Key": config tables use that).
 fn slug_cell(row: &super::markdown::Row) -> Option<(usize, super::ids::Token)> {
     let col = row
         .header
         .iter()
-        .position(|h| ["id", "task id", "key", "slug"].contains(&h.as_str()))?;
+        .position(|h| ["id", "task id", "slug"].contains(&h.as_str()))?;
     let cell = row.cells.get(col)?.trim_matches(|c| c == '`' || c == '*');
     // Lower-case only: `REQ-001` in an ID column is a requirement, not a slug.
     let ok = !cell.is_empty()

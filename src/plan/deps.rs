@@ -169,9 +169,11 @@ fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Vec<String> {
         return Vec::new();
     };
     let lower = text.to_lowercase();
+    let every_story = names_every_story(&lower);
     let mut out: Vec<String> = Vec::new();
     for g in groups {
-        if g.aliases.iter().any(|a| mentions(&lower, a)) {
+        let story = g.aliases.iter().any(|a| is_story(a));
+        if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
             for t in &g.tasks {
                 if !out.contains(t) {
                     out.push(t.clone());
@@ -180,6 +182,20 @@ fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Vec<String> {
         }
     }
     out
+}
+
+fn is_story(alias: &str) -> bool {
+    alias
+        .strip_prefix("us")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// "all user stories", "any user story phases", "every story": each story.
+fn names_every_story(lower: &str) -> bool {
+    let quantified = ["all ", "any ", "every ", "each "]
+        .iter()
+        .any(|q| has_words(lower, q.trim()));
+    quantified && (lower.contains("user stor") || lower.contains("stories"))
 }
 
 /// Whether `lower` names the group alias `alias` ("phase 2", "us3", "setup"),
@@ -376,6 +392,35 @@ mod tests {
             None,
         );
         assert_eq!(pairs(&s), []);
+    }
+
+    #[test]
+    fn all_user_stories_means_each_story_group() {
+        let groups = vec![
+            Group {
+                aliases: aliases("Phase 3: User Story 1 - Login"),
+                tasks: vec!["T001".into()],
+            },
+            Group {
+                aliases: aliases("Phase 4: User Story 2 - Logout"),
+                tasks: vec!["T002".into()],
+            },
+            Group {
+                aliases: aliases("Phase 5: Polish"),
+                tasks: vec!["T003".into()],
+            },
+        ];
+        let k = known(&[]);
+        let s = statements(
+            "**Polish (Phase 5)**: Depends on all desired user stories being complete",
+            None,
+            &k,
+            Some(&groups),
+        );
+        assert_eq!(
+            pairs(&s),
+            [(vec!["T003".into()], vec!["T001".into(), "T002".into()])]
+        );
     }
 
     #[test]

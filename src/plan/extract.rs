@@ -70,8 +70,21 @@ pub fn no_task_ids(path: &str, milestone: &str) -> Error {
         )
         .hint(format!(
             "if the milestone's tasks are in another file, name it: \
-             `git milestone plan {milestone} --plan <path>`"
+             `git milestone plan {} --plan <path>`",
+            quoted(milestone)
         ))
+}
+
+/// A name as it would be typed in a shell command shown in a hint.
+fn quoted(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@+".contains(c));
+    if plain && !name.is_empty() {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    }
 }
 
 /// The definitions that make up the milestone: in scope, not in an example
@@ -99,9 +112,47 @@ fn choose<'d>(
     let Some(family) = main_family(&in_scope) else {
         return Vec::new();
     };
+    let others: Vec<&Def> = in_scope
+        .iter()
+        .copied()
+        .filter(|d| d.scheme != family)
+        .collect();
+    if let Some(first) = others.first() {
+        let mut names: Vec<&str> = others.iter().map(|d| d.id.as_str()).collect();
+        names.dedup();
+        let more = names.len().saturating_sub(5);
+        names.truncate(5);
+        warnings.push(Warning {
+            line: Some(doc.line_of(first.start)),
+            message: format!(
+                "{}{} {} of another ID kind than the plan's tasks; left out",
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                if names.len() + more == 1 { "is" } else { "are" },
+            ),
+        });
+    }
     in_scope.retain(|d| d.scheme == family);
-    if in_scope.iter().any(|d| d.site == Site::Checkbox) {
-        in_scope.retain(|d| !matches!(d.site, Site::ListItem | Site::Line));
+    // In a checklist plan, a plain bullet that starts with an ID it does not
+    // otherwise define is a note ("- T010: see below"), not a task; in a
+    // plan of numbered items, one stray checkbox changes nothing.
+    let boxed: HashSet<&str> = in_scope
+        .iter()
+        .filter(|d| d.site == Site::Checkbox)
+        .map(|d| d.id.as_str())
+        .collect();
+    let plain = in_scope
+        .iter()
+        .filter(|d| matches!(d.site, Site::ListItem | Site::Line))
+        .count();
+    if !boxed.is_empty() && boxed.len() >= plain {
+        in_scope.retain(|d| {
+            !matches!(d.site, Site::ListItem | Site::Line) || boxed.contains(d.id.as_str())
+        });
     }
     in_scope
 }
@@ -342,16 +393,28 @@ fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
 
 /// Every dependency edge whose waiting task is one of `tasks`.
 /// Edges in the order found, each (task, prerequisite) pair once: the
-/// first statement of it gives the line.
+/// first statement of it gives the line. Pairs are remembered by number so
+/// that a phase-level statement (thousands of pairs) allocates little.
 #[derive(Default)]
 struct Edges {
     list: Vec<Edge>,
-    seen: HashSet<(String, String)>,
+    numbers: HashMap<String, u32>,
+    seen: HashSet<(u32, u32)>,
 }
 
 impl Edges {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(id) {
+            return n;
+        }
+        let n = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
+        self.numbers.insert(id.to_string(), n);
+        n
+    }
+
     fn add(&mut self, task: &str, on: &str, line: usize, reason: &str) {
-        if task != on && self.seen.insert((task.to_string(), on.to_string())) {
+        let key = (self.number(task), self.number(on));
+        if task != on && self.seen.insert(key) {
             self.list.push(Edge {
                 task: task.to_string(),
                 depends_on: on.to_string(),

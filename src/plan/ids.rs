@@ -174,7 +174,7 @@ pub fn dotted_id(s: &str) -> Option<Token> {
     }
     match b.get(end) {
         None => {}
-        Some(c) if c.is_ascii_whitespace() || *c == b':' || *c == b')' => {}
+        Some(c) if c.is_ascii_whitespace() || b":)]*_`".contains(c) => {}
         _ => return None,
     }
     Some(Token {
@@ -273,6 +273,8 @@ impl Known {
     /// Defined IDs from `a` to `b` (same family, same depth). When the
     /// document defines none of them, the two ends as written.
     fn range(&self, a: &str, b: &str) -> Vec<String> {
+        // `#12` and Kiro `12` share a numeric key; the `#` tells them apart.
+        let issue = a.starts_with('#');
         let (pa, na, _) = numeric_key(a);
         let (pb, nb, _) = numeric_key(b);
         let found: Vec<String> = if pa != pb || na.len() != nb.len() || na.is_empty() {
@@ -283,7 +285,8 @@ impl Known {
                 .iter()
                 .filter(|id| {
                     let (p, n, _) = numeric_key(id);
-                    p == pa
+                    id.starts_with('#') == issue
+                        && p == pa
                         && n.len() == depth
                         && n[..depth - 1] == na[..depth - 1]
                         && n[depth - 1] >= na[depth - 1]

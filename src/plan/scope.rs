@@ -89,7 +89,10 @@ pub fn select(doc: &Doc<'_>, defs: &[Def], milestone: &str) -> Scope {
             defs.iter()
                 .any(|d| h.start <= d.start && d.start < h.section_end)
         })
-        .map(|h| (heading_score(h, &name), h))
+        .map(|h| {
+            let spelled = spelled_out(&name).map_or(0, |alt| heading_score(h, &alt));
+            (heading_score(h, &name).max(spelled), h)
+        })
         .filter(|(s, _)| *s > 0)
         .fold(None::<(u8, &Heading)>, |best, (s, h)| match best {
             Some((bs, _)) if bs >= s => best,
@@ -101,6 +104,24 @@ pub fn select(doc: &Doc<'_>, defs: &[Def], milestone: &str) -> Scope {
     }
     scope.prefix = namespace(defs, &name);
     scope
+}
+
+/// The other common spelling of a short milestone or phase name:
+/// `M1` ↔ `Milestone 1`, `P2` ↔ `Phase 2`.
+fn spelled_out(name: &[String]) -> Option<Vec<String>> {
+    const SHORT: &[(&str, &str)] = &[("m", "milestone"), ("p", "phase")];
+    match name {
+        [one] => SHORT.iter().find_map(|(short, long)| {
+            let n = one.strip_prefix(short)?;
+            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| vec![long.to_string(), n.to_string()])
+        }),
+        [word, n] if n.bytes().all(|b| b.is_ascii_digit()) => SHORT
+            .iter()
+            .find(|(_, long)| word == long)
+            .map(|(short, _)| vec![format!("{short}{n}")]),
+        _ => None,
+    }
 }
 
 /// `M1` when the document's IDs are namespaced by milestone (`M0-001`,
