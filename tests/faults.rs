@@ -158,6 +158,7 @@ fn stale_index_lock_is_refused_before_anything_runs() {
     assert_eq!(snapshot(&t), before);
     assert_eq!(ran_log(&t), "");
     assert!(!t.path().join(".milestone_bundles").exists());
+    assert!(!t.path().join(".git/milestone/run.lock").exists());
     std::fs::remove_file(&lock).unwrap();
     assert_converges(&t, &runner, &["TASK-001", "TASK-002"]);
 }
@@ -709,8 +710,15 @@ fn clean_filters_apply_to_checkpointed_files() {
     t.git(&["config", "filter.fake.clean", "tr a-z A-Z"]);
     t.git(&["config", "filter.fake.smudge", "cat"]);
     let runner = script(&t, "bin.sh", "echo \"hello $1\" > \"$1.bin\"");
+    // Untracked before the run, so never committed, even by `git add`.
+    t.write("-keep me\n*.bin", "mine");
     let out = run_m1(&t, &runner, &[]);
     out.success();
+    assert_eq!(
+        t.git(&["status", "--porcelain", "-z", "--untracked-files=all"]),
+        "?? -keep me\n*.bin\0"
+    );
+    t.git(&["clean", "-qfd"]);
     for id in ["TASK-001", "TASK-002"] {
         assert_eq!(
             t.git(&["cat-file", "blob", &format!("HEAD:{id}.bin")]),

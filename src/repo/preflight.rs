@@ -11,26 +11,31 @@ use super::Repo;
 use crate::error::{Context, Error, Kind, Result};
 
 impl Repo {
-    /// Refuse, before anything is written, a repository a checkpoint could
-    /// not be committed in: a lock file git or a killed run left where a
-    /// checkpoint writes (index, branch, HEAD, packed refs, the milestone's
-    /// checkpoint refs and tags), a split index, or a git directory that
-    /// cannot be written.
-    pub fn check_write_path(&self, milestone: &str) -> Result<()> {
-        if let Some(lock) = self.stale_locks(milestone).into_iter().next() {
-            let what = lock
-                .strip_prefix(self.common_dir())
-                .or_else(|_| lock.strip_prefix(self.git_dir()))
-                .map(|p| p.with_extension("").display().to_string())
-                .unwrap_or_else(|_| lock.display().to_string());
-            let what = if what == "index" {
-                "the index".to_string()
-            } else {
-                what
-            };
-            return Err(lock_file_error(&lock, &what, Kind::Refused)
-                .hint("nothing was changed; run `git milestone run` again once the lock is gone"));
-        }
+    /// Refuse a lock file git or a killed run left where a checkpoint
+    /// writes (index, branch, HEAD, packed refs, the milestone's checkpoint
+    /// refs and tags). Call under the run lock, so that a lock held by a
+    /// live `git milestone run` is reported as that run, not as stale.
+    pub fn check_no_stale_locks(&self, milestone: &str) -> Result<()> {
+        let Some(lock) = self.stale_locks(milestone).into_iter().next() else {
+            return Ok(());
+        };
+        let what = lock
+            .strip_prefix(self.common_dir())
+            .or_else(|_| lock.strip_prefix(self.git_dir()))
+            .map(|p| p.with_extension("").display().to_string())
+            .unwrap_or_else(|_| lock.display().to_string());
+        let what = if what == "index" {
+            "the index".to_string()
+        } else {
+            what
+        };
+        Err(lock_file_error(&lock, &what, Kind::Refused)
+            .hint("nothing was changed; run `git milestone run` again once the lock is gone"))
+    }
+
+    /// Refuse, before anything is written, a git directory (or object
+    /// store) that cannot be written: no checkpoint could be committed.
+    pub fn check_writable(&self) -> Result<()> {
         for dir in [self.git_dir(), &self.common_dir().join("objects")] {
             if let Err(e) = tempfile::tempfile_in(dir) {
                 return Err(Error::refused(format!(

@@ -113,7 +113,7 @@ pub fn execute<'a>(
         dry_run(plan, &status, &runners, opts, report);
         return Ok(Finished::DryRun);
     }
-    repo.check_write_path(name)?;
+    repo.check_writable()?;
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.common_dir(), name)?;
@@ -123,6 +123,8 @@ pub fn execute<'a>(
             old.pid, old.started_at
         ));
     }
+    // Under the run lock: a git lock file now is not a live run's.
+    repo.check_no_stale_locks(name)?;
     let keep = begin(repo, &mut status, &tree, resuming, opts.restart)?;
     let mut session = Session {
         repo,
