@@ -600,6 +600,25 @@ fn full_disk_at_checkpoint_fails_clearly_and_recovers() {
     t.write("plan.md", PLAN2);
     t.commit_all("initial");
     let filler = disk.join("filler");
+    // Full before the run: refused, nothing written.
+    let _ = std::fs::write(&filler, vec![0u8; 4_000_000]);
+    let idle = writing_runner(&t);
+    let out = run_m1(&t, &idle, &[]);
+    out.code(2);
+    let git_dir = t.path().canonicalize().unwrap().join(".git/");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the disk holding {0} is full, so no checkpoint could be committed\n\
+             cause: No space left on device (os error 28)\n\
+             hint: nothing was changed; free some space (`df -h {0}`), then run again\n",
+            git_dir.display()
+        )
+    );
+    assert_eq!(ran_log(&t), "");
+    assert!(!t.path().join(".milestone_bundles").exists());
+    assert!(!t.path().join(".git/milestone").exists());
+    std::fs::remove_file(&filler).unwrap();
     // The task fills the disk once, as a build's output might.
     let runner = script(
         &t,

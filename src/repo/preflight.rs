@@ -3,6 +3,7 @@
 //! recovery of checkpoints a killed run made but did not record, and the
 //! clear errors for faults that can only show at checkpoint time.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
@@ -37,13 +38,10 @@ impl Repo {
     /// store) that cannot be written: no checkpoint could be committed.
     pub fn check_writable(&self) -> Result<()> {
         for dir in [self.git_dir(), &self.common_dir().join("objects")] {
-            if let Err(e) = tempfile::tempfile_in(dir) {
-                return Err(Error::refused(format!(
-                    "cannot write to {}, so no checkpoint could be committed",
-                    dir.display()
-                ))
-                .with_cause(e)
-                .hint("nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again"));
+            // One byte: an empty file fits even on a full disk.
+            let probe = tempfile::tempfile_in(dir).and_then(|mut f| f.write_all(b"x"));
+            if let Err(e) = probe {
+                return Err(not_writable(dir, e));
             }
         }
         Ok(())
@@ -180,6 +178,28 @@ impl Repo {
             .with_context(|| format!("cannot update {name}"))?;
         Ok(())
     }
+}
+
+/// Why nothing can be written in `dir`: a full disk, or no permission.
+fn not_writable(dir: &Path, e: std::io::Error) -> Error {
+    let (message, hint) = if e.raw_os_error() == Some(libc::ENOSPC) {
+        (
+            format!(
+                "the disk holding {} is full, so no checkpoint could be committed",
+                dir.display()
+            ),
+            format!(
+                "nothing was changed; free some space (`df -h {}`), then run again",
+                shell_path(dir)
+            ),
+        )
+    } else {
+        (
+            format!("cannot write to {}, so no checkpoint could be committed", dir.display()),
+            "nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again".to_string(),
+        )
+    };
+    Error::refused(message).with_cause(e).hint(hint)
 }
 
 /// `<what> is locked: <path> exists`, with the command that removes it.

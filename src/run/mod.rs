@@ -116,7 +116,7 @@ pub fn execute<'a>(
     repo.check_writable()?;
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
-    let lock = RunLock::acquire(repo.common_dir(), name)?;
+    let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
     if let Some(old) = &lock.replaced {
         report.warn(&format!(
             "warning: removed a stale run lock left by pid {} (started {})",
@@ -125,7 +125,8 @@ pub fn execute<'a>(
     }
     // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
-    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)?;
+    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
+        .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
         repo,
         plan,
