@@ -932,3 +932,38 @@ fn index_version_4_is_read_and_written() {
     assert_converges(&t, &runner, &["TASK-001", "TASK-002"]);
     assert_eq!(t.git(&["update-index", "--show-index-version"]), "4\n");
 }
+
+#[test]
+fn rollback_refuses_content_filters_it_cannot_apply() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN2),
+        (".gitattributes", "*.bin filter=fake\n"),
+    ]);
+    t.git(&["config", "filter.fake.clean", "tr a-z A-Z"]);
+    t.git(&["config", "filter.fake.smudge", "tr A-Z a-z"]);
+    let runner = script(
+        &t,
+        "fails.sh",
+        "if [ \"$1\" = TASK-001 ]; then echo hello > x.bin; else echo changed > x.bin; echo new > y.bin; exit 3; fi",
+    );
+    let out = run_m1(&t, &runner, &["--on-failure", "rollback"]);
+    out.code(2);
+    assert!(
+        out.stderr.ends_with(
+            "error: this repository configures content filters (filter.fake.clean), which git milestone cannot apply when rolling back\n\
+             hint: nothing was changed; with git alone, keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>`\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The failed attempt's work is all still there, in its smudged form.
+    assert_eq!(t.read("x.bin"), "changed\n");
+    assert_eq!(t.read("y.bin"), "new\n");
+    assert_eq!(
+        porcelain(&t),
+        " M .milestone_bundles/M1/status.json\n M x.bin\n?? y.bin\n"
+    );
+    assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts"]), "");
+    assert_eq!(status_json(&t)["state"], "failed");
+    assert_fsck_clean(&t);
+}

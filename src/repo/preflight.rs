@@ -73,6 +73,26 @@ impl Repo {
         Ok(out.status.success() && !out.stdout.is_empty())
     }
 
+    /// Refuse a rollback where content filters are configured: libgit2
+    /// would save the attempt unfiltered and restore files in their stored
+    /// (clean) form, e.g. Git LFS pointers instead of the files.
+    pub fn check_rollback_filters(&self) -> Result<()> {
+        let out = self.git(&[
+            "config",
+            "--name-only",
+            "--get-regexp",
+            r"^filter\..*\.(clean|smudge|process)$",
+        ])?;
+        let keys = String::from_utf8_lossy(&out.stdout);
+        let Some(first) = keys.lines().next().filter(|_| out.status.success()) else {
+            return Ok(());
+        };
+        Err(Error::refused(format!(
+            "this repository configures content filters ({first}), which git milestone cannot apply when rolling back"
+        ))
+        .hint("nothing was changed; with git alone, keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>`"))
+    }
+
     /// Stage the task's changes and the status file with `git add`, which
     /// runs clean filters; files in `keep` (untracked before the run) stay out.
     pub(super) fn stage_with_git(&self, keep: &[&str], status_path: &str) -> Result<()> {
