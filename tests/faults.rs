@@ -967,3 +967,89 @@ fn rollback_refuses_content_filters_it_cannot_apply() {
     assert_eq!(status_json(&t)["state"], "failed");
     assert_fsck_clean(&t);
 }
+
+/// Run the binary as `nobody` (root ignores file modes), or `None` when
+/// this is not root or `setpriv` is missing.
+fn run_as_nobody(t: &TestRepo, args: &[&str]) -> Option<Run> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let mut c = Command::new("setpriv");
+    common::seal(&mut c, t.home.path());
+    c.current_dir(t.path())
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(common::bin())
+        .args(args);
+    let out = c.output().ok()?;
+    let run: Run = out.into();
+    (!run.stderr.starts_with("setpriv:")).then_some(run)
+}
+
+/// `chown -R uid:uid` the repository and its HOME; false when not allowed.
+fn chown_all(t: &TestRepo, uid: u32) -> bool {
+    [t.path(), t.home.path()].iter().all(|dir| {
+        Command::new("chown")
+            .args(["-R", &format!("{uid}:{uid}")])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+#[test]
+fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    // Owned by nobody, so git's ownership check passes for nobody; the
+    // checks below run as root again, after a chown back.
+    if !chown_all(&t, 65534) {
+        return skip("cannot chown to nobody (needs root)");
+    }
+    let chmod = |mode: &str| {
+        let ok = Command::new("chmod")
+            .args(["-R", mode])
+            .arg(t.path().join(".git"))
+            .status();
+        assert!(ok.unwrap().success());
+    };
+    chmod("a-w");
+    let args = [
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        runner.to_str().unwrap(),
+    ];
+    let Some(out) = run_as_nobody(&t, &args) else {
+        return skip("cannot run as nobody (needs root and setpriv)");
+    };
+    chmod("u+w");
+    assert!(chown_all(&t, 0));
+    out.code(2);
+    let shown = t.path().canonicalize().unwrap().join(".git/");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: cannot write to {}, so no checkpoint could be committed\n\
+             cause: Permission denied (os error 13)\n\
+             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again\n",
+            shown.display()
+        )
+    );
+    assert_eq!(snapshot(&t), before);
+    assert_eq!(ran_log(&t), "");
+    assert!(chown_all(&t, 65534));
+    let out = run_as_nobody(&t, &args).unwrap();
+    assert!(chown_all(&t, 0));
+    out.success();
+    assert_eq!(
+        checkpoints_per_task(&t),
+        once_each(&["TASK-001", "TASK-002"])
+    );
+    assert_eq!(porcelain(&t), "");
+    assert_fsck_clean(&t);
+}

@@ -83,6 +83,8 @@ pub fn execute<'a>(
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
     repo.check_index_format()?;
+    // Before the work tree is read: reading it refreshes the index.
+    repo.check_writable()?;
     let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
     for id in &dropped {
         report.warn(&format!(
@@ -113,7 +115,6 @@ pub fn execute<'a>(
         dry_run(plan, &status, &runners, opts, report);
         return Ok(Finished::DryRun);
     }
-    repo.check_writable()?;
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
