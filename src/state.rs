@@ -261,6 +261,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Remove temp files a killed run left in the milestone's bundle
+/// directory (see [`write_atomically`]), so no checkpoint commits them.
+/// Call only while holding the run lock: then no writer is alive.
+pub fn remove_stale_temp_files(root: &Path, name: &str) -> Result<()> {
+    let dir = bundle_dir(root, name)?;
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            fs::remove_file(e.path())
+                .with_context(|| format!("cannot remove {}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The local run journal's directory for a milestone, inside this worktree's
 /// git directory: `<git-dir>/milestone/<name>/`. Logs and snapshots live here;
 /// nothing in it is committed.

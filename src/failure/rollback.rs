@@ -66,6 +66,7 @@ pub(super) fn attempt(
 ) -> Result<SavedAttempt> {
     state::validate_name(milestone)?;
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, milestone)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
@@ -82,6 +83,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         return Err(no_run(name));
     };
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = repo.refs_under(&checkpoint_prefix(name))?;
@@ -130,6 +132,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
     let record = read_record(&journal, name)?;
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     if head != record.checkpoint && !force {
