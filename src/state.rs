@@ -245,8 +245,11 @@ fn corrupted(origin: &str, e: serde_json::Error) -> Error {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("status path has a parent");
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // A status file is an ordinary file people read and git commits, so it
+    // gets the usual 0644 rather than the temp file's private 0600.
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
@@ -347,6 +350,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = sample();
         s.save(dir.path()).unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(dir.path().join(".milestone_bundles/M1/status.json"))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o644);
         assert_eq!(Status::load(dir.path(), "M1").unwrap(), Some(s));
         assert_eq!(Status::load(dir.path(), "M2").unwrap(), None);
     }

@@ -841,6 +841,14 @@ fn corrupted_status_file_is_refused_and_restart_recovers() {
         assert_eq!(snapshot(&t), before);
         assert_eq!(t.read(".milestone_bundles/M1/status.json"), text);
         assert_eq!(ran_log(&t), log_before);
+        // `status` still reports, listing the milestone as unreadable.
+        let st = t.run(["status", "--json"]);
+        st.code(2);
+        let listed = &st.json()["milestones"][0];
+        assert_eq!(listed["name"], "M1", "{}", st.stdout);
+        assert_eq!(listed["state"], "unreadable", "{}", st.stdout);
+        assert_eq!(listed["path"], ".milestone_bundles/M1/status.json");
+        assert!(st.stderr.contains("hint: "), "{}", st.stderr);
     }
     let out = run_m1(&t, &runner, &["--restart"]);
     out.success();
