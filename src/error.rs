@@ -90,6 +90,10 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         self.kind.exit_code()
     }
+    /// The underlying error, if one was kept.
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        self.cause.as_ref()
+    }
 }
 
 impl fmt::Display for Error {

@@ -130,7 +130,10 @@ impl Drop for RunLock {
 fn create(path: &Path, owner: &Owner) -> std::io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     // No fsync: after a crash the lock is stale anyway (its pid is gone).
-    f.write_all(owner.render().as_bytes())
+    // A lock without its owner (a full disk) would block runs for a while.
+    f.write_all(owner.render().as_bytes()).inspect_err(|_| {
+        let _ = fs::remove_file(path);
+    })
 }
 
 fn just_created(path: &Path) -> bool {

@@ -245,8 +245,11 @@ fn corrupted(origin: &str, e: serde_json::Error) -> Error {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("status path has a parent");
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // A status file is an ordinary file people read and git commits, so it
+    // gets the usual 0644 rather than the temp file's private 0600.
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
@@ -257,6 +260,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     // The rename is durable only once the directory is synced too.
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Remove temp files a killed run left in the milestone's bundle
+/// directory (see [`write_atomically`]), so no checkpoint commits them.
+/// Call only while holding the run lock: then no writer is alive.
+pub fn remove_stale_temp_files(root: &Path, name: &str) -> Result<()> {
+    let dir = bundle_dir(root, name)?;
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            fs::remove_file(e.path())
+                .with_context(|| format!("cannot remove {}", e.path().display()))?;
+        }
     }
     Ok(())
 }
@@ -330,6 +350,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = sample();
         s.save(dir.path()).unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(dir.path().join(".milestone_bundles/M1/status.json"))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o644);
         assert_eq!(Status::load(dir.path(), "M1").unwrap(), Some(s));
         assert_eq!(Status::load(dir.path(), "M2").unwrap(), None);
     }

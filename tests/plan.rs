@@ -380,7 +380,7 @@ fn corpus_score_when_the_corpus_is_present() {
         return;
     }
     let out = std::process::Command::new(&check)
-        .args(["--mode", "scoped", "--min", "20", "--bin"])
+        .args(["--mode", "both", "--min", "20", "--bin"])
         .arg(common::bin())
         .output()
         .unwrap();

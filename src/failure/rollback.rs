@@ -68,6 +68,7 @@ pub fn attempt(
 ) -> Result<SavedAttempt> {
     state::validate_name(milestone)?;
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, milestone)?;
     refuse_nested(repo, milestone)?;
     let head = head_or_refuse(repo, milestone)?;
@@ -92,6 +93,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         return Err(no_run(name));
     };
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     refuse_nested(repo, name)?;
     let head = head_or_refuse(repo, name)?;
@@ -135,6 +137,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
     let record = read_record(&journal, name)?;
     repo.check_index_readable()?;
+    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     if head != record.checkpoint && !force {

@@ -10,7 +10,7 @@ use git2::{DiffOptions, Oid, StatusOptions};
 use super::Repo;
 use super::ident::{Ident, Role, Unknown};
 pub use super::refs::checkpoint_ref;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
 
 /// What the work tree holds besides HEAD, outside `.milestone_bundles/`.
@@ -56,6 +56,9 @@ pub struct Committer {
     committer: Ident,
     /// Where git looks for hooks (`core.hooksPath` honoured).
     hooks_dir: PathBuf,
+    /// Stage with the git program: clean filters are configured, which
+    /// libgit2 would not run (it would commit unfiltered content).
+    stage_with_git: bool,
 }
 
 /// The checkpoint's commit, and the refs that now point at it.
@@ -196,7 +199,12 @@ impl Repo {
         let reflog = format!("milestone: checkpoint {}", spec.task);
         self.inner
             .reference(&checkpoint_ref, commit, true, &reflog)
-            .with_context(|| format!("cannot update {checkpoint_ref}"))?;
+            .map_err(|e| match super::preflight::locked_path(&e) {
+                Some(path) => {
+                    super::preflight::lock_file_error(&path, &checkpoint_ref, Kind::Failed)
+                }
+                None => Error::failed(format!("cannot update {checkpoint_ref}")).with_cause(e),
+            })?;
         let tag = if spec.tag {
             let name = tag_ref(spec.milestone, spec.task);
             self.inner
@@ -250,10 +258,15 @@ impl Repo {
             author: self.ident(Role::Author, Unknown::Refuse)?,
             committer: self.ident(Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
+            stage_with_git: self.has_clean_filters()?,
         })
     }
 
     fn stage_all(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
+        if spec.committer.stage_with_git {
+            let keep: Vec<&str> = spec.keep_untracked.iter().map(String::as_str).collect();
+            return self.stage_with_git(&keep, spec.status_path);
+        }
         let mut index = self.inner.index().context("cannot read the index")?;
         index.read(false).context("cannot read the index")?;
         // One pass over the work tree: what changed (ignore rules applied),
@@ -283,7 +296,19 @@ impl Repo {
         index
             .add_path(Path::new(spec.status_path))
             .with_context(|| format!("cannot stage {}", spec.status_path))?;
-        index.write().context("cannot write the index")
+        index
+            .write()
+            .map_err(|e| self.locked_or(e, "cannot write the index"))
+    }
+
+    /// A clear error for an `index.lock` left in the way, else `message`.
+    fn locked_or(&self, e: git2::Error, message: &str) -> Error {
+        if e.code() != git2::ErrorCode::Locked {
+            return Error::failed(message).with_cause(e);
+        }
+        let path =
+            super::preflight::locked_path(&e).unwrap_or_else(|| self.git_dir().join("index.lock"));
+        super::preflight::lock_file_error(&path, "the index", Kind::Failed)
     }
 
     fn commit_tree(&self, tree: Oid, parent: &str, message: &str, who: &Committer) -> Result<Oid> {
@@ -317,7 +342,11 @@ impl Repo {
         };
         self.inner
             .reference_matching(&target, commit, true, parent, &reflog)
-            .with_context(|| format!("cannot move {target} to the checkpoint {commit}"))?;
+            .map_err(|e| match super::preflight::locked_path(&e) {
+                Some(path) => super::preflight::lock_file_error(&path, &target, Kind::Failed),
+                None => Error::failed(format!("cannot move {target} to the checkpoint {commit}"))
+                    .with_cause(e),
+            })?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
 
+pub mod preflight;
 pub mod rollback;
 
 /// An opened repository with a work tree.

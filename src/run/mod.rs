@@ -82,8 +82,21 @@ pub fn execute<'a>(
     let name = state::validate_name(&plan.milestone)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
-    let (mut status, resuming) = load_status(repo, plan, opts, &head)?;
+    repo.check_index_format()?;
+    // Before the work tree is read: reading it refreshes the index.
+    repo.check_writable()?;
+    let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
+    for id in &dropped {
+        report.warn(&format!(
+            "warning: {id} is no longer in {}: dropped from the status file (its checkpoint, if any, stays in history)",
+            plan.plan
+        ));
+    }
+    if resuming {
+        unrecorded_checkpoints(repo, &mut status, report)?;
+    }
     if progress::all_finished(&status) {
+        clear_stale_lock(repo, name, report);
         report.info(&format!(
             "Milestone {name}: all {} tasks are done; nothing to run.",
             status.tasks.len()
@@ -104,14 +117,17 @@ pub fn execute<'a>(
     }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
-    let lock = RunLock::acquire(repo.common_dir(), name)?;
+    let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
     if let Some(old) = &lock.replaced {
         report.warn(&format!(
             "warning: removed a stale run lock left by pid {} (started {})",
             old.pid, old.started_at
         ));
     }
-    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)?;
+    // Under the run lock: a git lock file now is not a live run's.
+    repo.check_no_stale_locks(name)?;
+    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
+        .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
         repo,
         plan,
@@ -124,14 +140,58 @@ pub fn execute<'a>(
         committer,
         ran: 0,
     };
-    let result = session.all();
+    let result = session.all().map_err(|e| disk_full_hint(repo, e));
     drop(lock);
     result
 }
 
+/// A run killed after its last checkpoint leaves its lock behind; with
+/// nothing left to run, tidy it up if its owner is gone. A live run's lock
+/// (or a read-only repository) is simply left alone.
+fn clear_stale_lock(repo: &Repo, name: &str, report: &mut dyn Report) {
+    if !repo.common_dir().join(crate::lock::LOCK_FILE).exists() {
+        return;
+    }
+    if let Ok(RunLock {
+        replaced: Some(old),
+        ..
+    }) = RunLock::acquire(repo.common_dir(), name).as_ref()
+    {
+        report.warn(&format!(
+            "warning: removed a stale run lock left by pid {} (started {})",
+            old.pid, old.started_at
+        ));
+    }
+}
+
+/// A write that failed for lack of space says which disk to free.
+fn disk_full_hint(repo: &Repo, e: Error) -> Error {
+    let full = e.cause().is_some_and(|c| {
+        c.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.raw_os_error() == Some(libc::ENOSPC))
+                || c.to_string().contains("No space left on device")
+        })
+    });
+    if !full {
+        return e;
+    }
+    e.hint(format!(
+        "the disk holding {} is full: free some space (`df -h {}`), then run `git milestone run` again",
+        repo.root().display(),
+        message::sh_quote(&repo.root().display().to_string())
+    ))
+}
+
 /// The record to continue from (lined up with the plan), or a fresh one;
-/// and whether this continues an earlier run.
-fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(Status, bool)> {
+/// whether this continues an earlier run; and the recorded tasks the plan
+/// no longer has (dropped from the record).
+fn load_status(
+    repo: &Repo,
+    plan: &Plan,
+    opts: &Options,
+    head: &str,
+) -> Result<(Status, bool, Vec<String>)> {
     let name = &plan.milestone;
     let previous = if opts.restart {
         None
@@ -139,12 +199,20 @@ fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(
         Status::load(repo.root(), name)?
     };
     match previous {
-        Some(old) => Ok((progress::reconcile(old, plan), true)),
+        Some(old) => {
+            let dropped = old
+                .tasks
+                .iter()
+                .filter(|t| !plan.tasks.iter().any(|p| p.id == t.id))
+                .map(|t| t.id.clone())
+                .collect();
+            Ok((progress::reconcile(old, plan), true, dropped))
+        }
         None if opts.retry => Err(Error::bad_input(format!(
             "there is no earlier run of {name} to retry"
         ))
         .hint(format!("start one with `git milestone run {name}`"))),
-        None => Ok((progress::fresh(plan, head), false)),
+        None => Ok((progress::fresh(plan, head), false, Vec::new())),
     }
 }
 
@@ -158,6 +226,7 @@ fn begin(
     restart: bool,
 ) -> Result<HashSet<String>> {
     let name = status.milestone.clone();
+    state::remove_stale_temp_files(repo.root(), &name)?;
     if resuming {
         fill_checkpoints(repo, status)?;
     } else {
@@ -253,12 +322,46 @@ fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
 }
 
 /// Tasks whose checkpoint commit is not in the status file (the last one
-/// never is: a commit cannot name itself) get it from their checkpoint ref.
+/// never is: a commit cannot name itself) get it from their checkpoint ref,
+/// or, when a killed run committed but did not write the ref, from the
+/// commit on the branch that carries their trailers.
 fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
+    let base = status.base_commit.clone().unwrap_or_default();
     for t in &mut status.tasks {
         if matches!(t.state, TaskState::Done | TaskState::Skipped) && t.checkpoint.is_none() {
             t.checkpoint = repo.checkpoint_commit(&status.milestone, &t.id)?;
+            if t.checkpoint.is_none() {
+                t.checkpoint = repo.find_checkpoint_commit(&status.milestone, &t.id, &base)?;
+                if let Some(commit) = &t.checkpoint {
+                    repo.set_checkpoint_ref(&status.milestone, &t.id, commit)?;
+                }
+            }
         }
+    }
+    Ok(())
+}
+
+/// A run killed after recording a task as done but before its checkpoint
+/// commit reached the branch left the task's work uncommitted: such a task
+/// runs again, so that every finished task has its own checkpoint.
+fn unrecorded_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
+    let base = status.base_commit.clone().unwrap_or_default();
+    for t in &mut status.tasks {
+        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
+            continue;
+        }
+        if repo.checkpoint_commit(&status.milestone, &t.id)?.is_some()
+            || repo
+                .find_checkpoint_commit(&status.milestone, &t.id, &base)?
+                .is_some()
+        {
+            continue;
+        }
+        report.warn(&format!(
+            "warning: {} is recorded as done but has no checkpoint commit (an earlier run was killed): it runs again",
+            t.id
+        ));
+        t.state = TaskState::Pending;
     }
     Ok(())
 }
@@ -519,6 +622,9 @@ impl Session<'_> {
         progress::fail(&mut self.status, &id, code);
         let _ = self.status.save(self.repo.root());
         e.hint(format!(
+            "no checkpoint was made; {id}'s changes are kept in the work tree (see `git status`)"
+        ))
+        .hint(format!(
             "{id} will run again with `git milestone run {}`",
             self.name()
         ))

@@ -1,0 +1,260 @@
+//! Faults a run checks for before any task runs (locks left by a crashed
+//! git, an index libgit2 cannot read, a git directory it cannot write), the
+//! recovery of checkpoints a killed run made but did not record, and the
+//! clear errors for faults that can only show at checkpoint time.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+
+use super::Repo;
+use crate::error::{Context, Error, Kind, Result};
+
+impl Repo {
+    /// Refuse a lock file git or a killed run left where a checkpoint
+    /// writes (index, branch, HEAD, packed refs, the milestone's checkpoint
+    /// refs and tags). Call under the run lock, so that a lock held by a
+    /// live `git milestone run` is reported as that run, not as stale.
+    pub fn check_no_stale_locks(&self, milestone: &str) -> Result<()> {
+        let Some(lock) = self.stale_locks(milestone).into_iter().next() else {
+            return Ok(());
+        };
+        let what = lock
+            .strip_prefix(self.common_dir())
+            .or_else(|_| lock.strip_prefix(self.git_dir()))
+            .map(|p| p.with_extension("").display().to_string())
+            .unwrap_or_else(|_| lock.display().to_string());
+        let what = if what == "index" {
+            "the index".to_string()
+        } else {
+            what
+        };
+        Err(lock_file_error(&lock, &what, Kind::Refused)
+            .hint("nothing was changed; run `git milestone run` again once the lock is gone"))
+    }
+
+    /// Refuse, before anything is written, a git directory (or object
+    /// store) that cannot be written: no checkpoint could be committed.
+    pub fn check_writable(&self) -> Result<()> {
+        for dir in [self.git_dir(), &self.common_dir().join("objects")] {
+            // One byte: an empty file fits even on a full disk.
+            let probe = tempfile::tempfile_in(dir).and_then(|mut f| f.write_all(b"x"));
+            if let Err(e) = probe {
+                return Err(not_writable(dir, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse a split index (`core.splitIndex`, or an index with a `link`
+    /// extension): libgit2, which stages checkpoints, cannot read one, and
+    /// git would split the index it writes again. Leftover `sharedindex.*`
+    /// files alone mean nothing: git expires them later.
+    pub fn check_index_format(&self) -> Result<()> {
+        let configured = self.config_string("core.splitIndex")?.is_some_and(|v| {
+            matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+        });
+        let readable = git2::Index::open(&self.git_dir().join("index")).is_ok();
+        if !configured && readable {
+            return Ok(());
+        }
+        Err(Error::refused(
+            "this repository uses a split index (core.splitIndex), which git milestone cannot read or write",
+        )
+        .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
+    }
+
+    /// Whether a configured clean filter (`filter.<name>.clean` or
+    /// `.process`, as Git LFS sets up) may apply: libgit2 does not run
+    /// them, so checkpoints are staged by the git program instead.
+    pub fn has_clean_filters(&self) -> Result<bool> {
+        let out = self.git(&["config", "--get-regexp", r"^filter\..*\.(clean|process)$"])?;
+        Ok(out.status.success() && !out.stdout.is_empty())
+    }
+
+    /// Refuse a rollback where content filters are configured: libgit2
+    /// would save the attempt unfiltered and restore files in their stored
+    /// (clean) form, e.g. Git LFS pointers instead of the files.
+    pub fn check_rollback_filters(&self) -> Result<()> {
+        let out = self.git(&[
+            "config",
+            "--name-only",
+            "--get-regexp",
+            r"^filter\..*\.(clean|smudge|process)$",
+        ])?;
+        let keys = String::from_utf8_lossy(&out.stdout);
+        let Some(first) = keys.lines().next().filter(|_| out.status.success()) else {
+            return Ok(());
+        };
+        Err(Error::refused(format!(
+            "this repository configures content filters ({first}), which git milestone cannot apply when rolling back"
+        ))
+        .hint("nothing was changed; with git alone, keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>`"))
+    }
+
+    /// Stage the task's changes and the status file with `git add`, which
+    /// runs clean filters; files in `keep` (untracked before the run) stay out.
+    pub(super) fn stage_with_git(&self, keep: &[&str], status_path: &str) -> Result<()> {
+        let mut args: Vec<String> = ["add", "-A", "--", "."].map(String::from).to_vec();
+        args.extend(keep.iter().map(|p| format!(":(exclude,literal){p}")));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.git_checked(&argv)?;
+        self.git_checked(&["add", "-f", "--", &format!(":(literal){status_path}")])
+    }
+
+    fn git_checked(&self, args: &[&str]) -> Result<()> {
+        let out = self.git(args)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Error::failed(format!(
+            "`git {}` failed while staging the checkpoint",
+            args[..2].join(" ")
+        ))
+        .with_cause(anyhow::anyhow!(
+            "{}",
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )))
+    }
+
+    /// Lock files present where a checkpoint writes.
+    fn stale_locks(&self, milestone: &str) -> Vec<PathBuf> {
+        let mut candidates = vec![
+            self.git_dir().join("index.lock"),
+            self.git_dir().join("HEAD.lock"),
+            self.common_dir().join("packed-refs.lock"),
+        ];
+        if let Some(branch) = self.head_branch() {
+            candidates.push(self.common_dir().join(format!("{branch}.lock")));
+        }
+        for dir in [
+            format!("refs/milestone/{milestone}/checkpoints"),
+            format!("refs/tags/milestone/{milestone}"),
+        ] {
+            let Ok(entries) = std::fs::read_dir(self.common_dir().join(dir)) else {
+                continue;
+            };
+            candidates.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "lock")),
+            );
+        }
+        candidates.retain(|p| p.exists());
+        candidates
+    }
+
+    /// The branch HEAD points at (`refs/heads/...`), if any.
+    fn head_branch(&self) -> Option<String> {
+        let head = self.inner.find_reference("HEAD").ok()?;
+        head.symbolic_target().ok().flatten().map(str::to_string)
+    }
+
+    /// The commit on HEAD's first-parent line since `base` that carries
+    /// `milestone`'s checkpoint trailers for `task`: a run killed between
+    /// committing and recording the checkpoint leaves one.
+    pub fn find_checkpoint_commit(
+        &self,
+        milestone: &str,
+        task: &str,
+        base: &str,
+    ) -> Result<Option<String>> {
+        let head = self.head_commit()?;
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        walk.simplify_first_parent()
+            .context("cannot walk history")?;
+        walk.push(Oid::from_str(&head).context("cannot walk history")?)
+            .context("cannot walk history")?;
+        if let Ok(base) = Oid::from_str(base) {
+            // A base that is gone (history rewritten) just means a longer walk.
+            let _ = walk.hide(base);
+        }
+        let want = [
+            format!("Milestone: {milestone}"),
+            format!("Milestone-Task: {task}"),
+        ];
+        for id in walk {
+            let id = id.context("cannot walk history")?;
+            let commit = self
+                .inner
+                .find_commit(id)
+                .with_context(|| format!("cannot read commit {id}"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+            if want.iter().all(|w| message.lines().any(|l| l == w)) {
+                return Ok(Some(id.to_string()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Point `milestone`'s checkpoint ref for `task` at `commit`.
+    pub fn set_checkpoint_ref(&self, milestone: &str, task: &str, commit: &str) -> Result<()> {
+        let name = super::checkpoint::checkpoint_ref(milestone, task);
+        let id = Oid::from_str(commit).with_context(|| format!("invalid commit id {commit}"))?;
+        self.inner
+            .reference(&name, id, true, "milestone: recover checkpoint")
+            .with_context(|| format!("cannot update {name}"))?;
+        Ok(())
+    }
+}
+
+/// Why nothing can be written in `dir`: a full disk, or no permission.
+fn not_writable(dir: &Path, e: std::io::Error) -> Error {
+    let (message, hint) = if e.raw_os_error() == Some(libc::ENOSPC) {
+        (
+            format!(
+                "the disk holding {} is full, so no checkpoint could be committed",
+                dir.display()
+            ),
+            format!(
+                "nothing was changed; free some space (`df -h {}`), then run again",
+                shell_path(dir)
+            ),
+        )
+    } else {
+        (
+            format!("cannot write to {}, so no checkpoint could be committed", dir.display()),
+            "nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again".to_string(),
+        )
+    };
+    Error::refused(message).with_cause(e).hint(hint)
+}
+
+/// `<what> is locked: <path> exists`, with the command that removes it.
+pub(crate) fn lock_file_error(path: &Path, what: &str, kind: Kind) -> Error {
+    Error::new(
+        kind,
+        format!(
+            "{what} is locked: {} exists (another git command is running, or one crashed)",
+            path.display()
+        ),
+    )
+    .hint(format!(
+        "if no git command is running, remove the stale lock with `rm {}`",
+        shell_path(path)
+    ))
+}
+
+/// The `<file>.lock` a git2 "locked" error is about, when it names one.
+pub(crate) fn locked_path(e: &git2::Error) -> Option<PathBuf> {
+    if e.code() != git2::ErrorCode::Locked {
+        return None;
+    }
+    let msg = e.message();
+    let start = msg.find('\'')? + 1;
+    let end = start + msg[start..].find('\'')?;
+    Some(PathBuf::from(&msg[start..end]))
+}
+
+fn shell_path(path: &Path) -> String {
+    let s = path.display().to_string();
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
