@@ -129,7 +129,7 @@ impl Repo {
             candidates.push(self.common_dir().join(format!("{branch}.lock")));
         }
         for dir in [
-            format!("refs/milestone/{milestone}/checkpoints"),
+            super::refs::checkpoints_prefix(milestone),
             format!("refs/tags/milestone/{milestone}"),
         ] {
             let Ok(entries) = std::fs::read_dir(self.common_dir().join(dir)) else {
