@@ -336,6 +336,32 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 }
 
 #[test]
+fn dry_run_leaves_the_index_byte_identical() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    // Stale stat data in the index: a status look that refreshes it rewrites
+    // `.git/index`.
+    let plan = std::fs::File::options()
+        .write(true)
+        .open(t.path().join("plan.md"))
+        .unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    plan.set_modified(then).unwrap();
+    drop(plan);
+    let index = std::fs::read(t.path().join(".git/index")).unwrap();
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "true",
+        "--dry-run",
+    ]);
+    out.success();
+    assert!(std::fs::read(t.path().join(".git/index")).unwrap() == index);
+}
+
+#[test]
 fn untracked_files_from_before_the_run_are_never_committed() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     t.write(".gitignore", "build/\n");
