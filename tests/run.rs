@@ -693,6 +693,50 @@ fn refuses_a_dirty_tree() {
 }
 
 #[test]
+fn a_completed_milestone_with_a_new_task_refuses_a_dirty_tree() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write(".gitignore", "*.o\n");
+    t.commit_all("ignore");
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    t.write("plan.md", "# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    t.commit_all("one more task");
+    t.write(".gitignore", "*.o\nedit\n");
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_refused(&t, &out, &before, "uncommitted changes (.gitignore)");
+    assert_eq!(ran_log(&t), "TASK-001\n");
+}
+
+#[test]
+fn a_failed_attempt_s_edits_are_continued_and_said_so() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$MILESTONE_ATTEMPT\" >> plan.md\n\
+             if [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            flag = flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "continuing on top of the failed attempt's changes; \
+         `git milestone rollback M1` discards them"
+    );
+    assert_eq!(
+        t.git(&["show", "HEAD:plan.md"]),
+        "# M1\n- [ ] TASK-001: A\n1\n2\n"
+    );
+}
+
+#[test]
 fn refuses_while_git_is_mid_operation() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);

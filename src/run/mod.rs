@@ -94,7 +94,13 @@ pub fn execute<'a>(
         return Ok(Finished::NothingToDo);
     }
     let tree = repo.work_tree()?;
-    check_work_tree(&tree, name, resuming)?;
+    let after_attempt = resuming && continues_an_attempt(&status);
+    check_work_tree(&tree, name, after_attempt)?;
+    if after_attempt && !tree.changed.is_empty() {
+        report.info(&format!(
+            "continuing on top of the failed attempt's changes; `git milestone rollback {name}` discards them"
+        ));
+    }
     let runners = resolve_runners(plan, &status, opts)?;
     check_programs(repo, &runners)?;
     let committer = repo.committer()?;
@@ -186,11 +192,30 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
     }
 }
 
-/// A fresh run needs a clean tree, so that a checkpoint holds only what
-/// its task changed. A resumed run continues from what the failed or
-/// interrupted attempt left, as a retry would.
-fn check_work_tree(tree: &WorkTree, name: &str, resuming: bool) -> Result<()> {
-    if resuming || tree.changed.is_empty() {
+/// Whether the recorded run stopped in the middle of a task (failed,
+/// interrupted, or killed while running) and was not rolled back, so the
+/// work tree may hold that attempt's changes.
+fn continues_an_attempt(status: &Status) -> bool {
+    // A rollback discarded the attempt's changes: what is left is the user's.
+    if status.failure.as_ref().is_some_and(|f| f.rolled_back) {
+        return false;
+    }
+    matches!(
+        status.state,
+        state::RunState::Failed | state::RunState::Interrupted
+    ) || status.tasks.iter().any(|t| {
+        matches!(
+            t.state,
+            TaskState::Running | TaskState::Failed | TaskState::Interrupted
+        )
+    })
+}
+
+/// A run needs a clean tree, so that a checkpoint holds only what its task
+/// changed. Continuing after a failed or interrupted attempt starts from
+/// what that attempt left, as a retry would.
+fn check_work_tree(tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
+    if after_attempt || tree.changed.is_empty() {
         return Ok(());
     }
     let shown: Vec<&str> = tree.changed.iter().take(5).map(String::as_str).collect();
