@@ -252,6 +252,44 @@ fn fail_then_resume_never_repeats_a_task() {
 }
 
 #[test]
+fn a_task_recorded_done_without_a_checkpoint_runs_again() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    // As if stopped after saving TASK-002 as done, before its checkpoint.
+    let path = ".milestone_bundles/M1/status.json";
+    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+    status["state"] = "running".into();
+    status["failure"] = serde_json::Value::Null;
+    status["tasks"][1]["state"] = "done".into();
+    status["tasks"][1]["exit_code"] = 0.into();
+    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(out.stderr, "TASK-002 has no checkpoint; running it again\n");
+    assert!(
+        out.stdout.starts_with("Starting TASK-002 [2/3]"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(ran_log(&t), "TASK-002\nTASK-003\n");
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "HEAD~1"]),
+        "M1 TASK-002: Create b.txt\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "HEAD"]),
+        "M1 TASK-003: Create c.txt\n\n.milestone_bundles/M1/status.json\nTASK-003.txt\n"
+    );
+    assert_eq!(committed_status(&t, "HEAD")["tasks"][1]["attempts"], 2);
+}
+
+#[test]
 fn restart_runs_everything_again_and_keeps_history() {
     let t = repo_with_plan(PLAN3);
     let runner = writing_runner(&t);

@@ -83,6 +83,11 @@ pub fn execute<'a>(
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
     let (mut status, resuming) = load_status(repo, plan, opts, &head)?;
+    if resuming {
+        for id in fill_checkpoints(repo, &mut status)? {
+            report.warn(&format!("{id} has no checkpoint; running it again"));
+        }
+    }
     if progress::all_finished(&status) {
         report.info(&format!(
             "Milestone {name}: all {} tasks are done; nothing to run.",
@@ -154,8 +159,8 @@ fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(
     }
 }
 
-/// Under the lock: a new run records its untracked files; a resumed one
-/// recovers its checkpoint ids. Returns the files checkpoints must not stage.
+/// Under the lock: a new run records its untracked files. Returns the files
+/// checkpoints must not stage.
 fn begin(
     repo: &Repo,
     status: &mut Status,
@@ -164,9 +169,7 @@ fn begin(
     restart: bool,
 ) -> Result<HashSet<String>> {
     let name = status.milestone.clone();
-    if resuming {
-        fill_checkpoints(repo, status)?;
-    } else {
+    if !resuming {
         state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
         if restart {
             repo.delete_checkpoint_refs(&name)?;
@@ -279,13 +282,23 @@ fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
 
 /// Tasks whose checkpoint commit is not in the status file (the last one
 /// never is: a commit cannot name itself) get it from their checkpoint ref.
-fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
+///
+/// A task recorded done with no checkpoint ref was stopped between saving
+/// the status file and committing: its work is in the tree, uncommitted.
+/// It counts as interrupted, so it runs again and its own checkpoint holds
+/// that work. Returns those tasks' IDs.
+fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<Vec<String>> {
+    let mut rerun = Vec::new();
     for t in &mut status.tasks {
         if matches!(t.state, TaskState::Done | TaskState::Skipped) && t.checkpoint.is_none() {
             t.checkpoint = repo.checkpoint_commit(&status.milestone, &t.id)?;
+            if t.checkpoint.is_none() && t.state == TaskState::Done {
+                t.state = TaskState::Interrupted;
+                rerun.push(t.id.clone());
+            }
         }
     }
-    Ok(())
+    Ok(rerun)
 }
 
 fn dry_run(
