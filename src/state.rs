@@ -153,6 +153,41 @@ pub fn milestone_key(name: &str) -> Result<String> {
     Ok(key)
 }
 
+/// The key of the milestone the user means by `name`: the name of a
+/// directory already in `.milestone_bundles/` that equals [`milestone_key`]
+/// of `name` ignoring case, else that key. `run m1` after `run M1` then
+/// continues M1 instead of starting a second record of the same milestone.
+pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
+    let key = milestone_key(name)?;
+    let dir = root.join(BUNDLES_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(key),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    let folded = key.to_lowercase();
+    let mut same: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.to_lowercase() == folded)
+        .collect();
+    same.sort();
+    if same.is_empty() || same.contains(&key) {
+        return Ok(key);
+    }
+    if let [one] = same.as_slice() {
+        return Ok(one.clone());
+    }
+    Err(Error::bad_input(format!(
+        "milestone name {name:?} matches {} in {BUNDLES_DIR}/, which differ only in case",
+        same.join(", ")
+    ))
+    .hint(format!(
+        "name one exactly, e.g. `git milestone status {}`",
+        same[0]
+    )))
+}
+
 /// `<root>/.milestone_bundles/<name>`, after checking the name.
 pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
@@ -354,6 +389,22 @@ mod tests {
         for good in ["M1", "phase-2", "v1.5", "auth_v2", "Milestone-10"] {
             assert!(validate_name(good).is_ok(), "{good:?} refused");
         }
+    }
+
+    #[test]
+    fn resolve_key_finds_the_bundle_whatever_the_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert_eq!(resolve_key(root, "Phase 2").unwrap(), "Phase-2");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("M1")).unwrap();
+        assert_eq!(resolve_key(root, "m1").unwrap(), "M1");
+        assert_eq!(resolve_key(root, "M1").unwrap(), "M1");
+        assert_eq!(resolve_key(root, "m2").unwrap(), "m2");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("AB")).unwrap();
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("ab")).unwrap();
+        assert_eq!(resolve_key(root, "ab").unwrap(), "ab");
+        let e = resolve_key(root, "Ab").unwrap_err();
+        assert!(e.message().contains("AB, ab"), "{e}");
     }
 
     #[test]

@@ -290,6 +290,38 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
 }
 
 #[test]
+fn a_name_in_another_case_means_the_same_milestone() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    let before = snapshot(&t);
+    let out = t.run([
+        "run",
+        "m1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        runner.to_str().unwrap(),
+    ]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "Milestone M1: all 3 tasks are done; nothing to run.\n\
+         To run it again from the start: git milestone run M1 --restart\n"
+    );
+    assert_eq!(snapshot(&t), before);
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+    let bundles: Vec<_> = std::fs::read_dir(t.path().join(".milestone_bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(bundles, ["M1"]);
+    let json = t.run(["status", "m1", "--json"]);
+    json.success();
+    assert_eq!(json.json()["milestone"]["name"], "M1");
+}
+
+#[test]
 fn restart_runs_everything_again_and_keeps_history() {
     let t = repo_with_plan(PLAN3);
     let runner = writing_runner(&t);

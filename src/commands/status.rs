@@ -27,7 +27,12 @@ pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let found = find_milestones(repo.root())?;
     match &args.name {
-        Some(name) => show_one(&repo, &found, &crate::state::milestone_key(name)?, args),
+        Some(name) => show_one(
+            &repo,
+            &found,
+            &crate::state::resolve_key(repo.root(), name)?,
+            args,
+        ),
         None => show_all(&repo, &found, args),
     }
 }
