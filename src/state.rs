@@ -193,6 +193,50 @@ pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
 }
 
+/// Refuse to read or write a bundle through a symbolic link: a committed
+/// `.milestone_bundles` (or `<name>`, or `status.json`) symlink would send
+/// the status file outside the repository. `.milestone_bundles` and
+/// `<name>` must each be a real directory and `status.json` a regular file,
+/// or not exist yet.
+pub fn check_bundle_path(root: &Path, name: &str) -> Result<()> {
+    let dir = bundle_dir(root, name)?;
+    let rel = status_rel_path(name)?;
+    let parts = [
+        (root.join(BUNDLES_DIR), BUNDLES_DIR.to_string(), true),
+        (dir.clone(), format!("{BUNDLES_DIR}/{name}"), true),
+        (dir.join(STATUS_FILE), rel, false),
+    ];
+    for (path, shown, want_dir) in parts {
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let kind = meta.file_type();
+        let fits = if want_dir {
+            kind.is_dir()
+        } else {
+            kind.is_file()
+        };
+        if !fits {
+            let what = if kind.is_symlink() {
+                "a symbolic link"
+            } else if want_dir {
+                "not a directory"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::refused(format!(
+                "{shown} is {what}; git-milestone reads and writes only real files there"
+            ))
+            .hint(format!(
+                "remove it with `git rm {shown}` (`rm {shown}` if it is not committed), then run the command again"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `.milestone_bundles/<name>/status.json` relative to the root, `/`-separated.
 pub fn status_rel_path(name: &str) -> Result<String> {
     Ok(format!(
@@ -229,6 +273,7 @@ impl Status {
 
     /// Read the status file under `root` for `name`; `None` when there is none.
     pub fn load(root: &Path, name: &str) -> Result<Option<Status>> {
+        check_bundle_path(root, name)?;
         let path = bundle_dir(root, name)?.join(STATUS_FILE);
         match fs::read(&path) {
             Ok(bytes) => Status::parse(&bytes, &status_rel_path(name)?).map(Some),
@@ -239,6 +284,7 @@ impl Status {
 
     /// Write the status file under `root` atomically: temp file, fsync, rename.
     pub fn save(&self, root: &Path) -> Result<()> {
+        check_bundle_path(root, &self.milestone)?;
         let dir = bundle_dir(root, &self.milestone)?;
         let mut bytes = serde_json::to_vec_pretty(self).context("cannot encode the status file")?;
         bytes.push(b'\n');

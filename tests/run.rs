@@ -807,6 +807,56 @@ fn a_failed_attempt_s_edits_are_continued_and_said_so() {
 }
 
 #[test]
+fn refuses_to_write_through_a_committed_bundles_symlink() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let outside = t.home.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, t.path().join(".milestone_bundles")).unwrap();
+    t.commit_all("bundles elsewhere");
+    let before = snapshot(&t);
+    for extra in [&[][..], &["--restart"], &["--dry-run"]] {
+        let out = run_m1(&t, &runner, extra);
+        assert_refused(
+            &t,
+            &out,
+            &before,
+            "error: .milestone_bundles is a symbolic link; git-milestone reads and writes only real files there\n",
+        );
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    // One level down, and the status file itself.
+    std::fs::remove_file(t.path().join(".milestone_bundles")).unwrap();
+    std::fs::create_dir(t.path().join(".milestone_bundles")).unwrap();
+    std::os::unix::fs::symlink(&outside, t.path().join(".milestone_bundles/M1")).unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M1 is a symbolic link;"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(t.path().join(".milestone_bundles/M1")).unwrap();
+    std::fs::create_dir(t.path().join(".milestone_bundles/M1")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("status.json"),
+        t.path().join(".milestone_bundles/M1/status.json"),
+    )
+    .unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M1/status.json is a symbolic link;"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
 fn refuses_while_git_is_mid_operation() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);

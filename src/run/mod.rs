@@ -80,6 +80,7 @@ pub fn execute<'a>(
     prompter: Option<&'a mut dyn Prompter>,
 ) -> Result<Finished> {
     let name = state::validate_name(&plan.milestone)?;
+    state::check_bundle_path(repo.root(), name)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
     let (mut status, resuming) = load_status(repo, plan, opts, &head)?;
