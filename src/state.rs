@@ -349,10 +349,31 @@ pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(git_dir.join("milestone").join(validate_name(name)?))
 }
 
-/// The untracked (not ignored) files that existed when the run started.
+/// The untracked (not ignored) files that are not the milestone's: those
+/// present when the run started, and those that appeared between attempts.
 /// Checkpoints never stage them and rollbacks never remove them.
 pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>> {
-    let path = journal_dir(git_dir, name)?.join("untracked-at-start");
+    read_paths(git_dir, name, "untracked-at-start")
+}
+
+/// Record the untracked files that are not the milestone's (NUL-separated).
+pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+    write_paths(git_dir, name, "untracked-at-start", paths)
+}
+
+/// The untracked files the last failed or interrupted attempt created: the
+/// retry starts with them present, yet they are the task's work.
+pub fn read_attempt_leftovers(git_dir: &Path, name: &str) -> Result<Vec<String>> {
+    read_paths(git_dir, name, "attempt-leftovers")
+}
+
+/// Record the untracked files a failed or interrupted attempt created.
+pub fn write_attempt_leftovers(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+    write_paths(git_dir, name, "attempt-leftovers", paths)
+}
+
+fn read_paths(git_dir: &Path, name: &str, file: &str) -> Result<Vec<String>> {
+    let path = journal_dir(git_dir, name)?.join(file);
     match fs::read(&path) {
         Ok(bytes) => Ok(bytes
             .split(|b| *b == 0)
@@ -364,17 +385,13 @@ pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>
     }
 }
 
-/// Record the untracked files present at the start of a run (NUL-separated).
-pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+fn write_paths(git_dir: &Path, name: &str, file: &str, paths: &[String]) -> Result<()> {
     let mut bytes = Vec::new();
     for p in paths {
         bytes.extend_from_slice(p.as_bytes());
         bytes.push(0);
     }
-    write_atomically(
-        &journal_dir(git_dir, name)?.join("untracked-at-start"),
-        &bytes,
-    )
+    write_atomically(&journal_dir(git_dir, name)?.join(file), &bytes)
 }
 
 #[cfg(test)]

@@ -231,7 +231,10 @@ fn fail_then_resume_never_repeats_a_task() {
     let out = run_m1(&t, &runner, &[]);
     out.success();
     assert!(
-        out.stdout.starts_with("Starting TASK-002 [2/3]"),
+        out.stdout.starts_with(
+            "continuing on top of the failed attempt's changes; \
+             `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
+        ),
         "{}",
         out.stdout
     );
@@ -273,7 +276,10 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
     out.success();
     assert_eq!(out.stderr, "TASK-002 has no checkpoint; running it again\n");
     assert!(
-        out.stdout.starts_with("Starting TASK-002 [2/3]"),
+        out.stdout.starts_with(
+            "continuing on top of the failed attempt's changes; \
+             `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
+        ),
         "{}",
         out.stdout
     );
@@ -319,6 +325,37 @@ fn a_name_in_another_case_means_the_same_milestone() {
     let json = t.run(["status", "m1", "--json"]);
     json.success();
     assert_eq!(json.json()["milestone"]["name"], "M1");
+}
+
+#[test]
+fn untracked_files_made_between_runs_are_not_committed_but_the_attempt_s_are() {
+    let t = repo_with_plan(PLAN3);
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = TASK-002 ] && [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            flag = flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    t.write("notes.txt", "notes\n");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-003.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
+    // A rollback leaves it alone too: it is not the milestone's.
+    t.run(["rollback", "M1", "--to", "TASK-001"]).success();
+    assert_eq!(t.read("notes.txt"), "notes\n");
 }
 
 #[test]

@@ -102,7 +102,18 @@ pub fn execute<'a>(
     let tree = repo.work_tree()?;
     let after_attempt = resuming && continues_an_attempt(&status);
     check_work_tree(&tree, name, after_attempt)?;
-    if after_attempt && !tree.changed.is_empty() {
+    // Files the stopped attempt created are its task's work; any other
+    // untracked file is not the milestone's.
+    let leftovers: HashSet<String> = if after_attempt {
+        state::read_attempt_leftovers(repo.git_dir(), name)?
+            .into_iter()
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    if after_attempt
+        && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
+    {
         report.info(&format!(
             "continuing on top of the failed attempt's changes; `git milestone rollback {name}` discards them"
         ));
@@ -132,6 +143,7 @@ pub fn execute<'a>(
         prompter,
         status,
         keep,
+        leftovers,
         runners,
         committer,
         ran: 0,
@@ -161,7 +173,7 @@ fn load_status(repo: &Repo, plan: &Plan, opts: &Options, head: &str) -> Result<(
 }
 
 /// Under the lock: a new run records its untracked files. Returns the files
-/// checkpoints must not stage.
+/// checkpoints must not stage (each attempt adds to them as it starts).
 fn begin(
     repo: &Repo,
     status: &mut Status,
@@ -172,6 +184,7 @@ fn begin(
     let name = status.milestone.clone();
     if !resuming {
         state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
+        state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
         if restart {
             repo.delete_checkpoint_refs(&name)?;
         }
@@ -360,6 +373,8 @@ struct Session<'a> {
     prompter: Option<&'a mut dyn Prompter>,
     status: Status,
     keep: HashSet<String>,
+    /// Untracked files the last stopped attempt created: not in `keep`.
+    leftovers: HashSet<String>,
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
@@ -405,6 +420,7 @@ impl Session<'_> {
         loop {
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
+            self.keep_untracked()?;
             progress::start(&mut self.status, &id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
@@ -416,6 +432,9 @@ impl Session<'_> {
             ));
             let log = self.log_path(&id, attempt)?;
             let outcome = self.run_attempt(i, attempt, &log)?;
+            // Before the status file says how it ended: a stop from here on
+            // must not leave the attempt's new files looking like the user's.
+            self.record_leftovers()?;
             let choice = match outcome.exit {
                 Exit::Interrupted(sig) => {
                     progress::finish(
@@ -440,6 +459,43 @@ impl Session<'_> {
                 Choice::Rollback => return Err(self.roll_back(i)?),
             }
         }
+    }
+
+    /// Untracked files present as an attempt starts existed before it, so
+    /// they are not its work: add them to the files checkpoints leave alone
+    /// (the user may have made some between runs). A stopped attempt's own
+    /// new files are the exception: the retry continues them.
+    fn keep_untracked(&mut self) -> Result<()> {
+        let mut added = false;
+        for path in self.repo.work_tree()?.untracked {
+            if !self.leftovers.contains(&path) && !self.keep.contains(&path) {
+                self.keep.insert(path);
+                added = true;
+            }
+        }
+        if added {
+            let mut all: Vec<String> = self.keep.iter().cloned().collect();
+            all.sort();
+            state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)?;
+        }
+        Ok(())
+    }
+
+    /// Remember the untracked files the attempt that just ended created, so
+    /// that if it is not checkpointed a retry, perhaps in another run,
+    /// commits them.
+    fn record_leftovers(&mut self) -> Result<()> {
+        let mut created: Vec<String> = self
+            .repo
+            .work_tree()?
+            .untracked
+            .into_iter()
+            .filter(|p| !self.keep.contains(p))
+            .collect();
+        created.sort();
+        state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &created)?;
+        self.leftovers = created.into_iter().collect();
+        Ok(())
     }
 
     fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
@@ -530,6 +586,11 @@ impl Session<'_> {
             Err(e) => return Err(self.checkpoint_failed(i, e)),
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        // The checkpoint holds them now.
+        if !self.leftovers.is_empty() {
+            self.leftovers.clear();
+            state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
+        }
         let what = if verdict == Verdict::Skipped {
             " (skipped)"
         } else {
