@@ -155,7 +155,8 @@ pub fn milestone_key(name: &str) -> Result<String> {
 
 /// The key of the milestone the user means by `name`: the name of a
 /// directory already in `.milestone_bundles/` that equals [`milestone_key`]
-/// of `name` ignoring case, else that key. `run m1` after `run M1` then
+/// of `name` ignoring case or, failing that, spells the same milestone
+/// (`Milestone-1` for `M1`); else that key. `run m1` after `run M1` then
 /// continues M1 instead of starting a second record of the same milestone.
 pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
     let key = milestone_key(name)?;
@@ -165,27 +166,41 @@ pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(key),
         Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
     };
-    let folded = key.to_lowercase();
-    let mut same: Vec<String> = entries
+    let mut bundles: Vec<String> = entries
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.to_lowercase() == folded)
+        .filter(|n| validate_name(n).is_ok())
         .collect();
-    same.sort();
-    if same.is_empty() || same.contains(&key) {
+    if bundles.contains(&key) {
         return Ok(key);
     }
-    if let [one] = same.as_slice() {
-        return Ok(one.clone());
+    bundles.sort();
+    let folded = key.to_lowercase();
+    let mut same: Vec<&String> = bundles
+        .iter()
+        .filter(|n| n.to_lowercase() == folded)
+        .collect();
+    if same.is_empty() {
+        same = bundles
+            .iter()
+            .filter(|n| crate::plan::same_milestone(n, &key))
+            .collect();
     }
-    Err(Error::bad_input(format!(
-        "milestone name {name:?} matches {} in {BUNDLES_DIR}/, which differ only in case",
-        same.join(", ")
-    ))
-    .hint(format!(
-        "name one exactly, e.g. `git milestone status {}`",
-        same[0]
-    )))
+    match same.as_slice() {
+        [] => Ok(key),
+        [one] => Ok((*one).clone()),
+        many => {
+            let names: Vec<&str> = many.iter().map(|n| n.as_str()).collect();
+            Err(Error::bad_input(format!(
+                "milestone name {name:?} matches {} in {BUNDLES_DIR}/",
+                names.join(", ")
+            ))
+            .hint(format!(
+                "name one exactly, e.g. `git milestone status {}`",
+                names[0]
+            )))
+        }
+    }
 }
 
 /// `<root>/.milestone_bundles/<name>`, after checking the name.
@@ -468,6 +483,10 @@ mod tests {
         assert_eq!(resolve_key(root, "ab").unwrap(), "ab");
         let e = resolve_key(root, "Ab").unwrap_err();
         assert!(e.message().contains("AB, ab"), "{e}");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("Milestone-2")).unwrap();
+        assert_eq!(resolve_key(root, "M2").unwrap(), "Milestone-2");
+        assert_eq!(resolve_key(root, "milestone 2").unwrap(), "Milestone-2");
+        assert_eq!(resolve_key(root, "M1 Core").unwrap(), "M1-Core");
     }
 
     #[test]
