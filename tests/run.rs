@@ -816,6 +816,25 @@ fn a_completed_milestone_with_a_new_task_refuses_a_dirty_tree() {
 }
 
 #[test]
+fn a_run_interrupted_between_tasks_refuses_a_dirty_tree() {
+    let t = repo_with_plan(PLAN3);
+    let stop = script(&t, "stop.sh", "[ \"$1\" = TASK-001 ]");
+    run_m1(&t, &stop, &[]).code(1);
+    // As if Ctrl-C came right after TASK-001's checkpoint.
+    let path = ".milestone_bundles/M1/status.json";
+    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+    status["state"] = "interrupted".into();
+    status["failure"] = serde_json::Value::Null;
+    status["tasks"][1]["state"] = "pending".into();
+    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    t.write("plan.md", &format!("{PLAN3}edited\n"));
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_refused(&t, &out, &before, "uncommitted changes (plan.md)");
+}
+
+#[test]
 fn a_failed_attempt_s_edits_are_continued_and_said_so() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let flag = t.home.path().join("fail-once");

@@ -217,10 +217,9 @@ fn continues_an_attempt(status: &Status) -> bool {
     if status.failure.as_ref().is_some_and(|f| f.rolled_back) {
         return false;
     }
-    matches!(
-        status.state,
-        state::RunState::Failed | state::RunState::Interrupted
-    ) || status.tasks.iter().any(|t| {
+    // The task's state, not the run's: a run interrupted between tasks left
+    // nothing behind.
+    status.tasks.iter().any(|t| {
         matches!(
             t.state,
             TaskState::Running | TaskState::Failed | TaskState::Interrupted
