@@ -153,9 +153,103 @@ pub fn milestone_key(name: &str) -> Result<String> {
     Ok(key)
 }
 
+/// The key of the milestone the user means by `name`: the name of a
+/// directory already in `.milestone_bundles/` that equals [`milestone_key`]
+/// of `name` ignoring case or, failing that, spells the same milestone
+/// (`Milestone-1` for `M1`); else that key. `run m1` after `run M1` then
+/// continues M1 instead of starting a second record of the same milestone.
+pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
+    let key = milestone_key(name)?;
+    let dir = root.join(BUNDLES_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(key),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    let mut bundles: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| validate_name(n).is_ok())
+        .collect();
+    if bundles.contains(&key) {
+        return Ok(key);
+    }
+    bundles.sort();
+    let folded = key.to_lowercase();
+    let mut same: Vec<&String> = bundles
+        .iter()
+        .filter(|n| n.to_lowercase() == folded)
+        .collect();
+    if same.is_empty() {
+        same = bundles
+            .iter()
+            .filter(|n| crate::plan::same_milestone(n, &key))
+            .collect();
+    }
+    match same.as_slice() {
+        [] => Ok(key),
+        [one] => Ok((*one).clone()),
+        many => {
+            let names: Vec<&str> = many.iter().map(|n| n.as_str()).collect();
+            Err(Error::bad_input(format!(
+                "milestone name {name:?} matches {} in {BUNDLES_DIR}/",
+                names.join(", ")
+            ))
+            .hint(format!(
+                "name one exactly, e.g. `git milestone status {}`",
+                names[0]
+            )))
+        }
+    }
+}
+
 /// `<root>/.milestone_bundles/<name>`, after checking the name.
 pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
+}
+
+/// Refuse to read or write a bundle through a symbolic link: a committed
+/// `.milestone_bundles` (or `<name>`, or `status.json`) symlink would send
+/// the status file outside the repository. `.milestone_bundles` and
+/// `<name>` must each be a real directory and `status.json` a regular file,
+/// or not exist yet.
+pub fn check_bundle_path(root: &Path, name: &str) -> Result<()> {
+    let dir = bundle_dir(root, name)?;
+    let rel = status_rel_path(name)?;
+    let parts = [
+        (root.join(BUNDLES_DIR), BUNDLES_DIR.to_string(), true),
+        (dir.clone(), format!("{BUNDLES_DIR}/{name}"), true),
+        (dir.join(STATUS_FILE), rel, false),
+    ];
+    for (path, shown, want_dir) in parts {
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let kind = meta.file_type();
+        let fits = if want_dir {
+            kind.is_dir()
+        } else {
+            kind.is_file()
+        };
+        if !fits {
+            let what = if kind.is_symlink() {
+                "a symbolic link"
+            } else if want_dir {
+                "not a directory"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::refused(format!(
+                "{shown} is {what}; git-milestone reads and writes only real files there"
+            ))
+            .hint(format!(
+                "remove it with `git rm {shown}` (`rm {shown}` if it is not committed), then run the command again"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `.milestone_bundles/<name>/status.json` relative to the root, `/`-separated.
@@ -194,6 +288,7 @@ impl Status {
 
     /// Read the status file under `root` for `name`; `None` when there is none.
     pub fn load(root: &Path, name: &str) -> Result<Option<Status>> {
+        check_bundle_path(root, name)?;
         let path = bundle_dir(root, name)?.join(STATUS_FILE);
         match fs::read(&path) {
             Ok(bytes) => Status::parse(&bytes, &status_rel_path(name)?).map(Some),
@@ -204,6 +299,7 @@ impl Status {
 
     /// Write the status file under `root` atomically: temp file, fsync, rename.
     pub fn save(&self, root: &Path) -> Result<()> {
+        check_bundle_path(root, &self.milestone)?;
         let dir = bundle_dir(root, &self.milestone)?;
         let mut bytes = serde_json::to_vec_pretty(self).context("cannot encode the status file")?;
         bytes.push(b'\n');
@@ -288,10 +384,31 @@ pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(git_dir.join("milestone").join(validate_name(name)?))
 }
 
-/// The untracked (not ignored) files that existed when the run started.
+/// The untracked (not ignored) files that are not the milestone's: those
+/// present when the run started, and those that appeared between attempts.
 /// Checkpoints never stage them and rollbacks never remove them.
 pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>> {
-    let path = journal_dir(git_dir, name)?.join("untracked-at-start");
+    read_paths(git_dir, name, "untracked-at-start")
+}
+
+/// Record the untracked files that are not the milestone's (NUL-separated).
+pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+    write_paths(git_dir, name, "untracked-at-start", paths)
+}
+
+/// The untracked files the last failed or interrupted attempt created: the
+/// retry starts with them present, yet they are the task's work.
+pub fn read_attempt_leftovers(git_dir: &Path, name: &str) -> Result<Vec<String>> {
+    read_paths(git_dir, name, "attempt-leftovers")
+}
+
+/// Record the untracked files a failed or interrupted attempt created.
+pub fn write_attempt_leftovers(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+    write_paths(git_dir, name, "attempt-leftovers", paths)
+}
+
+fn read_paths(git_dir: &Path, name: &str, file: &str) -> Result<Vec<String>> {
+    let path = journal_dir(git_dir, name)?.join(file);
     match fs::read(&path) {
         Ok(bytes) => Ok(bytes
             .split(|b| *b == 0)
@@ -303,17 +420,13 @@ pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>
     }
 }
 
-/// Record the untracked files present at the start of a run (NUL-separated).
-pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
+fn write_paths(git_dir: &Path, name: &str, file: &str, paths: &[String]) -> Result<()> {
     let mut bytes = Vec::new();
     for p in paths {
         bytes.extend_from_slice(p.as_bytes());
         bytes.push(0);
     }
-    write_atomically(
-        &journal_dir(git_dir, name)?.join("untracked-at-start"),
-        &bytes,
-    )
+    write_atomically(&journal_dir(git_dir, name)?.join(file), &bytes)
 }
 
 #[cfg(test)]
@@ -380,6 +493,26 @@ mod tests {
         for good in ["M1", "phase-2", "v1.5", "auth_v2", "Milestone-10"] {
             assert!(validate_name(good).is_ok(), "{good:?} refused");
         }
+    }
+
+    #[test]
+    fn resolve_key_finds_the_bundle_whatever_the_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert_eq!(resolve_key(root, "Phase 2").unwrap(), "Phase-2");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("M1")).unwrap();
+        assert_eq!(resolve_key(root, "m1").unwrap(), "M1");
+        assert_eq!(resolve_key(root, "M1").unwrap(), "M1");
+        assert_eq!(resolve_key(root, "m2").unwrap(), "m2");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("AB")).unwrap();
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("ab")).unwrap();
+        assert_eq!(resolve_key(root, "ab").unwrap(), "ab");
+        let e = resolve_key(root, "Ab").unwrap_err();
+        assert!(e.message().contains("AB, ab"), "{e}");
+        fs::create_dir_all(root.join(BUNDLES_DIR).join("Milestone-2")).unwrap();
+        assert_eq!(resolve_key(root, "M2").unwrap(), "Milestone-2");
+        assert_eq!(resolve_key(root, "milestone 2").unwrap(), "Milestone-2");
+        assert_eq!(resolve_key(root, "M1 Core").unwrap(), "M1-Core");
     }
 
     #[test]

@@ -412,3 +412,30 @@ fn check_refuses_an_unreadable_status_blob() {
          repair or remove .milestone_bundles/M1/status.json and commit, or skip this check with `git push --no-verify`\n"
     );
 }
+
+#[test]
+fn check_refuses_a_symlinked_status_file_without_following_it() {
+    let p = Pushing::new();
+    let outside = p.t.home.path().join("status.json");
+    fs::create_dir_all(p.t.path().join(".milestone_bundles/M1")).unwrap();
+    std::os::unix::fs::symlink(
+        &outside,
+        p.t.path().join(".milestone_bundles/M1/status.json"),
+    )
+    .unwrap();
+    p.t.commit_all("linked");
+    let line = format!(
+        "refs/heads/main {} refs/heads/main {}\n",
+        p.head(),
+        "0".repeat(40)
+    );
+    let mut c = p.t.cmd();
+    c.args(["hook", "pre-push", "origin", "url"]);
+    let out = common::run_with_stdin(&mut c, &line);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "error: not pushing main: .milestone_bundles/M1/status.json is a symbolic link, not a status file; \
+         repair or remove .milestone_bundles/M1/status.json and commit, or skip this check with `git push --no-verify`\n"
+    );
+}

@@ -231,7 +231,10 @@ fn fail_then_resume_never_repeats_a_task() {
     let out = run_m1(&t, &runner, &[]);
     out.success();
     assert!(
-        out.stdout.starts_with("Starting TASK-002 [2/3]"),
+        out.stdout.starts_with(
+            "continuing on top of the failed attempt's changes; \
+             `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
+        ),
         "{}",
         out.stdout
     );
@@ -249,6 +252,113 @@ fn fail_then_resume_never_repeats_a_task() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
     t.git(&["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn a_task_recorded_done_without_a_checkpoint_runs_again() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    // As if stopped after saving TASK-002 as done, before its checkpoint.
+    let path = ".milestone_bundles/M1/status.json";
+    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+    status["state"] = "running".into();
+    status["failure"] = serde_json::Value::Null;
+    status["tasks"][1]["state"] = "done".into();
+    status["tasks"][1]["exit_code"] = 0.into();
+    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(
+        out.stderr,
+        "warning: TASK-002 is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again\n"
+    );
+    assert!(
+        out.stdout.starts_with(
+            "continuing on top of the failed attempt's changes; \
+             `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(ran_log(&t), "TASK-002\nTASK-003\n");
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "HEAD~1"]),
+        "M1 TASK-002: Create b.txt\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "HEAD"]),
+        "M1 TASK-003: Create c.txt\n\n.milestone_bundles/M1/status.json\nTASK-003.txt\n"
+    );
+    assert_eq!(committed_status(&t, "HEAD")["tasks"][1]["attempts"], 2);
+}
+
+#[test]
+fn a_name_in_another_case_means_the_same_milestone() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    let before = snapshot(&t);
+    let out = t.run([
+        "run",
+        "m1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        runner.to_str().unwrap(),
+    ]);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "Milestone M1: all 3 tasks are done; nothing to run.\n\
+         To run it again from the start: git milestone run M1 --restart\n"
+    );
+    assert_eq!(snapshot(&t), before);
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+    let bundles: Vec<_> = std::fs::read_dir(t.path().join(".milestone_bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(bundles, ["M1"]);
+    let json = t.run(["status", "m1", "--json"]);
+    json.success();
+    assert_eq!(json.json()["milestone"]["name"], "M1");
+}
+
+#[test]
+fn untracked_files_made_between_runs_are_not_committed_but_the_attempt_s_are() {
+    let t = repo_with_plan(PLAN3);
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = TASK-002 ] && [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            flag = flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    t.write("notes.txt", "notes\n");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-003.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
+    // A rollback leaves it alone too: it is not the milestone's.
+    t.run(["rollback", "M1", "--to", "TASK-001"]).success();
+    assert_eq!(t.read("notes.txt"), "notes\n");
 }
 
 #[test]
@@ -333,6 +443,32 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
          \x20   then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002, tag milestone/M1/TASK-002\n"
     );
     assert_eq!(snapshot(&t), before);
+}
+
+#[test]
+fn dry_run_leaves_the_index_byte_identical() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    // Stale stat data in the index: a status look that refreshes it rewrites
+    // `.git/index`.
+    let plan = std::fs::File::options()
+        .write(true)
+        .open(t.path().join("plan.md"))
+        .unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    plan.set_modified(then).unwrap();
+    drop(plan);
+    let index = std::fs::read(t.path().join(".git/index")).unwrap();
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "true",
+        "--dry-run",
+    ]);
+    out.success();
+    assert!(std::fs::read(t.path().join(".git/index")).unwrap() == index);
 }
 
 #[test]
@@ -663,6 +799,119 @@ fn refuses_a_dirty_tree() {
         &before,
         "uncommitted changes (plan.md)",
     );
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
+fn a_completed_milestone_with_a_new_task_refuses_a_dirty_tree() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write(".gitignore", "*.o\n");
+    t.commit_all("ignore");
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    t.write("plan.md", "# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    t.commit_all("one more task");
+    t.write(".gitignore", "*.o\nedit\n");
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_refused(&t, &out, &before, "uncommitted changes (.gitignore)");
+    assert_eq!(ran_log(&t), "TASK-001\n");
+}
+
+#[test]
+fn a_run_interrupted_between_tasks_refuses_a_dirty_tree() {
+    let t = repo_with_plan(PLAN3);
+    let stop = script(&t, "stop.sh", "[ \"$1\" = TASK-001 ]");
+    run_m1(&t, &stop, &[]).code(1);
+    // As if Ctrl-C came right after TASK-001's checkpoint.
+    let path = ".milestone_bundles/M1/status.json";
+    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+    status["state"] = "interrupted".into();
+    status["failure"] = serde_json::Value::Null;
+    status["tasks"][1]["state"] = "pending".into();
+    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    t.write("plan.md", &format!("{PLAN3}edited\n"));
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_refused(&t, &out, &before, "uncommitted changes (plan.md)");
+}
+
+#[test]
+fn a_failed_attempt_s_edits_are_continued_and_said_so() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$MILESTONE_ATTEMPT\" >> plan.md\n\
+             if [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            flag = flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "continuing on top of the failed attempt's changes; \
+         `git milestone rollback M1` discards them"
+    );
+    assert_eq!(
+        t.git(&["show", "HEAD:plan.md"]),
+        "# M1\n- [ ] TASK-001: A\n1\n2\n"
+    );
+}
+
+#[test]
+fn refuses_to_write_through_a_committed_bundles_symlink() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let outside = t.home.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, t.path().join(".milestone_bundles")).unwrap();
+    t.commit_all("bundles elsewhere");
+    let before = snapshot(&t);
+    for extra in [&[][..], &["--restart"], &["--dry-run"]] {
+        let out = run_m1(&t, &runner, extra);
+        assert_refused(
+            &t,
+            &out,
+            &before,
+            "error: .milestone_bundles is a symbolic link; git-milestone reads and writes only real files there\n",
+        );
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    // One level down, and the status file itself.
+    std::fs::remove_file(t.path().join(".milestone_bundles")).unwrap();
+    std::fs::create_dir(t.path().join(".milestone_bundles")).unwrap();
+    std::os::unix::fs::symlink(&outside, t.path().join(".milestone_bundles/M1")).unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M1 is a symbolic link;"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(t.path().join(".milestone_bundles/M1")).unwrap();
+    std::fs::create_dir(t.path().join(".milestone_bundles/M1")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("status.json"),
+        t.path().join(".milestone_bundles/M1/status.json"),
+    )
+    .unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M1/status.json is a symbolic link;"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
     assert_eq!(ran_log(&t), "");
 }
 

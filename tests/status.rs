@@ -309,3 +309,40 @@ fn colour_on_a_terminal_unless_no_color() {
     let narrow = status_on_terminal(&t, 45, true);
     assert!(narrow.lines().all(|l| l.chars().count() <= 45), "{narrow}");
 }
+
+#[test]
+fn symlinked_bundles_are_unreadable_not_followed() {
+    let (t, _, _) = two_milestones();
+    let outside = t.home.path().join("outside");
+    std::fs::rename(t.path().join(".milestone_bundles/M2"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, t.path().join(".milestone_bundles/M2")).unwrap();
+    let j = t.run(["status", "--json"]).json();
+    assert_eq!(j["milestones"][1]["name"], "M2");
+    assert_eq!(j["milestones"][1]["state"], "unreadable");
+    assert_eq!(
+        j["milestones"][1]["error"],
+        ".milestone_bundles/M2 is a symbolic link; git-milestone reads and writes only real files there"
+    );
+    let out = t.run(["status", "M2"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles/M2 is a symbolic link;"),
+        "{}",
+        out.stderr
+    );
+
+    std::fs::remove_file(t.path().join(".milestone_bundles/M2")).unwrap();
+    let bundles = t.home.path().join("bundles");
+    std::fs::rename(t.path().join(".milestone_bundles"), &bundles).unwrap();
+    std::os::unix::fs::symlink(&bundles, t.path().join(".milestone_bundles")).unwrap();
+    let out = t.run(["status"]);
+    out.code(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("error: .milestone_bundles is not a directory (a symbolic link?)"),
+        "{}",
+        out.stderr
+    );
+}

@@ -10,7 +10,7 @@ use crate::repo::Repo;
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
-    let name = &crate::state::milestone_key(&args.name)?;
+    let name = &crate::state::resolve_key(repo.root(), &args.name)?;
     if args.undo {
         let done = rollback::undo(&repo, name, args.force)?;
         println!(

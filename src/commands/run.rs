@@ -16,7 +16,7 @@ use crate::ui::{self, prompt::TerminalPrompter};
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     // Before the plan is read: the name becomes paths and ref names.
-    let key = crate::state::milestone_key(&args.name)?;
+    let key = crate::state::resolve_key(repo.root(), &args.name)?;
     let timeout = args
         .timeout
         .as_deref()

@@ -27,7 +27,12 @@ pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let found = find_milestones(repo.root())?;
     match &args.name {
-        Some(name) => show_one(&repo, &found, &crate::state::milestone_key(name)?, args),
+        Some(name) => show_one(
+            &repo,
+            &found,
+            &crate::state::resolve_key(repo.root(), name)?,
+            args,
+        ),
         None => show_all(&repo, &found, args),
     }
 }
@@ -43,6 +48,15 @@ struct Found {
 /// The milestones with a status file in the work tree, in name order.
 fn find_milestones(root: &Path) -> Result<Vec<Found>> {
     let dir = root.join(BUNDLES_DIR);
+    if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+        // Not followed: a committed symlink would list files outside the repository.
+        return Err(Error::refused(format!(
+            "{BUNDLES_DIR} is not a directory (a symbolic link?); it holds no status files"
+        ))
+        .hint(format!(
+            "remove it with `git rm {BUNDLES_DIR}` (`rm {BUNDLES_DIR}` if it is not committed)"
+        )));
+    }
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -55,7 +69,10 @@ fn find_milestones(root: &Path) -> Result<Vec<Found>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if validate_name(&name).is_err() || !entry.path().join(STATUS_FILE).is_file() {
+        // A symlinked bundle or status file is listed, as unreadable.
+        let listed = entry.file_type().is_ok_and(|t| t.is_symlink())
+            || fs::symlink_metadata(entry.path().join(STATUS_FILE)).is_ok();
+        if validate_name(&name).is_err() || !listed {
             continue;
         }
         let path = status_rel_path(&name)?;

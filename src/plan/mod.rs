@@ -88,6 +88,15 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
+/// Whether two milestone names spell the same milestone: the same words
+/// ignoring case and punctuation, `M1` being `Milestone 1`.
+pub fn same_milestone(a: &str, b: &str) -> bool {
+    match (names::Name::parse(a), names::Name::parse(b)) {
+        (Some(a), Some(b)) => a.key() == b.key(),
+        _ => false,
+    }
+}
+
 /// Find (unless `plan_path` is given), read, extract and order the plan of
 /// milestone `name`. `plan_path` is relative to `cwd` as the user typed it.
 pub fn load(

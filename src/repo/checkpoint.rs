@@ -121,14 +121,14 @@ impl Repo {
 
     /// Changed tracked files and untracked files, outside `.milestone_bundles/`.
     ///
-    /// Also refreshes the index's stat data, so that files that were only
-    /// touched are not hashed again by the next look.
+    /// Read-only: a dry run or a refusal must leave `.git/index` as it was;
+    /// staging refreshes the stat data when a checkpoint is made.
     pub fn work_tree(&self) -> Result<WorkTree> {
         let mut opts = StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
             .include_ignored(false)
-            .update_index(true);
+            .update_index(false);
         let statuses = self
             .inner
             .statuses(Some(&mut opts))

@@ -119,6 +119,19 @@ impl Objects {
                 continue;
             };
             let path = format!("{BUNDLES_DIR}/{name}/{STATUS_FILE}");
+            // A symlink's blob is its target's name: never parse it as a status.
+            if file.filemode() != i32::from(git2::FileMode::Blob)
+                && file.filemode() != i32::from(git2::FileMode::BlobExecutable)
+            {
+                found.push(CommittedStatus {
+                    name: name.to_string(),
+                    status: Err(Error::refused(format!(
+                        "{path} is a symbolic link, not a status file"
+                    ))),
+                    path,
+                });
+                continue;
+            }
             let status = self
                 .inner
                 .find_blob(file.id())

@@ -80,6 +80,7 @@ pub fn execute<'a>(
     prompter: Option<&'a mut dyn Prompter>,
 ) -> Result<Finished> {
     let name = state::validate_name(&plan.milestone)?;
+    state::check_bundle_path(repo.root(), name)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
     repo.check_index_format()?;
@@ -107,7 +108,22 @@ pub fn execute<'a>(
         return Ok(Finished::NothingToDo);
     }
     let tree = repo.work_tree()?;
-    check_work_tree(&tree, name, resuming)?;
+    let after_attempt = resuming && continues_an_attempt(&status);
+    check_work_tree(&tree, name, after_attempt)?;
+    // Files the stopped attempt created are its task's work; any other
+    // untracked file is not the milestone's.
+    let leftovers = if after_attempt {
+        attempt_leftovers(repo, name, &status, &tree)?
+    } else {
+        HashSet::new()
+    };
+    if after_attempt
+        && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
+    {
+        report.info(&format!(
+            "continuing on top of the failed attempt's changes; `git milestone rollback {name}` discards them"
+        ));
+    }
     let runners = resolve_runners(plan, &status, opts)?;
     check_programs(repo, &runners)?;
     let committer = repo.committer()?;
@@ -136,6 +152,7 @@ pub fn execute<'a>(
         prompter,
         status,
         keep,
+        leftovers,
         runners,
         committer,
         ran: 0,
@@ -216,8 +233,8 @@ fn load_status(
     }
 }
 
-/// Under the lock: a new run records its untracked files; a resumed one
-/// recovers its checkpoint ids. Returns the files checkpoints must not stage.
+/// Under the lock: a new run records its untracked files. Returns the files
+/// checkpoints must not stage (each attempt adds to them as it starts).
 fn begin(
     repo: &Repo,
     status: &mut Status,
@@ -231,6 +248,7 @@ fn begin(
         fill_checkpoints(repo, status)?;
     } else {
         state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
+        state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
         if restart {
             repo.delete_checkpoint_refs(&name)?;
         }
@@ -255,11 +273,29 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
     }
 }
 
-/// A fresh run needs a clean tree, so that a checkpoint holds only what
-/// its task changed. A resumed run continues from what the failed or
-/// interrupted attempt left, as a retry would.
-fn check_work_tree(tree: &WorkTree, name: &str, resuming: bool) -> Result<()> {
-    if resuming || tree.changed.is_empty() {
+/// Whether the recorded run stopped in the middle of a task (failed,
+/// interrupted, or killed while running) and was not rolled back, so the
+/// work tree may hold that attempt's changes.
+fn continues_an_attempt(status: &Status) -> bool {
+    // A rollback discarded the attempt's changes: what is left is the user's.
+    if status.failure.as_ref().is_some_and(|f| f.rolled_back) {
+        return false;
+    }
+    // The task's state, not the run's: a run interrupted between tasks left
+    // nothing behind.
+    status.tasks.iter().any(|t| {
+        matches!(
+            t.state,
+            TaskState::Running | TaskState::Failed | TaskState::Interrupted
+        )
+    })
+}
+
+/// A run needs a clean tree, so that a checkpoint holds only what its task
+/// changed. Continuing after a failed or interrupted attempt starts from
+/// what that attempt left, as a retry would.
+fn check_work_tree(tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
+    if after_attempt || tree.changed.is_empty() {
         return Ok(());
     }
     let shown: Vec<&str> = tree.changed.iter().take(5).map(String::as_str).collect();
@@ -321,6 +357,34 @@ fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
     Ok(())
 }
 
+/// The untracked files the stopped attempt created: as recorded when it
+/// ended, or, when its end was never recorded (the run was killed during the
+/// task, or the disk filled), every untracked file the milestone does not
+/// already leave alone: nothing else can tell them apart, and leaving the
+/// attempt's files out would make its retry's checkpoint incomplete.
+fn attempt_leftovers(
+    repo: &Repo,
+    name: &str,
+    status: &Status,
+    tree: &WorkTree,
+) -> Result<HashSet<String>> {
+    let mut leftovers: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
+        .into_iter()
+        .collect();
+    if status.tasks.iter().any(|t| t.state == TaskState::Running) {
+        let keep: HashSet<String> = state::read_untracked_snapshot(repo.git_dir(), name)?
+            .into_iter()
+            .collect();
+        leftovers.extend(
+            tree.untracked
+                .iter()
+                .filter(|p| !keep.contains(*p))
+                .cloned(),
+        );
+    }
+    Ok(leftovers)
+}
+
 /// Tasks whose checkpoint commit is not in the status file (the last one
 /// never is: a commit cannot name itself) get it from their checkpoint ref,
 /// or, when a killed run committed but did not write the ref, from the
@@ -357,11 +421,17 @@ fn unrecorded_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Rep
         {
             continue;
         }
+        if t.state != TaskState::Done {
+            continue;
+        }
+        // Stopped between saving the status file and committing: its work is
+        // in the tree, uncommitted. As an interrupted task it runs again on
+        // top of that work, and its own checkpoint holds it.
         report.warn(&format!(
-            "warning: {} is recorded as done but has no checkpoint commit (an earlier run was killed): it runs again",
+            "warning: {} is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again",
             t.id
         ));
-        t.state = TaskState::Pending;
+        t.state = TaskState::Interrupted;
     }
     Ok(())
 }
@@ -424,6 +494,8 @@ struct Session<'a> {
     prompter: Option<&'a mut dyn Prompter>,
     status: Status,
     keep: HashSet<String>,
+    /// Untracked files the last stopped attempt created: not in `keep`.
+    leftovers: HashSet<String>,
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
@@ -469,6 +541,7 @@ impl Session<'_> {
         loop {
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
+            self.keep_untracked()?;
             progress::start(&mut self.status, &id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
@@ -480,6 +553,9 @@ impl Session<'_> {
             ));
             let log = self.log_path(&id, attempt)?;
             let outcome = self.run_attempt(i, attempt, &log)?;
+            // Before the status file says how it ended: a stop from here on
+            // must not leave the attempt's new files looking like the user's.
+            self.record_leftovers()?;
             let choice = match outcome.exit {
                 Exit::Interrupted(sig) => {
                     progress::finish(
@@ -504,6 +580,43 @@ impl Session<'_> {
                 Choice::Rollback => return Err(self.roll_back(i, &before)?),
             }
         }
+    }
+
+    /// Untracked files present as an attempt starts existed before it, so
+    /// they are not its work: add them to the files checkpoints leave alone
+    /// (the user may have made some between runs). A stopped attempt's own
+    /// new files are the exception: the retry continues them.
+    fn keep_untracked(&mut self) -> Result<()> {
+        let mut added = false;
+        for path in self.repo.work_tree()?.untracked {
+            if !self.leftovers.contains(&path) && !self.keep.contains(&path) {
+                self.keep.insert(path);
+                added = true;
+            }
+        }
+        if added {
+            let mut all: Vec<String> = self.keep.iter().cloned().collect();
+            all.sort();
+            state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)?;
+        }
+        Ok(())
+    }
+
+    /// Remember the untracked files the attempt that just ended created, so
+    /// that if it is not checkpointed a retry, perhaps in another run,
+    /// commits them.
+    fn record_leftovers(&mut self) -> Result<()> {
+        let mut created: Vec<String> = self
+            .repo
+            .work_tree()?
+            .untracked
+            .into_iter()
+            .filter(|p| !self.keep.contains(p))
+            .collect();
+        created.sort();
+        state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &created)?;
+        self.leftovers = created.into_iter().collect();
+        Ok(())
     }
 
     fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
@@ -594,6 +707,11 @@ impl Session<'_> {
             Err(e) => return Err(self.checkpoint_failed(i, e)),
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        // The checkpoint holds them now.
+        if !self.leftovers.is_empty() {
+            self.leftovers.clear();
+            state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
+        }
         let what = if verdict == Verdict::Skipped {
             " (skipped)"
         } else {
