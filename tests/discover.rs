@@ -355,10 +355,8 @@ fn plan_command_works_in_a_linked_worktree() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let mut c = std::process::Command::new(common::bin());
-    common::seal(&mut c, t.home.path());
     let out = common::Run::from(
-        c.current_dir(wt_path.join("docs"))
+        t.cmd_at(&wt_path.join("docs"))
             .args(["plan", "M1", "--json"])
             .output()
             .unwrap(),

@@ -5,51 +5,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN2: &str = "# M1\n\n- [ ] TASK-001: First\n- [ ] TASK-002: Second\n";
-
-/// Write an executable script outside the repository; returns its path.
-fn script(t: &TestRepo, name: &str, body: &str) -> PathBuf {
-    let path = t.home.path().join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// A runner that writes `<ID>.txt` and logs the ID to `ran.log` in HOME.
-fn writing_runner(t: &TestRepo) -> PathBuf {
-    let log = t.home.path().join("ran.log");
-    script(
-        t,
-        "runner.sh",
-        &format!(
-            "echo \"$1\" >> '{}'\necho \"$1\" > \"$1.txt\"",
-            log.display()
-        ),
-    )
-}
-
-fn ran_log(t: &TestRepo) -> String {
-    std::fs::read_to_string(t.home.path().join("ran.log")).unwrap_or_default()
-}
-
-fn run_cmd(t: &TestRepo, runner: &Path, extra: &[&str]) -> Command {
-    let mut c = t.cmd();
-    c.args(["run", "M1", "--plan", "plan.md", "--runner"])
-        .arg(runner)
-        .args(extra);
-    c
-}
-
-fn run_m1(t: &TestRepo, runner: &Path, extra: &[&str]) -> Run {
-    run_cmd(t, runner, extra).output().unwrap().into()
-}
 
 /// `git fsck` finds nothing wrong (dangling objects are not wrong).
 #[track_caller]
@@ -220,11 +183,7 @@ fn branch_lock_at_checkpoint_time_keeps_the_work_and_reruns() {
 // ---- 3. two runs at once ----
 
 fn spawn_run(t: &TestRepo, dir: &Path, runner: &Path) -> Child {
-    let mut c = Command::new(common::bin());
-    common::seal(&mut c, t.home.path());
-    c.current_dir(dir)
-        .args(["run", "M1", "--plan", "plan.md", "--runner"])
-        .arg(runner)
+    run_cmd_in(t, dir, runner, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

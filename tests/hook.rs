@@ -316,15 +316,7 @@ fn installs_from_a_linked_worktree_into_the_shared_hooks() {
         "side",
         wt_path.to_str().unwrap(),
     ]);
-    let mut c = Command::new(common::bin());
-    common::seal(&mut c, p.t.home.path());
-    Run::from(
-        c.current_dir(&wt_path)
-            .arg("install-hook")
-            .output()
-            .unwrap(),
-    )
-    .success();
+    Run::from(p.t.cmd_at(&wt_path).arg("install-hook").output().unwrap()).success();
     assert!(p.hooks().join("pre-push").is_file());
 
     // Pushing a failed milestone from the worktree is refused too.

@@ -3,8 +3,9 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use common::runner::{ran_log, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -17,45 +18,12 @@ fn repo_with_plan(plan: &str) -> TestRepo {
     TestRepo::with_files(&[("plan.md", plan)])
 }
 
-/// Write an executable script outside the repository; returns its path.
-fn script(t: &TestRepo, name: &str, body: &str) -> PathBuf {
-    let path = t.home.path().join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// A runner that writes `<ID>.txt` and appends the ID to `ran.log` in HOME.
-fn writing_runner(t: &TestRepo) -> PathBuf {
-    let log = t.home.path().join("ran.log");
-    script(
-        t,
-        "runner.sh",
-        &format!(
-            "echo \"$1\" >> '{}'\necho \"did $1\"\necho \"$1\" > \"$1.txt\"",
-            log.display()
-        ),
-    )
-}
-
-fn run_m1(t: &TestRepo, runner: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["run", "M1", "--plan", "plan.md", "--runner"];
-    let runner = runner.to_str().unwrap();
-    args.push(runner);
-    args.extend_from_slice(extra);
-    t.run(args)
-}
-
 fn rev(t: &TestRepo, what: &str) -> String {
     t.git(&["rev-parse", what]).trim().to_string()
 }
 
 fn short(t: &TestRepo, what: &str) -> String {
     t.git(&["rev-parse", "--short=7", what]).trim().to_string()
-}
-
-fn ran_log(t: &TestRepo) -> String {
-    std::fs::read_to_string(t.home.path().join("ran.log")).unwrap_or_default()
 }
 
 fn committed_status(t: &TestRepo, commit: &str) -> serde_json::Value {
@@ -1269,18 +1237,7 @@ fn the_lock_covers_linked_worktrees() {
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     let me = std::process::id();
     std::fs::write(&lock, format!("pid {me}\nstarted x\nmilestone M2\n")).unwrap();
-    let mut cmd = std::process::Command::new(common::bin());
-    common::seal(&mut cmd, t.home.path());
-    let out: Run = cmd
-        .current_dir(&linked)
-        .args([
-            "run",
-            "M1",
-            "--plan",
-            "plan.md",
-            "--runner",
-            runner.to_str().unwrap(),
-        ])
+    let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
         .into();
@@ -1293,18 +1250,7 @@ fn the_lock_covers_linked_worktrees() {
         out.stderr
     );
     std::fs::remove_file(&lock).unwrap();
-    let mut cmd = std::process::Command::new(common::bin());
-    common::seal(&mut cmd, t.home.path());
-    let out: Run = cmd
-        .current_dir(&linked)
-        .args([
-            "run",
-            "M1",
-            "--plan",
-            "plan.md",
-            "--runner",
-            runner.to_str().unwrap(),
-        ])
+    let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
         .into();

@@ -256,3 +256,5 @@ impl TestRepo {
         oid
     }
 }
+
+pub mod runner;
