@@ -9,53 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::inspect::{assert_fsck_clean, checkpoint_ids, porcelain, snapshot, status_json};
 use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN2: &str = "# M1\n\n- [ ] TASK-001: First\n- [ ] TASK-002: Second\n";
 
-/// `git fsck` finds nothing wrong (dangling objects are not wrong).
-#[track_caller]
-fn assert_fsck_clean(t: &TestRepo) {
-    let out = t
-        .git_cmd()
-        .args([
-            "fsck",
-            "--full",
-            "--strict",
-            "--no-dangling",
-            "--no-progress",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "git fsck: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The status file in the work tree, which must parse.
-fn status_json(t: &TestRepo) -> serde_json::Value {
-    let text = t.read(".milestone_bundles/M1/status.json");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status.json: {e}\n{text}"))
-}
-
-fn porcelain(t: &TestRepo) -> String {
-    t.git(&["status", "--porcelain", "--untracked-files=all"])
-}
-
 /// Task ID -> number of commits on HEAD carrying its `Milestone-Task` trailer.
 fn checkpoints_per_task(t: &TestRepo) -> BTreeMap<String, usize> {
-    let log = t.git(&[
-        "log",
-        "--format=%(trailers:key=Milestone-Task,valueonly)",
-        "HEAD",
-    ]);
     let mut counts = BTreeMap::new();
-    for id in log.lines().filter(|l| !l.is_empty()) {
-        *counts.entry(id.to_string()).or_insert(0) += 1;
+    for id in checkpoint_ids(t, "HEAD") {
+        *counts.entry(id).or_insert(0) += 1;
     }
     counts
 }
@@ -74,22 +38,6 @@ fn assert_converges(t: &TestRepo, runner: &Path, ids: &[&str]) {
     assert_eq!(porcelain(t), "");
     assert_fsck_clean(t);
     assert!(!t.path().join(".git/milestone/run.lock").exists());
-}
-
-/// What a refusal must leave as it was.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    head: String,
-    porcelain: String,
-    refs: String,
-}
-
-fn snapshot(t: &TestRepo) -> Snapshot {
-    Snapshot {
-        head: t.git(&["rev-parse", "HEAD"]),
-        porcelain: porcelain(t),
-        refs: t.git(&["for-each-ref"]),
-    }
 }
 
 fn skip(why: &str) {

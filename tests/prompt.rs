@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::TestRepo;
+use common::inspect::{checkpoint_ids, porcelain, status_json};
 
 /// A private tmux server (its own socket, no user config) running one
 /// command in a 120x40 pane; the server is killed on drop.
@@ -228,15 +229,7 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
 }
 
 fn checkpoint_tasks(t: &TestRepo) -> String {
-    t.git(&[
-        "log",
-        "--format=%(trailers:key=Milestone-Task,valueonly)",
-        "main",
-    ])
-    .lines()
-    .filter(|l| !l.is_empty())
-    .collect::<Vec<_>>()
-    .join(" ")
+    checkpoint_ids(t, "main").join(" ")
 }
 
 #[test]
@@ -287,8 +280,7 @@ fn choosing_roll_back_saves_the_attempt_and_restores_the_checkpoint() {
         t.git(&["status", "--porcelain"]),
         " M .milestone_bundles/M1/status.json\n"
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "failed");
     assert_eq!(status["failure"]["task"], "TASK-002");
     assert_eq!(status["failure"]["exit_code"], 3);
@@ -310,11 +302,10 @@ fn choosing_stop_keeps_the_changes_for_inspection() {
     assert_eq!(t.git(&["rev-parse", "HEAD"]), cp1);
     assert_eq!(t.read("partial.txt"), "partial\n");
     assert_eq!(
-        t.git(&["status", "--porcelain", "--untracked-files=all"]),
+        porcelain(&t),
         " M .milestone_bundles/M1/status.json\n?? out/half.txt\n?? partial.txt\n"
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "failed");
     assert_eq!(status["failure"]["rolled_back"], false);
 }
@@ -457,8 +448,7 @@ fn without_a_terminal_retry_n_gives_up_after_n_retries() {
         "3\n"
     );
     assert_eq!(checkpoint_tasks(&t), "TASK-001");
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["failure"]["attempts"], 3);
     assert_eq!(status["failure"]["rolled_back"], false);
 }

@@ -4,9 +4,10 @@
 mod common;
 
 use common::TestRepo;
+use common::inspect::{M1_STATUS, assert_fsck_clean, head, porcelain, snapshot, status_json};
 use serde_json::{Value, json};
 
-const STATUS: &str = ".milestone_bundles/M1/status.json";
+const STATUS: &str = M1_STATUS;
 const SAVED: &str = "refs/milestone/M1/attempts/TASK-002/1";
 
 /// A milestone M1 whose TASK-001 has a checkpoint and whose TASK-002 failed
@@ -54,14 +55,6 @@ fn checkpoint(t: &TestRepo, id: &str, k: usize) -> String {
         &oid,
     ]);
     oid
-}
-
-fn head(t: &TestRepo) -> String {
-    t.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
-
-fn porcelain(t: &TestRepo) -> String {
-    t.git(&["status", "--porcelain", "--untracked-files=all"])
 }
 
 fn failed_run() -> Failed {
@@ -138,10 +131,6 @@ fn failed_run() -> Failed {
     }
 }
 
-fn status_json(t: &TestRepo) -> Value {
-    serde_json::from_str(&t.read(STATUS)).unwrap()
-}
-
 fn assert_ignored_files_kept(t: &TestRepo) {
     assert_eq!(t.read("root.secret"), "ignored at the root\n");
     assert_eq!(
@@ -152,20 +141,6 @@ fn assert_ignored_files_kept(t: &TestRepo) {
         t.read("newdir/cache.secret"),
         "ignored inside a new directory\n"
     );
-}
-
-fn assert_fsck_clean(t: &TestRepo) {
-    let out = t
-        .git_cmd()
-        .args(["fsck", "--strict", "--no-dangling", "--no-progress"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
 
 #[test]
@@ -299,16 +274,13 @@ fn undo_brings_back_the_commits_and_files_of_the_attempt() {
 /// nothing changed.
 #[track_caller]
 fn assert_refused(t: &TestRepo, args: &[&str], stderr: &str) {
-    let (head_before, porcelain_before, status_before) = (head(t), porcelain(t), t.read(STATUS));
-    let refs_before = t.git(&["for-each-ref"]);
+    let (before, status_before) = (snapshot(t), t.read(STATUS));
     let out = t.run(args);
     out.code(2);
     assert_eq!(out.stdout, "");
     assert_eq!(out.stderr, stderr);
-    assert_eq!(head(t), head_before);
-    assert_eq!(porcelain(t), porcelain_before);
+    assert_eq!(snapshot(t), before);
     assert_eq!(t.read(STATUS), status_before);
-    assert_eq!(t.git(&["for-each-ref"]), refs_before);
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
+use common::inspect::{self, rev, status_json};
 use common::runner::{ran_log, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
@@ -16,10 +17,6 @@ const PLAN3: &str = "# M1\n\n## Tasks\n\n\
 /// A repository whose only commit holds `plan.md`.
 fn repo_with_plan(plan: &str) -> TestRepo {
     TestRepo::with_files(&[("plan.md", plan)])
-}
-
-fn rev(t: &TestRepo, what: &str) -> String {
-    t.git(&["rev-parse", what]).trim().to_string()
 }
 
 fn short(t: &TestRepo, what: &str) -> String {
@@ -37,17 +34,13 @@ fn committed_status(t: &TestRepo, commit: &str) -> serde_json::Value {
 /// What a refusal must leave exactly as it was.
 #[derive(Debug, PartialEq, Eq)]
 struct Snapshot {
-    head: String,
-    porcelain: String,
-    refs: String,
+    repo: inspect::Snapshot,
     journal: bool,
 }
 
 fn snapshot(t: &TestRepo) -> Snapshot {
     Snapshot {
-        head: t.git(&["rev-parse", "HEAD"]),
-        porcelain: t.git(&["status", "--porcelain", "--untracked-files=all"]),
-        refs: t.git(&["for-each-ref"]),
+        repo: inspect::snapshot(t),
         journal: t.path().join(".git/milestone/M1").exists(),
     }
 }
@@ -183,8 +176,7 @@ fn fail_then_resume_never_repeats_a_task() {
     );
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
     // The work tree records the failure; the attempt's changes are kept.
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "failed");
     assert_eq!(status["tasks"][1]["state"], "failed");
     assert_eq!(status["tasks"][1]["exit_code"], 3);
@@ -499,8 +491,7 @@ fn head_moved_elsewhere_fails_the_task() {
         out.stderr
     );
     assert!(t.git(&["for-each-ref", "refs/milestone"]).is_empty());
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "failed");
 }
 
@@ -670,8 +661,7 @@ fn timeout_fails_the_task_without_an_exit_code() {
         "{}",
         out.stderr
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["failure"]["exit_code"], serde_json::Value::Null);
     assert_eq!(status["tasks"][0]["state"], "failed");
 }
@@ -734,8 +724,7 @@ fn stop_with_signal(sig: i32, name: &str) {
         "{}",
         out.stderr
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "interrupted");
     assert_eq!(status["tasks"][0]["state"], "interrupted");
     assert!(!t.path().join(".git/milestone/run.lock").exists());
@@ -970,7 +959,7 @@ fn refuses_while_another_run_holds_the_lock() {
         text,
         "the lock was touched"
     );
-    assert_eq!(snapshot(&t).head, before.head);
+    assert_eq!(snapshot(&t).repo.head, before.repo.head);
     assert_eq!(ran_log(&t), "");
     // A lock whose process is gone is stale: reported and replaced.
     let mut dead = std::process::Command::new("true").spawn().unwrap();
@@ -1162,8 +1151,7 @@ fn on_failure_rollback_returns_to_the_last_checkpoint() {
         t.git(&["status", "--porcelain"]),
         " M .milestone_bundles/M1/status.json\n"
     );
-    let status: serde_json::Value =
-        serde_json::from_str(&t.read(".milestone_bundles/M1/status.json")).unwrap();
+    let status = status_json(&t);
     assert_eq!(status["state"], "failed");
     assert_eq!(status["failure"]["rolled_back"], true);
     let saved = status["failure"]["saved_ref"].as_str().unwrap().to_string();

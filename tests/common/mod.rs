@@ -257,4 +257,5 @@ impl TestRepo {
     }
 }
 
+pub mod inspect;
 pub mod runner;
