@@ -254,7 +254,7 @@ fn discovery_works_from_a_subdirectory_and_a_linked_worktree() {
         Ok("docs/ROADMAP.md")
     );
     let wt = t.path().join("linked");
-    t.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    t.add_worktree("side", &wt);
     let repo = Repo::discover(&wt.join("docs")).unwrap();
     assert_eq!(repo.root(), wt.canonicalize().unwrap());
     assert_eq!(
@@ -339,14 +339,7 @@ fn plan_command_works_in_a_linked_worktree() {
     let t = roadmap_repo();
     let wt = assert_fs::TempDir::new().unwrap();
     let wt_path = wt.path().join("linked");
-    t.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "side",
-        wt_path.to_str().unwrap(),
-    ]);
+    t.add_worktree("side", &wt_path);
     // A plan committed only on the worktree's branch is found there, not in main.
     let mut git = t.git_cmd();
     let ok = git

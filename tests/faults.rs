@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::inspect::{assert_fsck_clean, checkpoint_ids, porcelain, snapshot, status_json};
+use common::inspect::{
+    assert_fsck_clean, checkpoint_ids, m1_bundle_entries, porcelain, snapshot, status_json,
+};
 use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
@@ -175,14 +177,7 @@ fn two_runs_at_once(linked: bool) {
     );
     let second_dir = if linked {
         let dir = t.home.path().join("linked");
-        t.git(&[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "other",
-            dir.to_str().unwrap(),
-        ]);
+        t.add_worktree("other", &dir);
         dir
     } else {
         t.path().to_path_buf()
@@ -460,11 +455,7 @@ fn sigint_stops_the_task_and_its_grandchildren() {
     assert_eq!(status["state"], "interrupted");
     assert_eq!(status["tasks"][1]["state"], "interrupted");
     assert!(!t.path().join(".git/milestone/run.lock").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(t.path().join(".milestone_bundles/M1"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(leftovers, ["status.json"]);
+    assert_eq!(m1_bundle_entries(&t), ["status.json"]);
     assert_fsck_clean(&t);
     assert_converges(&t, &runner, &["TASK-001", "TASK-002"]);
 }

@@ -61,6 +61,23 @@ impl Pushing {
         self.t.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
+    /// Run our pre-push check the way git runs the hook, with `stdin` as
+    /// git's ref lines.
+    fn check(&self, stdin: &str) -> Run {
+        let mut c = self.t.cmd();
+        c.args(["hook", "pre-push", "origin", "url"]);
+        common::run_with_stdin(&mut c, stdin)
+    }
+
+    /// git's hook line for pushing HEAD to a remote `main` it does not have.
+    fn new_main_line(&self) -> String {
+        format!(
+            "refs/heads/main {} refs/heads/main {}\n",
+            self.head(),
+            "0".repeat(40)
+        )
+    }
+
     fn hooks(&self) -> PathBuf {
         self.t.path().join(".git/hooks")
     }
@@ -308,14 +325,7 @@ fn installs_from_a_linked_worktree_into_the_shared_hooks() {
     let p = Pushing::new();
     let wt = TempDir::new().unwrap();
     let wt_path = wt.path().join("wt");
-    p.t.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "side",
-        wt_path.to_str().unwrap(),
-    ]);
+    p.t.add_worktree("side", &wt_path);
     Run::from(p.t.cmd_at(&wt_path).arg("install-hook").output().unwrap()).success();
     assert!(p.hooks().join("pre-push").is_file());
 
@@ -379,9 +389,7 @@ fn check_reads_pre_commit_variables_when_stdin_is_empty() {
     out.code(1);
     assert_eq!(out.stderr, format!("{FAILED_LINE}\n"));
 
-    let mut c = p.t.cmd();
-    c.args(["hook", "pre-push", "origin", "url"]);
-    common::run_with_stdin(&mut c, "").success();
+    p.check("").success();
 }
 
 #[test]
@@ -389,14 +397,7 @@ fn check_refuses_an_unreadable_status_blob() {
     let p = Pushing::new();
     p.t.write(".milestone_bundles/M1/status.json", "{ not json");
     p.t.commit_all("broken");
-    let line = format!(
-        "refs/heads/main {} refs/heads/main {}\n",
-        p.head(),
-        "0".repeat(40)
-    );
-    let mut c = p.t.cmd();
-    c.args(["hook", "pre-push", "origin", "url"]);
-    let out = common::run_with_stdin(&mut c, &line);
+    let out = p.check(&p.new_main_line());
     out.code(1);
     assert_eq!(
         out.stderr,
@@ -416,14 +417,7 @@ fn check_refuses_a_symlinked_status_file_without_following_it() {
     )
     .unwrap();
     p.t.commit_all("linked");
-    let line = format!(
-        "refs/heads/main {} refs/heads/main {}\n",
-        p.head(),
-        "0".repeat(40)
-    );
-    let mut c = p.t.cmd();
-    c.args(["hook", "pre-push", "origin", "url"]);
-    let out = common::run_with_stdin(&mut c, &line);
+    let out = p.check(&p.new_main_line());
     out.code(1);
     assert_eq!(
         out.stderr,

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::TestRepo;
 use common::inspect::{checkpoint_ids, porcelain, status_json};
+use common::{Run, TestRepo};
 
 /// A private tmux server (its own socket, no user config) running one
 /// command in a 120x40 pane; the server is killed on drop.
@@ -184,6 +184,13 @@ echo "$1" > "$(echo "$1" | tr A-Z a-z).txt"
 
 fn runner_arg(t: &TestRepo) -> String {
     format!("sh {}", t.home.path().join("runner.sh").display())
+}
+
+/// Run M1 with the test's runner and `extra` flags, stdin at /dev/null.
+fn run_m1(t: &TestRepo, extra: &[&str]) -> Run {
+    let runner = runner_arg(t);
+    let args = ["run", "M1", "--plan", "docs/plan.md", "--runner", &runner];
+    t.run(args.iter().chain(extra))
 }
 
 /// Run M1 in a terminal until the prompt shows, and check what it shows.
@@ -363,17 +370,7 @@ fn ctrl_c_at_the_prompt_interrupts_the_run() {
 #[test]
 fn without_a_terminal_the_rollback_policy_rolls_back() {
     let t = milestone();
-    let runner = runner_arg(&t);
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "docs/plan.md",
-        "--runner",
-        &runner,
-        "--on-failure",
-        "rollback",
-    ]);
+    let out = run_m1(&t, &["--on-failure", "rollback"]);
     out.code(1);
     let saved = "refs/milestone/M1/attempts/TASK-002/1";
     assert!(
@@ -400,7 +397,7 @@ fn without_a_terminal_the_rollback_policy_rolls_back() {
     // --undo brings the attempt back; a second run then retries the task.
     t.run(["rollback", "M1", "--undo"]).success();
     assert_eq!(t.read("partial.txt"), "partial\n");
-    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
+    let out = run_m1(&t, &[]);
     out.success();
     assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
 }
@@ -408,17 +405,7 @@ fn without_a_terminal_the_rollback_policy_rolls_back() {
 #[test]
 fn without_a_terminal_retry_runs_the_task_once_more() {
     let t = milestone();
-    let runner = runner_arg(&t);
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "docs/plan.md",
-        "--runner",
-        &runner,
-        "--on-failure",
-        "retry",
-    ]);
+    let out = run_m1(&t, &["--on-failure", "retry"]);
     out.success();
     assert_eq!(checkpoint_tasks(&t), "TASK-003 TASK-002 TASK-001");
     assert_eq!(
@@ -431,17 +418,7 @@ fn without_a_terminal_retry_runs_the_task_once_more() {
 fn without_a_terminal_retry_n_gives_up_after_n_retries() {
     let t = milestone();
     std::fs::write(t.home.path().join("fail-times"), "99\n").unwrap();
-    let runner = runner_arg(&t);
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "docs/plan.md",
-        "--runner",
-        &runner,
-        "--on-failure",
-        "retry:2",
-    ]);
+    let out = run_m1(&t, &["--on-failure", "retry:2"]);
     out.code(1);
     assert_eq!(
         std::fs::read_to_string(t.home.path().join("count")).unwrap(),

@@ -654,7 +654,7 @@ fn rolls_back_in_a_linked_worktree() {
     )]);
     let main_before = t.git(&["rev-parse", "main"]);
     let wt = t.home.path().join("wt");
-    t.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    t.add_worktree("side", &wt);
     let runner = t.home.path().join("runner.sh");
     std::fs::write(
         &runner,

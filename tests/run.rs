@@ -5,8 +5,8 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::inspect::{self, rev, status_json};
-use common::runner::{ran_log, run_cmd_in, run_m1, script, writing_runner};
+use common::inspect::{self, m1_bundle_entries, rev, status_json};
+use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -384,16 +384,7 @@ fn exit_125_skips_the_task_with_a_checkpoint() {
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let t = repo_with_plan("# M1\n- [x] TASK-001: Old\n- [ ] TASK-002: New\n");
     let before = snapshot(&t);
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "plan.md",
-        "--runner",
-        "echo my agent",
-        "--tag",
-        "--dry-run",
-    ]);
+    let out = run_m1(&t, "echo my agent", &["--tag", "--dry-run"]);
     out.success();
     assert_eq!(
         out.stdout,
@@ -418,15 +409,7 @@ fn dry_run_leaves_the_index_byte_identical() {
     plan.set_modified(then).unwrap();
     drop(plan);
     let index = std::fs::read(t.path().join(".git/index")).unwrap();
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "plan.md",
-        "--runner",
-        "true",
-        "--dry-run",
-    ]);
+    let out = run_m1(&t, "true", &["--dry-run"]);
     out.success();
     assert!(std::fs::read(t.path().join(".git/index")).unwrap() == index);
 }
@@ -687,16 +670,7 @@ fn stop_with_signal(sig: i32, name: &str) {
             marker.display()
         ),
     );
-    let child = t
-        .cmd()
-        .args([
-            "run",
-            "M1",
-            "--plan",
-            "plan.md",
-            "--runner",
-            runner.to_str().unwrap(),
-        ])
+    let child = run_cmd(&t, &runner, &[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -728,11 +702,7 @@ fn stop_with_signal(sig: i32, name: &str) {
     assert_eq!(status["state"], "interrupted");
     assert_eq!(status["tasks"][0]["state"], "interrupted");
     assert!(!t.path().join(".git/milestone/run.lock").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(t.path().join(".milestone_bundles/M1"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(leftovers, ["status.json"]);
+    assert_eq!(m1_bundle_entries(&t), ["status.json"]);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert!(!marker.exists(), "the task outlived the interruption");
 }
@@ -1018,14 +988,7 @@ fn refuses_names_that_leave_the_bundle_directory() {
 fn refuses_a_missing_runner_program() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let before = snapshot(&t);
-    let out = t.run([
-        "run",
-        "M1",
-        "--plan",
-        "plan.md",
-        "--runner",
-        "no-such-agent-xyz -p",
-    ]);
+    let out = run_m1(&t, "no-such-agent-xyz -p", &[]);
     assert_refused(
         &t,
         &out,
@@ -1213,14 +1176,7 @@ fn the_lock_covers_linked_worktrees() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);
     let linked = t.home.path().join("linked");
-    t.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "other",
-        linked.to_str().unwrap(),
-    ]);
+    t.add_worktree("other", &linked);
     let lock = t.path().join(".git/milestone/run.lock");
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     let me = std::process::id();

@@ -27,6 +27,14 @@ pub fn status_json(t: &TestRepo) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("status.json: {e}\n{text}"))
 }
 
+/// The names of the files left in M1's bundle directory.
+pub fn m1_bundle_entries(t: &TestRepo) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(t.path().join(".milestone_bundles/M1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
 /// The `Milestone-Task` trailers of the commits reachable from `rev`, newest first.
 pub fn checkpoint_ids(t: &TestRepo, rev: &str) -> Vec<String> {
     t.git(&[

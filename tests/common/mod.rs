@@ -259,3 +259,17 @@ impl TestRepo {
 
 pub mod inspect;
 pub mod runner;
+
+impl TestRepo {
+    /// `git worktree add -q -b <branch> <path>`: a linked worktree on a new branch.
+    pub fn add_worktree(&self, branch: &str, path: &Path) {
+        self.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            branch,
+            path.to_str().unwrap(),
+        ]);
+    }
+}

@@ -1,5 +1,6 @@
 //! Runner scripts for `git milestone run` and the ways tests start the binary.
 
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,7 +34,7 @@ pub fn ran_log(t: &TestRepo) -> String {
 }
 
 /// `git milestone run M1 --plan plan.md --runner <runner> <extra>` from `dir`.
-pub fn run_cmd_in(t: &TestRepo, dir: &Path, runner: &Path, extra: &[&str]) -> Command {
+pub fn run_cmd_in(t: &TestRepo, dir: &Path, runner: impl AsRef<OsStr>, extra: &[&str]) -> Command {
     let mut c = t.cmd_at(dir);
     c.args(["run", "M1", "--plan", "plan.md", "--runner"])
         .arg(runner)
@@ -42,12 +43,13 @@ pub fn run_cmd_in(t: &TestRepo, dir: &Path, runner: &Path, extra: &[&str]) -> Co
 }
 
 /// [`run_cmd_in`] from the repository root.
-pub fn run_cmd(t: &TestRepo, runner: &Path, extra: &[&str]) -> Command {
+pub fn run_cmd(t: &TestRepo, runner: impl AsRef<OsStr>, extra: &[&str]) -> Command {
     run_cmd_in(t, t.path(), runner, extra)
 }
 
-/// Run milestone M1 of `plan.md` from the root with `runner`.
-pub fn run_m1(t: &TestRepo, runner: &Path, extra: &[&str]) -> Run {
+/// Run milestone M1 of `plan.md` from the root with `runner` (a script's
+/// path or a command line).
+pub fn run_m1(t: &TestRepo, runner: impl AsRef<OsStr>, extra: &[&str]) -> Run {
     run_cmd(t, runner, extra).output().unwrap().into()
 }
 
