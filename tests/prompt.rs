@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::inspect::{checkpoint_ids, porcelain, status_json};
+use common::runner::{script, sh_runner};
 use common::{Run, TestRepo};
 
 /// A private tmux server (its own socket, no user config) running one
@@ -164,21 +165,18 @@ fn milestone() -> TestRepo {
         ),
         (".gitignore", "*.secret\n"),
     ]);
-    let runner = t.home.path().join("runner.sh");
-    std::fs::write(
-        &runner,
-        r#"#!/bin/sh
-echo "working on $1"
+    script(
+        &t,
+        "runner.sh",
+        r#"echo "working on $1"
 if [ "$1" = TASK-002 ]; then
   n=$(cat "$HOME/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$HOME/count"
   echo partial > partial.txt
   mkdir -p out && echo cache > out/cache.secret && echo half > out/half.txt
   if [ $n -le "$(cat "$HOME/fail-times" 2>/dev/null || echo 1)" ]; then echo "3 tests failed"; exit 3; fi
 fi
-echo "$1" > "$(echo "$1" | tr A-Z a-z).txt"
-"#,
-    )
-    .unwrap();
+echo "$1" > "$(echo "$1" | tr A-Z a-z).txt""#,
+    );
     t
 }
 
@@ -193,27 +191,28 @@ fn run_m1(t: &TestRepo, extra: &[&str]) -> Run {
     t.run(args.iter().chain(extra))
 }
 
+/// Start M1 with `runner` and `extra` flags in a terminal.
+fn start_m1(t: &TestRepo, runner: &str, extra: &[&str]) -> Tmux {
+    let bin = common::bin().display().to_string();
+    let argv = [
+        &*bin,
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--runner",
+        runner,
+    ];
+    Tmux::start(t.path(), &sealed_env(t), &[&argv[..], extra].concat())
+}
+
 /// Run M1 in a terminal until the prompt shows, and check what it shows.
 fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
     if !tmux_installed() {
         eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
         return None;
     }
-    let bin = common::bin().display().to_string();
-    let runner = runner_arg(t);
-    let tmux = Tmux::start(
-        t.path(),
-        &sealed_env(t),
-        &[
-            &bin,
-            "run",
-            "M1",
-            "--plan",
-            "docs/plan.md",
-            "--runner",
-            &runner,
-        ],
-    );
+    let tmux = start_m1(t, &runner_arg(t), &[]);
     let screen = tmux.wait_for("What now?");
     let log = t.path().join(".git/milestone/M1/logs/TASK-002.1.log");
     let log = log.canonicalize().unwrap_or(log);
@@ -439,30 +438,8 @@ fn the_prompt_says_the_task_timed_out() {
         eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
         return;
     }
-    let runner = t.home.path().join("slow.sh");
-    std::fs::write(
-        &runner,
-        "#!/bin/sh\necho \"working on $1\"\nexec sleep 30\n",
-    )
-    .unwrap();
-    let (bin, runner) = (
-        common::bin().display().to_string(),
-        format!("sh {}", runner.display()),
-    );
-    let argv = [
-        &*bin,
-        "run",
-        "M1",
-        "--plan",
-        "docs/plan.md",
-        "--runner",
-        &*runner,
-    ];
-    let tmux = Tmux::start(
-        t.path(),
-        &sealed_env(&t),
-        &[&argv[..], &["--timeout", "1s"]].concat(),
-    );
+    let runner = sh_runner(&t, "slow.sh", "echo \"working on $1\"\nexec sleep 30");
+    let tmux = start_m1(&t, &runner, &["--timeout", "1s"]);
     let screen = tmux.wait_for("What now?");
     assert!(
         screen.contains("TASK-001 (Create a.txt) failed on attempt 1: timed out after 1.0s."),

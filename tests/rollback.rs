@@ -5,6 +5,7 @@ mod common;
 
 use common::TestRepo;
 use common::inspect::{M1_STATUS, assert_fsck_clean, head, porcelain, snapshot, status_json};
+use common::runner::sh_runner;
 use serde_json::{Value, json};
 
 const STATUS: &str = M1_STATUS;
@@ -520,15 +521,13 @@ fn rollback_after_a_real_run_takes_off_the_tasks_own_commit() {
         "docs/plan.md",
         "# M1\n\n## Tasks\n\n- [ ] TASK-001: Create a.txt\n- [ ] TASK-002: Create b.txt\n",
     )]);
-    let runner = t.home.path().join("runner.sh");
-    std::fs::write(
-        &runner,
-        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n\
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n\
          if [ \"$1\" = TASK-002 ]; then git add TASK-002.txt && git commit -q -m 'agent wip'; \
-         echo more > more.txt; exit 4; fi\n",
-    )
-    .unwrap();
-    let runner = format!("sh {}", runner.display());
+         echo more > more.txt; exit 4; fi",
+    );
     let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]);
     out.code(1);
     let agent = head(&t);
@@ -655,16 +654,12 @@ fn rolls_back_in_a_linked_worktree() {
     let main_before = t.git(&["rev-parse", "main"]);
     let wt = t.home.path().join("wt");
     t.add_worktree("side", &wt);
-    let runner = t.home.path().join("runner.sh");
-    std::fs::write(
-        &runner,
-        "#!/bin/sh\necho \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-002 ]\n",
-    )
-    .unwrap();
-    let runner = format!("sh {}", runner.display());
-    let run = |args: &[&str]| {
-        common::Run::from(t.cmd_in("").current_dir(&wt).args(args).output().unwrap())
-    };
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-002 ]",
+    );
+    let run = |args: &[&str]| common::Run::from(t.cmd_at(&wt).args(args).output().unwrap());
     run(&["run", "M1", "--plan", "docs/plan.md", "--runner", &runner]).code(1);
     assert!(wt.join("TASK-002.txt").exists());
     run(&["rollback", "M1"]).success();
@@ -704,15 +699,11 @@ fn ignored_files_and_a_failed_run(task2: &str) -> TestRepo {
     t.write("target/debug/deep.bin", "deep\n");
     t.write("debug.log", "log\n");
     t.write(".env.log", "SECRET=1\n");
-    let runner = t.home.path().join("runner.sh");
-    std::fs::write(
-        &runner,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = TASK-002 ]; then\n{task2}\nfi\necho \"$1\" > \"$1.txt\"\n"
-        ),
-    )
-    .unwrap();
-    let runner = format!("sh {}", runner.display());
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        &format!("if [ \"$1\" = TASK-002 ]; then\n{task2}\nfi\necho \"$1\" > \"$1.txt\""),
+    );
     t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
         .code(1);
     t
@@ -774,13 +765,11 @@ fn a_runs_rollback_refuses_to_take_off_the_users_commit() {
         "docs/plan.md",
         "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n- [ ] TASK-003: Three\n",
     )]);
-    let runner = t.home.path().join("runner.sh");
-    std::fs::write(
-        &runner,
-        "#!/bin/sh\n[ \"$1\" = TASK-002 ] && exit 3\necho \"$1\" > \"$1.txt\"\n",
-    )
-    .unwrap();
-    let runner = format!("sh {}", runner.display());
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "[ \"$1\" = TASK-002 ] && exit 3\necho \"$1\" > \"$1.txt\"",
+    );
     let run = ["run", "M1", "--plan", "docs/plan.md", "--runner", &runner];
     t.run(run).code(1);
     t.write("user.txt", "mine\n");

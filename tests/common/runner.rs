@@ -15,6 +15,11 @@ pub fn script(t: &TestRepo, name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// [`script`] as a `--runner` command line: `sh <path>`.
+pub fn sh_runner(t: &TestRepo, name: &str, body: &str) -> String {
+    format!("sh {}", script(t, name, body).display())
+}
+
 /// A runner that writes `<ID>.txt` and appends the ID to `ran.log` in HOME.
 pub fn writing_runner(t: &TestRepo) -> PathBuf {
     let log = t.home.path().join("ran.log");
