@@ -384,12 +384,12 @@ fn plan_command_exits_2_on_an_ambiguous_name() {
 #[test]
 fn a_conflicted_plan_is_one_candidate_not_three() {
     let t = TestRepo::with_files(&[("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 b\n")]);
-    t.git(&["checkout", "-q", "-b", "other"]);
-    t.write("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 c\n");
-    t.commit_all("other");
-    t.git(&["checkout", "-q", "main"]);
-    t.write("M5.md", "# M5\n\n- [ ] T001 a\n- [ ] T002 d\n");
-    t.commit_all("main");
+    t.diverge(
+        "other",
+        "M5.md",
+        "# M5\n\n- [ ] T001 a\n- [ ] T002 c\n",
+        "# M5\n\n- [ ] T001 a\n- [ ] T002 d\n",
+    );
     let out = t.git_cmd().args(["merge", "-q", "other"]).output().unwrap();
     assert!(!out.status.success(), "the merge should conflict");
     assert_eq!(t.git(&["ls-files", "-u", "M5.md"]).lines().count(), 3);

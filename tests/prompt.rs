@@ -126,32 +126,19 @@ impl Drop for Tmux {
     }
 }
 
-/// The sealed environment of `common::seal`, as `KEY=value` pairs, plus a
-/// terminal type and no colour so the screen is plain text.
+/// The environment `common::seal` sets, as `KEY=value` pairs, plus PATH, a
+/// terminal type and no colour so the screen is plain text. (What seal
+/// removes needs no saying: the session starts from `env -i`.)
 fn sealed_env(t: &TestRepo) -> Vec<(String, String)> {
-    let home = t.home.path().display().to_string();
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
-    [
-        ("HOME", home.as_str()),
-        ("PATH", &path),
-        ("XDG_CONFIG_HOME", &format!("{home}/.config")),
-        ("GIT_CONFIG_NOSYSTEM", "1"),
-        ("GIT_CONFIG_GLOBAL", "/dev/null"),
-        ("GIT_AUTHOR_NAME", "Test Author"),
-        ("GIT_AUTHOR_EMAIL", "author@example.invalid"),
-        ("GIT_COMMITTER_NAME", "Test Committer"),
-        ("GIT_COMMITTER_EMAIL", "committer@example.invalid"),
-        ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
-        ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
-        ("TZ", "UTC"),
-        ("LC_ALL", "C"),
-        ("GIT_TERMINAL_PROMPT", "0"),
-        ("TERM", "xterm-256color"),
-        ("NO_COLOR", "1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    let mut c = Command::new("env");
+    common::seal(&mut c, t.home.path());
+    c.env("PATH", path)
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    c.get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect()
 }
 
 /// A repository with a three-task plan and a runner (outside the

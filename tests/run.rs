@@ -848,12 +848,7 @@ fn refuses_while_git_is_mid_operation() {
     let runner = writing_runner(&t);
     t.write("x.txt", "base\n");
     t.commit_all("base");
-    t.git(&["switch", "-q", "-c", "side"]);
-    t.write("x.txt", "side\n");
-    t.commit_all("side");
-    t.git(&["switch", "-q", "main"]);
-    t.write("x.txt", "main\n");
-    t.commit_all("main");
+    t.diverge("side", "x.txt", "side\n", "main\n");
     let attempts: [(&[&str], &str, &[&str]); 3] = [
         (
             &["merge", "-q", "side"],

@@ -272,4 +272,14 @@ impl TestRepo {
             path.to_str().unwrap(),
         ]);
     }
+    /// Commit `path` as `side_text` on a new branch `side` and as `main_text`
+    /// on `main`, ending on `main`: two branches whose merge conflicts.
+    pub fn diverge(&self, side: &str, path: &str, side_text: &str, main_text: &str) {
+        self.git(&["switch", "-q", "-c", side]);
+        self.write(path, side_text);
+        self.commit_all(side);
+        self.git(&["switch", "-q", "main"]);
+        self.write(path, main_text);
+        self.commit_all("main");
+    }
 }
