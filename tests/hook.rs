@@ -58,7 +58,7 @@ impl Pushing {
     }
 
     fn head(&self) -> String {
-        self.t.git(&["rev-parse", "HEAD"]).trim().to_string()
+        common::inspect::head(&self.t)
     }
 
     /// Run our pre-push check the way git runs the hook, with `stdin` as
