@@ -278,6 +278,11 @@ pub fn check_program(command: &str, cwd: &Path) -> Result<()> {
     if word.contains(['=', '"', '\'', '$', '`', '(', '{']) {
         return Ok(());
     }
+    // Most runners are programs on PATH: finding the file here saves
+    // starting a shell; anything else (builtins, functions) asks `sh`.
+    if executable_on_path(word, cwd) {
+        return Ok(());
+    }
     let found = Command::new(SHELL)
         .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", SHELL, word])
         .current_dir(cwd)
@@ -292,6 +297,24 @@ pub fn check_program(command: &str, cwd: &Path) -> Result<()> {
             .hint("install it or put it on PATH; relative paths are looked up from the repository root")
             .hint("or pick another runner with `--runner 'CMD'`"),
     )
+}
+
+/// Whether `word` names an executable file: on `PATH` when it has no `/`,
+/// else relative to `cwd`. `false` means "ask the shell", not "missing".
+fn executable_on_path(word: &str, cwd: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exe = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if word.contains('/') {
+        return is_exe(&cwd.join(word));
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .any(|dir| is_exe(&dir.join(word)))
 }
 
 #[cfg(test)]
