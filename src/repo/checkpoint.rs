@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
-use super::ident::{Ident, Role, Unknown};
+use super::ident::{Ident, Role, Unknown, ident_from};
 pub use super::refs::checkpoint_ref;
 use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
@@ -252,11 +252,21 @@ impl Repo {
     /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
     /// any task runs: a run must not fail at its first checkpoint for that.
     pub fn committer(&self) -> Result<Committer> {
-        let out = self.git(&["rev-parse", "--git-path", "hooks"])?;
-        let hooks = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        // Three lookups, started together: each is a git process.
+        let [hooks, author, committer]: [std::process::Output; 3] = self
+            .git_all(&[
+                &["rev-parse", "--git-path", "hooks"],
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("three commands, three outputs");
+        let hooks = String::from_utf8_lossy(&hooks.stdout)
+            .trim_end()
+            .to_string();
         Ok(Committer {
-            author: self.ident(Role::Author, Unknown::Refuse)?,
-            committer: self.ident(Role::Committer, Unknown::Refuse)?,
+            author: ident_from(&author, Role::Author, Unknown::Refuse)?,
+            committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
             stage_with_git: self.has_clean_filters()?,
         })

@@ -46,11 +46,32 @@ impl Repo {
     /// The author or committer git would record; without a date in the
     /// environment each commit gets its own time.
     pub(super) fn ident(&self, role: Role, unknown: Unknown) -> Result<Ident> {
-        let (var, date_var) = match role {
-            Role::Author => ("GIT_AUTHOR_IDENT", "GIT_AUTHOR_DATE"),
-            Role::Committer => ("GIT_COMMITTER_IDENT", "GIT_COMMITTER_DATE"),
+        let out = self.git(&["var", role.var()])?;
+        ident_from(&out, role, unknown)
+    }
+}
+
+impl Role {
+    /// The `git var` variable that names this role.
+    pub(super) fn var(self) -> &'static str {
+        match self {
+            Role::Author => "GIT_AUTHOR_IDENT",
+            Role::Committer => "GIT_COMMITTER_IDENT",
+        }
+    }
+}
+
+/// The identity in `git var <role.var()>`'s output `out`.
+pub(super) fn ident_from(
+    out: &std::process::Output,
+    role: Role,
+    unknown: Unknown,
+) -> Result<Ident> {
+    {
+        let date_var = match role {
+            Role::Author => "GIT_AUTHOR_DATE",
+            Role::Committer => "GIT_COMMITTER_DATE",
         };
-        let out = self.git(&["var", var])?;
         let text = String::from_utf8_lossy(&out.stdout);
         match (out.status.success(), parse_ident(text.trim_end())) {
             (true, Some(sig)) => Ok(Ident {

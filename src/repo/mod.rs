@@ -98,6 +98,34 @@ impl Repo {
             .with_context(|| format!("cannot run `git {}`", args.join(" ")))
     }
 
+    /// Run several `git` commands at once and wait for all of them, in
+    /// order: start-up lookups that each cost a process, overlapped.
+    pub fn git_all(&self, commands: &[&[&str]]) -> Result<Vec<Output>> {
+        let children = commands
+            .iter()
+            .map(|args| {
+                Command::new("git")
+                    .arg("-C")
+                    .arg(&self.root)
+                    .args(*args)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        children
+            .into_iter()
+            .zip(commands)
+            .map(|(child, args)| {
+                child
+                    .wait_with_output()
+                    .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+            })
+            .collect()
+    }
+
     /// `git config --get <key>` through the git program, so that `git -c`
     /// overrides and includes work as users expect. `None` when unset.
     pub fn config_string(&self, key: &str) -> Result<Option<String>> {
