@@ -67,13 +67,12 @@ pub(super) fn ident_from(
     role: Role,
     unknown: Unknown,
 ) -> Result<Ident> {
-    {
-        let date_var = match role {
-            Role::Author => "GIT_AUTHOR_DATE",
-            Role::Committer => "GIT_COMMITTER_DATE",
-        };
-        let text = String::from_utf8_lossy(&out.stdout);
-        match (out.status.success(), parse_ident(text.trim_end())) {
+    let date_var = match role {
+        Role::Author => "GIT_AUTHOR_DATE",
+        Role::Committer => "GIT_COMMITTER_DATE",
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    match (out.status.success(), parse_ident(text.trim_end())) {
             (true, Some(sig)) => Ok(Ident {
                 name: sig.name().unwrap_or_default().to_string(),
                 email: sig.email().unwrap_or_default().to_string(),
@@ -93,7 +92,6 @@ pub(super) fn ident_from(
                 ))
                 .hint("set it with `git config user.name 'Your Name'` and `git config user.email you@example.com`")),
         }
-    }
 }
 
 /// Parse `Name <email> 1767225600 +0100` (the format of `git var`).
