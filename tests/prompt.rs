@@ -196,6 +196,11 @@ fn start_m1(t: &TestRepo, runner: &str, extra: &[&str]) -> Tmux {
 /// Run M1 in a terminal until the prompt shows, and check what it shows.
 fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
     if !tmux_installed() {
+        // CI installs tmux (.ci/run): there a missing tmux is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is not installed, so the terminal prompt cannot be tested"
+        );
         eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
         return None;
     }
