@@ -61,6 +61,16 @@ pub struct Committer {
     stage_with_git: bool,
 }
 
+impl Committer {
+    /// Whether a checkpoint runs a hook (`pre-commit`, `commit-msg` or
+    /// `post-commit`): a hook may leave new files in the work tree.
+    pub fn has_commit_hooks(&self) -> bool {
+        ["pre-commit", "commit-msg", "post-commit"]
+            .iter()
+            .any(|h| self.hooks_dir.join(h).is_file())
+    }
+}
+
 /// The checkpoint's commit, and the refs that now point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {

@@ -153,6 +153,7 @@ pub fn execute<'a>(
         status,
         keep,
         leftovers,
+        untracked_now: Some(tree.untracked),
         runners,
         committer,
         ran: 0,
@@ -496,6 +497,10 @@ struct Session<'a> {
     keep: HashSet<String>,
     /// Untracked files the last stopped attempt created: not in `keep`.
     leftovers: HashSet<String>,
+    /// The work tree's untracked files, when known without reading it
+    /// again: as `execute` read them, or none outside `keep` right after a
+    /// checkpoint (it staged every other one) that ran no hook.
+    untracked_now: Option<Vec<String>>,
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
@@ -588,7 +593,11 @@ impl Session<'_> {
     /// new files are the exception: the retry continues them.
     fn keep_untracked(&mut self) -> Result<()> {
         let mut added = false;
-        for path in self.repo.work_tree()?.untracked {
+        let untracked = match self.untracked_now.take() {
+            Some(known) => known,
+            None => self.repo.work_tree()?.untracked,
+        };
+        for path in untracked {
             if !self.leftovers.contains(&path) && !self.keep.contains(&path) {
                 self.keep.insert(path);
                 added = true;
@@ -707,6 +716,9 @@ impl Session<'_> {
             Err(e) => return Err(self.checkpoint_failed(i, e)),
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        if !self.committer.has_commit_hooks() {
+            self.untracked_now = Some(Vec::new());
+        }
         // The checkpoint holds them now.
         if !self.leftovers.is_empty() {
             self.leftovers.clear();
