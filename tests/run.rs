@@ -1257,3 +1257,36 @@ fn files_made_before_each_task_starts_are_kept_across_a_session() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? mine.txt\n");
 }
+
+#[test]
+fn new_files_of_a_task_whose_checkpoint_a_hook_refused_go_in_the_next_checkpoint() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let p = t.path().join(".git/hooks/pre-commit");
+    let flag = t.home.path().join("refused-once");
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\n[ -e '{0}' ] && exit 0\ntouch '{0}'\nexit 1\n",
+            flag.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run_m1(&t, &runner, &[]).code(1);
+    // Staged before the hook ran, and recorded as the attempt's own.
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        "AM .milestone_bundles/M1/status.json\nA  TASK-001.txt\n"
+    );
+    assert_eq!(
+        t.read(".git/milestone/M1/attempt-leftovers"),
+        "TASK-001.txt\0"
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["log", "--format=%s", "--name-only", "-1"]),
+        "M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}

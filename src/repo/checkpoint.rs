@@ -47,6 +47,29 @@ pub struct CheckpointSpec<'a> {
     pub parent: &'a str,
     pub tag: bool,
     pub committer: &'a Committer,
+    /// What [`Repo::pending_changes`] read after the attempt ended, so
+    /// staging need not read the work tree again; `None` to read it now.
+    pub pending: Option<&'a Pending>,
+}
+
+/// What differs between the index and the work tree, read once after an
+/// attempt that succeeded: its new files are recorded from it, and its
+/// checkpoint stages it.
+#[derive(Debug)]
+pub struct Pending {
+    changes: Vec<(PathBuf, git2::Delta)>,
+}
+
+impl Pending {
+    /// Untracked, not ignored files outside `.milestone_bundles/`.
+    pub fn untracked(&self) -> Vec<String> {
+        let bundles = Path::new(BUNDLES_DIR);
+        self.changes
+            .iter()
+            .filter(|(p, d)| *d == git2::Delta::Untracked && !p.starts_with(bundles))
+            .map(|(p, _)| p.to_string_lossy().into_owned())
+            .collect()
+    }
 }
 
 /// Who commits checkpoints and which hooks run, worked out once per run.
@@ -287,26 +310,21 @@ impl Repo {
             let keep: Vec<&str> = spec.keep_untracked.iter().map(String::as_str).collect();
             return self.stage_with_git(&keep, spec.status_path);
         }
+        let read_now;
+        let pending = match spec.pending {
+            Some(p) => p,
+            None => {
+                read_now = self.pending_changes()?;
+                &read_now
+            }
+        };
         let mut index = self.inner.index().context("cannot read the index")?;
+        // Reloaded only if changed on disk, which would drop the stat data
+        // `pending_changes` refreshed (a cost, not a fault).
         index.read(false).context("cannot read the index")?;
-        // One pass over the work tree: what changed (ignore rules applied),
-        // and — the reason this is not `add_all` — refreshed stat data for
-        // files that were only touched, so they are not hashed every time.
-        let mut opts = DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true)
-            .update_index(true);
-        let diff = self
-            .inner
-            .diff_index_to_workdir(Some(&index), Some(&mut opts))
-            .context("cannot compare the work tree with the index")?;
-        for delta in diff.deltas() {
-            let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
-                continue;
-            };
+        for (path, delta) in &pending.changes {
             let rel = path.to_string_lossy();
-            let result = match delta.status() {
+            let result = match delta {
                 git2::Delta::Untracked if spec.keep_untracked.contains(rel.as_ref()) => continue,
                 git2::Delta::Deleted => index.remove_path(path),
                 _ => index.add_path(path),
@@ -319,6 +337,32 @@ impl Repo {
         index
             .write()
             .map_err(|e| self.locked_or(e, "cannot write the index"))
+    }
+
+    /// One pass over the work tree: what changed (ignore rules applied),
+    /// and — the reason this is not `add_all` — refreshed stat data (in the
+    /// repository's index, written when staging) for files that were only
+    /// touched, so they are not hashed every time.
+    pub fn pending_changes(&self) -> Result<Pending> {
+        let mut index = self.inner.index().context("cannot read the index")?;
+        index.read(false).context("cannot read the index")?;
+        let mut opts = DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_typechange(true)
+            .update_index(true);
+        let diff = self
+            .inner
+            .diff_index_to_workdir(Some(&index), Some(&mut opts))
+            .context("cannot compare the work tree with the index")?;
+        let changes = diff
+            .deltas()
+            .filter_map(|d| {
+                let path = d.new_file().path().or(d.old_file().path())?;
+                Some((path.to_path_buf(), d.status()))
+            })
+            .collect();
+        Ok(Pending { changes })
     }
 
     /// A clear error for an `index.lock` left in the way, else `message`.
