@@ -9,6 +9,7 @@ use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown, ident_from};
+use super::preflight::{CLEAN_FILTERS, has_clean_filters};
 pub use super::refs::checkpoint_ref;
 use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
@@ -285,15 +286,16 @@ impl Repo {
     /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
     /// any task runs: a run must not fail at its first checkpoint for that.
     pub fn committer(&self) -> Result<Committer> {
-        // Three lookups, started together: each is a git process.
-        let [hooks, author, committer]: [std::process::Output; 3] = self
+        // Four lookups, started together: each is a git process.
+        let [hooks, author, committer, filters]: [std::process::Output; 4] = self
             .git_all(&[
                 &["rev-parse", "--git-path", "hooks"],
                 &["var", Role::Author.var()],
                 &["var", Role::Committer.var()],
+                CLEAN_FILTERS,
             ])?
             .try_into()
-            .expect("three commands, three outputs");
+            .expect("four commands, four outputs");
         let hooks = String::from_utf8_lossy(&hooks.stdout)
             .trim_end()
             .to_string();
@@ -301,7 +303,7 @@ impl Repo {
             author: ident_from(&author, Role::Author, Unknown::Refuse)?,
             committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
-            stage_with_git: self.has_clean_filters()?,
+            stage_with_git: has_clean_filters(&filters),
         })
     }
 

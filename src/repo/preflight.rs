@@ -65,14 +65,6 @@ impl Repo {
         .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
     }
 
-    /// Whether a configured clean filter (`filter.<name>.clean` or
-    /// `.process`, as Git LFS sets up) may apply: libgit2 does not run
-    /// them, so checkpoints are staged by the git program instead.
-    pub fn has_clean_filters(&self) -> Result<bool> {
-        let out = self.git(&["config", "--get-regexp", r"^filter\..*\.(clean|process)$"])?;
-        Ok(out.status.success() && !out.stdout.is_empty())
-    }
-
     /// Refuse a rollback where content filters are configured: libgit2
     /// would save the attempt unfiltered and restore files in their stored
     /// (clean) form, e.g. Git LFS pointers instead of the files.
@@ -257,4 +249,17 @@ fn shell_path(path: &Path) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// The git command that lists configured clean filters, for
+/// [`has_clean_filters`].
+pub(super) const CLEAN_FILTERS: &[&str] =
+    &["config", "--get-regexp", r"^filter\..*\.(clean|process)$"];
+
+/// Whether a configured clean filter (`filter.<name>.clean` or `.process`,
+/// as Git LFS sets up) may apply, from the output of [`CLEAN_FILTERS`]:
+/// libgit2 does not run them, so checkpoints are staged by the git program
+/// instead.
+pub(super) fn has_clean_filters(out: &std::process::Output) -> bool {
+    out.status.success() && !out.stdout.is_empty()
 }
