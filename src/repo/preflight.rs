@@ -55,7 +55,10 @@ impl Repo {
         let configured = self.config_string("core.splitIndex")?.is_some_and(|v| {
             matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
         });
-        let readable = git2::Index::open(&self.git_dir().join("index")).is_ok();
+        // The repository's own index, not a second copy: reading an index
+        // means hashing all of it, and this one is kept for the status
+        // walks and the staging that follow.
+        let readable = self.inner.index().is_ok();
         if !configured && readable {
             return Ok(());
         }

@@ -111,7 +111,8 @@ impl Repo {
     /// Refuse, before anything changes, an index libgit2 cannot read: a
     /// split index (`core.splitIndex`) is the one seen in practice.
     pub fn check_index_readable(&self) -> Result<()> {
-        match git2::Index::open(&self.git_dir().join("index")) {
+        // The repository's own index, which the rollback then uses.
+        match self.inner.index() {
             Ok(_) => Ok(()),
             Err(e) => Err(Error::refused(
                 "git milestone cannot read this repository's index (is it a split index?)",
