@@ -13,7 +13,7 @@ use std::path::Path;
 use git2::{Oid, Repository, ResetType, StatusOptions};
 
 use super::Repo;
-use super::ident::{Role, Unknown};
+use super::ident::{Role, Unknown, ident_from};
 use crate::error::{Context, Error, Result};
 
 /// A commit that a rollback would take off the branch.
@@ -318,8 +318,16 @@ impl Repo {
             .context("cannot read the commit HEAD points at")?;
         let (changed, hidden) = scan;
         let tree = self.work_tree_as_tree(skip, changed, &hidden.new)?;
-        let author = self.ident(Role::Author, Unknown::StandIn)?.signature()?;
-        let committer = self.ident(Role::Committer, Unknown::StandIn)?.signature()?;
+        // Both lookups at once: each is a git process.
+        let [author, committer]: [std::process::Output; 2] = self
+            .git_all(&[
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("two commands, two outputs");
+        let author = ident_from(&author, Role::Author, Unknown::StandIn)?.signature()?;
+        let committer = ident_from(&committer, Role::Committer, Unknown::StandIn)?.signature()?;
         let oid = self
             .inner
             .commit(None, &author, &committer, message, &tree, &[&head])
