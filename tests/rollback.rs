@@ -846,3 +846,30 @@ fn rollback_saves_the_attempt_without_an_identity() {
         "git-milestone <git-milestone@localhost> git-milestone <git-milestone@localhost>\n"
     );
 }
+
+#[test]
+fn the_saved_attempt_keeps_executable_bits_and_symlinks() {
+    use std::os::unix::fs::PermissionsExt;
+    let Failed { t, .. } = failed_run();
+    t.write("run.sh", "#!/bin/sh\n");
+    let script = t.path().join("run.sh");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("new.txt", t.path().join("link")).unwrap();
+    t.run(["rollback", "M1"]).success();
+    let entry = |p: &str| t.git(&["ls-tree", SAVED, p]);
+    let blob = |p: &str| t.git(&["rev-parse", &format!("{SAVED}:{p}")]);
+    assert_eq!(
+        entry("run.sh"),
+        format!("100755 blob {}\trun.sh\n", blob("run.sh").trim())
+    );
+    assert_eq!(
+        entry("link"),
+        format!("120000 blob {}\tlink\n", blob("link").trim())
+    );
+    assert_eq!(t.git(&["show", &format!("{SAVED}:link")]), "new.txt");
+    assert_eq!(
+        entry("plan.md"),
+        format!("100644 blob {}\tplan.md\n", blob("plan.md").trim())
+    );
+    assert!(!script.exists() && !t.path().join("link").exists());
+}

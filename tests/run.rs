@@ -1227,3 +1227,66 @@ fn a_name_with_spaces_runs_under_a_dashed_key() {
     st.success();
     assert_eq!(st.json()["milestone"]["name"], "Phase-2", "{}", st.stdout);
 }
+
+#[test]
+fn a_file_a_commit_hook_leaves_behind_is_not_the_next_tasks_work() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    let runner = writing_runner(&t);
+    let p = t.path().join(".git/hooks/post-commit");
+    std::fs::write(&p, "#!/bin/sh\necho made > hook-made.txt\n").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["log", "--format=%s", "--name-only", "-2"]),
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n\
+         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? hook-made.txt\n");
+}
+
+#[test]
+fn files_made_before_each_task_starts_are_kept_across_a_session() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    t.write("mine.txt", "mine\n");
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["log", "--format=%s", "--name-only", "-2"]),
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n\
+         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? mine.txt\n");
+}
+
+#[test]
+fn new_files_of_a_task_whose_checkpoint_a_hook_refused_go_in_the_next_checkpoint() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let p = t.path().join(".git/hooks/pre-commit");
+    let flag = t.home.path().join("refused-once");
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\n[ -e '{0}' ] && exit 0\ntouch '{0}'\nexit 1\n",
+            flag.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run_m1(&t, &runner, &[]).code(1);
+    // Staged before the hook ran, and recorded as the attempt's own.
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        "AM .milestone_bundles/M1/status.json\nA  TASK-001.txt\n"
+    );
+    assert_eq!(
+        t.read(".git/milestone/M1/attempt-leftovers"),
+        "TASK-001.txt\0"
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["log", "--format=%s", "--name-only", "-1"]),
+        "M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}

@@ -70,7 +70,10 @@ pub fn attempt(
     repo.check_index_readable()?;
     repo.check_rollback_filters()?;
     refuse_operation(repo, milestone)?;
-    refuse_nested(repo, milestone)?;
+    // One status walk serves every check, the save and the restore: none
+    // of them changes the work tree before the restore's removals.
+    let changed = repo.changed_paths()?;
+    refuse_nested(repo, milestone, &changed)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
@@ -81,7 +84,7 @@ pub fn attempt(
     let target = (checkpoint, "the last checkpoint");
     refuse_unowned(repo, milestone, target, &head, &discarded, &own)?;
     refuse_pushed(repo, milestone, &discarded)?;
-    save_and_restore(repo, milestone, task, checkpoint)
+    save_and_restore(repo, milestone, task, checkpoint, &changed)
 }
 
 /// The `rollback` command: checks, save, restore, then the status file.
@@ -95,7 +98,8 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     repo.check_index_readable()?;
     repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
-    refuse_nested(repo, name)?;
+    let changed = repo.changed_paths()?;
+    refuse_nested(repo, name, &changed)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
@@ -105,7 +109,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
         refuse_pushed(repo, name, &discarded)?;
     }
-    if discarded.is_empty() && work_tree_matches(repo, name)? {
+    if discarded.is_empty() && work_tree_matches(repo, name, &changed)? {
         return Err(Error::refused(format!(
             "nothing to roll back: {name} is already at {label} ({}) with no changes",
             short(&target)
@@ -114,7 +118,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     }
     let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
     let task = attempt_task(&status, &checkpoints, &discarded_oids);
-    let saved = save_and_restore(repo, name, &task, &target)?;
+    let saved = save_and_restore(repo, name, &task, &target, &changed)?;
     forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
     if let Some(f) = status.failure.as_mut() {
         f.rolled_back = true;
@@ -205,7 +209,14 @@ fn read_record(journal: &std::path::Path, name: &str) -> Result<Record> {
 
 /// Save the work tree under the next attempt ref, then put everything back
 /// at `checkpoint`, keeping the status file and the run's untracked files.
-fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Result<SavedAttempt> {
+/// `changed` is the work tree's status, read once by the caller.
+fn save_and_restore(
+    repo: &Repo,
+    name: &str,
+    task: &str,
+    checkpoint: &str,
+    changed: &[String],
+) -> Result<SavedAttempt> {
     let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
     let n = repo
         .refs_under(&refs::attempts_prefix(name, task))?
@@ -224,7 +235,8 @@ fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Re
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
     );
-    let commit = repo.save_work_tree(&ref_name, &message, &snapshot, checkpoint)?;
+    let hidden = repo.hidden_since(checkpoint, changed)?;
+    let commit = repo.save_work_tree(&ref_name, &message, &snapshot, (changed, &hidden))?;
     let record = Record {
         version: 1,
         saved_ref: ref_name.clone(),
@@ -236,7 +248,7 @@ fn save_and_restore(repo: &Repo, name: &str, task: &str, checkpoint: &str) -> Re
     state::write_atomically(&journal, &bytes)?;
     let mut keep = snapshot;
     keep.push(state::status_rel_path(name)?);
-    repo.restore_checkpoint(checkpoint, &keep)?;
+    repo.restore_checkpoint(checkpoint, &keep, (changed, hidden))?;
     Ok(SavedAttempt {
         restore_command: format!("git milestone rollback {name} --undo"),
         plain_git_command: format!(
@@ -375,10 +387,10 @@ fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
 
 /// Refuse a repository the task made inside the work tree: it can be
 /// neither saved in the attempt's tree nor safely deleted.
-fn refuse_nested(repo: &Repo, name: &str) -> Result<()> {
+fn refuse_nested(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
     let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
     let nested: Vec<String> = repo
-        .nested_repositories()?
+        .nested_repositories(changed)
         .into_iter()
         .filter(|p| !is_kept(p, &snapshot))
         .collect();
@@ -421,10 +433,10 @@ fn no_run(name: &str) -> Error {
 
 /// Whether the work tree has no changes outside the status file and the
 /// run's own untracked files.
-fn work_tree_matches(repo: &Repo, name: &str) -> Result<bool> {
+fn work_tree_matches(repo: &Repo, name: &str, changed: &[String]) -> Result<bool> {
     let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
     keep.push(state::status_rel_path(name)?);
-    Ok(repo.changed_paths()?.iter().all(|p| is_kept(p, &keep)))
+    Ok(changed.iter().all(|p| is_kept(p, &keep)))
 }
 
 /// The task ID that names the saved attempt's ref: the failed task, or the

@@ -9,6 +9,7 @@ use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown, ident_from};
+use super::preflight::{CLEAN_FILTERS, has_clean_filters};
 pub use super::refs::checkpoint_ref;
 use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
@@ -47,6 +48,29 @@ pub struct CheckpointSpec<'a> {
     pub parent: &'a str,
     pub tag: bool,
     pub committer: &'a Committer,
+    /// What [`Repo::pending_changes`] read after the attempt ended, so
+    /// staging need not read the work tree again; `None` to read it now.
+    pub pending: Option<&'a Pending>,
+}
+
+/// What differs between the index and the work tree, read once after an
+/// attempt that succeeded: its new files are recorded from it, and its
+/// checkpoint stages it.
+#[derive(Debug)]
+pub struct Pending {
+    changes: Vec<(PathBuf, git2::Delta)>,
+}
+
+impl Pending {
+    /// Untracked, not ignored files outside `.milestone_bundles/`.
+    pub fn untracked(&self) -> Vec<String> {
+        let bundles = Path::new(BUNDLES_DIR);
+        self.changes
+            .iter()
+            .filter(|(p, d)| *d == git2::Delta::Untracked && !p.starts_with(bundles))
+            .map(|(p, _)| p.to_string_lossy().into_owned())
+            .collect()
+    }
 }
 
 /// Who commits checkpoints and which hooks run, worked out once per run.
@@ -59,6 +83,16 @@ pub struct Committer {
     /// Stage with the git program: clean filters are configured, which
     /// libgit2 would not run (it would commit unfiltered content).
     stage_with_git: bool,
+}
+
+impl Committer {
+    /// Whether a checkpoint runs a hook (`pre-commit`, `commit-msg` or
+    /// `post-commit`): a hook may leave new files in the work tree.
+    pub fn has_commit_hooks(&self) -> bool {
+        ["pre-commit", "commit-msg", "post-commit"]
+            .iter()
+            .any(|h| self.hooks_dir.join(h).is_file())
+    }
 }
 
 /// The checkpoint's commit, and the refs that now point at it.
@@ -252,15 +286,16 @@ impl Repo {
     /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
     /// any task runs: a run must not fail at its first checkpoint for that.
     pub fn committer(&self) -> Result<Committer> {
-        // Three lookups, started together: each is a git process.
-        let [hooks, author, committer]: [std::process::Output; 3] = self
+        // Four lookups, started together: each is a git process.
+        let [hooks, author, committer, filters]: [std::process::Output; 4] = self
             .git_all(&[
                 &["rev-parse", "--git-path", "hooks"],
                 &["var", Role::Author.var()],
                 &["var", Role::Committer.var()],
+                CLEAN_FILTERS,
             ])?
             .try_into()
-            .expect("three commands, three outputs");
+            .expect("four commands, four outputs");
         let hooks = String::from_utf8_lossy(&hooks.stdout)
             .trim_end()
             .to_string();
@@ -268,7 +303,7 @@ impl Repo {
             author: ident_from(&author, Role::Author, Unknown::Refuse)?,
             committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
-            stage_with_git: self.has_clean_filters()?,
+            stage_with_git: has_clean_filters(&filters),
         })
     }
 
@@ -277,26 +312,21 @@ impl Repo {
             let keep: Vec<&str> = spec.keep_untracked.iter().map(String::as_str).collect();
             return self.stage_with_git(&keep, spec.status_path);
         }
+        let read_now;
+        let pending = match spec.pending {
+            Some(p) => p,
+            None => {
+                read_now = self.pending_changes()?;
+                &read_now
+            }
+        };
         let mut index = self.inner.index().context("cannot read the index")?;
+        // Reloaded only if changed on disk, which would drop the stat data
+        // `pending_changes` refreshed (a cost, not a fault).
         index.read(false).context("cannot read the index")?;
-        // One pass over the work tree: what changed (ignore rules applied),
-        // and — the reason this is not `add_all` — refreshed stat data for
-        // files that were only touched, so they are not hashed every time.
-        let mut opts = DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true)
-            .update_index(true);
-        let diff = self
-            .inner
-            .diff_index_to_workdir(Some(&index), Some(&mut opts))
-            .context("cannot compare the work tree with the index")?;
-        for delta in diff.deltas() {
-            let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
-                continue;
-            };
+        for (path, delta) in &pending.changes {
             let rel = path.to_string_lossy();
-            let result = match delta.status() {
+            let result = match delta {
                 git2::Delta::Untracked if spec.keep_untracked.contains(rel.as_ref()) => continue,
                 git2::Delta::Deleted => index.remove_path(path),
                 _ => index.add_path(path),
@@ -309,6 +339,32 @@ impl Repo {
         index
             .write()
             .map_err(|e| self.locked_or(e, "cannot write the index"))
+    }
+
+    /// One pass over the work tree: what changed (ignore rules applied),
+    /// and — the reason this is not `add_all` — refreshed stat data (in the
+    /// repository's index, written when staging) for files that were only
+    /// touched, so they are not hashed every time.
+    pub fn pending_changes(&self) -> Result<Pending> {
+        let mut index = self.inner.index().context("cannot read the index")?;
+        index.read(false).context("cannot read the index")?;
+        let mut opts = DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_typechange(true)
+            .update_index(true);
+        let diff = self
+            .inner
+            .diff_index_to_workdir(Some(&index), Some(&mut opts))
+            .context("cannot compare the work tree with the index")?;
+        let changes = diff
+            .deltas()
+            .filter_map(|d| {
+                let path = d.new_file().path().or(d.old_file().path())?;
+                Some((path.to_path_buf(), d.status()))
+            })
+            .collect();
+        Ok(Pending { changes })
     }
 
     /// A clear error for an `index.lock` left in the way, else `message`.

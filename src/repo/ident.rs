@@ -4,7 +4,6 @@
 
 use git2::{Signature, Time};
 
-use super::Repo;
 use crate::error::{Context, Error, Result};
 
 /// A name and email, and the date when git was told one (`GIT_*_DATE`).
@@ -39,15 +38,6 @@ impl Ident {
             None => Signature::now(&self.name, &self.email),
         }
         .with_context(|| format!("invalid identity {} <{}>", self.name, self.email))
-    }
-}
-
-impl Repo {
-    /// The author or committer git would record; without a date in the
-    /// environment each commit gets its own time.
-    pub(super) fn ident(&self, role: Role, unknown: Unknown) -> Result<Ident> {
-        let out = self.git(&["var", role.var()])?;
-        ident_from(&out, role, unknown)
     }
 }
 

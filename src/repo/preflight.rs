@@ -55,7 +55,10 @@ impl Repo {
         let configured = self.config_string("core.splitIndex")?.is_some_and(|v| {
             matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
         });
-        let readable = git2::Index::open(&self.git_dir().join("index")).is_ok();
+        // The repository's own index, not a second copy: reading an index
+        // means hashing all of it, and this one is kept for the status
+        // walks and the staging that follow.
+        let readable = self.inner.index().is_ok();
         if !configured && readable {
             return Ok(());
         }
@@ -63,14 +66,6 @@ impl Repo {
             "this repository uses a split index (core.splitIndex), which git milestone cannot read or write",
         )
         .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
-    }
-
-    /// Whether a configured clean filter (`filter.<name>.clean` or
-    /// `.process`, as Git LFS sets up) may apply: libgit2 does not run
-    /// them, so checkpoints are staged by the git program instead.
-    pub fn has_clean_filters(&self) -> Result<bool> {
-        let out = self.git(&["config", "--get-regexp", r"^filter\..*\.(clean|process)$"])?;
-        Ok(out.status.success() && !out.stdout.is_empty())
     }
 
     /// Refuse a rollback where content filters are configured: libgit2
@@ -257,4 +252,17 @@ fn shell_path(path: &Path) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// The git command that lists configured clean filters, for
+/// [`has_clean_filters`].
+pub(super) const CLEAN_FILTERS: &[&str] =
+    &["config", "--get-regexp", r"^filter\..*\.(clean|process)$"];
+
+/// Whether a configured clean filter (`filter.<name>.clean` or `.process`,
+/// as Git LFS sets up) may apply, from the output of [`CLEAN_FILTERS`]:
+/// libgit2 does not run them, so checkpoints are staged by the git program
+/// instead.
+pub(super) fn has_clean_filters(out: &std::process::Output) -> bool {
+    out.status.success() && !out.stdout.is_empty()
 }

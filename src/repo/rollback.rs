@@ -13,7 +13,7 @@ use std::path::Path;
 use git2::{Oid, Repository, ResetType, StatusOptions};
 
 use super::Repo;
-use super::ident::{Role, Unknown};
+use super::ident::{Role, Unknown, ident_from};
 use crate::error::{Context, Error, Result};
 
 /// A commit that a rollback would take off the branch.
@@ -27,8 +27,9 @@ pub struct DiscardedCommit {
     pub task: Option<String>,
 }
 
-/// Files new since a checkpoint that its ignore rules hide.
-struct Hidden {
+/// Files new since a checkpoint that its ignore rules hide, found once per
+/// rollback and used by both the save and the restore.
+pub struct Hidden {
     /// Not in HEAD: untracked, or staged by the task.
     new: HashSet<String>,
     /// Committed by the task.
@@ -110,7 +111,8 @@ impl Repo {
     /// Refuse, before anything changes, an index libgit2 cannot read: a
     /// split index (`core.splitIndex`) is the one seen in practice.
     pub fn check_index_readable(&self) -> Result<()> {
-        match git2::Index::open(&self.git_dir().join("index")) {
+        // The repository's own index, which the rollback then uses.
+        match self.inner.index() {
             Ok(_) => Ok(()),
             Err(e) => Err(Error::refused(
                 "git milestone cannot read this repository's index (is it a split index?)",
@@ -287,34 +289,45 @@ impl Repo {
     /// Untracked directories that hold a repository of their own (status
     /// lists them as `dir/` and does not look inside); libgit2 cannot add
     /// them to a tree.
-    pub fn nested_repositories(&self) -> Result<Vec<String>> {
-        Ok(self
-            .changed_paths()?
-            .into_iter()
+    /// `changed` is what [`changed_paths`](Self::changed_paths) returned.
+    pub fn nested_repositories(&self, changed: &[String]) -> Vec<String> {
+        changed
+            .iter()
             .filter(|p| p.ends_with('/') && self.root().join(p).join(".git").exists())
-            .collect())
+            .cloned()
+            .collect()
     }
 
     /// Commit everything in the work tree (tracked changes and untracked,
     /// not ignored files, except `skip` and files new since `checkpoint`
     /// that its ignore rules hide) on top of HEAD, and point `ref_name` at
-    /// it. HEAD, the index and the work tree are not changed.
+    /// it. `changed` is what [`changed_paths`](Self::changed_paths) returned
+    /// and `hidden` what [`hidden_since`](Self::hidden_since) found.
+    /// HEAD, the index and the work tree are not changed.
     pub fn save_work_tree(
         &self,
         ref_name: &str,
         message: &str,
         skip: &[String],
-        checkpoint: &str,
+        scan: (&[String], &Hidden),
     ) -> Result<String> {
         let head = self
             .inner
             .head()
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
-        let hidden = self.hidden_since(checkpoint)?;
-        let tree = self.work_tree_as_tree(skip, &hidden.new)?;
-        let author = self.ident(Role::Author, Unknown::StandIn)?.signature()?;
-        let committer = self.ident(Role::Committer, Unknown::StandIn)?.signature()?;
+        let (changed, hidden) = scan;
+        let tree = self.work_tree_as_tree(skip, changed, &hidden.new)?;
+        // Both lookups at once: each is a git process.
+        let [author, committer]: [std::process::Output; 2] = self
+            .git_all(&[
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("two commands, two outputs");
+        let author = ident_from(&author, Role::Author, Unknown::StandIn)?.signature()?;
+        let committer = ident_from(&committer, Role::Committer, Unknown::StandIn)?.signature()?;
         let oid = self
             .inner
             .commit(None, &author, &committer, message, &tree, &[&head])
@@ -326,51 +339,104 @@ impl Repo {
     }
 
     /// A tree of the work tree as `git add -A` would stage it, without
-    /// `skip` and `hidden`, built in a private index so the real one is
-    /// untouched if anything fails.
+    /// untracked files in `skip` and without `hidden`: HEAD's tree with
+    /// every path in `changed` (whatever differs between HEAD, the index and
+    /// the work tree) taken from the work tree. Nothing is written to the
+    /// index, and only the changed files are read.
     fn work_tree_as_tree(
         &self,
         skip: &[String],
+        changed: &[String],
         hidden: &HashSet<String>,
     ) -> Result<git2::Tree<'_>> {
-        let scratch = Repository::open(self.root())
-            .with_context(|| format!("cannot open {}", self.root().display()))?;
-        // Starting from a copy of the real index keeps its stat data, so
-        // only files that changed are hashed.
-        let mut index = git2::Index::open(&self.git_dir().join("index"))
-            .context("cannot read the index (.git/index)")?;
-        scratch
-            .set_index(&mut index)
-            .context("cannot set up a scratch index")?;
-        let mut filter = |p: &Path, _: &[u8]| {
-            let p = p.to_str().unwrap_or("");
-            i32::from(is_kept(p, skip) || hidden.contains(p))
-        };
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut filter))
-            .and_then(|()| index.update_all(["*"], None))
-            .context("cannot read the work tree into a scratch index")?;
-        // The task may have staged them, too.
-        for rel in hidden {
-            if index.get_path(Path::new(rel), 0).is_some() {
-                index
-                    .remove_path(Path::new(rel))
-                    .with_context(|| format!("cannot leave {rel} out of the saved attempt"))?;
+        let base = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .context("cannot read the tree HEAD points at")?;
+        // Loaded already by the status walk that found `changed`.
+        let index = self.inner.index().context("cannot read the index")?;
+        let filemode = self
+            .inner
+            .config()
+            .and_then(|c| c.get_bool("core.filemode"))
+            .unwrap_or(true);
+        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+        for rel in changed {
+            let path = Path::new(rel);
+            let entry = index.get_path(path, 0);
+            // Hidden files are not in HEAD, so leaving them out of the
+            // updates leaves them out of the tree, staged or not.
+            if hidden.contains(rel) || (entry.is_none() && is_kept(rel, skip)) {
+                continue;
+            }
+            let abs = self.root().join(rel);
+            match fs::symlink_metadata(&abs) {
+                Ok(m) if !m.is_dir() => {
+                    let blob = self.blob_of(&abs, &m)?;
+                    let mode = match entry {
+                        Some(e) if !filemode && !m.is_symlink() => mode_of(e.mode),
+                        _ => disk_mode(&m),
+                    };
+                    upserts.push((rel.as_str(), blob, mode));
+                }
+                _ if base.get_path(path).is_ok() => removals.push(rel.as_str()),
+                _ => {}
             }
         }
-        let oid = index
-            .write_tree_to(&self.inner)
-            .context("cannot write the work tree as a tree")?;
+        // A file where HEAD has a directory: the directory goes first, in
+        // a pass of its own (libgit2 will not turn a tree into a blob).
+        let dirs: Vec<&str> = upserts
+            .iter()
+            .map(|u| u.0)
+            .filter(|rel| {
+                base.get_path(Path::new(rel))
+                    .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
+            })
+            .collect();
+        let mut first = git2::build::TreeUpdateBuilder::new();
+        for rel in dirs.iter().chain(
+            removals
+                .iter()
+                .filter(|r| !dirs.iter().any(|d| r.starts_with(&format!("{d}/")))),
+        ) {
+            first.remove(*rel);
+        }
+        let write = "cannot write the work tree as a tree";
+        let cleared = first.create_updated(&self.inner, &base).context(write)?;
+        let cleared = self.inner.find_tree(cleared).context(write)?;
+        let mut second = git2::build::TreeUpdateBuilder::new();
+        for (rel, blob, mode) in upserts {
+            second.upsert(rel, blob, mode);
+        }
+        let oid = second
+            .create_updated(&self.inner, &cleared)
+            .context(write)?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))
+    }
+
+    /// Write the file at `abs` as a blob: a symbolic link's target, not
+    /// what it points at (`blob_path` would follow it), as git stores it.
+    fn blob_of(&self, abs: &Path, m: &fs::Metadata) -> Result<Oid> {
+        use std::os::unix::ffi::OsStrExt;
+        let blob = if m.is_symlink() {
+            fs::read_link(abs)
+                .map_err(anyhow::Error::from)
+                .and_then(|t| Ok(self.inner.blob(t.as_os_str().as_bytes())?))
+        } else {
+            self.inner.blob_path(abs).map_err(anyhow::Error::from)
+        };
+        blob.with_context(|| format!("cannot read {}", abs.display()))
     }
 
     /// Files that `target`'s ignore rules hide but the work tree's do not,
     /// because the task edited a `.gitignore` (ignored secrets and build
     /// output from before the run): a rollback neither saves nor removes
     /// them.
-    fn hidden_since(&self, target: &str) -> Result<Hidden> {
+    /// `changed` is what [`changed_paths`](Self::changed_paths) returned.
+    pub fn hidden_since(&self, target: &str, changed: &[String]) -> Result<Hidden> {
         let target_tree = self
             .inner
             .find_commit(oid_of(target)?)
@@ -383,10 +449,10 @@ impl Repo {
             .context("cannot read the tree HEAD points at")?;
         let rules = IgnoreRules::of(self, &target_tree)?;
         let not_in = |tree: &git2::Tree<'_>, p: &str| tree.get_path(Path::new(p)).is_err();
-        let new = self
-            .changed_paths()?
-            .into_iter()
+        let new = changed
+            .iter()
             .filter(|p| not_in(&head_tree, p) && not_in(&target_tree, p) && rules.ignores(p))
+            .cloned()
             .collect();
         let diff = self
             .inner
@@ -404,8 +470,14 @@ impl Repo {
     /// Put the branch, index and work tree back at `target`, exactly:
     /// files tracked now but not at `target` and untracked (not ignored)
     /// files are removed, except `keep`; ignored files are not touched;
-    /// files in `keep` end up as they are now, byte for byte.
-    pub fn restore_checkpoint(&self, target: &str, keep: &[String]) -> Result<()> {
+    /// files in `keep` end up as they are now, byte for byte. `scan` is as
+    /// for [`save_work_tree`](Self::save_work_tree).
+    pub fn restore_checkpoint(
+        &self,
+        target: &str,
+        keep: &[String],
+        scan: (&[String], Hidden),
+    ) -> Result<()> {
         let commit = self
             .inner
             .find_commit(oid_of(target)?)
@@ -413,7 +485,7 @@ impl Repo {
         let tree = commit
             .tree()
             .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
-        let hidden = self.hidden_since(target)?;
+        let (changed, hidden) = scan;
         // Hidden files the reset would delete (staged or committed by the
         // task) are put back afterwards; untracked ones are left alone.
         let index = self.inner.index().context("cannot read the index")?;
@@ -427,24 +499,28 @@ impl Repo {
                 .cloned(),
         );
         let kept = self.read_kept(&keep)?;
-        let doomed: Vec<String> = self
-            .changed_paths()?
-            .into_iter()
-            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(p))
+        let doomed: Vec<&String> = changed
+            .iter()
+            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p))
             .filter(|p| tree.get_path(Path::new(p)).is_err())
             .collect();
         // The reset would leave untracked files behind (see the module
         // comment). Removing them first also clears the way for a tracked
         // file where the task put an untracked directory.
-        for rel in &doomed {
+        for rel in doomed {
             self.remove_file_and_empty_dirs(rel)?;
         }
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.force();
-        self.inner
-            .reset(commit.as_object(), ResetType::Hard, Some(&mut co))
-            .with_context(|| format!("cannot reset to checkpoint {target}"))?;
-        self.check_out_head_again()?;
+        // git's own reset, not libgit2's: libgit2's checkout took several
+        // times as long, and needs a second pass where a directory turns
+        // back into a file (see `check_out_head_again`).
+        let out = self.git(&["reset", "-q", "--hard", &commit.id().to_string()])?;
+        if !out.status.success() {
+            return Err(
+                Error::failed(format!("cannot reset to checkpoint {target}")).with_cause(
+                    anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
+                ),
+            );
+        }
         self.write_kept(&kept)
     }
 
@@ -541,6 +617,27 @@ impl Repo {
             dir = d.parent();
         }
         Ok(())
+    }
+}
+
+/// The tree entry mode git gives a file with metadata `m`.
+fn disk_mode(m: &fs::Metadata) -> git2::FileMode {
+    use std::os::unix::fs::PermissionsExt;
+    if m.is_symlink() {
+        git2::FileMode::Link
+    } else if m.permissions().mode() & 0o111 != 0 {
+        git2::FileMode::BlobExecutable
+    } else {
+        git2::FileMode::Blob
+    }
+}
+
+/// An index entry's mode as a tree entry mode (`core.fileMode` off).
+fn mode_of(mode: u32) -> git2::FileMode {
+    if mode == 0o100755 {
+        git2::FileMode::BlobExecutable
+    } else {
+        git2::FileMode::Blob
     }
 }
 

@@ -18,7 +18,7 @@ use crate::lock::RunLock;
 use crate::plan::{Plan, Task};
 use crate::repo::Repo;
 use crate::repo::checkpoint::{
-    CheckpointSpec, Committer, Moved, WorkTree, checkpoint_ref, task_id_fits_refs,
+    CheckpointSpec, Committer, Moved, Pending, WorkTree, checkpoint_ref, task_id_fits_refs,
 };
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
@@ -153,6 +153,8 @@ pub fn execute<'a>(
         status,
         keep,
         leftovers,
+        untracked_now: Some(tree.untracked),
+        pending: None,
         runners,
         committer,
         ran: 0,
@@ -496,6 +498,12 @@ struct Session<'a> {
     keep: HashSet<String>,
     /// Untracked files the last stopped attempt created: not in `keep`.
     leftovers: HashSet<String>,
+    /// The work tree's untracked files, when known without reading it
+    /// again: as `execute` read them, or none outside `keep` right after a
+    /// checkpoint (it staged every other one) that ran no hook.
+    untracked_now: Option<Vec<String>>,
+    /// What the attempt that just succeeded changed, for its checkpoint.
+    pending: Option<Pending>,
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
@@ -555,7 +563,8 @@ impl Session<'_> {
             let outcome = self.run_attempt(i, attempt, &log)?;
             // Before the status file says how it ended: a stop from here on
             // must not leave the attempt's new files looking like the user's.
-            self.record_leftovers()?;
+            let succeeded = matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP));
+            self.record_leftovers(succeeded)?;
             let choice = match outcome.exit {
                 Exit::Interrupted(sig) => {
                     progress::finish(
@@ -588,7 +597,11 @@ impl Session<'_> {
     /// new files are the exception: the retry continues them.
     fn keep_untracked(&mut self) -> Result<()> {
         let mut added = false;
-        for path in self.repo.work_tree()?.untracked {
+        let untracked = match self.untracked_now.take() {
+            Some(known) => known,
+            None => self.repo.work_tree()?.untracked,
+        };
+        for path in untracked {
             if !self.leftovers.contains(&path) && !self.keep.contains(&path) {
                 self.keep.insert(path);
                 added = true;
@@ -604,12 +617,18 @@ impl Session<'_> {
 
     /// Remember the untracked files the attempt that just ended created, so
     /// that if it is not checkpointed a retry, perhaps in another run,
-    /// commits them.
-    fn record_leftovers(&mut self) -> Result<()> {
-        let mut created: Vec<String> = self
-            .repo
-            .work_tree()?
-            .untracked
+    /// commits them. After a success the same read serves its checkpoint.
+    fn record_leftovers(&mut self, succeeded: bool) -> Result<()> {
+        self.pending = if succeeded {
+            Some(self.repo.pending_changes()?)
+        } else {
+            None
+        };
+        let untracked = match &self.pending {
+            Some(p) => p.untracked(),
+            None => self.repo.work_tree()?.untracked,
+        };
+        let mut created: Vec<String> = untracked
             .into_iter()
             .filter(|p| !self.keep.contains(p))
             .collect();
@@ -692,6 +711,7 @@ impl Session<'_> {
         );
         let status_path = state::status_rel_path(self.name())?;
         let parent = self.repo.head_commit()?;
+        let pending = self.pending.take();
         let spec = CheckpointSpec {
             milestone: self.name(),
             task: &id,
@@ -701,12 +721,16 @@ impl Session<'_> {
             parent: &parent,
             tag: self.opts.tag,
             committer: &self.committer,
+            pending: pending.as_ref(),
         };
         let cp = match self.repo.checkpoint(&spec) {
             Ok(cp) => cp,
             Err(e) => return Err(self.checkpoint_failed(i, e)),
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        if !self.committer.has_commit_hooks() {
+            self.untracked_now = Some(Vec::new());
+        }
         // The checkpoint holds them now.
         if !self.leftovers.is_empty() {
             self.leftovers.clear();
