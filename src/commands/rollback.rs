@@ -16,7 +16,7 @@ pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
         println!(
             "Restored the work saved in {}; HEAD is back at {}.",
             done.saved_ref,
-            &done.head[..7.min(done.head.len())]
+            crate::repo::short_oid(&done.head)
         );
         println!("Files the attempt created are untracked again and its edits are unstaged.");
         return Ok(0);
@@ -37,7 +37,7 @@ pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
     println!(
         "Rolled back {name} to {} ({}){commits}.",
         done.checkpoint_label,
-        &done.checkpoint[..7.min(done.checkpoint.len())]
+        crate::repo::short_oid(&done.checkpoint)
     );
     println!("The discarded work is saved in {}.", done.saved.ref_name);
     println!("To bring it back: {}", done.saved.restore_command);

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
 use crate::repo::Repo;
+use crate::repo::short_oid as short;
 use crate::state::{
     BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
     validate_name,
@@ -474,10 +475,6 @@ fn task_state_cell(state: TaskState) -> Cell {
         TaskState::Interrupted => ("interrupted", Tone::Busy),
     };
     Cell::toned(text, tone)
-}
-
-fn short(oid: &str) -> String {
-    oid.chars().take(7).collect()
 }
 
 /// `850ms`, `4.2s`, `3m05s`, `1h02m`.

@@ -14,6 +14,7 @@ use super::SavedAttempt;
 use crate::error::{Context, Error, Result};
 use crate::lock::RunLock;
 use crate::repo::rollback::{DiscardedCommit, is_kept};
+use crate::repo::short_oid as short;
 use crate::repo::{Repo, refs};
 use crate::state::{self, RunState, Status, TaskState};
 
@@ -494,10 +495,6 @@ fn forget_discarded(
         status.state = RunState::Running;
     }
     Ok(())
-}
-
-fn short(oid: &str) -> &str {
-    &oid[..oid.len().min(7)]
 }
 
 /// At most five items, then how many more.

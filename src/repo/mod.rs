@@ -17,6 +17,12 @@ use crate::error::{Context, Error, Kind, Result};
 pub mod preflight;
 pub mod rollback;
 
+/// The 7-character abbreviation of an object id that messages and tables
+/// show (the whole string when it is shorter).
+pub fn short_oid(oid: &str) -> &str {
+    oid.get(..7).unwrap_or(oid)
+}
+
 /// An opened repository with a work tree.
 pub struct Repo {
     inner: git2::Repository,

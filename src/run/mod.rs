@@ -20,6 +20,7 @@ use crate::repo::Repo;
 use crate::repo::checkpoint::{
     CheckpointSpec, Committer, Moved, Pending, WorkTree, checkpoint_ref, task_id_fits_refs,
 };
+use crate::repo::short_oid as short;
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
 use message::{Verdict, sh_quote};
@@ -743,7 +744,7 @@ impl Session<'_> {
         };
         self.report.info(&format!(
             "checkpoint {} {id} [{}/{}]{what}",
-            &cp.commit[..7],
+            short(&cp.commit),
             progress.0,
             progress.1
         ));
@@ -922,8 +923,4 @@ fn describe(exit: Exit, timeout: Option<Duration>) -> String {
 
 fn seconds(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
-}
-
-fn short(id: &str) -> &str {
-    id.get(..7).unwrap_or(id)
 }
