@@ -91,12 +91,7 @@ pub fn policy(repo: &Repo, flag: Option<&str>) -> Result<Policy> {
         Some(f) => Some(f.to_string()),
         None => repo.config_string(ON_FAILURE_KEY)?,
     };
-    match configured {
-        // The default needs no parsing, so it works before policies exist.
-        None => Ok(Policy::Stop),
-        Some(s) if s.trim() == "stop" => Ok(Policy::Stop),
-        Some(s) => Policy::parse(s.trim()),
-    }
+    configured.map_or(Ok(Policy::Stop), |s| Policy::parse(&s))
 }
 
 #[cfg(test)]

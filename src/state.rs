@@ -91,6 +91,17 @@ pub enum TaskState {
     Interrupted,
 }
 
+impl TaskState {
+    /// Done, done in the plan, or skipped: never run again, and counted as
+    /// progress.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            TaskState::Done | TaskState::DoneInPlan | TaskState::Skipped
+        )
+    }
+}
+
 /// The failure that stopped the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -316,16 +327,7 @@ impl Status {
 
     /// (tasks done, done in plan or skipped; all tasks)
     pub fn progress(&self) -> (usize, usize) {
-        let finished = self
-            .tasks
-            .iter()
-            .filter(|t| {
-                matches!(
-                    t.state,
-                    TaskState::Done | TaskState::DoneInPlan | TaskState::Skipped
-                )
-            })
-            .count();
+        let finished = self.tasks.iter().filter(|t| t.state.is_finished()).count();
         (finished, self.tasks.len())
     }
 }

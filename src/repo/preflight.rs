@@ -166,10 +166,6 @@ impl Repo {
             // A base that is gone (history rewritten) just means a longer walk.
             let _ = walk.hide(base);
         }
-        let want = [
-            format!("Milestone: {milestone}"),
-            format!("Milestone-Task: {task}"),
-        ];
         for id in walk {
             let id = id.context("cannot walk history")?;
             let commit = self
@@ -177,7 +173,10 @@ impl Repo {
                 .find_commit(id)
                 .with_context(|| format!("cannot read commit {id}"))?;
             let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-            if want.iter().all(|w| message.lines().any(|l| l == w)) {
+            // Read as git reads trailers, the same way rollback does.
+            if super::rollback::trailer(&message, "Milestone").as_deref() == Some(milestone)
+                && super::rollback::trailer(&message, "Milestone-Task").as_deref() == Some(task)
+            {
                 return Ok(Some(id.to_string()));
             }
         }

@@ -649,7 +649,7 @@ pub fn is_kept(path: &str, keep: &[String]) -> bool {
 }
 
 /// The last value of trailer `key` in a commit message.
-fn trailer(message: &str, key: &str) -> Option<String> {
+pub(super) fn trailer(message: &str, key: &str) -> Option<String> {
     let trailers = git2::message_trailers_strs(message).ok()?;
     trailers
         .iter()

@@ -247,15 +247,15 @@ fn begin(
 ) -> Result<HashSet<String>> {
     let name = status.milestone.clone();
     state::remove_stale_temp_files(repo.root(), &name)?;
-    if resuming {
-        fill_checkpoints(repo, status)?;
-    } else {
+    if !resuming {
         state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
         state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
         if restart {
             repo.delete_checkpoint_refs(&name)?;
         }
+        return Ok(tree.untracked.iter().cloned().collect());
     }
+    fill_checkpoints(repo, status)?;
     Ok(state::read_untracked_snapshot(repo.git_dir(), &name)?
         .into_iter()
         .collect())
@@ -324,7 +324,7 @@ fn resolve_runners(
         .iter()
         .zip(&status.tasks)
         .map(|(task, record)| {
-            if progress::is_finished(record.state) {
+            if record.state.is_finished() {
                 return Ok(None);
             }
             runner_for(task, opts.runner.as_ref()).map(Some)
@@ -526,7 +526,7 @@ impl Session<'_> {
                     self.plan.tasks.len()
                 ));
             }
-            if progress::is_finished(self.status.tasks[i].state) {
+            if self.status.tasks[i].state.is_finished() {
                 continue;
             }
             if let Some(sig) = signals::pending() {

@@ -53,7 +53,7 @@ pub fn reconcile(old: Status, plan: &Plan) -> Status {
                 Some(i) => {
                     let mut kept = old_tasks.swap_remove(i);
                     kept.title = task.title.clone();
-                    if task.done && !is_finished(kept.state) {
+                    if task.done && !kept.state.is_finished() {
                         kept.state = TaskState::DoneInPlan;
                     }
                     kept
@@ -69,17 +69,9 @@ pub fn reconcile(old: Status, plan: &Plan) -> Status {
     }
 }
 
-/// Done, done in the plan, or skipped: never run again.
-pub fn is_finished(state: TaskState) -> bool {
-    matches!(
-        state,
-        TaskState::Done | TaskState::DoneInPlan | TaskState::Skipped
-    )
-}
-
 /// Every task is finished.
 pub fn all_finished(status: &Status) -> bool {
-    status.tasks.iter().all(|t| is_finished(t.state))
+    status.tasks.iter().all(|t| t.state.is_finished())
 }
 
 /// Mark `id` running, attempt `attempt`; the run is running again.
