@@ -325,6 +325,25 @@ fn conflicting_marks_count_as_not_done() {
 }
 
 #[test]
+fn a_tasks_own_heading_does_not_scope_the_milestone() {
+    let text = "# Plan\n\n### M1-001: Config\n\nDo it.\n\n### M1-002: Build\n\nDo that.\n";
+    let got = extract(text, "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["M1-001", "M1-002"]);
+}
+
+#[test]
+fn a_dependency_on_an_items_continuation_line_is_read() {
+    let text =
+        "# Tasks\n\n- [ ] T001 Setup\n- [ ] T002 Build\n  **Depends on:** T001\n- [ ] T003 Ship\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001", "T002", "T003"]);
+    assert_eq!(got.tasks[1].depends_on, ["T001"]);
+    assert!(got.tasks[2].depends_on.is_empty());
+}
+
+#[test]
 fn ranges_never_invent_tasks() {
     let text = "# Tasks\n\n- [ ] T001 A\n- [ ] T002 B\n- [ ] T005 C\n\n\
                 ## Dependencies\n\n- T005 depends on T001–T004\n- Tasks T001-T009 can run in parallel\n";

@@ -208,7 +208,7 @@ fn is_sentence(rest: &str) -> bool {
 
 /// The lines of an item's first paragraph: up to a blank line or a nested
 /// list marker.
-fn title_end(doc: &Doc<'_>, range: &Range<usize>) -> usize {
+pub(super) fn title_end(doc: &Doc<'_>, range: &Range<usize>) -> usize {
     let text = doc.text;
     let mut end = doc.line_range(range.start).end;
     while end + 1 < range.end {

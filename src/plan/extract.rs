@@ -333,19 +333,9 @@ fn attach_runners(doc: &Doc<'_>, chosen: &[&Def], tasks: &mut [Task]) {
 fn units(doc: &Doc<'_>) -> Vec<std::ops::Range<usize>> {
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     for item in &doc.items {
-        let first = doc.line_range(item.range.start);
-        let mut end = first.end;
-        while end + 1 < item.range.end {
-            let next = doc.line_range(end + 1);
-            let line = doc.text[next.clone()].trim_start();
-            let marker =
-                line.starts_with(['-', '*', '+']) || line.starts_with(|c: char| c.is_ascii_digit());
-            if line.is_empty() || marker || next.end > item.range.end {
-                break;
-            }
-            end = next.end;
-        }
-        out.push(item.range.start..end);
+        // The item's first paragraph, as its title is read: a continuation
+        // line (`  **Depends on:** T001`) belongs to it, a nested item not.
+        out.push(item.range.start..super::defs::title_end(doc, &item.range));
     }
     out.extend(doc.paragraphs.iter().cloned());
     out.extend(doc.rows.iter().map(|r| r.range.clone()));

@@ -86,8 +86,12 @@ pub fn select(doc: &Doc<'_>, defs: &[Def], milestone: &str) -> Scope {
         .headings
         .iter()
         .filter(|h| {
-            defs.iter()
-                .any(|d| h.start <= d.start && d.start < h.section_end)
+            // A task's own heading (`### M1-001: …`) names the task, not the
+            // milestone, even when the ID carries the milestone's name.
+            !defs.iter().any(|d| d.start == h.start)
+                && defs
+                    .iter()
+                    .any(|d| h.start <= d.start && d.start < h.section_end)
         })
         .map(|h| {
             let spelled = spelled_out(&name).map_or(0, |alt| heading_score(h, &alt));
