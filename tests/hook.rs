@@ -194,7 +194,14 @@ fn completed_milestone_deletion_and_tag_are_allowed() {
     // A failed milestone on a branch: refused, but deleting it and tagging pass.
     p.t.git(&["switch", "-q", "-c", "topic"]);
     p.commit_failed();
-    p.push(&["topic"]).code(1);
+    let out = p.push(&["topic"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error: not pushing topic: milestone M1 failed at T2"),
+        "{}",
+        out.stderr
+    );
     p.push(&["--no-verify", "topic"]).success();
     p.push(&[":topic"]).success();
     assert_eq!(p.remote_has("refs/heads/topic"), None);
@@ -220,7 +227,9 @@ fn users_own_hook_still_runs_whether_ours_refuses_or_passes() {
 
     p.commit_failed();
     let failed = p.head();
-    p.push(&["main"]).code(1);
+    let out = p.push(&["main"]);
+    out.code(1);
+    assert!(out.stderr.contains(FAILED_LINE), "{}", out.stderr);
     let zero = "0".repeat(40);
     assert_eq!(
         p.marker_lines(),
@@ -317,7 +326,9 @@ fn core_hooks_path_is_honoured() {
     assert!(hook.is_file(), "{}", out.stdout);
     assert!(!p.hooks().join("pre-push").exists());
     p.commit_failed();
-    p.push(&["main"]).code(1);
+    let out = p.push(&["main"]);
+    out.code(1);
+    assert!(out.stderr.contains(FAILED_LINE), "{}", out.stderr);
 }
 
 #[test]
@@ -343,7 +354,14 @@ fn installs_from_a_linked_worktree_into_the_shared_hooks() {
     };
     git(&["add", "-A"]).success();
     git(&["commit", "-qm", "x"]).success();
-    git(&["push", "-q", "origin", "side"]).code(1);
+    let out = git(&["push", "-q", "origin", "side"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error: not pushing side: milestone M1 failed"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(p.remote_has("refs/heads/side"), None);
 }
 

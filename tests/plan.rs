@@ -366,8 +366,8 @@ fn kiro_task_ranges_and_numbered_dependencies() {
 }
 
 #[test]
-fn extraction_of_a_large_plan_is_fast() {
-    // A 30 KB spec-kit plan: extraction runs on every `run` and `status`.
+fn a_large_plan_with_phase_and_range_dependencies() {
+    // A 30 KB spec-kit plan. Its speed is measured by bench/run, not here.
     let mut text = String::from("# Tasks\n\n");
     for phase in 1..=10 {
         text.push_str(&format!("## Phase {phase}: Work\n\n"));
@@ -383,18 +383,27 @@ fn extraction_of_a_large_plan_is_fast() {
         "## Dependencies\n\n- **Phase 2**: Depends on Phase 1\n- T300 depends on T001–T299\n",
     );
     assert!(text.len() > 20_000, "{}", text.len());
-    let start = std::time::Instant::now();
     let got = extract(&text, "x").unwrap();
-    let took = start.elapsed();
     assert_eq!(got.tasks.len(), 300);
-    // Generous for unoptimised test builds on a busy machine; release is far faster.
-    assert!(took.as_millis() < 1500, "extraction took {took:?}");
+    let deps = |id: &str| &got.tasks.iter().find(|t| t.id == id).unwrap().depends_on;
+    let first_299: Vec<String> = (1..300).map(|n| format!("T{n:03}")).collect();
+    assert_eq!(deps("T300"), &first_299);
+    // Phase 2 waits for all of Phase 1; Phase 3 for nothing stated.
+    assert_eq!(deps("T031"), &first_299[..30].to_vec());
+    assert!(deps("T061").is_empty());
 }
 
 #[test]
 fn corpus_score_when_the_corpus_is_present() {
     let check = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/check");
     if !check.exists() {
+        // A user's clone has no corpus beside it; the project's CI does and
+        // says so (.ci/run), so there a missing corpus fails.
+        assert!(
+            std::env::var_os("GIT_MILESTONE_REQUIRE_CORPUS").is_none(),
+            "GIT_MILESTONE_REQUIRE_CORPUS is set but there is no corpus at {}",
+            check.display()
+        );
         eprintln!("skipped: no plan corpus at {}", check.display());
         return;
     }

@@ -265,6 +265,8 @@ fn unreadable_status_file_is_listed_and_the_rest_still_reported() {
 fn colour_never_reaches_a_pipe_and_columns_limits_width() {
     let (t, _, _) = two_milestones();
     let out = common::Run::from(t.cmd().args(["status", "M1"]).output().unwrap());
+    out.success();
+    assert!(out.stdout.starts_with("M1: failed at T2"), "{}", out.stdout);
     assert!(!out.stdout.contains('\u{1b}'));
     let out = common::Run::from(
         t.cmd()
@@ -274,6 +276,11 @@ fn colour_never_reaches_a_pipe_and_columns_limits_width() {
             .unwrap(),
     );
     out.success();
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("M1 ")),
+        "{}",
+        out.stdout
+    );
     for line in out.stdout.lines() {
         assert!(line.chars().count() <= 40, "{line:?} is wider than 40");
     }

@@ -112,6 +112,11 @@ impl Objects {
         let mut found = Vec::new();
         for entry in bundles.iter() {
             let Ok(name) = entry.name() else { continue };
+            // Only directories can hold a status file: a stray file here is
+            // not worth reading (to_object would inflate the whole blob).
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                continue;
+            }
             let Ok(dir) = entry.to_object(&self.inner).and_then(|o| o.peel_to_tree()) else {
                 continue;
             };
