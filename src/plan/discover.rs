@@ -71,23 +71,9 @@ const MAX_TIED_SHOWN: usize = 8;
 /// Most names listed when the user's name matches nothing.
 const MAX_NAMES_SHOWN: usize = 20;
 
-/// The plan discovery chose, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    /// Relative to the repository root, `/`-separated.
-    pub path: String,
-    /// How the file names the milestone, e.g. "title `M1: Setup` (line 1)".
-    pub reasons: Vec<String>,
-}
-
 /// Find the plan document for `name` among the repository's tracked Markdown.
 /// Returns the path relative to the repository root (`/`-separated).
 pub fn discover(repo: &Repo, name: &str) -> Result<String> {
-    find(repo, name).map(|f| f.path)
-}
-
-/// Like [`discover`], with the reasons for the choice.
-pub fn find(repo: &Repo, name: &str) -> Result<Found> {
     let parsed = Name::parse(name).ok_or_else(|| {
         Error::bad_input(format!("milestone name `{name}` has no letters or digits"))
             .hint("name a milestone as its plan does, e.g. `git milestone plan M1`")
@@ -210,7 +196,7 @@ impl Survey {
         }
     }
 
-    fn choose(mut self, name: &str) -> Result<Found> {
+    fn choose(mut self, name: &str) -> Result<String> {
         self.candidates.sort_by_key(|c| std::cmp::Reverse(c.rank()));
         let Some(best) = self.candidates.first() else {
             return Err(self.not_found(name));
@@ -223,11 +209,7 @@ impl Survey {
         if tied > 1 {
             return Err(ambiguous(name, &self.candidates[..tied]));
         }
-        let best = self.candidates.swap_remove(0);
-        Ok(Found {
-            path: best.path,
-            reasons: best.reasons,
-        })
+        Ok(self.candidates.swap_remove(0).path)
     }
 
     fn not_found(&self, name: &str) -> Error {

@@ -99,8 +99,6 @@ impl Committer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     pub commit: String,
-    pub checkpoint_ref: String,
-    pub tag: Option<String>,
 }
 
 /// `refs/tags/milestone/<name>/<ID>`.
@@ -239,19 +237,14 @@ impl Repo {
                 }
                 None => Error::failed(format!("cannot update {checkpoint_ref}")).with_cause(e),
             })?;
-        let tag = if spec.tag {
+        if spec.tag {
             let name = tag_ref(spec.milestone, spec.task);
             self.inner
                 .reference(&name, commit, true, &reflog)
                 .with_context(|| format!("cannot create tag {name}"))?;
-            Some(name)
-        } else {
-            None
-        };
+        }
         Ok(Checkpoint {
             commit: commit.to_string(),
-            checkpoint_ref,
-            tag,
         })
     }
 
