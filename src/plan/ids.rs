@@ -31,7 +31,7 @@ pub struct Token {
 }
 
 /// Prefixes of requirement, story and standard identifiers: never task IDs.
-const NOT_TASK_PREFIXES: &[&str] = &[
+pub(super) const NOT_TASK_PREFIXES: &[&str] = &[
     "REQ", "REQS", "NFR", "FR", "SC", "AC", "US", "UC", "BR", "ADR", "RFC", "CVE", "CWE", "ISO",
     "UTF", "GHSA", "SHA", "NR", "DR", "PR",
 ];

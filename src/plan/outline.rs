@@ -295,7 +295,11 @@ fn starts_with_task_id(text: &str, checkbox: bool) -> bool {
     if letters == 0 {
         return checkbox && rest_ok(word.trim_end_matches('.'));
     }
-    if letters > 12 {
+    // Requirement and reference tags (`FR-001`, `US1`) are not tasks, as
+    // extraction decides too.
+    if letters > 12
+        || super::ids::NOT_TASK_PREFIXES.contains(&word[..letters].to_ascii_uppercase().as_str())
+    {
         return false;
     }
     let (sep, digits) = match rest.strip_prefix(['-', '_']) {
@@ -419,6 +423,8 @@ mod tests {
             "## 1.2 Background\n## 1.3 Scope\n",
             "- T001 once\n",
             "- Task list\n- Task owners\n",
+            "- **FR-001**: Log in\n- **FR-002**: Log out\n",
+            "- [ ] US1 story\n- [ ] US2 story\n",
         ] {
             assert!(!outline(doc).has_task_ids, "{doc}");
         }
