@@ -219,6 +219,17 @@ fn issue_numbers_in_a_phase_table_with_blocked_by() {
 }
 
 #[test]
+fn a_columns_value_too_small_for_a_table_is_ignored() {
+    let t = repo_with("issue-table.md");
+    let args = ["plan", "search", "--plan", "docs/issue-table.md"];
+    let plain = t.run(args);
+    plain.success();
+    let narrow = common::Run::from(t.cmd().env("COLUMNS", "5").args(args).output().unwrap());
+    narrow.success();
+    assert_eq!(narrow.stdout, plain.stdout);
+}
+
+#[test]
 fn table_output_lists_order_marks_and_dependencies() {
     let t = repo_with("issue-table.md");
     let out = t.run(["plan", "search", "--plan", "docs/issue-table.md"]);

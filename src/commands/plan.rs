@@ -43,13 +43,16 @@ pub fn table(plan: &Plan) -> String {
     let mut t = Table::new();
     t.set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["#", "ID", "Title", "Done", "Depends on"]);
-    if crate::ui::color_allowed() {
+    // Width and colour as every table decides them (COLUMNS, the terminal,
+    // NO_COLOR); the plan keeps its boxed look.
+    let target = crate::ui::table::Target::stdout();
+    if target.color {
         t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     } else {
         t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
         t.force_no_tty();
     }
-    if let Some(width) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+    if let Some(width) = target.width {
         t.set_width(width);
     }
     for (i, task) in plan.tasks.iter().enumerate() {
