@@ -9,6 +9,7 @@ use git2::{DiffOptions, Oid, StatusOptions};
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown, ident_from};
+use super::parse_oid;
 use super::preflight::{CLEAN_FILTERS, has_clean_filters};
 pub use super::refs::checkpoint_ref;
 use crate::error::{Context, Error, Kind, Result};
@@ -447,10 +448,6 @@ impl Repo {
         self.run_hook(hooks, &["commit-msg", &arg])?;
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
     }
-}
-
-fn parse_oid(id: &str) -> Result<Oid> {
-    Oid::from_str(id).with_context(|| format!("invalid commit id {id}"))
 }
 
 #[cfg(test)]

@@ -23,6 +23,11 @@ pub fn short_oid(oid: &str) -> &str {
     oid.get(..7).unwrap_or(oid)
 }
 
+/// A commit id given as text (from a ref, the status file or a trailer).
+pub(crate) fn parse_oid(id: &str) -> Result<git2::Oid> {
+    git2::Oid::from_str(id).with_context(|| format!("invalid commit id {id:?}"))
+}
+
 /// An opened repository with a work tree.
 pub struct Repo {
     inner: git2::Repository,

@@ -14,6 +14,7 @@ use git2::{Oid, Repository, ResetType, StatusOptions};
 
 use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
+use super::parse_oid;
 use crate::error::{Context, Error, Result};
 
 /// A commit that a rollback would take off the branch.
@@ -173,7 +174,7 @@ impl Repo {
     /// Point `name` at `oid`, creating or moving it.
     pub fn set_ref(&self, name: &str, oid: &str, why: &str) -> Result<()> {
         self.inner
-            .reference(name, oid_of(oid)?, true, why)
+            .reference(name, parse_oid(oid)?, true, why)
             .with_context(|| format!("cannot update {name} to {oid}"))?;
         Ok(())
     }
@@ -198,7 +199,7 @@ impl Repo {
 
     /// Whether `ancestor` is `commit` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: &str, commit: &str) -> Result<bool> {
-        let (a, c) = (oid_of(ancestor)?, oid_of(commit)?);
+        let (a, c) = (parse_oid(ancestor)?, parse_oid(commit)?);
         Ok(a == c
             || self
                 .inner
@@ -224,7 +225,7 @@ impl Repo {
     /// Commits reachable from `head` but not from `target`, newest first.
     pub fn commits_after(&self, target: &str, head: &str) -> Result<Vec<DiscardedCommit>> {
         let mut walk = self.inner.revwalk().context("cannot walk history")?;
-        let (head_oid, target_oid) = (oid_of(head)?, oid_of(target)?);
+        let (head_oid, target_oid) = (parse_oid(head)?, parse_oid(target)?);
         walk.push(head_oid)
             .and_then(|()| walk.hide(target_oid))
             .with_context(|| format!("cannot walk history from {head} to {target}"))?;
@@ -254,7 +255,7 @@ impl Repo {
         }
         let mut walk = self.inner.revwalk().context("cannot walk history")?;
         for c in commits {
-            walk.push(oid_of(c)?)
+            walk.push(parse_oid(c)?)
                 .with_context(|| format!("cannot walk history from {c}"))?;
         }
         walk.hide_glob("refs/remotes/*")
@@ -439,7 +440,7 @@ impl Repo {
     pub fn hidden_since(&self, target: &str, changed: &[String]) -> Result<Hidden> {
         let target_tree = self
             .inner
-            .find_commit(oid_of(target)?)
+            .find_commit(parse_oid(target)?)
             .and_then(|c| c.tree())
             .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
         let head_tree = self
@@ -480,7 +481,7 @@ impl Repo {
     ) -> Result<()> {
         let commit = self
             .inner
-            .find_commit(oid_of(target)?)
+            .find_commit(parse_oid(target)?)
             .with_context(|| format!("cannot read checkpoint {target}"))?;
         let tree = commit
             .tree()
@@ -531,7 +532,7 @@ impl Repo {
     pub fn restore_saved(&self, saved: &str) -> Result<()> {
         let commit = self
             .inner
-            .find_commit(oid_of(saved)?)
+            .find_commit(parse_oid(saved)?)
             .with_context(|| format!("cannot read saved attempt {saved}"))?;
         let parent = commit
             .parent(0)
@@ -656,10 +657,6 @@ pub(super) fn trailer(message: &str, key: &str) -> Option<String> {
         .rev()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.trim().to_string())
-}
-
-fn oid_of(s: &str) -> Result<Oid> {
-    Oid::from_str(s).map_err(|e| Error::failed(format!("{s:?} is not a commit id")).with_cause(e))
 }
 
 #[cfg(test)]
