@@ -1290,3 +1290,51 @@ fn new_files_of_a_task_whose_checkpoint_a_hook_refused_go_in_the_next_checkpoint
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn checkpoint_trees_are_what_git_write_tree_makes_of_the_index() {
+    let t = repo_with_plan(PLAN3);
+    t.write("keep/a.txt", "a\n");
+    t.write("keep/b.txt", "b\n");
+    t.write("dir/file", "was a file\n");
+    t.write("file", "was a dir's sibling\n");
+    t.write("tool.sh", "echo\n");
+    t.write("link-target.txt", "x\n");
+    t.commit_all("shapes");
+    // Every kind of change in one task: edits, a directory emptied, a file
+    // turned into a directory and back, a mode change, a symlink, spaces
+    // and a newline in names, a file the task staged itself.
+    let runner = script(
+        &t,
+        "runner.sh",
+        "case \"$1\" in\n\
+         TASK-001) rm keep/a.txt keep/b.txt; rm dir/file; mkdir -p dir/file; echo n > dir/file/inner;\n\
+           chmod +x tool.sh; ln -s link-target.txt link; printf 'x' > 'sp ace.txt';\n\
+           printf 'y' > \"$(printf 'new\\nline')\"; echo staged > staged.txt; git add staged.txt ;;\n\
+         TASK-002) rm file; mkdir file; echo deep > file/deep.txt; echo more >> tool.sh ;;\n\
+         TASK-003) rm -r file; echo back > file; rm link ;;\n\
+         esac\n",
+    );
+    run_m1(&t, &runner, &[]).success();
+    for task in ["TASK-001", "TASK-002", "TASK-003"] {
+        let commit = rev(&t, &format!("refs/milestone/M1/checkpoints/{task}"));
+        // Rebuild the index from that commit, then ask git for its tree.
+        let index = t.path().join(".git/check-index");
+        let env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
+        t.git_env(&["read-tree", &commit], &env);
+        assert_eq!(
+            t.git_env(&["write-tree"], &env).trim(),
+            t.git(&["rev-parse", &format!("{commit}^{{tree}}")]).trim(),
+            "{task}"
+        );
+        std::fs::remove_file(&index).unwrap();
+    }
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+    assert_eq!(t.git(&["write-tree"]), t.git(&["rev-parse", "HEAD^{tree}"]));
+    assert!(
+        !t.git(&["ls-tree", "-r", "--name-only", "HEAD~2"])
+            .contains("keep/"),
+        "an emptied directory stays out of the tree"
+    );
+    t.git(&["fsck", "--strict", "--no-dangling"]);
+}

@@ -17,6 +17,8 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     // Before the plan is read: the name becomes paths and ref names.
     let key = crate::state::resolve_key(repo.root(), &args.name)?;
+    // git walks the work tree while the settings and the plan are read.
+    repo.prefetch_scan();
     let timeout = args
         .timeout
         .as_deref()

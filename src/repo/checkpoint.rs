@@ -5,13 +5,13 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, Oid, StatusOptions};
+use git2::Oid;
 
 use super::Repo;
 use super::ident::{Ident, Role, Unknown, ident_from};
 use super::parse_oid;
-use super::preflight::{CLEAN_FILTERS, has_clean_filters};
 pub use super::refs::checkpoint_ref;
+use super::scan::{Change, Refresh};
 use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
 
@@ -59,7 +59,7 @@ pub struct CheckpointSpec<'a> {
 /// checkpoint stages it.
 #[derive(Debug)]
 pub struct Pending {
-    changes: Vec<(PathBuf, git2::Delta)>,
+    changes: Vec<Change>,
 }
 
 impl Pending {
@@ -68,8 +68,8 @@ impl Pending {
         let bundles = Path::new(BUNDLES_DIR);
         self.changes
             .iter()
-            .filter(|(p, d)| *d == git2::Delta::Untracked && !p.starts_with(bundles))
-            .map(|(p, _)| p.to_string_lossy().into_owned())
+            .filter(|c| c.is_untracked() && !c.path().starts_with(bundles))
+            .map(|c| c.path_lossy().into_owned())
             .collect()
     }
 }
@@ -81,9 +81,6 @@ pub struct Committer {
     committer: Ident,
     /// Where git looks for hooks (`core.hooksPath` honoured).
     hooks_dir: PathBuf,
-    /// Stage with the git program: clean filters are configured, which
-    /// libgit2 would not run (it would commit unfiltered content).
-    stage_with_git: bool,
 }
 
 impl Committer {
@@ -155,28 +152,19 @@ impl Repo {
     /// Changed tracked files and untracked files, outside `.milestone_bundles/`.
     ///
     /// Read-only: a dry run or a refusal must leave `.git/index` as it was;
-    /// staging refreshes the stat data when a checkpoint is made.
+    /// the scan after a task refreshes the stat data.
     pub fn work_tree(&self) -> Result<WorkTree> {
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .update_index(false);
-        let statuses = self
-            .inner
-            .statuses(Some(&mut opts))
-            .context("cannot read the work tree's status")?;
         let mut out = WorkTree::default();
-        let bundles = format!("{BUNDLES_DIR}/");
-        for entry in statuses.iter() {
-            let Ok(path) = entry.path() else { continue };
-            if path.starts_with(&bundles) {
+        let bundles = Path::new(BUNDLES_DIR);
+        for change in self.scan(Refresh::ReadOnly)? {
+            if change.path().starts_with(bundles) {
                 continue;
             }
-            if entry.status() == git2::Status::WT_NEW {
-                out.untracked.push(path.to_string());
-            } else if !entry.status().is_ignored() {
-                out.changed.push(path.to_string());
+            let path = change.path_lossy().into_owned();
+            if change.is_untracked() {
+                out.untracked.push(path);
+            } else {
+                out.changed.push(path);
             }
         }
         Ok(out)
@@ -214,14 +202,12 @@ impl Repo {
     pub fn checkpoint(&self, spec: &CheckpointSpec<'_>) -> Result<Checkpoint> {
         self.stage_all(spec)?;
         let hooks = &spec.committer.hooks_dir;
-        self.run_hook(hooks, &["pre-commit"])?;
-        let tree = {
-            let mut index = self.inner.index().context("cannot read the index")?;
-            // A pre-commit hook may have staged more (formatters do).
-            index.read(false).context("cannot read the index")?;
-            index
-                .write_tree()
-                .context("cannot write the checkpoint's tree")?
+        // A pre-commit hook may stage more (formatters do): then the tree
+        // is the whole index as the hook left it.
+        let tree = if self.run_hook(hooks, &["pre-commit"])? {
+            self.write_tree()?
+        } else {
+            self.staged_tree(spec.parent)?
         };
         let message = self.commit_msg_hook(hooks, spec.message)?;
         let commit = self.commit_tree(tree, spec.parent, &message, spec.committer)?;
@@ -280,16 +266,15 @@ impl Repo {
     /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
     /// any task runs: a run must not fail at its first checkpoint for that.
     pub fn committer(&self) -> Result<Committer> {
-        // Four lookups, started together: each is a git process.
-        let [hooks, author, committer, filters]: [std::process::Output; 4] = self
+        // Three lookups, started together: each is a git process.
+        let [hooks, author, committer]: [std::process::Output; 3] = self
             .git_all(&[
                 &["rev-parse", "--git-path", "hooks"],
                 &["var", Role::Author.var()],
                 &["var", Role::Committer.var()],
-                CLEAN_FILTERS,
             ])?
             .try_into()
-            .expect("four commands, four outputs");
+            .expect("three commands, three outputs");
         let hooks = String::from_utf8_lossy(&hooks.stdout)
             .trim_end()
             .to_string();
@@ -297,15 +282,13 @@ impl Repo {
             author: ident_from(&author, Role::Author, Unknown::Refuse)?,
             committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
             hooks_dir: self.root().join(hooks),
-            stage_with_git: has_clean_filters(&filters),
         })
     }
 
+    /// Stage what changed (untracked files from before the run left out)
+    /// and the status file, with `git update-index`: only the listed paths
+    /// are read, through the repository's clean filters.
     fn stage_all(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
-        if spec.committer.stage_with_git {
-            let keep: Vec<&str> = spec.keep_untracked.iter().map(String::as_str).collect();
-            return self.stage_with_git(&keep, spec.status_path);
-        }
         let read_now;
         let pending = match spec.pending {
             Some(p) => p,
@@ -314,61 +297,91 @@ impl Repo {
                 &read_now
             }
         };
-        let mut index = self.inner.index().context("cannot read the index")?;
-        // Reloaded only if changed on disk, which would drop the stat data
-        // `pending_changes` refreshed (a cost, not a fault).
-        index.read(false).context("cannot read the index")?;
-        for (path, delta) in &pending.changes {
-            let rel = path.to_string_lossy();
-            let result = match delta {
-                git2::Delta::Untracked if spec.keep_untracked.contains(rel.as_ref()) => continue,
-                git2::Delta::Deleted => index.remove_path(path),
-                _ => index.add_path(path),
-            };
-            result.with_context(|| format!("cannot stage {rel}"))?;
-        }
-        index
-            .add_path(Path::new(spec.status_path))
-            .with_context(|| format!("cannot stage {}", spec.status_path))?;
-        index
-            .write()
-            .map_err(|e| self.locked_or(e, "cannot write the index"))
-    }
-
-    /// One pass over the work tree: what changed (ignore rules applied),
-    /// and — the reason this is not `add_all` — refreshed stat data (in the
-    /// repository's index, written when staging) for files that were only
-    /// touched, so they are not hashed every time.
-    pub fn pending_changes(&self) -> Result<Pending> {
-        let mut index = self.inner.index().context("cannot read the index")?;
-        index.read(false).context("cannot read the index")?;
-        let mut opts = DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true)
-            .update_index(true);
-        let diff = self
-            .inner
-            .diff_index_to_workdir(Some(&index), Some(&mut opts))
-            .context("cannot compare the work tree with the index")?;
-        let changes = diff
-            .deltas()
-            .filter_map(|d| {
-                let path = d.new_file().path().or(d.old_file().path())?;
-                Some((path.to_path_buf(), d.status()))
+        let mut staged: Vec<Vec<u8>> = pending
+            .changes
+            .iter()
+            .filter(|c| {
+                !(c.is_untracked() && spec.keep_untracked.contains(c.path_lossy().as_ref()))
             })
+            .map(|c| c.index_path().to_vec())
             .collect();
-        Ok(Pending { changes })
+        // Added even where an ignore rule covers it: update-index does not
+        // read ignore rules.
+        let status = spec.status_path.as_bytes();
+        if !staged.iter().any(|p| p == status) {
+            staged.push(status.to_vec());
+        }
+        let mut input = Vec::new();
+        for path in &staged {
+            input.extend_from_slice(path);
+            input.push(0);
+        }
+        let out = self.git_input(
+            &["update-index", "--add", "--remove", "-z", "--stdin"],
+            &input,
+        )?;
+        self.git_succeeded(out, "stage the checkpoint")
     }
 
-    /// A clear error for an `index.lock` left in the way, else `message`.
-    fn locked_or(&self, e: git2::Error, message: &str) -> Error {
-        if e.code() != git2::ErrorCode::Locked {
-            return Error::failed(message).with_cause(e);
+    /// The index as a tree, built from `parent`'s tree and what
+    /// `git diff-index --cached` lists: the same tree as `git write-tree`,
+    /// which rewrites the whole index to save its cache of trees. A
+    /// conflict, or a path that is not UTF-8, goes to `git write-tree`.
+    fn staged_tree(&self, parent: &str) -> Result<Oid> {
+        let out = self.git(&["diff-index", "--cached", "-z", "--no-renames", parent])?;
+        let raw = out.stdout.clone();
+        self.git_succeeded(out, "compare the index with the branch")?;
+        let Some(changes) = parse_raw_diff(&raw) else {
+            return self.write_tree();
+        };
+        let base = self
+            .inner
+            .find_commit(parse_oid(parent)?)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of {parent}"))?;
+        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+        for (path, entry) in changes {
+            match entry {
+                Some((oid, mode)) => upserts.push((path, oid, mode)),
+                None => removals.push(path),
+            }
         }
-        let path =
-            super::preflight::locked_path(&e).unwrap_or_else(|| self.git_dir().join("index.lock"));
-        super::preflight::lock_file_error(&path, "the index", Kind::Failed)
+        self.update_tree(&base, upserts, removals)
+    }
+
+    /// The index as a tree: `git write-tree`.
+    fn write_tree(&self) -> Result<Oid> {
+        let out = self.git(&["write-tree"])?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        self.git_succeeded(out, "write the checkpoint's tree")?;
+        Oid::from_str(&text).with_context(|| format!("`git write-tree` printed {text:?}"))
+    }
+
+    /// `Ok` when git exited 0; else what it said, with a clear error for an
+    /// `index.lock` in the way.
+    fn git_succeeded(&self, out: std::process::Output, what: &str) -> Result<()> {
+        if out.status.success() {
+            return Ok(());
+        }
+        let said = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+        let lock = self.git_dir().join("index.lock");
+        if said.contains("index.lock") && lock.exists() {
+            return Err(super::preflight::lock_file_error(
+                &lock,
+                "the index",
+                Kind::Failed,
+            ));
+        }
+        Err(Error::failed(format!("cannot {what}")).with_cause(anyhow::anyhow!("{said}")))
+    }
+
+    /// One pass over the work tree, after an attempt: what changed (ignore
+    /// rules applied), with the stat data of files that were only touched
+    /// refreshed in the index, so they are not hashed again next time.
+    pub fn pending_changes(&self) -> Result<Pending> {
+        Ok(Pending {
+            changes: self.scan(Refresh::Write)?,
+        })
     }
 
     fn commit_tree(&self, tree: Oid, parent: &str, message: &str, who: &Committer) -> Result<Oid> {
@@ -413,9 +426,10 @@ impl Repo {
     /// `git hook run --ignore-missing <args>`, when the hook exists:
     /// libgit2 runs no hooks, and git's runner sets hooks up as git does.
     /// Checking for the file first saves a process per hook per checkpoint.
-    fn run_hook(&self, hooks: &Path, args: &[&str]) -> Result<()> {
+    /// Returns whether the hook ran (and passed).
+    fn run_hook(&self, hooks: &Path, args: &[&str]) -> Result<bool> {
         if !hooks.join(args[0]).is_file() {
-            return Ok(());
+            return Ok(false);
         }
         let mut argv = vec!["hook", "run", "--ignore-missing"];
         argv.extend_from_slice(&args[..1]);
@@ -425,7 +439,7 @@ impl Repo {
         }
         let out = self.git(&argv)?;
         if out.status.success() {
-            return Ok(());
+            return Ok(true);
         }
         let text = String::from_utf8_lossy(&out.stderr).into_owned()
             + &String::from_utf8_lossy(&out.stdout);
@@ -450,9 +464,59 @@ impl Repo {
     }
 }
 
+/// One path of `git diff-index -z` raw output: the index's blob and mode,
+/// or `None` where the index no longer has the path.
+type RawChange<'a> = (&'a str, Option<(Oid, git2::FileMode)>);
+
+/// Parse `git diff-index -z --no-renames` raw output:
+/// `:<old mode> <new mode> <old id> <new id> <status>` NUL `<path>` NUL.
+/// `None` for anything but additions, modifications, type changes and
+/// deletions of UTF-8 paths (a conflict, say).
+fn parse_raw_diff(raw: &[u8]) -> Option<Vec<RawChange<'_>>> {
+    let mut out = Vec::new();
+    let mut fields = raw.split(|&b| b == 0);
+    while let Some(head) = fields.next().filter(|h| !h.is_empty()) {
+        let head = std::str::from_utf8(head.strip_prefix(b":")?).ok()?;
+        let path = std::str::from_utf8(fields.next()?).ok()?;
+        let f: Vec<&str> = head.split(' ').collect();
+        let [_, mode, _, oid, status] = f[..] else {
+            return None;
+        };
+        let entry = match status {
+            "D" => None,
+            "A" | "M" | "T" => Some((Oid::from_str(oid).ok()?, super::tree::file_mode(mode)?)),
+            _ => return None,
+        };
+        out.push((path, entry));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_raw_diff_output() {
+        let a = "1".repeat(40);
+        let z = "0".repeat(40);
+        let raw = format!(
+            ":100644 100755 {a} {a} M\0bin/run me\0:000000 120000 {z} {a} A\0link\0:100644 000000 {a} {z} D\0gone\n\0"
+        );
+        let oid = Oid::from_str(&a).unwrap();
+        assert_eq!(
+            parse_raw_diff(raw.as_bytes()).unwrap(),
+            vec![
+                ("bin/run me", Some((oid, git2::FileMode::BlobExecutable))),
+                ("link", Some((oid, git2::FileMode::Link))),
+                ("gone\n", None),
+            ]
+        );
+        assert_eq!(parse_raw_diff(b"").unwrap(), vec![]);
+        let conflict = format!(":000000 000000 {z} {z} U\0f\0");
+        assert_eq!(parse_raw_diff(conflict.as_bytes()), None);
+        assert_eq!(parse_raw_diff(b":100644 100644 x y M\0\xff\0"), None);
+    }
 
     #[test]
     fn task_ids_must_fit_in_ref_names() {

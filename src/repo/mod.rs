@@ -8,6 +8,8 @@ pub mod checkpoint;
 mod ident;
 pub mod operation;
 pub mod refs;
+pub mod scan;
+mod tree;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,6 +34,8 @@ pub(crate) fn parse_oid(id: &str) -> Result<git2::Oid> {
 pub struct Repo {
     inner: git2::Repository,
     root: PathBuf,
+    /// A read-only scan started ahead of need ([`Repo::prefetch_scan`]).
+    prefetched: std::cell::RefCell<Option<scan::Prefetch>>,
 }
 
 impl Repo {
@@ -63,7 +67,11 @@ impl Repo {
             })?
             .to_path_buf();
         let root = root.canonicalize().unwrap_or(root);
-        Ok(Repo { inner, root })
+        Ok(Repo {
+            inner,
+            root,
+            prefetched: Default::default(),
+        })
     }
 
     /// The work tree's top directory.
@@ -81,20 +89,26 @@ impl Repo {
         self.inner.commondir()
     }
 
-    /// Paths of tracked files (from the index) ending in `.md`, `/`-separated,
-    /// relative to the root, in index order.
+    /// Paths of tracked files (from the index) ending in `.md` or
+    /// `.markdown` in any case, `/`-separated, relative to the root, in
+    /// index order (a conflicted file once per merge stage).
     pub fn tracked_markdown(&self) -> Result<Vec<String>> {
-        let index = self
-            .inner
-            .index()
-            .context("cannot read the index (.git/index)")?;
-        Ok(index
-            .iter()
-            .filter_map(|e| String::from_utf8(e.path).ok())
-            .filter(|p| {
-                let lower = p.to_ascii_lowercase();
-                lower.ends_with(".md") || lower.ends_with(".markdown")
-            })
+        // git's listing rather than libgit2's index, which hashes the whole
+        // file to open it: 60 ms at 100,000 files.
+        let out = self.git(&["ls-files", "-z", "--", ":(icase)*.md", ":(icase)*.markdown"])?;
+        if !out.status.success() {
+            return Err(
+                Error::failed("cannot read the index (.git/index)").with_cause(anyhow::anyhow!(
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr).trim_end()
+                )),
+            );
+        }
+        Ok(out
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| String::from_utf8(p.to_vec()).ok())
             .collect())
     }
 
@@ -111,6 +125,30 @@ impl Repo {
             .args(args)
             .output()
             .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+    }
+
+    /// [`git`](Self::git) with `input` on its standard input.
+    pub fn git_input(&self, args: &[&str], input: &[u8]) -> Result<Output> {
+        use std::io::Write;
+        let what = || format!("cannot run `git {}`", args.join(" "));
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .with_context(what)?;
+        // Written from a thread: git may fill its output pipes before it
+        // has read all of its input.
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().with_context(what)?;
+        // A git that stopped early closes its input; its exit status says why.
+        let _ = writer.join();
+        Ok(out)
     }
 
     /// Run several `git` commands at once and wait for all of them, in

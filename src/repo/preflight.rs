@@ -47,19 +47,24 @@ impl Repo {
         Ok(())
     }
 
-    /// Refuse a split index (`core.splitIndex`, or an index with a `link`
-    /// extension): libgit2, which stages checkpoints, cannot read one, and
-    /// git would split the index it writes again. Leftover `sharedindex.*`
-    /// files alone mean nothing: git expires them later.
+    /// Refuse a split index (`core.splitIndex`, or an index split by
+    /// `git update-index --split-index`): a rollback, which libgit2 does,
+    /// could not read it, and git would split the index it writes again.
+    /// Leftover `sharedindex.*` files alone mean nothing: git expires them
+    /// later.
     pub fn check_index_format(&self) -> Result<()> {
-        let configured = self.config_string("core.splitIndex")?.is_some_and(|v| {
-            matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
-        });
-        // The repository's own index, not a second copy: reading an index
-        // means hashing all of it, and this one is kept for the status
-        // walks and the staging that follow.
-        let readable = self.inner.index().is_ok();
-        if !configured && readable {
+        // Both asked of git at once; neither reads more than the index's
+        // entries (libgit2 would hash the whole file to open it).
+        let [configured, shared]: [std::process::Output; 2] = self
+            .git_all(&[
+                &["config", "--type=bool", "--get", "core.splitIndex"],
+                &["rev-parse", "--shared-index-path"],
+            ])?
+            .try_into()
+            .expect("two commands, two outputs");
+        let configured = configured.status.success() && configured.stdout.starts_with(b"true");
+        let split = shared.status.success() && !shared.stdout.trim_ascii().is_empty();
+        if !configured && !split {
             return Ok(());
         }
         Err(Error::refused(
@@ -86,31 +91,6 @@ impl Repo {
             "this repository configures content filters ({first}), which git milestone cannot apply when rolling back"
         ))
         .hint("nothing was changed; with git alone, keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>`"))
-    }
-
-    /// Stage the task's changes and the status file with `git add`, which
-    /// runs clean filters; files in `keep` (untracked before the run) stay out.
-    pub(super) fn stage_with_git(&self, keep: &[&str], status_path: &str) -> Result<()> {
-        let mut args: Vec<String> = ["add", "-A", "--", "."].map(String::from).to_vec();
-        args.extend(keep.iter().map(|p| format!(":(exclude,literal){p}")));
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.git_checked(&argv)?;
-        self.git_checked(&["add", "-f", "--", &format!(":(literal){status_path}")])
-    }
-
-    fn git_checked(&self, args: &[&str]) -> Result<()> {
-        let out = self.git(args)?;
-        if out.status.success() {
-            return Ok(());
-        }
-        Err(Error::failed(format!(
-            "`git {}` failed while staging the checkpoint",
-            args[..2].join(" ")
-        ))
-        .with_cause(anyhow::anyhow!(
-            "{}",
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        )))
     }
 
     /// Lock files present where a checkpoint writes.
@@ -251,17 +231,4 @@ fn shell_path(path: &Path) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
-}
-
-/// The git command that lists configured clean filters, for
-/// [`has_clean_filters`].
-pub(super) const CLEAN_FILTERS: &[&str] =
-    &["config", "--get-regexp", r"^filter\..*\.(clean|process)$"];
-
-/// Whether a configured clean filter (`filter.<name>.clean` or `.process`,
-/// as Git LFS sets up) may apply, from the output of [`CLEAN_FILTERS`]:
-/// libgit2 does not run them, so checkpoints are staged by the git program
-/// instead.
-pub(super) fn has_clean_filters(out: &std::process::Output) -> bool {
-    out.status.success() && !out.stdout.is_empty()
 }

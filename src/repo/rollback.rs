@@ -385,34 +385,7 @@ impl Repo {
                 _ => {}
             }
         }
-        // A file where HEAD has a directory: the directory goes first, in
-        // a pass of its own (libgit2 will not turn a tree into a blob).
-        let dirs: Vec<&str> = upserts
-            .iter()
-            .map(|u| u.0)
-            .filter(|rel| {
-                base.get_path(Path::new(rel))
-                    .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
-            })
-            .collect();
-        let mut first = git2::build::TreeUpdateBuilder::new();
-        for rel in dirs.iter().chain(
-            removals
-                .iter()
-                .filter(|r| !dirs.iter().any(|d| r.starts_with(&format!("{d}/")))),
-        ) {
-            first.remove(*rel);
-        }
-        let write = "cannot write the work tree as a tree";
-        let cleared = first.create_updated(&self.inner, &base).context(write)?;
-        let cleared = self.inner.find_tree(cleared).context(write)?;
-        let mut second = git2::build::TreeUpdateBuilder::new();
-        for (rel, blob, mode) in upserts {
-            second.upsert(rel, blob, mode);
-        }
-        let oid = second
-            .create_updated(&self.inner, &cleared)
-            .context(write)?;
+        let oid = self.update_tree(&base, upserts, removals)?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))

@@ -104,6 +104,19 @@ impl TestRepo {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// [`git`](Self::git) with extra environment variables.
+    pub fn git_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let mut cmd = self.git_cmd();
+        cmd.args(args).envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// A sealed command for the binary under test, run from `rel` (a subdirectory or "").
     pub fn cmd_in(&self, rel: &str) -> Command {
         let mut c = Command::new(bin());
