@@ -873,3 +873,96 @@ fn the_saved_attempt_keeps_executable_bits_and_symlinks() {
     );
     assert!(!script.exists() && !t.path().join("link").exists());
 }
+
+/// The index a rollback leaves, entry by entry, against the one
+/// `git reset --hard` makes of the same checkpoint.
+fn assert_index_is_the_checkpoints(t: &TestRepo, cp: &str) {
+    let ours = t.git(&["ls-files", "--stage"]);
+    let index = t.path().join(".git/reference-index");
+    let env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
+    t.git_env(&["read-tree", cp], &env);
+    let reference = t.git_env(&["ls-files", "--stage"], &env);
+    std::fs::remove_file(&index).unwrap();
+    // The status file is rewritten after the reset, unstaged.
+    assert_eq!(ours, reference);
+    assert_eq!(
+        t.git(&["diff", "--name-only"]),
+        format!("{STATUS}\n"),
+        "only the status file differs from the index"
+    );
+}
+
+#[test]
+fn rollback_restores_only_the_changed_paths_yet_leaves_the_index_whole() {
+    let Failed { t, cp1, .. } = failed_run();
+    // A mode change and a symlink on top of the fixture's changes.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        t.path().join("plan.md"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("plan.md", t.path().join("link")).unwrap();
+    t.git(&["add", "link"]);
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_index_is_the_checkpoints(&t, &cp1);
+    assert!(!t.path().join("link").exists());
+    assert_eq!(
+        std::fs::metadata(t.path().join("plan.md"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o111,
+        0
+    );
+    assert_eq!(
+        t.git(&["reflog", "-1", "--format=%gs", "main"]).trim(),
+        format!("reset: moving to {cp1}")
+    );
+}
+
+#[test]
+fn rollback_over_a_conflict_or_many_files_resets_the_whole_tree() {
+    let Failed { t, cp1, .. } = failed_run();
+    // A conflict recorded in the index (as `git stash pop` leaves one).
+    let blob = |text: &str| {
+        let f = t.path().join(".git/blob-input");
+        std::fs::write(&f, text).unwrap();
+        let oid = t.git(&["hash-object", "-w", f.to_str().unwrap()]);
+        std::fs::remove_file(&f).unwrap();
+        oid.trim().to_string()
+    };
+    let (base, ours, theirs) = (blob("base\n"), blob("ours\n"), blob("theirs\n"));
+    let info = format!(
+        "0 {z}\tplan.md\n100644 {base} 1\tplan.md\n100644 {ours} 2\tplan.md\n100644 {theirs} 3\tplan.md\n",
+        z = "0".repeat(40)
+    );
+    let mut cmd = t.git_cmd();
+    cmd.args(["update-index", "--index-info"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(info.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(t.git(&["ls-files", "--unmerged"]).contains("plan.md"));
+    t.write("plan.md", "<<<<<<< ours\n=======\n>>>>>>> theirs\n");
+    // And more changed files than are restored one by one.
+    for i in 0..1200 {
+        t.write(&format!("many/f{i}.txt"), "x\n");
+    }
+    t.git(&["add", "many"]);
+    t.run(["rollback", "M1", "--force"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_index_is_the_checkpoints(&t, &cp1);
+    assert!(!t.path().join("many").exists());
+    assert_eq!(
+        t.read("plan.md"),
+        "- [ ] TASK-001\n- [ ] TASK-002\n- [ ] TASK-003\n"
+    );
+}

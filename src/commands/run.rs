@@ -18,7 +18,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     // Before the plan is read: the name becomes paths and ref names.
     let key = crate::state::resolve_key(repo.root(), &args.name)?;
     // git walks the work tree while the settings and the plan are read.
-    repo.prefetch_scan();
+    repo.prefetch_scan(crate::repo::scan::Scope::Run(
+        crate::repo::scan::Refresh::ReadOnly,
+    ));
     let timeout = args
         .timeout
         .as_deref()

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::SavedAttempt;
 use crate::error::{Context, Error, Result};
 use crate::lock::RunLock;
-use crate::repo::rollback::{DiscardedCommit, is_kept};
+use crate::repo::rollback::{Changed, DiscardedCommit, is_kept};
+use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
 use crate::repo::{Repo, refs};
 use crate::state::{self, RunState, Status, TaskState};
@@ -68,6 +69,8 @@ pub fn attempt(
     started_from: &str,
 ) -> Result<SavedAttempt> {
     state::validate_name(milestone)?;
+    // git walks the work tree while the checks below run.
+    repo.prefetch_scan(Scope::Rollback);
     repo.check_index_readable()?;
     repo.check_rollback_filters()?;
     refuse_operation(repo, milestone)?;
@@ -93,6 +96,8 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let name = state::validate_name(req.milestone)?;
     // Never under a run's feet: the run lock is held until we return.
     let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    // git walks the work tree while the checks below run.
+    repo.prefetch_scan(Scope::Rollback);
     let Some(mut status) = Status::load(repo.root(), name)? else {
         return Err(no_run(name));
     };
@@ -159,8 +164,9 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     keep.push(state::status_rel_path(name)?);
     let dirty: Vec<String> = repo
         .changed_paths()?
-        .into_iter()
+        .iter()
         .filter(|p| !is_kept(p, &keep))
+        .cloned()
         .collect();
     if !dirty.is_empty() {
         return Err(Error::refused(format!(
@@ -216,7 +222,7 @@ fn save_and_restore(
     name: &str,
     task: &str,
     checkpoint: &str,
-    changed: &[String],
+    changed: &Changed,
 ) -> Result<SavedAttempt> {
     let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
     let n = repo

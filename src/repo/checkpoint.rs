@@ -11,7 +11,7 @@ use super::Repo;
 use super::ident::{Ident, Role, Unknown, ident_from};
 use super::parse_oid;
 pub use super::refs::checkpoint_ref;
-use super::scan::{Change, Refresh};
+use super::scan::{Change, Refresh, Scope};
 use crate::error::{Context, Error, Kind, Result};
 use crate::state::BUNDLES_DIR;
 
@@ -156,7 +156,7 @@ impl Repo {
     pub fn work_tree(&self) -> Result<WorkTree> {
         let mut out = WorkTree::default();
         let bundles = Path::new(BUNDLES_DIR);
-        for change in self.scan(Refresh::ReadOnly)? {
+        for change in self.scan(Scope::Run(Refresh::ReadOnly))? {
             if change.path().starts_with(bundles) {
                 continue;
             }
@@ -380,7 +380,7 @@ impl Repo {
     /// refreshed in the index, so they are not hashed again next time.
     pub fn pending_changes(&self) -> Result<Pending> {
         Ok(Pending {
-            changes: self.scan(Refresh::Write)?,
+            changes: self.scan(Scope::Run(Refresh::Write))?,
         })
     }
 

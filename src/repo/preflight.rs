@@ -48,13 +48,24 @@ impl Repo {
     }
 
     /// Refuse a split index (`core.splitIndex`, or an index split by
-    /// `git update-index --split-index`): a rollback, which libgit2 does,
-    /// could not read it, and git would split the index it writes again.
+    /// `git update-index --split-index`): libgit2, which restores a rollback
+    /// with `--undo`, cannot read it, and git would split again the index a
+    /// checkpoint writes.
     /// Leftover `sharedindex.*` files alone mean nothing: git expires them
     /// later.
     pub fn check_index_format(&self) -> Result<()> {
-        // Both asked of git at once; neither reads more than the index's
-        // entries (libgit2 would hash the whole file to open it).
+        if !self.split_index()? {
+            return Ok(());
+        }
+        Err(Error::refused(
+            "this repository uses a split index (core.splitIndex), which git milestone cannot read or write",
+        )
+        .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
+    }
+
+    /// Whether the index is split, or git would split the next one it
+    /// writes. Asked of git: libgit2 would hash the whole index to open it.
+    pub(super) fn split_index(&self) -> Result<bool> {
         let [configured, shared]: [std::process::Output; 2] = self
             .git_all(&[
                 &["config", "--type=bool", "--get", "core.splitIndex"],
@@ -63,14 +74,7 @@ impl Repo {
             .try_into()
             .expect("two commands, two outputs");
         let configured = configured.status.success() && configured.stdout.starts_with(b"true");
-        let split = shared.status.success() && !shared.stdout.trim_ascii().is_empty();
-        if !configured && !split {
-            return Ok(());
-        }
-        Err(Error::refused(
-            "this repository uses a split index (core.splitIndex), which git milestone cannot read or write",
-        )
-        .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
+        Ok(configured || (shared.status.success() && !shared.stdout.trim_ascii().is_empty()))
     }
 
     /// Refuse a rollback where content filters are configured: libgit2

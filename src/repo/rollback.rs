@@ -1,20 +1,23 @@
 //! Saving a failed attempt under a ref and putting the branch and work tree
 //! back at a checkpoint (and the reverse, for `rollback --undo`).
 //!
-//! Two libgit2 traps shape this file: a hard reset ignores
-//! `remove_untracked`, and a checkout with `REMOVE_UNTRACKED` deletes ignored
-//! files inside untracked directories. So untracked files are listed with
-//! `statuses` (which never lists ignored ones) and removed one by one.
+//! The work tree is read once, by `git status` (which never lists ignored
+//! files), and untracked files are removed one by one before git's own
+//! `reset --hard`: libgit2's hard reset ignores `remove_untracked`, and its
+//! checkout with `REMOVE_UNTRACKED` deletes ignored files inside untracked
+//! directories. libgit2 never opens the index here (it hashes the whole
+//! file to do so); an `--undo` does, through its checkout.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use git2::{Oid, Repository, ResetType, StatusOptions};
+use git2::{Oid, Repository, ResetType};
 
 use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
 use super::parse_oid;
+use super::scan::Scope;
 use crate::error::{Context, Error, Result};
 
 /// A commit that a rollback would take off the branch.
@@ -26,6 +29,34 @@ pub struct DiscardedCommit {
     pub milestone: Option<String>,
     /// The value of its `Milestone-Task:` trailer, if any.
     pub task: Option<String>,
+}
+
+/// The work tree's differences from HEAD, read once per rollback: tracked
+/// changes, staged or not, and untracked (not ignored) files,
+/// `/`-separated; submodules are left out. Derefs to the paths.
+#[derive(Debug, Default)]
+pub struct Changed {
+    paths: Vec<String>,
+    /// Those not in the index.
+    untracked: HashSet<String>,
+    /// Tracked ones deleted from the index.
+    deleted_from_index: HashSet<String>,
+    /// Whether the index records a conflict.
+    unmerged: bool,
+}
+
+impl std::ops::Deref for Changed {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.paths
+    }
+}
+
+impl Changed {
+    /// Whether `path` is untracked (not in the index).
+    fn is_untracked(&self, path: &str) -> bool {
+        self.untracked.contains(path)
+    }
 }
 
 /// Files new since a checkpoint that its ignore rules hide, found once per
@@ -112,15 +143,13 @@ impl Repo {
     /// Refuse, before anything changes, an index libgit2 cannot read: a
     /// split index (`core.splitIndex`) is the one seen in practice.
     pub fn check_index_readable(&self) -> Result<()> {
-        // The repository's own index, which the rollback then uses.
-        match self.inner.index() {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Error::refused(
-                "git milestone cannot read this repository's index (is it a split index?)",
-            )
-            .with_cause(e)
-            .hint("nothing was changed; turn the split index off with `git update-index --no-split-index`")),
+        if !self.split_index()? {
+            return Ok(());
         }
+        Err(Error::refused(
+            "git milestone cannot read this repository's index (is it a split index?)",
+        )
+        .hint("nothing was changed; turn the split index off with `git update-index --no-split-index`"))
     }
 
     /// HEAD's commit id; `None` on an unborn branch.
@@ -271,20 +300,19 @@ impl Repo {
 
     /// Paths that differ from HEAD: tracked changes, staged changes and
     /// untracked (not ignored) files, `/`-separated.
-    pub fn changed_paths(&self) -> Result<Vec<String>> {
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        let statuses = self
-            .inner
-            .statuses(Some(&mut opts))
-            .context("cannot read the work tree's status")?;
-        Ok(statuses
-            .iter()
-            .filter_map(|e| e.path().ok().map(str::to_string))
-            .collect())
+    pub fn changed_paths(&self) -> Result<Changed> {
+        let mut out = Changed::default();
+        for change in self.scan(Scope::Rollback)? {
+            let path = change.path_lossy().into_owned();
+            if change.is_untracked() {
+                out.untracked.insert(path.clone());
+            } else if change.is_deleted_from_index() {
+                out.deleted_from_index.insert(path.clone());
+            }
+            out.unmerged |= change.is_unmerged();
+            out.paths.push(path);
+        }
+        Ok(out)
     }
 
     /// Untracked directories that hold a repository of their own (status
@@ -310,7 +338,7 @@ impl Repo {
         ref_name: &str,
         message: &str,
         skip: &[String],
-        scan: (&[String], &Hidden),
+        scan: (&Changed, &Hidden),
     ) -> Result<String> {
         let head = self
             .inner
@@ -347,7 +375,7 @@ impl Repo {
     fn work_tree_as_tree(
         &self,
         skip: &[String],
-        changed: &[String],
+        changed: &Changed,
         hidden: &HashSet<String>,
     ) -> Result<git2::Tree<'_>> {
         let base = self
@@ -355,54 +383,96 @@ impl Repo {
             .head()
             .and_then(|h| h.peel_to_tree())
             .context("cannot read the tree HEAD points at")?;
-        // Loaded already by the status walk that found `changed`.
-        let index = self.inner.index().context("cannot read the index")?;
         let filemode = self
             .inner
             .config()
             .and_then(|c| c.get_bool("core.filemode"))
             .unwrap_or(true);
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for rel in changed {
+        let (mut files, mut removals) = (Vec::new(), Vec::new());
+        for rel in changed.iter() {
             let path = Path::new(rel);
-            let entry = index.get_path(path, 0);
             // Hidden files are not in HEAD, so leaving them out of the
             // updates leaves them out of the tree, staged or not.
-            if hidden.contains(rel) || (entry.is_none() && is_kept(rel, skip)) {
+            if hidden.contains(rel) || (changed.is_untracked(rel) && is_kept(rel, skip)) {
                 continue;
             }
             let abs = self.root().join(rel);
             match fs::symlink_metadata(&abs) {
                 Ok(m) if !m.is_dir() => {
-                    let blob = self.blob_of(&abs, &m)?;
-                    let mode = match entry {
-                        Some(e) if !filemode && !m.is_symlink() => mode_of(e.mode),
+                    // Without core.fileMode the disk's executable bits mean
+                    // nothing: HEAD's mode stands.
+                    let committed = base.get_path(path).ok().map(|e| e.filemode());
+                    let mode = match committed {
+                        Some(m0) if !filemode && !m.is_symlink() => mode_of(m0 as u32),
                         _ => disk_mode(&m),
                     };
-                    upserts.push((rel.as_str(), blob, mode));
+                    files.push((rel.as_str(), mode));
                 }
                 _ if base.get_path(path).is_ok() => removals.push(rel.as_str()),
                 _ => {}
             }
         }
+        let blobs = self.write_blobs(&files)?;
+        let upserts = files
+            .into_iter()
+            .zip(blobs)
+            .map(|((rel, mode), blob)| (rel, blob, mode))
+            .collect();
         let oid = self.update_tree(&base, upserts, removals)?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))
     }
 
-    /// Write the file at `abs` as a blob: a symbolic link's target, not
-    /// what it points at (`blob_path` would follow it), as git stores it.
-    fn blob_of(&self, abs: &Path, m: &fs::Metadata) -> Result<Oid> {
+    /// Write each file (path relative to the root, and its tree mode) as
+    /// a blob, as `git add` would store it, and return the ids in order: a
+    /// symbolic link's target, not what it points at; a file's content
+    /// through git's conversions (`core.autocrlf`, `.gitattributes`), by
+    /// `git hash-object`. Not by libgit2, which opens (and hashes) the
+    /// whole index to find attributes, once per file.
+    fn write_blobs(&self, files: &[(&str, git2::FileMode)]) -> Result<Vec<Oid>> {
         use std::os::unix::ffi::OsStrExt;
-        let blob = if m.is_symlink() {
-            fs::read_link(abs)
-                .map_err(anyhow::Error::from)
-                .and_then(|t| Ok(self.inner.blob(t.as_os_str().as_bytes())?))
-        } else {
-            self.inner.blob_path(abs).map_err(anyhow::Error::from)
-        };
-        blob.with_context(|| format!("cannot read {}", abs.display()))
+        let mut ids = vec![Oid::ZERO_SHA1; files.len()];
+        let mut by_git = Vec::new();
+        for (i, (rel, mode)) in files.iter().enumerate() {
+            let abs = self.root().join(rel);
+            let read = || format!("cannot read {}", abs.display());
+            if *mode == git2::FileMode::Link {
+                let target = fs::read_link(&abs).with_context(read)?;
+                ids[i] = self
+                    .inner
+                    .blob(target.as_os_str().as_bytes())
+                    .with_context(read)?;
+            } else if rel.contains('\n') || rel.starts_with('"') || rel.ends_with('\r') {
+                // `--stdin-paths` reads one path a line, unquotes a line
+                // that starts with a quote, and drops a final CR.
+                ids[i] = self.inner.blob_path(&abs).with_context(read)?;
+            } else {
+                by_git.push(i);
+            }
+        }
+        if by_git.is_empty() {
+            return Ok(ids);
+        }
+        let input: String = by_git
+            .iter()
+            .map(|&i| format!("{}\n", files[i].0))
+            .collect();
+        let out = self.git_input(&["hash-object", "-w", "--stdin-paths"], input.as_bytes())?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(Error::failed("cannot save the attempt's files").with_cause(
+                anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
+            ));
+        }
+        let mut lines = text.lines();
+        for &i in &by_git {
+            let line = lines.next().unwrap_or_default();
+            ids[i] = Oid::from_str(line).with_context(|| {
+                format!("`git hash-object` printed {line:?} for {}", files[i].0)
+            })?;
+        }
+        Ok(ids)
     }
 
     /// Files that `target`'s ignore rules hide but the work tree's do not,
@@ -410,7 +480,7 @@ impl Repo {
     /// output from before the run): a rollback neither saves nor removes
     /// them.
     /// `changed` is what [`changed_paths`](Self::changed_paths) returned.
-    pub fn hidden_since(&self, target: &str, changed: &[String]) -> Result<Hidden> {
+    pub fn hidden_since(&self, target: &str, changed: &Changed) -> Result<Hidden> {
         let target_tree = self
             .inner
             .find_commit(parse_oid(target)?)
@@ -421,23 +491,48 @@ impl Repo {
             .head()
             .and_then(|h| h.peel_to_tree())
             .context("cannot read the tree HEAD points at")?;
+        let is_rules = |p: &str| p == ".gitignore" || p.ends_with("/.gitignore");
+        let (mut added, mut rules_changed) = (Vec::new(), changed.iter().any(|p| is_rules(p)));
+        // libgit2 walks both trees whole even when they are the same one.
+        if head_tree.id() != target_tree.id() {
+            let diff = self
+                .inner
+                .diff_tree_to_tree(Some(&target_tree), Some(&head_tree), None)
+                .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
+            for d in diff.deltas() {
+                let paths = [d.old_file().path(), d.new_file().path()];
+                rules_changed |= paths
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p.to_str().is_some_and(is_rules));
+                if d.status() == git2::Delta::Added
+                    && let Some(p) = d.new_file().path().and_then(|p| p.to_str())
+                {
+                    added.push(p.to_string());
+                }
+            }
+        }
+        // The same `.gitignore` files as the work tree's: `git status`
+        // applied the checkpoint's rules already, so nothing it listed is
+        // hidden, and only a committed file can be.
+        if !rules_changed && added.is_empty() {
+            return Ok(Hidden {
+                new: HashSet::new(),
+                committed: Vec::new(),
+            });
+        }
         let rules = IgnoreRules::of(self, &target_tree)?;
         let not_in = |tree: &git2::Tree<'_>, p: &str| tree.get_path(Path::new(p)).is_err();
-        let new = changed
-            .iter()
-            .filter(|p| not_in(&head_tree, p) && not_in(&target_tree, p) && rules.ignores(p))
-            .cloned()
-            .collect();
-        let diff = self
-            .inner
-            .diff_tree_to_tree(Some(&target_tree), Some(&head_tree), None)
-            .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
-        let committed = diff
-            .deltas()
-            .filter(|d| d.status() == git2::Delta::Added)
-            .filter_map(|d| d.new_file().path()?.to_str().map(str::to_string))
-            .filter(|p| rules.ignores(p))
-            .collect();
+        let new = if rules_changed {
+            changed
+                .iter()
+                .filter(|p| not_in(&head_tree, p) && not_in(&target_tree, p) && rules.ignores(p))
+                .cloned()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let committed = added.into_iter().filter(|p| rules.ignores(p)).collect();
         Ok(Hidden { new, committed })
     }
 
@@ -450,7 +545,7 @@ impl Repo {
         &self,
         target: &str,
         keep: &[String],
-        scan: (&[String], Hidden),
+        scan: (&Changed, Hidden),
     ) -> Result<()> {
         let commit = self
             .inner
@@ -462,14 +557,13 @@ impl Repo {
         let (changed, hidden) = scan;
         // Hidden files the reset would delete (staged or committed by the
         // task) are put back afterwards; untracked ones are left alone.
-        let index = self.inner.index().context("cannot read the index")?;
         let mut keep = keep.to_vec();
         keep.extend(hidden.committed);
         keep.extend(
             hidden
                 .new
                 .iter()
-                .filter(|p| index.get_path(Path::new(p), 0).is_some())
+                .filter(|p| !changed.is_untracked(p))
                 .cloned(),
         );
         let kept = self.read_kept(&keep)?;
@@ -484,18 +578,123 @@ impl Repo {
         for rel in doomed {
             self.remove_file_and_empty_dirs(rel)?;
         }
-        // git's own reset, not libgit2's: libgit2's checkout took several
-        // times as long, and needs a second pass where a directory turns
-        // back into a file (see `check_out_head_again`).
-        let out = self.git(&["reset", "-q", "--hard", &commit.id().to_string()])?;
-        if !out.status.success() {
-            return Err(
-                Error::failed(format!("cannot reset to checkpoint {target}")).with_cause(
+        self.reset_to(&commit, changed)?;
+        self.write_kept(&kept)
+    }
+
+    /// `git reset --hard <target>` for tracked files, done by git (libgit2's
+    /// checkout took several times as long, and needs a second pass where a
+    /// directory turns back into a file; see `check_out_head_again`). Only
+    /// the paths that can differ are checked out: those `changed` lists as
+    /// tracked, and those that differ between HEAD and `target`. Every
+    /// other index entry already matches `target` and its file, so a reset
+    /// of the whole tree would read 100,000 files to write 15. A conflict,
+    /// many paths, or a path git will not restore gets the whole reset.
+    fn reset_to(&self, target: &git2::Commit<'_>, changed: &Changed) -> Result<()> {
+        const MAX_PATHS: usize = 1000;
+        let id = target.id().to_string();
+        let reset = |args: &[&str]| -> Result<()> {
+            let out = self.git(args)?;
+            if out.status.success() {
+                return Ok(());
+            }
+            Err(
+                Error::failed(format!("cannot reset to checkpoint {id}")).with_cause(
                     anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
                 ),
-            );
+            )
+        };
+        let hard = || reset(&["reset", "-q", "--hard", &id]);
+        let Some(paths) = self.paths_to_restore(target, changed)? else {
+            return hard();
+        };
+        if changed.unmerged || paths.len() > MAX_PATHS {
+            return hard();
         }
-        self.write_kept(&kept)
+        // The branch first, with the reflog entry a hard reset writes.
+        reset(&["reset", "-q", "--soft", &id])?;
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let mut input = Vec::new();
+        for p in &paths {
+            input.extend_from_slice(p.as_bytes());
+            input.push(0);
+        }
+        let source = format!("--source={id}");
+        let out = self.git_input(
+            &[
+                "--literal-pathspecs",
+                "restore",
+                "-q",
+                &source,
+                "--staged",
+                "--worktree",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+            ],
+            &input,
+        )?;
+        if out.status.success() {
+            return Ok(());
+        }
+        // Sparse checkouts and the like: the whole reset does what restore
+        // would not.
+        hard()
+    }
+
+    /// The tracked paths that may differ from `target` in the index or the
+    /// work tree, and that git knows (in `target` or in the index, as
+    /// `restore` requires); `None` when a path is not UTF-8.
+    fn paths_to_restore(
+        &self,
+        target: &git2::Commit<'_>,
+        changed: &Changed,
+    ) -> Result<Option<Vec<String>>> {
+        let head = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .context("cannot read the tree HEAD points at")?;
+        let goal = target
+            .tree()
+            .with_context(|| format!("cannot read the tree of checkpoint {}", target.id()))?;
+        let mut tracked: std::collections::BTreeSet<String> = changed
+            .iter()
+            .filter(|p| !changed.is_untracked(p))
+            .cloned()
+            .collect();
+        let in_changed = tracked.clone();
+        if head.id() != goal.id() {
+            let diff = self
+                .inner
+                .diff_tree_to_tree(Some(&goal), Some(&head), None)
+                .with_context(|| format!("cannot compare HEAD with checkpoint {}", target.id()))?;
+            for d in diff.deltas() {
+                for p in [d.old_file().path(), d.new_file().path()]
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(p) = p.to_str() else {
+                        return Ok(None);
+                    };
+                    tracked.insert(p.to_string());
+                }
+            }
+        }
+        let in_index = |p: &str| {
+            if in_changed.contains(p) {
+                !changed.deleted_from_index.contains(p)
+            } else {
+                head.get_path(Path::new(p)).is_ok()
+            }
+        };
+        Ok(Some(
+            tracked
+                .into_iter()
+                .filter(|p| goal.get_path(Path::new(p)).is_ok() || in_index(p))
+                .collect(),
+        ))
     }
 
     /// Undo [`restore_checkpoint`](Self::restore_checkpoint): put the branch

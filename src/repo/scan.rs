@@ -33,6 +33,19 @@ impl Change {
         &self.xy == b"??"
     }
 
+    /// Tracked, but deleted from the index (`git rm`).
+    pub fn is_deleted_from_index(&self) -> bool {
+        self.xy[0] == b'D' && self.xy[1] != b'D'
+    }
+
+    /// A conflict the index still records (`UU`, `AA`, `DD`, ...).
+    pub fn is_unmerged(&self) -> bool {
+        matches!(
+            &self.xy,
+            b"DD" | b"AU" | b"UD" | b"UA" | b"DU" | b"AA" | b"UU"
+        )
+    }
+
     /// The path as text (a name that is not UTF-8 gets U+FFFD).
     pub fn path_lossy(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.path)
@@ -58,10 +71,20 @@ pub enum Refresh {
     Write,
 }
 
+/// What a scan looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Submodules included: a task that moves one has changed it.
+    Run(Refresh),
+    /// Read-only, submodules left out: a rollback neither saves nor resets
+    /// them.
+    Rollback,
+}
+
 /// The arguments of a scan, after `git -C <root>`.
-fn scan_args(refresh: Refresh) -> Vec<&'static str> {
+fn scan_args(scope: Scope) -> Vec<&'static str> {
     let mut args = Vec::new();
-    if refresh == Refresh::ReadOnly {
+    if scope != Scope::Run(Refresh::Write) {
         args.push("--no-optional-locks");
     }
     args.extend([
@@ -71,22 +94,26 @@ fn scan_args(refresh: Refresh) -> Vec<&'static str> {
         "--untracked-files=all",
         "--no-renames",
     ]);
+    if scope == Scope::Rollback {
+        args.push("--ignore-submodules=all");
+    }
     args
 }
 
 /// A read-only scan running in the background: a run starts it first
 /// thing, so that git walks the work tree while the plan is read.
 pub(super) struct Prefetch {
+    scope: Scope,
     child: Child,
     output: JoinHandle<std::io::Result<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl Prefetch {
-    fn start(root: &Path) -> std::io::Result<Prefetch> {
+    fn start(root: &Path, scope: Scope) -> std::io::Result<Prefetch> {
         let mut child = Command::new("git")
             .arg("-C")
             .arg(root)
-            .args(scan_args(Refresh::ReadOnly))
+            .args(scan_args(scope))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -103,7 +130,11 @@ impl Prefetch {
             }
             Ok((out, err))
         });
-        Ok(Prefetch { child, output })
+        Ok(Prefetch {
+            scope,
+            child,
+            output,
+        })
     }
 
     fn finish(mut self) -> std::io::Result<Output> {
@@ -132,12 +163,15 @@ impl Drop for Repo {
 }
 
 impl Repo {
-    /// Start the read-only scan a run makes before its first task, in the
-    /// background; the next [`scan`](Self::scan) with
-    /// [`Refresh::ReadOnly`] takes its result. Nothing may change the work
-    /// tree in between. If git cannot be started, the scan reports it later.
-    pub fn prefetch_scan(&self) {
-        if let Ok(p) = Prefetch::start(self.root()) {
+    /// Start a read-only scan in the background (a run's first, a
+    /// rollback's); the next [`scan`](Self::scan) of the same scope takes
+    /// its result. Nothing may change the work tree in between. If git
+    /// cannot be started, the scan reports it then.
+    pub fn prefetch_scan(&self, scope: Scope) {
+        if scope == Scope::Run(Refresh::Write) {
+            return;
+        }
+        if let Ok(p) = Prefetch::start(self.root(), scope) {
             *self.prefetched.borrow_mut() = Some(p);
         }
     }
@@ -145,19 +179,22 @@ impl Repo {
     /// Every path that differs between HEAD, the index and the work tree:
     /// tracked changes, staged or not, and untracked files that no ignore
     /// rule hides (each file, not its directory).
-    pub fn scan(&self, refresh: Refresh) -> Result<Vec<Change>> {
-        let prefetched = match refresh {
-            Refresh::ReadOnly => self.prefetched.borrow_mut().take(),
-            Refresh::Write => None,
+    pub fn scan(&self, scope: Scope) -> Result<Vec<Change>> {
+        let prefetched = {
+            let mut slot = self.prefetched.borrow_mut();
+            match slot.as_ref() {
+                Some(p) if p.scope == scope => slot.take(),
+                _ => None,
+            }
         };
         let mut out = match prefetched {
             Some(p) => p.finish().context("cannot run `git status`")?,
-            None => self.git(&scan_args(refresh))?,
+            None => self.git(&scan_args(scope))?,
         };
-        if !out.status.success() && refresh == Refresh::Write {
+        if !out.status.success() && scope == Scope::Run(Refresh::Write) {
             // The refresh is a saving, not the job: git gives up on a full
             // disk when it cannot write the index back.
-            out = self.git(&scan_args(Refresh::ReadOnly))?;
+            out = self.git(&scan_args(Scope::Run(Refresh::ReadOnly)))?;
         }
         if !out.status.success() {
             return Err(
