@@ -625,24 +625,18 @@ fn the_plain_git_command_printed_restores_the_same_state_as_undo() {
 }
 
 #[test]
-fn refuses_a_split_index_it_cannot_read() {
-    let Failed { t, .. } = failed_run();
+fn rolls_back_and_undoes_with_a_split_index() {
+    let Failed { t, cp1, agent, .. } = failed_run();
     t.git(&["update-index", "--split-index"]);
-    let (head_before, porcelain_before) = (head(&t), porcelain(&t));
-    let out = t.run(["rollback", "M1"]);
-    out.code(2);
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(
-        lines[0],
-        "error: git milestone cannot read this repository's index (is it a split index?)"
-    );
-    assert_eq!(
-        lines.last().unwrap(),
-        &"hint: nothing was changed; turn the split index off with `git update-index --no-split-index`"
-    );
-    assert_eq!((head(&t), porcelain(&t)), (head_before, porcelain_before));
-    t.git(&["update-index", "--no-split-index"]);
     t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    assert_eq!(t.read("src/lib.txt"), "v2\n");
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert_eq!(head(&t), agent);
+    assert_eq!(t.read("src/lib.txt"), "broken\n");
+    assert_ne!(t.git(&["rev-parse", "--shared-index-path"]).trim(), "");
+    assert_fsck_clean(&t);
 }
 
 #[test]

@@ -71,8 +71,6 @@ pub fn attempt(
     state::validate_name(milestone)?;
     // git walks the work tree while the checks below run.
     repo.prefetch_scan(Scope::Rollback);
-    repo.check_index_readable()?;
-    repo.check_rollback_filters()?;
     refuse_operation(repo, milestone)?;
     // One status walk serves every check, the save and the restore: none
     // of them changes the work tree before the restore's removals.
@@ -101,8 +99,6 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let Some(mut status) = Status::load(repo.root(), name)? else {
         return Err(no_run(name));
     };
-    repo.check_index_readable()?;
-    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     let changed = repo.changed_paths()?;
     refuse_nested(repo, name, &changed)?;
@@ -146,8 +142,6 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let _lock = RunLock::acquire(repo.common_dir(), name)?;
     let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
     let record = read_record(&journal, name)?;
-    repo.check_index_readable()?;
-    repo.check_rollback_filters()?;
     refuse_operation(repo, name)?;
     let head = head_or_refuse(repo, name)?;
     if head != record.checkpoint && !force {

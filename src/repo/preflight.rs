@@ -47,56 +47,6 @@ impl Repo {
         Ok(())
     }
 
-    /// Refuse a split index (`core.splitIndex`, or an index split by
-    /// `git update-index --split-index`): libgit2, which restores a rollback
-    /// with `--undo`, cannot read it, and git would split again the index a
-    /// checkpoint writes.
-    /// Leftover `sharedindex.*` files alone mean nothing: git expires them
-    /// later.
-    pub fn check_index_format(&self) -> Result<()> {
-        if !self.split_index()? {
-            return Ok(());
-        }
-        Err(Error::refused(
-            "this repository uses a split index (core.splitIndex), which git milestone cannot read or write",
-        )
-        .hint("nothing was changed; turn it off with `git config core.splitIndex false && git update-index --no-split-index`, then run again"))
-    }
-
-    /// Whether the index is split, or git would split the next one it
-    /// writes. Asked of git: libgit2 would hash the whole index to open it.
-    pub(super) fn split_index(&self) -> Result<bool> {
-        let [configured, shared]: [std::process::Output; 2] = self
-            .git_all(&[
-                &["config", "--type=bool", "--get", "core.splitIndex"],
-                &["rev-parse", "--shared-index-path"],
-            ])?
-            .try_into()
-            .expect("two commands, two outputs");
-        let configured = configured.status.success() && configured.stdout.starts_with(b"true");
-        Ok(configured || (shared.status.success() && !shared.stdout.trim_ascii().is_empty()))
-    }
-
-    /// Refuse a rollback where content filters are configured: libgit2
-    /// would save the attempt unfiltered and restore files in their stored
-    /// (clean) form, e.g. Git LFS pointers instead of the files.
-    pub fn check_rollback_filters(&self) -> Result<()> {
-        let out = self.git(&[
-            "config",
-            "--name-only",
-            "--get-regexp",
-            r"^filter\..*\.(clean|smudge|process)$",
-        ])?;
-        let keys = String::from_utf8_lossy(&out.stdout);
-        let Some(first) = keys.lines().next().filter(|_| out.status.success()) else {
-            return Ok(());
-        };
-        Err(Error::refused(format!(
-            "this repository configures content filters ({first}), which git milestone cannot apply when rolling back"
-        ))
-        .hint("nothing was changed; with git alone, keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>`"))
-    }
-
     /// Lock files present where a checkpoint writes.
     fn stale_locks(&self, milestone: &str) -> Vec<PathBuf> {
         let mut candidates = vec![

@@ -5,14 +5,15 @@
 //! files), and untracked files are removed one by one before git's own
 //! `reset --hard`: libgit2's hard reset ignores `remove_untracked`, and its
 //! checkout with `REMOVE_UNTRACKED` deletes ignored files inside untracked
-//! directories. libgit2 never opens the index here (it hashes the whole
-//! file to do so); an `--undo` does, through its checkout.
+//! directories. Every read and write of the index and the work tree is
+//! git's, so clean and smudge filters (Git LFS) and a split index work as
+//! in git; libgit2 writes only objects and refs here.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use git2::{Oid, Repository, ResetType};
+use git2::{Oid, Repository};
 
 use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
@@ -140,18 +141,6 @@ struct KeptFile {
 }
 
 impl Repo {
-    /// Refuse, before anything changes, an index libgit2 cannot read: a
-    /// split index (`core.splitIndex`) is the one seen in practice.
-    pub fn check_index_readable(&self) -> Result<()> {
-        if !self.split_index()? {
-            return Ok(());
-        }
-        Err(Error::refused(
-            "git milestone cannot read this repository's index (is it a split index?)",
-        )
-        .hint("nothing was changed; turn the split index off with `git update-index --no-split-index`"))
-    }
-
     /// HEAD's commit id; `None` on an unborn branch.
     pub fn head_if_born(&self) -> Result<Option<String>> {
         match self.inner.head() {
@@ -428,8 +417,9 @@ impl Repo {
     /// a blob, as `git add` would store it, and return the ids in order: a
     /// symbolic link's target, not what it points at; a file's content
     /// through git's conversions (`core.autocrlf`, `.gitattributes`), by
-    /// `git hash-object`. Not by libgit2, which opens (and hashes) the
-    /// whole index to find attributes, once per file.
+    /// `git hash-object`, which also runs clean filters (Git LFS). Not by
+    /// libgit2, which runs none and opens (and hashes) the whole index to
+    /// find attributes, once per file.
     fn write_blobs(&self, files: &[(&str, git2::FileMode)]) -> Result<Vec<Oid>> {
         use std::os::unix::ffi::OsStrExt;
         let mut ids = vec![Oid::ZERO_SHA1; files.len()];
@@ -445,8 +435,12 @@ impl Repo {
                     .with_context(read)?;
             } else if rel.contains('\n') || rel.starts_with('"') || rel.ends_with('\r') {
                 // `--stdin-paths` reads one path a line, unquotes a line
-                // that starts with a quote, and drops a final CR.
-                ids[i] = self.inner.blob_path(&abs).with_context(read)?;
+                // that starts with a quote, and drops a final CR: such a
+                // name goes as an argument, its content on stdin.
+                let content = fs::read(&abs).with_context(read)?;
+                let path = format!("--path={rel}");
+                let out = self.git_input(&["hash-object", "-w", "--stdin", &path], &content)?;
+                ids[i] = hashed(out, rel)?;
             } else {
                 by_git.push(i);
             }
@@ -583,8 +577,8 @@ impl Repo {
     }
 
     /// `git reset --hard <target>` for tracked files, done by git (libgit2's
-    /// checkout took several times as long, and needs a second pass where a
-    /// directory turns back into a file; see `check_out_head_again`). Only
+    /// checkout took several times as long, needed a second pass where a
+    /// directory turns back into a file, and runs no smudge filters). Only
     /// the paths that can differ are checked out: those `changed` lists as
     /// tracked, and those that differ between HEAD and `target`. Every
     /// other index entry already matches `target` and its file, so a reset
@@ -700,7 +694,9 @@ impl Repo {
     /// Undo [`restore_checkpoint`](Self::restore_checkpoint): put the branch
     /// at the saved commit's parent and the work tree at the saved commit's
     /// tree, with the index at the parent, so the attempt's new files are
-    /// untracked again and its edits unstaged.
+    /// untracked again and its edits unstaged. By git, the very commands a
+    /// rollback prints for doing it without git-milestone: its checkout
+    /// runs smudge filters and reads any index format.
     pub fn restore_saved(&self, saved: &str) -> Result<()> {
         let commit = self
             .inner
@@ -709,29 +705,24 @@ impl Repo {
         let parent = commit
             .parent(0)
             .with_context(|| format!("saved attempt {saved} has no parent"))?;
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.force();
-        self.inner
-            .reset(parent.as_object(), ResetType::Hard, Some(&mut co))
-            .with_context(|| format!("cannot reset to {}", parent.id()))?;
-        self.check_out_head_again()?;
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.force().update_index(false);
-        self.inner
-            .checkout_tree(commit.as_object(), Some(&mut co))
-            .with_context(|| format!("cannot check out the files of {saved}"))
-    }
-
-    /// libgit2's reset can leave a file missing where a tracked directory
-    /// turns back into a file (it writes the file, then removes the
-    /// directory's entries under the same name); a second forced checkout
-    /// of HEAD writes what is missing.
-    fn check_out_head_again(&self) -> Result<()> {
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.force();
-        self.inner
-            .checkout_head(Some(&mut co))
-            .context("cannot check out HEAD after the reset")
+        let id = commit.id().to_string();
+        for args in [
+            &["read-tree", "-u", "--reset", &id][..],
+            &["reset", "-q", &parent.id().to_string()],
+        ] {
+            let out = self.git(args)?;
+            if !out.status.success() {
+                return Err(Error::failed(format!(
+                    "cannot restore the saved attempt {saved}: `git {}` failed",
+                    args.join(" ")
+                ))
+                .with_cause(anyhow::anyhow!(
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr).trim_end()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn read_kept(&self, keep: &[String]) -> Result<Vec<KeptFile>> {
@@ -791,6 +782,19 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+/// The id `git hash-object` printed for `rel`.
+fn hashed(out: std::process::Output, rel: &str) -> Result<Oid> {
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() {
+        return Err(
+            Error::failed(format!("cannot save {rel} with the attempt")).with_cause(
+                anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
+            ),
+        );
+    }
+    Oid::from_str(&text).with_context(|| format!("`git hash-object` printed {text:?} for {rel}"))
 }
 
 /// The tree entry mode git gives a file with metadata `m`.

@@ -84,7 +84,6 @@ pub fn execute<'a>(
     state::check_bundle_path(repo.root(), name)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
-    repo.check_index_format()?;
     // Before the work tree is read: reading it refreshes the index.
     repo.check_writable()?;
     let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
