@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,7 +159,9 @@ fn wait_for(path: &Path) {
                     .collect::<Vec<_>>())
                 .unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(10));
+        // Short: the kill test aims at the few milliseconds a checkpoint
+        // takes after its task's marker appears.
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -277,6 +280,21 @@ fn kill9(pid: u32) {
     }
 }
 
+/// Wait until no process is left in process group `pgid`: a git command
+/// the killed run had started finishes its job (as it would for a user
+/// who killed the run), and only then is the repository looked at.
+fn wait_for_group(pgid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only asks whether the group has any process left.
+    while unsafe { libc::kill(-(pgid as i32), 0) } == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "process group {pgid} never ended"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
     let plan = "# M1\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n- [ ] TASK-003: C\n";
@@ -314,6 +332,7 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
         let mut child = run_cmd(&t, &runner, &[])
             .stdout(Stdio::null())
             .stderr(errors)
+            .process_group(0)
             .spawn()
             .unwrap();
         let after = 1 + rng.below(3);
@@ -326,6 +345,7 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
         let exited = child.try_wait().unwrap().is_some();
         kill9(child.id());
         child.wait().unwrap();
+        wait_for_group(child.id());
         assert_fsck_clean(&t);
         let made: usize = checkpoints_per_task(&t).values().sum();
         killed_with[made] += 1;

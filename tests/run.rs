@@ -1274,14 +1274,11 @@ fn new_files_of_a_task_whose_checkpoint_a_hook_refused_go_in_the_next_checkpoint
     .unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     run_m1(&t, &runner, &[]).code(1);
-    // Staged before the hook ran, and recorded as the attempt's own.
+    // Staged before the hook ran: tracked now, so never taken for a file
+    // of the user's, and the retry's checkpoint holds it.
     assert_eq!(
         t.git(&["status", "--porcelain"]),
         "AM .milestone_bundles/M1/status.json\nA  TASK-001.txt\n"
-    );
-    assert_eq!(
-        t.read(".git/milestone/M1/attempt-leftovers"),
-        "TASK-001.txt\0"
     );
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
@@ -1337,4 +1334,84 @@ fn checkpoint_trees_are_what_git_write_tree_makes_of_the_index() {
         "an emptied directory stays out of the tree"
     );
     t.git(&["fsck", "--strict", "--no-dangling"]);
+}
+
+#[test]
+fn new_files_of_a_task_stopped_before_its_checkpoint_go_in_its_checkpoint() {
+    let t = repo_with_plan(PLAN3);
+    t.write("notes.txt", "the user's, from before the run\n");
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    // As if TASK-002 had succeeded and the run stopped after saving it as
+    // done, before its checkpoint staged anything: a success records no
+    // list of its new files, as its checkpoint stages them.
+    let path = ".milestone_bundles/M1/status.json";
+    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+    status["state"] = "running".into();
+    status["failure"] = serde_json::Value::Null;
+    status["tasks"][1]["state"] = "done".into();
+    status["tasks"][1]["exit_code"] = 0.into();
+    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    std::fs::write(t.path().join(".git/milestone/M1/attempt-leftovers"), "").unwrap();
+    let quiet = script(
+        &t,
+        "quiet.sh",
+        "[ \"$1\" = TASK-002 ] || echo \"$1\" > \"$1.txt\"",
+    );
+    run_m1(&t, &quiet, &[]).success();
+    assert_eq!(
+        t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            "refs/milestone/M1/checkpoints/TASK-002"
+        ]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
+}
+
+#[test]
+fn many_untracked_files_from_before_the_run_stay_out_of_checkpoints() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    // More than `git add` is asked to leave out one by one.
+    for i in 0..250 {
+        t.write(&format!("scratch/s{i:03}.txt"), "mine\n");
+    }
+    t.write("scratch dir/odd name.txt", "mine too\n");
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    let left = t.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(left.lines().count(), 251, "{left}");
+    assert!(
+        left.lines()
+            .all(|l| l.starts_with("?? scratch/") || l == "?? \"scratch dir/odd name.txt\""),
+        "{left}"
+    );
+}
+
+#[test]
+fn the_status_file_is_committed_even_where_an_ignore_rule_covers_it() {
+    let t = repo_with_plan(PLAN3);
+    t.write(".gitignore", ".milestone_bundles/\n");
+    t.commit_all("ignore the bundles");
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    for task in ["TASK-001", "TASK-002", "TASK-003"] {
+        let commit = format!("refs/milestone/M1/checkpoints/{task}");
+        assert_eq!(
+            t.git(&["show", "--name-only", "--format=", &commit]),
+            format!(".milestone_bundles/M1/status.json\n{task}.txt\n")
+        );
+    }
+    assert_eq!(committed_status(&t, "HEAD")["tasks"][2]["state"], "done");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
 }

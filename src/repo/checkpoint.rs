@@ -49,29 +49,6 @@ pub struct CheckpointSpec<'a> {
     pub parent: &'a str,
     pub tag: bool,
     pub committer: &'a Committer,
-    /// What [`Repo::pending_changes`] read after the attempt ended, so
-    /// staging need not read the work tree again; `None` to read it now.
-    pub pending: Option<&'a Pending>,
-}
-
-/// What differs between the index and the work tree, read once after an
-/// attempt that succeeded: its new files are recorded from it, and its
-/// checkpoint stages it.
-#[derive(Debug)]
-pub struct Pending {
-    changes: Vec<Change>,
-}
-
-impl Pending {
-    /// Untracked, not ignored files outside `.milestone_bundles/`.
-    pub fn untracked(&self) -> Vec<String> {
-        let bundles = Path::new(BUNDLES_DIR);
-        self.changes
-            .iter()
-            .filter(|c| c.is_untracked() && !c.path().starts_with(bundles))
-            .map(|c| c.path_lossy().into_owned())
-            .collect()
-    }
 }
 
 /// Who commits checkpoints and which hooks run, worked out once per run.
@@ -200,14 +177,14 @@ impl Repo {
     /// `spec.parent`, move the branch, and point the checkpoint ref (and the
     /// tag, if asked) at the new commit.
     pub fn checkpoint(&self, spec: &CheckpointSpec<'_>) -> Result<Checkpoint> {
-        self.stage_all(spec)?;
         let hooks = &spec.committer.hooks_dir;
+        self.stage_all(spec, hooks.join("pre-commit").is_file())?;
         // A pre-commit hook may stage more (formatters do): then the tree
         // is the whole index as the hook left it.
         let tree = if self.run_hook(hooks, &["pre-commit"])? {
             self.write_tree()?
         } else {
-            self.staged_tree(spec.parent)?
+            self.staged_tree(spec.parent, spec.status_path)?
         };
         let message = self.commit_msg_hook(hooks, spec.message)?;
         let commit = self.commit_tree(tree, spec.parent, &message, spec.committer)?;
@@ -285,34 +262,57 @@ impl Repo {
         })
     }
 
-    /// Stage what changed (untracked files from before the run left out)
-    /// and the status file, with `git update-index`: only the listed paths
-    /// are read, through the repository's clean filters.
-    fn stage_all(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
-        let read_now;
-        let pending = match spec.pending {
-            Some(p) => p,
-            None => {
-                read_now = self.pending_changes()?;
-                &read_now
-            }
-        };
-        let mut staged: Vec<Vec<u8>> = pending
-            .changes
+    /// Stage everything the task changed as `git add -A` does, in one walk
+    /// that also refreshes the stat data of files that were only touched,
+    /// leaving out the untracked files from before the run; and the status
+    /// file, which `git add` skips where an ignore rule covers it, when a
+    /// pre-commit hook is to see it.
+    fn stage_all(&self, spec: &CheckpointSpec<'_>, before_hook: bool) -> Result<()> {
+        // git matches every path against every exclusion: past this many,
+        // stage from a list instead.
+        const MAX_EXCLUDED: usize = 200;
+        if spec.keep_untracked.len() > MAX_EXCLUDED {
+            return self.stage_listed(spec);
+        }
+        let mut input = b".\0".to_vec();
+        for path in spec.keep_untracked {
+            input.extend_from_slice(format!(":(exclude,literal){path}").as_bytes());
+            input.push(0);
+        }
+        let out = self.git_input(
+            &["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            &input,
+        )?;
+        self.git_succeeded(out, "stage the checkpoint")?;
+        if before_hook {
+            self.stage_paths(&[spec.status_path.as_bytes()])?;
+        }
+        Ok(())
+    }
+
+    /// [`stage_all`](Self::stage_all) for many untracked files to leave
+    /// out: one scan, then exactly the paths it listed.
+    fn stage_listed(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
+        let changes = self.scan(Scope::Run(Refresh::Write))?;
+        let mut staged: Vec<&[u8]> = changes
             .iter()
             .filter(|c| {
                 !(c.is_untracked() && spec.keep_untracked.contains(c.path_lossy().as_ref()))
             })
-            .map(|c| c.index_path().to_vec())
+            .map(Change::index_path)
             .collect();
-        // Added even where an ignore rule covers it: update-index does not
-        // read ignore rules.
         let status = spec.status_path.as_bytes();
-        if !staged.iter().any(|p| p == status) {
-            staged.push(status.to_vec());
+        if !staged.contains(&status) {
+            staged.push(status);
         }
+        self.stage_paths(&staged)
+    }
+
+    /// `git update-index --add --remove` of `paths`: only they are read,
+    /// through the clean filters, and ignore rules do not apply.
+    fn stage_paths(&self, paths: &[&[u8]]) -> Result<()> {
         let mut input = Vec::new();
-        for path in &staged {
+        for path in paths {
             input.extend_from_slice(path);
             input.push(0);
         }
@@ -327,10 +327,19 @@ impl Repo {
     /// `git diff-index --cached` lists: the same tree as `git write-tree`,
     /// which rewrites the whole index to save its cache of trees. A
     /// conflict, or a path that is not UTF-8, goes to `git write-tree`.
-    fn staged_tree(&self, parent: &str) -> Result<Oid> {
-        let out = self.git(&["diff-index", "--cached", "-z", "--no-renames", parent])?;
-        let raw = out.stdout.clone();
-        self.git_succeeded(out, "compare the index with the branch")?;
+    ///
+    /// The status file always differs from `parent`'s: missing from the
+    /// list, an ignore rule kept `git add` from staging it, and it is
+    /// staged now.
+    fn staged_tree(&self, parent: &str, status_path: &str) -> Result<Oid> {
+        let mut raw = self.staged_changes(parent)?;
+        let listed = |raw: &[u8]| {
+            parse_raw_diff(raw).is_some_and(|c| c.iter().any(|(p, _)| *p == status_path))
+        };
+        if !listed(&raw) {
+            self.stage_paths(&[status_path.as_bytes()])?;
+            raw = self.staged_changes(parent)?;
+        }
         let Some(changes) = parse_raw_diff(&raw) else {
             return self.write_tree();
         };
@@ -347,6 +356,14 @@ impl Repo {
             }
         }
         self.update_tree(&base, upserts, removals)
+    }
+
+    /// `git diff-index --cached` against `parent`, raw.
+    fn staged_changes(&self, parent: &str) -> Result<Vec<u8>> {
+        let out = self.git(&["diff-index", "--cached", "-z", "--no-renames", parent])?;
+        let raw = out.stdout.clone();
+        self.git_succeeded(out, "compare the index with the branch")?;
+        Ok(raw)
     }
 
     /// The index as a tree: `git write-tree`.
@@ -373,15 +390,6 @@ impl Repo {
             ));
         }
         Err(Error::failed(format!("cannot {what}")).with_cause(anyhow::anyhow!("{said}")))
-    }
-
-    /// One pass over the work tree, after an attempt: what changed (ignore
-    /// rules applied), with the stat data of files that were only touched
-    /// refreshed in the index, so they are not hashed again next time.
-    pub fn pending_changes(&self) -> Result<Pending> {
-        Ok(Pending {
-            changes: self.scan(Scope::Run(Refresh::Write))?,
-        })
     }
 
     fn commit_tree(&self, tree: Oid, parent: &str, message: &str, who: &Committer) -> Result<Oid> {

@@ -18,7 +18,7 @@ use crate::lock::RunLock;
 use crate::plan::{Plan, Task};
 use crate::repo::Repo;
 use crate::repo::checkpoint::{
-    CheckpointSpec, Committer, Moved, Pending, WorkTree, checkpoint_ref, task_id_fits_refs,
+    CheckpointSpec, Committer, Moved, WorkTree, checkpoint_ref, task_id_fits_refs,
 };
 use crate::repo::short_oid as short;
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
@@ -93,9 +93,7 @@ pub fn execute<'a>(
             plan.plan
         ));
     }
-    if resuming {
-        unrecorded_checkpoints(repo, &mut status, report)?;
-    }
+    let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, report)?;
     if progress::all_finished(&status) {
         clear_stale_lock(repo, name, report);
         report.info(&format!(
@@ -113,7 +111,7 @@ pub fn execute<'a>(
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
-        attempt_leftovers(repo, name, &status, &tree)?
+        attempt_leftovers(repo, name, &status, &tree, stopped_before_checkpoint)?
     } else {
         HashSet::new()
     };
@@ -154,7 +152,6 @@ pub fn execute<'a>(
         keep,
         leftovers,
         untracked_now: Some(tree.untracked),
-        pending: None,
         runners,
         committer,
         ran: 0,
@@ -361,19 +358,21 @@ fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
 
 /// The untracked files the stopped attempt created: as recorded when it
 /// ended, or, when its end was never recorded (the run was killed during the
-/// task, or the disk filled), every untracked file the milestone does not
-/// already leave alone: nothing else can tell them apart, and leaving the
-/// attempt's files out would make its retry's checkpoint incomplete.
+/// task or before its checkpoint was staged, or the disk filled), every
+/// untracked file the milestone does not already leave alone: nothing else
+/// can tell them apart, and leaving the attempt's files out would make its
+/// retry's checkpoint incomplete.
 fn attempt_leftovers(
     repo: &Repo,
     name: &str,
     status: &Status,
     tree: &WorkTree,
+    stopped_before_checkpoint: bool,
 ) -> Result<HashSet<String>> {
     let mut leftovers: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
         .into_iter()
         .collect();
-    if status.tasks.iter().any(|t| t.state == TaskState::Running) {
+    if stopped_before_checkpoint || status.tasks.iter().any(|t| t.state == TaskState::Running) {
         let keep: HashSet<String> = state::read_untracked_snapshot(repo.git_dir(), name)?
             .into_iter()
             .collect();
@@ -409,8 +408,14 @@ fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
 
 /// A run killed after recording a task as done but before its checkpoint
 /// commit reached the branch left the task's work uncommitted: such a task
-/// runs again, so that every finished task has its own checkpoint.
-fn unrecorded_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
+/// runs again, so that every finished task has its own checkpoint. Returns
+/// whether there was one.
+fn unrecorded_checkpoints(
+    repo: &Repo,
+    status: &mut Status,
+    report: &mut dyn Report,
+) -> Result<bool> {
+    let mut found = false;
     let base = status.base_commit.clone().unwrap_or_default();
     for t in &mut status.tasks {
         if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
@@ -434,8 +439,9 @@ fn unrecorded_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Rep
             t.id
         ));
         t.state = TaskState::Interrupted;
+        found = true;
     }
-    Ok(())
+    Ok(found)
 }
 
 fn dry_run(
@@ -502,8 +508,6 @@ struct Session<'a> {
     /// again: as `execute` read them, or none outside `keep` right after a
     /// checkpoint (it staged every other one) that ran no hook.
     untracked_now: Option<Vec<String>>,
-    /// What the attempt that just succeeded changed, for its checkpoint.
-    pending: Option<Pending>,
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
@@ -561,10 +565,14 @@ impl Session<'_> {
             ));
             let log = self.log_path(&id, attempt)?;
             let outcome = self.run_attempt(i, attempt, &log)?;
-            // Before the status file says how it ended: a stop from here on
-            // must not leave the attempt's new files looking like the user's.
-            let succeeded = matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP));
-            self.record_leftovers(succeeded)?;
+            // Before the status file says how it ended, a stop from here on
+            // must not leave the attempt's new files looking like the user's:
+            // a failed attempt's are recorded now; a successful one's are
+            // staged by its checkpoint, and a run stopped before that treats
+            // every new untracked file as the attempt's (`attempt_leftovers`).
+            if !matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP)) {
+                self.record_leftovers()?;
+            }
             let choice = match outcome.exit {
                 Exit::Interrupted(sig) => {
                     progress::finish(
@@ -615,19 +623,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Remember the untracked files the attempt that just ended created, so
-    /// that if it is not checkpointed a retry, perhaps in another run,
-    /// commits them. After a success the same read serves its checkpoint.
-    fn record_leftovers(&mut self, succeeded: bool) -> Result<()> {
-        self.pending = if succeeded {
-            Some(self.repo.pending_changes()?)
-        } else {
-            None
-        };
-        let untracked = match &self.pending {
-            Some(p) => p.untracked(),
-            None => self.repo.work_tree()?.untracked,
-        };
+    /// Remember the untracked files the attempt that just stopped created,
+    /// so that a retry, perhaps in another run, commits them.
+    fn record_leftovers(&mut self) -> Result<()> {
+        let untracked = self.repo.work_tree()?.untracked;
         let mut created: Vec<String> = untracked
             .into_iter()
             .filter(|p| !self.keep.contains(p))
@@ -711,7 +710,6 @@ impl Session<'_> {
         );
         let status_path = state::status_rel_path(self.name())?;
         let parent = self.repo.head_commit()?;
-        let pending = self.pending.take();
         let spec = CheckpointSpec {
             milestone: self.name(),
             task: &id,
@@ -721,7 +719,6 @@ impl Session<'_> {
             parent: &parent,
             tag: self.opts.tag,
             committer: &self.committer,
-            pending: pending.as_ref(),
         };
         let cp = match self.repo.checkpoint(&spec) {
             Ok(cp) => cp,
