@@ -960,3 +960,40 @@ fn rollback_over_a_conflict_or_many_files_resets_the_whole_tree() {
         "- [ ] TASK-001\n- [ ] TASK-002\n- [ ] TASK-003\n"
     );
 }
+
+#[test]
+fn rollback_puts_back_a_file_the_task_took_out_of_the_index() {
+    let Failed { t, cp1, .. } = failed_run();
+    // `git rm --cached`: `git status` shows it deleted and untracked.
+    t.git(&["rm", "-q", "--cached", "plan.md"]);
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    assert_index_is_the_checkpoints(&t, &cp1);
+}
+
+#[test]
+fn refuses_a_changed_file_whose_name_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let Failed { t, agent, .. } = failed_run();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(t.path().join(name), "the attempt's\n").unwrap();
+    let before = (head(&t), porcelain(&t));
+    let out = t.run(["rollback", "M1"]);
+    out.code(2);
+    assert!(
+        out.stderr.starts_with(
+            "error: caf\u{FFFD}.txt changed, and a rollback cannot save a file whose name is not UTF-8\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: nothing was changed;"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!((head(&t), porcelain(&t)), before);
+    assert_eq!(head(&t), agent);
+    assert!(t.path().join(name).exists());
+}

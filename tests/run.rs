@@ -1415,3 +1415,85 @@ fn the_status_file_is_committed_even_where_an_ignore_rule_covers_it() {
     assert_eq!(committed_status(&t, "HEAD")["tasks"][2]["state"], "done");
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn new_files_of_a_task_whose_checkpoint_could_not_stage_go_in_the_retry() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let flag = t.home.path().join("locked-once");
+    // The first attempt succeeds but leaves git's index lock behind, so
+    // its checkpoint cannot stage anything.
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo new > new.txt\n[ -e '{0}' ] || {{ touch '{0}'; touch .git/index.lock; }}\n",
+            flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        "?? .milestone_bundles/\n?? new.txt\n"
+    );
+    assert_eq!(t.read(".git/milestone/M1/attempt-leftovers"), "new.txt\0");
+    std::fs::remove_file(t.path().join(".git/index.lock")).unwrap();
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nnew.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_kept_file_the_task_turned_into_a_directory_does_not_hide_it() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write("out", "the user's, from before the run\n");
+    t.write("notes.txt", "also the user's\n");
+    let runner = script(&t, "runner.sh", "rm out; mkdir out; echo made > out/a.txt");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nout/a.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
+}
+
+#[test]
+fn an_untracked_file_whose_name_is_not_utf8_stays_out_of_checkpoints() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(t.path().join(name), "the user's secret\n").unwrap();
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert!(t.path().join(name).exists());
+}
+
+#[test]
+fn pathspec_variables_in_the_environment_change_nothing() {
+    let t = TestRepo::with_files(&[("docs/plans/m1.md", "# M1\n- [ ] TASK-001: A\n")]);
+    t.write("notes.txt", "the user's\n");
+    let runner = writing_runner(&t);
+    let out: Run = t
+        .cmd_in("")
+        .args(["run", "M1", "--runner"])
+        .arg(&runner)
+        .env("GIT_LITERAL_PATHSPECS", "1")
+        .env("GIT_ICASE_PATHSPECS", "1")
+        .env("GIT_INDEX_FILE", t.path().join(".git/other-index"))
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
+    assert!(!t.path().join(".git/other-index").exists());
+}

@@ -76,6 +76,7 @@ pub fn attempt(
     // of them changes the work tree before the restore's removals.
     let changed = repo.changed_paths()?;
     refuse_nested(repo, milestone, &changed)?;
+    refuse_unreadable_names(repo, milestone, &changed)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
@@ -102,6 +103,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     refuse_operation(repo, name)?;
     let changed = repo.changed_paths()?;
     refuse_nested(repo, name, &changed)?;
+    refuse_unreadable_names(repo, name, &changed)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
@@ -410,6 +412,28 @@ fn refuse_nested(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
     .hint(format!(
         "nothing was changed; move {paths} out of the work tree (or add {it} as a submodule), \
          then `git milestone rollback {name}`"
+    )))
+}
+
+/// Refuse a changed file whose name is not UTF-8 (other than one of the
+/// user's from before the run): a rollback could neither save it nor
+/// remove it exactly.
+fn refuse_unreadable_names(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
+    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    let odd: Vec<String> = changed
+        .iter()
+        .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, &snapshot))
+        .cloned()
+        .collect();
+    if odd.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "{} changed, and a rollback cannot save a file whose name is not UTF-8",
+        list(&odd)
+    ))
+    .hint(format!(
+        "nothing was changed; keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>` (see `git milestone status {name}`)"
     )))
 }
 

@@ -271,11 +271,23 @@ impl Repo {
         // git matches every path against every exclusion: past this many,
         // stage from a list instead.
         const MAX_EXCLUDED: usize = 200;
-        if spec.keep_untracked.len() > MAX_EXCLUDED {
+        // A name that is not UTF-8 is kept in its lossy form, which no
+        // pathspec would match: the listed path compares like with like.
+        if spec.keep_untracked.len() > MAX_EXCLUDED
+            || spec.keep_untracked.iter().any(|p| p.contains('\u{FFFD}'))
+        {
             return self.stage_listed(spec);
         }
+        // A pathspec names a directory's files too: a kept file the task
+        // replaced with a directory must not hide the directory, and a
+        // kept file that is gone needs no exclusion. (`dir/` is an
+        // untracked repository, kept whole.)
+        let excluded = spec.keep_untracked.iter().filter(|p| {
+            p.ends_with('/')
+                || std::fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
+        });
         let mut input = b".\0".to_vec();
-        for path in spec.keep_untracked {
+        for path in excluded {
             input.extend_from_slice(format!(":(exclude,literal){path}").as_bytes());
             input.push(0);
         }
@@ -360,7 +372,16 @@ impl Repo {
 
     /// `git diff-index --cached` against `parent`, raw.
     fn staged_changes(&self, parent: &str) -> Result<Vec<u8>> {
-        let out = self.git(&["diff-index", "--cached", "-z", "--no-renames", parent])?;
+        // Every gitlink too: `submodule.<name>.ignore` must not hide one
+        // that `git add` staged.
+        let out = self.git(&[
+            "diff-index",
+            "--cached",
+            "-z",
+            "--no-renames",
+            "--ignore-submodules=none",
+            parent,
+        ])?;
         let raw = out.stdout.clone();
         self.git_succeeded(out, "compare the index with the branch")?;
         Ok(raw)

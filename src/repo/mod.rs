@@ -1,5 +1,7 @@
-//! The repository: the only module that uses git2, plus the one marked place
-//! that runs the `git` program ([`Repo::git`]) where libgit2 cannot do the job.
+//! The repository: the only module that uses git2, and the only one that
+//! runs the `git` program (every command built by [`Repo::git_command`]),
+//! which reads and writes the index and the work tree: libgit2 keeps to
+//! objects and refs, where it is quick.
 //!
 //! Methods are named in the domain's words; every error names its ref, oid or
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
@@ -112,28 +114,42 @@ impl Repo {
             .collect())
     }
 
-    /// Run the `git` program in the work tree's root with `args`.
-    ///
-    /// This is the one place that shells out to git. Use it where libgit2
-    /// cannot do the job the way git does: config with `-c` overrides,
-    /// running hooks, filters, split indexes. Arguments are passed as argv,
-    /// never through a shell.
+    /// Run the `git` program in the work tree's root with `args`, for
+    /// what libgit2 cannot do the way git does: config with `-c`
+    /// overrides, hooks, filters, split indexes, the threaded work-tree
+    /// walk. Arguments are passed as argv, never through a shell.
     pub fn git(&self, args: &[&str]) -> Result<Output> {
-        Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
+        self.git_command()
             .args(args)
             .output()
             .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+    }
+
+    /// `git -C <root>`, for every git command this program starts: with
+    /// none of the variables that would make git read another index than
+    /// the repository's own (which libgit2 uses), or read this program's
+    /// pathspecs (`:(literal)`, `:(exclude)`, `*.md`) other than as written.
+    pub(crate) fn git_command(&self) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C").arg(&self.root);
+        for var in [
+            "GIT_INDEX_FILE",
+            "GIT_LITERAL_PATHSPECS",
+            "GIT_GLOB_PATHSPECS",
+            "GIT_NOGLOB_PATHSPECS",
+            "GIT_ICASE_PATHSPECS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
     }
 
     /// [`git`](Self::git) with `input` on its standard input.
     pub fn git_input(&self, args: &[&str], input: &[u8]) -> Result<Output> {
         use std::io::Write;
         let what = || format!("cannot run `git {}`", args.join(" "));
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
+        let mut child = self
+            .git_command()
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -157,9 +173,7 @@ impl Repo {
         let children = commands
             .iter()
             .map(|args| {
-                Command::new("git")
-                    .arg("-C")
-                    .arg(&self.root)
+                self.git_command()
                     .args(*args)
                     .stdin(std::process::Stdio::null())
                     .stdout(std::process::Stdio::piped())

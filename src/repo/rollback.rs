@@ -2,10 +2,10 @@
 //! back at a checkpoint (and the reverse, for `rollback --undo`).
 //!
 //! The work tree is read once, by `git status` (which never lists ignored
-//! files), and untracked files are removed one by one before git's own
-//! `reset --hard`: libgit2's hard reset ignores `remove_untracked`, and its
-//! checkout with `REMOVE_UNTRACKED` deletes ignored files inside untracked
-//! directories. Every read and write of the index and the work tree is
+//! files), and untracked files are removed one by one before git puts the
+//! tracked ones back (`restore`, or `reset --hard`): libgit2's hard reset
+//! ignores `remove_untracked`, and its checkout with `REMOVE_UNTRACKED`
+//! deletes ignored files inside untracked directories. Every read and write of the index and the work tree is
 //! git's, so clean and smudge filters (Git LFS) and a split index work as
 //! in git; libgit2 writes only objects and refs here.
 
@@ -291,16 +291,25 @@ impl Repo {
     /// untracked (not ignored) files, `/`-separated.
     pub fn changed_paths(&self) -> Result<Changed> {
         let mut out = Changed::default();
+        let (mut tracked, mut seen) = (HashSet::new(), HashSet::new());
         for change in self.scan(Scope::Rollback)? {
             let path = change.path_lossy().into_owned();
             if change.is_untracked() {
                 out.untracked.insert(path.clone());
-            } else if change.is_deleted_from_index() {
-                out.deleted_from_index.insert(path.clone());
+            } else {
+                if change.is_deleted_from_index() {
+                    out.deleted_from_index.insert(path.clone());
+                }
+                tracked.insert(path.clone());
             }
             out.unmerged |= change.is_unmerged();
-            out.paths.push(path);
+            // `git rm --cached f` shows as `D  f` and `?? f`: one path.
+            if seen.insert(path.clone()) {
+                out.paths.push(path);
+            }
         }
+        // Such a file is tracked at HEAD: restoring it is the rollback's job.
+        out.untracked.retain(|p| !tracked.contains(p));
         Ok(out)
     }
 
@@ -602,7 +611,9 @@ impl Repo {
         let Some(paths) = self.paths_to_restore(target, changed)? else {
             return hard();
         };
-        if changed.unmerged || paths.len() > MAX_PATHS {
+        // The scan leaves submodules out, so it cannot list a gitlink the
+        // task changed: where there are submodules, the whole reset.
+        if changed.unmerged || paths.len() > MAX_PATHS || self.root().join(".gitmodules").exists() {
             return hard();
         }
         // The branch first, with the reflog entry a hard reset writes.

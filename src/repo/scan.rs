@@ -76,8 +76,9 @@ pub enum Refresh {
 pub enum Scope {
     /// Submodules included: a task that moves one has changed it.
     Run(Refresh),
-    /// Read-only, submodules left out: a rollback neither saves nor resets
-    /// them.
+    /// Read-only, submodules left out: a rollback does not save their
+    /// state, and resets their gitlinks only with the whole index
+    /// (`git reset --hard`, which leaves their work trees alone).
     Rollback,
 }
 
@@ -101,63 +102,74 @@ fn scan_args(scope: Scope) -> Vec<&'static str> {
 }
 
 /// A read-only scan running in the background: a run starts it first
-/// thing, so that git walks the work tree while the plan is read.
+/// thing, so that git walks the work tree while the plan is read. Dropped
+/// unfinished (the run refused, or had nothing to do), it stops git rather
+/// than leave it walking the tree.
 pub(super) struct Prefetch {
     scope: Scope,
-    child: Child,
-    output: JoinHandle<std::io::Result<(Vec<u8>, Vec<u8>)>>,
+    child: Option<Child>,
+    /// Readers of stdout and stderr, each on its own thread so that
+    /// neither pipe can fill and block git.
+    readers: Vec<JoinHandle<std::io::Result<Vec<u8>>>>,
 }
 
 impl Prefetch {
-    fn start(root: &Path, scope: Scope) -> std::io::Result<Prefetch> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(root)
+    fn start(mut git: Command, scope: Scope) -> std::io::Result<Prefetch> {
+        let mut child = git
             .args(scan_args(scope))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
-        // Read as it comes, so that a long listing never blocks git.
-        let output = std::thread::spawn(move || {
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            if let Some(s) = stdout.as_mut() {
-                s.read_to_end(&mut out)?;
-            }
-            if let Some(s) = stderr.as_mut() {
-                s.read_to_end(&mut err)?;
-            }
-            Ok((out, err))
-        });
+        let read = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut p) = pipe {
+                    p.read_to_end(&mut buf)?;
+                }
+                Ok(buf)
+            })
+        };
+        let stdout = child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>);
+        let stderr = child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>);
         Ok(Prefetch {
             scope,
-            child,
-            output,
+            child: Some(child),
+            readers: vec![read(stdout), read(stderr)],
         })
     }
 
     fn finish(mut self) -> std::io::Result<Output> {
-        let status = self.child.wait()?;
-        let (stdout, stderr) = self
-            .output
-            .join()
-            .map_err(|_| std::io::Error::other("the thread reading `git status` panicked"))??;
+        let status = self.child.take().expect("not finished yet").wait()?;
+        let mut outputs = std::mem::take(&mut self.readers).into_iter().map(|r| {
+            r.join()
+                .map_err(|_| std::io::Error::other("the thread reading `git status` panicked"))?
+        });
+        let (Some(stdout), Some(stderr)) = (outputs.next(), outputs.next()) else {
+            unreachable!("two readers");
+        };
         Ok(Output {
             status,
-            stdout,
-            stderr,
+            stdout: stdout?,
+            stderr: stderr?,
         })
     }
 }
 
-impl Drop for Repo {
-    /// A scan nobody asked for in the end (the run refused, or had nothing
-    /// to do) is stopped rather than left to walk the tree.
+impl Drop for Prefetch {
     fn drop(&mut self) {
-        if let Some(mut p) = self.prefetched.get_mut().take() {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for r in self.readers.drain(..) {
+            let _ = r.join();
         }
     }
 }
@@ -171,7 +183,7 @@ impl Repo {
         if scope == Scope::Run(Refresh::Write) {
             return;
         }
-        if let Ok(p) = Prefetch::start(self.root(), scope) {
+        if let Ok(p) = Prefetch::start(self.git_command(), scope) {
             *self.prefetched.borrow_mut() = Some(p);
         }
     }

@@ -1,6 +1,6 @@
 //! Trees written from a base tree and a list of changed paths, without an
-//! index: a checkpoint from what `git update-index` staged, and a failed
-//! attempt saved before a rollback.
+//! index: a checkpoint from what `git diff-index --cached` lists after
+//! staging, and a failed attempt saved before a rollback.
 
 use git2::{FileMode, Oid};
 

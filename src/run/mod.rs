@@ -749,6 +749,9 @@ impl Session<'_> {
 
     fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
         let id = self.plan.tasks[i].id.clone();
+        // The attempt's new files that staging did not reach are its own,
+        // for the retry (best effort: the failure may be a full disk).
+        let _ = self.record_leftovers();
         // Ctrl-C reaches the hooks (they share our process group) and makes
         // them fail: that is an interruption, not a refusal.
         if let Some(sig) = signals::pending() {
@@ -771,6 +774,7 @@ impl Session<'_> {
 
     fn moved_elsewhere(&mut self, i: usize, before: &str, head: &str, outcome: Outcome) -> Error {
         let id = self.plan.tasks[i].id.clone();
+        let _ = self.record_leftovers();
         progress::finish(
             &mut self.status,
             &id,
