@@ -214,16 +214,16 @@ fn fail_then_resume_never_repeats_a_task() {
     t.git(&["fsck", "--strict", "--no-progress"]);
 }
 
-#[test]
-fn a_task_recorded_done_without_a_checkpoint_runs_again() {
-    let t = repo_with_plan(PLAN3);
+/// Run PLAN3 until TASK-002 fails (it writes `TASK-002.txt` first), then
+/// rewrite the status file as a run stopped after recording TASK-002 done
+/// but before committing it would have left it.
+fn task_2_done_without_a_checkpoint(t: &TestRepo) {
     let failing = script(
-        &t,
+        t,
         "fail2.sh",
         "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
     );
-    run_m1(&t, &failing, &[]).code(1);
-    // As if stopped after saving TASK-002 as done, before its checkpoint.
+    run_m1(t, &failing, &[]).code(1);
     let path = ".milestone_bundles/M1/status.json";
     let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
     status["state"] = "running".into();
@@ -231,6 +231,13 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
     status["tasks"][1]["state"] = "done".into();
     status["tasks"][1]["exit_code"] = 0.into();
     t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+}
+
+#[test]
+fn a_task_recorded_done_without_a_checkpoint_runs_again() {
+    let t = repo_with_plan(PLAN3);
+    // As if stopped after saving TASK-002 as done, before its checkpoint.
+    task_2_done_without_a_checkpoint(&t);
     let runner = writing_runner(&t);
     let out = run_m1(&t, &runner, &[]);
     out.success();
@@ -1340,22 +1347,10 @@ fn checkpoint_trees_are_what_git_write_tree_makes_of_the_index() {
 fn new_files_of_a_task_stopped_before_its_checkpoint_go_in_its_checkpoint() {
     let t = repo_with_plan(PLAN3);
     t.write("notes.txt", "the user's, from before the run\n");
-    let failing = script(
-        &t,
-        "fail2.sh",
-        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
-    );
-    run_m1(&t, &failing, &[]).code(1);
     // As if TASK-002 had succeeded and the run stopped after saving it as
     // done, before its checkpoint staged anything: a success records no
     // list of its new files, as its checkpoint stages them.
-    let path = ".milestone_bundles/M1/status.json";
-    let mut status: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
-    status["state"] = "running".into();
-    status["failure"] = serde_json::Value::Null;
-    status["tasks"][1]["state"] = "done".into();
-    status["tasks"][1]["exit_code"] = 0.into();
-    t.write(path, &serde_json::to_string_pretty(&status).unwrap());
+    task_2_done_without_a_checkpoint(&t);
     std::fs::write(t.path().join(".git/milestone/M1/attempt-leftovers"), "").unwrap();
     let quiet = script(
         &t,
