@@ -997,3 +997,45 @@ fn refuses_a_changed_file_whose_name_is_not_utf8() {
     assert_eq!(head(&t), agent);
     assert!(t.path().join(name).exists());
 }
+
+#[test]
+fn a_run_of_the_same_milestone_in_another_worktree_does_not_redirect_this_ones() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n- [ ] TASK-003: C\n",
+    )]);
+    let wt = t.home.path().join("wt");
+    t.add_worktree("other", &wt);
+    let fails3 = sh_runner(
+        &t,
+        "fails3.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-003 ]",
+    );
+    let ok = sh_runner(&t, "ok.sh", "echo \"$1 elsewhere\" > \"$1.txt\"");
+    let here = |args: &[&str]| common::Run::from(t.cmd_in("").args(args).output().unwrap());
+    let there = |args: &[&str]| common::Run::from(t.cmd_at(&wt).args(args).output().unwrap());
+    here(&["run", "M1", "--runner", &fails3]).code(1);
+    let own_task2 = t.git(&["rev-parse", "main~0"]).trim().to_string();
+    // The same milestone, from the start, on the other branch: the shared
+    // checkpoint refs now name that branch's commits.
+    there(&["run", "M1", "--restart", "--runner", &ok]).success();
+    let theirs = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]);
+    assert_ne!(theirs.trim(), own_task2);
+    // Rolling back here goes to this branch's last checkpoint, not to
+    // the start, and leaves the other branch's refs alone.
+    here(&["rollback", "M1"]).success();
+    assert_eq!(head(&t), own_task2);
+    assert_eq!(t.git(&["log", "--format=%s", "-1"]), "M1 TASK-002: B\n");
+    assert_eq!(
+        t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]),
+        theirs
+    );
+    // And a run here resumes from this branch's checkpoints.
+    here(&["run", "M1", "--runner", &ok]).success();
+    let status: Value = serde_json::from_str(&t.git(&["show", &format!("HEAD:{STATUS}")])).unwrap();
+    assert_eq!(status["tasks"][1]["checkpoint"], own_task2.as_str());
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-3"]),
+        "M1 TASK-003: C\nM1 TASK-002: B\nM1 TASK-001: A\n"
+    );
+}

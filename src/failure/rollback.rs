@@ -105,7 +105,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     refuse_nested(repo, name, &changed)?;
     refuse_unreadable_names(repo, name, &changed)?;
     let head = head_or_refuse(repo, name)?;
-    let checkpoints = repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))?;
+    let checkpoints = checkpoints(repo, name, &status)?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
@@ -263,6 +263,23 @@ fn save_and_restore(
 }
 
 /// The checkpoint to go back to, and how to name it to the user.
+/// Each task's checkpoint: the one in this branch's history where there
+/// is one, else its checkpoint ref. The refs are shared by every worktree,
+/// and another one may run a milestone of the same name.
+fn checkpoints(repo: &Repo, name: &str, status: &Status) -> Result<Vec<(String, String)>> {
+    let mut found = match &status.base_commit {
+        Some(base) => repo.checkpoints_on_branch(name, base)?,
+        None => Vec::new(),
+    };
+    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
+        if !found.iter().any(|(t, _)| *t == task) {
+            found.push((task, oid));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 fn resolve_target(
     repo: &Repo,
     req: &Request<'_>,
@@ -502,7 +519,11 @@ fn forget_discarded(
         if !discarded.contains(oid.as_str()) {
             continue;
         }
-        repo.delete_ref(&refs::checkpoint_ref(name, id))?;
+        // Unless another worktree's run of the same name moved it since.
+        let r = refs::checkpoint_ref(name, id);
+        if repo.ref_target(&r)?.as_deref() == Some(oid.as_str()) {
+            repo.delete_ref(&r)?;
+        }
         if let Some(t) = status.task_mut(id) {
             t.state = TaskState::Pending;
             t.checkpoint = None;

@@ -90,6 +90,22 @@ impl Repo {
         task: &str,
         base: &str,
     ) -> Result<Option<String>> {
+        Ok(self
+            .checkpoints_on_branch(milestone, base)?
+            .into_iter()
+            .find(|(t, _)| t == task)
+            .map(|(_, oid)| oid))
+    }
+
+    /// `milestone`'s checkpoints on HEAD's first-parent line since `base`,
+    /// by their trailers, as (task, commit) sorted by task, the newest
+    /// for a task seen twice. Unlike the checkpoint refs, which all
+    /// worktrees share, this is what this branch holds.
+    pub fn checkpoints_on_branch(
+        &self,
+        milestone: &str,
+        base: &str,
+    ) -> Result<Vec<(String, String)>> {
         let head = self.head_commit()?;
         let mut walk = self.inner.revwalk().context("cannot walk history")?;
         walk.simplify_first_parent()
@@ -100,6 +116,7 @@ impl Repo {
             // A base that is gone (history rewritten) just means a longer walk.
             let _ = walk.hide(base);
         }
+        let mut found: Vec<(String, String)> = Vec::new();
         for id in walk {
             let id = id.context("cannot walk history")?;
             let commit = self
@@ -108,13 +125,17 @@ impl Repo {
                 .with_context(|| format!("cannot read commit {id}"))?;
             let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
             // Read as git reads trailers, the same way rollback does.
-            if super::rollback::trailer(&message, "Milestone").as_deref() == Some(milestone)
-                && super::rollback::trailer(&message, "Milestone-Task").as_deref() == Some(task)
+            if super::rollback::trailer(&message, "Milestone").as_deref() != Some(milestone) {
+                continue;
+            }
+            if let Some(task) = super::rollback::trailer(&message, "Milestone-Task")
+                && !found.iter().any(|(t, _)| *t == task)
             {
-                return Ok(Some(id.to_string()));
+                found.push((task, id.to_string()));
             }
         }
-        Ok(None)
+        found.sort();
+        Ok(found)
     }
 
     /// Point `milestone`'s checkpoint ref for `task` at `commit`.

@@ -394,7 +394,7 @@ fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
     let base = status.base_commit.clone().unwrap_or_default();
     for t in &mut status.tasks {
         if matches!(t.state, TaskState::Done | TaskState::Skipped) && t.checkpoint.is_none() {
-            t.checkpoint = repo.checkpoint_commit(&status.milestone, &t.id)?;
+            t.checkpoint = checkpoint_on_branch(repo, &status.milestone, &t.id)?;
             if t.checkpoint.is_none() {
                 t.checkpoint = repo.find_checkpoint_commit(&status.milestone, &t.id, &base)?;
                 if let Some(commit) = &t.checkpoint {
@@ -404,6 +404,17 @@ fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The commit `task`'s checkpoint ref points at, if it is in this branch's
+/// history: every worktree shares the refs, and another one may have run
+/// a milestone of the same name.
+fn checkpoint_on_branch(repo: &Repo, milestone: &str, task: &str) -> Result<Option<String>> {
+    let Some(commit) = repo.checkpoint_commit(milestone, task)? else {
+        return Ok(None);
+    };
+    let head = repo.head_commit()?;
+    Ok(repo.is_ancestor(&commit, &head)?.then_some(commit))
 }
 
 /// A run killed after recording a task as done but before its checkpoint
@@ -421,7 +432,7 @@ fn unrecorded_checkpoints(
         if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
             continue;
         }
-        if repo.checkpoint_commit(&status.milestone, &t.id)?.is_some()
+        if checkpoint_on_branch(repo, &status.milestone, &t.id)?.is_some()
             || repo
                 .find_checkpoint_commit(&status.milestone, &t.id, &base)?
                 .is_some()
