@@ -1492,29 +1492,3 @@ fn pathspec_variables_in_the_environment_change_nothing() {
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
     assert!(!t.path().join(".git/other-index").exists());
 }
-
-#[test]
-fn runs_where_git_dir_and_git_work_tree_point_as_git_would() {
-    let t = repo_with_plan(PLAN3);
-    let runner = writing_runner(&t);
-    // `git --git-dir=... --work-tree=... milestone run` from elsewhere sets
-    // these two for the subcommand.
-    let elsewhere = t.home.path().join("elsewhere");
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    let out: Run = t
-        .cmd_at(&elsewhere)
-        .args(["run", "M1", "--runner"])
-        .arg(&runner)
-        .env("GIT_DIR", t.path().join(".git"))
-        .env("GIT_WORK_TREE", t.path())
-        .output()
-        .unwrap()
-        .into();
-    out.success();
-    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
-    assert_eq!(
-        t.git(&["log", "--format=%s", "-1"]),
-        "M1 TASK-003: Create c.txt\n"
-    );
-    assert_eq!(t.git(&["status", "--porcelain"]), "");
-}
