@@ -1011,26 +1011,27 @@ fn a_run_of_the_same_milestone_in_another_worktree_does_not_redirect_this_ones()
         "fails3.sh",
         "echo \"$1\" > \"$1.txt\"\n[ \"$1\" != TASK-003 ]",
     );
-    let ok = sh_runner(&t, "ok.sh", "echo \"$1 elsewhere\" > \"$1.txt\"");
+    let ok = sh_runner(&t, "ok.sh", "echo \"$1 $(pwd)\" > \"$1.txt\"");
     let here = |args: &[&str]| common::Run::from(t.cmd_in("").args(args).output().unwrap());
     let there = |args: &[&str]| common::Run::from(t.cmd_at(&wt).args(args).output().unwrap());
+    let refs = || {
+        t.git(&[
+            "for-each-ref",
+            "--format=%(refname:short) %(objectname)",
+            "refs/milestone/M1/checkpoints",
+        ])
+    };
     here(&["run", "M1", "--runner", &fails3]).code(1);
-    let own_task2 = t.git(&["rev-parse", "main~0"]).trim().to_string();
+    let own_task2 = head(&t);
     // The same milestone, from the start, on the other branch: the shared
     // checkpoint refs now name that branch's commits.
     there(&["run", "M1", "--restart", "--runner", &ok]).success();
-    let theirs = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]);
-    assert_ne!(theirs.trim(), own_task2);
     // Rolling back here goes to this branch's last checkpoint, not to
-    // the start, and leaves the other branch's refs alone.
+    // the commit the run started from.
     here(&["rollback", "M1"]).success();
     assert_eq!(head(&t), own_task2);
     assert_eq!(t.git(&["log", "--format=%s", "-1"]), "M1 TASK-002: B\n");
-    assert_eq!(
-        t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]),
-        theirs
-    );
-    // And a run here resumes from this branch's checkpoints.
+    // A run here resumes from this branch's checkpoints.
     here(&["run", "M1", "--runner", &ok]).success();
     let status: Value = serde_json::from_str(&t.git(&["show", &format!("HEAD:{STATUS}")])).unwrap();
     assert_eq!(status["tasks"][1]["checkpoint"], own_task2.as_str());
@@ -1038,4 +1039,38 @@ fn a_run_of_the_same_milestone_in_another_worktree_does_not_redirect_this_ones()
         t.git(&["log", "--format=%s", "-3"]),
         "M1 TASK-003: C\nM1 TASK-002: B\nM1 TASK-001: A\n"
     );
+    // The other branch runs it again; rolling back here to TASK-001 takes
+    // off this branch's TASK-002 and TASK-003, and leaves the refs, which
+    // now name the other branch's commits, alone.
+    there(&["run", "M1", "--restart", "--runner", &ok]).success();
+    let theirs = refs();
+    here(&["rollback", "M1", "--to", "TASK-001"]).success();
+    assert_eq!(t.git(&["log", "--format=%s", "-1"]), "M1 TASK-001: A\n");
+    assert_eq!(refs(), theirs);
+}
+
+#[test]
+fn a_commit_with_the_trailers_of_an_unfinished_task_is_no_checkpoint() {
+    let Failed { t, cp1, .. } = failed_run();
+    // A commit that only looks like TASK-003's checkpoint (cherry-picked
+    // from another branch, say): this run never finished TASK-003.
+    let fake = t.git(&[
+        "commit-tree",
+        "HEAD^{tree}",
+        "-p",
+        "HEAD",
+        "-m",
+        "M1 TASK-003: C\n\nMilestone: M1\nMilestone-Task: TASK-003\n",
+    ]);
+    t.git(&["update-ref", "refs/heads/main", fake.trim()]);
+    let out = t.run(["rollback", "M1", "--to", "TASK-003"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("error: M1 has no checkpoint for task TASK-003\n"),
+        "{}",
+        out.stderr
+    );
+    t.run(["rollback", "M1", "--force"]).success();
+    assert_eq!(head(&t), cp1);
 }

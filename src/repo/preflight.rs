@@ -90,11 +90,14 @@ impl Repo {
         task: &str,
         base: &str,
     ) -> Result<Option<String>> {
-        Ok(self
-            .checkpoints_on_branch(milestone, base)?
-            .into_iter()
-            .find(|(t, _)| t == task)
-            .map(|(_, oid)| oid))
+        let mut found = None;
+        self.walk_checkpoints(milestone, base, |t, oid| {
+            if t == task {
+                found = Some(oid.to_string());
+            }
+            found.is_none()
+        })?;
+        Ok(found)
     }
 
     /// `milestone`'s checkpoints on HEAD's first-parent line since `base`,
@@ -106,6 +109,26 @@ impl Repo {
         milestone: &str,
         base: &str,
     ) -> Result<Vec<(String, String)>> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        self.walk_checkpoints(milestone, base, |task, oid| {
+            if !found.iter().any(|(t, _)| t == task) {
+                found.push((task.to_string(), oid.to_string()));
+            }
+            true
+        })?;
+        found.sort();
+        Ok(found)
+    }
+
+    /// Call `each(task, commit)` for the commits on HEAD's first-parent
+    /// line since `base`, newest first, that carry `milestone`'s checkpoint
+    /// trailers, until it returns false.
+    fn walk_checkpoints(
+        &self,
+        milestone: &str,
+        base: &str,
+        mut each: impl FnMut(&str, &str) -> bool,
+    ) -> Result<()> {
         let head = self.head_commit()?;
         let mut walk = self.inner.revwalk().context("cannot walk history")?;
         walk.simplify_first_parent()
@@ -116,7 +139,6 @@ impl Repo {
             // A base that is gone (history rewritten) just means a longer walk.
             let _ = walk.hide(base);
         }
-        let mut found: Vec<(String, String)> = Vec::new();
         for id in walk {
             let id = id.context("cannot walk history")?;
             let commit = self
@@ -129,13 +151,12 @@ impl Repo {
                 continue;
             }
             if let Some(task) = super::rollback::trailer(&message, "Milestone-Task")
-                && !found.iter().any(|(t, _)| *t == task)
+                && !each(&task, &id.to_string())
             {
-                found.push((task, id.to_string()));
+                break;
             }
         }
-        found.sort();
-        Ok(found)
+        Ok(())
     }
 
     /// Point `milestone`'s checkpoint ref for `task` at `commit`.
