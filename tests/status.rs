@@ -119,6 +119,20 @@ fn checkpoint_comes_from_the_ref_when_the_file_has_none() {
 }
 
 #[test]
+fn the_files_own_checkpoint_wins_over_a_ref_another_run_moved() {
+    let (t, _, t1) = two_milestones();
+    // Another worktree's run of M1 pointed the shared ref elsewhere.
+    let other = t.git(&["rev-parse", "HEAD~1"]);
+    t.git(&[
+        "update-ref",
+        "refs/milestone/M1/checkpoints/T1",
+        other.trim(),
+    ]);
+    let json = t.run(["status", "M1", "--json"]).json();
+    assert_eq!(json["milestone"]["tasks"][0]["checkpoint"], t1.as_str());
+}
+
+#[test]
 fn json_list_and_detail() {
     let (t, a2, t1) = two_milestones();
     let list = t.run(["status", "--json"]);

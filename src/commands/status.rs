@@ -348,7 +348,9 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
         ended_at: t.ended_at.clone(),
         duration_ms: t.duration_ms,
         exit_code: t.exit_code,
-        checkpoint: from_ref.or_else(|| t.checkpoint.clone()),
+        // The file's own record first: the refs are shared by every
+        // worktree, and another one may have run a milestone of this name.
+        checkpoint: t.checkpoint.clone().or(from_ref),
     }
 }
 
