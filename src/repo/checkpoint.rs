@@ -295,7 +295,7 @@ impl Repo {
             &["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
             &input,
         )?;
-        self.git_succeeded(out, "stage the checkpoint")?;
+        self.succeeded(out, "stage the checkpoint")?;
         if before_hook {
             self.stage_paths(&[spec.status_path.as_bytes()])?;
         }
@@ -332,7 +332,8 @@ impl Repo {
             &["update-index", "--add", "--remove", "-z", "--stdin"],
             &input,
         )?;
-        self.git_succeeded(out, "stage the checkpoint")
+        self.succeeded(out, "stage the checkpoint")?;
+        Ok(())
     }
 
     /// The index as a tree, built from `parent`'s tree and what
@@ -382,35 +383,17 @@ impl Repo {
             "--ignore-submodules=none",
             parent,
         ])?;
-        let raw = out.stdout.clone();
-        self.git_succeeded(out, "compare the index with the branch")?;
-        Ok(raw)
+        Ok(self
+            .succeeded(out, "compare the index with the branch")?
+            .stdout)
     }
 
     /// The index as a tree: `git write-tree`.
     fn write_tree(&self) -> Result<Oid> {
         let out = self.git(&["write-tree"])?;
+        let out = self.succeeded(out, "write the checkpoint's tree")?;
         let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        self.git_succeeded(out, "write the checkpoint's tree")?;
         Oid::from_str(&text).with_context(|| format!("`git write-tree` printed {text:?}"))
-    }
-
-    /// `Ok` when git exited 0; else what it said, with a clear error for an
-    /// `index.lock` in the way.
-    fn git_succeeded(&self, out: std::process::Output, what: &str) -> Result<()> {
-        if out.status.success() {
-            return Ok(());
-        }
-        let said = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-        let lock = self.git_dir().join("index.lock");
-        if said.contains("index.lock") && lock.exists() {
-            return Err(super::preflight::lock_file_error(
-                &lock,
-                "the index",
-                Kind::Failed,
-            ));
-        }
-        Err(Error::failed(format!("cannot {what}")).with_cause(anyhow::anyhow!("{said}")))
     }
 
     fn commit_tree(&self, tree: Oid, parent: &str, message: &str, who: &Committer) -> Result<Oid> {

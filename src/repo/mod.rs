@@ -98,14 +98,7 @@ impl Repo {
         // git's listing rather than libgit2's index, which hashes the whole
         // file to open it: 60 ms at 100,000 files.
         let out = self.git(&["ls-files", "-z", "--", ":(icase)*.md", ":(icase)*.markdown"])?;
-        if !out.status.success() {
-            return Err(
-                Error::failed("cannot read the index (.git/index)").with_cause(anyhow::anyhow!(
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                )),
-            );
-        }
+        let out = self.succeeded(out, "read the index (.git/index)")?;
         Ok(out
             .stdout
             .split(|&b| b == 0)
@@ -142,6 +135,21 @@ impl Repo {
             cmd.env_remove(var);
         }
         cmd
+    }
+
+    /// `out` when git exited 0; else an error saying what could not be
+    /// done (`cannot <what>`) with what git said, or the clear error for
+    /// an `index.lock` left in the way.
+    pub(crate) fn succeeded(&self, out: Output, what: &str) -> Result<Output> {
+        if out.status.success() {
+            return Ok(out);
+        }
+        let said = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+        let lock = self.git_dir().join("index.lock");
+        if said.contains("index.lock") && lock.exists() {
+            return Err(preflight::lock_file_error(&lock, "the index", Kind::Failed));
+        }
+        Err(Error::failed(format!("cannot {what}")).with_cause(anyhow::anyhow!("{said}")))
     }
 
     /// [`git`](Self::git) with `input` on its standard input.

@@ -19,7 +19,7 @@ use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
 use super::parse_oid;
 use super::scan::Scope;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Result};
 
 /// A commit that a rollback would take off the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,7 +449,11 @@ impl Repo {
                 let content = fs::read(&abs).with_context(read)?;
                 let path = format!("--path={rel}");
                 let out = self.git_input(&["hash-object", "-w", "--stdin", &path], &content)?;
-                ids[i] = hashed(out, rel)?;
+                let out = self.succeeded(out, &format!("save {rel} with the attempt"))?;
+                let text = String::from_utf8_lossy(&out.stdout);
+                ids[i] = Oid::from_str(text.trim()).with_context(|| {
+                    format!("`git hash-object` printed {:?} for {rel}", text.trim())
+                })?;
             } else {
                 by_git.push(i);
             }
@@ -462,12 +466,8 @@ impl Repo {
             .map(|&i| format!("{}\n", files[i].0))
             .collect();
         let out = self.git_input(&["hash-object", "-w", "--stdin-paths"], input.as_bytes())?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
-            return Err(Error::failed("cannot save the attempt's files").with_cause(
-                anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
-            ));
-        }
+        let out = self.succeeded(out, "save the attempt's files")?;
+        let text = String::from_utf8_lossy(&out.stdout);
         let mut lines = text.lines();
         for &i in &by_git {
             let line = lines.next().unwrap_or_default();
@@ -598,14 +598,8 @@ impl Repo {
         let id = target.id().to_string();
         let reset = |args: &[&str]| -> Result<()> {
             let out = self.git(args)?;
-            if out.status.success() {
-                return Ok(());
-            }
-            Err(
-                Error::failed(format!("cannot reset to checkpoint {id}")).with_cause(
-                    anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
-                ),
-            )
+            self.succeeded(out, &format!("reset to checkpoint {id}"))?;
+            Ok(())
         };
         let hard = || reset(&["reset", "-q", "--hard", &id]);
         let Some(paths) = self.paths_to_restore(target, changed)? else {
@@ -722,16 +716,13 @@ impl Repo {
             &["reset", "-q", &parent.id().to_string()],
         ] {
             let out = self.git(args)?;
-            if !out.status.success() {
-                return Err(Error::failed(format!(
-                    "cannot restore the saved attempt {saved}: `git {}` failed",
+            self.succeeded(
+                out,
+                &format!(
+                    "restore the saved attempt {saved} (`git {}`)",
                     args.join(" ")
-                ))
-                .with_cause(anyhow::anyhow!(
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                )));
-            }
+                ),
+            )?;
         }
         Ok(())
     }
@@ -793,19 +784,6 @@ impl Repo {
         }
         Ok(())
     }
-}
-
-/// The id `git hash-object` printed for `rel`.
-fn hashed(out: std::process::Output, rel: &str) -> Result<Oid> {
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !out.status.success() {
-        return Err(
-            Error::failed(format!("cannot save {rel} with the attempt")).with_cause(
-                anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim_end()),
-            ),
-        );
-    }
-    Oid::from_str(&text).with_context(|| format!("`git hash-object` printed {text:?} for {rel}"))
 }
 
 /// The tree entry mode git gives a file with metadata `m`.

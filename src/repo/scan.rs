@@ -208,14 +208,7 @@ impl Repo {
             // disk when it cannot write the index back.
             out = self.git(&scan_args(Scope::Run(Refresh::ReadOnly)))?;
         }
-        if !out.status.success() {
-            return Err(
-                Error::failed("cannot read the work tree's status").with_cause(anyhow::anyhow!(
-                    "`git status` failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                )),
-            );
-        }
+        let out = self.succeeded(out, "read the work tree's status (`git status`)")?;
         parse_porcelain_z(&out.stdout)
     }
 }
