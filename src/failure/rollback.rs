@@ -75,8 +75,10 @@ pub fn attempt(
     // One status walk serves every check, the save and the restore: none
     // of them changes the work tree before the restore's removals.
     let changed = repo.changed_paths()?;
-    refuse_nested(repo, milestone, &changed)?;
-    refuse_unreadable_names(repo, milestone, &changed)?;
+    // The untracked files from before the run, read once: never saved,
+    // never removed.
+    let snapshot = state::read_untracked_snapshot(repo.git_dir(), milestone)?;
+    refuse_unsavable(repo, milestone, &changed, &snapshot)?;
     let head = head_or_refuse(repo, milestone)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
@@ -87,7 +89,7 @@ pub fn attempt(
     let target = (checkpoint, "the last checkpoint");
     refuse_unowned(repo, milestone, target, &head, &discarded, &own)?;
     refuse_pushed(repo, milestone, &discarded)?;
-    save_and_restore(repo, milestone, task, checkpoint, &changed)
+    save_and_restore(repo, milestone, task, checkpoint, (&changed, snapshot))
 }
 
 /// The `rollback` command: checks, save, restore, then the status file.
@@ -102,8 +104,8 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     };
     refuse_operation(repo, name)?;
     let changed = repo.changed_paths()?;
-    refuse_nested(repo, name, &changed)?;
-    refuse_unreadable_names(repo, name, &changed)?;
+    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+    refuse_unsavable(repo, name, &changed, &snapshot)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = checkpoints(repo, name, &status)?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
@@ -113,7 +115,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
         refuse_pushed(repo, name, &discarded)?;
     }
-    if discarded.is_empty() && work_tree_matches(repo, name, &changed)? {
+    if discarded.is_empty() && work_tree_matches(name, &changed, &snapshot)? {
         return Err(Error::refused(format!(
             "nothing to roll back: {name} is already at {label} ({}) with no changes",
             short(&target)
@@ -122,7 +124,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     }
     let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
     let task = attempt_task(&status, &checkpoints, &discarded_oids);
-    let saved = save_and_restore(repo, name, &task, &target, &changed)?;
+    let saved = save_and_restore(repo, name, &task, &target, (&changed, snapshot))?;
     forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
     if let Some(f) = status.failure.as_mut() {
         f.rolled_back = true;
@@ -218,9 +220,8 @@ fn save_and_restore(
     name: &str,
     task: &str,
     checkpoint: &str,
-    changed: &Changed,
+    (changed, snapshot): (&Changed, Vec<String>),
 ) -> Result<SavedAttempt> {
-    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
     let n = repo
         .refs_under(&refs::attempts_prefix(name, task))?
         .iter()
@@ -418,14 +419,25 @@ fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
     }
 }
 
+/// Refuse changes a rollback could not save (files from before the run,
+/// in `snapshot`, are never saved, so never in the way).
+fn refuse_unsavable(
+    repo: &Repo,
+    name: &str,
+    changed: &[String],
+    snapshot: &[String],
+) -> Result<()> {
+    refuse_nested(repo, name, changed, snapshot)?;
+    refuse_unreadable_names(name, changed, snapshot)
+}
+
 /// Refuse a repository the task made inside the work tree: it can be
 /// neither saved in the attempt's tree nor safely deleted.
-fn refuse_nested(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
-    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+fn refuse_nested(repo: &Repo, name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
     let nested: Vec<String> = repo
         .nested_repositories(changed)
         .into_iter()
-        .filter(|p| !is_kept(p, &snapshot))
+        .filter(|p| !is_kept(p, snapshot))
         .collect();
     if nested.is_empty() {
         return Ok(());
@@ -448,11 +460,10 @@ fn refuse_nested(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
 /// Refuse a changed file whose name is not UTF-8 (other than one of the
 /// user's from before the run): a rollback could neither save it nor
 /// remove it exactly.
-fn refuse_unreadable_names(repo: &Repo, name: &str, changed: &[String]) -> Result<()> {
-    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
     let odd: Vec<String> = changed
         .iter()
-        .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, &snapshot))
+        .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, snapshot))
         .cloned()
         .collect();
     if odd.is_empty() {
@@ -488,8 +499,8 @@ fn no_run(name: &str) -> Error {
 
 /// Whether the work tree has no changes outside the status file and the
 /// run's own untracked files.
-fn work_tree_matches(repo: &Repo, name: &str, changed: &[String]) -> Result<bool> {
-    let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
+fn work_tree_matches(name: &str, changed: &[String], snapshot: &[String]) -> Result<bool> {
+    let mut keep = snapshot.to_vec();
     keep.push(state::status_rel_path(name)?);
     Ok(changed.iter().all(|p| is_kept(p, &keep)))
 }

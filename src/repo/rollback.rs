@@ -5,9 +5,10 @@
 //! files), and untracked files are removed one by one before git puts the
 //! tracked ones back (`restore`, or `reset --hard`): libgit2's hard reset
 //! ignores `remove_untracked`, and its checkout with `REMOVE_UNTRACKED`
-//! deletes ignored files inside untracked directories. Every read and write of the index and the work tree is
-//! git's, so clean and smudge filters (Git LFS) and a split index work as
-//! in git; libgit2 writes only objects and refs here.
+//! deletes ignored files inside untracked directories. Every read and
+//! write of the index and the work tree is git's, so clean and smudge
+//! filters (Git LFS) and a split index work as in git; libgit2 writes only
+//! objects and refs here.
 
 use std::collections::HashSet;
 use std::fs;
@@ -61,12 +62,16 @@ impl Changed {
 }
 
 /// Files new since a checkpoint that its ignore rules hide, found once per
-/// rollback and used by both the save and the restore.
+/// rollback and used by both the save and the restore; and, from the same
+/// comparison of the checkpoint with HEAD, the paths the restore puts back.
 pub struct Hidden {
     /// Not in HEAD: untracked, or staged by the task.
     new: HashSet<String>,
     /// Committed by the task.
     committed: Vec<String>,
+    /// Every path that differs between the checkpoint and HEAD (both sides
+    /// of a change); `None` when one is not UTF-8.
+    since_checkpoint: Option<Vec<String>>,
 }
 
 /// A checkpoint's ignore rules: its `.gitignore` files, written to a scratch
@@ -401,7 +406,7 @@ impl Repo {
                     // nothing: HEAD's mode stands.
                     let committed = base.get_path(path).ok().map(|e| e.filemode());
                     let mode = match committed {
-                        Some(m0) if !filemode && !m.is_symlink() => mode_of(m0 as u32),
+                        Some(m0) if !filemode && !m.is_symlink() => mode_of(m0),
                         _ => disk_mode(&m),
                     };
                     files.push((rel.as_str(), mode));
@@ -496,6 +501,7 @@ impl Repo {
             .context("cannot read the tree HEAD points at")?;
         let is_rules = |p: &str| p == ".gitignore" || p.ends_with("/.gitignore");
         let (mut added, mut rules_changed) = (Vec::new(), changed.iter().any(|p| is_rules(p)));
+        let mut since_checkpoint = Some(Vec::new());
         // libgit2 walks both trees whole even when they are the same one.
         if head_tree.id() != target_tree.id() {
             let diff = self
@@ -503,11 +509,20 @@ impl Repo {
                 .diff_tree_to_tree(Some(&target_tree), Some(&head_tree), None)
                 .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
             for d in diff.deltas() {
-                let paths = [d.old_file().path(), d.new_file().path()];
-                rules_changed |= paths
+                for p in [d.old_file().path(), d.new_file().path()]
                     .into_iter()
                     .flatten()
-                    .any(|p| p.to_str().is_some_and(is_rules));
+                {
+                    match p.to_str() {
+                        Some(p) => {
+                            rules_changed |= is_rules(p);
+                            if let Some(all) = since_checkpoint.as_mut() {
+                                all.push(p.to_string());
+                            }
+                        }
+                        None => since_checkpoint = None,
+                    }
+                }
                 if d.status() == git2::Delta::Added
                     && let Some(p) = d.new_file().path().and_then(|p| p.to_str())
                 {
@@ -522,6 +537,7 @@ impl Repo {
             return Ok(Hidden {
                 new: HashSet::new(),
                 committed: Vec::new(),
+                since_checkpoint,
             });
         }
         let rules = IgnoreRules::of(self, &target_tree)?;
@@ -536,7 +552,11 @@ impl Repo {
             HashSet::new()
         };
         let committed = added.into_iter().filter(|p| rules.ignores(p)).collect();
-        Ok(Hidden { new, committed })
+        Ok(Hidden {
+            new,
+            committed,
+            since_checkpoint,
+        })
     }
 
     /// Put the branch, index and work tree back at `target`, exactly:
@@ -581,7 +601,7 @@ impl Repo {
         for rel in doomed {
             self.remove_file_and_empty_dirs(rel)?;
         }
-        self.reset_to(&commit, changed)?;
+        self.reset_to(&commit, changed, hidden.since_checkpoint.as_deref())?;
         self.write_kept(&kept)
     }
 
@@ -593,7 +613,12 @@ impl Repo {
     /// other index entry already matches `target` and its file, so a reset
     /// of the whole tree would read 100,000 files to write 15. A conflict,
     /// many paths, or a path git will not restore gets the whole reset.
-    fn reset_to(&self, target: &git2::Commit<'_>, changed: &Changed) -> Result<()> {
+    fn reset_to(
+        &self,
+        target: &git2::Commit<'_>,
+        changed: &Changed,
+        since_checkpoint: Option<&[String]>,
+    ) -> Result<()> {
         const MAX_PATHS: usize = 1000;
         let id = target.id().to_string();
         let reset = |args: &[&str]| -> Result<()> {
@@ -602,9 +627,10 @@ impl Repo {
             Ok(())
         };
         let hard = || reset(&["reset", "-q", "--hard", &id]);
-        let Some(paths) = self.paths_to_restore(target, changed)? else {
+        let Some(since_checkpoint) = since_checkpoint else {
             return hard();
         };
+        let paths = self.paths_to_restore(target, changed, since_checkpoint)?;
         // The scan leaves submodules out, so it cannot list a gitlink the
         // task changed: where there are submodules, the whole reset.
         if changed.unmerged || paths.len() > MAX_PATHS || self.root().join(".gitmodules").exists() {
@@ -644,12 +670,14 @@ impl Repo {
 
     /// The tracked paths that may differ from `target` in the index or the
     /// work tree, and that git knows (in `target` or in the index, as
-    /// `restore` requires); `None` when a path is not UTF-8.
+    /// `restore` requires): `changed`'s tracked ones, and
+    /// `since_checkpoint`, what differs between `target` and HEAD.
     fn paths_to_restore(
         &self,
         target: &git2::Commit<'_>,
         changed: &Changed,
-    ) -> Result<Option<Vec<String>>> {
+        since_checkpoint: &[String],
+    ) -> Result<Vec<String>> {
         let head = self
             .inner
             .head()
@@ -658,29 +686,11 @@ impl Repo {
         let goal = target
             .tree()
             .with_context(|| format!("cannot read the tree of checkpoint {}", target.id()))?;
-        let mut tracked: std::collections::BTreeSet<String> = changed
+        let in_changed: HashSet<&str> = changed
             .iter()
             .filter(|p| !changed.is_untracked(p))
-            .cloned()
+            .map(String::as_str)
             .collect();
-        let in_changed = tracked.clone();
-        if head.id() != goal.id() {
-            let diff = self
-                .inner
-                .diff_tree_to_tree(Some(&goal), Some(&head), None)
-                .with_context(|| format!("cannot compare HEAD with checkpoint {}", target.id()))?;
-            for d in diff.deltas() {
-                for p in [d.old_file().path(), d.new_file().path()]
-                    .into_iter()
-                    .flatten()
-                {
-                    let Some(p) = p.to_str() else {
-                        return Ok(None);
-                    };
-                    tracked.insert(p.to_string());
-                }
-            }
-        }
         let in_index = |p: &str| {
             if in_changed.contains(p) {
                 !changed.deleted_from_index.contains(p)
@@ -688,12 +698,16 @@ impl Repo {
                 head.get_path(Path::new(p)).is_ok()
             }
         };
-        Ok(Some(
-            tracked
-                .into_iter()
-                .filter(|p| goal.get_path(Path::new(p)).is_ok() || in_index(p))
-                .collect(),
-        ))
+        let all: std::collections::BTreeSet<&str> = in_changed
+            .iter()
+            .copied()
+            .chain(since_checkpoint.iter().map(String::as_str))
+            .collect();
+        Ok(all
+            .into_iter()
+            .filter(|p| goal.get_path(Path::new(p)).is_ok() || in_index(p))
+            .map(str::to_string)
+            .collect())
     }
 
     /// Undo [`restore_checkpoint`](Self::restore_checkpoint): put the branch
@@ -798,9 +812,10 @@ fn disk_mode(m: &fs::Metadata) -> git2::FileMode {
     }
 }
 
-/// An index entry's mode as a tree entry mode (`core.fileMode` off).
-fn mode_of(mode: u32) -> git2::FileMode {
-    if mode == 0o100755 {
+/// HEAD's mode for a file on disk when `core.fileMode` is off: its
+/// executable bit, and a plain file whatever HEAD had there before.
+fn mode_of(committed: i32) -> git2::FileMode {
+    if committed == i32::from(git2::FileMode::BlobExecutable) {
         git2::FileMode::BlobExecutable
     } else {
         git2::FileMode::Blob
