@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::failure::Prompter;
 use crate::plan;
 use crate::repo::Repo;
+use crate::repo::scan::{Refresh, Scope};
 use crate::run::{self, Finished, Options, Report};
 use crate::runner::{self, Sink};
 use crate::ui::{self, prompt::TerminalPrompter};
@@ -18,9 +19,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     // Before the plan is read: the name becomes paths and ref names.
     let key = crate::state::resolve_key(repo.root(), &args.name)?;
     // git walks the work tree while the settings and the plan are read.
-    repo.prefetch_scan(crate::repo::scan::Scope::Run(
-        crate::repo::scan::Refresh::ReadOnly,
-    ));
+    repo.prefetch_scan(Scope::Run(Refresh::ReadOnly));
     let timeout = args
         .timeout
         .as_deref()

@@ -1,5 +1,4 @@
-//! The work tree against HEAD and the index, as `git status` reports it,
-//! and the index updated from that report.
+//! The work tree against HEAD and the index, as `git status` reports it.
 //!
 //! The walk is the git program's, not libgit2's: git refreshes the index on
 //! every core, uses the repository's untracked cache and fsmonitor when
@@ -101,8 +100,9 @@ fn scan_args(scope: Scope) -> Vec<&'static str> {
     args
 }
 
-/// A read-only scan running in the background: a run starts it first
-/// thing, so that git walks the work tree while the plan is read. Dropped
+/// A read-only scan running in the background: a run or a rollback starts
+/// it early, so that git walks the work tree while the plan is read and
+/// the checks run. Dropped
 /// unfinished (the run refused, or had nothing to do), it stops git rather
 /// than leave it walking the tree.
 pub(super) struct Prefetch {
@@ -121,27 +121,11 @@ impl Prefetch {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let read = |pipe: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                if let Some(mut p) = pipe {
-                    p.read_to_end(&mut buf)?;
-                }
-                Ok(buf)
-            })
-        };
-        let stdout = child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>);
-        let stderr = child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>);
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         Ok(Prefetch {
             scope,
             child: Some(child),
-            readers: vec![read(stdout), read(stderr)],
+            readers: vec![read_all(stdout), read_all(stderr)],
         })
     }
 
@@ -160,6 +144,17 @@ impl Prefetch {
             stderr: stderr?,
         })
     }
+}
+
+/// Read `pipe` to its end on a thread of its own.
+fn read_all<R: Read + Send + 'static>(pipe: Option<R>) -> JoinHandle<std::io::Result<Vec<u8>>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            p.read_to_end(&mut buf)?;
+        }
+        Ok(buf)
+    })
 }
 
 impl Drop for Prefetch {
