@@ -6,24 +6,19 @@ use common::TestRepo;
 
 #[test]
 fn outside_a_repository_exits_128_with_a_hint() {
-    let dir = assert_fs::TempDir::new().unwrap();
-    let home = assert_fs::TempDir::new().unwrap();
-    let mut c = std::process::Command::new(common::bin());
-    common::seal(&mut c, home.path());
-    c.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
-    let out: common::Run = c
-        .current_dir(dir.path())
-        .args(["status"])
-        .output()
-        .unwrap()
-        .into();
-    out.code(128);
-    assert!(
-        out.stderr.starts_with("error: not a git repository"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("hint: "), "{}", out.stderr);
+    let t = TestRepo::new();
+    let outside = t.home.path().join("not-a-repo");
+    std::fs::create_dir(&outside).unwrap();
+    let mut c = t.cmd_at(&outside);
+    c.env("GIT_CEILING_DIRECTORIES", t.home.path());
+    let out: common::Run = c.arg("status").output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 128
+    --- stdout
+    --- stderr
+    error: not a git repository: [HOME]/not-a-repo
+    hint: run git milestone inside a git repository, or create one with `git init`
+    ");
 }
 
 #[test]

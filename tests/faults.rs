@@ -43,10 +43,6 @@ fn assert_converges(t: &TestRepo, runner: &Path, ids: &[&str]) {
     assert!(!t.path().join(".git/milestone/run.lock").exists());
 }
 
-fn skip(why: &str) {
-    eprintln!("SKIPPED: {why}");
-}
-
 // ---- 1. a stale index.lock ----
 
 #[test]
@@ -507,7 +503,7 @@ fn full_disk_at_checkpoint_fails_clearly_and_recovers() {
     let outer = TestRepo::new();
     let disk = outer.home.path().join("disk");
     let Some(_mount) = tmpfs(&disk, "2m") else {
-        return skip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)");
+        return common::skip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)");
     };
     // A repository living on the small disk, sealed like the others.
     let t = TestRepo {
@@ -587,7 +583,7 @@ fn read_only_git_dir_is_refused_before_anything_runs() {
         .status()
         .is_ok_and(|s| s.success());
     if !bound {
-        return skip("cannot bind-mount here (needs root or CAP_SYS_ADMIN)");
+        return common::skip("cannot bind-mount here (needs root or CAP_SYS_ADMIN)");
     }
     let mount = Mount(git_dir.clone());
     let ro = Command::new("mount")
@@ -924,7 +920,7 @@ fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
     // Owned by nobody, so git's ownership check passes for nobody; the
     // checks below run as root again, after a chown back.
     if !chown_all(&t, 65534) {
-        return skip("cannot chown to nobody (needs root)");
+        return common::skip("cannot chown to nobody (needs root)");
     }
     let chmod = |mode: &str| {
         let ok = Command::new("chmod")
@@ -943,7 +939,7 @@ fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
         runner.to_str().unwrap(),
     ];
     let Some(out) = run_as_nobody(&t, &args) else {
-        return skip("cannot run as nobody (needs root and setpriv)");
+        return common::skip("cannot run as nobody (needs root and setpriv)");
     };
     chmod("u+w");
     assert!(chown_all(&t, 0));

@@ -312,7 +312,7 @@ fn complete_in_bash(script: &Path, git_completion: Option<&Path>, line: &str) ->
 fn bash_completions_work_under_git_milestone() {
     let git_completion = Path::new("/usr/share/bash-completion/completions/git");
     if !git_completion.exists() {
-        eprintln!("skipped: git's bash completion is not installed");
+        common::skip("git's bash completion is not installed");
         return;
     }
     let t = TestRepo::new();

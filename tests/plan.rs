@@ -415,7 +415,7 @@ fn corpus_score_when_the_corpus_is_present() {
             "GIT_MILESTONE_REQUIRE_CORPUS is set but there is no corpus at {}",
             check.display()
         );
-        eprintln!("skipped: no plan corpus at {}", check.display());
+        common::skip(&format!("no plan corpus at {}", check.display()));
         return;
     }
     let out = std::process::Command::new(&check)

@@ -201,7 +201,7 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
             std::env::var_os("CI").is_none(),
             "tmux is not installed, so the terminal prompt cannot be tested"
         );
-        eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
+        common::skip("tmux is not installed, so the terminal prompt cannot be tested");
         return None;
     }
     let tmux = start_m1(t, &runner_arg(t), &[]);
@@ -427,7 +427,7 @@ fn without_a_terminal_retry_n_gives_up_after_n_retries() {
 fn the_prompt_says_the_task_timed_out() {
     let t = milestone();
     if !tmux_installed() {
-        eprintln!("skipped: tmux is not installed (the terminal prompt cannot be tested)");
+        common::skip("tmux is not installed, so the terminal prompt cannot be tested");
         return;
     }
     let runner = sh_runner(&t, "slow.sh", "echo \"working on $1\"\nexec sleep 30");

@@ -178,6 +178,71 @@ impl Run {
     }
 }
 
+impl Run {
+    /// stdout, stderr and the exit status together, with what changes from
+    /// run to run filtered (see [`normalize`]): the text a snapshot pins.
+    pub fn render(&self, t: &TestRepo) -> String {
+        normalize(
+            &format!(
+                "exit: {}\n--- stdout\n{}--- stderr\n{}",
+                self.code, self.stdout, self.stderr
+            ),
+            t,
+        )
+    }
+}
+
+/// Replace what differs between runs and machines with placeholders: the
+/// repository's and HOME's paths (`[REPO]`, `[HOME]`), other temporary paths
+/// (`[TMP]`), object ids (`[OID]`), times (`[TIME]`), durations
+/// (`[DURATION]`) and process ids (`pid [PID]`).
+pub fn normalize(text: &str, t: &TestRepo) -> String {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static FILTERS: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
+        [
+            (r"(/private)?/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+            (r"\b[0-9a-f]{40}([0-9a-f]{24})?\b", "[OID]"),
+            (
+                r"\b[0-9]*[a-f][0-9a-f]{6,11}\b|\b[0-9a-f]{6,11}[0-9][a-f]*\b",
+                "[OID]",
+            ),
+            (
+                r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+                "[TIME]",
+            ),
+            (r"\b\d+(\.\d+)?(ms|µs|s|m|h)\b", "[DURATION]"),
+            (r"\bpid \d+", "pid [PID]"),
+        ]
+        .into_iter()
+        .map(|(re, to)| (Regex::new(re).unwrap(), to))
+        .collect()
+    });
+    let mut out = text.to_string();
+    for (dir, name) in [(t.path(), "[REPO]"), (t.home.path(), "[HOME]")] {
+        if let Ok(real) = dir.canonicalize() {
+            out = out.replace(&*real.to_string_lossy(), name);
+        }
+        out = out.replace(&*dir.to_string_lossy(), name);
+    }
+    for (re, to) in FILTERS.iter() {
+        out = re.replace_all(&out, *to).into_owned();
+    }
+    out
+}
+
+/// Say, where it cannot be missed, that a test did not run and why. The
+/// harness captures what `eprintln!` prints from a passing test; this writes
+/// to the process's standard error directly, so `cargo test` shows it.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
 /// `PATH` with the binary under test's directory first, so that git (and
 /// hooks it runs) find `git-milestone` as `git milestone` would.
 pub fn path_with_bin() -> std::ffi::OsString {
