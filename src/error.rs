@@ -75,8 +75,23 @@ impl Error {
     }
     /// Keep the underlying error; it is printed as `cause:` below the message.
     pub fn with_cause(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        self.cause = Some(cause.into());
+        let cause = cause.into();
+        // libgit2's own text ends in `; class=Repository (6); code=NotFound
+        // (-3)`: its internals, not words for a user. Keep the sentence.
+        let cause = match cause.downcast_ref::<git2::Error>() {
+            Some(g) => anyhow::anyhow!("{}", g.message()),
+            None => cause,
+        };
+        self.cause = Some(cause);
         self
+    }
+    /// [`with_cause`](Self::with_cause), unless the cause would only repeat the message.
+    pub fn with_cause_unless(self, repeats: bool, cause: impl Into<anyhow::Error>) -> Self {
+        if repeats {
+            self
+        } else {
+            self.with_cause(cause)
+        }
     }
     pub fn kind(&self) -> Kind {
         self.kind

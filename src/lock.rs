@@ -156,7 +156,7 @@ fn held(path: &Path, owner: &Owner) -> Error {
     .hint("wait for it to finish, or stop it with Ctrl-C in its terminal")
     .hint(format!(
         "if no such run exists, remove the lock with `rm {}`",
-        path.display()
+        crate::ui::text::quote_path(path)
     ))
 }
 

@@ -243,7 +243,7 @@ impl Survey {
         if let Some((path, line)) = &self.mention {
             err = err.hint(format!(
                 "`{name}` is mentioned in {path}:{line}; if that is the plan, run `git milestone plan {} --plan {path}`",
-                shell_word(name)
+                crate::ui::text::quote(name)
             ));
         }
         err.hint(
@@ -265,8 +265,8 @@ fn ambiguous(name: &str, tied: &[Candidate]) -> Error {
     }
     Error::bad_input(message).hint(format!(
         "choose one with --plan, e.g. `git milestone plan {} --plan {}`",
-        shell_word(name),
-        shell_word(&tied[0].path)
+        crate::ui::text::quote(name),
+        crate::ui::text::quote(&tied[0].path)
     ))
 }
 
@@ -435,19 +435,6 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Quote a word for a POSIX shell when it needs it, for hints users paste.
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '+' | '@')
-        });
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,12 +461,5 @@ mod tests {
         );
         assert_eq!(PathParts::of("docs/ROADMAP.md").naming_part(), None);
         assert_eq!(PathParts::of("tasks.md").naming_part(), None);
-    }
-
-    #[test]
-    fn hints_quote_names_for_the_shell() {
-        assert_eq!(shell_word("M1"), "M1");
-        assert_eq!(shell_word("Phase 2"), "'Phase 2'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

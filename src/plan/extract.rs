@@ -71,20 +71,8 @@ pub fn no_task_ids(path: &str, milestone: &str) -> Error {
         .hint(format!(
             "if the milestone's tasks are in another file, name it: \
              `git milestone plan {} --plan <path>`",
-            quoted(milestone)
+            crate::ui::text::quote(milestone)
         ))
-}
-
-/// A name as it would be typed in a shell command shown in a hint.
-fn quoted(name: &str) -> String {
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./:@+".contains(c));
-    if plain && !name.is_empty() {
-        name.to_string()
-    } else {
-        format!("'{}'", name.replace('\'', r"'\''"))
-    }
 }
 
 /// The definitions that make up the milestone: in scope, not in an example

@@ -53,7 +53,8 @@ impl Repo {
                 Kind::NotARepository,
                 format!("not a git repository: {}", dir.display()),
             )
-            .with_cause(e)
+            // "could not find repository at …" only repeats the message.
+            .with_cause_unless(e.code() == git2::ErrorCode::NotFound, e)
             .hint("run git milestone inside a git repository, or create one with `git init`")
         })?;
         Repo::from_git2(inner)

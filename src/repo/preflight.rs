@@ -180,7 +180,7 @@ fn not_writable(dir: &Path, e: std::io::Error) -> Error {
             ),
             format!(
                 "nothing was changed; free some space (`df -h {}`), then run again",
-                shell_path(dir)
+                crate::ui::text::quote_path(dir)
             ),
         )
     } else {
@@ -203,7 +203,7 @@ pub(crate) fn lock_file_error(path: &Path, what: &str, kind: Kind) -> Error {
     )
     .hint(format!(
         "if no git command is running, remove the stale lock with `rm {}`",
-        shell_path(path)
+        crate::ui::text::quote_path(path)
     ))
 }
 
@@ -216,15 +216,4 @@ pub(crate) fn locked_path(e: &git2::Error) -> Option<PathBuf> {
     let start = msg.find('\'')? + 1;
     let end = start + msg[start..].find('\'')?;
     Some(PathBuf::from(&msg[start..end]))
-}
-
-fn shell_path(path: &Path) -> String {
-    let s = path.display().to_string();
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }

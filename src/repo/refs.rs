@@ -89,7 +89,7 @@ impl Objects {
                     Kind::NotARepository,
                     format!("not a git repository: {}", dir.display()),
                 )
-                .with_cause(e)
+                .with_cause_unless(e.code() == git2::ErrorCode::NotFound, e)
                 .hint("git runs this hook inside a repository; run it from one")
             })
     }

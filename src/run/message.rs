@@ -38,19 +38,6 @@ pub fn checkpoint_message(
     )
 }
 
-/// Quote `word` for a POSIX shell, for showing commands (never for running them).
-pub fn sh_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,13 +59,5 @@ mod tests {
             checkpoint_message("M1", "#12", "", Verdict::Skipped, (3, 3)),
             "M1 #12 skipped\n\nMilestone: M1\nMilestone-Task: #12\nMilestone-Progress: 3/3\n"
         );
-    }
-
-    #[test]
-    fn quoting_is_for_display() {
-        assert_eq!(sh_quote("TASK-001"), "TASK-001");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote(""), "''");
-        assert_eq!(sh_quote("a b"), "'a b'");
     }
 }

@@ -23,7 +23,7 @@ use crate::repo::checkpoint::{
 use crate::repo::short_oid as short;
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
-use message::{Verdict, sh_quote};
+use message::Verdict;
 
 /// A run's settings, validated.
 #[derive(Debug, Clone)]
@@ -195,7 +195,7 @@ fn disk_full_hint(repo: &Repo, e: Error) -> Error {
     e.hint(format!(
         "the disk holding {} is full: free some space (`df -h {}`), then run `git milestone run` again",
         repo.root().display(),
-        message::sh_quote(&repo.root().display().to_string())
+        crate::ui::text::quote_path(repo.root())
     ))
 }
 
@@ -486,10 +486,9 @@ fn dry_run(
             continue;
         };
         let argv = runner::shell_args(&r.command, r.script, &task.id);
-        let shown: Vec<String> = argv.iter().map(|a| sh_quote(a)).collect();
         report.info(&format!(
             "    run: sh {}   (runner from {})",
-            shown.join(" "),
+            crate::ui::text::command_line(&argv),
             r.source.describe()
         ));
         let mut then = format!(

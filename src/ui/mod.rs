@@ -2,6 +2,7 @@
 
 pub mod prompt;
 pub mod table;
+pub mod text;
 
 use std::io::IsTerminal;
 
