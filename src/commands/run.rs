@@ -38,7 +38,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         detach_ok: args.detach_ok,
         timeout,
         policy,
-        echo: (Sink::Stdout, Sink::Stderr),
+        echo: Sink::Stdout,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
