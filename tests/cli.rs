@@ -41,3 +41,61 @@ fn unknown_flag_is_a_usage_error() {
     let t = TestRepo::new();
     t.run(["plan", "M1", "--no-such-flag"]).code(2);
 }
+
+/// Run `args` with a standard output whose reader is already gone, as
+/// after `| head -1` has read its line: what a shell would report as the
+/// exit status, and what the command said on stderr.
+fn with_closed_stdout(t: &TestRepo, args: &[&str]) -> (i32, String) {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = t.cmd().args(args).stdout(writer).output().unwrap();
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap());
+    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n- [ ] T002 Second\n")]);
+    let s = common::milestone_status(
+        "M1",
+        git_milestone::state::RunState::Running,
+        &[("T001", git_milestone::state::TaskState::Pending)],
+    );
+    t.write_status(&s);
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["status", "M1"],
+        &["plan", "M1", "--plan", "plan.md"],
+        &["completions", "bash"],
+        &["man"],
+        &["--help"],
+        &[
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            "true",
+            "--dry-run",
+        ],
+    ] {
+        let (code, stderr) = with_closed_stdout(&t, args);
+        assert!(code == 141 || code == 0, "{args:?} exited {code}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_run_whose_stdout_closes_stops_quietly_and_can_run_again() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n")]);
+    let args = ["run", "M1", "--plan", "plan.md", "--runner", "true"];
+    let (code, stderr) = with_closed_stdout(&t, &args);
+    assert_eq!((code, stderr.as_str()), (141, ""));
+    // The run lock went with it.
+    t.run(args).success();
+}
