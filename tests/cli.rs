@@ -99,3 +99,65 @@ fn a_run_whose_stdout_closes_stops_quietly_and_can_run_again() {
     // The run lock went with it.
     t.run(args).success();
 }
+
+/// Title set, erase line and clipboard write, as a plan could carry them.
+const HOSTILE: &str = "x\u{1b}]0;owned\u{7} \u{1b}[2K \u{1b}]52;c;aGk=\u{7}";
+
+#[track_caller]
+fn assert_no_escapes(out: &common::Run) {
+    for c in ['\u{1b}', '\u{7}'] {
+        assert!(
+            !out.stdout.contains(c) && !out.stderr.contains(c),
+            "{c:?} reached the terminal:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn plan_titles_reach_the_terminal_escaped_in_plan_and_run() {
+    let plan = format!("# M1\n- [ ] T001 Evil {HOSTILE}\n");
+    let t = TestRepo::with_files(&[("plan.md", &plan)]);
+    let out = t.run(["plan", "M1", "--plan", "plan.md"]);
+    out.success();
+    assert_no_escapes(&out);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 0
+        --- stdout
+        milestone M1: 1 tasks, 1 not done (plan.md)
+        +---+------+---------------------------------------------------+------+------------+
+        | # | ID   | Title                                             | Done | Depends on |
+        +==================================================================================+
+        | 1 | T001 | Evil x\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 |      |            |
+        +---+------+---------------------------------------------------+------+------------+
+        --- stderr
+        ");
+    let out = t.run(["run", "M1", "--plan", "plan.md", "--runner", "true"]);
+    out.success();
+    assert_no_escapes(&out);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 0
+        --- stdout
+        Starting T001 [1/1] Evil x ]0;owned [2K ]52;c;aGk=
+        checkpoint [OID] T001 [1/1]
+        Milestone M1 is complete (1 task run).
+        --- stderr
+        ");
+}
+
+#[test]
+fn error_messages_that_echo_a_name_escape_it() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n")]);
+    let out = t.run(["plan", &format!("M{HOSTILE}")]);
+    out.code(2);
+    assert_no_escapes(&out);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: no plan found for milestone `Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07`: no tracked Markdown file names it in its path, title or headings
+        hint: milestones named in this repository: M1
+        hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
+        ");
+}

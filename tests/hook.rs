@@ -443,3 +443,40 @@ fn check_refuses_a_symlinked_status_file_without_following_it() {
          repair or remove .milestone_bundles/M1/status.json and commit, or skip this check with `git push --no-verify`\n"
     );
 }
+
+/// Title set, erase line and clipboard write, as a pushed commit could carry them.
+const HOSTILE: &str = "x\u{1b}]0;owned\u{7} \u{1b}[2K \u{1b}]52;c;aGk=\u{7}";
+
+#[test]
+fn names_and_fields_from_pushed_commits_reach_the_terminal_escaped() {
+    let p = Pushing::new();
+    let name = format!("M{HOSTILE}");
+    let mut s = milestone_status(&name, RunState::Failed, &[("T1", Done), ("T2", Pending)]);
+    s.failure = Some(Failure {
+        task: format!("T{HOSTILE}"),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    let text = serde_json::to_string(&s).unwrap();
+    p.t.write(&format!(".milestone_bundles/{name}/status.json"), &text);
+    p.t.commit_all("hostile");
+    let out = p.check(&p.new_main_line());
+    out.code(1);
+    for c in ['\u{1b}', '\u{7}'] {
+        assert!(
+            !out.stderr.contains(c),
+            "{c:?} reached the terminal: {}",
+            out.stderr
+        );
+    }
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 failed at Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 (1/2 tasks done); retry it with `git milestone run 'Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07'`, or skip this check with `git push --no-verify`
+        ");
+}

@@ -367,3 +367,86 @@ fn symlinked_bundles_are_unreadable_not_followed() {
         out.stderr
     );
 }
+
+/// Title set, erase line and clipboard write: what a hostile plan or status
+/// file could try to send to the terminal.
+const HOSTILE: &str = "x\u{1b}]0;owned\u{7} \u{1b}[2K \u{1b}]52;c;aGk=\u{7}";
+
+#[track_caller]
+fn assert_no_escapes(text: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        assert!(!text.contains(c), "{c:?} reached the output:\n{text}");
+    }
+}
+
+#[test]
+fn titles_ids_and_paths_from_a_status_file_never_reach_the_terminal_raw() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let evil_id = format!("T{HOSTILE}");
+    let mut s = milestone_status(
+        "M1",
+        Failed,
+        &[("T1", Done), (evil_id.as_str(), TaskState::Failed)],
+    );
+    s.tasks[0].title = format!("Title {HOSTILE}");
+    s.plan = format!("plan{HOSTILE}.md");
+    s.failure = Some(Failure {
+        task: evil_id.clone(),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    t.write_status(&s);
+    let list = t.run(["status"]);
+    let one = t.run(["status", "M1"]);
+    for out in [&list, &one, &t.run(["status", "--json"])] {
+        out.success();
+        assert_no_escapes(&out.stdout);
+        assert_no_escapes(&out.stderr);
+    }
+    insta::assert_snapshot!(list.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE   PROGRESS  TASK                                           LAST CHECKPOINT  UPDATED
+        ---------- ------- --------- ---------------------------------------------- ---------------- ---------------------
+        M1         failed  1/2       Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07                   [TIME]
+        --- stderr
+        ");
+    insta::assert_snapshot!(one.render(&t), @r"
+        exit: 0
+        --- stdout
+        M1: failed at Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07, 1/2 tasks done (plan planx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07.md)
+        ID                                             TITLE                                               STATE   ATTEMPTS  DURATION  CHECKPOINT
+        ---------------------------------------------- --------------------------------------------------- ------- --------- --------- -----------
+        T1                                             Title x\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  done    1         [DURATION]
+        Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  Task Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  failed  1         [DURATION]
+        Retry with `git milestone run M1`, or roll back with `git milestone rollback M1`.
+        --- stderr
+        ");
+}
+
+#[test]
+fn hints_quote_the_names_they_suggest() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let s = milestone_status("M$(x)", Running, &[("T1", Done), ("T2", Pending)]);
+    t.write_status(&s);
+    let out = t.run(["status", "M$(x)"]);
+    out.success();
+    assert!(
+        out.stdout.ends_with("`git milestone run 'M$(x)'`.\n"),
+        "{}",
+        out.stdout
+    );
+    let empty = TestRepo::new();
+    let out = empty.run(["status", "it's"]);
+    insta::assert_snapshot!(out.render(&empty), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: no milestone named "it's" has a status file in .milestone_bundles/
+        hint: no milestone has run here yet; start this one with `git milestone run "it's"`
+        "#);
+}

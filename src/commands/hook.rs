@@ -14,6 +14,7 @@ use crate::hook_install::{self, Installed, Removed};
 use crate::repo::Repo;
 use crate::repo::refs::{CommittedStatus, Objects};
 use crate::state::RunState;
+use crate::ui::text::{clean, command_line};
 
 /// One line of git's pre-push input: what is pushed where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,21 +94,24 @@ fn needs_check(p: &PushedRef) -> bool {
 }
 
 /// Why pushing `p` must be refused because of `found`, in one line that says
-/// what fixes it; `None` for a completed milestone.
+/// what fixes it; `None` for a completed milestone. Everything in it that
+/// came from the pushed commits is cleaned of control characters, and the
+/// name is quoted inside the suggested command.
 fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
-    let target = p
-        .remote_ref
-        .strip_prefix("refs/heads/")
-        .unwrap_or(&p.remote_ref);
-    let name = &found.name;
+    let target = clean(
+        p.remote_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&p.remote_ref),
+    );
+    let name = clean(&found.name);
     let skip = "or skip this check with `git push --no-verify`";
     let status = match &found.status {
         Ok(s) => s,
         Err(e) => {
             return Some(format!(
                 "not pushing {target}: {}; repair or remove {} and commit, {skip}",
-                e.message(),
-                found.path
+                clean(e.message()),
+                clean(&found.path)
             ));
         }
     };
@@ -115,7 +119,7 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
     let task = status
         .failure
         .as_ref()
-        .map(|f| format!(" at {}", f.task))
+        .map(|f| format!(" at {}", clean(&f.task)))
         .unwrap_or_default();
     let (what, fix) = match status.state {
         RunState::Completed => return None,
@@ -123,9 +127,10 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
         RunState::Running => ("is mid-run".to_string(), "finish it with"),
         RunState::Interrupted => ("was interrupted".to_string(), "resume it with"),
     };
+    let run = command_line(&["git", "milestone", "run", &found.name]);
     Some(format!(
         "not pushing {target}: milestone {name} {what} ({done}/{total} tasks done); \
-         {fix} `git milestone run {name}`, {skip}"
+         {fix} `{run}`, {skip}"
     ))
 }
 

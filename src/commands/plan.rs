@@ -9,6 +9,7 @@ use crate::cli::PlanArgs;
 use crate::error::{Context, Result};
 use crate::plan::{self, Plan};
 use crate::repo::Repo;
+use crate::ui::text::clean;
 
 pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
@@ -60,20 +61,21 @@ pub fn table(plan: &Plan) -> String {
         if task.optional {
             done.push_str(if task.done { " (optional)" } else { "optional" });
         }
+        // IDs and titles are the plan's text: never a terminal escape.
         t.add_row([
             (i + 1).to_string(),
-            task.id.clone(),
-            task.title.clone(),
+            clean(&task.id).into_owned(),
+            clean(&task.title).into_owned(),
             done,
-            compact(&task.depends_on, plan),
+            clean(&compact(&task.depends_on, plan)).into_owned(),
         ]);
     }
     let open = plan.tasks.iter().filter(|t| !t.done).count();
     format!(
         "milestone {}: {} tasks, {open} not done ({})\n{t}\n",
-        plan.milestone,
+        clean(&plan.milestone),
         plan.tasks.len(),
-        plan.plan
+        clean(&plan.plan)
     )
 }
 

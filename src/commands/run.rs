@@ -56,14 +56,19 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     Ok(0)
 }
 
-/// Progress on stdout, trouble on stderr.
+/// Progress on stdout, trouble on stderr; the lines name tasks and titles
+/// from the plan, so no control character gets through.
 struct Terminal;
 
 impl Report for Terminal {
     fn info(&mut self, line: &str) {
-        println!("{line}");
+        for part in line.split('\n') {
+            println!("{}", ui::text::clean(part));
+        }
     }
     fn warn(&mut self, line: &str) {
-        eprintln!("{line}");
+        for part in line.split('\n') {
+            eprintln!("{}", ui::text::clean(part));
+        }
     }
 }

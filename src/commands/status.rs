@@ -20,6 +20,7 @@ use crate::state::{
     validate_name,
 };
 use crate::ui::table::{Cell, Target, Tone, render};
+use crate::ui::text::{clean, command_line};
 
 /// The version of the `--json` output; bumped when a field changes meaning.
 pub const JSON_VERSION: u32 = 1;
@@ -145,7 +146,8 @@ fn unknown(name: &str, found: &[Found]) -> Error {
     ));
     if found.is_empty() {
         e.hint(format!(
-            "no milestone has run here yet; start this one with `git milestone run {name}`"
+            "no milestone has run here yet; start this one with `{}`",
+            command_line(&["git", "milestone", "run", name])
         ))
     } else {
         let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
@@ -159,7 +161,12 @@ fn warn_unreadable(found: &[Found]) {
     for f in found {
         if let Err(e) = &f.status {
             let text = e.to_string();
-            eprintln!("warning: {}", text.strip_prefix("error: ").unwrap_or(&text));
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            // `cause:` and `hint:` lines follow the warning as they are.
+            for (i, line) in text.split('\n').enumerate() {
+                let lead = if i == 0 { "warning: " } else { "" };
+                eprintln!("{lead}{}", clean(line));
+            }
         }
     }
 }
@@ -431,36 +438,33 @@ fn task_rows(tasks: &[TaskJson]) -> Vec<Vec<Cell>> {
         .collect()
 }
 
+/// The line above a milestone's task table; the plan's path and the task
+/// come from its status file, so they are cleaned.
 fn headline(r: &Report) -> String {
     let (done, total) = (r.done.unwrap_or(0), r.total.unwrap_or(0));
-    let plan = r.plan.as_deref().unwrap_or("?");
+    let plan = clean(r.plan.as_deref().unwrap_or("?"));
     let state = r.state.as_str();
+    let name = &r.name;
     match (r.state, &r.current_task) {
         (Shown::Completed, _) => {
-            format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name)
+            format!("{name}: completed, {done}/{total} tasks (plan {plan})")
         }
-        (_, Some(task)) => {
-            format!(
-                "{}: {state} at {task}, {done}/{total} tasks done (plan {plan})",
-                r.name
-            )
-        }
-        (_, None) => format!(
-            "{}: {state}, {done}/{total} tasks done (plan {plan})",
-            r.name
+        (_, Some(task)) => format!(
+            "{name}: {state} at {}, {done}/{total} tasks done (plan {plan})",
+            clean(task)
         ),
+        (_, None) => format!("{name}: {state}, {done}/{total} tasks done (plan {plan})"),
     }
 }
 
 fn next_step(r: &Report) -> Option<String> {
-    let name = &r.name;
+    let run = command_line(&["git", "milestone", "run", &r.name]);
+    let rollback = command_line(&["git", "milestone", "rollback", &r.name]);
     match r.state {
         Shown::Failed => Some(format!(
-            "Retry with `git milestone run {name}`, or roll back with `git milestone rollback {name}`."
+            "Retry with `{run}`, or roll back with `{rollback}`."
         )),
-        Shown::Running | Shown::Interrupted => {
-            Some(format!("Continue with `git milestone run {name}`."))
-        }
+        Shown::Running | Shown::Interrupted => Some(format!("Continue with `{run}`.")),
         _ => None,
     }
 }

@@ -7,6 +7,8 @@ use comfy_table::{
     Cell as TableCell, Color, ContentArrangement, ContentLineStyle, LineStyle, Table, TableStyle,
 };
 
+use super::text::clean;
+
 /// Narrower than this, a width limit is ignored.
 const MIN_WIDTH: u16 = 20;
 
@@ -116,8 +118,10 @@ pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
     out
 }
 
+/// Every cell is cleaned of control characters: tables show titles, names
+/// and IDs read from files and commits.
 fn styled(cell: &Cell, color: bool) -> TableCell {
-    let c = TableCell::new(&cell.text);
+    let c = TableCell::new(clean(&cell.text));
     let fg = match cell.tone {
         _ if !color => return c,
         Tone::Plain => return c,
