@@ -480,3 +480,25 @@ fn names_and_fields_from_pushed_commits_reach_the_terminal_escaped() {
         error: not pushing main: milestone Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 failed at Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 (1/2 tasks done); retry it with `git milestone run 'Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07'`, or skip this check with `git push --no-verify`
         ");
 }
+
+#[test]
+fn a_tag_pushed_to_a_branch_is_checked_as_that_branch() {
+    let p = Pushing::new();
+    p.install();
+    p.push(&["main"]).success();
+    let clean = p.head();
+    p.commit_failed();
+    p.t.git(&["tag", "x"]);
+    p.t.git(&["reset", "-q", "--hard", &clean]);
+    let out = p.push(&["refs/tags/x:refs/heads/main"]);
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone M1 failed at T2 (1/2 tasks done); retry it with `git milestone run M1`, or skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    assert_eq!(p.remote_has("refs/heads/main"), Some(clean));
+    // The same tag pushed as a tag passes, as tags always do.
+    p.push(&["refs/tags/x"]).success();
+}

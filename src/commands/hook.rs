@@ -85,10 +85,12 @@ pub fn from_pre_commit_env(var: impl Fn(&str) -> Option<String>) -> Option<Pushe
 }
 
 /// Deletions, tags and the milestone's own bookkeeping refs (checkpoints are
-/// mid-run snapshots by design) are pushed without a check.
+/// mid-run snapshots by design) are pushed without a check. What counts is
+/// the remote ref being updated, never the local name: a tag pushed to a
+/// branch (`refs/tags/x:refs/heads/main`) is checked like any branch.
 fn needs_check(p: &PushedRef) -> bool {
     let deletion = p.local_oid.bytes().all(|b| b == b'0');
-    let tag = p.remote_ref.starts_with("refs/tags/") || p.local_ref.starts_with("refs/tags/");
+    let tag = p.remote_ref.starts_with("refs/tags/");
     let ours = p.remote_ref.starts_with("refs/milestone/");
     !(deletion || tag || ours)
 }
@@ -186,16 +188,17 @@ mod tests {
             "refs/heads/main {a} refs/heads/main {z}\n\
              (delete) {z} refs/heads/old {a}\n\
              refs/tags/v1 {a} refs/tags/v1 {z}\n\
-             refs/milestone/M1/checkpoints/T1 {a} refs/milestone/M1/checkpoints/T1 {z}\n"
+             refs/milestone/M1/checkpoints/T1 {a} refs/milestone/M1/checkpoints/T1 {z}\n\
+             refs/tags/x {a} refs/heads/release {z}\n"
         );
         let refs = parse_lines(&input);
-        assert_eq!(refs.len(), 4);
+        assert_eq!(refs.len(), 5);
         let checked: Vec<&str> = refs
             .iter()
             .filter(|r| needs_check(r))
             .map(|r| r.remote_ref.as_str())
             .collect();
-        assert_eq!(checked, ["refs/heads/main"]);
+        assert_eq!(checked, ["refs/heads/main", "refs/heads/release"]);
     }
 
     #[test]
