@@ -5,6 +5,8 @@
 //! blobs under `.milestone_bundles/`: never the index, the work tree or any
 //! task code, so it costs the same in any repository.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
@@ -41,13 +43,16 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
         return Ok(0);
     }
     let objects = Objects::open(cwd)?;
+    // Read each pushed commit once: a mirror push can send thousands of
+    // refs that point at the same few commits.
+    let mut read: HashMap<&str, Vec<CommittedStatus>> = HashMap::new();
     let mut refusals = Vec::new();
     for p in &pushed {
-        for found in objects.statuses_in_commit(&p.local_oid)? {
-            if let Some(why) = refusal(p, &found) {
-                refusals.push(why);
-            }
-        }
+        let found = match read.entry(&p.local_oid) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(objects.statuses_in_commit(&p.local_oid)?),
+        };
+        refusals.extend(found.iter().filter_map(|f| refusal(p, f)));
     }
     for line in &refusals {
         eprintln!("error: {line}");
