@@ -161,3 +161,42 @@ fn error_messages_that_echo_a_name_escape_it() {
         hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
         ");
 }
+
+/// A repository of git's sha256 object format, with one commit.
+fn sha256_repo() -> TestRepo {
+    let t = TestRepo {
+        dir: assert_fs::TempDir::new().unwrap(),
+        home: assert_fs::TempDir::new().unwrap(),
+    };
+    t.git(&["init", "-q", "--object-format=sha256", "-b", "main", "."]);
+    t.write("plan.md", "# M1\n- [ ] T001 First\n");
+    t.commit_all("initial");
+    t
+}
+
+#[test]
+fn a_sha256_repository_is_refused_with_a_clear_message() {
+    let t = sha256_repo();
+    let out = t.run(["status"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: this repository uses the sha256 object format, which git-milestone cannot read yet
+        hint: git-milestone works in repositories of git's default format (sha1)
+        hint: its pre-push hook lets pushes through from sha256 repositories when they carry no milestones
+        ");
+    for args in [
+        &["plan", "M1"][..],
+        &["run", "M1", "--runner", "true"],
+        &["rollback", "M1"],
+        &["install-hook"],
+    ] {
+        let other = t.run(args);
+        assert_eq!(
+            (other.code, &other.stderr),
+            (out.code, &out.stderr),
+            "{args:?}"
+        );
+    }
+}

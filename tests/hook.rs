@@ -502,3 +502,58 @@ fn a_tag_pushed_to_a_branch_is_checked_as_that_branch() {
     // The same tag pushed as a tag passes, as tags always do.
     p.push(&["refs/tags/x"]).success();
 }
+
+#[test]
+fn a_shared_hook_lets_a_sha256_repository_push_when_there_is_nothing_to_check() {
+    let t = TestRepo {
+        dir: TempDir::new().unwrap(),
+        home: TempDir::new().unwrap(),
+    };
+    t.git(&["init", "-q", "--object-format=sha256", "-b", "main", "."]);
+    t.write("README.md", "hello\n");
+    t.commit_all("initial");
+    let remote = TempDir::new().unwrap();
+    let remote_path = remote.path().to_str().unwrap();
+    t.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "--object-format=sha256",
+        remote_path,
+    ]);
+    t.git(&["remote", "add", "origin", remote_path]);
+    // A hooks directory shared by every repository, as `core.hooksPath` makes it.
+    let shared = TempDir::new().unwrap();
+    let hook = shared.path().join("pre-push");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/pre-push"),
+        &hook,
+    )
+    .unwrap();
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    t.git(&["config", "core.hooksPath", shared.path().to_str().unwrap()]);
+    let push = |args: &[&str]| {
+        let mut c = t.git_cmd();
+        c.env("PATH", common::path_with_bin())
+            .args(["push", "-q", "origin"])
+            .args(args);
+        Run::from(c.output().unwrap())
+    };
+    push(&["main"]).success();
+
+    t.write_status(&milestone_status(
+        "M1",
+        RunState::Completed,
+        &[("T1", Done)],
+    ));
+    t.commit_all("a milestone");
+    let out = push(&["main"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: its commits carry milestones, which git-milestone cannot read in a repository of the sha256 object format; skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    push(&["--no-verify", "main"]).success();
+}

@@ -14,7 +14,7 @@ use crate::cli::PrePushArgs;
 use crate::error::{Context, Result};
 use crate::hook_install::{self, Installed, Removed};
 use crate::repo::Repo;
-use crate::repo::refs::{CommittedStatus, Objects};
+use crate::repo::refs::{CommittedStatus, Foreign, Objects, Opened};
 use crate::state::RunState;
 use crate::ui::text::{clean, command_line};
 
@@ -42,7 +42,10 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
     if pushed.is_empty() {
         return Ok(0);
     }
-    let objects = Objects::open(cwd)?;
+    let objects = match Objects::open(cwd)? {
+        Opened::Objects(objects) => objects,
+        Opened::Foreign(repo) => return check_foreign(&repo, &pushed),
+    };
     // Read each pushed commit once: a mirror push can send thousands of
     // refs that point at the same few commits.
     let mut read: HashMap<&str, Vec<CommittedStatus>> = HashMap::new();
@@ -58,6 +61,30 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
         eprintln!("error: {line}");
     }
     Ok(if refusals.is_empty() { 0 } else { 1 })
+}
+
+/// A repository libgit2 cannot read (sha256): pushes that carry no
+/// milestones go through; any other is refused, as it cannot be checked.
+fn check_foreign(repo: &Foreign, pushed: &[PushedRef]) -> Result<i32> {
+    let mut carrying = Vec::new();
+    for p in pushed {
+        if repo.has_bundles(&p.local_oid)? {
+            carrying.push(p);
+        }
+    }
+    for p in &carrying {
+        let target = p
+            .remote_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&p.remote_ref);
+        eprintln!(
+            "error: not pushing {}: its commits carry milestones, which git-milestone cannot read \
+             in a repository of the {} object format; skip this check with `git push --no-verify`",
+            clean(target),
+            clean(&repo.format)
+        );
+    }
+    Ok(if carrying.is_empty() { 0 } else { 2 })
 }
 
 /// Parse `<local ref> SP <local oid> SP <remote ref> SP <remote oid>` lines.
