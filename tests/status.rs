@@ -65,7 +65,7 @@ fn no_milestones_says_how_to_start_one() {
     out.success();
     assert_eq!(
         out.json(),
-        serde_json::json!({"version": 1, "milestones": []})
+        serde_json::json!({"version": 1, "milestones": [], "live_run": null})
     );
 }
 
@@ -449,4 +449,82 @@ fn hints_quote_the_names_they_suggest() {
         error: no milestone named "it's" has a status file in .milestone_bundles/
         hint: no milestone has run here yet; start this one with `git milestone run "it's"`
         "#);
+}
+
+#[test]
+fn a_live_run_is_reported_with_its_pid_instead_of_advice_the_lock_refuses() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n")]);
+    let mut m2 = milestone_status("M2", Failed, &[("A1", TaskState::Failed)]);
+    m2.failure = Some(Failure {
+        task: "A1".into(),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    t.write_status(&m2);
+    let go = t.home.path().join("go");
+    let runner = common::runner::script(
+        &t,
+        "wait.sh",
+        &format!("while [ ! -e '{}' ]; do sleep 0.05; done", go.display()),
+    );
+    let child = common::runner::run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = t.path().join(".git/milestone/M1/logs/T001.1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !log.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let one = t.run(["status", "M1"]);
+    let other = t.run(["status", "M2"]);
+    let all = t.run(["status"]);
+    let json = t.run(["status", "--json"]).json();
+    std::fs::write(&go, "").unwrap();
+    let done: common::Run = child.wait_with_output().unwrap().into();
+    done.success();
+
+    insta::assert_snapshot!(one.render(&t), @r"
+        exit: 0
+        --- stdout
+        M1: running at T001, 0/1 tasks done (plan plan.md)
+        ID    TITLE  STATE    ATTEMPTS  DURATION  CHECKPOINT
+        ----- ------ -------- --------- --------- -----------
+        T001  First  running  1
+        A run of M1 is in progress (pid [PID], started [TIME]): wait for it to finish, or stop it with Ctrl-C in its terminal.
+        --- stderr
+        ");
+    insta::assert_snapshot!(other.render(&t), @r"
+        exit: 0
+        --- stdout
+        M2: failed at A1, 0/1 tasks done (plan docs/plan.md)
+        ID  TITLE    STATE   ATTEMPTS  DURATION  CHECKPOINT
+        --- -------- ------- --------- --------- -----------
+        A1  Task A1  failed  1         [DURATION]
+        A run of M1 is in progress (pid [PID], started [TIME]); once it has finished, retry with `git milestone run M2`, or roll back with `git milestone rollback M2`.
+        --- stderr
+        ");
+    insta::assert_snapshot!(all.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE    PROGRESS  TASK  LAST CHECKPOINT  UPDATED
+        ---------- -------- --------- ----- ---------------- ---------------------
+        M1         running  0/1       T001                   [TIME]
+        M2         failed   0/1       A1                     [TIME]
+        A run of M1 is in progress (pid [PID], started [TIME]).
+        --- stderr
+        ");
+    assert_eq!(json["live_run"]["milestone"], "M1");
+    assert!(json["live_run"]["pid"].as_u64().unwrap() > 0, "{json}");
+    // Once it has finished, nothing is in progress.
+    let after = t.run(["status", "--json"]).json();
+    assert_eq!(after["live_run"], serde_json::Value::Null);
 }

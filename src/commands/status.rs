@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::cli::StatusArgs;
 use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
 use crate::state::{
@@ -28,14 +29,46 @@ pub const JSON_VERSION: u32 = 1;
 pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let found = find_milestones(repo.root())?;
-    match &args.name {
-        Some(name) => show_one(
-            &repo,
-            &found,
-            &crate::state::resolve_key(repo.root(), name)?,
-            args,
-        ),
-        None => show_all(&repo, &found, args),
+    let name = match &args.name {
+        Some(name) => Some(crate::state::resolve_key(repo.root(), name)?),
+        None => None,
+    };
+    let live = RunLock::holder(repo.common_dir(), name.as_deref().unwrap_or_default());
+    let live = live.as_ref().map(LiveRun::from);
+    match &name {
+        Some(name) => show_one(&repo, &found, name, args, live.as_ref()),
+        None => show_all(&repo, &found, args, live.as_ref()),
+    }
+}
+
+/// The run holding the run lock now, from another terminal: what it says
+/// about itself.
+#[derive(Serialize)]
+struct LiveRun {
+    milestone: String,
+    pid: u32,
+    started_at: String,
+}
+
+impl From<&Owner> for LiveRun {
+    fn from(o: &Owner) -> LiveRun {
+        LiveRun {
+            milestone: o.milestone.clone(),
+            pid: o.pid,
+            started_at: o.started_at.clone(),
+        }
+    }
+}
+
+impl LiveRun {
+    /// `A run of M4 is in progress (pid 123, started …)`.
+    fn sentence(&self) -> String {
+        format!(
+            "A run of {} is in progress (pid {}, started {})",
+            clean(&self.milestone),
+            self.pid,
+            clean(&self.started_at)
+        )
     }
 }
 
@@ -86,7 +119,12 @@ fn find_milestones(root: &Path) -> Result<Vec<Found>> {
     Ok(found)
 }
 
-fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
+fn show_all(
+    repo: &Repo,
+    found: &[Found],
+    args: &StatusArgs,
+    live: Option<&LiveRun>,
+) -> Result<i32> {
     let mut reports = Vec::new();
     for f in found {
         reports.push(Report::new(repo, f, false)?);
@@ -95,6 +133,7 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
         print_json(&ListJson {
             version: JSON_VERSION,
             milestones: &reports,
+            live_run: live,
         })?;
     } else if reports.is_empty() {
         println!("No milestone has run in this repository yet.");
@@ -106,6 +145,9 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
             "{}",
             render(SUMMARY_HEADERS, &summary_rows(&reports), Target::stdout())
         );
+        if let Some(live) = live {
+            println!("{}.", live.sentence());
+        }
     }
     warn_unreadable(found);
     if !found.is_empty() && found.iter().all(|f| f.status.is_err()) {
@@ -114,7 +156,13 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
     Ok(exit_code(&reports, args.exit_code))
 }
 
-fn show_one(repo: &Repo, found: &[Found], name: &str, args: &StatusArgs) -> Result<i32> {
+fn show_one(
+    repo: &Repo,
+    found: &[Found],
+    name: &str,
+    args: &StatusArgs,
+    live: Option<&LiveRun>,
+) -> Result<i32> {
     validate_name(name)?;
     let Some(f) = found.iter().find(|f| f.name == name) else {
         return Err(unknown(name, found));
@@ -128,12 +176,13 @@ fn show_one(repo: &Repo, found: &[Found], name: &str, args: &StatusArgs) -> Resu
         print_json(&OneJson {
             version: JSON_VERSION,
             milestone: &report,
+            live_run: live,
         })?;
     } else {
         println!("{}", headline(&report));
         let rows = task_rows(report.tasks.as_deref().unwrap_or_default());
         print!("{}", render(TASK_HEADERS, &rows, Target::stdout()));
-        if let Some(next) = next_step(&report) {
+        if let Some(next) = next_step(&report, live) {
             println!("{next}");
         }
     }
@@ -193,18 +242,20 @@ fn print_json(value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
-/// `{"version": 1, "milestones": [...]}`.
+/// `{"version": 1, "milestones": [...], "live_run": ...}`.
 #[derive(Serialize)]
 struct ListJson<'a> {
     version: u32,
     milestones: &'a [Report],
+    live_run: Option<&'a LiveRun>,
 }
 
-/// `{"version": 1, "milestone": {...}}`.
+/// `{"version": 1, "milestone": {...}, "live_run": ...}`.
 #[derive(Serialize)]
 struct OneJson<'a> {
     version: u32,
     milestone: &'a Report,
+    live_run: Option<&'a LiveRun>,
 }
 
 /// One milestone as reported, in the table and in JSON (fields documented
@@ -457,16 +508,32 @@ fn headline(r: &Report) -> String {
     }
 }
 
-fn next_step(r: &Report) -> Option<String> {
+/// What to do next. While a run holds the lock, a `run` or `rollback`
+/// would be refused: say so instead of suggesting one.
+fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
     let run = command_line(&["git", "milestone", "run", &r.name]);
     let rollback = command_line(&["git", "milestone", "rollback", &r.name]);
-    match r.state {
-        Shown::Failed => Some(format!(
-            "Retry with `{run}`, or roll back with `{rollback}`."
-        )),
-        Shown::Running | Shown::Interrupted => Some(format!("Continue with `{run}`.")),
-        _ => None,
-    }
+    let advice = match r.state {
+        Shown::Failed => format!("retry with `{run}`, or roll back with `{rollback}`"),
+        Shown::Running | Shown::Interrupted => format!("continue with `{run}`"),
+        _ => return live.map(|l| format!("{}.", l.sentence())),
+    };
+    Some(match live {
+        None => format!("{}.", capitalized(&advice)),
+        Some(l) if l.milestone == r.name => format!(
+            "{}: wait for it to finish, or stop it with Ctrl-C in its terminal.",
+            l.sentence()
+        ),
+        Some(l) => format!("{}; once it has finished, {advice}.", l.sentence()),
+    })
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A task's state as the JSON spells it, toned for the table.
