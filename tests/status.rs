@@ -528,3 +528,50 @@ fn a_live_run_is_reported_with_its_pid_instead_of_advice_the_lock_refuses() {
     let after = t.run(["status", "--json"]).json();
     assert_eq!(after["live_run"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_skipped_last_task_shows_its_checkpoint() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let mut s = milestone_status("M1", Running, &[("T1", Done), ("T2", Pending)]);
+    t.checkpoint(&s, "T1");
+    s.state = Completed;
+    s.tasks[1].state = TaskState::Skipped;
+    s.tasks[1].exit_code = Some(125);
+    s.tasks[1].attempts = 1;
+    let t2 = t.checkpoint(&s, "T2");
+    // Commit ids depend on the status file's bytes: name T2's by its role.
+    let render = |out: &common::Run| {
+        common::Run {
+            code: out.code,
+            stdout: out.stdout.replace(short(&t2), "[T2-CHECKPOINT]"),
+            stderr: out.stderr.clone(),
+        }
+        .render(&t)
+    };
+    let out = t.run(["status", "M1"]);
+    insta::assert_snapshot!(render(&out), @r"
+        exit: 0
+        --- stdout
+        M1: completed, 2/2 tasks (plan docs/plan.md)
+        ID  TITLE    STATE    ATTEMPTS  DURATION  CHECKPOINT
+        --- -------- -------- --------- --------- -----------
+        T1  Task T1  done     1         [DURATION]      [OID]
+        T2  Task T2  skipped  1                   [T2-CHECKPOINT]
+        --- stderr
+        ");
+    let json = t.run(["status", "M1", "--json"]).json();
+    assert_eq!(json["milestone"]["tasks"][1]["checkpoint"], t2.as_str());
+    assert_eq!(
+        json["milestone"]["last_checkpoint"],
+        serde_json::json!({"task": "T2", "commit": t2})
+    );
+    let all = t.run(["status"]);
+    insta::assert_snapshot!(render(&all), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE      PROGRESS  TASK  LAST CHECKPOINT  UPDATED
+        ---------- ---------- --------- ----- ---------------- ---------------------
+        M1         completed  2/2             [T2-CHECKPOINT] T2       [TIME]
+        --- stderr
+        ");
+}

@@ -392,9 +392,10 @@ impl Report {
 }
 
 /// A task's record, with its checkpoint from the ref when the file has none
-/// (the copy committed by a checkpoint cannot name that checkpoint).
+/// (the copy committed by a checkpoint cannot name that checkpoint): for
+/// any task that finished by running, done or skipped.
 fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
-    let from_ref = matches!(t.state, TaskState::Done)
+    let from_ref = matches!(t.state, TaskState::Done | TaskState::Skipped)
         .then(|| refs.get(&t.id).cloned())
         .flatten();
     TaskJson {
