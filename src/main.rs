@@ -11,11 +11,6 @@ use git_milestone::cli::{Cli, Command};
 const EXIT_BROKEN_PIPE: u8 = 141;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if !writes_the_repository(&cli.command) {
-        default_sigpipe();
-    }
-    quiet_broken_pipe_panics();
     let cwd = match std::env::current_dir() {
         Ok(dir) => dir,
         Err(e) => {
@@ -23,23 +18,51 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, &cwd),
+    };
+    if !writes_the_repository(&cli.command) {
+        default_sigpipe();
+    }
+    quiet_broken_pipe_panics();
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
         git_milestone::commands::dispatch(cli, &cwd)
     }));
     let code = match result {
         Ok(Ok(code)) => code,
-        Ok(Err(e)) => {
-            // Messages echo names, titles and paths from outside: no line
-            // may carry a terminal escape (a name's newline stays one).
-            for line in e.to_string().split('\n') {
-                eprintln!("{}", git_milestone::ui::text::clean(line));
-            }
-            e.exit_code()
-        }
+        Ok(Err(e)) => report(&e),
         Err(payload) if is_broken_pipe(payload.as_ref()) => i32::from(EXIT_BROKEN_PIPE),
         Err(payload) => panic::resume_unwind(payload),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Print `e` on stderr; its exit code.
+fn report(e: &git_milestone::Error) -> i32 {
+    // Messages echo names, titles and paths from outside: no line may
+    // carry a terminal escape (a name's newline stays one).
+    for line in e.to_string().split('\n') {
+        eprintln!("{}", git_milestone::ui::text::clean(line));
+    }
+    e.exit_code()
+}
+
+/// clap's own errors and help, except a milestone command given no name:
+/// that lists the milestones it could be given (exit 2, as any usage error).
+fn usage_error(e: clap::Error, cwd: &std::path::Path) -> ExitCode {
+    let subcommand = std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'));
+    match subcommand.as_deref().and_then(|s| s.to_str()) {
+        Some(command @ ("plan" | "run" | "rollback"))
+            if e.kind() == clap::error::ErrorKind::MissingRequiredArgument =>
+        {
+            let code = report(&git_milestone::commands::names::missing(command, cwd));
+            ExitCode::from(u8::try_from(code).unwrap_or(2))
+        }
+        _ => e.exit(),
+    }
 }
 
 /// `run` and `rollback` write commits, refs and files, and feed git

@@ -200,3 +200,60 @@ fn a_sha256_repository_is_refused_with_a_clear_message() {
         );
     }
 }
+
+#[test]
+fn plan_run_and_rollback_without_a_name_list_the_milestones() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# Plan\n\n## Milestone M1\n- [ ] T001 First\n\n## Milestone M2\n- [ ] T002 Second\n",
+    )]);
+    let mut s = common::milestone_status(
+        "M3",
+        git_milestone::state::RunState::Completed,
+        &[("X1", git_milestone::state::TaskState::Done)],
+    );
+    s.plan = "old.md".into();
+    t.write_status(&s);
+    let mut m1 = common::milestone_status(
+        "M1",
+        git_milestone::state::RunState::Failed,
+        &[("T001", git_milestone::state::TaskState::Failed)],
+    );
+    m1.plan = "docs/plan.md".into();
+    t.write_status(&m1);
+    let out = t.run(["run"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: `git milestone run` needs the name of a milestone; this repository has:
+          M1  named in a plan; status: failed
+          M2  named in a plan
+          M3  status: completed
+        hint: for example `git milestone run M1`
+        ");
+    for args in [&["plan", "--plan", "docs/plan.md"][..], &["rollback"]] {
+        let command = args[0];
+        let other = t.run(args);
+        assert_eq!(other.code, 2);
+        assert_eq!(
+            other.stderr,
+            out.stderr
+                .replace("milestone run", &format!("milestone {command}")),
+        );
+    }
+    let empty = TestRepo::with_files(&[("a.txt", "a\n")]);
+    insta::assert_snapshot!(empty.run(["plan"]).render(&empty), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: `git milestone plan` needs the name of a milestone; no tracked plan in this repository names one, and none has run here
+        hint: commit a plan (`git add PLAN.md && git commit`), or name its file: `git milestone plan <name> --plan PATH`
+        ");
+    insta::assert_snapshot!(empty.run(["rollback"]).render(&empty), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: `git milestone rollback` needs the name of a milestone; none has run in this repository, so there is nothing to roll back
+        ");
+}

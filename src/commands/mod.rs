@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod hook;
+pub mod names;
 pub mod plan;
 pub mod rollback;
 pub mod run;

@@ -72,6 +72,21 @@ impl LiveRun {
     }
 }
 
+/// The milestones with a status file, each with its state as `status`
+/// shows it (`failed`, `completed`, `unreadable`, ...), in name order.
+pub fn milestones_with_status(root: &Path) -> Result<Vec<(String, &'static str)>> {
+    Ok(find_milestones(root)?
+        .into_iter()
+        .map(|f| {
+            let state = match &f.status {
+                Ok(s) => Shown::from(s.state).as_str(),
+                Err(_) => Shown::Unreadable.as_str(),
+            };
+            (f.name, state)
+        })
+        .collect())
+}
+
 /// One bundle directory that holds a status file.
 struct Found {
     name: String,
