@@ -48,12 +48,22 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
     };
     // Read each pushed commit once: a mirror push can send thousands of
     // refs that point at the same few commits.
+    // Only what would refuse is kept: a thousand completed milestones
+    // cost nothing per ref.
     let mut read: HashMap<&str, Vec<CommittedStatus>> = HashMap::new();
     let mut refusals = Vec::new();
     for p in &pushed {
         let found = match read.entry(&p.local_oid) {
             Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(objects.statuses_in_commit(&p.local_oid)?),
+            Entry::Vacant(e) => {
+                let mut found = objects.statuses_in_commit(&p.local_oid)?;
+                found.retain(|f| {
+                    !f.status
+                        .as_ref()
+                        .is_ok_and(|s| s.state == RunState::Completed)
+                });
+                e.insert(found)
+            }
         };
         refusals.extend(found.iter().filter_map(|f| refusal(p, f)));
     }
