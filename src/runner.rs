@@ -269,43 +269,25 @@ fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
     Ok(())
 }
 
-/// Parse `90s`, `30m`, `2h`, `1h30m`, `500ms`; a bare number is seconds.
+/// Parse `90s`, `30m`, `1.5h`, `1h30m`, `500ms` (jiff's friendly format,
+/// ISO 8601 `PT1H` too); a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
         Error::bad_input(format!("invalid duration {text:?}"))
-            .hint("write it like `90s`, `30m`, `2h` or `1h30m`")
+            .hint("write it like `90s`, `30m`, `1.5h` or `1h30m`")
     };
     let s = text.trim();
-    if s.is_empty() {
+    let duration = match s.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let signed: jiff::SignedDuration = s.parse().map_err(|_| bad())?;
+            Duration::try_from(signed).map_err(|_| bad())?
+        }
+    };
+    if duration.is_zero() {
         return Err(bad());
     }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let (number, tail) = rest.split_at(digits);
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_len);
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
-            "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
-            _ => return Err(bad()),
-        };
-        total = total.checked_add(part).ok_or_else(bad)?;
-        rest = next;
-    }
-    if total.is_zero() {
-        return Err(bad());
-    }
-    Ok(total)
+    Ok(duration)
 }
 
 /// Check that a one-line runner's program exists, as the shell would look
@@ -370,14 +352,17 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), s(5400));
         assert_eq!(parse_duration("45").unwrap(), s(45));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5h").unwrap(), s(5400));
+        assert_eq!(parse_duration("1h 30m").unwrap(), s(5400));
         for bad in [
             "",
             "s",
             "10x",
             "-5s",
-            "1.5h",
             "0s",
+            "0",
             "m10",
+            "1d",
             "99999999999999999999h",
         ] {
             let e = parse_duration(bad).unwrap_err();

@@ -136,7 +136,12 @@ fn plan_titles_reach_the_terminal_escaped_in_plan_and_run() {
     let out = t.run(["run", "M1", "--plan", "plan.md", "--runner", "true"]);
     out.success();
     assert_no_escapes(&out);
-    insta::assert_snapshot!(out.render(&t), @r"
+    // The checkpoint's id depends on the times in its status file.
+    let id = regex::Regex::new(r"checkpoint [0-9a-f]{7} ").unwrap();
+    let render = id
+        .replace_all(&out.render(&t), "checkpoint [OID] ")
+        .into_owned();
+    insta::assert_snapshot!(render, @r"
         exit: 0
         --- stdout
         Starting T001 [1/1] Evil x ]0;owned [2K ]52;c;aGk=
@@ -256,4 +261,107 @@ fn plan_run_and_rollback_without_a_name_list_the_milestones() {
         --- stderr
         error: `git milestone rollback` needs the name of a milestone; none has run in this repository, so there is nothing to roll back
         ");
+}
+
+#[test]
+fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
+    let t = TestRepo::new();
+    let out = t.run(["run", "--help"]);
+    out.success();
+    let sections = &out.stdout[out.stdout.find("Runner environment:").unwrap()..];
+    insta::assert_snapshot!(sections, @r#"
+        Runner environment:
+          The runner is run as git runs aliases, in the repository root: `sh -c '<runner> "$@"' <runner>
+          <ID>`, so the task ID arrives as $1 (a plan's own ```sh milestone block is run as a script, the ID
+          as $1). It runs in a process group of its own, with no standard input; its standard output and
+          standard error are shown and logged in the order it writes them. Besides the environment of
+          git-milestone it gets:
+          MILESTONE
+                  the milestone's name
+          MILESTONE_TASK
+                  the task's ID (also $1)
+          MILESTONE_TITLE
+                  the task's title, as the plan states it
+          MILESTONE_INDEX, MILESTONE_TOTAL
+                  the task's place in the run order (from 1) and the number of tasks
+          MILESTONE_PLAN
+                  the plan file, relative to the repository root
+          MILESTONE_ATTEMPT
+                  which attempt at the task this is (from 1)
+
+        Runner exit status:
+          The runner's exit status decides, as with `git bisect run`:
+          0
+                  the task is done: its changes are committed as its checkpoint
+          125
+                  skip the task: it is recorded as skipped and the run goes on with the next one
+          anything else
+                  the task failed (so does a timeout, or a signal that kills it): on a terminal
+                  git-milestone asks what to do, elsewhere the failure policy decides
+
+        Failure policies:
+          Without a terminal, a failed task is handled by --on-failure, else git config milestone.onFailure,
+          else stop:
+          stop
+                  stop, leaving the failed attempt's changes in the work tree; running the same command
+                  again continues at the failed task
+          retry, retry:N
+                  run the task again, once or up to N times, then stop
+          rollback
+                  save the attempt's work under refs/milestone/<name>/attempts/<ID>/<n>, go back to the last
+                  checkpoint, then stop
+          skip
+                  record the task as skipped and go on with the next one
+
+        Files:
+          .milestone_bundles/<name>/status.json
+                  the run's state (a versioned JSON file): each task's state, attempts, times, exit code and
+                  checkpoint. It is committed with every checkpoint; a failure is recorded in the work
+                  tree's copy. `git milestone status` reads it
+          <git-dir>/milestone/<name>/logs/<ID>.<attempt>.log
+                  each attempt's output (its first and last 8 MiB when it is longer than 16 MiB)
+          refs/milestone/<name>/checkpoints/<ID>
+                  each task's checkpoint commit
+        "#);
+    let short = t.run(["run", "-h"]);
+    let words = short.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("[possible values: stop, retry, retry:2, rollback, skip]"),
+        "{}",
+        short.stdout
+    );
+}
+
+#[test]
+fn timeouts_take_fractions_and_bad_values_are_refused_with_the_usual_hint() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n")]);
+    let dry = [
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "true",
+        "--dry-run",
+    ];
+    for ok in ["1.5h", "90s", "1h30m", "45"] {
+        t.run(dry.iter().copied().chain(["--timeout", ok]))
+            .success();
+    }
+    let out = t.run(dry.iter().copied().chain(["--timeout", "soon"]));
+    insta::assert_snapshot!(out.render(&t), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: invalid duration "soon"
+        hint: write it like `[DURATION]`, `[DURATION]`, `[DURATION]` or `1h30m`
+        "#);
+    let out = t.run(dry.iter().copied().chain(["--on-failure", "sometimes"]));
+    insta::assert_snapshot!(out.render(&t), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: unknown failure policy "sometimes"
+        hint: use one of stop, retry, retry:N (N retries, e.g. retry:3), rollback, skip; e.g. `git milestone run M1 --on-failure retry:2` or `git config milestone.onFailure rollback`
+        "#);
 }
