@@ -324,7 +324,11 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
                   each task's checkpoint commit
         "#);
     let short = t.run(["run", "-h"]);
-    let words = short.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = short
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         words.contains("[possible values: stop, retry, retry:2, rollback, skip]"),
         "{}",

@@ -575,3 +575,45 @@ fn a_skipped_last_task_shows_its_checkpoint() {
         --- stderr
         ");
 }
+
+#[test]
+fn timestamps_never_wrap_in_an_80_column_table() {
+    let (t, a2, t1) = two_milestones();
+    let long = milestone_status(
+        "001-password-reset-flow",
+        Running,
+        &[("T001", Done), ("T002", Pending)],
+    );
+    t.write_status(&long);
+    let out = common::Run::from(t.cmd().env("COLUMNS", "80").arg("status").output().unwrap());
+    out.success();
+    for line in out.stdout.lines() {
+        assert!(line.chars().count() <= 80, "{line:?} is wider than 80");
+    }
+    let rows = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("2026-01-01T00:10:00Z"));
+    assert_eq!(rows.count(), 3, "{}", out.stdout);
+    // Commit ids depend on the status files' bytes: name them by role.
+    let named = common::Run {
+        code: out.code,
+        stdout: out
+            .stdout
+            .replace(short(&t1), "[T1-CP]")
+            .replace(short(&a2), "[A2-CP]"),
+        stderr: out.stderr.clone(),
+    };
+    insta::assert_snapshot!(named.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE           STATE      PROGRESS  TASK  LAST        UPDATED
+                                                       CHECKPOINT
+        ------------------- ---------- --------- ----- ----------- ---------------------
+        001-password-reset  running    1/2       T002              [TIME]
+        -flow
+        M1                  failed     1/3       T2    [T1-CP] T1  [TIME]
+        M2                  completed  2/2             [A2-CP] A2  [TIME]
+        --- stderr
+        ");
+}

@@ -20,7 +20,7 @@ use crate::state::{
     BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
     validate_name,
 };
-use crate::ui::table::{Cell, Target, Tone, render};
+use crate::ui::table::{Cell, Target, Tone, render, render_unbroken};
 use crate::ui::text::{clean, command_line};
 
 /// The version of the `--json` output; bumped when a field changes meaning.
@@ -158,7 +158,12 @@ fn show_all(
     } else {
         print!(
             "{}",
-            render(SUMMARY_HEADERS, &summary_rows(&reports), Target::stdout())
+            render_unbroken(
+                SUMMARY_HEADERS,
+                &summary_rows(&reports),
+                Target::stdout(),
+                SUMMARY_UNBROKEN,
+            )
         );
         if let Some(live) = live {
             println!("{}.", live.sentence());
@@ -453,6 +458,10 @@ fn current_task(status: &Status) -> Option<String> {
         .or_else(|| first(&[TaskState::Pending])),
     }
 }
+
+/// STATE, PROGRESS and UPDATED never wrap: a time split over two lines
+/// reads as two values.
+const SUMMARY_UNBROKEN: &[usize] = &[1, 2, 5];
 
 const SUMMARY_HEADERS: &[&str] = &[
     "MILESTONE",
