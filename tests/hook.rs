@@ -557,3 +557,31 @@ fn a_shared_hook_lets_a_sha256_repository_push_when_there_is_nothing_to_check() 
         ");
     push(&["--no-verify", "main"]).success();
 }
+
+#[test]
+fn after_a_real_failure_a_push_is_refused_as_mid_run() {
+    let p = Pushing::new();
+    p.t.write("plan.md", "# M1\n- [ ] T001 First\n- [ ] T002 Second\n");
+    p.t.commit_all("plan");
+    p.install();
+    let run = p.t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "sh -c 'test \"$1\" = T001' sh",
+    ]);
+    run.code(1);
+    // The failure is in the work tree's status file only; the last commit,
+    // T001's checkpoint, holds a run under way.
+    let out = p.push(&["main"]);
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone M1 is mid-run (1/2 tasks done); finish it with `git milestone run M1`, or skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    assert_eq!(p.remote_has("refs/heads/main"), None);
+}

@@ -118,3 +118,28 @@ fn a_long_log_keeps_its_head_and_tail() {
     let marker: Vec<&str> = log.lines().filter(|l| l.starts_with('[')).collect();
     insta::assert_snapshot!(marker.join("\n"), @"[git-milestone: 104.4 KiB of output left out here; a log keeps the first and the last 1000 bytes of a task's output]");
 }
+
+#[test]
+fn a_linked_worktree_keeps_its_logs_in_its_own_git_directory() {
+    let t = repo_with_plan();
+    let wt = assert_fs::TempDir::new().unwrap();
+    let wt_path = wt.path().join("wt");
+    t.add_worktree("side", &wt_path);
+    let runner = script(&t, "runner.sh", "echo failing; exit 3");
+    let out: Run = common::runner::run_cmd_in(&t, &wt_path, &runner, &[])
+        .output()
+        .unwrap()
+        .into();
+    out.code(1);
+    let log = t
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join(".git/worktrees/wt/milestone/M1/logs/TASK-001.1.log");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "failing\n");
+    assert!(
+        out.stderr.contains(&format!("log: {}", log.display())),
+        "{}",
+        out.stderr
+    );
+}
