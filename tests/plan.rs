@@ -505,7 +505,7 @@ fn corpus_score_when_the_corpus_is_present() {
         return;
     }
     let out = std::process::Command::new(&check)
-        .args(["--mode", "both", "--min", "42", "--bin"])
+        .args(["--mode", "both", "--min", "44", "--bin"])
         .arg(common::bin())
         .output()
         .unwrap();

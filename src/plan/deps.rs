@@ -130,8 +130,79 @@ pub struct Context<'g> {
     pub owner: Option<u32>,
     /// Phase and story names stand for their tasks (dependency sections).
     pub groups: Option<&'g [Group]>,
+    /// Every group, for "lands in slice 1" anywhere.
+    pub sections: &'g [Group],
     /// The whole text is a dependency field's value (a Depends column).
     pub field: bool,
+}
+
+/// Phrases that place a task inside a later group of the plan: "in the
+/// first green commit of slice 1", "as part of section 3".
+const LANDS_IN: &[&str] = &[
+    "commit of",
+    "commits of",
+    "commit in",
+    "pr of",
+    "pull request of",
+    "as part of",
+    "lands in",
+    "land in",
+    "lands with",
+    "land with",
+];
+
+/// Words that name a numbered section of a plan: `slice 2` is `## 2. …`.
+pub const SECTION_WORDS: &[&str] = &[
+    "section",
+    "slice",
+    "part",
+    "chunk",
+    "stage",
+    "phase",
+    "step",
+    "wave",
+    "group",
+    "milestone",
+];
+
+/// "…, in the first commit of slice 1": the task cannot land before that
+/// group starts, so it waits (softly) for the group's first task.
+fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
+    let owner = cx.owner?;
+    for &p in LANDS_IN {
+        let Some(at) = low
+            .match_indices(p)
+            .map(|(i, _)| i)
+            .find(|&i| has_words_at(low, i, i + p.len()))
+        else {
+            continue;
+        };
+        let rest = low[at + p.len()..].trim_start();
+        let rest = rest.strip_prefix("the ").unwrap_or(rest);
+        let group = cx.sections.iter().find(|g| {
+            g.aliases.iter().any(|a| {
+                rest.strip_prefix(a.as_str()).is_some_and(|r| {
+                    r.chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric() && c != '.')
+                })
+            })
+        })?;
+        let first = *group.tasks.iter().min()?;
+        if group.tasks.contains(&owner) || first <= owner {
+            return None;
+        }
+        return Some(Statement {
+            waits: vec![owner],
+            on: vec![first],
+            external: Vec::new(),
+            offset: at,
+            phrase: p,
+            strength: Strength::Soft,
+            pair: false,
+        });
+    }
+    None
 }
 
 fn has_words_at(lower: &str, s: usize, e: usize) -> bool {
@@ -226,7 +297,7 @@ pub fn statements(text: &str, cx: Context<'_>, known: &Known) -> Vec<Statement> 
             }));
             continue;
         }
-        if let Some(mut s) = statement(clause, low, cx, known) {
+        if let Some(mut s) = statement(clause, low, cx, known).or_else(|| landing(low, cx)) {
             s.offset += at;
             out.push(s);
         }
@@ -296,16 +367,25 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
                 right_end = from + i;
             }
         }
-        let right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
+        let mut right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
+        let mut named = false;
         if right.is_empty() {
-            continue;
+            // "block migrations until decided": a task named, not numbered.
+            match known.named(&clause[from..right_end]) {
+                Some(t) => {
+                    right.tasks.push(t);
+                    right.first = Some((from, Some(t)));
+                    named = true;
+                }
+                None => continue,
+            }
         }
         let left = subject(&clause[..k], cx, known);
         if left.is_empty() {
             return None;
         }
         let pair = PAIRS.contains(&phrase);
-        let hedged = pair || HEDGES.iter().any(|h| contains_words(low, h));
+        let hedged = pair || named || HEDGES.iter().any(|h| contains_words(low, h));
         if NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
             return None;
         }
@@ -587,6 +667,7 @@ mod tests {
         Context {
             owner,
             groups: None,
+            sections: &[],
             field: false,
         }
     }
@@ -672,6 +753,49 @@ mod tests {
     }
 
     #[test]
+    fn a_task_the_document_names_in_words() {
+        let mut k = known(&["T004", "T005"]);
+        k.learn_names("- The schema migrations (T004) land before the API.");
+        let s = statements(
+            "T005 Pick the database (block migrations until decided)",
+            cx(Some(1)),
+            &k,
+        );
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T004"]), v(&["T005"]), Strength::Soft)]
+        );
+        let s = statements("Write the migrations guide after review", cx(Some(1)), &k);
+        assert_eq!(pairs(&s, &k), []);
+    }
+
+    #[test]
+    fn a_task_that_lands_in_a_later_section_waits_for_its_start() {
+        let k = known(&["T001", "T002", "T003"]);
+        let sections = [Group {
+            aliases: vec!["slice 1".into()],
+            tasks: vec![1, 2],
+        }];
+        let cx = Context {
+            owner: Some(0),
+            groups: None,
+            sections: &sections,
+            field: false,
+        };
+        let s = statements(
+            "Rename the glossary, in the first commit of slice 1.",
+            cx,
+            &k,
+        );
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T001"]), v(&["T002"]), Strength::Soft)]
+        );
+        let s = statements("As described in slice 1 of the design.", cx, &k);
+        assert_eq!(pairs(&s, &k), []);
+    }
+
+    #[test]
     fn all_user_stories_means_each_story_group() {
         let groups = vec![
             Group {
@@ -693,6 +817,7 @@ mod tests {
             Context {
                 owner: None,
                 groups: Some(&groups),
+                sections: &[],
                 field: false,
             },
             &k,
@@ -737,6 +862,7 @@ mod tests {
             Context {
                 owner: None,
                 groups: Some(&groups),
+                sections: &[],
                 field: false,
             },
             &k,

@@ -65,6 +65,12 @@ pub fn read(doc: &Doc<'_>, units: &[Unit], defs: &[Vec<usize>], tasks: &Tasks) -
         }
     }
     known.seal();
+    for p in &doc.paragraphs {
+        known.learn_names(&doc.text[p.clone()]);
+    }
+    for item in &doc.items {
+        known.learn_names(&doc.text[item.range.start..units::title_end(doc, &item.range)]);
+    }
     let mut r = Reader {
         doc,
         units,
@@ -133,9 +139,18 @@ impl Reader<'_> {
         heads.sort_by_key(|(h, _)| *h);
         let mut out: Vec<Group> = heads
             .into_iter()
-            .map(|(h, tasks)| Group {
-                aliases: deps::aliases(&self.doc.text[self.doc.line_range(self.units[h].start)]),
-                tasks,
+            .map(|(h, tasks)| {
+                let mut aliases =
+                    deps::aliases(&self.doc.text[self.doc.line_range(self.units[h].start)]);
+                // `## 2. Calendars` is "slice 2", "section 2", … in prose.
+                if let Some(l) = &self.units[h].label
+                    && l.shape == super::label::Shape::Numbered(String::new())
+                {
+                    for w in deps::SECTION_WORDS {
+                        aliases.push(format!("{w} {}", l.id));
+                    }
+                }
+                Group { aliases, tasks }
             })
             .collect();
         out.extend(stories.into_iter().map(|(a, tasks)| Group {
@@ -163,6 +178,7 @@ impl Reader<'_> {
             let cx = Context {
                 owner,
                 groups: in_deps.then_some(&self.groups[..]),
+                sections: &self.groups,
                 field: false,
             };
             for s in deps::statements(text, cx, &self.known) {
@@ -200,6 +216,7 @@ impl Reader<'_> {
             let cx = Context {
                 owner: Some(t),
                 groups: None,
+                sections: &[],
                 field: table,
             };
             for s in deps::statements(&text, cx, &self.known) {

@@ -35,6 +35,9 @@ pub struct Known {
     sorted: Vec<(String, Vec<u32>, String, u32)>,
     /// A table's other numbering: (header word, number key) → index.
     aliases: HashMap<(String, String), u32>,
+    /// Names the document gives tasks: "Database migrations (T008)" makes
+    /// "migrations" name T008. `None` when a name was given to two tasks.
+    names: HashMap<String, Option<u32>>,
     slugs: Vec<(String, u32)>,
 }
 
@@ -69,6 +72,70 @@ impl Known {
         self.aliases
             .entry((word.to_lowercase(), key(number)))
             .or_insert(task);
+    }
+
+    /// Read the names a text gives tasks: words right before a parenthesis
+    /// that holds one task's ID and nothing else.
+    pub fn learn_names(&mut self, text: &str) {
+        let mut from = 0;
+        while let Some(open) = text[from..].find('(').map(|i| from + i) {
+            from = open + 1;
+            let Some(close) = text[open..].find(')').map(|i| open + i) else {
+                break;
+            };
+            let inner = text[open + 1..close].trim();
+            let refs = references(inner, self);
+            let Some(l) = super::label::lexical(inner).or_else(|| super::label::at_start(inner))
+            else {
+                continue;
+            };
+            if refs.tasks.len() != 1 || !refs.external.is_empty() || l.len != inner.len() {
+                continue;
+            }
+            let words: Vec<String> = text[..open]
+                .trim_end()
+                .rsplit(|c: char| !c.is_alphanumeric() && c != '-')
+                .take_while(|w| !w.is_empty())
+                .take(2)
+                .map(str::to_lowercase)
+                .collect();
+            let t = refs.tasks[0];
+            if let Some(last) = words.first().filter(|w| w.chars().count() >= 4) {
+                self.name(last.clone(), t);
+                if let Some(before) = words.get(1).filter(|w| w.chars().count() >= 3) {
+                    self.name(format!("{before} {last}"), t);
+                }
+            }
+        }
+    }
+
+    fn name(&mut self, name: String, task: u32) {
+        let e = self.names.entry(name).or_insert(Some(task));
+        if *e != Some(task) {
+            *e = None;
+        }
+    }
+
+    /// The task a phrase names ("migrations until decided" names the task
+    /// the document called "migrations"), by its first word or two.
+    pub fn named(&self, phrase: &str) -> Option<u32> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = phrase
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .skip_while(|w| ["the", "a", "an", "all", "any"].contains(&w.as_str()))
+            .take(2)
+            .collect();
+        let two = (words.len() == 2).then(|| words.join(" "));
+        two.and_then(|t| self.names.get(&t).copied().flatten())
+            .or_else(|| {
+                words
+                    .first()
+                    .and_then(|w| self.names.get(w).copied().flatten())
+            })
     }
 
     /// Sort once after adding every ID.

@@ -121,6 +121,8 @@ fn tidy_title(raw: &str) -> (Vec<String>, String) {
     let mut rest = raw.trim();
     while let Some(r) = rest.strip_prefix('[') {
         match r.split_once(']') {
+            // A stray second checkbox (`T037 [ ] Document …`) is no tag.
+            Some((" " | "x" | "X", after)) => rest = after.trim_start(),
             Some((tag, after)) if tag.len() <= 12 && !tag.contains(' ') => {
                 tags.push(tag.to_string());
                 rest = after.trim_start();
