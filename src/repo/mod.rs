@@ -7,7 +7,9 @@
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
 pub mod checkpoint;
+mod history;
 mod ident;
+mod ignore;
 pub mod operation;
 pub mod refs;
 pub mod scan;
@@ -20,6 +22,7 @@ use crate::error::{Context, Error, Kind, Result};
 
 pub mod preflight;
 pub mod rollback;
+mod save;
 
 /// The 7-character abbreviation of an object id that messages and tables
 /// show (the whole string when it is shorter).
