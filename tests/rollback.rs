@@ -1074,3 +1074,53 @@ fn a_commit_with_the_trailers_of_an_unfinished_task_is_no_checkpoint() {
     t.run(["rollback", "M1", "--force"]).success();
     assert_eq!(head(&t), cp1);
 }
+
+/// A task that replaced a tracked directory with a symbolic link to a
+/// directory outside the repository holding a file of the same name.
+#[test]
+fn a_directory_replaced_by_a_symlink_is_rolled_back_without_following_it() {
+    let t = TestRepo::with_files(&[
+        ("src/lib.txt", "v1\n"),
+        (
+            "docs/plan.md",
+            "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+        ),
+    ]);
+    let outside = t.home.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("lib.txt"), "not the repository's\n").unwrap();
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\nrm -r src && ln -s '{}' src\nexit 3",
+            outside.display()
+        ),
+    );
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+        .code(1);
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1.trim());
+    assert_eq!(t.read("src/lib.txt"), "v1\n");
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("lib.txt")).unwrap(),
+        "not the repository's\n",
+        "the file behind the link is neither removed nor changed"
+    );
+    // The link is saved as a link; nothing is read through it.
+    assert_eq!(
+        t.git(&["ls-tree", "-r", "--format=%(objectmode) %(path)", SAVED]),
+        format!(
+            "100644 {STATUS}\n100644 TASK-001.txt\n100644 TASK-002.txt\n100644 docs/plan.md\n120000 src\n"
+        )
+    );
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert!(
+        std::fs::symlink_metadata(t.path().join("src"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_fsck_clean(&t);
+}

@@ -129,10 +129,19 @@ impl Repo {
                 .cloned(),
         );
         let kept = self.read_kept(&keep)?;
+        // What `target` has no file for: absent there, or a directory
+        // where the task left a file or a symbolic link.
+        let no_file_at = |p: &str| match tree.get_path(Path::new(p)) {
+            Err(_) => true,
+            Ok(e) => {
+                e.kind() == Some(git2::ObjectType::Tree)
+                    && fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
+            }
+        };
         let doomed: Vec<&String> = changed
             .iter()
             .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p))
-            .filter(|p| tree.get_path(Path::new(p)).is_err())
+            .filter(|p| no_file_at(p))
             .collect();
         // The reset would leave untracked files behind (see the module
         // comment). Removing them first also clears the way for a tracked
@@ -282,7 +291,11 @@ impl Repo {
 
     fn read_kept(&self, keep: &[String]) -> Result<Vec<KeptFile>> {
         let mut out = Vec::new();
+        let mut dirs = RealDirs::default();
         for rel in keep {
+            if !dirs.reach(self.root(), rel) {
+                continue;
+            }
             let path = self.root().join(rel);
             match fs::symlink_metadata(&path) {
                 Ok(m) if m.is_file() => out.push(KeptFile {
@@ -299,6 +312,9 @@ impl Repo {
 
     fn write_kept(&self, kept: &[KeptFile]) -> Result<()> {
         for k in kept {
+            if !RealDirs::default().reach(self.root(), &k.rel) {
+                continue;
+            }
             let path = self.root().join(&k.rel);
             if fs::read(&path).is_ok_and(|b| b == k.bytes) {
                 continue;
@@ -317,6 +333,10 @@ impl Repo {
     /// Remove one file, then each parent directory it leaves empty (a
     /// directory that still holds an ignored file stays).
     fn remove_file_and_empty_dirs(&self, rel: &str) -> Result<()> {
+        // Never through a symbolic link: the file it reaches is not ours.
+        if !RealDirs::default().reach(self.root(), rel) {
+            return Ok(());
+        }
         let path = self.root().join(rel);
         match fs::remove_file(&path) {
             Ok(()) => {}
@@ -336,6 +356,34 @@ impl Repo {
             dir = d.parent();
         }
         Ok(())
+    }
+}
+
+/// The directories found real (not a symbolic link, not a file) on the way
+/// from the root to a path, remembered across the paths of one rollback.
+#[derive(Default)]
+pub(super) struct RealDirs(HashSet<String>);
+
+impl RealDirs {
+    /// Whether every directory above `rel` is a real directory inside the
+    /// work tree, so that reading, writing or removing `rel` cannot follow
+    /// a symbolic link, perhaps out of the work tree (a task may replace a
+    /// tracked directory with a link). A missing directory is not real.
+    pub(super) fn reach(&mut self, root: &Path, rel: &str) -> bool {
+        let rel = rel.trim_end_matches('/');
+        let mut end = 0;
+        while let Some(i) = rel[end..].find('/') {
+            end += i;
+            let dir = &rel[..end];
+            if !self.0.contains(dir) {
+                if !fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir()) {
+                    return false;
+                }
+                self.0.insert(dir.to_string());
+            }
+            end += 1;
+        }
+        true
     }
 }
 

@@ -12,7 +12,7 @@ use git2::Oid;
 use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
 use super::ignore::Hidden;
-use super::rollback::{Changed, is_kept};
+use super::rollback::{Changed, RealDirs, is_kept};
 use crate::error::{Context, Result};
 
 impl Repo {
@@ -78,6 +78,7 @@ impl Repo {
             .and_then(|c| c.get_bool("core.filemode"))
             .unwrap_or(true);
         let (mut files, mut removals) = (Vec::new(), Vec::new());
+        let mut dirs = RealDirs::default();
         for rel in changed.iter() {
             let path = Path::new(rel);
             // Hidden files are not in HEAD, so leaving them out of the
@@ -86,8 +87,11 @@ impl Repo {
                 continue;
             }
             let abs = self.root().join(rel);
-            match fs::symlink_metadata(&abs) {
-                Ok(m) if !m.is_dir() => {
+            // Behind a symbolic link a path is not in the work tree, however
+            // `abs` resolves: git sees it deleted.
+            let meta = fs::symlink_metadata(&abs).ok();
+            match meta.filter(|_| dirs.reach(self.root(), rel)) {
+                Some(m) if !m.is_dir() => {
                     // Without core.fileMode the disk's executable bits mean
                     // nothing: HEAD's mode stands.
                     let committed = base.get_path(path).ok().map(|e| e.filemode());
