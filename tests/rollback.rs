@@ -112,6 +112,13 @@ fn failed_run() -> Failed {
     t.write("newdir/cache.secret", "ignored inside a new directory\n");
     t.write("root.secret", "ignored at the root\n");
     t.write("src/local.secret", "ignored in a tracked directory\n");
+    // As the run records them when an attempt stops: the untracked files
+    // it created.
+    std::fs::write(
+        journal.join("attempt-leftovers"),
+        "new.txt\0newdir/file.txt\0src/lib.txt\0",
+    )
+    .unwrap();
     write_status(
         &t,
         &base,
@@ -132,6 +139,18 @@ fn failed_run() -> Failed {
     }
 }
 
+/// Record `paths` as untracked files the failed attempt created, as the
+/// run does when an attempt stops.
+fn attempt_created(t: &TestRepo, paths: &[&str]) {
+    let file = t.path().join(".git/milestone/M1/attempt-leftovers");
+    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    for p in paths {
+        text.push_str(p);
+        text.push('\0');
+    }
+    std::fs::write(file, text).unwrap();
+}
+
 fn assert_ignored_files_kept(t: &TestRepo) {
     assert_eq!(t.read("root.secret"), "ignored at the root\n");
     assert_eq!(
@@ -148,18 +167,16 @@ fn assert_ignored_files_kept(t: &TestRepo) {
 fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
     let Failed { t, cp1, agent, .. } = failed_run();
     let out = t.run(["rollback", "M1"]);
-    out.success();
-    assert_eq!(out.stderr, "");
-    assert_eq!(
-        out.stdout,
-        format!(
-            "Rolled back M1 to the checkpoint of TASK-001 ({}); 1 commit was taken off the branch.\n\
-             The discarded work is saved in {SAVED}.\n\
-             To bring it back: git milestone rollback M1 --undo\n  \
-             (with git alone: git read-tree -u --reset {SAVED} && git reset -q {SAVED}~1)\n",
-            &cp1[..7]
-        )
-    );
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Rolled back M1 to the checkpoint of TASK-001 ([OID]); 1 commit was taken off the branch.
+    Removed 5 files the attempt created: new.txt, newdir/file.txt, staged.txt, task-commit.txt and taskdir/committed.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
     assert_eq!(head(&t), cp1);
     assert_eq!(t.git(&["rev-parse", "main"]).trim(), cp1);
     // Only the rewritten status file and the file from before the run remain.
@@ -416,6 +433,7 @@ fn rollback_to_an_earlier_checkpoint_and_back() {
     out.success();
     assert!(out.stdout.starts_with(&format!(
         "Rolled back M1 to the checkpoint of TASK-001 ({}); 2 commits were taken off the branch.\n\
+         Removed 2 files the attempt created: b.txt and c.txt.\n\
          The discarded work is saved in refs/milestone/M1/attempts/TASK-002/2.\n",
         &cp1[..7]
     )), "{}", out.stdout);
@@ -460,12 +478,124 @@ fn undo_refuses_over_new_changes() {
     let Failed { t, .. } = failed_run();
     t.run(["rollback", "M1"]).success();
     t.write("README.md", "edited after the rollback\n");
-    assert_refused(
-        &t,
-        &["rollback", "M1", "--undo"],
-        "error: the work tree has changes that restoring the saved work would overwrite: README.md\n\
-         hint: commit or stash them first: git stash push --include-untracked\n",
+    let before = snapshot(&t);
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: restoring the saved work of M1 would overwrite changes made since the rollback: README.md
+    hint: commit or stash them (`git stash push --include-untracked`), then `git milestone rollback M1 --undo`
+    hint: `git milestone rollback M1 --undo --force` would overwrite README.md; it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!(snapshot(&t), before);
+}
+
+/// A file the task committed although it was the user's from before the
+/// run: the rollback keeps it as it was, the user edits it, and `--undo`
+/// (which writes the attempt's version) must not lose the edit.
+#[test]
+fn undo_never_overwrites_an_edit_to_a_file_the_rollback_kept() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.write("notes.txt", "my notes, as the task committed them\n");
+    t.git(&["add", "notes.txt"]);
+    t.git(&["commit", "-q", "-m", "agent takes the notes"]);
+    let agent2 = head(&t);
+    let status = t.read(STATUS);
+    let old_head = status_json(&t)["failure"]["head"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.write(STATUS, &status.replace(&old_head, &agent2));
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(
+        t.read("notes.txt"),
+        "my notes, as the task committed them\n"
     );
+    t.write("notes.txt", "my notes, edited after the rollback\n");
+    // A file made after the rollback that the attempt does not have is no
+    // obstacle: the restore leaves it alone.
+    t.write("later.txt", "mine\n");
+
+    let before = (snapshot(&t), t.read(STATUS));
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: restoring the saved work of M1 would overwrite changes made since the rollback: notes.txt
+    hint: commit or stash them (`git stash push --include-untracked`), then `git milestone rollback M1 --undo`
+    hint: `git milestone rollback M1 --undo --force` would overwrite notes.txt; it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!((snapshot(&t), t.read(STATUS)), before);
+    assert_eq!(t.read("notes.txt"), "my notes, edited after the rollback\n");
+
+    let out = t.run(["rollback", "M1", "--undo", "--force"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Saved what the undo replaces in refs/milestone/M1/before-undo/1: your changes to notes.txt.
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent2);
+    assert_eq!(
+        t.read("notes.txt"),
+        "my notes, as the task committed them\n"
+    );
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/before-undo/1:notes.txt"]),
+        "my notes, edited after the rollback\n"
+    );
+    assert_eq!(
+        t.git(&["rev-parse", "refs/milestone/M1/before-undo/1~1"])
+            .trim(),
+        cp1
+    );
+    assert_eq!(t.read("later.txt"), "mine\n");
+    assert_fsck_clean(&t);
+}
+
+/// The user commits on top of the rolled-back branch; `--undo --force`
+/// puts the attempt back, and the user's commit is saved under a ref
+/// first, which the refusal and the output name.
+#[test]
+fn undo_force_saves_the_commits_it_takes_off_the_branch() {
+    let Failed { t, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.write("later.txt", "later\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = head(&t);
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: HEAD moved since the rollback of M1 (it was [OID], it is [OID])
+    hint: `git milestone rollback M1 --undo --force` would take 1 commit off the branch ([OID] later work); it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!(head(&t), later);
+
+    let out = t.run(["rollback", "M1", "--undo", "--force"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Saved what the undo replaces in refs/milestone/M1/before-undo/1: 1 commit ([OID] later work).
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent);
+    let saved = t.git(&["rev-parse", "refs/milestone/M1/before-undo/1"]);
+    assert_eq!(saved.trim(), later, "nothing but the commit needed saving");
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/before-undo/1:later.txt"]),
+        "later\n"
+    );
+    assert_fsck_clean(&t);
 }
 
 #[test]
@@ -571,26 +701,6 @@ fn refuses_to_move_the_branch_sideways_unless_forced() {
              rolling back would move the branch sideways\n\
              hint: to do it anyway: git milestone rollback M1 --force\n",
             &cp1[..7]
-        ),
-    );
-}
-
-#[test]
-fn undo_refuses_when_head_moved_since_the_rollback() {
-    let Failed { t, cp1, .. } = failed_run();
-    t.run(["rollback", "M1"]).success();
-    t.write("later.txt", "later\n");
-    t.git(&["add", "later.txt"]);
-    t.git(&["commit", "-q", "-m", "later work"]);
-    let later = head(&t);
-    assert_refused(
-        &t,
-        &["rollback", "M1", "--undo"],
-        &format!(
-            "error: HEAD moved since the rollback of M1 (it was {}, it is {})\n\
-             hint: to restore the saved work over it anyway: git milestone rollback M1 --undo --force\n",
-            &cp1[..7],
-            &later[..7]
         ),
     );
 }
@@ -849,6 +959,7 @@ fn the_saved_attempt_keeps_executable_bits_and_symlinks() {
     let script = t.path().join("run.sh");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink("new.txt", t.path().join("link")).unwrap();
+    attempt_created(&t, &["run.sh", "link"]);
     t.run(["rollback", "M1"]).success();
     let entry = |p: &str| t.git(&["ls-tree", SAVED, p]);
     let blob = |p: &str| t.git(&["rev-parse", &format!("{SAVED}:{p}")]);
@@ -978,6 +1089,7 @@ fn refuses_a_changed_file_whose_name_is_not_utf8() {
     let Failed { t, agent, .. } = failed_run();
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
     std::fs::write(t.path().join(name), "the attempt's\n").unwrap();
+    attempt_created(&t, &["caf\u{FFFD}.txt"]);
     let before = (head(&t), porcelain(&t));
     let out = t.run(["rollback", "M1"]);
     out.code(2);
@@ -1123,4 +1235,59 @@ fn a_directory_replaced_by_a_symlink_is_rolled_back_without_following_it() {
             .is_symlink()
     );
     assert_fsck_clean(&t);
+}
+
+/// The README's promise: a file the user creates while a failed task waits
+/// (say `notes.txt`) is not the attempt's, so the rollback leaves it where
+/// it is, and says which files it removed and where it saved them.
+#[test]
+fn rollback_removes_only_the_files_the_attempt_created() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+    )]);
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\nmkdir -p out && echo x > out/made.txt\nexit 3",
+    );
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+        .code(1);
+    t.write("notes.txt", "written while TASK-002 waited\n");
+    t.write("out/mine.txt", "also mine\n");
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Rolled back M1 to the checkpoint of TASK-001 ([OID]).
+    Removed 2 files the attempt created: TASK-002.txt and out/made.txt.
+    Left alone 2 untracked files that are not the attempt's: notes.txt and out/mine.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
+    assert_eq!(t.read("notes.txt"), "written while TASK-002 waited\n");
+    assert_eq!(t.read("out/mine.txt"), "also mine\n");
+    assert!(!t.path().join("TASK-002.txt").exists());
+    assert!(!t.path().join("out/made.txt").exists());
+    assert_eq!(
+        porcelain(&t),
+        format!(" M {STATUS}\n?? notes.txt\n?? out/mine.txt\n")
+    );
+    // Not the attempt's, so not in its saved commit either.
+    assert_eq!(
+        t.git(&["ls-tree", "-r", "--name-only", SAVED]),
+        format!("{STATUS}\nTASK-001.txt\nTASK-002.txt\ndocs/plan.md\nout/made.txt\n")
+    );
+    // --undo gives the attempt its files back, and a retry commits them.
+    t.run(["rollback", "M1", "--undo"]).success();
+    let ok = sh_runner(&t, "ok.sh", "true");
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &ok])
+        .success();
+    assert_eq!(porcelain(&t), "?? notes.txt\n?? out/mine.txt\n");
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        format!("{STATUS}\nTASK-002.txt\nout/made.txt\n")
+    );
 }

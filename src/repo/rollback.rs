@@ -15,7 +15,7 @@ use std::fs;
 use std::path::Path;
 
 use super::Repo;
-use super::ignore::Hidden;
+pub use super::ignore::Hidden;
 use super::parse_oid;
 use super::scan::Scope;
 use crate::error::{Context, Result};
@@ -46,7 +46,7 @@ impl std::ops::Deref for Changed {
 
 impl Changed {
     /// Whether `path` is untracked (not in the index).
-    pub(super) fn is_untracked(&self, path: &str) -> bool {
+    pub fn is_untracked(&self, path: &str) -> bool {
         self.untracked.contains(path)
     }
 }
@@ -102,13 +102,14 @@ impl Repo {
     /// files tracked now but not at `target` and untracked (not ignored)
     /// files are removed, except `keep`; ignored files are not touched;
     /// files in `keep` end up as they are now, byte for byte. `scan` is as
-    /// for [`save_work_tree`](Self::save_work_tree).
+    /// for [`save_work_tree`](Self::save_work_tree). Returns the files it
+    /// removed (those `target` does not have), sorted.
     pub fn restore_checkpoint(
         &self,
         target: &str,
         keep: &[String],
         scan: (&Changed, Hidden),
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let commit = self
             .inner
             .find_commit(parse_oid(target)?)
@@ -143,6 +144,20 @@ impl Repo {
             .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p))
             .filter(|p| no_file_at(p))
             .collect();
+        let mut dirs = RealDirs::default();
+        let mut removed: Vec<String> = doomed
+            .iter()
+            .map(|p| p.as_str())
+            .chain(hidden.since_checkpoint.iter().flatten().map(String::as_str))
+            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p) && no_file_at(p))
+            .filter(|p| {
+                fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
+                    && dirs.reach(self.root(), p)
+            })
+            .map(str::to_string)
+            .collect();
+        removed.sort();
+        removed.dedup();
         // The reset would leave untracked files behind (see the module
         // comment). Removing them first also clears the way for a tracked
         // file where the task put an untracked directory.
@@ -150,7 +165,8 @@ impl Repo {
             self.remove_file_and_empty_dirs(rel)?;
         }
         self.reset_to(&commit, changed, hidden.since_checkpoint.as_deref())?;
-        self.write_kept(&kept)
+        self.write_kept(&kept)?;
+        Ok(removed)
     }
 
     /// `git reset --hard <target>` for tracked files, done by git (libgit2's
@@ -365,10 +381,10 @@ impl Repo {
 pub(super) struct RealDirs(HashSet<String>);
 
 impl RealDirs {
-    /// Whether every directory above `rel` is a real directory inside the
-    /// work tree, so that reading, writing or removing `rel` cannot follow
-    /// a symbolic link, perhaps out of the work tree (a task may replace a
-    /// tracked directory with a link). A missing directory is not real.
+    /// Whether no directory above `rel` is a symbolic link (or a file), so
+    /// that reading, writing or removing `rel` cannot follow a link, perhaps
+    /// out of the work tree (a task may replace a tracked directory with
+    /// one). A missing directory is no link: it can be created.
     pub(super) fn reach(&mut self, root: &Path, rel: &str) -> bool {
         let rel = rel.trim_end_matches('/');
         let mut end = 0;
@@ -376,8 +392,10 @@ impl RealDirs {
             end += i;
             let dir = &rel[..end];
             if !self.0.contains(dir) {
-                if !fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir()) {
-                    return false;
+                match fs::symlink_metadata(root.join(dir)) {
+                    Ok(m) if !m.is_dir() => return false,
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return false,
+                    _ => {}
                 }
                 self.0.insert(dir.to_string());
             }

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use git2::Oid;
 
-use super::Repo;
 use super::ident::{Role, Unknown, ident_from};
 use super::ignore::Hidden;
 use super::rollback::{Changed, RealDirs, is_kept};
+use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
 impl Repo {
@@ -36,6 +36,46 @@ impl Repo {
             .context("cannot read the commit HEAD points at")?;
         let (changed, hidden) = scan;
         let tree = self.work_tree_as_tree(skip, changed, &hidden.new)?;
+        self.commit_on_head(ref_name, message, &tree, &head)
+    }
+
+    /// Commit HEAD's tree with `files` (paths relative to the root) as
+    /// they are in the work tree (a file that is gone is left out), on top
+    /// of HEAD, and point the new ref `ref_name` at it. HEAD, the index and
+    /// the work tree are not changed.
+    pub fn save_files(&self, ref_name: &str, message: &str, files: &[&str]) -> Result<String> {
+        let head = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .context("cannot read the commit HEAD points at")?;
+        let base = head.tree().context("cannot read the tree HEAD points at")?;
+        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+        for (rel, found) in files.iter().zip(self.hash_files(files, &base)?) {
+            match found {
+                Some((blob, mode)) => upserts.push((*rel, blob, mode)),
+                None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
+                None => {}
+            }
+        }
+        let oid = self.update_tree(&base, upserts, removals)?;
+        let tree = self
+            .inner
+            .find_tree(oid)
+            .with_context(|| format!("cannot read tree {oid}"))?;
+        self.commit_on_head(ref_name, message, &tree, &head)
+    }
+
+    /// Write a commit of `tree` whose parent is `head`, as the user (or a
+    /// stand-in when git knows no identity: saving work must not fail for
+    /// want of a name), and create `ref_name` at it.
+    fn commit_on_head(
+        &self,
+        ref_name: &str,
+        message: &str,
+        tree: &git2::Tree<'_>,
+        head: &git2::Commit<'_>,
+    ) -> Result<String> {
         // Both lookups at once: each is a git process.
         let [author, committer]: [std::process::Output; 2] = self
             .git_all(&[
@@ -48,12 +88,103 @@ impl Repo {
         let committer = ident_from(&committer, Role::Committer, Unknown::StandIn)?.signature()?;
         let oid = self
             .inner
-            .commit(None, &author, &committer, message, &tree, &[&head])
+            .commit(None, &author, &committer, message, tree, &[head])
             .with_context(|| format!("cannot write the commit for {ref_name}"))?;
         self.inner
-            .reference(ref_name, oid, false, "milestone: save a failed attempt")
+            .reference(
+                ref_name,
+                oid,
+                false,
+                "milestone: save work before replacing it",
+            )
             .with_context(|| format!("cannot create {ref_name}"))?;
         Ok(oid.to_string())
+    }
+
+    /// The first parent of commit `oid`.
+    pub fn first_parent(&self, oid: &str) -> Result<String> {
+        self.inner
+            .find_commit(parse_oid(oid)?)
+            .and_then(|c| c.parent_id(0))
+            .map(|p| p.to_string())
+            .with_context(|| format!("cannot read the parent of {oid}"))
+    }
+
+    /// Those of `rels` whose file in the work tree matches its version in
+    /// none of the commits `versions`: work that replacing the file would
+    /// lose, as no commit holds it. A path with no file (gone, a directory,
+    /// behind a symbolic link) has nothing to lose.
+    pub fn unsaved_files(&self, rels: &[&str], versions: &[&str]) -> Result<Vec<String>> {
+        let mut trees = Vec::new();
+        for v in versions {
+            let tree = self
+                .inner
+                .find_commit(parse_oid(v)?)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("cannot read the tree of {v}"))?;
+            trees.push(tree);
+        }
+        let Some(base) = trees.first() else {
+            return Ok(rels.iter().map(|r| r.to_string()).collect());
+        };
+        let found = self.hash_files(rels, base)?;
+        Ok(rels
+            .iter()
+            .zip(found)
+            .filter(|(rel, found)| {
+                found.is_some_and(|(blob, _)| {
+                    !trees
+                        .iter()
+                        .any(|t| t.get_path(Path::new(rel)).is_ok_and(|e| e.id() == blob))
+                })
+            })
+            .map(|(rel, _)| rel.to_string())
+            .collect())
+    }
+
+    /// Which of `paths` commit `commit`'s tree has.
+    pub fn paths_in<'p>(
+        &self,
+        commit: &str,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> Result<HashSet<String>> {
+        let tree = self
+            .inner
+            .find_commit(parse_oid(commit)?)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of {commit}"))?;
+        Ok(paths
+            .filter(|p| tree.get_path(Path::new(p)).is_ok())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The paths whose entries differ between the trees of commits `a` and
+    /// `b` (both sides of a rename); names that are not UTF-8 are left out.
+    pub fn paths_between(&self, a: &str, b: &str) -> Result<Vec<String>> {
+        let tree = |c: &str| {
+            self.inner
+                .find_commit(parse_oid(c)?)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("cannot read the tree of {c}"))
+        };
+        let (ta, tb) = (tree(a)?, tree(b)?);
+        if ta.id() == tb.id() {
+            return Ok(Vec::new());
+        }
+        let diff = self
+            .inner
+            .diff_tree_to_tree(Some(&ta), Some(&tb), None)
+            .with_context(|| format!("cannot compare {a} with {b}"))?;
+        let mut out: Vec<String> = diff
+            .deltas()
+            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+            .flatten()
+            .filter_map(|p| p.to_str().map(str::to_string))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// A tree of the work tree as `git add -A` would stage it, without
@@ -72,49 +203,67 @@ impl Repo {
             .head()
             .and_then(|h| h.peel_to_tree())
             .context("cannot read the tree HEAD points at")?;
+        // Hidden files are not in HEAD, so leaving them out of the updates
+        // leaves them out of the tree, staged or not.
+        let rels: Vec<&str> = changed
+            .iter()
+            .filter(|rel| {
+                !(hidden.contains(*rel) || (changed.is_untracked(rel) && is_kept(rel, skip)))
+            })
+            .map(String::as_str)
+            .collect();
+        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+        for (rel, found) in rels.iter().zip(self.hash_files(&rels, &base)?) {
+            match found {
+                Some((blob, mode)) => upserts.push((*rel, blob, mode)),
+                None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
+                None => {}
+            }
+        }
+        let oid = self.update_tree(&base, upserts, removals)?;
+        self.inner
+            .find_tree(oid)
+            .with_context(|| format!("cannot read tree {oid}"))
+    }
+
+    /// What `git add` would store for each of `rels`: the blob (written to
+    /// the object database) and the tree mode, or `None` where the work
+    /// tree has no file: gone, a directory, or behind a symbolic link
+    /// (however the path resolves, git sees no file there). `base` gives
+    /// the mode when `core.fileMode` is off.
+    pub(super) fn hash_files(
+        &self,
+        rels: &[&str],
+        base: &git2::Tree<'_>,
+    ) -> Result<Vec<Option<(Oid, git2::FileMode)>>> {
         let filemode = self
             .inner
             .config()
             .and_then(|c| c.get_bool("core.filemode"))
             .unwrap_or(true);
-        let (mut files, mut removals) = (Vec::new(), Vec::new());
         let mut dirs = RealDirs::default();
-        for rel in changed.iter() {
-            let path = Path::new(rel);
-            // Hidden files are not in HEAD, so leaving them out of the
-            // updates leaves them out of the tree, staged or not.
-            if hidden.contains(rel) || (changed.is_untracked(rel) && is_kept(rel, skip)) {
+        let mut files = Vec::new();
+        let mut found = vec![None; rels.len()];
+        for (i, rel) in rels.iter().enumerate() {
+            let meta = fs::symlink_metadata(self.root().join(rel)).ok();
+            let Some(m) = meta.filter(|m| !m.is_dir() && dirs.reach(self.root(), rel)) else {
                 continue;
-            }
-            let abs = self.root().join(rel);
-            // Behind a symbolic link a path is not in the work tree, however
-            // `abs` resolves: git sees it deleted.
-            let meta = fs::symlink_metadata(&abs).ok();
-            match meta.filter(|_| dirs.reach(self.root(), rel)) {
-                Some(m) if !m.is_dir() => {
-                    // Without core.fileMode the disk's executable bits mean
-                    // nothing: HEAD's mode stands.
-                    let committed = base.get_path(path).ok().map(|e| e.filemode());
-                    let mode = match committed {
-                        Some(m0) if !filemode && !m.is_symlink() => mode_of(m0),
-                        _ => disk_mode(&m),
-                    };
-                    files.push((rel.as_str(), mode));
-                }
-                _ if base.get_path(path).is_ok() => removals.push(rel.as_str()),
-                _ => {}
-            }
+            };
+            // Without core.fileMode the disk's executable bits mean
+            // nothing: the committed mode stands.
+            let committed = base.get_path(Path::new(rel)).ok().map(|e| e.filemode());
+            let mode = match committed {
+                Some(m0) if !filemode && !m.is_symlink() => mode_of(m0),
+                _ => disk_mode(&m),
+            };
+            files.push((*rel, mode));
+            found[i] = Some(mode);
         }
-        let blobs = self.write_blobs(&files)?;
-        let upserts = files
+        let mut blobs = self.write_blobs(&files)?.into_iter();
+        Ok(found
             .into_iter()
-            .zip(blobs)
-            .map(|((rel, mode), blob)| (rel, blob, mode))
-            .collect();
-        let oid = self.update_tree(&base, upserts, removals)?;
-        self.inner
-            .find_tree(oid)
-            .with_context(|| format!("cannot read tree {oid}"))
+            .map(|mode| mode.map(|m| (blobs.next().expect("one blob a file"), m)))
+            .collect())
     }
 
     /// Write each file (path relative to the root, and its tree mode) as

@@ -138,8 +138,10 @@ pub fn execute<'a>(
             old.pid, old.started_at
         ));
     }
-    // Under the run lock: a git lock file now is not a live run's.
+    // Under the run lock: a git lock file now is not a live run's, and a
+    // rollback recorded as under way was stopped.
     repo.check_no_stale_locks(name)?;
+    failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
     let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
         .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
@@ -872,15 +874,15 @@ impl Session<'_> {
     fn roll_back(&mut self, i: usize, before: &str) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
-        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last, before)?;
-        if let Some(f) = &mut self.status.failure {
-            f.rolled_back = true;
-            f.saved_ref = Some(saved.ref_name.clone());
+        let result = failure::roll_back_attempt(self.repo, &mut self.status, &id, &last, before);
+        if let Some(sig) = signals::pending() {
+            return self.rollback_interrupted(&id, sig, result, &last);
         }
-        self.status.save(self.repo.root())?;
+        let saved = result?;
         Ok(Error::failed(format!(
-            "{id} failed; its work is saved in {} and the branch is back at {}",
+            "{id} failed; its work is saved in {}{} and the branch is back at {}",
             saved.ref_name,
+            failure::removed_note(&saved),
             short(&last)
         ))
         .hint(format!(
@@ -891,6 +893,38 @@ impl Session<'_> {
             "run the task again with `git milestone run {}`",
             self.name()
         )))
+    }
+
+    /// Ctrl-C or SIGTERM during the rollback after a failure: the run is
+    /// recorded as interrupted (exit 130), whether the rollback stopped
+    /// before it changed anything or finished first.
+    fn rollback_interrupted(
+        &mut self,
+        id: &str,
+        sig: i32,
+        result: Result<failure::SavedAttempt>,
+        last: &str,
+    ) -> Result<Error> {
+        self.interrupted(Some(id), sig)?;
+        let run = format!("`git milestone run {}`", self.name());
+        Ok(match result {
+            Ok(saved) => Error::interrupted(format!(
+                "{id} failed, and {} arrived while it was rolled back; the rollback finished first: \
+                 its work is saved in {}{} and the branch is back at {}",
+                failure::signal_name(sig),
+                saved.ref_name,
+                failure::removed_note(&saved),
+                short(last)
+            ))
+            .hint(format!(
+                "bring the work back with `{}`, or run the task again with {run}",
+                saved.restore_command
+            )),
+            Err(e) if e.kind() == crate::error::Kind::Interrupted => {
+                e.hint(format!("or continue {id} on top of its changes with {run}"))
+            }
+            Err(e) => return Err(e),
+        })
     }
 
     /// The checkpoint before task `i`, or the run's base commit.
