@@ -1291,3 +1291,73 @@ fn rollback_removes_only_the_files_the_attempt_created() {
         format!("{STATUS}\nTASK-002.txt\nout/made.txt\n")
     );
 }
+
+/// A rollback recorded as still under way (its process was killed after
+/// the save): the next `rollback` finishes it instead of saving the half
+/// restored tree as the attempt, saves only what is new, and `--undo`
+/// restores the first, complete save and names the other.
+#[test]
+fn a_stopped_rollback_is_finished_and_undo_restores_the_complete_save() {
+    let Failed { t, cp1, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    // As if killed half way through putting the work tree back: HEAD not
+    // yet moved, half the attempt's files still there, the record not done.
+    let record = t.path().join(".git/milestone/M1/last-rollback.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.contains("\"phase\": \"done\""), "{text}");
+    std::fs::write(
+        &record,
+        text.replace("\"phase\": \"done\"", "\"phase\": \"restoring\""),
+    )
+    .unwrap();
+    t.git(&["reset", "-q", "--soft", &agent]);
+    t.git(&["checkout", SAVED, "--", "new.txt"]);
+    t.git(&["reset", "-q", "--", "new.txt"]);
+    // And an edit made since, which no save holds yet.
+    t.write("README.md", "edited after the rollback stopped\n");
+
+    let out = t.run(["run", "M1", "--plan", "plan.md", "--runner", "true"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the last rollback of M1 did not finish; the work tree is half restored
+    hint: its work is saved in refs/milestone/M1/attempts/TASK-002/1; finish the rollback with `git milestone rollback M1`, or bring the work back with `git milestone rollback M1 --undo`
+    ");
+
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Finished the rollback of M1 that was stopped half way to the checkpoint of TASK-001 ([OID]); 1 commit was taken off the branch.
+    Removed 1 file the attempt created: new.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    What the stopped rollback had not put back yet is saved in refs/milestone/M1/attempts/TASK-002/2.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
+    assert_eq!(head(&t), cp1);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    let second = "refs/milestone/M1/attempts/TASK-002/2";
+    assert_eq!(
+        t.git(&["show", &format!("{second}:README.md")]),
+        "edited after the rollback stopped\n"
+    );
+    assert_eq!(status_json(&t)["failure"]["rolled_back"], true);
+
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    Also saved, while finishing a rollback that was stopped (less complete): refs/milestone/M1/attempts/TASK-002/2.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent);
+    assert_eq!(t.read("new.txt"), "new\n");
+    assert_eq!(t.read("newdir/file.txt"), "in a new directory\n");
+    assert_eq!(t.read("src/lib.txt"), "broken\n");
+    assert_fsck_clean(&t);
+}

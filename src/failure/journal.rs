@@ -104,11 +104,30 @@ pub fn write(git_dir: &Path, name: &str, record: &Record) -> Result<()> {
     state::write_atomically(&path(git_dir, name)?, &bytes)
 }
 
+/// Remove the record, and any kept files still parked.
 pub fn remove(git_dir: &Path, name: &str) -> Result<()> {
+    unpark_done(git_dir, name)?;
     let path = path(git_dir, name)?;
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("cannot remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Where a rollback parks the kept files its reset may overwrite, until
+/// it has put them back (`Repo::restore_checkpoint`).
+pub fn park_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
+    Ok(state::journal_dir(git_dir, name)?.join("kept"))
+}
+
+/// Drop the parked copies once the rollback no longer needs them.
+pub fn unpark_done(git_dir: &Path, name: &str) -> Result<()> {
+    let dir = park_dir(git_dir, name)?;
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", dir.display()))
         }
         _ => Ok(()),
     }
@@ -125,7 +144,7 @@ pub fn refuse_unfinished(git_dir: &Path, name: &str) -> Result<()> {
     match record.phase {
         Phase::Done => Ok(()),
         Phase::Restoring => Err(Error::refused(format!(
-            "the last rollback of {name} was stopped before it finished; the work tree is half restored"
+            "the last rollback of {name} did not finish; the work tree is half restored"
         ))
         .hint(format!(
             "its work is saved in {}; finish the rollback with `git milestone rollback {quoted}`, \
@@ -133,7 +152,7 @@ pub fn refuse_unfinished(git_dir: &Path, name: &str) -> Result<()> {
             record.saved_ref
         ))),
         Phase::Undoing => Err(Error::refused(format!(
-            "the last `git milestone rollback {name} --undo` was stopped before it finished"
+            "the last `git milestone rollback {name} --undo` did not finish"
         ))
         .hint(format!(
             "finish it with `git milestone rollback {quoted} --undo`"

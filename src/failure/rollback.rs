@@ -100,6 +100,16 @@ impl Found {
         })
     }
 
+    /// Take `paths` (the attempt's files, as the rollback record has them)
+    /// for the attempt's.
+    fn claim(&mut self, paths: &[String]) {
+        let theirs: HashSet<&String> = paths.iter().collect();
+        let (ours, users) = self.users.drain(..).partition(|p| theirs.contains(p));
+        self.users = users;
+        self.keep.retain(|p| !theirs.contains(p));
+        self.leftovers.extend::<Vec<String>>(ours);
+    }
+
     /// An untracked file where `target` has a file is the attempt's,
     /// whoever made it (the task replaced a directory with a file, say):
     /// the restore must put the checkpoint's file there.
@@ -264,10 +274,16 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
 fn finish_stopped(
     repo: &Repo,
     req: &Request<'_>,
-    mut status: Status,
+    status: Status,
     mut record: Record,
 ) -> Result<RolledBack> {
     let name = req.milestone;
+    // Kept files (the status file first) the stopped reset overwrote.
+    repo.unpark(
+        &journal::park_dir(repo.git_dir(), name)?,
+        &record.checkpoint,
+    )?;
+    let mut status = Status::load(repo.root(), name)?.unwrap_or(status);
     let head = head_or_refuse(repo, name)?;
     let from = record.from.clone().unwrap_or_else(|| head.clone());
     if head != record.checkpoint && head != from {
@@ -285,6 +301,7 @@ fn finish_stopped(
         )));
     }
     let mut found = Found::read(repo, name, &status)?;
+    found.claim(&record.leftovers);
     found.claim_tracked(repo, &record.checkpoint)?;
     refuse_unsavable(repo, name, &found.changed, &found.keep)?;
     let keep = found.kept(name)?;
@@ -355,7 +372,7 @@ fn record_rolled_back(repo: &Repo, status: &mut Status, saved: &SavedAttempt) ->
         record.phase = Phase::Done;
         journal::write(repo.git_dir(), &name, &record)?;
     }
-    Ok(())
+    journal::unpark_done(repo.git_dir(), &name)
 }
 
 /// Save the work tree under the next attempt ref, record the rollback as
@@ -422,7 +439,13 @@ fn restore(
     found: &Found,
     hidden: Hidden,
 ) -> Result<Vec<String>> {
-    repo.restore_checkpoint(checkpoint, &found.kept(name)?, (&found.changed, hidden))
+    let park = journal::park_dir(repo.git_dir(), name)?;
+    repo.restore_checkpoint(
+        checkpoint,
+        &found.kept(name)?,
+        (&found.changed, hidden),
+        &park,
+    )
 }
 
 /// Before anything changes, a Ctrl-C or SIGTERM stops the rollback.

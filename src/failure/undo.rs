@@ -75,6 +75,13 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let _shield = repo.shield_git();
     let mut record = read_record(repo, name)?;
     refuse_operation(repo, name)?;
+    if record.phase == Phase::Restoring {
+        // A rollback stopped after its reset: its kept files first.
+        repo.unpark(
+            &journal::park_dir(repo.git_dir(), name)?,
+            &record.checkpoint,
+        )?;
+    }
     let head = head_or_refuse(repo, name)?;
     let saved = repo.ref_target(&record.saved_ref)?.ok_or_else(|| {
         Error::refused(format!("{} no longer exists", record.saved_ref)).hint(format!(

@@ -104,11 +104,16 @@ impl Repo {
     /// files in `keep` end up as they are now, byte for byte. `scan` is as
     /// for [`save_work_tree`](Self::save_work_tree). Returns the files it
     /// removed (those `target` does not have), sorted.
+    ///
+    /// Kept files the reset may overwrite (tracked now, or where `target`
+    /// has a file) are copied to `park` first, for [`unpark`](Self::unpark)
+    /// to put back should the rollback be stopped before it does.
     pub fn restore_checkpoint(
         &self,
         target: &str,
         keep: &[String],
         scan: (&Changed, Hidden),
+        park: &Path,
     ) -> Result<Vec<String>> {
         let commit = self
             .inner
@@ -130,6 +135,11 @@ impl Repo {
                 .cloned(),
         );
         let kept = self.read_kept(&keep)?;
+        let at_risk: Vec<&KeptFile> = kept
+            .iter()
+            .filter(|k| !changed.is_untracked(&k.rel) || tree.get_path(Path::new(&k.rel)).is_ok())
+            .collect();
+        park_files(park, &at_risk)?;
         // What `target` has no file for: absent there, or a directory
         // where the task left a file or a symbolic link.
         let no_file_at = |p: &str| match tree.get_path(Path::new(p)) {
@@ -305,6 +315,50 @@ impl Repo {
         Ok(())
     }
 
+    /// Put back the files [`restore_checkpoint`](Self::restore_checkpoint)
+    /// parked in `park`, where the restore to `target` was stopped after
+    /// overwriting them: a file that is gone, or holds `target`'s version.
+    /// A file changed since in any other way is left as it is.
+    pub fn unpark(&self, park: &Path, target: &str) -> Result<()> {
+        let Ok(index) = fs::read(park.join(PARK_INDEX)) else {
+            return Ok(());
+        };
+        let tree = self
+            .inner
+            .find_commit(parse_oid(target)?)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let fields: Vec<&[u8]> = index.split(|b| *b == 0).collect();
+        let mut parked = Vec::new();
+        for (i, pair) in fields.chunks_exact(2).enumerate() {
+            let mode = String::from_utf8_lossy(pair[0])
+                .parse::<u32>()
+                .unwrap_or(0o644);
+            let rel = String::from_utf8_lossy(pair[1]).into_owned();
+            let bytes = fs::read(park.join(i.to_string()))
+                .with_context(|| format!("cannot read the parked copy of {rel}"))?;
+            parked.push(KeptFile {
+                rel,
+                bytes,
+                mode: std::os::unix::fs::PermissionsExt::from_mode(mode),
+            });
+        }
+        let rels: Vec<&str> = parked.iter().map(|k| k.rel.as_str()).collect();
+        let now = self.hash_files(&rels, &tree)?;
+        let overwritten: Vec<KeptFile> = parked
+            .into_iter()
+            .zip(now)
+            .filter(|(k, now)| match now {
+                None => true,
+                Some((blob, _)) => tree
+                    .get_path(Path::new(&k.rel))
+                    .is_ok_and(|e| e.id() == *blob),
+            })
+            .map(|(k, _)| k)
+            .collect();
+        self.write_kept(&overwritten)
+    }
+
     fn read_kept(&self, keep: &[String]) -> Result<Vec<KeptFile>> {
         let mut out = Vec::new();
         let mut dirs = RealDirs::default();
@@ -373,6 +427,32 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+const PARK_INDEX: &str = "index";
+
+/// Copy `files` into the directory `park` (emptied first): each file's
+/// bytes as `<n>`, and `index` listing each one's mode and path, written
+/// last, so that a parked set is whole or absent.
+fn park_files(park: &Path, files: &[&KeptFile]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    match fs::remove_dir_all(park) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot remove {}", park.display()));
+        }
+        _ => {}
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(park).with_context(|| format!("cannot create {}", park.display()))?;
+    let mut index = Vec::new();
+    for (i, k) in files.iter().enumerate() {
+        let path = park.join(i.to_string());
+        fs::write(&path, &k.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        index.extend_from_slice(format!("{}\0{}\0", k.mode.mode(), k.rel).as_bytes());
+    }
+    crate::state::write_atomically(&park.join(PARK_INDEX), &index)
 }
 
 /// The directories found real (not a symbolic link, not a file) on the way

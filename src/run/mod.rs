@@ -105,6 +105,9 @@ pub fn execute<'a>(
         ));
         return Ok(Finished::NothingToDo);
     }
+    // A rollback stopped half way left a tree that is neither the
+    // attempt's nor the checkpoint's.
+    failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
     let tree = repo.work_tree()?;
     let after_attempt = resuming && continues_an_attempt(&status);
     check_work_tree(&tree, name, after_attempt)?;
@@ -138,10 +141,8 @@ pub fn execute<'a>(
             old.pid, old.started_at
         ));
     }
-    // Under the run lock: a git lock file now is not a live run's, and a
-    // rollback recorded as under way was stopped.
+    // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
-    failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
     let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
         .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
