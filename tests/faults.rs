@@ -1164,7 +1164,9 @@ fn a_rollback_killed_or_interrupted_half_way_is_finished_and_undone_whole() {
         assert_fsck_clean(&t);
         assert!(t.path().join("notes.txt").exists(), "round {round}");
         if sig == libc::SIGINT {
-            assert!(matches!(code, 0 | 130), "round {round}: exit {code}");
+            // Finished, stopped (130), or killed before it could install
+            // its handler, when nothing had happened yet.
+            assert!(matches!(code, 0 | 130 | -1), "round {round}: exit {code}");
         }
         // The next rollback finishes the stopped one (or starts afresh when
         // nothing had changed, or finds nothing left to do).

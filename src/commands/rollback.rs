@@ -13,11 +13,11 @@ use crate::runner::signals;
 use crate::ui::text::{clean, count, is_are, list};
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
-    let repo = Repo::discover(cwd)?;
-    let name = &crate::state::resolve_key(repo.root(), &args.name)?;
     // Ctrl-C and SIGTERM become a flag the rollback checks between steps.
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
+    let repo = Repo::discover(cwd)?;
+    let name = &crate::state::resolve_key(repo.root(), &args.name)?;
     if args.undo {
         print_undone(&undo::undo(&repo, name, args.force)?);
         return Ok(0);

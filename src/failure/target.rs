@@ -154,9 +154,7 @@ pub(super) fn forget_discarded(
             t.adopted_commits.clear();
         }
     }
-    if status.state == RunState::Completed
-        && status.tasks.iter().any(|t| t.state == TaskState::Pending)
-    {
+    if status.state.is_completed() && status.tasks.iter().any(|t| t.state == TaskState::Pending) {
         status.state = RunState::Running;
     }
     Ok(())

@@ -49,11 +49,17 @@ pub trait Report {
 }
 
 /// How a run that did not fail ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finished {
     /// Every task is finished now; `ran` of them ran in this invocation.
     Completed {
         ran: usize,
+    },
+    /// As `Completed`, but these tasks were skipped: their changes are
+    /// saved under attempt refs, not committed.
+    CompletedWithSkips {
+        ran: usize,
+        skipped: Vec<String>,
     },
     /// Nothing was left to run.
     NothingToDo,
@@ -554,6 +560,18 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
+        let skipped: Vec<String> = self
+            .status
+            .skipped()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !skipped.is_empty() {
+            return Ok(Finished::CompletedWithSkips {
+                ran: self.ran,
+                skipped,
+            });
+        }
         Ok(Finished::Completed { ran: self.ran })
     }
 
@@ -580,10 +598,10 @@ impl Session<'_> {
             let outcome = self.run_attempt(i, attempt, &log)?;
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
-            // a failed attempt's are recorded now; a successful one's are
+            // a failed or skipped attempt's are recorded now; a successful one's are
             // staged by its checkpoint, and a run stopped before that treats
             // every new untracked file as the attempt's (`attempt_leftovers`).
-            if !matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP)) {
+            if outcome.exit != Exit::Code(0) {
                 self.record_leftovers()?;
             }
             let choice = match outcome.exit {
@@ -598,14 +616,12 @@ impl Session<'_> {
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
                 Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &before, outcome),
-                Exit::Code(EXIT_SKIP) => {
-                    return self.checkpoint(i, Verdict::Skipped, &before, outcome);
-                }
+                Exit::Code(EXIT_SKIP) => return self.skip(i, &before, outcome),
                 _ => self.failed(i, attempt, outcome, &log, retries_used)?,
             };
             match choice {
                 Choice::Retry => retries_used += 1,
-                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &before, outcome),
+                Choice::Skip => return self.skip(i, &before, outcome),
                 Choice::Stop => return Err(self.stopped(&id, outcome)),
                 Choice::Rollback => return Err(self.roll_back(i, &before)?),
             }
@@ -702,7 +718,7 @@ impl Session<'_> {
         };
         let state = match verdict {
             Verdict::Done => TaskState::Done,
-            Verdict::Skipped => TaskState::Skipped,
+            Verdict::Skipped(_) => TaskState::Skipped,
         };
         progress::finish(
             &mut self.status,
@@ -718,7 +734,7 @@ impl Session<'_> {
             self.name(),
             &id,
             &self.plan.tasks[i].title,
-            verdict,
+            &verdict,
             progress,
         );
         let status_path = state::status_rel_path(self.name())?;
@@ -746,7 +762,7 @@ impl Session<'_> {
             self.leftovers.clear();
             state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
         }
-        let what = if verdict == Verdict::Skipped {
+        let what = if matches!(verdict, Verdict::Skipped(_)) {
             " (skipped)"
         } else {
             ""
@@ -758,6 +774,58 @@ impl Session<'_> {
             progress.1
         ));
         Ok(())
+    }
+
+    /// Skip task `i` (its runner exited 125, or `--on-failure skip`): its
+    /// changes are saved as an attempt and taken away, as a rollback does,
+    /// so that the checkpoint recording the skip holds the status file only.
+    fn skip(&mut self, i: usize, before: &str, outcome: Outcome) -> Result<()> {
+        let id = self.plan.tasks[i].id.clone();
+        // Its end is known: the files it made are those recorded just now.
+        progress::finish(
+            &mut self.status,
+            &id,
+            TaskState::Skipped,
+            outcome.exit.code(),
+            outcome.duration,
+        );
+        let set_aside = failure::set_aside_skipped(self.repo, &self.status, &id, before);
+        if let Some(sig) = signals::pending() {
+            // Nothing is left half done; the task runs again next time.
+            self.status.tasks[i].state = TaskState::Interrupted;
+            return Err(self.interrupted(Some(&id), sig)?);
+        }
+        let saved = match set_aside {
+            Ok(saved) => saved,
+            Err(e) => {
+                // It cannot be set aside (a commit of the user's, say): it
+                // stops the run as a failure, its changes where they are.
+                progress::finish(
+                    &mut self.status,
+                    &id,
+                    TaskState::Failed,
+                    outcome.exit.code(),
+                    outcome.duration,
+                );
+                progress::fail(&mut self.status, &id, outcome.exit.code());
+                self.status.save(self.repo.root())?;
+                return Err(e.hint(format!(
+                    "{id} was to be skipped; its changes are still in the work tree"
+                )));
+            }
+        };
+        self.leftovers.clear();
+        // Skipping is not a failure: the task's record says how it ended.
+        self.status.failure = None;
+        let why = match outcome.exit {
+            Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
+            exit => format!("failed: {}", describe(exit, self.opts.timeout)),
+        };
+        let skip = message::Skip {
+            why,
+            saved: saved.map(|s| s.ref_name),
+        };
+        self.checkpoint(i, Verdict::Skipped(skip), before, outcome)
     }
 
     fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
