@@ -9,6 +9,7 @@
 mod journal;
 mod refuse;
 pub mod rollback;
+mod submodules;
 mod target;
 pub mod undo;
 
@@ -149,6 +150,8 @@ pub struct SavedAttempt {
     /// Untracked files made since the run started that are not the
     /// attempt's: left where they were, and not saved.
     pub left_alone: Vec<String>,
+    /// Submodules whose work was saved in them, under `ref_name` too.
+    pub submodules: Vec<String>,
 }
 
 impl SavedAttempt {
@@ -169,6 +172,7 @@ impl SavedAttempt {
             commit,
             removed,
             left_alone,
+            submodules: Vec::new(),
         }
     }
 }

@@ -1361,3 +1361,136 @@ fn a_stopped_rollback_is_finished_and_undo_restores_the_complete_save() {
     assert_eq!(t.read("src/lib.txt"), "broken\n");
     assert_fsck_clean(&t);
 }
+
+/// A repository whose submodule `sub` (a clone of `<home>/sub-origin`) holds
+/// `f.txt`, and a plan of two tasks; `git` runs with
+/// `protocol.file.allow=always`, as adding a local submodule needs.
+fn with_submodule() -> TestRepo {
+    let t = TestRepo::new();
+    let origin = t.home.path().join("sub-origin");
+    std::fs::create_dir(&origin).unwrap();
+    let git_in = |dir: &std::path::Path, args: &[&str]| {
+        let mut c = t.git_cmd();
+        let out = c.current_dir(dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git_in(&origin, &["init", "-q", "-b", "main", "."]);
+    std::fs::write(origin.join("f.txt"), "sub v1\n").unwrap();
+    git_in(&origin, &["add", "-A"]);
+    git_in(&origin, &["commit", "-q", "-m", "sub v1"]);
+    t.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        origin.to_str().unwrap(),
+        "sub",
+    ]);
+    t.write(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+    );
+    t.commit_all("initial");
+    t
+}
+
+/// A task's work inside a submodule (a commit, an edit, a new file) is
+/// saved as a commit in the submodule, recorded in the saved attempt,
+/// rolled back, and brought back by `--undo`: with `submodule.recurse` on
+/// (which made git's reset discard it) and off (which left it in place).
+#[test]
+fn work_inside_a_submodule_is_saved_rolled_back_and_undone() {
+    for recurse in ["false", "true"] {
+        let t = with_submodule();
+        t.git(&["config", "submodule.recurse", recurse]);
+        let v1 = t.git(&["-C", "sub", "rev-parse", "HEAD"]);
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n\
+             (cd sub && echo c > c.txt && git add c.txt && git commit -q -m 'task commit in sub')\n\
+             echo edited > sub/f.txt && echo new > sub/new.txt\nexit 3",
+        );
+        t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+            .code(1);
+        let task_commit = t.git(&["-C", "sub", "rev-parse", "HEAD"]);
+        let out = t.run(["rollback", "M1"]);
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.render(&t), @r"
+            exit: 0
+            --- stdout
+            Rolled back M1 to the checkpoint of TASK-001 ([OID]).
+            Removed 2 files the attempt created: TASK-002.txt and sub/new.txt.
+            The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+            The work inside submodule sub is saved there under the same ref; --undo brings it back too.
+            To bring it back: git milestone rollback M1 --undo
+              (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+            --- stderr
+            ");
+        }
+        assert_eq!(
+            t.git(&["-C", "sub", "rev-parse", "HEAD"]),
+            v1,
+            "recurse={recurse}"
+        );
+        assert_eq!(t.read("sub/f.txt"), "sub v1\n", "recurse={recurse}");
+        assert!(!t.path().join("sub/new.txt").exists() && !t.path().join("sub/c.txt").exists());
+        assert_eq!(porcelain(&t), format!(" M {STATUS}\n"), "recurse={recurse}");
+        // Saved in the submodule, and named by the saved attempt.
+        let in_sub = t.git(&["-C", "sub", "rev-parse", SAVED]);
+        assert_eq!(
+            t.git(&["-C", "sub", "show", &format!("{SAVED}:f.txt")]),
+            "edited\n"
+        );
+        assert_eq!(
+            t.git(&["-C", "sub", "show", &format!("{SAVED}:new.txt")]),
+            "new\n"
+        );
+        assert_eq!(
+            t.git(&["-C", "sub", "rev-parse", &format!("{SAVED}~1")]),
+            task_commit
+        );
+        assert_eq!(
+            t.git(&[
+                "ls-tree",
+                "--format=%(objectmode) %(objectname)",
+                SAVED,
+                "sub"
+            ]),
+            format!("160000 {in_sub}")
+        );
+        assert!(
+            t.git(&["log", "-1", "--format=%B", SAVED])
+                .contains(&format!("Milestone-Submodule: sub {}", in_sub.trim()))
+        );
+
+        t.run(["rollback", "M1", "--undo"]).success();
+        assert_eq!(t.git(&["-C", "sub", "rev-parse", "HEAD"]), task_commit);
+        assert_eq!(t.read("sub/f.txt"), "edited\n");
+        assert_eq!(t.read("sub/new.txt"), "new\n");
+        assert_eq!(t.read("sub/c.txt"), "c\n");
+        assert_fsck_clean(&t);
+    }
+}
+
+/// `run` refuses a submodule with an untracked file in it, and says which
+/// file in which submodule.
+#[test]
+fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
+    let t = with_submodule();
+    t.write("sub/stray.txt", "stray\n");
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", "true"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); a checkpoint would mix them into the first task
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
+    hint: inside a submodule, commit or remove them there first (`git -C sub status`)
+    ");
+}

@@ -61,6 +61,23 @@ fn print_rolled_back(name: &str, done: &RolledBack) {
     );
     print_files(&done.saved);
     println!("The discarded work is saved in {}.", done.saved.ref_name);
+    if !done.saved.submodules.is_empty() {
+        let subs: Vec<String> = done
+            .saved
+            .submodules
+            .iter()
+            .map(|p| clean(p).into_owned())
+            .collect();
+        println!(
+            "The work inside {} {} is saved there under the same ref; --undo brings it back too.",
+            if subs.len() == 1 {
+                "submodule"
+            } else {
+                "submodules"
+            },
+            list(&subs, 5)
+        );
+    }
     if !done.also_saved.is_empty() {
         println!(
             "What the stopped rollback had not put back yet is saved in {}.",

@@ -17,12 +17,13 @@ use super::refuse::{
     head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
 };
 use super::target::{attempt_task, checkpoints, forget_discarded, oids, resolve_target, run_made};
-use super::{SavedAttempt, signal_name};
+use super::{SavedAttempt, signal_name, submodules};
 use crate::error::{Error, Result};
 use crate::lock::RunLock;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
 use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
+use crate::repo::submodule::SubmoduleWork;
 use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state::{self, Status, TaskState};
@@ -66,6 +67,8 @@ struct Found {
     users: Vec<String>,
     /// The untracked files the attempt created.
     leftovers: Vec<String>,
+    /// Submodules holding work since the checkpoint.
+    subs: Vec<SubmoduleWork>,
 }
 
 impl Found {
@@ -97,6 +100,7 @@ impl Found {
             keep,
             users,
             leftovers,
+            subs: Vec::new(),
         })
     }
 
@@ -131,10 +135,11 @@ impl Found {
         Ok(keep)
     }
 
-    /// Whether the work tree holds nothing of the attempt's.
+    /// Whether the work tree (and every submodule's) holds nothing of the
+    /// attempt's.
     fn clean(&self, name: &str) -> Result<bool> {
         let keep = self.kept(name)?;
-        Ok(self.changed.iter().all(|p| is_kept(p, &keep)))
+        Ok(self.subs.is_empty() && self.changed.iter().all(|p| is_kept(p, &keep)))
     }
 }
 
@@ -198,6 +203,7 @@ fn checked(
     let mut found = Found::read(repo, name, status)?;
     found.claim_tracked(repo, checkpoint)?;
     refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, checkpoint)?;
     let head = head_or_refuse(repo, name)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
@@ -234,6 +240,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     found.claim_tracked(repo, &target)?;
     refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, &target)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
         let own = run_made(repo, &status, &target)?;
@@ -304,6 +311,7 @@ fn finish_stopped(
     found.claim(&record.leftovers);
     found.claim_tracked(repo, &record.checkpoint)?;
     refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
     let keep = found.kept(name)?;
     let left: Vec<&str> = found
         .changed
@@ -314,8 +322,9 @@ fn finish_stopped(
     let unsaved = repo.unsaved_files(&left, &[&record.saved_commit, &record.checkpoint, &head])?;
     stop_if_signalled(name)?;
     let hidden = repo.hidden_since(&record.checkpoint, &found.changed)?;
-    if !unsaved.is_empty() {
-        let (ref_name, _) = save(repo, name, &task_of(&record, name), &found, &hidden)?;
+    // Submodules are compared with nothing: what they hold is saved again.
+    if !unsaved.is_empty() || !found.subs.is_empty() {
+        let (ref_name, _, _) = save(repo, name, &task_of(&record, name), &found, &hidden)?;
         record.also_saved.push(ref_name);
         journal::write(repo.git_dir(), name, &record)?;
     }
@@ -386,29 +395,26 @@ fn save_and_restore(
     found: Found,
 ) -> Result<SavedAttempt> {
     let hidden = repo.hidden_since(checkpoint, &found.changed)?;
-    let (ref_name, commit) = save(repo, name, task, &found, &hidden)?;
+    let (ref_name, commit, subs) = save(repo, name, task, &found, &hidden)?;
     let mut record = Record::new(&ref_name, &commit, checkpoint, from);
     record.leftovers = found.leftovers.clone();
     journal::write(repo.git_dir(), name, &record)?;
     let removed = restore(repo, name, checkpoint, &found, hidden)?;
-    Ok(SavedAttempt::new(
-        name,
-        ref_name,
-        commit,
-        (removed, found.users),
-    ))
+    let mut saved = SavedAttempt::new(name, ref_name, commit, (removed, found.users));
+    saved.submodules = subs;
+    Ok(saved)
 }
 
 /// Save the work tree, less `found.keep`, under the next attempt ref of
 /// `task`; HEAD, the index and the work tree stay as they are. Returns the
-/// ref and the commit.
+/// ref, the commit, and the submodules whose work was saved in them.
 fn save(
     repo: &Repo,
     name: &str,
     task: &str,
     found: &Found,
     hidden: &Hidden,
-) -> Result<(String, String)> {
+) -> Result<(String, String, Vec<String>)> {
     let n = repo
         .refs_under(&refs::attempts_prefix(name, task))?
         .iter()
@@ -426,8 +432,22 @@ fn save(
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
     );
-    let commit = repo.save_work_tree(&ref_name, &message, &found.keep, (&found.changed, hidden))?;
-    Ok((ref_name, commit))
+    // Each submodule's work first, in the submodule: the saved tree
+    // records those commits, its message names them.
+    let links = submodules::save(repo, &found.subs, &ref_name, &message)?;
+    let message = format!("{message}{}", submodules::trailers(&links));
+    let commit = repo.save_work_tree(
+        &ref_name,
+        &message,
+        &found.keep,
+        (&found.changed, hidden),
+        &links,
+    )?;
+    Ok((
+        ref_name,
+        commit,
+        links.into_iter().map(|(p, _)| p).collect(),
+    ))
 }
 
 /// Put the branch, index and work tree back at `checkpoint`, leaving the
@@ -440,12 +460,15 @@ fn restore(
     hidden: Hidden,
 ) -> Result<Vec<String>> {
     let park = journal::park_dir(repo.git_dir(), name)?;
-    repo.restore_checkpoint(
+    let mut removed = repo.restore_checkpoint(
         checkpoint,
         &found.kept(name)?,
         (&found.changed, hidden),
-        &park,
-    )
+        Some(&park),
+    )?;
+    removed.extend(submodules::restore(repo, &found.subs)?);
+    removed.sort();
+    Ok(removed)
 }
 
 /// Before anything changes, a Ctrl-C or SIGTERM stops the rollback.

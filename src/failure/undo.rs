@@ -122,6 +122,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     record.undo_from.get_or_insert(head);
     journal::write(repo.git_dir(), name, &record)?;
     repo.restore_saved(&saved)?;
+    super::submodules::undo(repo, &repo.commit_message(&saved)?)?;
     finish(repo, name, record, replaced)
 }
 

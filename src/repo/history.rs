@@ -20,6 +20,15 @@ pub struct DiscardedCommit {
 }
 
 impl Repo {
+    /// The message of commit `oid`, as text.
+    pub fn commit_message(&self, oid: &str) -> Result<String> {
+        let c = self
+            .inner
+            .find_commit(parse_oid(oid)?)
+            .with_context(|| format!("cannot read commit {oid}"))?;
+        Ok(String::from_utf8_lossy(c.message_bytes()).into_owned())
+    }
+
     /// HEAD's commit id; `None` on an unborn branch.
     pub fn head_if_born(&self) -> Result<Option<String>> {
         match self.inner.head() {

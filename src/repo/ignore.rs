@@ -24,6 +24,18 @@ pub struct Hidden {
     pub(super) since_checkpoint: Option<Vec<String>>,
 }
 
+impl Hidden {
+    /// Nothing hidden, nothing changed since the checkpoint known: the
+    /// whole reset (a submodule's, whose rules are its own).
+    pub fn none() -> Hidden {
+        Hidden {
+            new: HashSet::new(),
+            committed: Vec::new(),
+            since_checkpoint: None,
+        }
+    }
+}
+
 /// A checkpoint's ignore rules: its `.gitignore` files, written to a scratch
 /// repository (libgit2 reads them from a work tree only), with this
 /// repository's `info/exclude` and `core.excludesFile`.

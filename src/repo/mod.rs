@@ -23,6 +23,7 @@ use crate::error::{Context, Error, Kind, Result};
 pub mod preflight;
 pub mod rollback;
 mod save;
+pub mod submodule;
 
 /// The 7-character abbreviation of an object id that messages and tables
 /// show (the whole string when it is shorter).

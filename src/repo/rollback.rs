@@ -113,7 +113,7 @@ impl Repo {
         target: &str,
         keep: &[String],
         scan: (&Changed, Hidden),
-        park: &Path,
+        park: Option<&Path>,
     ) -> Result<Vec<String>> {
         let commit = self
             .inner
@@ -139,7 +139,9 @@ impl Repo {
             .iter()
             .filter(|k| !changed.is_untracked(&k.rel) || tree.get_path(Path::new(&k.rel)).is_ok())
             .collect();
-        park_files(park, &at_risk)?;
+        if let Some(park) = park {
+            park_files(park, &at_risk)?;
+        }
         // What `target` has no file for: absent there, or a directory
         // where the task left a file or a symbolic link.
         let no_file_at = |p: &str| match tree.get_path(Path::new(p)) {
@@ -200,7 +202,18 @@ impl Repo {
             self.succeeded(out, &format!("reset to checkpoint {id}"))?;
             Ok(())
         };
-        let hard = || reset(&["reset", "-q", "--hard", &id]);
+        // Submodules are the caller's (`submodule.rs`): their work trees
+        // are put back from what was saved, never by a recursive reset.
+        let hard = || {
+            reset(&[
+                NO_RECURSE,
+                "submodule.recurse=false",
+                "reset",
+                "-q",
+                "--hard",
+                &id,
+            ])
+        };
         let Some(since_checkpoint) = since_checkpoint else {
             return hard();
         };
@@ -211,7 +224,14 @@ impl Repo {
             return hard();
         }
         // The branch first, with the reflog entry a hard reset writes.
-        reset(&["reset", "-q", "--soft", &id])?;
+        reset(&[
+            NO_RECURSE,
+            "submodule.recurse=false",
+            "reset",
+            "-q",
+            "--soft",
+            &id,
+        ])?;
         if paths.is_empty() {
             return Ok(());
         }
@@ -223,6 +243,8 @@ impl Repo {
         let source = format!("--source={id}");
         let out = self.git_input(
             &[
+                NO_RECURSE,
+                "submodule.recurse=false",
                 "--literal-pathspecs",
                 "restore",
                 "-q",
@@ -300,8 +322,21 @@ impl Repo {
             .with_context(|| format!("saved attempt {saved} has no parent"))?;
         let id = commit.id().to_string();
         for args in [
-            &["read-tree", "-u", "--reset", &id][..],
-            &["reset", "-q", &parent.id().to_string()],
+            &[
+                NO_RECURSE,
+                "submodule.recurse=false",
+                "read-tree",
+                "-u",
+                "--reset",
+                &id,
+            ][..],
+            &[
+                NO_RECURSE,
+                "submodule.recurse=false",
+                "reset",
+                "-q",
+                &parent.id().to_string(),
+            ],
         ] {
             let out = self.git(args)?;
             self.succeeded(
@@ -430,6 +465,9 @@ impl Repo {
 }
 
 const PARK_INDEX: &str = "index";
+
+/// `-c`, before `submodule.recurse=false`.
+const NO_RECURSE: &str = "-c";
 
 /// Copy `files` into the directory `park` (emptied first): each file's
 /// bytes as `<n>`, and `index` listing each one's mode and path, written

@@ -22,12 +22,16 @@ impl Repo {
     /// it. `changed` is what [`changed_paths`](Self::changed_paths) returned
     /// and `hidden` what [`hidden_since`](Self::hidden_since) found.
     /// HEAD, the index and the work tree are not changed.
+    ///
+    /// `gitlinks` (path, commit) are submodules whose work was saved as a
+    /// commit of their own: the tree records those commits.
     pub fn save_work_tree(
         &self,
         ref_name: &str,
         message: &str,
         skip: &[String],
         scan: (&Changed, &Hidden),
+        gitlinks: &[(String, String)],
     ) -> Result<String> {
         let head = self
             .inner
@@ -35,7 +39,18 @@ impl Repo {
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
         let (changed, hidden) = scan;
-        let tree = self.work_tree_as_tree(skip, changed, &hidden.new)?;
+        let mut tree = self.work_tree_as_tree(skip, changed, &hidden.new)?;
+        if !gitlinks.is_empty() {
+            let mut links = Vec::new();
+            for (path, commit) in gitlinks {
+                links.push((path.as_str(), parse_oid(commit)?, git2::FileMode::Commit));
+            }
+            let oid = self.update_tree(&tree, links, Vec::new())?;
+            tree = self
+                .inner
+                .find_tree(oid)
+                .with_context(|| format!("cannot read tree {oid}"))?;
+        }
         self.commit_on_head(ref_name, message, &tree, &head)
     }
 
