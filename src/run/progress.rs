@@ -132,8 +132,9 @@ mod tests {
             done,
             optional: false,
             parent: None,
-            depends_on: vec![],
+            depends_on: Default::default(),
             runner: None,
+            label: None,
         }
     }
 
@@ -142,8 +143,7 @@ mod tests {
             plan: "plan.md".into(),
             milestone: "M1".into(),
             tasks,
-            edges: vec![],
-            warnings: vec![],
+            ..Default::default()
         }
     }
 
