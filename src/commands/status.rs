@@ -12,7 +12,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::error::{
+    EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, EXIT_MILESTONE_SKIPPED, Error, Result,
+};
 use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
@@ -241,7 +243,8 @@ fn warn_unreadable(found: &[Found]) {
 }
 
 /// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
-/// it might hide a failure), else 3 when one is mid-run, else 0.
+/// it might hide a failure), else 3 when one is mid-run, else 4 when one
+/// completed with skipped tasks, else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
     let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
@@ -250,6 +253,8 @@ fn exit_code(reports: &[Report], wanted: bool) -> i32 {
         EXIT_MILESTONE_FAILED
     } else if any(&[Shown::Running, Shown::Interrupted]) {
         EXIT_MILESTONE_MID_RUN
+    } else if any(&[Shown::CompletedWithSkips]) {
+        EXIT_MILESTONE_SKIPPED
     } else {
         0
     }
@@ -306,6 +311,7 @@ enum Shown {
     Failed,
     Interrupted,
     Completed,
+    CompletedWithSkips,
     Unreadable,
 }
 
@@ -316,6 +322,7 @@ impl Shown {
             Shown::Failed => "failed",
             Shown::Interrupted => "interrupted",
             Shown::Completed => "completed",
+            Shown::CompletedWithSkips => "completed with skips",
             Shown::Unreadable => "unreadable",
         }
     }
@@ -324,7 +331,7 @@ impl Shown {
         match self {
             Shown::Completed => Tone::Good,
             Shown::Failed | Shown::Unreadable => Tone::Bad,
-            Shown::Running | Shown::Interrupted => Tone::Busy,
+            Shown::Running | Shown::Interrupted | Shown::CompletedWithSkips => Tone::Busy,
         }
     }
 }
@@ -336,6 +343,7 @@ impl From<RunState> for Shown {
             RunState::Failed => Shown::Failed,
             RunState::Interrupted => Shown::Interrupted,
             RunState::Completed => Shown::Completed,
+            RunState::CompletedWithSkips => Shown::CompletedWithSkips,
         }
     }
 }
@@ -444,7 +452,7 @@ fn current_task(status: &Status) -> Option<String> {
             .map(|t| t.id.clone())
     };
     match status.state {
-        RunState::Completed => None,
+        RunState::Completed | RunState::CompletedWithSkips => None,
         RunState::Failed => status
             .failure
             .as_ref()
@@ -525,6 +533,19 @@ fn headline(r: &Report) -> String {
         (Shown::Completed, _) => {
             format!("{name}: completed, {done}/{total} tasks (plan {plan})")
         }
+        (Shown::CompletedWithSkips, _) => {
+            let skipped: Vec<String> = r
+                .tasks
+                .iter()
+                .flatten()
+                .filter(|t| t.state == TaskState::Skipped)
+                .map(|t| clean(&t.id).into_owned())
+                .collect();
+            format!(
+                "{name}: completed with skipped tasks ({}), {done}/{total} tasks (plan {plan})",
+                crate::ui::text::list(&skipped, 5)
+            )
+        }
         (_, Some(task)) => format!(
             "{name}: {state} at {}, {done}/{total} tasks done (plan {plan})",
             clean(task)
@@ -541,6 +562,16 @@ fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
     let advice = match r.state {
         Shown::Failed => format!("retry with `{run}`, or roll back with `{rollback}`"),
         Shown::Running | Shown::Interrupted => format!("continue with `{run}`"),
+        Shown::CompletedWithSkips => {
+            let note = format!(
+                "Skipped tasks' changes are not committed: each is saved under refs/milestone/{}/attempts/<ID>/.",
+                r.name
+            );
+            return Some(match live {
+                None => note,
+                Some(l) => format!("{note}\n{}.", l.sentence()),
+            });
+        }
         _ => return live.map(|l| format!("{}.", l.sentence())),
     };
     Some(match live {
