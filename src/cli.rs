@@ -120,7 +120,10 @@ const POLICIES: &[(&str, &str)] = &[
         "rollback",
         "save the attempt's work, go back to the last checkpoint, stop",
     ),
-    ("skip", "record the task as skipped and go on"),
+    (
+        "skip",
+        "save the task's changes aside and go on with the next task",
+    ),
 ];
 
 fn check_timeout(text: &str) -> crate::Result<()> {

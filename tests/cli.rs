@@ -294,7 +294,9 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
           0
                   the task is done: its changes are committed as its checkpoint
           125
-                  skip the task: it is recorded as skipped and the run goes on with the next one
+                  skip the task: it is recorded as skipped, what it changed is saved under
+                  refs/milestone/<name>/attempts/<ID>/<n> (never committed), and the run goes on with the
+                  next one; the milestone ends completed with skipped tasks
           anything else
                   the task failed (so does a timeout, or a signal that kills it): on a terminal
                   git-milestone asks what to do, elsewhere the failure policy decides
@@ -311,7 +313,8 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
                   save the attempt's work under refs/milestone/<name>/attempts/<ID>/<n>, go back to the last
                   checkpoint, then stop
           skip
-                  record the task as skipped and go on with the next one
+                  record the task as skipped, save its changes as a rollback does, and go on with the next
+                  one
 
         Files:
           .milestone_bundles/<name>/status.json

@@ -56,7 +56,9 @@ pub const RUN_SECTIONS: &[Section] = &[
             ),
             (
                 "125",
-                "skip the task: it is recorded as skipped and the run goes on with the next one",
+                "skip the task: it is recorded as skipped, what it changed is saved under \
+                 refs/milestone/<name>/attempts/<ID>/<n> (never committed), and the run goes \
+                 on with the next one; the milestone ends completed with skipped tasks",
             ),
             (
                 "anything else",
@@ -86,7 +88,8 @@ pub const RUN_SECTIONS: &[Section] = &[
             ),
             (
                 "skip",
-                "record the task as skipped and go on with the next one",
+                "record the task as skipped, save its changes as a rollback does, and go \
+                 on with the next one",
             ),
         ],
     },
