@@ -1,6 +1,7 @@
 //! git-milestone: run a milestone plan's tasks one at a time, with a git
 //! checkpoint after each. See ARCHITECTURE.md for how the parts fit.
 
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod config;
