@@ -231,6 +231,90 @@ fn a_second_run_from_a_linked_worktree_is_refused() {
     two_runs_at_once(true);
 }
 
+#[test]
+fn the_run_lock_is_released_when_its_holder_is_killed() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+    let started = t.home.path().join("started");
+    let go = t.home.path().join("go");
+    let runner = script(
+        &t,
+        "slow.sh",
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\necho \"$1\" > \"$1.txt\"",
+            started.display(),
+            go.display()
+        ),
+    );
+    let mut first = spawn_run(&t, t.path(), &runner);
+    wait_for(&started);
+    kill9(first.id());
+    first.wait().unwrap();
+    // The file stays, naming the dead run; the kernel lock went with it.
+    let lock = t.path().join(".git/milestone/run.lock");
+    assert!(
+        std::fs::read_to_string(&lock)
+            .unwrap()
+            .starts_with(&format!("pid {}\n", first.id()))
+    );
+    std::fs::write(&go, "").unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert!(
+        out.stderr.starts_with(&format!(
+            "warning: taking over the run lock left by pid {} (started ",
+            first.id()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        checkpoints_per_task(&t),
+        once_each(&["TASK-001", "TASK-002"])
+    );
+    assert_fsck_clean(&t);
+    assert!(!lock.exists());
+}
+
+#[test]
+fn runs_started_together_never_both_proceed() {
+    const RUNS: usize = 6;
+    for round in 0..3 {
+        let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+        // Left by a killed run: every starter finds it and takes it over.
+        let lock = t.path().join(".git/milestone/run.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::fs::write(&lock, "pid 999999999\nstarted x\nmilestone M1\n").unwrap();
+        let log = t.home.path().join("ran.log");
+        let runner = script(
+            &t,
+            "slow.sh",
+            &format!(
+                "echo \"$1\" >> '{}'\nsleep 0.3\necho \"$1\" > \"$1.txt\"",
+                log.display()
+            ),
+        );
+        let runs: Vec<Child> = (0..RUNS)
+            .map(|_| spawn_run(&t, t.path(), &runner))
+            .collect();
+        let outs: Vec<Run> = runs
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().into())
+            .collect();
+        let proceeded = outs.iter().filter(|o| o.code == 0).count();
+        assert_eq!(proceeded, 1, "round {round}: {outs:#?}");
+        for o in outs.iter().filter(|o| o.code != 0) {
+            assert_eq!(o.code, 2, "round {round}: {o:#?}");
+            assert!(o.stderr.starts_with("error: "), "round {round}: {o:#?}");
+        }
+        assert_eq!(ran_log(&t), "TASK-001\nTASK-002\n", "round {round}");
+        assert_eq!(
+            checkpoints_per_task(&t),
+            once_each(&["TASK-001", "TASK-002"])
+        );
+        assert_fsck_clean(&t);
+    }
+}
+
 // ---- 4. SIGKILL at random moments around the checkpoint ----
 
 /// A small deterministic generator (xorshift), so a failure can be replayed.

@@ -6,7 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::inspect::{self, m1_bundle_entries, rev, status_json};
-use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
+use common::runner::{
+    hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner,
+};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -910,22 +912,17 @@ fn refuses_while_another_run_holds_the_lock() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);
     let lock = t.path().join(".git/milestone/run.lock");
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    let text = format!(
-        "pid {}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n",
-        std::process::id()
-    );
-    std::fs::write(&lock, &text).unwrap();
+    let text = "pid 4242\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n";
+    let held = hold_run_lock(&t, text);
     let before = snapshot(&t);
     let out = run_m1(&t, &runner, &[]);
-    out.code(2);
-    assert!(
-        out.stderr
-            .contains("another `git milestone run` is in progress"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("milestone M9"), "{}", out.stderr);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M9, started [TIME])
+    hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
+    ");
     assert_eq!(
         std::fs::read_to_string(&lock).unwrap(),
         text,
@@ -933,13 +930,14 @@ fn refuses_while_another_run_holds_the_lock() {
     );
     assert_eq!(snapshot(&t).repo.head, before.repo.head);
     assert_eq!(ran_log(&t), "");
-    // A lock whose process is gone is stale: reported and replaced.
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
+    // Its holder ended without removing the file (killed): the kernel lock
+    // is gone with it, whatever the pid in the file names now (here a live
+    // process, as when the pid was reused).
+    drop(held);
+    let me = std::process::id();
     std::fs::write(
         &lock,
-        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n"),
+        format!("pid {me}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n"),
     )
     .unwrap();
     let out = run_m1(&t, &runner, &[]);
@@ -947,10 +945,11 @@ fn refuses_while_another_run_holds_the_lock() {
     assert_eq!(
         out.stderr,
         format!(
-            "warning: removed a stale run lock left by pid {pid} (started 2026-01-01T00:00:00Z)\n"
+            "warning: taking over the run lock left by pid {me} (started 2026-01-01T00:00:00Z), which ended without removing it\n"
         )
     );
     assert!(!lock.exists());
+    assert_eq!(ran_log(&t), "TASK-001\n");
 }
 
 #[test]
@@ -1179,10 +1178,8 @@ fn the_lock_covers_linked_worktrees() {
     let runner = writing_runner(&t);
     let linked = t.home.path().join("linked");
     t.add_worktree("other", &linked);
-    let lock = t.path().join(".git/milestone/run.lock");
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     let me = std::process::id();
-    std::fs::write(&lock, format!("pid {me}\nstarted x\nmilestone M2\n")).unwrap();
+    let held = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1195,7 +1192,7 @@ fn the_lock_covers_linked_worktrees() {
         "{}",
         out.stderr
     );
-    std::fs::remove_file(&lock).unwrap();
+    drop(held);
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()

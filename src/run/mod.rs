@@ -132,12 +132,7 @@ pub fn execute<'a>(
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
-    if let Some(old) = &lock.replaced {
-        report.warn(&format!(
-            "warning: removed a stale run lock left by pid {} (started {})",
-            old.pid, old.started_at
-        ));
-    }
+    report_replaced(&lock, report);
     // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
     let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
@@ -161,21 +156,24 @@ pub fn execute<'a>(
     result
 }
 
-/// A run killed after its last checkpoint leaves its lock behind; with
-/// nothing left to run, tidy it up if its owner is gone. A live run's lock
-/// (or a read-only repository) is simply left alone.
+/// A run killed after its last checkpoint leaves its lock file behind;
+/// with nothing left to run, tidy it up unless a live run holds it.
 fn clear_stale_lock(repo: &Repo, name: &str, report: &mut dyn Report) {
     if !repo.common_dir().join(crate::lock::LOCK_FILE).exists() {
         return;
     }
-    if let Ok(RunLock {
-        replaced: Some(old),
-        ..
-    }) = RunLock::acquire(repo.common_dir(), name).as_ref()
-    {
+    if let Ok(lock) = RunLock::acquire(repo.common_dir(), name) {
+        report_replaced(&lock, report);
+    }
+}
+
+/// Say that the lock file a killed run left was taken over.
+fn report_replaced(lock: &RunLock, report: &mut dyn Report) {
+    if let Some(old) = &lock.replaced {
         report.warn(&format!(
-            "warning: removed a stale run lock left by pid {} (started {})",
-            old.pid, old.started_at
+            "warning: taking over the run lock left by pid {} (started {}), which ended without removing it",
+            old.pid,
+            crate::ui::text::clean(&old.started_at)
         ));
     }
 }
