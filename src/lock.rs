@@ -196,7 +196,9 @@ fn held(owner: Option<Owner>) -> Error {
     let owner = owner.unwrap_or_else(unknown);
     let stop = match owner.pid {
         0 => "wait for it to finish, or stop it with Ctrl-C in its terminal".to_string(),
-        pid => format!("wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`"),
+        pid => {
+            format!("wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`")
+        }
     };
     Error::refused(format!(
         "another `git milestone run` is in progress in this repository (pid {}, milestone {}, started {})",

@@ -121,11 +121,24 @@ pub struct Failure {
     pub head: Option<String>,
 }
 
+/// The longest milestone key, in bytes: it is one file name (the bundle
+/// and journal directories) and one ref component.
+pub const MAX_NAME_BYTES: usize = 255;
+
 /// Check a milestone name for use in paths and ref names, and return it.
 ///
 /// The name becomes a directory under `.milestone_bundles/` and a ref
 /// component, so it must be one safe path component and a valid ref part.
 pub fn validate_name(name: &str) -> Result<&str> {
+    if name.len() > MAX_NAME_BYTES {
+        let start: String = name.chars().take(24).collect();
+        return Err(Error::bad_input(format!(
+            "milestone name {}… is {} bytes long; it names a directory and a ref, which hold at most {MAX_NAME_BYTES}",
+            crate::ui::text::quote(&start),
+            name.len()
+        ))
+        .hint("use a shorter name, e.g. `M1` or `phase-2` (`--plan PATH` names the plan file)"));
+    }
     let bad = name.is_empty()
         || name.starts_with('.')
         || name.starts_with('-')

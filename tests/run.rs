@@ -6,9 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::inspect::{self, m1_bundle_entries, rev, status_json};
-use common::runner::{
-    hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner,
-};
+use common::runner::{hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -249,7 +247,7 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
     );
     assert!(
         out.stdout.starts_with(
-            "continuing on top of the failed attempt's changes; \
+            "continuing on top of the interrupted attempt's changes; \
              `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
         ),
         "{}",
@@ -1488,4 +1486,99 @@ fn pathspec_variables_in_the_environment_change_nothing() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
     assert!(!t.path().join(".git/other-index").exists());
+}
+
+#[test]
+fn a_second_run_while_one_holds_the_lock_prints_the_refusal_only() {
+    let t = repo_with_plan(PLAN3);
+    // A failed attempt's changes, which a run would continue on top of.
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let _held = hold_run_lock(&t, "pid 4242\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n");
+    let before = snapshot(&t);
+    let out = run_m1(&t, &failing, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M1, started [TIME])
+    hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
+    ");
+    assert_eq!(snapshot(&t), before);
+}
+
+#[test]
+fn a_milestone_name_too_long_for_a_file_name_is_refused_before_anything() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let long = "M".repeat(300);
+    let before = snapshot(&t);
+    for args in [
+        vec![
+            "run",
+            &long,
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ],
+        vec!["status", &long],
+        vec!["rollback", &long],
+    ] {
+        let out = t.run(&args);
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.render(&t), @r"
+            exit: 2
+            --- stdout
+            --- stderr
+            error: milestone name MMMMMMMMMMMMMMMMMMMMMMMM… is 300 bytes long; it names a directory and a ref, which hold at most 255
+            hint: use a shorter name, e.g. `M1` or `phase-2` (`--plan PATH` names the plan file)
+            ");
+        }
+        assert_eq!(snapshot(&t), before);
+    }
+    assert!(!t.path().join(".git/milestone").exists());
+    assert!(!t.path().join(".milestone_bundles").exists());
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
+fn a_resume_after_ctrl_c_says_the_attempt_was_interrupted() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"; echo started; sleep 30",
+    );
+    let child = run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = t.path().join(".git/milestone/M1/logs/TASK-001.1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&log).unwrap_or_default() != "started\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signals the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    Run::from(child.wait_with_output().unwrap()).code(130);
+    let out = run_m1(&t, "true", &[]);
+    out.success();
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "continuing on top of the interrupted attempt's changes; \
+         `git milestone rollback M1` discards them"
+    );
+    assert_eq!(t.git(&["show", "HEAD:TASK-001.txt"]), "TASK-001\n");
 }

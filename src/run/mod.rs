@@ -72,7 +72,8 @@ struct TaskRunner {
 /// are errors whose kind fixes the exit code; the status file records them.
 ///
 /// Everything that can refuse happens before the lock is taken and before
-/// anything is written: a refusal changes nothing.
+/// anything is written: a refusal changes nothing, and is all it prints
+/// (what the checks had to say is held back until the lock is taken).
 pub fn execute<'a>(
     repo: &'a Repo,
     plan: &'a Plan,
@@ -81,60 +82,34 @@ pub fn execute<'a>(
     prompter: Option<&'a mut dyn Prompter>,
 ) -> Result<Finished> {
     let name = state::validate_name(&plan.milestone)?;
-    state::check_bundle_path(repo.root(), name)?;
-    check_task_ids(plan)?;
-    let head = repo.check_can_run(opts.detach_ok)?;
-    // Before the work tree is read: reading it refreshes the index.
-    repo.check_writable()?;
-    let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
-    for id in &dropped {
-        report.warn(&format!(
-            "warning: {id} is no longer in {}: dropped from the status file (its checkpoint, if any, stays in history)",
-            plan.plan
-        ));
-    }
-    let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, report)?;
-    if progress::all_finished(&status) {
-        clear_stale_lock(repo, name, report);
-        report.info(&format!(
-            "Milestone {name}: all {} tasks are done; nothing to run.",
-            status.tasks.len()
-        ));
-        report.info(&format!(
-            "To run it again from the start: git milestone run {name} --restart"
-        ));
-        return Ok(Finished::NothingToDo);
-    }
-    let tree = repo.work_tree()?;
-    let after_attempt = resuming && continues_an_attempt(&status);
-    check_work_tree(&tree, name, after_attempt)?;
-    // Files the stopped attempt created are its task's work; any other
-    // untracked file is not the milestone's.
-    let leftovers = if after_attempt {
-        attempt_leftovers(repo, name, &status, &tree, stopped_before_checkpoint)?
-    } else {
-        HashSet::new()
+    let mut notes = Notes::default();
+    let prep = match prepare(repo, plan, opts, &mut notes)? {
+        Prep::Run(prep) => prep,
+        Prep::AllDone(status) => {
+            notes.replay(report);
+            return nothing_to_do(repo, &status, report);
+        }
     };
-    if after_attempt
-        && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
-    {
-        report.info(&format!(
-            "continuing on top of the failed attempt's changes; `git milestone rollback {name}` discards them"
-        ));
-    }
-    let runners = resolve_runners(plan, &status, opts)?;
-    check_programs(repo, &runners)?;
-    let committer = repo.committer()?;
     if opts.dry_run {
-        dry_run(plan, &status, &runners, opts, report);
+        notes.replay(report);
+        dry_run(plan, &prep.status, &prep.runners, opts, report);
         return Ok(Finished::DryRun);
     }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
-    report_replaced(&lock, report);
     // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
+    report_replaced(&lock, report);
+    notes.replay(report);
+    let Prepared {
+        mut status,
+        resuming,
+        tree,
+        leftovers,
+        runners,
+        committer,
+    } = *prep;
     let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
         .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
@@ -156,15 +131,132 @@ pub fn execute<'a>(
     result
 }
 
-/// A run killed after its last checkpoint leaves its lock file behind;
-/// with nothing left to run, tidy it up unless a live run holds it.
-fn clear_stale_lock(repo: &Repo, name: &str, report: &mut dyn Report) {
-    if !repo.common_dir().join(crate::lock::LOCK_FILE).exists() {
-        return;
+/// What the checks found, for the run to start from.
+struct Prepared {
+    status: Status,
+    /// This continues an earlier run (its status file was read).
+    resuming: bool,
+    tree: WorkTree,
+    /// Untracked files the stopped attempt created: its task's work.
+    leftovers: HashSet<String>,
+    runners: Vec<Option<TaskRunner>>,
+    committer: Committer,
+}
+
+/// What the checks before a run lead to.
+enum Prep {
+    Run(Box<Prepared>),
+    /// Every task is finished: the record says so.
+    AllDone(Box<Status>),
+}
+
+/// Every check and refusal before a run, writing nothing. Lines for the
+/// user go to `notes`.
+fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Notes) -> Result<Prep> {
+    let name = plan.milestone.as_str();
+    state::check_bundle_path(repo.root(), name)?;
+    check_task_ids(plan)?;
+    let head = repo.check_can_run(opts.detach_ok)?;
+    // Before the work tree is read: reading it refreshes the index.
+    repo.check_writable()?;
+    let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
+    for id in &dropped {
+        notes.warn(&format!(
+            "warning: {id} is no longer in {}: dropped from the status file (its checkpoint, if any, stays in history)",
+            plan.plan
+        ));
     }
-    if let Ok(lock) = RunLock::acquire(repo.common_dir(), name) {
+    let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, notes)?;
+    if progress::all_finished(&status) {
+        return Ok(Prep::AllDone(Box::new(status)));
+    }
+    let tree = repo.work_tree()?;
+    let after_attempt = resuming && continues_an_attempt(&status);
+    check_work_tree(&tree, name, after_attempt)?;
+    // Files the stopped attempt created are its task's work; any other
+    // untracked file is not the milestone's.
+    let leftovers = if after_attempt {
+        attempt_leftovers(repo, name, &status, &tree, stopped_before_checkpoint)?
+    } else {
+        HashSet::new()
+    };
+    if after_attempt
+        && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
+    {
+        notes.info(&format!(
+            "continuing on top of the {} attempt's changes; `git milestone rollback {name}` discards them",
+            stopped_attempt(&status)
+        ));
+    }
+    let runners = resolve_runners(plan, &status, opts)?;
+    check_programs(repo, &runners)?;
+    let committer = repo.committer()?;
+    Ok(Prep::Run(Box::new(Prepared {
+        status,
+        resuming,
+        tree,
+        leftovers,
+        runners,
+        committer,
+    })))
+}
+
+/// How the attempt a resumed run continues ended: `failed`, `interrupted`
+/// (Ctrl-C, or stopped before its checkpoint), or `unfinished` (the run
+/// was killed while it ran).
+fn stopped_attempt(status: &Status) -> &'static str {
+    let stopped = status.tasks.iter().find_map(|t| match t.state {
+        TaskState::Failed => Some("failed"),
+        TaskState::Interrupted => Some("interrupted"),
+        TaskState::Running => Some("unfinished"),
+        _ => None,
+    });
+    stopped.unwrap_or("stopped")
+}
+
+/// Lines held back until the run knows it will go ahead.
+#[derive(Default)]
+struct Notes(Vec<(bool, String)>);
+
+impl Report for Notes {
+    fn info(&mut self, line: &str) {
+        self.0.push((false, line.to_string()));
+    }
+    fn warn(&mut self, line: &str) {
+        self.0.push((true, line.to_string()));
+    }
+}
+
+impl Notes {
+    fn replay(self, report: &mut dyn Report) {
+        for (warn, line) in self.0 {
+            if warn {
+                report.warn(&line);
+            } else {
+                report.info(&line);
+            }
+        }
+    }
+}
+
+/// Every task is finished. A run killed after its last checkpoint leaves
+/// its lock file behind: tidy it up unless a live run holds it.
+fn nothing_to_do(repo: &Repo, status: &Status, report: &mut dyn Report) -> Result<Finished> {
+    let name = status.milestone.as_str();
+    if repo.common_dir().join(crate::lock::LOCK_FILE).exists()
+        && let Ok(lock) = RunLock::acquire(repo.common_dir(), name)
+    {
         report_replaced(&lock, report);
     }
+    let all = match status.tasks.len() {
+        1 => "its only task is done".to_string(),
+        n => format!("all {n} tasks are done"),
+    };
+    report.info(&format!("Milestone {name}: {all}; nothing to run."));
+    report.info(&format!(
+        "To run it again from the start: git milestone run {name} --restart"
+    ));
+    Ok(Finished::NothingToDo)
 }
 
 /// Say that the lock file a killed run left was taken over.
