@@ -496,6 +496,145 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
     );
 }
 
+// ---- 4b. SIGKILL at every git command a run starts ----
+
+/// The git program this test machine runs.
+fn real_git() -> String {
+    let out = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A `git` that counts the git commands git-milestone starts (some start
+/// together, hence the `mkdir` lock) and, at the
+/// `kill_at`-th, SIGKILLs git-milestone and then does the job with its
+/// standard input already at its end: what git sees when the kill lands
+/// before git-milestone wrote anything to it. Returns the directory to put
+/// first on `PATH`.
+fn killing_git(t: &TestRepo, kill_at: usize) -> PathBuf {
+    let dir = t.home.path().join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = t.home.path().join("git-count");
+    std::fs::write(&count, "0").unwrap();
+    let body = format!(
+        "#!/bin/sh\n\
+         if [ \"$(cat /proc/$PPID/comm 2>/dev/null)\" = git-milestone ]; then\n\
+         until mkdir '{c}.lock' 2>/dev/null; do :; done\n\
+         n=$(( $(cat '{c}') + 1 )); echo $n > '{c}'; rmdir '{c}.lock'\n\
+         if [ $n = {kill_at} ]; then kill -9 $PPID; exec '{git}' \"$@\" </dev/null; fi\n\
+         fi\n\
+         exec '{git}' \"$@\"\n",
+        c = count.display(),
+        git = real_git()
+    );
+    let path = dir.join("git");
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn git_commands_started(t: &TestRepo) -> usize {
+    std::fs::read_to_string(t.home.path().join("git-count"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The user's untracked file is in no commit and not in the index.
+#[track_caller]
+fn assert_never_committed(t: &TestRepo, path: &str, context: &str) {
+    assert_eq!(
+        t.git(&["log", "--all", "--format=%h", "--", path]),
+        "",
+        "{context}: {path} was committed"
+    );
+    assert_eq!(
+        t.git(&["ls-files", "--", path]),
+        "",
+        "{context}: {path} was staged"
+    );
+}
+
+/// Each task's checkpoint ref points at the commit on HEAD with its trailer.
+#[track_caller]
+fn assert_refs_match_trailers(t: &TestRepo, ids: &[&str], context: &str) {
+    for id in ids {
+        let by_trailer = t.git(&[
+            "log",
+            "--format=%H",
+            &format!("--grep=^Milestone-Task: {id}$"),
+            "HEAD",
+        ]);
+        let by_ref = t
+            .git_cmd()
+            .args(["rev-parse", "-q", "--verify"])
+            .arg(format!("refs/milestone/M1/checkpoints/{id}"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&by_ref.stdout),
+            by_trailer,
+            "{context}: the checkpoint ref of {id}"
+        );
+    }
+}
+
+/// Kill the run at each git command it starts in turn, `post_commit`
+/// adding a hook between a checkpoint's branch update and its ref. Returns
+/// how many kill points there were.
+fn kill_at_every_git_command(post_commit: bool) -> usize {
+    let plan = "# M1\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n- [ ] TASK-003: C\n";
+    let ids = ["TASK-001", "TASK-002", "TASK-003"];
+    for kill_at in 1.. {
+        let context = format!("kill at git command {kill_at} (post-commit hook: {post_commit})");
+        let t = TestRepo::with_files(&[("plan.md", plan)]);
+        t.write(".env.local", "API_KEY=the user's secret\n");
+        if post_commit {
+            let hook = t.path().join(".git/hooks/post-commit");
+            std::fs::write(&hook, "#!/bin/sh\ntrue\n").unwrap();
+            std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let runner = script(&t, "quick.sh", "echo \"$1\" > \"$1.txt\"");
+        let mut path = vec![killing_git(&t, kill_at)];
+        path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+        let mut child = run_cmd(&t, &runner, &[])
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let status = child.wait().unwrap();
+        wait_for_group(child.id());
+        if git_commands_started(&t) < kill_at {
+            assert!(status.success(), "{context}: {status:?}");
+            return kill_at - 1;
+        }
+        assert_fsck_clean(&t);
+        assert_never_committed(&t, ".env.local", &context);
+        let out = run_m1(&t, &runner, &[]);
+        assert_eq!(out.code, 0, "{context}: {}", out.stderr);
+        assert_eq!(status_json(&t)["state"], "completed", "{context}");
+        assert_eq!(checkpoints_per_task(&t), once_each(&ids), "{context}");
+        assert_refs_match_trailers(&t, &ids, &context);
+        assert_never_committed(&t, ".env.local", &context);
+        assert_eq!(t.read(".env.local"), "API_KEY=the user's secret\n");
+        assert_eq!(porcelain(&t), "?? .env.local\n", "{context}");
+        assert_fsck_clean(&t);
+    }
+    unreachable!()
+}
+
+#[test]
+fn sigkill_at_any_git_command_never_stages_the_user_s_files() {
+    let points = kill_at_every_git_command(false);
+    assert!(points >= 9, "only {points} kill points");
+}
+
 // ---- 5. SIGINT stops the whole process group ----
 
 fn pid_alive(pid: i32) -> bool {

@@ -291,10 +291,13 @@ impl Repo {
             input.extend_from_slice(format!(":(exclude,literal){path}").as_bytes());
             input.push(0);
         }
-        let out = self.git_input(
-            &["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
-            &input,
-        )?;
+        // From a file written whole before git starts, never a pipe: a
+        // kill before we wrote to the pipe would leave git an empty list,
+        // and `git add -A` with no pathspec stages everything.
+        let list = crate::state::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
+        crate::state::write_atomically(&list, &input)?;
+        let from = format!("--pathspec-from-file={}", list.display());
+        let out = self.git(&["add", "-A", &from, "--pathspec-file-nul"])?;
         self.succeeded(out, "stage the checkpoint")?;
         if before_hook {
             self.stage_paths(&[spec.status_path.as_bytes()])?;
