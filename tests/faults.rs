@@ -635,6 +635,12 @@ fn sigkill_at_any_git_command_never_stages_the_user_s_files() {
     assert!(points >= 9, "only {points} kill points");
 }
 
+#[test]
+fn sigkill_between_the_branch_update_and_the_checkpoint_ref_restores_the_ref() {
+    let points = kill_at_every_git_command(true);
+    assert!(points >= 12, "only {points} kill points");
+}
+
 // ---- 5. SIGINT stops the whole process group ----
 
 fn pid_alive(pid: i32) -> bool {

@@ -1582,3 +1582,26 @@ fn a_resume_after_ctrl_c_says_the_attempt_was_interrupted() {
     );
     assert_eq!(t.git(&["show", "HEAD:TASK-001.txt"]), "TASK-001\n");
 }
+
+#[test]
+fn a_checkpoint_ref_lost_after_the_last_task_is_restored_from_its_trailers() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    // As a run killed between moving the branch and writing the ref leaves it.
+    t.git(&["update-ref", "-d", "refs/milestone/M1/checkpoints/TASK-003"]);
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    restored refs/milestone/M1/checkpoints/TASK-003 from the trailers of [OID] (an earlier run was stopped before writing it)
+    Milestone M1: all 3 tasks are done; nothing to run.
+    To run it again from the start: git milestone run M1 --restart
+    --- stderr
+    ");
+    assert_eq!(
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-003"),
+        rev(&t, "HEAD")
+    );
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+}

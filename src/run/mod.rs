@@ -87,7 +87,7 @@ pub fn execute<'a>(
         Prep::Run(prep) => prep,
         Prep::AllDone(status) => {
             notes.replay(report);
-            return nothing_to_do(repo, &status, report);
+            return nothing_to_do(repo, *status, report);
         }
     };
     if opts.dry_run {
@@ -110,7 +110,7 @@ pub fn execute<'a>(
         runners,
         committer,
     } = *prep;
-    let keep = begin(repo, &mut status, &tree, resuming, opts.restart)
+    let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
         .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
         repo,
@@ -239,14 +239,15 @@ impl Notes {
     }
 }
 
-/// Every task is finished. A run killed after its last checkpoint leaves
-/// its lock file behind: tidy it up unless a live run holds it.
-fn nothing_to_do(repo: &Repo, status: &Status, report: &mut dyn Report) -> Result<Finished> {
-    let name = status.milestone.as_str();
-    if repo.common_dir().join(crate::lock::LOCK_FILE).exists()
-        && let Ok(lock) = RunLock::acquire(repo.common_dir(), name)
-    {
+/// Every task is finished. A run killed after its last checkpoint may
+/// have left its lock file, and the last checkpoint's ref unwritten: under
+/// the lock (unless a live run holds it), tidy up the one and restore the
+/// other from its commit's trailers.
+fn nothing_to_do(repo: &Repo, mut status: Status, report: &mut dyn Report) -> Result<Finished> {
+    let name = status.milestone.clone();
+    if let Ok(lock) = RunLock::acquire(repo.common_dir(), &name) {
         report_replaced(&lock, report);
+        fill_checkpoints(repo, &mut status, report)?;
     }
     let all = match status.tasks.len() {
         1 => "its only task is done".to_string(),
@@ -328,8 +329,8 @@ fn begin(
     repo: &Repo,
     status: &mut Status,
     tree: &WorkTree,
-    resuming: bool,
-    restart: bool,
+    (resuming, restart): (bool, bool),
+    report: &mut dyn Report,
 ) -> Result<HashSet<String>> {
     let name = status.milestone.clone();
     state::remove_stale_temp_files(repo.root(), &name)?;
@@ -341,7 +342,7 @@ fn begin(
         }
         return Ok(tree.untracked.iter().cloned().collect());
     }
-    fill_checkpoints(repo, status)?;
+    fill_checkpoints(repo, status, report)?;
     Ok(state::read_untracked_snapshot(repo.git_dir(), &name)?
         .into_iter()
         .collect())
@@ -479,18 +480,31 @@ fn attempt_leftovers(
 /// Tasks whose checkpoint commit is not in the status file (the last one
 /// never is: a commit cannot name itself) get it from their checkpoint ref,
 /// or, when a killed run committed but did not write the ref, from the
-/// commit on the branch that carries their trailers.
-fn fill_checkpoints(repo: &Repo, status: &mut Status) -> Result<()> {
+/// commit on the branch that carries their trailers, and the ref is
+/// written again (and reported, when it was missing).
+fn fill_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
     let base = status.base_commit.clone().unwrap_or_default();
+    let name = status.milestone.clone();
     for t in &mut status.tasks {
-        if matches!(t.state, TaskState::Done | TaskState::Skipped) && t.checkpoint.is_none() {
-            t.checkpoint = checkpoint_on_branch(repo, &status.milestone, &t.id)?;
-            if t.checkpoint.is_none() {
-                t.checkpoint = repo.find_checkpoint_commit(&status.milestone, &t.id, &base)?;
-                if let Some(commit) = &t.checkpoint {
-                    repo.set_checkpoint_ref(&status.milestone, &t.id, commit)?;
-                }
-            }
+        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
+            continue;
+        }
+        t.checkpoint = checkpoint_on_branch(repo, &name, &t.id)?;
+        if t.checkpoint.is_some() {
+            continue;
+        }
+        t.checkpoint = repo.find_checkpoint_commit(&name, &t.id, &base)?;
+        let Some(commit) = &t.checkpoint else {
+            continue;
+        };
+        let missing = repo.checkpoint_commit(&name, &t.id)?.is_none();
+        repo.set_checkpoint_ref(&name, &t.id, commit)?;
+        if missing {
+            report.info(&format!(
+                "restored {} from the trailers of {} (an earlier run was stopped before writing it)",
+                checkpoint_ref(&name, &t.id),
+                short(commit)
+            ));
         }
     }
     Ok(())
