@@ -1605,3 +1605,44 @@ fn a_checkpoint_ref_lost_after_the_last_task_is_restored_from_its_trailers() {
     );
     assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
 }
+
+#[test]
+fn checkpoints_work_in_a_cone_mode_sparse_checkout() {
+    for sparse_index in [false, true] {
+        let t = TestRepo::with_files(&[
+            ("plan.md", PLAN3),
+            ("app/main.txt", "app\n"),
+            ("docs/guide.txt", "guide\n"),
+        ]);
+        let mut set = vec!["sparse-checkout", "set", "--cone"];
+        if sparse_index {
+            set.push("--sparse-index");
+        }
+        set.push("app");
+        t.git(&set);
+        assert!(!t.path().join("docs/guide.txt").exists());
+        let runner = script(&t, "runner.sh", "echo \"$1\" > \"app/$1.txt\"");
+        let out = run_m1(&t, &runner, &[]);
+        out.success();
+        assert_eq!(out.stderr, "", "sparse index: {sparse_index}");
+        for id in ["TASK-001", "TASK-002", "TASK-003"] {
+            assert_eq!(
+                t.git(&[
+                    "show",
+                    "--format=",
+                    "--name-status",
+                    &format!("refs/milestone/M1/checkpoints/{id}")
+                ]),
+                format!(
+                    "{}\t.milestone_bundles/M1/status.json\nA\tapp/{id}.txt\n",
+                    if id == "TASK-001" { "A" } else { "M" }
+                ),
+                "sparse index: {sparse_index}"
+            );
+        }
+        // The files outside the sparse set stay in the branch.
+        assert_eq!(t.git(&["show", "HEAD:docs/guide.txt"]), "guide\n");
+        assert_eq!(committed_status(&t, "HEAD")["state"], "completed");
+        assert_eq!(t.git(&["status", "--porcelain"]), "");
+    }
+}

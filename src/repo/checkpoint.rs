@@ -297,7 +297,10 @@ impl Repo {
         let list = crate::state::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
         crate::state::write_atomically(&list, &input)?;
         let from = format!("--pathspec-from-file={}", list.display());
-        let out = self.git(&["add", "-A", &from, "--pathspec-file-nul"])?;
+        // `--sparse`: in a sparse checkout the status file may lie outside the
+        // sparse set, and git refuses to stage it without; entries marked
+        // skip-worktree still count as unchanged.
+        let out = self.git(&["add", "-A", "--sparse", &from, "--pathspec-file-nul"])?;
         self.succeeded(out, "stage the checkpoint")?;
         if before_hook {
             self.stage_paths(&[spec.status_path.as_bytes()])?;
