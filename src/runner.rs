@@ -98,6 +98,9 @@ pub struct Invocation<'a> {
     pub timeout: Option<Duration>,
     pub stdout: Sink,
     pub stderr: Sink,
+    /// More variables for the task: `GIT_REFLOG_ACTION`, which marks the
+    /// commits it makes (see `run::watch`).
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 /// How an attempt ended.
@@ -164,6 +167,7 @@ fn spawn(inv: &Invocation<'_>) -> Result<Child> {
     cmd.args(shell_args(inv.command, inv.script, inv.env.task))
         .current_dir(inv.cwd)
         .envs(inv.env.vars())
+        .envs(inv.extra_env.iter().map(|(k, v)| (*k, v)))
         // Tasks run unattended: a runner in a background process group that
         // read the terminal would be stopped by SIGTTIN and hang the run.
         .stdin(Stdio::null())
@@ -438,6 +442,7 @@ mod tests {
             timeout: None,
             stdout: Sink::LogOnly,
             stderr: Sink::LogOnly,
+            extra_env: Vec::new(),
         }
     }
 

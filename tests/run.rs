@@ -1646,3 +1646,113 @@ fn checkpoints_work_in_a_cone_mode_sparse_checkout() {
         assert_eq!(t.git(&["status", "--porcelain"]), "");
     }
 }
+
+#[test]
+fn a_task_that_switches_branches_fails_naming_both() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" = TASK-002 ] && git switch -q -c other; true",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/2] A
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] B
+    --- stderr
+    error: TASK-002 switched HEAD from branch main to branch other; no checkpoint was made
+    hint: its changes are kept in the work tree: switch back with `git switch main`, then run `git milestone run M1`
+    ");
+    // No checkpoint landed on either branch.
+    assert_eq!(
+        rev(&t, "main"),
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-001")
+    );
+    assert_eq!(rev(&t, "other"), rev(&t, "main"));
+    assert_eq!(status_json(&t)["state"], "failed");
+    t.git(&["switch", "-q", "main"]);
+    run_m1(&t, "true", &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "main"]),
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+}
+
+#[test]
+fn a_commit_made_from_another_terminal_during_a_task_is_not_adopted() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let started = t.home.path().join("started");
+    let go = t.home.path().join("go");
+    // The task commits once itself, then waits while the user commits.
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo 1 > one.txt; git add one.txt; git commit -q -m 'agent: one'\n\
+             touch '{}'; while [ ! -e '{}' ]; do sleep 0.01; done\necho 2 > two.txt",
+            started.display(),
+            go.display()
+        ),
+    );
+    let child = run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !started.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    t.write("mine.txt", "the user's\n");
+    t.git(&["add", "mine.txt"]);
+    t.git(&["commit", "-q", "-m", "my own fix"]);
+    let mine = rev(&t, "HEAD");
+    std::fs::write(&go, "").unwrap();
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/1] A
+    --- stderr
+    error: TASK-001: commit [OID] ('my own fix') reached branch main while the task ran, but not from the task's processes (its reflog entry says "commit: my own fix"); no checkpoint was made
+    hint: the commit stays on the branch, not counted as TASK-001's: `git milestone run M1` runs TASK-001 again on top of it, and a rollback takes it off only with --force
+    "#);
+    assert_eq!(rev(&t, "HEAD"), mine);
+    // The task's own commit, below the user's, is the failed task's.
+    let status = status_json(&t);
+    assert_eq!(status["failure"]["head"], rev(&t, "HEAD~1").as_str());
+    // A rollback does not take the user's commit off without --force.
+    let back = t.run(["rollback", "M1"]);
+    back.code(2);
+    assert!(back.stderr.contains("my own fix"), "{}", back.stderr);
+    assert_eq!(rev(&t, "HEAD"), mine);
+    // Run again: the user's commit stays below the checkpoint, not adopted.
+    std::fs::remove_file(&started).unwrap();
+    let quiet = script(&t, "quiet.sh", "echo 2 > two.txt");
+    run_m1(&t, &quiet, &[]).success();
+    assert_eq!(rev(&t, "HEAD~1"), mine);
+    assert_eq!(
+        committed_status(&t, "HEAD")["tasks"][0]["adopted_commits"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn commits_a_task_makes_are_adopted_even_without_reflogs_configured() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.git(&["config", "core.logAllRefUpdates", "false"]);
+    std::fs::remove_file(t.path().join(".git/logs/refs/heads/main")).unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo 1 > one.txt; git add one.txt; git commit -q -m 'agent: one'\n\
+         (echo 2 > two.txt; git add two.txt; git commit -q -m 'agent: two'); echo 3 > three.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        committed_status(&t, "HEAD")["tasks"][0]["adopted_commits"],
+        serde_json::json!([rev(&t, "HEAD~2"), rev(&t, "HEAD~1")])
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod message;
 pub mod progress;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,12 +19,13 @@ use crate::lock::RunLock;
 use crate::plan::{Plan, Task};
 use crate::repo::Repo;
 use crate::repo::checkpoint::{
-    CheckpointSpec, Committer, Moved, WorkTree, checkpoint_ref, task_id_fits_refs,
+    CheckpointSpec, Committer, WorkTree, checkpoint_ref, task_id_fits_refs,
 };
 use crate::repo::short_oid as short;
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
 use message::Verdict;
+use watch::{Seen, Watch};
 
 /// A run's settings, validated.
 #[derive(Debug, Clone)]
@@ -663,7 +665,7 @@ impl Session<'_> {
         let mut retries_used = 0;
         // Where the task started: commits made by failed attempts count as
         // the task's own when a retry succeeds.
-        let before = self.repo.head_commit()?;
+        let watch = Watch::start(self.repo, self.name(), &self.plan.tasks[i].id)?;
         loop {
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
@@ -678,7 +680,7 @@ impl Session<'_> {
                 message::one_line(&task.title)
             ));
             let log = self.log_path(&id, attempt)?;
-            let outcome = self.run_attempt(i, attempt, &log)?;
+            let outcome = self.run_attempt(i, attempt, &log, &watch)?;
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
             // a failed attempt's are recorded now; a successful one's are
@@ -698,17 +700,17 @@ impl Session<'_> {
                     );
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
-                Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &before, outcome),
+                Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
                 Exit::Code(EXIT_SKIP) => {
-                    return self.checkpoint(i, Verdict::Skipped, &before, outcome);
+                    return self.checkpoint(i, Verdict::Skipped, &watch, outcome);
                 }
-                _ => self.failed(i, attempt, outcome, &log, retries_used)?,
+                _ => self.failed(i, (attempt, retries_used), outcome, &log, &watch)?,
             };
             match choice {
                 Choice::Retry => retries_used += 1,
-                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &before, outcome),
+                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &watch, outcome),
                 Choice::Stop => return Err(self.stopped(&id, outcome)),
-                Choice::Rollback => return Err(self.roll_back(i, &before)?),
+                Choice::Rollback => return Err(self.roll_back(i, &watch.before)?),
             }
         }
     }
@@ -761,7 +763,13 @@ impl Session<'_> {
             .join(format!("{safe}.{attempt}.log")))
     }
 
-    fn run_attempt(&self, i: usize, attempt: u32, log: &std::path::Path) -> Result<Outcome> {
+    fn run_attempt(
+        &self,
+        i: usize,
+        attempt: u32,
+        log: &std::path::Path,
+        watch: &Watch,
+    ) -> Result<Outcome> {
         let task = &self.plan.tasks[i];
         let r = self.runners[i]
             .as_ref()
@@ -783,6 +791,7 @@ impl Session<'_> {
             timeout: self.opts.timeout,
             stdout: self.opts.echo.0,
             stderr: self.opts.echo.1,
+            extra_env: vec![watch.env()],
         })
     }
 
@@ -792,14 +801,14 @@ impl Session<'_> {
         &mut self,
         i: usize,
         verdict: Verdict,
-        before: &str,
+        watch: &Watch,
         outcome: Outcome,
     ) -> Result<()> {
         let id = self.plan.tasks[i].id.clone();
-        let adopted = match self.repo.head_moved_since(before)? {
-            Moved::Stayed => Vec::new(),
-            Moved::Ahead(ids) => ids,
-            Moved::Elsewhere(head) => return Err(self.moved_elsewhere(i, before, &head, outcome)),
+        let adopted = match watch.check(self.repo)? {
+            Seen::Stayed => Vec::new(),
+            Seen::Ahead(ids) => ids,
+            seen => return Err(self.no_checkpoint(i, watch, &seen, outcome)),
         };
         let state = match verdict {
             Verdict::Done => TaskState::Done,
@@ -886,7 +895,9 @@ impl Session<'_> {
         ))
     }
 
-    fn moved_elsewhere(&mut self, i: usize, before: &str, head: &str, outcome: Outcome) -> Error {
+    /// The task moved HEAD in a way its checkpoint cannot follow: record
+    /// it as failed, its changes kept, and say what happened.
+    fn no_checkpoint(&mut self, i: usize, watch: &Watch, seen: &Seen, outcome: Outcome) -> Error {
         let id = self.plan.tasks[i].id.clone();
         let _ = self.record_leftovers();
         progress::finish(
@@ -897,29 +908,22 @@ impl Session<'_> {
             outcome.duration,
         );
         progress::fail(&mut self.status, &id, outcome.exit.code());
+        // Only the task's own commits may go in a rollback without --force.
+        if let (Some(f), Ok(own)) = (self.status.failure.as_mut(), watch.own_head(self.repo)) {
+            f.head = Some(own);
+        }
         let _ = self.status.save(self.repo.root());
-        Error::failed(format!(
-            "{id} moved HEAD to {} which does not descend from {}, where the task started; no checkpoint was made",
-            short(head),
-            short(before)
-        ))
-        .hint(format!(
-            "inspect with `git log --oneline {} {}`, put the branch back with `git reset --keep {}`, then `git milestone run {}`",
-            short(before),
-            short(head),
-            short(before),
-            self.name()
-        ))
+        watch::refusal(self.repo, &id, self.name(), watch, seen)
     }
 
     /// Record a failed attempt and ask what to do about it.
     fn failed(
         &mut self,
         i: usize,
-        attempt: u32,
+        (attempt, retries_used): (u32, u32),
         outcome: Outcome,
         log: &std::path::Path,
-        retries_used: u32,
+        watch: &Watch,
     ) -> Result<Choice> {
         let id = self.plan.tasks[i].id.clone();
         let code = outcome.exit.code();
@@ -933,8 +937,9 @@ impl Session<'_> {
         progress::fail(&mut self.status, &id, code);
         // Commits up to here are the failed task's own: `rollback` may take
         // them off without --force.
+        let own = watch.own_head(self.repo)?;
         if let Some(f) = self.status.failure.as_mut() {
-            f.head = Some(self.repo.head_commit()?);
+            f.head = Some(own);
         }
         self.status.save(self.repo.root())?;
         let cause = describe(outcome.exit, self.opts.timeout);
