@@ -399,6 +399,23 @@ pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(git_dir.join("milestone").join(validate_name(name)?))
 }
 
+/// Note that an attempt starts now, and return the moment as the file
+/// system's clock has it: the modification time of `attempt-start`, which
+/// files' change times are compared with (see `Repo::untouched_since`).
+pub fn mark_attempt_start(git_dir: &Path, name: &str) -> Result<std::time::SystemTime> {
+    let path = journal_dir(git_dir, name)?.join("attempt-start");
+    write_atomically(&path, b"")?;
+    fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// When the last attempt started ([`mark_attempt_start`]), if recorded.
+pub fn attempt_start(git_dir: &Path, name: &str) -> Result<Option<std::time::SystemTime>> {
+    let path = journal_dir(git_dir, name)?.join("attempt-start");
+    Ok(fs::metadata(path).and_then(|m| m.modified()).ok())
+}
+
 /// The untracked (not ignored) files that are not the milestone's: those
 /// present when the run started, and those that appeared between attempts.
 /// Checkpoints never stage them and rollbacks never remove them.

@@ -590,15 +590,21 @@ fn kill_at_every_git_command(post_commit: bool) -> usize {
     let ids = ["TASK-001", "TASK-002", "TASK-003"];
     for kill_at in 1.. {
         let context = format!("kill at git command {kill_at} (post-commit hook: {post_commit})");
-        let t = TestRepo::with_files(&[("plan.md", plan)]);
+        let t = TestRepo::with_files(&[("plan.md", plan), (".gitignore", ".secret\n")]);
         t.write(".env.local", "API_KEY=the user's secret\n");
+        // Ignored until TASK-002 empties .gitignore: still not its work.
+        t.write(".secret", "the user's other secret\n");
         if post_commit {
             let hook = t.path().join(".git/hooks/post-commit");
             std::fs::write(&hook, "#!/bin/sh\ntrue\n").unwrap();
             std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
                 .unwrap();
         }
-        let runner = script(&t, "quick.sh", "echo \"$1\" > \"$1.txt\"");
+        let runner = script(
+            &t,
+            "quick.sh",
+            "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ] || : > .gitignore",
+        );
         let mut path = vec![killing_git(&t, kill_at)];
         path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
         let mut child = run_cmd(&t, &runner, &[])
@@ -616,14 +622,16 @@ fn kill_at_every_git_command(post_commit: bool) -> usize {
         }
         assert_fsck_clean(&t);
         assert_never_committed(&t, ".env.local", &context);
+        assert_eq!(t.git(&["log", "--all", "--format=%h", "--", ".secret"]), "");
         let out = run_m1(&t, &runner, &[]);
         assert_eq!(out.code, 0, "{context}: {}", out.stderr);
         assert_eq!(status_json(&t)["state"], "completed", "{context}");
         assert_eq!(checkpoints_per_task(&t), once_each(&ids), "{context}");
         assert_refs_match_trailers(&t, &ids, &context);
         assert_never_committed(&t, ".env.local", &context);
+        assert_never_committed(&t, ".secret", &context);
         assert_eq!(t.read(".env.local"), "API_KEY=the user's secret\n");
-        assert_eq!(porcelain(&t), "?? .env.local\n", "{context}");
+        assert_eq!(porcelain(&t), "?? .env.local\n?? .secret\n", "{context}");
         assert_fsck_clean(&t);
     }
     unreachable!()

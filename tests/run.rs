@@ -1756,3 +1756,70 @@ fn commits_a_task_makes_are_adopted_even_without_reflogs_configured() {
         serde_json::json!([rev(&t, "HEAD~2"), rev(&t, "HEAD~1")])
     );
 }
+
+#[test]
+fn a_file_ignored_before_the_task_stays_out_when_the_task_unignores_it() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    t.write(".gitignore", ".env\ndist/\n");
+    t.commit_all("ignore");
+    t.write(".env", "API_KEY=the user's secret\n");
+    t.write("dist/old.js", "the user's old build\n");
+    // TASK-001 stops ignoring both, and builds a new file there.
+    let runner = script(
+        &t,
+        "runner.sh",
+        "case \"$1\" in TASK-001) echo '# nothing ignored' > .gitignore; echo built > dist/app.js ;;\n\
+         *) echo \"$1\" > \"$1.txt\" ;; esac",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/2] A
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] B
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (2 tasks run).
+    --- stderr
+    warning: .env and dist/old.js left out of TASK-001's checkpoint: they were there, unchanged, before TASK-001 started (an ignore rule hid them until the task changed the rules)
+    ");
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".gitignore\n.milestone_bundles/M1/status.json\ndist/app.js\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        "?? .env\n?? dist/old.js\n"
+    );
+    assert_eq!(t.read(".env"), "API_KEY=the user's secret\n");
+}
+
+#[test]
+fn a_file_a_failed_attempt_unignored_stays_out_of_the_retry() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write(".gitignore", ".env\n");
+    t.commit_all("ignore");
+    t.write(".env", "API_KEY=the user's secret\n");
+    let flag = t.home.path().join("failed-once");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo '# nothing' > .gitignore; echo \"$MILESTONE_ATTEMPT\" > new.txt\n\
+             [ -e '{0}' ] || {{ touch '{0}'; exit 3; }}",
+            flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    assert_eq!(t.read(".git/milestone/M1/attempt-leftovers"), "new.txt\0");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".gitignore\n.milestone_bundles/M1/status.json\nnew.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? .env\n");
+}

@@ -10,7 +10,7 @@ pub mod watch;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::config::{self, GlobalRunner, RunnerSource};
 use crate::error::{Error, Result};
@@ -127,6 +127,7 @@ pub fn execute<'a>(
         runners,
         committer,
         ran: 0,
+        attempt_started: None,
     };
     let result = session.all().map_err(|e| disk_full_hint(repo, e));
     drop(lock);
@@ -469,10 +470,15 @@ fn attempt_leftovers(
         let keep: HashSet<String> = state::read_untracked_snapshot(repo.git_dir(), name)?
             .into_iter()
             .collect();
+        // Not files the attempt left untouched: an ignore rule it changed
+        // exposed them.
+        let started = state::attempt_start(repo.git_dir(), name)?;
+        let untouched =
+            |p: &str| started.is_some_and(|t| repo.untouched_since(std::path::Path::new(p), t));
         leftovers.extend(
             tree.untracked
                 .iter()
-                .filter(|p| !keep.contains(*p))
+                .filter(|p| !keep.contains(*p) && !untouched(p))
                 .cloned(),
         );
     }
@@ -627,6 +633,8 @@ struct Session<'a> {
     runners: Vec<Option<TaskRunner>>,
     committer: Committer,
     ran: usize,
+    /// When the current attempt started, by the file system's clock.
+    attempt_started: Option<SystemTime>,
 }
 
 impl Session<'_> {
@@ -670,6 +678,8 @@ impl Session<'_> {
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
             self.keep_untracked()?;
+            self.attempt_started =
+                Some(state::mark_attempt_start(self.repo.git_dir(), self.name())?);
             progress::start(&mut self.status, &id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
@@ -720,37 +730,64 @@ impl Session<'_> {
     /// (the user may have made some between runs). A stopped attempt's own
     /// new files are the exception: the retry continues them.
     fn keep_untracked(&mut self) -> Result<()> {
-        let mut added = false;
         let untracked = match self.untracked_now.take() {
             Some(known) => known,
             None => self.repo.work_tree()?.untracked,
         };
-        for path in untracked {
-            if !self.leftovers.contains(&path) && !self.keep.contains(&path) {
-                self.keep.insert(path);
-                added = true;
-            }
-        }
-        if added {
-            let mut all: Vec<String> = self.keep.iter().cloned().collect();
-            all.sort();
-            state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)?;
-        }
-        Ok(())
+        let new: Vec<String> = untracked
+            .into_iter()
+            .filter(|p| !self.leftovers.contains(p))
+            .collect();
+        self.add_to_keep(new)
     }
 
     /// Remember the untracked files the attempt that just stopped created,
-    /// so that a retry, perhaps in another run, commits them.
+    /// so that a retry, perhaps in another run, commits them. New files it
+    /// did not touch (an ignore rule it changed no longer hides them) are
+    /// kept out of the milestone instead.
     fn record_leftovers(&mut self) -> Result<()> {
         let untracked = self.repo.work_tree()?.untracked;
-        let mut created: Vec<String> = untracked
+        let (mut created, exposed): (Vec<String>, Vec<String>) = untracked
             .into_iter()
             .filter(|p| !self.keep.contains(p))
-            .collect();
+            .partition(|p| {
+                self.leftovers.contains(p)
+                    || !self
+                        .attempt_started
+                        .is_some_and(|t| self.repo.untouched_since(std::path::Path::new(p), t))
+            });
         created.sort();
         state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &created)?;
         self.leftovers = created.into_iter().collect();
-        Ok(())
+        self.add_to_keep(exposed)
+    }
+
+    /// Files a checkpoint left out as not the task's: kept out of every
+    /// later checkpoint too, and said.
+    fn keep_left_out(&mut self, id: &str, left_out: &[String]) -> Result<()> {
+        if left_out.is_empty() {
+            return Ok(());
+        }
+        let quoted: Vec<String> = left_out.iter().map(|p| crate::ui::text::quote(p)).collect();
+        self.report.warn(&format!(
+            "warning: {} left out of {id}'s checkpoint: {} there, unchanged, before {id} started (an ignore rule hid {} until the task changed the rules)",
+            crate::ui::text::list(&quoted, 5),
+            if left_out.len() == 1 { "it was" } else { "they were" },
+            if left_out.len() == 1 { "it" } else { "them" },
+        ));
+        self.add_to_keep(left_out.to_vec())
+    }
+
+    /// Add `paths` to the untracked files no checkpoint commits.
+    fn add_to_keep(&mut self, paths: Vec<String>) -> Result<()> {
+        let before = self.keep.len();
+        self.keep.extend(paths);
+        if self.keep.len() == before {
+            return Ok(());
+        }
+        let mut all: Vec<String> = self.keep.iter().cloned().collect();
+        all.sort();
+        state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)
     }
 
     fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
@@ -840,6 +877,8 @@ impl Session<'_> {
             status_path: &status_path,
             keep_untracked: &self.keep,
             parent: &parent,
+            attempt_started: self.attempt_started,
+            task_files: &self.leftovers,
             tag: self.opts.tag,
             committer: &self.committer,
         };
@@ -848,6 +887,7 @@ impl Session<'_> {
             Err(e) => return Err(self.checkpoint_failed(i, e)),
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        self.keep_left_out(&id, &cp.left_out)?;
         if !self.committer.has_commit_hooks() {
             self.untracked_now = Some(Vec::new());
         }
