@@ -1823,3 +1823,36 @@ fn a_file_a_failed_attempt_unignored_stays_out_of_the_retry() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? .env\n");
 }
+
+#[test]
+fn restart_refuses_while_a_failed_attempt_s_files_are_in_the_tree() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &["--restart"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the failed attempt of TASK-002 left its changes in the work tree (TASK-002.txt); a restart would take them for yours and never commit them
+    hint: discard them (saved under a ref first) with `git milestone rollback M1`, then `git milestone run M1 --restart`
+    hint: or continue TASK-002 on top of them: `git milestone run M1`
+    ");
+    assert_eq!(snapshot(&t), before);
+    assert_eq!(ran_log(&t), "");
+    // Rolled back, the restart runs every task and commits each one's file.
+    t.run(["rollback", "M1"]).success();
+    run_m1(&t, &runner, &["--restart"]).success();
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}

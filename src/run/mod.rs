@@ -24,6 +24,7 @@ use crate::repo::checkpoint::{
 use crate::repo::short_oid as short;
 use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, Sink, TaskEnv, signals};
 use crate::state::{self, Status, TaskState};
+use crate::ui::text;
 use message::Verdict;
 use watch::{Seen, Watch};
 
@@ -174,6 +175,9 @@ fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Notes) -> Resul
         return Ok(Prep::AllDone(Box::new(status)));
     }
     let tree = repo.work_tree()?;
+    if opts.restart {
+        check_restart(repo, name, &tree)?;
+    }
     let after_attempt = resuming && continues_an_attempt(&status);
     check_work_tree(&tree, name, after_attempt)?;
     // Files the stopped attempt created are its task's work; any other
@@ -382,6 +386,52 @@ fn continues_an_attempt(status: &Status) -> bool {
             TaskState::Running | TaskState::Failed | TaskState::Interrupted
         )
     })
+}
+
+/// `--restart` starts a new run, which takes every untracked file for the
+/// user's and commits none: a stopped attempt's files still in the tree
+/// would be lost to the milestone. Refuse while they are there.
+fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
+    // A status file that cannot be read is what --restart starts over from.
+    let Ok(Some(old)) = Status::load(repo.root(), name) else {
+        return Ok(());
+    };
+    let Some(task) = old.tasks.iter().find(|t| {
+        matches!(
+            t.state,
+            TaskState::Failed | TaskState::Interrupted | TaskState::Running
+        )
+    }) else {
+        return Ok(());
+    };
+    if !continues_an_attempt(&old) {
+        return Ok(());
+    }
+    let leftovers = attempt_leftovers(repo, name, &old, tree, false)?;
+    let mut files: Vec<String> = tree.changed.clone();
+    files.extend(
+        tree.untracked
+            .iter()
+            .filter(|p| leftovers.contains(*p))
+            .cloned(),
+    );
+    if files.is_empty() {
+        return Ok(());
+    }
+    let quoted: Vec<String> = files.iter().map(|p| text::quote(p)).collect();
+    let cmd = |extra: &str| format!("git milestone run {}{extra}", text::quote(name));
+    Err(Error::refused(format!(
+        "the {} attempt of {} left its changes in the work tree ({}); a restart would take them for yours and never commit them",
+        stopped_attempt(&old),
+        task.id,
+        text::list(&quoted, 5)
+    ))
+    .hint(format!(
+        "discard them (saved under a ref first) with `git milestone rollback {}`, then `{}`",
+        text::quote(name),
+        cmd(" --restart")
+    ))
+    .hint(format!("or continue {} on top of them: `{}`", task.id, cmd(""))))
 }
 
 /// A run needs a clean tree, so that a checkpoint holds only what its task
