@@ -157,23 +157,20 @@ fn fail_then_resume_never_repeats_a_task() {
         .canonicalize()
         .unwrap()
         .join(".git/milestone/M1/logs/TASK-002.1.log");
-    assert_eq!(
-        out.stderr,
-        format!(
-            "boom\nTASK-002 failed (exit code 3) after {}; log: {}\n\
-             error: TASK-002 failed (exit code 3); the run stopped, leaving its changes in the work tree\n\
-             hint: run it again: `git milestone run M1`\n\
-             hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`\n",
-            out.stderr
-                .split(" after ")
-                .nth(1)
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap(),
-            log_path.display()
-        )
-    );
+    // Said once, in the error, with where its output is.
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/3] Create a.txt
+    checkpoint [OID] TASK-001 [1/3]
+    Starting TASK-002 [2/3] Create b.txt
+    --- stderr
+    boom
+    error: TASK-002 failed (exit code 3) after [DURATION]; the run stopped, leaving its changes in the work tree
+    hint: its output: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
+    hint: run it again: `git milestone run M1`
+    hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`
+    ");
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
     // The work tree records the failure; the attempt's changes are kept.
     let status = status_json(&t);
@@ -355,7 +352,7 @@ fn tasks_done_in_the_plan_are_skipped_and_reported() {
         format!(
             "TASK-001 [1/2] is marked done in the plan: not run\n\
              Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2]\n\
-             Milestone M1 is complete (1 task run).\n"
+             Milestone M1 is complete (1 task run now, 1 done before).\n"
         )
     );
     assert_eq!(ran_log(&t), "TASK-002\n");
@@ -1123,9 +1120,12 @@ fn on_failure_rollback_returns_to_the_last_checkpoint() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "error: TASK-002 failed; its work is saved in {saved} and the branch is back at {}\n\
+            "error: TASK-002 failed (exit code 3) after {}; its work is saved in {saved} and the branch is back at {}\n\
+             hint: its output: {}\n\
              hint: bring the work back with `git milestone rollback M1 --undo`",
-            &checkpoint[..7]
+            out.stderr.split(" after ").nth(1).unwrap().split(';').next().unwrap(),
+            &checkpoint[..7],
+            t.path().canonicalize().unwrap().join(".git/milestone/M1/logs/TASK-002.1.log").display()
         )),
         "{}",
         out.stderr
@@ -1855,4 +1855,67 @@ fn restart_refuses_while_a_failed_attempt_s_files_are_in_the_tree() {
         ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn the_last_lines_count_what_ran_now_and_what_was_done_before() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail3.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-003 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
+    Starting TASK-003 [3/3] Create c.txt
+    did TASK-003
+    checkpoint [OID] TASK-003 [3/3]
+    Milestone M1 is complete (1 task run now, 2 done before).
+    --- stderr
+    ");
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    run_m1(&t, &runner, &[]).success();
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Milestone M1: its only task is done; nothing to run.
+    To run it again from the start: git milestone run M1 --restart
+    --- stderr
+    ");
+}
+
+#[test]
+fn a_restart_keeps_the_earlier_run_s_logs() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let round = t.home.path().join("round");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!("echo \"run $(cat '{}')\"", round.display()),
+    );
+    std::fs::write(&round, "1").unwrap();
+    run_m1(&t, &runner, &[]).success();
+    std::fs::write(&round, "2").unwrap();
+    run_m1(&t, &runner, &["--restart"]).success();
+    let logs = t.path().join(".git/milestone/M1/logs");
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["TASK-001.1.2.log", "TASK-001.1.log"]);
+    assert_eq!(
+        std::fs::read_to_string(logs.join("TASK-001.1.log")).unwrap(),
+        "run 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(logs.join("TASK-001.1.2.log")).unwrap(),
+        "run 2\n"
+    );
 }

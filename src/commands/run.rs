@@ -12,7 +12,7 @@ use crate::repo::Repo;
 use crate::repo::scan::{Refresh, Scope};
 use crate::run::{self, Finished, Options, Report};
 use crate::runner::{self, Sink};
-use crate::ui::{self, prompt::TerminalPrompter};
+use crate::ui::{self, prompt::TerminalPrompter, text};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
@@ -44,16 +44,23 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let mut terminal = TerminalPrompter;
     let prompter: Option<&mut dyn Prompter> = ui::can_prompt().then_some(&mut terminal as _);
     match run::execute(&repo, &plan, &opts, &mut Terminal, prompter)? {
-        Finished::Completed { ran } => {
-            let tasks = if ran == 1 { "task" } else { "tasks" };
-            println!(
-                "Milestone {} is complete ({ran} {tasks} run).",
-                plan.milestone
-            );
-        }
+        Finished::Completed { ran, total } => println!(
+            "Milestone {} is complete ({}).",
+            plan.milestone,
+            ran_and_before(ran, total)
+        ),
         Finished::NothingToDo | Finished::DryRun => {}
     }
     Ok(0)
+}
+
+/// `3 tasks run`, or `2 tasks run now, 5 done before`.
+fn ran_and_before(ran: usize, total: usize) -> String {
+    let now = format!("{} run", text::count(ran, "task"));
+    match total - ran {
+        0 => now,
+        before => format!("{now} now, {before} done before"),
+    }
 }
 
 /// Progress on stdout, trouble on stderr.

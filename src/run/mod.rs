@@ -54,9 +54,11 @@ pub trait Report {
 /// How a run that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finished {
-    /// Every task is finished now; `ran` of them ran in this invocation.
+    /// Every task is finished now; `ran` of the `total` ran in this
+    /// invocation.
     Completed {
         ran: usize,
+        total: usize,
     },
     /// Nothing was left to run.
     NothingToDo,
@@ -715,7 +717,10 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
-        Ok(Finished::Completed { ran: self.ran })
+        Ok(Finished::Completed {
+            ran: self.ran,
+            total: self.plan.tasks.len(),
+        })
     }
 
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
@@ -769,8 +774,10 @@ impl Session<'_> {
             match choice {
                 Choice::Retry => retries_used += 1,
                 Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &watch, outcome),
-                Choice::Stop => return Err(self.stopped(&id, outcome)),
-                Choice::Rollback => return Err(self.roll_back(i, &watch.before)?),
+                Choice::Stop => return Err(self.stopped(&id, outcome, &log)),
+                Choice::Rollback => {
+                    return Err(self.roll_back(i, &watch.before, (outcome, &log))?);
+                }
             }
         }
     }
@@ -845,9 +852,17 @@ impl Session<'_> {
             .chars()
             .map(|c| if c == '/' || c.is_control() { '_' } else { c })
             .collect();
-        Ok(state::journal_dir(self.repo.git_dir(), self.name())?
-            .join("logs")
-            .join(format!("{safe}.{attempt}.log")))
+        let dir = state::journal_dir(self.repo.git_dir(), self.name())?.join("logs");
+        // A restart counts attempts from 1 again: its logs get a suffix
+        // rather than overwrite the earlier run's.
+        let mut path = dir.join(format!("{safe}.{attempt}.log"));
+        for k in 2.. {
+            if !path.exists() {
+                break;
+            }
+            path = dir.join(format!("{safe}.{attempt}.{k}.log"));
+        }
+        Ok(path)
     }
 
     fn run_attempt(
@@ -1033,11 +1048,6 @@ impl Session<'_> {
         }
         self.status.save(self.repo.root())?;
         let cause = describe(outcome.exit, self.opts.timeout);
-        self.report.warn(&format!(
-            "{id} failed ({cause}) after {}; log: {}",
-            seconds(outcome.duration),
-            log.display()
-        ));
         let tail = failure::read_log_tail(log, failure::LOG_TAIL_LINES);
         let plan = self.plan;
         let failed = FailedAttempt {
@@ -1053,22 +1063,61 @@ impl Session<'_> {
             .prompter
             .as_mut()
             .map(|p| &mut **p as &mut dyn Prompter);
-        failure::decide(&failed, self.opts.policy, retries_used, prompter)
+        let choice = failure::decide(&failed, self.opts.policy, retries_used, prompter)?;
+        // Said once: on a terminal the prompt showed it; a run that stops
+        // or rolls back says it in its error.
+        if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
+            self.report.warn(&format!(
+                "{} failed ({cause}) after {}; log: {}",
+                id,
+                seconds(outcome.duration),
+                log.display()
+            ));
+        }
+        Ok(choice)
     }
 
-    fn stopped(&self, id: &str, outcome: Outcome) -> Error {
+    /// How task `id` failed, for the error a run ends with: the cause
+    /// unless the prompt already showed it.
+    fn failure_words(&self, id: &str, outcome: Outcome) -> String {
+        if self.prompter.is_some() {
+            return format!("{id} failed");
+        }
+        format!(
+            "{id} failed ({}) after {}",
+            describe(outcome.exit, self.opts.timeout),
+            seconds(outcome.duration)
+        )
+    }
+
+    /// The hint that says where the failed attempt's output is, unless the
+    /// prompt showed it.
+    fn log_hint(&self, e: Error, log: &std::path::Path) -> Error {
+        match self.prompter {
+            Some(_) => e,
+            None => e.hint(format!("its output: {}", log.display())),
+        }
+    }
+
+    fn stopped(&self, id: &str, outcome: Outcome, log: &std::path::Path) -> Error {
         let name = self.name();
-        Error::failed(format!(
-            "{id} failed ({}); the run stopped, leaving its changes in the work tree",
-            describe(outcome.exit, self.opts.timeout)
-        ))
-        .hint(format!("run it again: `git milestone run {name}`"))
+        let e = Error::failed(format!(
+            "{}; the run stopped, leaving its changes in the work tree",
+            self.failure_words(id, outcome)
+        ));
+        self.log_hint(e, log)
+            .hint(format!("run it again: `git milestone run {name}`"))
         .hint(format!(
             "or discard its changes and go back to the last checkpoint: `git milestone rollback {name}`"
         ))
     }
 
-    fn roll_back(&mut self, i: usize, before: &str) -> Result<Error> {
+    fn roll_back(
+        &mut self,
+        i: usize,
+        before: &str,
+        (outcome, log): (Outcome, &std::path::Path),
+    ) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
         let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last, before)?;
@@ -1077,19 +1126,22 @@ impl Session<'_> {
             f.saved_ref = Some(saved.ref_name.clone());
         }
         self.status.save(self.repo.root())?;
-        Ok(Error::failed(format!(
-            "{id} failed; its work is saved in {} and the branch is back at {}",
+        let e = Error::failed(format!(
+            "{}; its work is saved in {} and the branch is back at {}",
+            self.failure_words(&id, outcome),
             saved.ref_name,
             short(&last)
-        ))
-        .hint(format!(
-            "bring the work back with `{}` (with git alone: `{}`)",
-            saved.restore_command, saved.plain_git_command
-        ))
-        .hint(format!(
-            "run the task again with `git milestone run {}`",
-            self.name()
-        )))
+        ));
+        Ok(self
+            .log_hint(e, log)
+            .hint(format!(
+                "bring the work back with `{}` (with git alone: `{}`)",
+                saved.restore_command, saved.plain_git_command
+            ))
+            .hint(format!(
+                "run the task again with `git milestone run {}`",
+                self.name()
+            )))
     }
 
     /// The checkpoint before task `i`, or the run's base commit.
