@@ -337,7 +337,7 @@ pub fn check_program(command: &str, cwd: &Path) -> Result<()> {
     }
     Err(
         Error::refused(format!("runner program `{word}` was not found"))
-            .hint("install it or put it on PATH; relative paths are looked up from the repository root")
+            .hint("install it or put it on PATH; a relative path is found from where you typed `--runner` (from the repository root in `milestone.runner`)")
             .hint("or pick another runner with `--runner 'CMD'`"),
     )
 }

@@ -101,8 +101,9 @@ fn branch_lock_at_checkpoint_time_keeps_the_work_and_reruns() {
             "error: refs/heads/main is locked: {0} exists (another git command is running, or one crashed)\n\
              hint: if no git command is running, remove the stale lock with `rm {0}`\n\
              hint: no checkpoint was made; TASK-002's changes are kept in the work tree (see `git status`)\n\
-             hint: TASK-002 will run again with `git milestone run M1`\n",
-            shown.display()
+             hint: TASK-002 will run again with `git milestone run M1 --plan plan.md --runner {1}`\n",
+            shown.display(),
+            runner.display()
         )),
         "{}",
         out.stderr
@@ -687,10 +688,11 @@ fn sigint_stops_the_task_and_its_grandchildren() {
     let out: Run = child.wait_with_output().unwrap().into();
     out.code(130);
     assert!(
-        out.stderr.ends_with(
+        out.stderr.ends_with(&format!(
             "error: TASK-002 was stopped by SIGINT and is recorded as interrupted\n\
-             hint: continue with `git milestone run M1`\n"
-        ),
+             hint: continue with `git milestone run M1 --plan plan.md --runner {}`\n",
+            runner.display()
+        )),
         "{}",
         out.stderr
     );

@@ -168,7 +168,7 @@ fn fail_then_resume_never_repeats_a_task() {
     boom
     error: TASK-002 failed (exit code 3) after [DURATION]; the run stopped, leaving its changes in the work tree
     hint: its output: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
-    hint: run it again: `git milestone run M1`
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
     hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`
     ");
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
@@ -573,8 +573,11 @@ fn commit_hooks_run_for_checkpoints() {
         out.stderr
     );
     assert!(
+        out.stderr.contains(
+            "hint: TASK-002 will run again with `git milestone run M1 --plan plan.md --runner "
+        ),
+        "{}",
         out.stderr
-            .contains("hint: TASK-002 will run again with `git milestone run M1`")
     );
     assert_eq!(
         t.git(&[
@@ -697,7 +700,8 @@ fn stop_with_signal(sig: i32, name: &str) {
     assert!(
         out.stderr.ends_with(&format!(
             "error: TASK-001 was stopped by {name} and is recorded as interrupted\n\
-             hint: continue with `git milestone run M1`\n"
+             hint: continue with `git milestone run M1 --plan plan.md --runner {}`\n",
+            runner.display()
         )),
         "{}",
         out.stderr
@@ -1664,7 +1668,7 @@ fn a_task_that_switches_branches_fails_naming_both() {
     Starting TASK-002 [2/2] B
     --- stderr
     error: TASK-002 switched HEAD from branch main to branch other; no checkpoint was made
-    hint: its changes are kept in the work tree: switch back with `git switch main`, then run `git milestone run M1`
+    hint: its changes are kept in the work tree: switch back with `git switch main`, then run `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
     ");
     // No checkpoint landed on either branch.
     assert_eq!(
@@ -1717,7 +1721,7 @@ fn a_commit_made_from_another_terminal_during_a_task_is_not_adopted() {
     Starting TASK-001 [1/1] A
     --- stderr
     error: TASK-001: commit [OID] ('my own fix') reached branch main while the task ran, but not from the task's processes (its reflog entry says "commit: my own fix"); no checkpoint was made
-    hint: the commit stays on the branch, not counted as TASK-001's: `git milestone run M1` runs TASK-001 again on top of it, and a rollback takes it off only with --force
+    hint: the commit stays on the branch, not counted as TASK-001's: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh` runs TASK-001 again on top of it, and a rollback takes it off only with --force
     "#);
     assert_eq!(rev(&t, "HEAD"), mine);
     // The task's own commit, below the user's, is the failed task's.
@@ -1918,4 +1922,200 @@ fn a_restart_keeps_the_earlier_run_s_logs() {
         std::fs::read_to_string(logs.join("TASK-001.1.2.log")).unwrap(),
         "run 2\n"
     );
+}
+
+#[test]
+fn a_resumed_run_reuses_the_settings_it_was_started_with() {
+    // A plan no search finds under the name M1: only --plan names it.
+    let t = TestRepo::with_files(&[(
+        "work/todo.md",
+        "# Things to do\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n",
+    )]);
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let log = t.home.path().join("ran.log");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" >> '{log}'\necho \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = TASK-002 ] && [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            log = log.display(),
+            flag = flag.display()
+        ),
+    );
+    let first: Run = t
+        .cmd()
+        .args(["run", "M1", "--plan", "work/todo.md", "--runner"])
+        .arg(&runner)
+        .args(["--timeout", "30s", "--on-failure", "stop", "--tag"])
+        .output()
+        .unwrap()
+        .into();
+    first.code(1);
+    assert!(
+        first.stderr.contains(&format!(
+            "hint: run it again: `git milestone run M1 --plan work/todo.md --runner {} --tag --timeout 30s --on-failure stop`",
+            runner.display()
+        )),
+        "{}",
+        first.stderr
+    );
+    // Another runner configured meanwhile does not take over.
+    t.git(&[
+        "config",
+        "milestone.runner",
+        "echo configured >> configured.txt #",
+    ]);
+    let out: Run = t
+        .cmd_in("work")
+        .args(["run", "M1"])
+        .env("GIT_MILESTONE_RUNNER", "echo from-env >> env.txt #")
+        .output()
+        .unwrap()
+        .into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    reusing the earlier run's --plan work/todo.md, --runner [HOME]/runner.sh, --tag, --timeout [DURATION] and --on-failure stop
+    continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
+    Starting TASK-002 [2/2] B
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (1 task run now, 1 done before).
+    --- stderr
+    ");
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-002\n");
+    assert!(!t.path().join("configured.txt").exists());
+    assert!(!t.path().join("env.txt").exists());
+    t.git(&["rev-parse", "--verify", "milestone/M1/TASK-002"]);
+    // Recorded again for the next resume.
+    let settings = t.read(".git/milestone/M1/settings.json");
+    assert!(settings.contains("\"timeout\": \"30s\""), "{settings}");
+}
+
+#[test]
+fn a_relative_runner_path_is_found_from_where_it_was_typed() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write("sub/tools/run.sh", "#!/bin/sh\npwd > where.txt\n");
+    std::fs::set_permissions(
+        t.path().join("sub/tools/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    t.commit_all("a runner in a subdirectory");
+    let dry: Run = t
+        .cmd_in("sub")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../plan.md",
+            "--runner",
+            "./tools/run.sh",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    insta::assert_snapshot!(dry.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 1 task (dry run: nothing will be changed)
+    1/1 TASK-001 A
+        run: sh -c '[REPO]/sub/tools/run.sh "$@"' [REPO]/sub/tools/run.sh TASK-001   (runner from --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    --- stderr
+    "#);
+    let out: Run = t
+        .cmd_in("sub")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../plan.md",
+            "--runner",
+            "./tools/run.sh",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    // Found from sub/, run in the root.
+    let root = t.path().canonicalize().unwrap();
+    assert_eq!(
+        t.git(&["show", "HEAD:where.txt"]),
+        format!("{}\n", root.display())
+    );
+}
+
+#[test]
+fn a_task_s_own_plan_block_beats_configured_runners_but_not_the_flag() {
+    let plan = "# M1\n\n### TASK-001: Own block\n\n```sh milestone\necho block > \"$1.txt\"\n```\n\n\
+                ### TASK-002: No block\n\nJust text.\n";
+    let t = repo_with_plan(plan);
+    t.git(&[
+        "config",
+        "milestone.runner",
+        "echo configured > \"$1.txt\" #",
+    ]);
+    let dry = t.run(["run", "M1", "--plan", "plan.md", "--dry-run"]);
+    insta::assert_snapshot!(dry.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)
+    1/2 TASK-001 Own block
+        run: sh -c 'echo block > "$1.txt"' milestone-task TASK-001   (runner from the plan's ```sh milestone block, which takes precedence over milestone.runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/2 TASK-002 No block
+        run: sh -c 'echo configured > "$1.txt" # "$@"' 'echo configured > "$1.txt" #' TASK-002   (runner from milestone.runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    --- stderr
+    "#);
+    let flagged = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "echo flag > \"$1.txt\" #",
+        "--dry-run",
+    ]);
+    insta::assert_snapshot!(flagged.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)
+    1/2 TASK-001 Own block
+        run: sh -c 'echo flag > "$1.txt" # "$@"' 'echo flag > "$1.txt" #' TASK-001   (runner from --runner, which overrides the plan's ```sh milestone block)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/2 TASK-002 No block
+        run: sh -c 'echo flag > "$1.txt" # "$@"' 'echo flag > "$1.txt" #' TASK-002   (runner from --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    --- stderr
+    warning: --runner overrides the plan's own ```sh milestone block for TASK-001
+    "#);
+    t.run(["run", "M1", "--plan", "plan.md"]).success();
+    assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "block\n");
+    assert_eq!(t.git(&["show", "HEAD:TASK-002.txt"]), "configured\n");
+    // With --runner every task runs it, and the run says whose block it overrides.
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "echo flag > \"$1.txt\" #",
+        "--restart",
+    ]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/2] Own block
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] No block
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (2 tasks run).
+    --- stderr
+    warning: --runner overrides the plan's own ```sh milestone block for TASK-001
+    ");
+    assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "flag\n");
 }

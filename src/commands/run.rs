@@ -4,14 +4,13 @@
 use std::path::Path;
 
 use crate::cli::RunArgs;
-use crate::config;
 use crate::error::Result;
 use crate::failure::Prompter;
 use crate::plan;
 use crate::repo::Repo;
 use crate::repo::scan::{Refresh, Scope};
-use crate::run::{self, Finished, Options, Report};
-use crate::runner::{self, Sink};
+use crate::run::{self, Finished, Options, Report, settings};
+use crate::runner::Sink;
 use crate::ui::{self, prompt::TerminalPrompter, text};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
@@ -20,25 +19,38 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let key = crate::state::resolve_key(repo.root(), &args.name)?;
     // git walks the work tree while the settings and the plan are read.
     repo.prefetch_scan(Scope::Run(Refresh::ReadOnly));
-    let timeout = args
-        .timeout
-        .as_deref()
-        .map(runner::parse_duration)
-        .transpose()?;
-    let policy = config::policy(&repo, args.on_failure.as_deref())?;
-    let runner = config::global_runner(&repo, args.runner.as_deref())?;
-    let mut plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
-    plan.milestone = key;
-    let opts = Options {
-        runner,
+    let given = settings::Given {
+        plan: args.plan.as_deref(),
+        runner: args.runner.as_deref(),
         tag: args.tag,
+        timeout: args.timeout.as_deref(),
+        on_failure: args.on_failure.as_deref(),
+        restart: args.restart,
+        cwd,
+    };
+    let mut resolved = settings::resolve(&repo, &key, given)?;
+    let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
+    plan.milestone = key;
+    if resolved.plan.is_some() {
+        resolved.settings.plan = Some(plan.plan.clone());
+    }
+    let continue_with =
+        resolved
+            .settings
+            .command(&plan.milestone, repo.root(), cwd, args.detach_ok);
+    let opts = Options {
+        runner: resolved.runner,
+        tag: resolved.tag,
         dry_run: args.dry_run,
         retry: args.retry,
         restart: args.restart,
         detach_ok: args.detach_ok,
-        timeout,
-        policy,
+        timeout: resolved.timeout,
+        policy: resolved.policy,
         echo: (Sink::Stdout, Sink::Stderr),
+        settings: resolved.settings,
+        reused: resolved.reused,
+        continue_with,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;

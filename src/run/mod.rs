@@ -6,6 +6,7 @@
 
 pub mod message;
 pub mod progress;
+pub mod settings;
 pub mod watch;
 
 use std::collections::HashSet;
@@ -41,6 +42,12 @@ pub struct Options {
     pub policy: Policy,
     /// Where the task's stdout and stderr are copied besides the log.
     pub echo: (Sink, Sink),
+    /// What this run records for its resume.
+    pub settings: settings::Settings,
+    /// The flags taken from the earlier run, to say so.
+    pub reused: Vec<String>,
+    /// The command that continues this run, for hints.
+    pub continue_with: String,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -71,6 +78,9 @@ struct TaskRunner {
     command: String,
     script: bool,
     source: RunnerSource,
+    /// The runner this one took precedence over: a plan block over the
+    /// environment or git config, `--runner` over a plan block.
+    over: Option<RunnerSource>,
 }
 
 /// Run the milestone `plan` in `repo`. Failures, refusals and interruptions
@@ -116,6 +126,7 @@ pub fn execute<'a>(
         committer,
     } = *prep;
     let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
+        .and_then(|keep| opts.settings.save(repo.git_dir(), name).map(|()| keep))
         .map_err(|e| disk_full_hint(repo, e))?;
     let mut session = Session {
         repo,
@@ -172,6 +183,12 @@ fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Notes) -> Resul
             plan.plan
         ));
     }
+    if !opts.reused.is_empty() {
+        notes.info(&format!(
+            "reusing the earlier run's {}",
+            text::list(&opts.reused, opts.reused.len())
+        ));
+    }
     let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, notes)?;
     if progress::all_finished(&status) {
         return Ok(Prep::AllDone(Box::new(status)));
@@ -198,6 +215,13 @@ fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Notes) -> Resul
         ));
     }
     let runners = resolve_runners(plan, &status, opts)?;
+    let overridden = overridden_blocks(plan, &runners);
+    if !overridden.is_empty() {
+        notes.warn(&format!(
+            "warning: --runner overrides the plan's own ```sh milestone block for {}",
+            text::list(&overridden, 5)
+        ));
+    }
     check_programs(repo, &runners)?;
     let committer = repo.committer()?;
     Ok(Prep::Run(Box::new(Prepared {
@@ -474,22 +498,41 @@ fn resolve_runners(
         .collect()
 }
 
+/// The runner of `task`: `--runner` first, then the plan's own block
+/// under the task (more specific than the environment and git config,
+/// which name one command for every task), then those.
 fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> {
-    if let Some(g) = global {
-        return Ok(TaskRunner {
-            command: g.command.clone(),
-            script: false,
-            source: g.source,
-        });
+    let block = task.runner.as_ref().map(|script| TaskRunner {
+        command: script.clone(),
+        script: true,
+        source: RunnerSource::Plan,
+        over: global.map(|g| g.source),
+    });
+    let global = global.map(|g| TaskRunner {
+        command: g.command.clone(),
+        script: false,
+        source: g.source,
+        over: block.as_ref().map(|_| RunnerSource::Plan),
+    });
+    match (global, block) {
+        (Some(g), _) if g.source == RunnerSource::Flag => Ok(g),
+        (_, Some(b)) => Ok(b),
+        (Some(g), None) => Ok(g),
+        (None, None) => Err(config::no_runner_error(&task.id)),
     }
-    match &task.runner {
-        Some(script) => Ok(TaskRunner {
-            command: script.clone(),
-            script: true,
-            source: RunnerSource::Plan,
-        }),
-        None => Err(config::no_runner_error(&task.id)),
-    }
+}
+
+/// The tasks whose own plan block `--runner` overrides, to say so.
+fn overridden_blocks(plan: &Plan, runners: &[Option<TaskRunner>]) -> Vec<String> {
+    plan.tasks
+        .iter()
+        .zip(runners)
+        .filter(|(_, r)| {
+            r.as_ref()
+                .is_some_and(|r| r.over == Some(RunnerSource::Plan))
+        })
+        .map(|(t, _)| t.id.clone())
+        .collect()
 }
 
 fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
@@ -628,8 +671,10 @@ fn dry_run(
 ) {
     let n = plan.tasks.len();
     report.info(&format!(
-        "Milestone {} from {}: {n} tasks (dry run: nothing will be changed)",
-        plan.milestone, plan.plan
+        "Milestone {} from {}: {} (dry run: nothing will be changed)",
+        plan.milestone,
+        plan.plan,
+        text::count(n, "task")
     ));
     for (i, ((task, record), runner)) in plan
         .tasks
@@ -650,8 +695,15 @@ fn dry_run(
             continue;
         };
         let argv = runner::shell_args(&r.command, r.script, &task.id);
+        let over = match r.over {
+            Some(RunnerSource::Plan) => {
+                format!(", which overrides {}", RunnerSource::Plan.describe())
+            }
+            Some(other) => format!(", which takes precedence over {}", other.describe()),
+            None => String::new(),
+        };
         report.info(&format!(
-            "    run: sh {}   (runner from {})",
+            "    run: sh {}   (runner from {}{over})",
             crate::ui::text::command_line(&argv),
             r.source.describe()
         ));
@@ -995,8 +1047,8 @@ impl Session<'_> {
             "no checkpoint was made; {id}'s changes are kept in the work tree (see `git status`)"
         ))
         .hint(format!(
-            "{id} will run again with `git milestone run {}`",
-            self.name()
+            "{id} will run again with `{}`",
+            self.opts.continue_with
         ))
     }
 
@@ -1018,7 +1070,7 @@ impl Session<'_> {
             f.head = Some(own);
         }
         let _ = self.status.save(self.repo.root());
-        watch::refusal(self.repo, &id, self.name(), watch, seen)
+        watch::refusal(self.repo, &id, &self.opts.continue_with, watch, seen)
     }
 
     /// Record a failed attempt and ask what to do about it.
@@ -1106,7 +1158,7 @@ impl Session<'_> {
             self.failure_words(id, outcome)
         ));
         self.log_hint(e, log)
-            .hint(format!("run it again: `git milestone run {name}`"))
+            .hint(format!("run it again: `{}`", self.opts.continue_with))
         .hint(format!(
             "or discard its changes and go back to the last checkpoint: `git milestone rollback {name}`"
         ))
@@ -1139,8 +1191,8 @@ impl Session<'_> {
                 saved.restore_command, saved.plain_git_command
             ))
             .hint(format!(
-                "run the task again with `git milestone run {}`",
-                self.name()
+                "run the task again with `{}`",
+                self.opts.continue_with
             )))
     }
 
@@ -1168,8 +1220,7 @@ impl Session<'_> {
             Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
             None => format!("the run was stopped by {signal} between tasks"),
         };
-        Ok(Error::interrupted(what)
-            .hint(format!("continue with `git milestone run {}`", self.name())))
+        Ok(Error::interrupted(what).hint(format!("continue with `{}`", self.opts.continue_with)))
     }
 }
 

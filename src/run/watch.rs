@@ -127,9 +127,10 @@ impl Watch {
 
 /// The error for a task whose checkpoint cannot follow what it did to HEAD
 /// (`seen`: anything but `Stayed` and `Ahead`).
-pub fn refusal(repo: &Repo, id: &str, milestone: &str, watch: &Watch, seen: &Seen) -> Error {
+/// `again` is the command that continues the run.
+pub fn refusal(repo: &Repo, id: &str, again: &str, watch: &Watch, seen: &Seen) -> Error {
     let short = |c: &str| crate::repo::short_oid(c).to_string();
-    let again = format!("`git milestone run {}`", text::quote(milestone));
+    let again = format!("`{again}`");
     match seen {
         Seen::Switched { from, to } => {
             let back = match from {

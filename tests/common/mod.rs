@@ -224,13 +224,13 @@ pub fn normalize(text: &str, t: &TestRepo) -> String {
     for (re, to) in FILTERS.iter() {
         out = re.replace_all(&out, *to).into_owned();
     }
-    // Abbreviated ids: 7 to 12 hex digits with a letter and a digit among
-    // them (not a plain number, not a word).
+    // Abbreviated ids: 7 to 12 hex digits, at least one a digit (not a
+    // word like "defaced"); all digits happens to one id in thirty.
     static SHORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{7,12}\b").unwrap());
     SHORT
         .replace_all(&out, |c: &regex::Captures<'_>| {
             let s = &c[0];
-            if s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().any(|b| b.is_ascii_lowercase()) {
+            if s.bytes().any(|b| b.is_ascii_digit()) {
                 "[OID]".to_string()
             } else {
                 s.to_string()
