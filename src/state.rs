@@ -375,6 +375,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Write `bytes` to `path` whole or not at all (a temp file renamed over
+/// it), without waiting for the disk: for the journal's scratch files,
+/// which a power cut may lose but a kill never leaves half written.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("journal paths have a parent");
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
 /// Remove temp files a killed run left in the milestone's bundle
 /// directory (see [`write_atomically`]), so no checkpoint commits them.
 /// Call only while holding the run lock: then no writer is alive.
@@ -404,7 +421,8 @@ pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
 /// files' change times are compared with (see `Repo::untouched_since`).
 pub fn mark_attempt_start(git_dir: &Path, name: &str) -> Result<std::time::SystemTime> {
     let path = journal_dir(git_dir, name)?.join("attempt-start");
-    write_atomically(&path, b"")?;
+    // A new file each time: its modification time is the moment it was made.
+    replace_file(&path, b"")?;
     fs::metadata(&path)
         .and_then(|m| m.modified())
         .with_context(|| format!("cannot read {}", path.display()))

@@ -312,9 +312,10 @@ impl Repo {
         }
         // From a file written whole before git starts, never a pipe: a
         // kill before we wrote to the pipe would leave git an empty list,
-        // and `git add -A` with no pathspec stages everything.
+        // and `git add -A` with no pathspec stages everything. (No fsync:
+        // git reads it right away; after a power cut it is written again.)
         let list = crate::state::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
-        crate::state::write_atomically(&list, &input)?;
+        crate::state::replace_file(&list, &input)?;
         let from = format!("--pathspec-from-file={}", list.display());
         // `--sparse`: in a sparse checkout the status file may lie outside the
         // sparse set, and git refuses to stage it without; entries marked
@@ -354,9 +355,11 @@ impl Repo {
         let Some(started) = spec.attempt_started else {
             return Ok(Vec::new());
         };
+        // Milestones' status files are the runs' state, not anyone's secret.
+        let bundles = format!("{BUNDLES_DIR}/");
         let untouched: Vec<&[u8]> = added_paths(raw)
             .into_iter()
-            .filter(|p| *p != spec.status_path.as_bytes())
+            .filter(|p| !p.starts_with(bundles.as_bytes()))
             .filter(|p| {
                 !spec
                     .task_files

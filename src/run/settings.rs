@@ -175,7 +175,7 @@ impl Settings {
     pub fn save(&self, git_dir: &Path, key: &str) -> Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self).context("cannot encode the settings")?;
         bytes.push(b'\n');
-        state::write_atomically(&state::journal_dir(git_dir, key)?.join(FILE), &bytes)
+        state::replace_file(&state::journal_dir(git_dir, key)?.join(FILE), &bytes)
     }
 
     /// `git milestone run <name>` with these settings, typed from `cwd`:
