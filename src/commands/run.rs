@@ -61,6 +61,26 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
             plan.milestone,
             ran_and_before(ran, total)
         ),
+        Finished::CompletedWithSkips {
+            ran,
+            total,
+            skipped,
+        } => {
+            let ids: Vec<String> = skipped
+                .iter()
+                .map(|id| text::clean(id).into_owned())
+                .collect();
+            println!(
+                "Milestone {} completed with skipped tasks: {} ({}).",
+                plan.milestone,
+                text::list(&ids, 5),
+                ran_and_before(ran, total)
+            );
+            println!(
+                "A skipped task's changes are not committed: they are saved under refs/milestone/{}/attempts/<ID>/.",
+                plan.milestone
+            );
+        }
         Finished::NothingToDo | Finished::DryRun => {}
     }
     Ok(0)

@@ -1,8 +1,23 @@
-//! Dependencies stated in prose and tables: "T005 depends on T002 + T004",
-//! "T004 and T005 must be done before T006", "(blocked by #8824/#8825)",
-//! and phase-level statements ("US4 (Phase 6): Depends on US1 + US2").
+//! Dependencies as a careful reader draws them: "T005 depends on T002 +
+//! T004", "T004 and T005 must be done before T006", "(blocked by #8824)",
+//! a `**Depends on**:` field, and phase-level statements ("US4 (Phase 6):
+//! Depends on US1 + US2"). Each statement keeps its strength: a structured
+//! field, a plain sentence, a hedged one ("ideally after"), or a mention.
 
-use super::ids::{Known, references};
+use super::ids::{Known, Refs, references};
+
+/// How firmly a statement orders two tasks, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// Hedged or pairing language: ordered only where that makes no cycle.
+    Soft,
+    /// A plain statement in prose.
+    Hard,
+    /// A structured field: a Depends column, a `**Depends on**:` line,
+    /// `depends_on:` front matter. A cycle of these is refused.
+    Structured,
+}
 
 /// Phrases after which the left side waits for the right side.
 const WAITS_FOR: &[&str] = &[
@@ -11,39 +26,199 @@ const WAITS_FOR: &[&str] = &[
     "dependent on",
     "depends upon",
     "blocked by",
+    "gated by",
+    "gated on",
     "waits for",
+    "waits on",
     "requires",
     "after",
     "needs",
     "follows",
     "follow",
+    "pairs with",
+    "together with",
     // Labels: "**Dependencies**: T001, T002", "Prerequisites: #12".
     "dependencies",
     "dependency",
     "prerequisites",
     "prerequisite",
+    "depends",
 ];
 /// Phrases after which the right side waits for the left side.
-const COMES_BEFORE: &[&str] = &["before", "feeds", "blocks", "precedes", "unblocks"];
+const COMES_BEFORE: &[&str] = &[
+    "before",
+    "feeds",
+    "blocks",
+    "block",
+    "precedes",
+    "unblocks",
+    "foundation for",
+    "prerequisite for",
+    "prerequisite of",
+    "required by",
+    "needed by",
+    "needed for",
+];
+/// Pairing phrases: they order nothing by themselves, so the later task
+/// waits for the earlier one, softly.
+const PAIRS: &[&str] = &["pairs with", "together with"];
 
-/// One dependency statement: every task in `waits` waits for every task in `on`.
-#[derive(Debug, PartialEq, Eq)]
+/// Words that hedge a statement: it orders softly, never as a hard edge.
+const HEDGES: &[&str] = &[
+    "ideally",
+    "preferably",
+    "if possible",
+    "can land now",
+    "may land",
+    "optional",
+    "optionally",
+    "nice to have",
+    "not blocking",
+    "non-blocking",
+    "idealerweise",
+    "idéalement",
+    "idealmente",
+    "idealnya",
+    "opsional",
+];
+/// Words after which an ID is mentioned, not waited for.
+const NOT_A_RELATION: &[&str] = &["regardless of", "independent of", "independently of"];
+
+/// Values of a dependency field that list nothing.
+const NONE_WORDS: &[&str] = &[
+    "none",
+    "nothing",
+    "n/a",
+    "-",
+    "—",
+    "–",
+    "no",
+    "keine",
+    "aucune",
+    "ninguna",
+    "tidak ada",
+    "无",
+    "なし",
+];
+
+/// One dependency statement: every task in `waits` waits for every task in
+/// `on` (and names the `external` IDs, which hold nothing up).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    pub waits: Vec<String>,
-    pub on: Vec<String>,
-    /// Byte offset of the relation word in the unit.
+    pub waits: Vec<u32>,
+    pub on: Vec<u32>,
+    pub external: Vec<String>,
+    /// Byte offset of the relation word in the text.
     pub offset: usize,
     pub phrase: &'static str,
+    pub strength: Strength,
+    /// "pairs with": the edge runs from the later task to the earlier one.
+    pub pair: bool,
 }
 
 /// A phase or user story: the names it goes by and the tasks it holds.
 #[derive(Debug, Default)]
 pub struct Group {
     pub aliases: Vec<String>,
-    pub tasks: Vec<String>,
+    pub tasks: Vec<u32>,
 }
 
-/// Where a relation phrase occurs as whole words, earliest first.
+/// Where the text is, for reading it.
+#[derive(Clone, Copy)]
+pub struct Context<'g> {
+    /// The task whose own text this is.
+    pub owner: Option<u32>,
+    /// Phase and story names stand for their tasks (dependency sections).
+    pub groups: Option<&'g [Group]>,
+    /// Every group, for "lands in slice 1" anywhere.
+    pub sections: &'g [Group],
+    /// The whole text is a dependency field's value (a Depends column).
+    pub field: bool,
+}
+
+/// Phrases that place a task inside a later group of the plan: "in the
+/// first green commit of slice 1", "as part of section 3".
+const LANDS_IN: &[&str] = &[
+    "commit of",
+    "commits of",
+    "commit in",
+    "pr of",
+    "pull request of",
+    "as part of",
+    "lands in",
+    "land in",
+    "lands with",
+    "land with",
+];
+
+/// Words that name a numbered section of a plan: `slice 2` is `## 2. …`.
+pub const SECTION_WORDS: &[&str] = &[
+    "section",
+    "slice",
+    "part",
+    "chunk",
+    "stage",
+    "phase",
+    "step",
+    "wave",
+    "group",
+    "milestone",
+];
+
+/// "…, in the first commit of slice 1": the task cannot land before that
+/// group starts, so it waits (softly) for the group's first task.
+fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
+    let owner = cx.owner?;
+    for &p in LANDS_IN {
+        let Some(at) = low
+            .match_indices(p)
+            .map(|(i, _)| i)
+            .find(|&i| has_words_at(low, i, i + p.len()))
+        else {
+            continue;
+        };
+        let rest = low[at + p.len()..].trim_start();
+        let rest = rest.strip_prefix("the ").unwrap_or(rest);
+        let group = cx.sections.iter().find(|g| {
+            g.aliases.iter().any(|a| {
+                rest.strip_prefix(a.as_str()).is_some_and(|r| {
+                    r.chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric() && c != '.')
+                })
+            })
+        })?;
+        let first = *group.tasks.iter().min()?;
+        if group.tasks.contains(&owner) || first <= owner {
+            return None;
+        }
+        return Some(Statement {
+            waits: vec![owner],
+            on: vec![first],
+            external: Vec::new(),
+            offset: at,
+            phrase: p,
+            strength: Strength::Soft,
+            pair: false,
+        });
+    }
+    None
+}
+
+fn has_words_at(lower: &str, s: usize, e: usize) -> bool {
+    let before_ok = lower[..s]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let after_ok = lower[e..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
+    before_ok && after_ok
+}
+
+/// Where a relation phrase occurs as whole words, earliest first (the
+/// longer phrase wins at one place: "depends on" over "depends").
 fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> {
     let mut best: Option<(usize, &'static str, bool)> = None;
     for (list, waits) in [(WAITS_FOR, true), (COMES_BEFORE, false)] {
@@ -52,16 +227,9 @@ fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> 
             while let Some(i) = lower[at..].find(p) {
                 let s = at + i;
                 let e = s + p.len();
-                let before_ok = lower[..s]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric());
-                let after_ok = lower[e..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !c.is_alphanumeric());
-                if before_ok && after_ok {
-                    if best.is_none_or(|b| s < b.0) {
+                if has_words_at(lower, s, e) {
+                    let better = best.is_none_or(|b| s < b.0 || s == b.0 && p.len() > b.1.len());
+                    if better {
                         best = Some((s, p, waits));
                     }
                     break;
@@ -73,6 +241,12 @@ fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> 
     best
 }
 
+fn contains_words(lower: &str, phrase: &str) -> bool {
+    lower
+        .match_indices(phrase)
+        .any(|(s, _)| has_words_at(lower, s, s + phrase.len()))
+}
+
 /// Clauses of `text`: split at `;` and sentence ends, so "T012 feeds
 /// T013–T017; sanitizer logic required before wiring" is two statements.
 fn clauses(text: &str) -> Vec<(usize, &str)> {
@@ -80,7 +254,9 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     let mut start = 0;
     let b = text.as_bytes();
     for (i, &c) in b.iter().enumerate() {
-        let end = c == b';' || (c == b'.' && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()));
+        let end = c == b';'
+            || c == b'\n' && b.get(i + 1).is_some_and(|n| *n == b'\n')
+            || (c == b'.' && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()));
         if end {
             out.push((start, &text[start..i]));
             start = i + 1;
@@ -90,96 +266,234 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The statements in one block of text (a bullet, paragraph or table row).
-///
-/// `subject` is the task whose own text this is: a clause with no ID before
-/// its relation word is about that task. `groups`, when given, lets phase
-/// and story names stand for their tasks (in dependency sections only).
-pub fn statements(
-    text: &str,
-    subject: Option<&str>,
-    known: &Known,
-    groups: Option<&[Group]>,
-) -> Vec<Statement> {
+/// `**Depends on**: …`, `Dependencies: …`: a field label at the start of a
+/// clause, and where its value starts.
+fn field_value(low: &str) -> Option<usize> {
+    let t = low.trim_start_matches(['*', '_', '-', ' ', '#', '`', '>']);
+    let lead = low.len() - t.len();
+    let colon = t.find([':', '：'])?;
+    let label = t[..colon].trim_end_matches(['*', '_', ' ']);
+    let is_label = WAITS_FOR.contains(&label) || ["blocked by", "requires"].contains(&label);
+    if !is_label {
+        return None;
+    }
+    let after = lead + colon + t[colon..].chars().next()?.len_utf8();
+    let value = low[after..].trim_start_matches(['*', '_', ' ']);
+    Some(low.len() - value.len())
+}
+
+/// The statements in one block of text (a bullet, paragraph, row or field).
+pub fn statements(text: &str, cx: Context<'_>, known: &Known) -> Vec<Statement> {
     // ASCII lower-casing keeps byte offsets, so positions found in `lower`
     // index `text` too.
     let lower = text.to_ascii_lowercase();
-    clauses(text)
-        .into_iter()
-        .filter_map(|(at, clause)| {
-            let low = &lower[at..at + clause.len()];
-            let mut s = statement(clause, low, subject, known, groups)?;
+    let mut out = Vec::new();
+    for (at, clause) in clauses(text) {
+        let low = &lower[at..at + clause.len()];
+        if let Some(v) = field_value(low).or(cx.field.then_some(0)) {
+            out.extend(field_statement(clause, low, v, cx, known).map(|mut s| {
+                s.offset += at;
+                s
+            }));
+            continue;
+        }
+        if let Some(mut s) = statement(clause, low, cx, known).or_else(|| landing(low, cx)) {
             s.offset += at;
-            Some(s)
-        })
-        .collect()
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A field's value: the IDs it lists wait as structured dependencies of the
+/// owner; "None (… prose …)" lists nothing, and its prose is read as prose.
+fn field_statement(
+    clause: &str,
+    low: &str,
+    value: usize,
+    cx: Context<'_>,
+    known: &Known,
+) -> Option<Statement> {
+    let v = &low[value..];
+    let none = NONE_WORDS.iter().any(|w| {
+        v.strip_prefix(w)
+            .is_some_and(|r| r.is_empty() || r.starts_with([' ', '(', ',', '.', ';']))
+    });
+    let prose = Context { field: false, ..cx };
+    let Some(owner) = cx.owner.filter(|_| !none) else {
+        // "None (ideally after T001)", or a field outside any task: prose.
+        let mut s = statement(&clause[value..], v, prose, known)?;
+        s.offset += value;
+        return Some(s);
+    };
+    let on = side(&without_asides(&clause[value..]), known, cx.groups);
+    if on.is_empty() {
+        return statement(&clause[value..], v, prose, known).map(|mut s| {
+            s.offset += value;
+            s
+        });
+    }
+    Some(Statement {
+        waits: vec![owner],
+        on: on.tasks,
+        external: on.external,
+        offset: value,
+        phrase: "depends on",
+        strength: Strength::Structured,
+        pair: false,
+    })
 }
 
 /// The first relation in a clause that names tasks on both sides: in
 /// "**Dependencies**: depends on T001" the label names nothing, so the
 /// phrase after it counts.
-fn statement(
-    clause: &str,
-    low: &str,
-    subject: Option<&str>,
-    known: &Known,
-    groups: Option<&[Group]>,
-) -> Option<Statement> {
+fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<Statement> {
     let mut from = 0;
     while let Some((k, phrase, waits)) = find_phrase(low, from) {
         from = k + phrase.len();
         // The right side ends at the next relation or an aside ("after
         // Foundational - integrates with US1" waits for Foundational only).
         let mut right_end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
-        for aside in [" - ", " — ", " – ", " but "] {
+        for aside in [
+            " - ",
+            " — ",
+            " – ",
+            " but ",
+            " and then ",
+            " regardless of ",
+            " independent of ",
+        ] {
             if let Some(i) = low[from..right_end].find(aside) {
                 right_end = from + i;
             }
         }
-        let right = side(&clause[from..right_end], known, groups);
+        let mut right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
+        let mut named = false;
         if right.is_empty() {
-            continue;
+            // "block migrations until decided": a task named, not numbered.
+            match known.named(&clause[from..right_end]) {
+                Some(t) => {
+                    right.tasks.push(t);
+                    right.first = Some((from, Some(t)));
+                    named = true;
+                }
+                None => continue,
+            }
         }
-        let mut left = side(&clause[..k], known, groups);
-        if left.is_empty() {
-            left.extend(subject.map(str::to_string));
-        }
+        let left = subject(&clause[..k], cx, known);
         if left.is_empty() {
             return None;
         }
-        let (waits, on) = if waits { (left, right) } else { (right, left) };
+        let pair = PAIRS.contains(&phrase);
+        let hedged = pair || named || HEDGES.iter().any(|h| contains_words(low, h));
+        if NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
+            return None;
+        }
+        let (waits, on, external) = if waits {
+            (left, right.tasks, right.external)
+        } else {
+            (right.tasks, left, Vec::new())
+        };
+        if waits.is_empty() {
+            return None;
+        }
         return Some(Statement {
             waits,
             on,
+            external,
             offset: k,
             phrase,
+            strength: if hedged {
+                Strength::Soft
+            } else {
+                Strength::Hard
+            },
+            pair,
         });
     }
     None
 }
 
+/// Who the clause is about: the IDs it opens with, else the task whose text
+/// it is. An ID further into the sentence ("using the T003 output, depends
+/// on T004") is not its subject.
+fn subject(left: &str, cx: Context<'_>, known: &Known) -> Vec<u32> {
+    let refs = side(left, known, cx.groups);
+    let tasks = refs.tasks;
+    let opens = refs.first.is_some_and(|(at, _)| {
+        left[..at.min(left.len())]
+            .chars()
+            .all(|c| !c.is_alphanumeric() || c.is_whitespace())
+    });
+    match cx.owner {
+        Some(owner) if !opens || tasks.is_empty() || tasks[0] == owner => vec![owner],
+        _ => tasks,
+    }
+}
+
+/// A parenthesis that starts with a word is an aside: "(see T004)",
+/// "(relates to #176)". One that starts with an ID is a list.
+fn without_asides(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        let inner = &rest[open + 1..];
+        let close = inner.find(')').map_or(inner.len(), |c| c + 1);
+        let starts_with_word = inner
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(char::is_alphabetic)
+            && super::label::lexical(inner.trim_start()).is_none()
+            && !starts_with_unit_word(inner.trim_start());
+        if starts_with_word {
+            // Keep the offsets: blank the aside out.
+            out.push_str(&" ".repeat(1 + close));
+        } else {
+            out.push('(');
+            out.push_str(&inner[..close]);
+        }
+        rest = &inner[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// "Phase 3", "Tasks 1a/1b": a word the reader treats as a unit word.
+fn starts_with_unit_word(s: &str) -> bool {
+    let lower = s.to_lowercase();
+    ["task", "phase", "step", "us", "user story", "story"]
+        .iter()
+        .any(|w| lower.starts_with(w))
+}
+
 /// The tasks one side of a statement names: its IDs if it has any, else the
 /// groups it names.
-fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Vec<String> {
+fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Refs {
     let ids = references(text, known);
     if !ids.is_empty() {
         return ids;
     }
     let Some(groups) = groups else {
-        return Vec::new();
+        return Refs::default();
     };
     let lower = text.to_lowercase();
     let every_story = names_every_story(&lower);
-    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Refs::default();
     for g in groups {
         let story = g.aliases.iter().any(|a| is_story(a));
         if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
-            for t in &g.tasks {
-                if !out.contains(t) {
-                    out.push(t.clone());
+            for &t in &g.tasks {
+                if seen.insert(t) {
+                    out.tasks.push(t);
                 }
             }
         }
+    }
+    if let Some(&t) = out.tasks.first() {
+        out.first = Some((0, Some(t)));
     }
     out
 }
@@ -337,19 +651,44 @@ pub fn aliases(heading: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ids::Scheme;
+    use super::super::label::Shape;
     use super::*;
 
     fn known(ids: &[&str]) -> Known {
-        let mut k = Known::default();
+        let mut k = Known::new(Shape::Glued("T".into()));
         for id in ids {
-            k.add(id, &Scheme::Glued("T".into()));
+            k.add(id);
         }
+        k.seal();
         k
     }
 
-    fn pairs(s: &[Statement]) -> Vec<(Vec<String>, Vec<String>)> {
-        s.iter().map(|s| (s.waits.clone(), s.on.clone())).collect()
+    fn cx(owner: Option<u32>) -> Context<'static> {
+        Context {
+            owner,
+            groups: None,
+            sections: &[],
+            field: false,
+        }
+    }
+
+    fn pairs(s: &[Statement], k: &Known) -> Vec<(Vec<String>, Vec<String>, Strength)> {
+        s.iter()
+            .map(|s| {
+                (
+                    s.waits.iter().map(|&t| k.id(t).to_string()).collect(),
+                    s.on.iter()
+                        .map(|&t| k.id(t).to_string())
+                        .chain(s.external.iter().cloned())
+                        .collect(),
+                    s.strength,
+                )
+            })
+            .collect()
+    }
+
+    fn v(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -357,41 +696,103 @@ mod tests {
         let k = known(&["T004", "T005", "T006", "T007"]);
         let s = statements(
             "T004 and T005 must be done before T006, T007.",
-            None,
+            cx(None),
             &k,
-            None,
         );
         assert_eq!(
-            pairs(&s),
-            [(
-                vec!["T006".into(), "T007".into()],
-                vec!["T004".into(), "T005".into()]
-            )]
+            pairs(&s, &k),
+            [(v(&["T006", "T007"]), v(&["T004", "T005"]), Strength::Hard)]
         );
-        let s = statements("No (depends on T004, T005)", Some("T006"), &k, None);
+        let s = statements("No (depends on T004, T005)", cx(Some(2)), &k);
         assert_eq!(
-            pairs(&s),
-            [(vec!["T006".into()], vec!["T004".into(), "T005".into()])]
+            pairs(&s, &k),
+            [(v(&["T006"]), v(&["T004", "T005"]), Strength::Hard)]
         );
     }
 
     #[test]
-    fn labels_and_a_label_before_a_phrase() {
-        let k = known(&["T001", "T002", "T003"]);
-        let s = statements("**Dependencies**: T001, T002", Some("T003"), &k, None);
-        assert_eq!(
-            pairs(&s),
-            [(vec!["T003".into()], vec!["T001".into(), "T002".into()])]
-        );
-        let s = statements("Dependencies: depends on T002", Some("T003"), &k, None);
-        assert_eq!(pairs(&s), [(vec!["T003".into()], vec!["T002".into()])]);
+    fn the_phrase_belongs_to_the_item_not_the_last_id() {
+        let k = known(&["T003", "T004", "T005"]);
         let s = statements(
-            "No dependencies - can start immediately",
-            Some("T001"),
+            "Build it from the T003 output, depends on T004",
+            cx(Some(2)),
             &k,
-            None,
         );
-        assert_eq!(pairs(&s), []);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T005"]), v(&["T004"]), Strength::Hard)]
+        );
+    }
+
+    #[test]
+    fn fields_hedges_and_mentions() {
+        let k = known(&["T001", "T002", "T003"]);
+        let s = statements("**Dependencies**: T001, T002", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T001", "T002"]), Strength::Structured)]
+        );
+        let s = statements("**Depends on**: None (ideally after T001)", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T001"]), Strength::Soft)]
+        );
+        let s = statements("No dependencies - can start immediately", cx(Some(0)), &k);
+        assert_eq!(pairs(&s, &k), []);
+        let s = statements(
+            "Works regardless of T001; after T002 (see T001)",
+            cx(Some(2)),
+            &k,
+        );
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T002"]), Strength::Hard)]
+        );
+        let s = statements("T003 pairs with T001", cx(None), &k);
+        assert!(s[0].pair && s[0].strength == Strength::Soft);
+    }
+
+    #[test]
+    fn a_task_the_document_names_in_words() {
+        let mut k = known(&["T004", "T005"]);
+        k.learn_names("- The schema migrations (T004) land before the API.");
+        let s = statements(
+            "T005 Pick the database (block migrations until decided)",
+            cx(Some(1)),
+            &k,
+        );
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T004"]), v(&["T005"]), Strength::Soft)]
+        );
+        let s = statements("Write the migrations guide after review", cx(Some(1)), &k);
+        assert_eq!(pairs(&s, &k), []);
+    }
+
+    #[test]
+    fn a_task_that_lands_in_a_later_section_waits_for_its_start() {
+        let k = known(&["T001", "T002", "T003"]);
+        let sections = [Group {
+            aliases: vec!["slice 1".into()],
+            tasks: vec![1, 2],
+        }];
+        let cx = Context {
+            owner: Some(0),
+            groups: None,
+            sections: &sections,
+            field: false,
+        };
+        let s = statements(
+            "Rename the glossary, in the first commit of slice 1.",
+            cx,
+            &k,
+        );
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T001"]), v(&["T002"]), Strength::Soft)]
+        );
+        let s = statements("As described in slice 1 of the design.", cx, &k);
+        assert_eq!(pairs(&s, &k), []);
     }
 
     #[test]
@@ -399,27 +800,31 @@ mod tests {
         let groups = vec![
             Group {
                 aliases: aliases("Phase 3: User Story 1 - Login"),
-                tasks: vec!["T001".into()],
+                tasks: vec![0],
             },
             Group {
                 aliases: aliases("Phase 4: User Story 2 - Logout"),
-                tasks: vec!["T002".into()],
+                tasks: vec![1],
             },
             Group {
                 aliases: aliases("Phase 5: Polish"),
-                tasks: vec!["T003".into()],
+                tasks: vec![2],
             },
         ];
-        let k = known(&[]);
+        let k = known(&["T001", "T002", "T003"]);
         let s = statements(
             "**Polish (Phase 5)**: Depends on all desired user stories being complete",
-            None,
+            Context {
+                owner: None,
+                groups: Some(&groups),
+                sections: &[],
+                field: false,
+            },
             &k,
-            Some(&groups),
         );
         assert_eq!(
-            pairs(&s),
-            [(vec!["T003".into()], vec!["T001".into(), "T002".into()])]
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T001", "T002"]), Strength::Hard)]
         );
     }
 
@@ -428,13 +833,12 @@ mod tests {
         let k = known(&["T012", "T013", "T014"]);
         let s = statements(
             "T012 feeds T013–T014; logic required before wiring",
-            None,
+            cx(None),
             &k,
-            None,
         );
         assert_eq!(
-            pairs(&s),
-            [(vec!["T013".into(), "T014".into()], vec!["T012".into()])]
+            pairs(&s, &k),
+            [(v(&["T013", "T014"]), v(&["T012"]), Strength::Hard)]
         );
     }
 
@@ -443,22 +847,29 @@ mod tests {
         let groups = vec![
             Group {
                 aliases: aliases("Phase 1: Setup (Shared)"),
-                tasks: vec!["T001".into()],
+                tasks: vec![0],
             },
             Group {
                 aliases: aliases("Phase 3: User Story 1 - Login (Priority: P1)"),
-                tasks: vec!["T002".into()],
+                tasks: vec![1],
             },
         ];
         assert_eq!(groups[0].aliases, ["phase 1", "setup"]);
         assert_eq!(groups[1].aliases, ["phase 3", "us1"]);
-        let k = known(&[]);
+        let k = known(&["T001", "T002"]);
         let s = statements(
             "**US1 (Phase 3)**: Depends on Setup completion",
-            None,
+            Context {
+                owner: None,
+                groups: Some(&groups),
+                sections: &[],
+                field: false,
+            },
             &k,
-            Some(&groups),
         );
-        assert_eq!(pairs(&s), [(vec!["T002".into()], vec!["T001".into()])]);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T002"]), v(&["T001"]), Strength::Hard)]
+        );
     }
 }

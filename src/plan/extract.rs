@@ -1,26 +1,28 @@
-//! Markdown in, tasks out: IDs, titles, marks, dependencies and source lines.
-//! Pure: no git, no file system.
+//! Markdown in, tasks out: which units are the milestone's tasks, their
+//! marks, what was left out and why. Pure: no git, no file system.
 //!
-//! The steps: find every place that defines an ID (`defs`), keep those in
-//! the milestone's section and ID family (`scope`), fold duplicate
-//! definitions and their marks together, drop parents that only group
-//! their children, then read dependency statements (`deps`).
+//! The steps: candidate units (`units`) in the milestone's scope (`scope`),
+//! the task family among them (`family`), every definition of each task's
+//! ID gathered (the same phase as a checklist item, a details heading and a
+//! progress-table row is one task), containers that only group sub-tasks
+//! set aside, marks read, then dependencies (`edges`).
 
 use std::collections::{HashMap, HashSet};
 
-use super::defs::{self, Def, Site};
-use super::deps::{self, Group};
-use super::ids::{self, Known, Scheme};
+use super::family::{self, Choice, Family, Role};
+use super::label::{Shape, key, parent_number};
 use super::markdown::Doc;
 use super::marks::{self, Mark};
 use super::scope::{self, Scope};
-use super::{Edge, Extracted, Task, Warning};
+use super::units::{Kind, Unit};
+use super::{DependsOn, Extracted, LeftOut, Task, Warning};
 use crate::error::{Error, Result};
 
 /// Read the tasks of `milestone` out of a plan document.
 ///
-/// When the document holds several milestones, only the named one's section
-/// counts. Returns a `BadInput` error "no task IDs found" when there are none.
+/// When the document holds several milestones, only the named one's part
+/// counts. A document with nothing that looks like a unit of work is a
+/// `BadInput` error.
 pub fn extract(text: &str, milestone: &str) -> Result<Extracted> {
     extract_in(text, milestone, "the plan")
 }
@@ -28,45 +30,48 @@ pub fn extract(text: &str, milestone: &str) -> Result<Extracted> {
 /// [`extract`], naming the plan file `path` in its errors.
 pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> {
     let doc = Doc::parse(text);
-    let all = defs::collect(&doc);
-    let mut known = Known::default();
-    for d in &all {
-        known.add(&d.id, &d.scheme);
+    let units = super::units::collect(&doc);
+    let scope = scope::select(&doc, &units, milestone)
+        .map_err(|n| not_this_milestone(path, milestone, &n.names))?;
+    let mut r = Reading::new(&doc, &units, &scope);
+    r.candidates();
+    let choice = family::choose(&units, &r.candidates, &r.unlabelled);
+    let mut tasks = match &choice.tasks {
+        Some(f) => r.family_tasks(f, choice.sub.as_ref()),
+        None => r.generated_tasks(),
+    };
+    if tasks.list.is_empty() {
+        return Err(nothing_to_run(path, milestone));
     }
-    let scope = scope::select(&doc, &all, milestone);
-    let mut warnings = Vec::new();
-    let chosen = choose(&doc, &scope, &all, &mut warnings);
-    let mut tasks = fold(&doc, &chosen, &mut warnings);
-    if tasks.is_empty() {
-        return Err(no_task_ids(path, milestone));
+    r.report_others(&choice);
+    r.report_unplaced(&tasks);
+    let mut unsure: Vec<String> = choice.unsure.into_iter().collect();
+    unsure.append(&mut r.disagreements);
+    let read = super::edges::read(&doc, &units, &tasks.defs, &tasks);
+    r.warnings.extend(read.warnings);
+    attach_runners(&doc, &units, &tasks.defs, &mut tasks.list);
+    let names = std::sync::Arc::new(read.names);
+    for (t, list) in tasks.list.iter_mut().zip(read.depends) {
+        t.depends_on = DependsOn::new(names.clone(), list);
     }
-    attach_runners(&doc, &chosen, &mut tasks);
-    let edges = edges(&doc, &chosen, &tasks, &known);
-    let mut deps_of: HashMap<&str, Vec<String>> = HashMap::new();
-    for e in &edges {
-        deps_of
-            .entry(&e.task)
-            .or_default()
-            .push(e.depends_on.clone());
-    }
-    for t in &mut tasks {
-        t.depends_on = deps_of.remove(t.id.as_str()).unwrap_or_default();
-    }
-    warnings.extend(edge_warnings(&tasks, &edges, &known));
-    warnings.sort_by_key(|w| w.line);
+    r.warnings.sort_by_key(|w| w.line);
+    r.left_out.sort_by_key(|l| l.line);
     Ok(Extracted {
-        tasks,
-        edges,
-        warnings,
+        tasks: tasks.list,
+        deps: read.deps,
+        warnings: r.warnings,
+        left_out: r.left_out,
+        unsure,
     })
 }
 
-/// The error for a document without a single task ID.
-pub fn no_task_ids(path: &str, milestone: &str) -> Error {
-    Error::bad_input(format!("no task IDs found in {path}"))
+/// The error for a document with nothing that looks like a unit of work.
+pub fn nothing_to_run(path: &str, milestone: &str) -> Error {
+    Error::bad_input(format!("no tasks found in {path}"))
         .hint(
-            "git milestone runs tasks by ID: write each task as `- [ ] T001 …`, \
-             `TASK-001: …` or `- [ ] 1.1 …`",
+            "git milestone runs a plan's units of work: checklist items (`- [ ] …`), \
+             numbered headings (`## Task 3: …`), table rows with an ID column, \
+             or `<task>` elements",
         )
         .hint(format!(
             "if the milestone's tasks are in another file, name it: \
@@ -75,225 +80,710 @@ pub fn no_task_ids(path: &str, milestone: &str) -> Error {
         ))
 }
 
-/// The definitions that make up the milestone: in scope, not in an example
-/// or deferred section, of the document's main ID family, from the most
-/// trusted kind of site.
-fn choose<'d>(
-    doc: &Doc<'_>,
-    scope: &Scope,
-    all: &'d [Def],
-    warnings: &mut Vec<Warning>,
-) -> Vec<&'d Def> {
-    let mut in_scope: Vec<&Def> = Vec::new();
-    for d in all.iter().filter(|d| scope.contains(d)) {
-        match scope::left_out(doc, scope, d) {
-            Some(why) if d.site == Site::Checkbox || d.site == Site::Heading => {
-                warnings.push(Warning {
-                    line: Some(doc.line_of(d.start)),
-                    message: format!("{} is left out: {why}", d.id),
-                });
-            }
-            Some(_) => {}
-            None => in_scope.push(d),
+fn not_this_milestone(path: &str, milestone: &str, names: &[String]) -> Error {
+    Error::bad_input(format!(
+        "{path} does not name milestone {}: it names {}",
+        crate::ui::text::quote(milestone),
+        crate::ui::text::list(names, 8)
+    ))
+    .hint(format!(
+        "use one of those names, e.g. `git milestone plan {} --plan {}`",
+        crate::ui::text::quote(&names[0]),
+        crate::ui::text::quote(path)
+    ))
+}
+
+/// The tasks read so far, in document order, with the units defining each.
+pub struct Tasks {
+    pub list: Vec<Task>,
+    /// Per task: the units that define it (first the one in scope).
+    pub defs: Vec<Vec<usize>>,
+    /// The task family's shape.
+    pub shape: Shape,
+}
+
+/// Why a unit in scope is set aside before families are weighed.
+enum Aside {
+    /// An example, deferred or criteria section: left out.
+    Section(String),
+    /// A section that only mentions tasks: not a definition.
+    Mention,
+}
+
+struct Reading<'d> {
+    doc: &'d Doc<'d>,
+    units: &'d [Unit],
+    scope: &'d Scope,
+    /// Labelled units and checkbox items in scope, not set aside.
+    candidates: Vec<usize>,
+    /// The checkbox items among them that have no label.
+    unlabelled: Vec<usize>,
+    aside: HashMap<usize, Aside>,
+    warnings: Vec<Warning>,
+    left_out: Vec<LeftOut>,
+    disagreements: Vec<String>,
+    /// Units reported as left out already.
+    reported: HashSet<usize>,
+}
+
+impl<'d> Reading<'d> {
+    fn new(doc: &'d Doc<'d>, units: &'d [Unit], scope: &'d Scope) -> Reading<'d> {
+        Reading {
+            doc,
+            units,
+            scope,
+            candidates: Vec::new(),
+            unlabelled: Vec::new(),
+            aside: HashMap::new(),
+            warnings: Vec::new(),
+            left_out: Vec::new(),
+            disagreements: Vec::new(),
+            reported: HashSet::new(),
         }
     }
-    let Some(family) = main_family(&in_scope) else {
-        return Vec::new();
-    };
-    let others: Vec<&Def> = in_scope
-        .iter()
-        .copied()
-        .filter(|d| d.scheme != family)
-        .collect();
-    if let Some(first) = others.first() {
-        let mut names: Vec<&str> = others.iter().map(|d| d.id.as_str()).collect();
-        names.dedup();
-        let more = names.len().saturating_sub(5);
-        names.truncate(5);
-        warnings.push(Warning {
-            line: Some(doc.line_of(first.start)),
-            message: format!(
-                "{}{} {} of another ID kind than the plan's tasks; left out",
-                names.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
+
+    fn line(&self, i: usize) -> usize {
+        self.doc.line_of(self.units[i].start)
+    }
+
+    /// A unit as a left-out report names it.
+    fn name(&self, i: usize) -> String {
+        let u = &self.units[i];
+        match &u.label {
+            Some(l) => l.display(),
+            None => {
+                let t: String = u.title.chars().take(40).collect();
+                if t.len() < u.title.len() {
+                    format!("\"{t}…\"")
                 } else {
-                    String::new()
-                },
-                if names.len() + more == 1 { "is" } else { "are" },
-            ),
-        });
-    }
-    in_scope.retain(|d| d.scheme == family);
-    // In a checklist plan, a plain bullet that starts with an ID it does not
-    // otherwise define is a note ("- T010: see below"), not a task; in a
-    // plan of numbered items, one stray checkbox changes nothing.
-    let boxed: HashSet<&str> = in_scope
-        .iter()
-        .filter(|d| d.site == Site::Checkbox)
-        .map(|d| d.id.as_str())
-        .collect();
-    let plain = in_scope
-        .iter()
-        .filter(|d| matches!(d.site, Site::ListItem | Site::Line))
-        .count();
-    if !boxed.is_empty() && boxed.len() >= plain {
-        in_scope.retain(|d| {
-            !matches!(d.site, Site::ListItem | Site::Line) || boxed.contains(d.id.as_str())
-        });
-    }
-    in_scope
-}
-
-/// The ID family with the most weight: checkbox items count most.
-fn main_family(defs: &[&Def]) -> Option<Scheme> {
-    let mut weight: Vec<(Scheme, usize)> = Vec::new();
-    for d in defs {
-        let w = match d.site {
-            Site::Checkbox => 3,
-            Site::Heading | Site::Row => 2,
-            Site::ListItem | Site::Line => 1,
-        };
-        match weight.iter_mut().find(|(s, _)| *s == d.scheme) {
-            Some((_, n)) => *n += w,
-            None => weight.push((d.scheme.clone(), w)),
+                    format!("\"{t}\"")
+                }
+            }
         }
     }
-    // Earliest family wins a tie: `max_by_key` keeps the last maximum.
-    weight
-        .into_iter()
-        .rev()
-        .max_by_key(|(_, n)| *n)
-        .map(|(s, _)| s)
-}
 
-/// Kiro parent of `2.3` is `2`; of `10.2a`, `10`.
-fn parent_id(id: &str) -> Option<&str> {
-    id.rsplit_once('.').map(|(p, _)| p)
-}
-
-/// The text of a definition that is its own: its extent without the title
-/// and without the definitions nested in it.
-fn own_body(doc: &Doc<'_>, d: &Def, chosen: &[&Def]) -> String {
-    let mut out = String::new();
-    let mut at = d.title_end.min(d.extent.end);
-    let mut nested: Vec<&Def> = chosen
-        .iter()
-        .copied()
-        .filter(|n| n.start > d.start && n.start < d.extent.end)
-        .collect();
-    nested.sort_by_key(|n| n.start);
-    for n in nested {
-        if n.start > at {
-            out.push_str(&doc.text[at..n.start]);
-        }
-        at = at.max(n.extent.end);
-    }
-    if at < d.extent.end {
-        out.push_str(&doc.text[at..d.extent.end]);
-    }
-    out
-}
-
-/// One task per ID, in document order: the first definition gives title and
-/// line; every definition's marks count, and conflicting marks mean not done.
-fn fold(doc: &Doc<'_>, chosen: &[&Def], warnings: &mut Vec<Warning>) -> Vec<Task> {
-    let mut by_id: HashMap<&str, Vec<&Def>> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for d in chosen {
-        by_id.entry(&d.id).or_insert_with(|| {
-            order.push(&d.id);
-            Vec::new()
-        });
-        if let Some(v) = by_id.get_mut(d.id.as_str()) {
-            v.push(d)
+    fn leave_out(&mut self, i: usize, reason: String) {
+        if self.reported.insert(i) {
+            self.left_out.push(LeftOut {
+                line: self.line(i),
+                item: self.name(i),
+                reason,
+            });
         }
     }
-    let children: Vec<&str> = chosen.iter().filter_map(|d| parent_id(&d.id)).collect();
-    let mut tasks = Vec::new();
-    for id in order {
-        let ds = &by_id[id];
-        let first = ds[0];
-        let bodies: Vec<String> = ds.iter().map(|d| own_body(doc, d, chosen)).collect();
-        if first.scheme == Scheme::Dotted
-            && children.contains(&id)
-            && bodies.iter().all(|b| b.trim().is_empty())
-        {
-            continue; // a parent that only groups its sub-tasks
+
+    /// Units that look like work: a label, or a checkbox.
+    fn looks_like_work(u: &Unit) -> bool {
+        u.label.is_some() || u.kind == Kind::Checkbox
+    }
+
+    fn aside_of(&self, u: &Unit) -> Option<Aside> {
+        let why = scope::set_aside(self.doc, self.scope, u)?;
+        Some(if why.starts_with("the section") {
+            Aside::Mention
+        } else {
+            Aside::Section(why)
+        })
+    }
+
+    fn candidates(&mut self) {
+        for i in 0..self.units.len() {
+            let u = &self.units[i];
+            if !Self::looks_like_work(u) || !self.scope.contains(self.units, i) {
+                continue;
+            }
+            match self.aside_of(u) {
+                Some(Aside::Section(why)) => {
+                    self.aside.insert(i, Aside::Section(why.clone()));
+                    self.leave_out(i, why);
+                }
+                Some(Aside::Mention) => {
+                    self.aside.insert(i, Aside::Mention);
+                }
+                None => {
+                    self.candidates.push(i);
+                    if u.label.is_none() {
+                        self.unlabelled.push(i);
+                    }
+                }
+            }
         }
-        let votes: Vec<Mark> = ds
-            .iter()
-            .zip(&bodies)
-            .flat_map(|(d, b)| votes(d, b))
+    }
+}
+
+/// One task before its marks are read.
+struct Draft {
+    id: String,
+    /// Defining units: the first is where the title and line come from.
+    defs: Vec<usize>,
+    /// Units that only mention it (a queue, a summary), for its position.
+    seen: Vec<usize>,
+    /// Which label of the unit defines it (0 the main one, then extras).
+    label_of: HashMap<usize, usize>,
+}
+
+impl Reading<'_> {
+    /// The shape's units outside the scope that may still define a task:
+    /// not in another milestone's region, not set aside.
+    fn outside(&self, i: usize) -> Option<bool> {
+        let u = &self.units[i];
+        if self.scope.in_other(u.start) {
+            return None;
+        }
+        match self.aside_of(u) {
+            Some(Aside::Section(_)) => None,
+            Some(Aside::Mention) => Some(false),
+            None => Some(true),
+        }
+    }
+
+    fn family_tasks(&mut self, f: &Family, sub: Option<&Family>) -> Tasks {
+        let mut members: Vec<usize> = f.members.clone();
+        members.extend(sub.iter().flat_map(|s| s.members.iter().copied()));
+        members.sort_unstable();
+        let members = self.without_notes(members);
+        let shapes: Vec<Shape> = std::iter::once(f.shape.clone())
+            .chain(sub.map(|s| s.shape.clone()))
             .collect();
-        if votes.contains(&Mark::LeftOut) {
-            warnings.push(Warning {
-                line: Some(doc.line_of(first.start)),
-                message: format!(
-                    "{id} is left out: it is marked deferred, removed or struck through"
-                ),
-            });
-            continue;
+        let mut drafts: Vec<Draft> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for &i in &members {
+            let u = &self.units[i];
+            for (n, l) in u.label.iter().chain(&u.extra).enumerate() {
+                let at = *by_key.entry(key(&l.id)).or_insert_with(|| {
+                    drafts.push(Draft {
+                        id: l.id.clone(),
+                        defs: Vec::new(),
+                        seen: Vec::new(),
+                        label_of: HashMap::new(),
+                    });
+                    drafts.len() - 1
+                });
+                drafts[at].defs.push(i);
+                drafts[at].label_of.insert(i, n);
+            }
         }
-        duplicate_warning(doc, ds, warnings);
-        let parent = parent_id(id)
-            .filter(|p| by_id.contains_key(p))
-            .map(str::to_string);
-        tasks.push(Task {
-            id: id.to_string(),
-            title: first.title.clone(),
-            line: doc.line_of(first.start),
-            done: votes.contains(&Mark::Done) && !votes.contains(&Mark::NotDone),
-            optional: ds.iter().any(|d| d.optional),
-            parent,
-            depends_on: Vec::new(),
-            runner: None,
-        });
+        let in_scope: HashSet<usize> = members.iter().copied().collect();
+        self.fold_in(&shapes, &in_scope, &mut drafts, &mut by_key);
+        let drafts = self.split_duplicates(drafts);
+        self.finish(drafts, &f.shape, sub.map(|s| &s.shape))
     }
-    tasks
+
+    /// In a checklist, a plain bullet that starts with an ID it does not
+    /// otherwise define is a note ("- T010: see below"); in a plan of
+    /// numbered items, one stray checkbox changes nothing.
+    fn without_notes(&mut self, members: Vec<usize>) -> Vec<usize> {
+        let units = self.units;
+        let boxed: HashSet<String> = members
+            .iter()
+            .filter(|&&i| units[i].kind == Kind::Checkbox)
+            .filter_map(|&i| units[i].label.as_ref().map(|l| key(&l.id)))
+            .collect();
+        let plain = members
+            .iter()
+            .filter(|&&i| matches!(units[i].kind, Kind::Item | Kind::Line))
+            .count();
+        if boxed.is_empty() || boxed.len() < plain {
+            return members;
+        }
+        let mut kept = Vec::new();
+        for i in members {
+            let u = &units[i];
+            let note = matches!(u.kind, Kind::Item | Kind::Line)
+                && u.label
+                    .as_ref()
+                    .is_some_and(|l| !boxed.contains(&key(&l.id)));
+            if note {
+                self.leave_out(i, "a note in a checklist of tasks, not a task".into());
+            } else {
+                kept.push(i);
+            }
+        }
+        kept
+    }
+
+    /// Other definitions of the tasks' IDs anywhere in the document (a
+    /// details heading, a progress-table row), and phases inserted after a
+    /// task (`7.1` after `7`) that no other milestone holds.
+    fn fold_in(
+        &self,
+        shapes: &[Shape],
+        in_scope: &HashSet<usize>,
+        drafts: &mut Vec<Draft>,
+        by_key: &mut HashMap<String, usize>,
+    ) {
+        let inserted = !self.scope.whole && matches!(shapes[0], Shape::Numbered(_));
+        for (i, u) in self.units.iter().enumerate() {
+            let Some(main) = &u.label else { continue };
+            if in_scope.contains(&i) || !shapes.contains(&main.shape) {
+                continue;
+            }
+            let Some(defines) = self.outside(i) else {
+                continue;
+            };
+            for (n, l) in std::iter::once(main).chain(&u.extra).enumerate() {
+                let k = key(&l.id);
+                let at = match by_key.get(&k) {
+                    Some(&at) => at,
+                    None if inserted && defines && self.extends_a_task(&l.id, by_key) => {
+                        drafts.push(Draft {
+                            id: l.id.clone(),
+                            defs: Vec::new(),
+                            seen: Vec::new(),
+                            label_of: HashMap::new(),
+                        });
+                        by_key.insert(k, drafts.len() - 1);
+                        drafts.len() - 1
+                    }
+                    None => continue,
+                };
+                if defines {
+                    drafts[at].defs.push(i);
+                    drafts[at].label_of.insert(i, n);
+                } else {
+                    drafts[at].seen.push(i);
+                }
+            }
+        }
+    }
+
+    fn extends_a_task(&self, id: &str, by_key: &HashMap<String, usize>) -> bool {
+        let mut at = parent_number(id);
+        while let Some(p) = at {
+            if by_key.contains_key(&key(p)) {
+                return true;
+            }
+            at = parent_number(p);
+        }
+        false
+    }
+
+    /// An ID defined twice by the same kind of unit with different titles
+    /// is two tasks: the second is `ID#2`. The same title twice is one task.
+    fn split_duplicates(&mut self, drafts: Vec<Draft>) -> Vec<Draft> {
+        let mut out = Vec::new();
+        for mut d in drafts {
+            let mut extra: Vec<Draft> = Vec::new();
+            let first = d.defs[0];
+            let mut kept = vec![first];
+            for &i in &d.defs[1..] {
+                let (a, b) = (&self.units[first], &self.units[i]);
+                let same_kind = a.kind == b.kind && a.kind != Kind::Row;
+                if same_kind && !similar(&a.title, &b.title) {
+                    let n = extra.len() + 2;
+                    self.warnings.push(Warning {
+                        line: Some(self.line(i)),
+                        message: format!(
+                            "{} is defined twice: \"{}\" (line {}) and \"{}\" (line {}); the second is {}#{n}",
+                            d.id,
+                            a.title,
+                            self.line(first),
+                            b.title,
+                            self.line(i),
+                            d.id
+                        ),
+                    });
+                    extra.push(Draft {
+                        id: format!("{}#{n}", d.id),
+                        defs: vec![i],
+                        seen: Vec::new(),
+                        label_of: HashMap::from([(i, d.label_of.get(&i).copied().unwrap_or(0))]),
+                    });
+                } else {
+                    kept.push(i);
+                }
+            }
+            d.defs = kept;
+            out.push(d);
+            out.extend(extra);
+        }
+        out
+    }
 }
 
-fn votes(d: &Def, body: &str) -> Vec<Mark> {
-    let mut v = Vec::new();
-    if d.struck {
-        v.push(Mark::LeftOut);
-    }
-    v.extend(d.check.map(marks::checkbox));
-    v.extend(d.status_cell.as_deref().and_then(marks::classify));
-    v.extend(d.title_mark);
-    if d.site != Site::Checkbox {
-        v.extend(body.lines().find_map(marks::status_line));
-    }
-    v
-}
-
-fn duplicate_warning(doc: &Doc<'_>, ds: &[&Def], warnings: &mut Vec<Warning>) {
-    let norm = |s: &str| {
+/// Two titles say the same thing: most of their words are shared (a path
+/// written two ways does not make two tasks).
+fn similar(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> HashSet<String> {
         s.to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
     };
-    let first = ds[0];
-    for d in &ds[1..] {
-        if d.site == first.site && norm(&d.title) != norm(&first.title) {
-            warnings.push(Warning {
-                line: Some(doc.line_of(d.start)),
+    let (a, b) = (words(a), words(b));
+    let shared = a.intersection(&b).count();
+    let all = a.union(&b).count();
+    all == 0 || shared * 2 >= all
+}
+
+impl Reading<'_> {
+    /// Containers, marks, positions: the drafts become tasks in order.
+    fn finish(&mut self, drafts: Vec<Draft>, shape: &Shape, sub: Option<&Shape>) -> Tasks {
+        let def_of: HashMap<usize, usize> = drafts
+            .iter()
+            .enumerate()
+            .flat_map(|(d, dr)| dr.defs.iter().map(move |&u| (u, d)))
+            .collect();
+        let containers = self.containers(&drafts, &def_of, sub);
+        let open_children = self.open_children(&def_of);
+        let positions = self.positions(&drafts);
+        let mut order: Vec<usize> = (0..drafts.len()).collect();
+        order.sort_by_key(|&d| positions[d]);
+        let mut list = Vec::new();
+        let mut defs = Vec::new();
+        for d in order {
+            let dr = &drafts[d];
+            if containers.contains(&d) {
+                continue;
+            }
+            let votes = self.votes(dr, open_children.contains(&d));
+            if votes.contains(&Mark::LeftOut) {
+                let first = dr.defs[0];
+                self.leave_out(
+                    first,
+                    "it is marked won't do, deferred, removed or struck through".into(),
+                );
+                continue;
+            }
+            let parent = self.parent_of(dr, &drafts, &containers);
+            list.push(self.task(dr, &votes, parent));
+            defs.push(dr.defs.clone());
+        }
+        Tasks {
+            list,
+            defs,
+            shape: shape.clone(),
+        }
+    }
+
+    fn task(&mut self, dr: &Draft, votes: &[Mark], parent: Option<String>) -> Task {
+        let first = dr.defs[0];
+        let u = &self.units[first];
+        let n = dr.label_of.get(&first).copied().unwrap_or(0);
+        let l = u.label.iter().chain(&u.extra).nth(n);
+        let done = votes.contains(&Mark::Done) && !votes.contains(&Mark::NotDone);
+        if votes.contains(&Mark::Done) && votes.contains(&Mark::NotDone) {
+            self.disagreements.push(format!(
+                "{} (line {}) is marked done in one place and not done in another; it counts as not done",
+                dr.id,
+                self.line(first)
+            ));
+        }
+        Task {
+            id: dr.id.clone(),
+            label: l.and_then(|l| l.word.as_ref().map(|_| l.display())),
+            title: u.title.clone(),
+            line: self.line(first),
+            done,
+            optional: dr.defs.iter().any(|&i| self.units[i].optional),
+            parent,
+            depends_on: DependsOn::default(),
+            runner: None,
+        }
+    }
+
+    /// The container a task sits in: the defined ID its number extends
+    /// (`2` for `2.3`), or the task-family heading around it.
+    fn parent_of(
+        &self,
+        dr: &Draft,
+        drafts: &[Draft],
+        containers: &HashSet<usize>,
+    ) -> Option<String> {
+        let p = parent_number(&dr.id)?;
+        let k = key(p);
+        drafts
+            .iter()
+            .enumerate()
+            .find(|(d, o)| key(&o.id) == k && containers.contains(d))
+            .map(|(_, o)| o.id.clone())
+            .or_else(|| {
+                drafts
+                    .iter()
+                    .find(|o| key(&o.id) == k)
+                    .map(|o| o.id.clone())
+            })
+    }
+
+    /// Drafts that only group others: a heading whose section holds other
+    /// tasks; a numbered item with sub-tasks and no text of its own; a task
+    /// whose sub-tasks extend its number (`Task 1` with `1.1`, `1.2`).
+    fn containers(
+        &self,
+        drafts: &[Draft],
+        def_of: &HashMap<usize, usize>,
+        sub: Option<&Shape>,
+    ) -> HashSet<usize> {
+        let mut holds_others: HashSet<usize> = HashSet::new();
+        for (&u, &d) in def_of {
+            let mut at = self.units[u].parent;
+            while let Some(p) = at {
+                if let Some(&o) = def_of.get(&p)
+                    && o != d
+                {
+                    holds_others.insert(o);
+                }
+                at = self.units[p].parent;
+            }
+        }
+        let keys: HashSet<String> = drafts.iter().map(|d| key(&d.id)).collect();
+        let mut has_children: HashSet<String> = HashSet::new();
+        for d in drafts {
+            let mut at = parent_number(&d.id);
+            while let Some(p) = at {
+                if keys.contains(&key(p)) {
+                    has_children.insert(key(p));
+                }
+                at = parent_number(p);
+            }
+        }
+        let mut out = HashSet::new();
+        for (d, dr) in drafts.iter().enumerate() {
+            let heading = dr.defs.iter().any(|&u| self.units[u].kind == Kind::Heading);
+            let grouped = has_children.contains(&key(&dr.id));
+            let body_empty = dr.defs.iter().all(|&u| self.own_text_empty(u, def_of));
+            let is_sub_parent = sub.is_some() && holds_others.contains(&d);
+            if heading && holds_others.contains(&d) || grouped && body_empty || is_sub_parent {
+                out.insert(d);
+            }
+        }
+        out
+    }
+
+    /// Whether a unit has no text of its own besides its title and the
+    /// task units nested in it.
+    fn own_text_empty(&self, u: usize, def_of: &HashMap<usize, usize>) -> bool {
+        let unit = &self.units[u];
+        if unit.kind == Kind::Row {
+            return true;
+        }
+        let mut at = unit.title_end.min(unit.extent.end);
+        let mut i = u + 1;
+        while i < self.units.len() && self.units[i].start < unit.extent.end {
+            let n = &self.units[i];
+            if def_of.contains_key(&i) && n.start >= at {
+                if !self.doc.text[at..n.start].trim().is_empty() {
+                    return false;
+                }
+                at = n.extent.end.max(at);
+            }
+            i += 1;
+        }
+        self.doc.text[at.min(unit.extent.end)..unit.extent.end]
+            .trim()
+            .is_empty()
+    }
+
+    /// Drafts with an open checkbox inside one of their definitions (not a
+    /// task itself, not optional, not struck through).
+    fn open_children(&self, def_of: &HashMap<usize, usize>) -> HashSet<usize> {
+        let mut out = HashSet::new();
+        for (i, u) in self.units.iter().enumerate() {
+            let open = u.kind == Kind::Checkbox
+                && !u.check.is_some_and(|c| c == 'x' || c == 'X')
+                && !u.optional
+                && !u.struck
+                && !def_of.contains_key(&i);
+            if !open {
+                continue;
+            }
+            let mut at = u.parent;
+            while let Some(p) = at {
+                if let Some(&d) = def_of.get(&p) {
+                    out.insert(d);
+                    break;
+                }
+                at = self.units[p].parent;
+            }
+        }
+        out
+    }
+
+    /// Every mark of every definition.
+    fn votes(&self, dr: &Draft, open_child: bool) -> Vec<Mark> {
+        let mut v = Vec::new();
+        for &i in &dr.defs {
+            let u = &self.units[i];
+            if u.struck {
+                v.push(Mark::LeftOut);
+            }
+            v.extend(u.check.map(marks::checkbox));
+            v.extend(u.status.as_deref().and_then(marks::classify));
+            v.extend(u.title_mark);
+            if !matches!(u.kind, Kind::Checkbox | Kind::Row) {
+                let body = &self.doc.text[u.title_end.min(u.extent.end)..u.extent.end];
+                v.extend(body.lines().take(40).find_map(marks::status_line));
+            }
+        }
+        if open_child && v.contains(&Mark::Done) {
+            v.push(Mark::NotDone);
+        }
+        v
+    }
+
+    /// Where each task sits in the sequence: where its ID first appears (a
+    /// queue at the top of the document counts), and a sub-task sits where
+    /// its parent does (Kiro lists finished parents at the top and their
+    /// sub-tasks at the end).
+    fn positions(&self, drafts: &[Draft]) -> Vec<(usize, usize)> {
+        let first: Vec<usize> = drafts
+            .iter()
+            .map(|d| {
+                let own = d.defs.iter().map(|&i| self.units[i].start).min();
+                let seen = d.seen.iter().map(|&i| self.units[i].start).min();
+                own.into_iter().chain(seen).min().unwrap_or(usize::MAX)
+            })
+            .collect();
+        let by_key: HashMap<String, usize> = drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (key(&d.id), i))
+            .collect();
+        drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let anchor = parent_number(&d.id)
+                    .and_then(|p| by_key.get(&key(p)))
+                    .map_or(first[i], |&p| first[p].min(first[i]));
+                (anchor, first[i])
+            })
+            .collect()
+    }
+
+    /// Checkbox items without IDs become the tasks, numbered in document
+    /// order: `2.1`, `2.2` under a section numbered 2, else `1`, `2`, `3`.
+    fn generated_tasks(&mut self) -> Tasks {
+        let units = self.units;
+        let boxes: Vec<usize> = self
+            .unlabelled
+            .iter()
+            .copied()
+            .filter(|&i| !has_checkbox_above(units, i))
+            .filter(|&i| !units[i].struck)
+            .collect();
+        let section = |i: usize| {
+            let mut at = units[i].parent;
+            while let Some(p) = at {
+                if units[p].kind == Kind::Heading
+                    && let Some(l) = &units[p].label
+                {
+                    return Some(l.id.clone());
+                }
+                at = units[p].parent;
+            }
+            None
+        };
+        let sections: Vec<Option<String>> = boxes.iter().map(|&i| section(i)).collect();
+        let numbered = sections.iter().all(Option::is_some);
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut list = Vec::new();
+        let mut defs = Vec::new();
+        for (n, (&i, s)) in boxes.iter().zip(&sections).enumerate() {
+            let id = match s.as_deref().filter(|_| numbered) {
+                Some(s) => {
+                    let c = counts.entry(s.to_string()).or_default();
+                    *c += 1;
+                    format!("{s}.{c}")
+                }
+                None => (n + 1).to_string(),
+            };
+            let u = &units[i];
+            let done = u.check.is_some_and(|c| c == 'x' || c == 'X');
+            list.push(Task {
+                id,
+                label: None,
+                title: u.title.clone(),
+                line: self.line(i),
+                done,
+                optional: u.optional,
+                parent: None,
+                depends_on: DependsOn::default(),
+                runner: None,
+            });
+            defs.push(vec![i]);
+        }
+        if let (Some(first), Some(last)) = (list.first(), list.last()) {
+            self.warnings.push(Warning {
+                line: Some(first.line),
                 message: format!(
-                    "{} is defined twice: \"{}\" (line {}) and \"{}\" (line {}); using the first",
+                    "no task has an ID: the {} checklist items are numbered {}–{} in document order, and their numbers change when items are added",
+                    list.len(),
                     first.id,
-                    first.title,
-                    doc.line_of(first.start),
-                    d.title,
-                    doc.line_of(d.start)
+                    last.id
                 ),
             });
         }
+        Tasks {
+            list,
+            defs,
+            shape: Shape::Generated,
+        }
     }
+
+    /// Every other family's units, with the reason they were not taken.
+    fn report_others(&mut self, choice: &Choice) {
+        for (f, role, reason) in &choice.others {
+            if *role == Role::Other {
+                for &i in &f.members {
+                    self.leave_out(i, reason.clone());
+                }
+            }
+        }
+    }
+
+    /// Candidates that are neither tasks, nor inside a task, nor grouping
+    /// tasks: checklist items without an ID outside the task list.
+    fn report_unplaced(&mut self, tasks: &Tasks) {
+        if tasks.shape == Shape::Generated {
+            return;
+        }
+        let defs: HashSet<usize> = tasks.defs.iter().flatten().copied().collect();
+        let units = self.units;
+        let inside = |i: usize| {
+            let mut at = units[i].parent;
+            while let Some(p) = at {
+                if defs.contains(&p) {
+                    return true;
+                }
+                at = units[p].parent;
+            }
+            false
+        };
+        let lonely: Vec<usize> = self
+            .unlabelled
+            .iter()
+            .copied()
+            .filter(|&i| !inside(i) && !units[i].struck && !has_checkbox_above(units, i))
+            .collect();
+        for i in lonely {
+            self.leave_out(
+                i,
+                "a checklist item without an ID, outside the tasks".into(),
+            );
+        }
+    }
+}
+
+fn has_checkbox_above(units: &[Unit], i: usize) -> bool {
+    let mut at = units[i].parent;
+    while let Some(p) = at {
+        if units[p].kind == Kind::Checkbox {
+            return true;
+        }
+        at = units[p].parent;
+    }
+    false
 }
 
 /// A ```` ```sh milestone ```` block in a task's own text is its runner.
-fn attach_runners(doc: &Doc<'_>, chosen: &[&Def], tasks: &mut [Task]) {
+fn attach_runners(doc: &Doc<'_>, units: &[Unit], defs: &[Vec<usize>], tasks: &mut [Task]) {
+    let task_of: HashMap<usize, usize> = defs
+        .iter()
+        .enumerate()
+        .flat_map(|(t, ds)| ds.iter().map(move |&u| (u, t)))
+        .collect();
     for code in &doc.code {
         let mut words = code.info.split_whitespace();
         let shell = words
@@ -302,201 +792,20 @@ fn attach_runners(doc: &Doc<'_>, chosen: &[&Def], tasks: &mut [Task]) {
         if !shell || !words.any(|w| w == "milestone") {
             continue;
         }
-        let owner = chosen
-            .iter()
-            .filter(|d| d.extent.contains(&code.range.start))
-            .max_by_key(|d| d.start);
-        if let Some(d) = owner
-            && let Some(t) = tasks
-                .iter_mut()
-                .find(|t| t.id == d.id && t.runner.is_none())
-        {
-            t.runner = Some(code.body.trim_end().to_string());
-        }
-    }
-}
-
-/// The blocks dependency statements are read from: item first paragraphs,
-/// paragraphs and table rows, outside code.
-fn units(doc: &Doc<'_>) -> Vec<std::ops::Range<usize>> {
-    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
-    for item in &doc.items {
-        // The item's first paragraph, as its title is read: a continuation
-        // line (`  **Depends on:** T001`) belongs to it, a nested item not.
-        out.push(item.range.start..super::defs::title_end(doc, &item.range));
-    }
-    out.extend(doc.paragraphs.iter().cloned());
-    out.extend(doc.rows.iter().map(|r| r.range.clone()));
-    out.retain(|r| !doc.in_code(r.start));
-    out
-}
-
-fn groups(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task]) -> Vec<Group> {
-    let task_ids: HashSet<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
-    let mut out = Vec::new();
-    for h in &doc.headings {
-        let inside: Vec<String> = chosen
-            .iter()
-            .filter(|d| h.start <= d.start && d.start < h.section_end)
-            .filter(|d| task_ids.contains(d.id.as_str()))
-            .map(|d| d.id.clone())
-            .collect();
-        if !inside.is_empty() {
-            out.push(Group {
-                aliases: deps::aliases(&h.text),
-                tasks: inside,
-            });
-        }
-    }
-    // Story tags on the tasks themselves: `T014 [P] [US1] …`.
-    for d in chosen.iter().filter(|d| task_ids.contains(d.id.as_str())) {
-        for tag in &d.tags {
-            let tag = tag.to_lowercase();
-            if tag.len() > 2
-                && tag.starts_with("us")
-                && tag[2..].bytes().all(|b| b.is_ascii_digit())
-            {
-                match out.iter_mut().find(|g| g.aliases == [tag.clone()]) {
-                    Some(g) => g.tasks.push(d.id.clone()),
-                    None => out.push(Group {
-                        aliases: vec![tag],
-                        tasks: vec![d.id.clone()],
-                    }),
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Every dependency edge whose waiting task is one of `tasks`.
-/// Edges in the order found, each (task, prerequisite) pair once: the
-/// first statement of it gives the line. Pairs are remembered by number so
-/// that a phase-level statement (thousands of pairs) allocates little.
-#[derive(Default)]
-struct Edges {
-    list: Vec<Edge>,
-    numbers: HashMap<String, u32>,
-    seen: HashSet<(u32, u32)>,
-}
-
-impl Edges {
-    fn number(&mut self, id: &str) -> u32 {
-        if let Some(&n) = self.numbers.get(id) {
-            return n;
-        }
-        let n = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
-        self.numbers.insert(id.to_string(), n);
-        n
-    }
-
-    fn add(&mut self, task: &str, on: &str, line: usize, reason: &str) {
-        let key = (self.number(task), self.number(on));
-        if task != on && self.seen.insert(key) {
-            self.list.push(Edge {
-                task: task.to_string(),
-                depends_on: on.to_string(),
-                line,
-                reason: reason.to_string(),
-            });
-        }
-    }
-}
-
-fn edges(doc: &Doc<'_>, chosen: &[&Def], tasks: &[Task], known: &Known) -> Vec<Edge> {
-    let groups = groups(doc, chosen, tasks);
-    let task_ids: HashSet<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
-    let is_task = |id: &str| task_ids.contains(id);
-    let dep_sections = scope::dependency_sections(doc);
-    let mut out = Edges::default();
-    for unit in units(doc) {
-        let subject = chosen
-            .iter()
-            .filter(|d| d.extent.contains(&unit.start))
-            .max_by_key(|d| d.start)
-            .map(|d| d.id.as_str());
-        let dep_section = dep_sections.iter().any(|r| r.contains(&unit.start));
-        let text = &doc.text[unit.clone()];
-        let found = deps::statements(text, subject, known, dep_section.then_some(&groups[..]));
-        for s in found {
-            let line = doc.line_of(unit.start + s.offset);
-            let reason = match (dep_section, subject) {
-                (true, _) => format!("\"{}\" in a dependency section", s.phrase),
-                (false, Some(_)) => format!("\"{}\" in the task's text", s.phrase),
-                (false, None) => format!("\"{}\" in prose", s.phrase),
-            };
-            for w in s.waits.iter().filter(|w| is_task(w)) {
-                for o in &s.on {
-                    out.add(w, o, line, &reason);
-                }
-            }
-        }
-    }
-    table_edges(doc, chosen, known, &is_task, &mut out);
-    out.list
-}
-
-/// A table column headed "Depends on" (or "Blocked by", "After") lists
-/// what its row's task waits for.
-fn table_edges(
-    doc: &Doc<'_>,
-    chosen: &[&Def],
-    known: &Known,
-    is_task: &dyn Fn(&str) -> bool,
-    out: &mut Edges,
-) {
-    for row in &doc.rows {
-        let Some(d) = chosen
-            .iter()
-            .find(|d| d.site == Site::Row && d.start == row.range.start)
-        else {
+        let Some(mut at) = super::edges::unit_at(units, code.range.start) else {
             continue;
         };
-        if !is_task(&d.id) {
-            continue;
-        }
-        for (cell, header) in row.cells.iter().zip(&row.header) {
-            if !defs::is_dependency_header(header) {
-                continue;
+        loop {
+            if let Some(&t) = task_of.get(&at) {
+                if tasks[t].runner.is_none() {
+                    tasks[t].runner = Some(code.body.trim_end().to_string());
+                }
+                break;
             }
-            let reason = format!("the \"{header}\" column");
-            for o in ids::references(cell, known) {
-                out.add(&d.id, &o, doc.line_of(row.range.start), &reason);
+            match units[at].parent {
+                Some(p) => at = p,
+                None => break,
             }
         }
     }
-}
-
-/// Dependencies on IDs the document never defines, and dependencies that
-/// the document's own order contradicts.
-fn edge_warnings(tasks: &[Task], edges: &[Edge], known: &Known) -> Vec<Warning> {
-    let pos: HashMap<&str, usize> = tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
-    let mut out = Vec::new();
-    for e in edges {
-        if !known.contains(&e.depends_on) {
-            out.push(Warning {
-                line: Some(e.line),
-                message: format!(
-                    "{} depends on {}, which this plan does not define; it does not hold up {}",
-                    e.task, e.depends_on, e.task
-                ),
-            });
-        } else if let (Some(&a), Some(&b)) =
-            (pos.get(e.task.as_str()), pos.get(e.depends_on.as_str()))
-            && b > a
-        {
-            out.push(Warning {
-                line: Some(e.line),
-                message: format!(
-                    "{} is listed before {} but depends on it; {} runs first",
-                    e.task, e.depends_on, e.depends_on
-                ),
-            });
-        }
-    }
-    out
 }

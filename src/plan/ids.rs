@@ -1,478 +1,470 @@
-//! The shapes of task IDs: recognising one where a task is defined, and
-//! finding every reference (ranges included) in a sentence.
+//! References to tasks in prose and cells: IDs, ranges (`T003–T010`,
+//! `Tasks 35-36`, `Phases 14-16`), lists after a unit word (`Tasks 1a/1b`),
+//! and a table's other numbering (`PR 5–8`). Ranges expand only to IDs the
+//! document defines, in O(log n + k) each.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Which family of IDs a token belongs to. A plan's tasks use one family;
-/// tokens of the others in the same document are requirements, examples or
-/// labels.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Scheme {
-    /// `TASK-001`, `M1-001`: a capitalised prefix, `-`, a number. The key
-    /// folds digits in the prefix to `#`, so `M0-…` and `M1-…` are one family.
-    Prefixed(String),
-    /// `T001`: one to three capitals glued to three or more digits.
-    Glued(String),
-    /// `#123`: an issue or pull-request number.
-    Issue,
-    /// Kiro-style numbering: `2.`, `2.3`, `10.2a`.
-    Dotted,
-    /// A slug in a table column headed "ID".
-    Slug,
+use super::label::{self, Shape, key, numeric_key, starts_token};
+
+/// The task IDs a text refers to: tasks of the family by index (a range of
+/// thousands costs four bytes each), other IDs as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refs {
+    pub tasks: Vec<u32>,
+    pub external: Vec<String>,
+    /// Where the first reference starts, and the task it names, if any.
+    pub first: Option<(usize, Option<u32>)>,
 }
 
-/// An ID found at the start of a string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub id: String,
-    pub scheme: Scheme,
-    /// Bytes of the input the ID (and a Kiro trailing `.`) took.
-    pub len: usize,
-}
-
-/// Prefixes of requirement, story and standard identifiers: never task IDs.
-pub(super) const NOT_TASK_PREFIXES: &[&str] = &[
-    "REQ", "REQS", "NFR", "FR", "SC", "AC", "US", "UC", "BR", "ADR", "RFC", "CVE", "CWE", "ISO",
-    "UTF", "GHSA", "SHA", "NR", "DR", "PR",
-];
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// Whether an ID may start at byte `i` of `s`: not glued to a word before it.
-pub fn starts_token(s: &str, i: usize) -> bool {
-    if !s.is_char_boundary(i) {
-        return false;
-    }
-    match s.as_bytes()[..i].last() {
-        None => true,
-        Some(&p) => {
-            let issue = s.as_bytes()[i] == b'#';
-            !is_word(p) && p != b'-' && p != b'.' && p != b'\\' && (p != b'/' || issue)
-        }
+impl Refs {
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty() && self.external.is_empty()
     }
 }
 
-fn digits(b: &[u8], from: usize) -> usize {
-    b[from..].iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-/// After an ID: end of text or a character that cannot continue it.
-fn ends_token(b: &[u8], at: usize) -> bool {
-    match b.get(at) {
-        None => true,
-        // `TASK-001-2` would be a longer token, not `TASK-001`.
-        Some(&c) => !(is_word(c) || c == b'-' && b.get(at + 1).is_some_and(u8::is_ascii_digit)),
-    }
-}
-
-fn all_zero(s: &str) -> bool {
-    s.bytes().all(|c| c == b'0')
-}
-
-/// An ID of a lexically recognisable shape (`TASK-001`, `T001`, `#12`) at
-/// the start of `s`. Placeholders (`TASK-000`) and requirement prefixes are refused.
-pub fn lexical_id(s: &str) -> Option<Token> {
-    let b = s.as_bytes();
-    if b.first() == Some(&b'#') {
-        let n = digits(b, 1);
-        if (1..=7).contains(&n) && ends_token(b, 1 + n) {
-            return Some(Token {
-                id: s[..1 + n].to_string(),
-                scheme: Scheme::Issue,
-                len: 1 + n,
-            });
-        }
-        return None;
-    }
-    if !b.first()?.is_ascii_uppercase() {
-        return None;
-    }
-    prefixed(s).or_else(|| glued(s))
-}
-
-fn prefixed(s: &str) -> Option<Token> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    loop {
-        i += b[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            .count();
-        if b.get(i) != Some(&b'-') {
-            return None;
-        }
-        match b.get(i + 1) {
-            Some(c) if c.is_ascii_digit() => break,
-            Some(c) if c.is_ascii_uppercase() => i += 1,
-            _ => return None,
-        }
-    }
-    let prefix = &s[..i];
-    let n = digits(b, i + 1);
-    if n == 0 || n > 6 || all_zero(&s[i + 1..i + 1 + n]) {
-        return None;
-    }
-    let mut end = i + 1 + n;
-    if b.get(end).is_some_and(u8::is_ascii_lowercase) && ends_token(b, end + 1) {
-        end += 1;
-    }
-    if !ends_token(b, end) {
-        return None;
-    }
-    let first = prefix.split('-').next().unwrap_or(prefix);
-    if NOT_TASK_PREFIXES.contains(&first) {
-        return None;
-    }
-    let key: String = prefix
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect();
-    Some(Token {
-        id: s[..end].to_string(),
-        scheme: Scheme::Prefixed(key),
-        len: end,
-    })
-}
-
-fn glued(s: &str) -> Option<Token> {
-    let b = s.as_bytes();
-    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
-    if !(1..=3).contains(&letters) {
-        return None;
-    }
-    let n = digits(b, letters);
-    if !(3..=6).contains(&n) || all_zero(&s[letters..letters + n]) {
-        return None;
-    }
-    let mut end = letters + n;
-    if b.get(end).is_some_and(u8::is_ascii_lowercase) && ends_token(b, end + 1) {
-        end += 1;
-    }
-    if !ends_token(b, end) || NOT_TASK_PREFIXES.contains(&&s[..letters]) {
-        return None;
-    }
-    Some(Token {
-        id: s[..end].to_string(),
-        scheme: Scheme::Glued(s[..letters].to_string()),
-        len: end,
-    })
-}
-
-/// Kiro numbering where a checkbox item starts: `1. `, `2.3 `, `10.2a `.
-/// A lone number needs its trailing dot, so "- [ ] 2 reviewers" is no ID.
-pub fn dotted_id(s: &str) -> Option<Token> {
-    let (id, len) = dotted_number(s)?;
-    let b = s.as_bytes();
-    let multi = id.contains('.');
-    let mut end = len;
-    if b.get(end) == Some(&b'.') {
-        end += 1;
-    } else if !multi {
-        return None;
-    }
-    match b.get(end) {
-        None => {}
-        Some(c) if c.is_ascii_whitespace() || b":)]*_`".contains(c) => {}
-        _ => return None,
-    }
-    Some(Token {
-        id,
-        scheme: Scheme::Dotted,
-        len: end,
-    })
-}
-
-/// `2`, `2.3`, `10.2a` at the start of `s` (no trailing dot), and its length.
-fn dotted_number(s: &str) -> Option<(String, usize)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    loop {
-        let n = digits(b, i);
-        if n == 0 || n > 3 {
-            return None;
-        }
-        i += n;
-        if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    if b.get(i).is_some_and(u8::is_ascii_lowercase)
-        && s[..i].contains('.')
-        && !b.get(i + 1).is_some_and(|c| is_word(*c))
-    {
-        i += 1;
-    }
-    if b.get(i).is_some_and(|c| is_word(*c)) {
-        return None;
-    }
-    Some((s[..i].to_string(), i))
-}
-
-/// Sort key for an ID: its numbers, then any letter suffix, so `3.10` follows
-/// `3.9` and `10.2a` falls between `10.2` and `10.3`.
-pub fn numeric_key(id: &str) -> (String, Vec<u32>, String) {
-    let body = id.trim_start_matches('#');
-    let cut = body
-        .rfind(|c: char| !(c.is_ascii_digit() || c == '.' || c.is_ascii_lowercase()))
-        .map_or(0, |i| i + 1);
-    let (prefix, rest) = body.split_at(cut);
-    let suffix: String = rest.chars().filter(char::is_ascii_lowercase).collect();
-    let nums = rest
-        .trim_end_matches(|c: char| c.is_ascii_lowercase())
-        .split('.')
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    (prefix.to_string(), nums, suffix)
-}
-
-/// The IDs a document defines, for expanding ranges without inventing IDs.
+/// The IDs of the milestone's task family, for resolving references.
 #[derive(Debug, Default)]
 pub struct Known {
-    ids: HashMap<String, Scheme>,
-    order: Vec<String>,
-    dotted: bool,
-    slugs: Vec<String>,
+    shape: Option<Shape>,
+    /// The family's unit word, lower-cased (`task`, `phase`).
+    word: Option<String>,
+    ids: Vec<String>,
+    by_key: HashMap<String, u32>,
+    /// (prefix, numbers, suffix, index), sorted: ranges are slices of it.
+    sorted: Vec<(String, Vec<u32>, String, u32)>,
+    /// A table's other numbering: (header word, number key) → index.
+    aliases: HashMap<(String, String), u32>,
+    /// Names the document gives tasks: "Database migrations (T008)" makes
+    /// "migrations" name T008. `None` when a name was given to two tasks.
+    names: HashMap<String, Option<u32>>,
+    slugs: Vec<(String, u32)>,
 }
 
 impl Known {
-    pub fn add(&mut self, id: &str, scheme: &Scheme) {
-        if !self.ids.contains_key(id) {
-            self.dotted |= *scheme == Scheme::Dotted;
-            if *scheme == Scheme::Slug {
-                self.slugs.push(id.to_string());
-            }
-            self.ids.insert(id.to_string(), scheme.clone());
-            self.order.push(id.to_string());
+    pub fn new(shape: Shape) -> Known {
+        Known {
+            word: shape.word().map(str::to_string),
+            shape: Some(shape),
+            ..Known::default()
         }
     }
-    pub fn contains(&self, id: &str) -> bool {
-        self.ids.contains_key(id)
+
+    /// Add a task ID; returns its index.
+    pub fn add(&mut self, id: &str) -> u32 {
+        let k = key(id);
+        if let Some(&i) = self.by_key.get(&k) {
+            return i;
+        }
+        let i = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        self.ids.push(id.to_string());
+        self.by_key.insert(k, i);
+        let (p, n, s) = numeric_key(id);
+        self.sorted.push((p.to_lowercase(), n, s, i));
+        if self.shape == Some(Shape::Slug) {
+            self.slugs.push((id.to_string(), i));
+        }
+        i
     }
-    /// A slug the document defines (in a table's ID column) starting `s`.
-    fn slug_at(&self, s: &str) -> Option<&str> {
+
+    /// `PR 5` names the task whose row has 5 in its "PR" column.
+    pub fn add_alias(&mut self, word: &str, number: &str, task: u32) {
+        self.aliases
+            .entry((word.to_lowercase(), key(number)))
+            .or_insert(task);
+    }
+
+    /// Read the names a text gives tasks: words right before a parenthesis
+    /// that holds one task's ID and nothing else.
+    pub fn learn_names(&mut self, text: &str) {
+        let mut from = 0;
+        while let Some(open) = text[from..].find('(').map(|i| from + i) {
+            from = open + 1;
+            let Some(close) = text[open..].find(')').map(|i| open + i) else {
+                break;
+            };
+            let inner = text[open + 1..close].trim();
+            let refs = references(inner, self);
+            let Some(l) = super::label::lexical(inner).or_else(|| super::label::at_start(inner))
+            else {
+                continue;
+            };
+            if refs.tasks.len() != 1 || !refs.external.is_empty() || l.len != inner.len() {
+                continue;
+            }
+            let words: Vec<String> = text[..open]
+                .trim_end()
+                .rsplit(|c: char| !c.is_alphanumeric() && c != '-')
+                .take_while(|w| !w.is_empty())
+                .take(2)
+                .map(str::to_lowercase)
+                .collect();
+            let t = refs.tasks[0];
+            if let Some(last) = words.first().filter(|w| w.chars().count() >= 4) {
+                self.name(last.clone(), t);
+                if let Some(before) = words.get(1).filter(|w| w.chars().count() >= 3) {
+                    self.name(format!("{before} {last}"), t);
+                }
+            }
+        }
+    }
+
+    fn name(&mut self, name: String, task: u32) {
+        let e = self.names.entry(name).or_insert(Some(task));
+        if *e != Some(task) {
+            *e = None;
+        }
+    }
+
+    /// The task a phrase names ("migrations until decided" names the task
+    /// the document called "migrations"), by its first word or two.
+    pub fn named(&self, phrase: &str) -> Option<u32> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = phrase
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .skip_while(|w| ["the", "a", "an", "all", "any"].contains(&w.as_str()))
+            .take(2)
+            .collect();
+        let two = (words.len() == 2).then(|| words.join(" "));
+        two.and_then(|t| self.names.get(&t).copied().flatten())
+            .or_else(|| {
+                words
+                    .first()
+                    .and_then(|w| self.names.get(w).copied().flatten())
+            })
+    }
+
+    /// Sort once after adding every ID.
+    pub fn seal(&mut self) {
+        self.sorted.sort();
+        self.slugs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    }
+
+    pub fn index(&self, id: &str) -> Option<u32> {
+        self.by_key.get(&key(id)).copied()
+    }
+
+    pub fn id(&self, i: u32) -> &str {
+        &self.ids[i as usize]
+    }
+
+    fn numbered(&self) -> bool {
+        matches!(self.shape, Some(Shape::Numbered(_)))
+    }
+
+    /// Family IDs from `a` to `b` (same prefix, same depth), by number.
+    fn range(&self, a: &str, b: &str) -> Vec<u32> {
+        let (pa, na, sa) = numeric_key(a);
+        let (pb, nb, _) = numeric_key(b);
+        let (pa, pb) = (pa.to_lowercase(), pb.to_lowercase());
+        if pa != pb || na.len() != nb.len() || na.is_empty() || na > nb {
+            return Vec::new();
+        }
+        let depth = na.len();
+        let from = self
+            .sorted
+            .partition_point(|(p, n, s, _)| (p, n, s) < (&pa, &na, &sa));
+        let mut out = Vec::new();
+        for (p, n, _, i) in &self.sorted[from..] {
+            if *p != pa || n[..] > nb[..] && !n.starts_with(&nb) {
+                break;
+            }
+            if n.len() == depth
+                && n[..depth - 1] == na[..depth - 1]
+                && n[depth - 1] <= nb[depth - 1]
+            {
+                out.push(*i);
+            }
+        }
+        out
+    }
+
+    fn slug_at(&self, s: &str) -> Option<(&str, u32)> {
         self.slugs
             .iter()
-            .filter(|slug| s.starts_with(slug.as_str()))
-            .find(|slug| {
+            .filter(|(slug, _)| s.starts_with(slug.as_str()))
+            .find(|(slug, _)| {
                 s[slug.len()..]
                     .chars()
                     .next()
                     .is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'))
             })
-            .map(String::as_str)
-    }
-
-    fn uses_dotted(&self) -> bool {
-        self.dotted
-    }
-
-    /// Defined IDs from `a` to `b` (same family, same depth). When the
-    /// document defines none of them, the two ends as written.
-    fn range(&self, a: &str, b: &str) -> Vec<String> {
-        // `#12` and Kiro `12` share a numeric key; the `#` tells them apart.
-        let issue = a.starts_with('#');
-        let (pa, na, _) = numeric_key(a);
-        let (pb, nb, _) = numeric_key(b);
-        let found: Vec<String> = if pa != pb || na.len() != nb.len() || na.is_empty() {
-            Vec::new()
-        } else {
-            let depth = na.len();
-            self.order
-                .iter()
-                .filter(|id| {
-                    let (p, n, _) = numeric_key(id);
-                    id.starts_with('#') == issue
-                        && p == pa
-                        && n.len() == depth
-                        && n[..depth - 1] == na[..depth - 1]
-                        && n[depth - 1] >= na[depth - 1]
-                        && n[depth - 1] <= nb[depth - 1]
-                })
-                .cloned()
-                .collect()
-        };
-        if found.is_empty() {
-            vec![a.to_string(), b.to_string()]
-        } else {
-            found
-        }
+            .map(|(s, i)| (s.as_str(), *i))
     }
 }
 
-/// Every task ID `text` refers to, in order, with ranges (`T003–T010`,
-/// `Tasks 35-36`, `#12/#13`) expanded to the IDs the document defines.
-/// Bare numbers count only after the word "task" or in a list that follows it.
-pub fn references(text: &str, known: &Known) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut numeric_run_end: Option<usize> = None;
-    while i < b.len() {
-        if !starts_token(text, i) {
-            i += 1;
-            continue;
-        }
-        if let Some(t) = lexical_id(&text[i..]) {
-            let (ids, used) = with_range(text, i, &t, known);
-            push_all(&mut out, ids);
-            i += used;
-            continue;
-        }
-        if let Some(slug) = known.slug_at(&text[i..]) {
-            push_all(&mut out, vec![slug.to_string()]);
-            i += slug.len();
-            continue;
-        }
-        if b[i].is_ascii_digit() && known.uses_dotted() {
-            let allowed = numeric_run_end.is_some_and(|e| only_separators(&text[e..i]))
-                || after_task_word(&text[..i]);
-            if let Some((id, len)) = dotted_number(&text[i..])
-                && (allowed || (id.contains('.') && known.contains(&id)))
-            {
-                let t = Token {
-                    id,
-                    scheme: Scheme::Dotted,
-                    len,
-                };
-                let (ids, used) = with_range(text, i, &t, known);
-                push_all(&mut out, ids);
-                i += used;
-                numeric_run_end = Some(i);
+/// Every task a text refers to, in order, each once.
+pub fn references(text: &str, known: &Known) -> Refs {
+    let mut r = Reader {
+        text,
+        known,
+        out: Refs::default(),
+        seen: HashSet::new(),
+        seen_ids: HashSet::new(),
+        run_end: None,
+    };
+    r.read();
+    r.out
+}
+
+struct Reader<'t, 'k> {
+    text: &'t str,
+    known: &'k Known,
+    out: Refs,
+    seen: HashSet<u32>,
+    seen_ids: HashSet<String>,
+    /// Where the last bare number after a unit word ended: `Tasks 35, 36`.
+    run_end: Option<usize>,
+}
+
+impl Reader<'_, '_> {
+    fn read(&mut self) {
+        let text = self.text;
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            // `14a/14b` after a unit word: the number after the slash
+            // continues the run.
+            let continues = self.run_end == Some(i.wrapping_sub(1))
+                && b[i].is_ascii_digit()
+                && i > 0
+                && b[i - 1] == b'/';
+            if !starts_token(text, i) && !continues {
+                i += 1;
                 continue;
             }
+            if let Some(used) = self.at(i) {
+                i += used.max(1);
+            } else {
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+            }
         }
-        i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
-    out
-}
 
-fn push_all(out: &mut Vec<String>, ids: Vec<String>) {
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
+    /// A reference starting at byte `i`: the bytes it took.
+    fn at(&mut self, i: usize) -> Option<usize> {
+        let text = self.text;
+        if let Some(l) = label::lexical(&text[i..]) {
+            return Some(self.with_range(i, &l.id, l.len, false));
         }
+        if let Some((slug, idx)) = self.known.slug_at(&text[i..]) {
+            self.push(Some(idx), slug, i);
+            return Some(slug.len());
+        }
+        if let Some(used) = self.alias(i) {
+            return Some(used);
+        }
+        let b = text.as_bytes();
+        if b[i].is_ascii_digit() && self.known.numbered() {
+            let allowed = self.run_end.is_some_and(|e| only_separators(&text[e..i]))
+                || after_unit_word(&text[..i], self.known.word.as_deref());
+            if let Some((id, len)) = label::number(&text[i..])
+                && (allowed || (id.contains('.') && self.known.index(&id).is_some()))
+            {
+                let used = self.with_range(i, &id, len, true);
+                self.run_end = Some(i + used);
+                return Some(used);
+            }
+        }
+        None
+    }
+
+    fn push(&mut self, task: Option<u32>, id: &str, at: usize) {
+        if self.out.first.is_none() {
+            self.out.first = Some((at, task));
+        }
+        match task {
+            Some(t) => {
+                if self.seen.insert(t) {
+                    self.out.tasks.push(t);
+                }
+            }
+            None => {
+                if self.seen_ids.insert(id.to_string()) {
+                    self.out.external.push(id.to_string());
+                }
+            }
+        }
+    }
+
+    fn push_id(&mut self, id: &str, at: usize) {
+        let task = self.known.index(id);
+        self.push(task, id, at);
+    }
+
+    /// `id` found at `at`; if a range follows (`–T010`, ` to T010`, `-36`),
+    /// the family IDs it spans. Returns the bytes consumed.
+    fn with_range(&mut self, at: usize, id: &str, len: usize, numbered: bool) -> usize {
+        let text = self.text;
+        let after = &text[at + len..];
+        let trimmed = after.trim_start();
+        let rest = ["–", "—", "-", "..", "to ", "through ", "bis "]
+            .iter()
+            .find_map(|sep| trimmed.strip_prefix(sep))
+            .map(str::trim_start);
+        let Some(rest) = rest else {
+            self.push_id(id, at);
+            return len;
+        };
+        let offset = text.len() - rest.len();
+        let end = if numbered {
+            label::number(rest)
+        } else {
+            label::lexical(rest)
+                .filter(|e| numeric_key(&e.id).0 == numeric_key(id).0)
+                .map(|e| (e.id, e.len))
+                .or_else(|| {
+                    // `T003–010`: the end written as a bare number.
+                    let (n, l) = label::number(rest)?;
+                    let (prefix, _, _) = numeric_key(id);
+                    (!prefix.is_empty() && !n.contains('.')).then(|| (format!("{prefix}{n}"), l))
+                })
+        };
+        match end {
+            Some((end_id, l)) if key(&end_id) != key(id) => {
+                let span = self.known.range(id, &end_id);
+                if span.is_empty() {
+                    self.push_id(id, at);
+                    self.push_id(&end_id, offset);
+                } else {
+                    for t in span {
+                        self.push(Some(t), "", at);
+                    }
+                }
+                offset + l - at
+            }
+            _ => {
+                self.push_id(id, at);
+                len
+            }
+        }
+    }
+
+    /// `PR 5`, `PR 5–8`, `PR 2, PR 4`: a table's other numbering.
+    fn alias(&mut self, i: usize) -> Option<usize> {
+        if self.known.aliases.is_empty() {
+            return None;
+        }
+        let text = self.text;
+        let word_len = text[i..]
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(text.len() - i);
+        if word_len == 0 {
+            return None;
+        }
+        let word = text[i..i + word_len].to_lowercase();
+        let rest = text[i + word_len..].strip_prefix(' ')?;
+        let (a, la) = label::number(rest)?;
+        let task = |n: &str| self.known.aliases.get(&(word.clone(), key(n))).copied();
+        task(&a)?;
+        let mut used = word_len + 1 + la;
+        let mut found = vec![a.clone()];
+        let after = &rest[la..];
+        if let Some(r) = ["–", "—", "-"].iter().find_map(|s| after.strip_prefix(s))
+            && let Some((b, lb)) = label::number(r)
+            && let (Ok(x), Ok(y)) = (a.parse::<u32>(), b.parse::<u32>())
+            && x < y
+            && y - x < 1000
+        {
+            found = (x..=y).map(|n| n.to_string()).collect();
+            used += after.len() - r.len() + lb;
+        }
+        for n in found {
+            if let Some(t) = task(&n) {
+                self.push(Some(t), "", i);
+            }
+        }
+        Some(used)
     }
 }
 
 fn only_separators(s: &str) -> bool {
-    s.split_whitespace()
-        .all(|w| matches!(w.trim_matches(','), "" | "&" | "and" | "or" | "/" | "+"))
+    s.split_whitespace().all(|w| {
+        matches!(
+            w.trim_matches(','),
+            "" | "&" | "and" | "or" | "/" | "+" | "und" | "et" | "y"
+        )
+    }) && s.len() < 12
 }
 
-fn after_task_word(before: &str) -> bool {
-    let t = before.trim_end().trim_end_matches('#').trim_end();
-    let lower = t.to_ascii_lowercase();
-    (lower.ends_with("task") || lower.ends_with("tasks"))
-        && !lower
-            .trim_end_matches('s')
-            .trim_end_matches("task")
-            .ends_with(|c: char| c.is_alphanumeric())
-}
-
-/// `t` found at `at`; if a range follows (`–T010`, ` to T010`, `-36`), the
-/// IDs it spans. Returns the IDs and the bytes consumed.
-fn with_range(text: &str, at: usize, t: &Token, known: &Known) -> (Vec<String>, usize) {
-    let after = &text[at + t.len..];
-    let trimmed = after.trim_start();
-    let mut rest = None;
-    for sep in ["–", "—", "-", "..", "to ", "through "] {
-        if let Some(r) = trimmed.strip_prefix(sep) {
-            rest = Some(r.trim_start());
-            break;
-        }
-    }
-    let Some(rest) = rest else {
-        return (vec![t.id.clone()], t.len);
+/// Whether `before` ends with the family's unit word or "task(s)", so a bare
+/// number after it is a reference: "after Tasks 35-36", "Phase 12".
+fn after_unit_word(before: &str, word: Option<&str>) -> bool {
+    let t = before.trim_end().trim_end_matches(['#', '/']).trim_end();
+    let lower = t.to_lowercase();
+    let last = lower
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    let is = |w: &str| {
+        last == w || last.strip_suffix('s') == Some(w) || last.strip_suffix("es") == Some(w)
     };
-    let offset = text.len() - rest.len();
-    let end = match &t.scheme {
-        Scheme::Dotted => dotted_number(rest),
-        _ => lexical_id(rest)
-            .filter(|e| e.scheme == t.scheme)
-            .map(|e| (e.id, e.len))
-            .or_else(|| {
-                // `T003–010`: the end written as a bare number.
-                let n = digits(rest.as_bytes(), 0);
-                let (prefix, _, _) = numeric_key(&t.id);
-                (n > 0 && ends_token(rest.as_bytes(), n) && !prefix.is_empty())
-                    .then(|| (format!("{prefix}{}", &rest[..n]), n))
-            }),
-    };
-    match end {
-        Some((end_id, len)) if end_id != t.id => (known.range(&t.id, &end_id), offset + len - at),
-        _ => (vec![t.id.clone()], t.len),
-    }
+    !last.is_empty() && (is("task") || word.is_some_and(is))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn id(s: &str) -> Option<String> {
-        lexical_id(s).map(|t| t.id)
+    fn known(shape: Shape, ids: &[&str]) -> Known {
+        let mut k = Known::new(shape);
+        for id in ids {
+            k.add(id);
+        }
+        k.seal();
+        k
     }
 
-    #[test]
-    fn lexical_shapes() {
-        assert_eq!(id("TASK-001: x"), Some("TASK-001".into()));
-        assert_eq!(id("TASK-1000"), Some("TASK-1000".into()));
-        assert_eq!(id("M2-010a,"), Some("M2-010a".into()));
-        assert_eq!(id("T001 [P]"), Some("T001".into()));
-        assert_eq!(id("#8824)"), Some("#8824".into()));
-        assert_eq!(id("TASK-XXX"), None);
-        assert_eq!(id("TASK-000"), None);
-        assert_eq!(id("REQ-001"), None);
-        assert_eq!(id("NFR-PERF-004"), None);
-        assert_eq!(id("FR-012"), None);
-        assert_eq!(id("P1"), None);
-        assert_eq!(id("S01"), None);
-        assert_eq!(id("M1-00X"), None);
-    }
-
-    #[test]
-    fn dotted_needs_a_dot_when_alone() {
-        assert_eq!(dotted_id("1. Set up").map(|t| t.id), Some("1".into()));
-        assert_eq!(dotted_id("10.2a Do").map(|t| t.id), Some("10.2a".into()));
-        assert_eq!(dotted_id("3.10 Do").map(|t| t.id), Some("3.10".into()));
-        assert_eq!(dotted_id("2 reviewers"), None);
-        assert_eq!(dotted_id("2024-01-01"), None);
+    fn refs(text: &str, k: &Known) -> Vec<String> {
+        let r = references(text, k);
+        r.tasks
+            .iter()
+            .map(|&t| k.id(t).to_string())
+            .chain(r.external)
+            .collect()
     }
 
     #[test]
     fn ranges_expand_to_defined_ids_only() {
-        let mut k = Known::default();
-        for i in [3, 4, 5, 7] {
-            k.add(&format!("T{i:03}"), &Scheme::Glued("T".into()));
-        }
+        let k = known(Shape::Glued("T".into()), &["T003", "T004", "T005", "T007"]);
         assert_eq!(
-            references("Tests (T003–T010) before T012", &k),
+            refs("Tests (T003–T010) before T012", &k),
             ["T003", "T004", "T005", "T007", "T012"]
         );
         assert_eq!(
-            references("T021 depends on T017 & T019", &k),
+            refs("T021 depends on T017 & T019", &k),
             ["T021", "T017", "T019"]
         );
     }
 
     #[test]
-    fn bare_numbers_need_the_word_task() {
-        let mut k = Known::default();
-        for i in ["35", "36", "2.1"] {
-            k.add(i, &Scheme::Dotted);
-        }
-        assert_eq!(references("after Tasks 35-36", &k), ["35", "36"]);
-        assert_eq!(references("after 35 minutes", &k), Vec::<String>::new());
-        assert_eq!(references("requires 2.1 and task 36", &k), ["2.1", "36"]);
+    fn bare_numbers_need_a_unit_word() {
+        let k = known(Shape::Numbered(String::new()), &["35", "36", "2.1"]);
+        assert_eq!(refs("after Tasks 35-36", &k), ["35", "36"]);
+        assert_eq!(refs("after 35 minutes", &k), Vec::<String>::new());
+        assert_eq!(refs("requires 2.1 and task 36", &k), ["2.1", "36"]);
+        let k = known(
+            Shape::Numbered("phase".into()),
+            &["12", "13", "14a", "14b", "09.1"],
+        );
+        assert_eq!(refs("foundation for Phase 14a/14b", &k), ["14a", "14b"]);
+        assert_eq!(refs("Depends on: Phase 9.1", &k), ["09.1"]);
+        assert_eq!(refs("Phases 12-13", &k), ["12", "13"]);
     }
 
     #[test]
-    fn numeric_key_orders_naturally() {
-        assert!(numeric_key("3.9") < numeric_key("3.10"));
-        assert!(numeric_key("10.2") < numeric_key("10.2a"));
-        assert!(numeric_key("10.2a") < numeric_key("10.3"));
+    fn another_columns_numbering() {
+        let mut k = Known::new(Shape::Issue);
+        for (n, id) in ["#201", "#202", "#212", "#204"].iter().enumerate() {
+            let t = k.add(id);
+            k.add_alias("pr", &(n + 1).to_string(), t);
+        }
+        k.seal();
+        assert_eq!(refs("PR 2, PR 4", &k), ["#202", "#204"]);
+        assert_eq!(refs("PR 1–3", &k), ["#201", "#202", "#212"]);
     }
 }

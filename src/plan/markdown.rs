@@ -1,5 +1,7 @@
-//! The block structure of a plan document, from pulldown-cmark's events and
-//! their source offsets: headings, list items, table rows, paragraphs, code.
+//! The block structure of a plan document, read once with source offsets:
+//! the heading tree, list items with their nesting, table rows with their
+//! header, paragraphs, code, front matter, and the HTML-ish blocks plans use
+//! (`<task …>…</task>`, `<details>`).
 
 use std::ops::Range;
 
@@ -11,8 +13,12 @@ pub struct Heading {
     /// The heading's text without markup.
     pub text: String,
     pub start: usize,
+    /// End of the heading's own line(s).
+    pub end: usize,
     /// Where its section ends: the next heading of the same or a higher level.
     pub section_end: usize,
+    /// The heading whose section holds this one.
+    pub parent: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -26,6 +32,8 @@ pub struct Row {
     pub cells: Vec<String>,
     /// The header cells of the row's table, lower-cased.
     pub header: Vec<String>,
+    /// Which table of the document the row belongs to.
+    pub table: usize,
 }
 
 #[derive(Debug)]
@@ -33,6 +41,22 @@ pub struct Code {
     pub range: Range<usize>,
     pub info: String,
     pub body: String,
+}
+
+/// A `<task …>…</task>` element: its attributes and its `<name>`.
+#[derive(Debug)]
+pub struct Block {
+    pub range: Range<usize>,
+    pub attrs: Vec<(String, String)>,
+    /// The text inside `<name>…</name>` and where it starts.
+    pub name: Option<(usize, String)>,
+}
+
+/// A `<details>` element and its `<summary>` text.
+#[derive(Debug)]
+pub struct Details {
+    pub range: Range<usize>,
+    pub summary: String,
 }
 
 /// A parsed plan document.
@@ -45,18 +69,27 @@ pub struct Doc<'a> {
     pub rows: Vec<Row>,
     /// Paragraphs that are not inside a list item.
     pub paragraphs: Vec<Range<usize>>,
+    /// HTML blocks that are not inside a list item (`<task>` bodies).
+    pub html: Vec<Range<usize>>,
+    /// Code blocks, in document order.
     pub code: Vec<Code>,
+    pub blocks: Vec<Block>,
+    pub details: Vec<Details>,
+    /// YAML front matter between `---` lines at the top.
+    pub front_matter: Option<Range<usize>>,
 }
 
 /// Collects the state of the block being read while events stream past.
 #[derive(Default)]
 struct Reader {
     heading: Option<(usize, usize, String)>,
-    item_depth: usize,
+    /// How deep in list items the reader is.
+    items: usize,
     header: Vec<String>,
     cells: Vec<String>,
     cell: Option<String>,
     in_head: bool,
+    tables: usize,
     code: Option<Code>,
 }
 
@@ -71,21 +104,28 @@ impl<'a> Doc<'a> {
             items: Vec::new(),
             rows: Vec::new(),
             paragraphs: Vec::new(),
+            html: Vec::new(),
             code: Vec::new(),
+            blocks: Vec::new(),
+            details: Vec::new(),
+            front_matter: None,
         };
         let mut opts = Options::empty();
         opts.insert(Options::ENABLE_TABLES);
         opts.insert(Options::ENABLE_STRIKETHROUGH);
+        opts.insert(Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
         let mut r = Reader::default();
         for (event, range) in Parser::new_ext(text, opts).into_offset_iter() {
             doc.take(&mut r, event, range);
         }
         doc.close_sections();
+        doc.html_elements();
         doc
     }
 
     fn take(&mut self, r: &mut Reader, event: Event<'_>, range: Range<usize>) {
         match event {
+            Event::Start(Tag::MetadataBlock(_)) => self.front_matter = Some(range),
             Event::Start(Tag::Heading { level, .. }) => {
                 r.heading = Some((level as usize, range.start, String::new()));
             }
@@ -95,16 +135,20 @@ impl<'a> Doc<'a> {
                         level,
                         text: text.trim().to_string(),
                         start,
+                        end: range.end,
                         section_end: self.text.len(),
+                        parent: None,
                     });
                 }
             }
             Event::Start(Tag::Item) => {
-                r.item_depth += 1;
+                r.items += 1;
                 self.items.push(Item { range });
             }
-            Event::End(TagEnd::Item) => r.item_depth -= 1,
-            Event::Start(Tag::Paragraph) if r.item_depth == 0 => self.paragraphs.push(range),
+            Event::End(TagEnd::Item) => r.items -= 1,
+            Event::Start(Tag::Paragraph) if r.items == 0 => self.paragraphs.push(range),
+            Event::Start(Tag::HtmlBlock) if r.items == 0 => self.html.push(range),
+            Event::Start(Tag::Table(_)) => r.tables += 1,
             Event::Start(Tag::TableHead) => r.in_head = true,
             Event::End(TagEnd::TableHead) => {
                 r.in_head = false;
@@ -119,6 +163,7 @@ impl<'a> Doc<'a> {
                 range,
                 cells: std::mem::take(&mut r.cells),
                 header: r.header.clone(),
+                table: r.tables,
             }),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let info = match kind {
@@ -150,14 +195,86 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// Each heading's section runs to the next heading of the same or a
+    /// higher level: one pass with a stack of open headings.
     fn close_sections(&mut self) {
+        let mut open: Vec<usize> = Vec::new();
         for i in 0..self.headings.len() {
             let level = self.headings[i].level;
-            self.headings[i].section_end = self.headings[i + 1..]
-                .iter()
-                .find(|h| h.level <= level)
-                .map_or(self.text.len(), |h| h.start);
+            let start = self.headings[i].start;
+            while let Some(&top) = open.last() {
+                if self.headings[top].level < level {
+                    break;
+                }
+                self.headings[top].section_end = start;
+                open.pop();
+            }
+            self.headings[i].parent = open.last().copied();
+            open.push(i);
         }
+    }
+
+    /// `<task …>` and `<details>` elements, found by their lines outside code.
+    fn html_elements(&mut self) {
+        let mut task: Option<(usize, Vec<(String, String)>)> = None;
+        let mut name: Option<(usize, String)> = None;
+        let mut details: Vec<(usize, String)> = Vec::new();
+        let mut at = 0;
+        while at < self.text.len() {
+            let line = self.line_range(at);
+            let next = line.end + 1;
+            if self.in_code(line.start) {
+                at = next;
+                continue;
+            }
+            let t = self.text[line.clone()].trim();
+            if let Some(rest) = open_tag(t, "task") {
+                task = Some((line.start, attributes(rest)));
+                name = None;
+            }
+            if task.is_some()
+                && name.is_none()
+                && let Some(i) = t.find("<name>")
+            {
+                let inner = &t[i + 6..];
+                let inner = inner.split("</name>").next().unwrap_or(inner);
+                let offset = line.start + (self.text[line.clone()].len() - t.len()) + i + 6;
+                name = Some((offset.min(line.end), inner.trim().to_string()));
+            }
+            if t.contains("</task>")
+                && let Some((start, attrs)) = task.take()
+            {
+                self.blocks.push(Block {
+                    range: start..line.end,
+                    attrs,
+                    name: name.take(),
+                });
+            }
+            if open_tag(t, "details").is_some() {
+                details.push((line.start, String::new()));
+            }
+            if let Some(i) = t.find("<summary>")
+                && let Some(d) = details.last_mut()
+            {
+                let inner = &t[i + 9..];
+                d.1 = inner
+                    .split("</summary>")
+                    .next()
+                    .unwrap_or(inner)
+                    .trim()
+                    .to_string();
+            }
+            if t.contains("</details>")
+                && let Some((start, summary)) = details.pop()
+            {
+                self.details.push(Details {
+                    range: start..line.end,
+                    summary,
+                });
+            }
+            at = next;
+        }
+        self.details.sort_by_key(|d| d.range.start);
     }
 
     /// 1-based line of a byte offset.
@@ -174,16 +291,65 @@ impl<'a> Doc<'a> {
         start..end
     }
 
+    /// Whether `offset` is inside a code block or the front matter.
     pub fn in_code(&self, offset: usize) -> bool {
-        self.code.iter().any(|c| c.range.contains(&offset))
+        if self
+            .front_matter
+            .as_ref()
+            .is_some_and(|f| f.contains(&offset))
+        {
+            return true;
+        }
+        let i = self.code.partition_point(|c| c.range.start <= offset);
+        i > 0 && self.code[i - 1].range.contains(&offset)
     }
 
     /// The headings whose sections contain `offset`, outermost first.
-    pub fn headings_over(&self, offset: usize) -> impl Iterator<Item = &Heading> {
-        self.headings
-            .iter()
-            .filter(move |h| h.start <= offset && offset < h.section_end)
+    pub fn headings_over(&self, offset: usize) -> Vec<&Heading> {
+        // The last heading before `offset` holds it (the next one starts
+        // after it); the others are that heading's ancestors.
+        let mut out: Vec<&Heading> = Vec::new();
+        let mut at = self
+            .headings
+            .partition_point(|h| h.start <= offset)
+            .checked_sub(1);
+        while let Some(i) = at {
+            out.push(&self.headings[i]);
+            at = self.headings[i].parent;
+        }
+        out.reverse();
+        out
     }
+}
+
+/// The rest of `<tag …>` when `t` opens element `tag`.
+fn open_tag<'t>(t: &'t str, tag: &str) -> Option<&'t str> {
+    let rest = t.strip_prefix('<')?.strip_prefix(tag)?;
+    (rest.starts_with([' ', '>', '\t']) || rest.is_empty()).then_some(rest)
+}
+
+/// `id="111-05-T1" type="execute"` as name–value pairs.
+fn attributes(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq]
+            .rsplit(|c: char| c.is_whitespace() || c == '<')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
+        let after = rest[eq + 1..].trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            break;
+        };
+        let Some(close) = after[1..].find(q) else {
+            break;
+        };
+        out.push((name, after[1..1 + close].to_string()));
+        rest = &after[1 + close + 1..];
+    }
+    out
 }
 
 /// Markdown inline markup removed: `**TASK-001:** Create `x`` → `TASK-001: Create x`.
@@ -198,4 +364,38 @@ pub fn plain(markdown: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_blocks_details_and_front_matter() {
+        let text = "---\ndepends_on:\n  - 01-02\n---\n\n<details>\n<summary>v1.0 (done)</summary>\n\n\
+                    - [x] Phase 1: Base\n\n</details>\n\n<task id=\"05-T1\" type=\"auto\">\n  \
+                    <name>Task 1a: Wire it</name>\n\n1. step\n</task>\n";
+        let doc = Doc::parse(text);
+        assert!(doc.front_matter.is_some());
+        assert_eq!(doc.details.len(), 1);
+        assert_eq!(doc.details[0].summary, "v1.0 (done)");
+        assert_eq!(doc.blocks.len(), 1);
+        assert_eq!(doc.blocks[0].attrs[0], ("id".into(), "05-T1".into()));
+        assert_eq!(doc.blocks[0].name.as_ref().unwrap().1, "Task 1a: Wire it");
+        assert!(doc.in_code(5));
+    }
+
+    #[test]
+    fn sections_and_the_headings_over_an_offset() {
+        let text = "# A\n## B\ntext\n### C\n## D\n";
+        let doc = Doc::parse(text);
+        let ends: Vec<usize> = doc.headings.iter().map(|h| h.section_end).collect();
+        assert_eq!(ends, [text.len(), 20, 20, text.len()]);
+        let over: Vec<&str> = doc
+            .headings_over(text.find("text").unwrap())
+            .iter()
+            .map(|h| h.text.as_str())
+            .collect();
+        assert_eq!(over, ["A", "B"]);
+    }
 }

@@ -1,4 +1,6 @@
-//! Done, not-done and left-out marks: checkboxes, status words, emoji.
+//! Done, not-done and left-out marks: checkboxes, status words, symbols.
+//! Symbols come first; the word lists are short and general, in a few
+//! languages, because status words are written in the plan's language.
 
 /// What one mark says about a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +23,24 @@ const LEFT_OUT: &[&str] = &[
     "won't do",
     "wont do",
     "wontfix",
+    "won't fix",
     "out of scope",
+    "skipped",
+    "not implemented",
+    "n/a",
+    "refused",
+    "rejected",
+    "abandoned",
+    "verworfen",
+    "abgebrochen",
+    "annulé",
+    "abandonné",
+    "cancelado",
+    "descartado",
+    "dibatalkan",
+    "取消",
+    "废弃",
+    "中止",
 ];
 const NOT_DONE: &[&str] = &[
     "not started",
@@ -37,6 +56,16 @@ const NOT_DONE: &[&str] = &[
     "incomplete",
     "planned",
     "ongoing",
+    "in flight",
+    "queued",
+    "not started yet",
+    "offen",
+    "en cours",
+    "pendiente",
+    "未完成",
+    "进行中",
+    "未着手",
+    "🔄",
     "⬜",
     "🔲",
     "❌",
@@ -52,6 +81,21 @@ const DONE: &[&str] = &[
     "shipped",
     "resolved",
     "closed",
+    "landed",
+    "fixed",
+    "erledigt",
+    "fertig",
+    "abgeschlossen",
+    "terminé",
+    "fait",
+    "hecho",
+    "completado",
+    "concluído",
+    "selesai",
+    "完成",
+    "已完成",
+    "完了",
+    "済",
     "✅",
     "✔",
     "☑",
@@ -83,6 +127,33 @@ pub fn classify(status: &str) -> Option<Mark> {
     }
 }
 
+/// Words that make a task optional in a trailing parenthesis: `(optional)`,
+/// `(opsional, bonus)`.
+const OPTIONAL: &[&str] = &[
+    "optional",
+    "opsional",
+    "optionnel",
+    "opcional",
+    "opzionale",
+    "facoltativo",
+    "optioneel",
+    "可选",
+    "任意",
+];
+
+/// Whether a title marks its task optional: "(optional)", "(optional, …)".
+pub fn says_optional(title: &str) -> bool {
+    let lower = title.to_lowercase();
+    lower.match_indices('(').any(|(i, _)| {
+        let inner = &lower[i + 1..];
+        OPTIONAL.iter().any(|w| {
+            inner
+                .strip_prefix(w)
+                .is_some_and(|r| r.starts_with([')', ',', ';', '，', '）']))
+        })
+    })
+}
+
 /// The mark of a checkbox character.
 pub fn checkbox(c: char) -> Mark {
     if c == 'x' || c == 'X' {
@@ -102,7 +173,7 @@ pub fn in_title(title: &str) -> Option<Mark> {
     let tail = if t.ends_with(')') || t.ends_with(']') {
         t.rfind(['(', '[']).map(|i| &t[i..])
     } else {
-        [" — ", " – ", " - "]
+        [" — ", " – ", " - ", " -- "]
             .iter()
             .filter_map(|d| t.rfind(d).map(|i| &t[i + d.len()..]))
             .min_by_key(|tail| tail.len())
@@ -110,9 +181,10 @@ pub fn in_title(title: &str) -> Option<Mark> {
     let tail = tail?;
     let lower = tail.to_lowercase();
     // A trailing word is a status only when it is the whole tail ("— Done").
+    // Dates and counts do not make a tail prose: "(erledigt 2026-05-24)".
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()))
         .collect();
     if words.len() > 3 {
         return None;

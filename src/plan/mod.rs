@@ -1,48 +1,146 @@
-//! Milestone plans: find the document, extract its tasks, order them.
+//! Milestone plans: find the document, read its units of work, order them.
 //!
 //! `discover` is the only part that looks at the repository; `extract` and
-//! `order` are pure functions of the document's text.
+//! `order` are pure functions of the document's text. The reading goes
+//! blocks (`markdown`) → candidate units with labels (`units`, `label`) →
+//! scope (`scope`) → families (`family`) → tasks, marks and what was left
+//! out (`extract`, `marks`) → dependencies with their strength (`edges`,
+//! `deps`, `ids`) → a stable topological order (`order`).
 
-mod defs;
 mod deps;
 pub mod discover;
+mod edges;
 pub mod extract;
+mod family;
 mod ids;
+mod label;
 mod markdown;
 mod marks;
 mod names;
 pub mod order;
 mod outline;
 mod scope;
+mod units;
+
+use std::sync::Arc;
 
 use serde::Serialize;
+
+pub use deps::Strength;
 
 /// One task of a milestone, as the plan document states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Task {
-    /// The ID exactly as written: `TASK-003`, `T012`, `2.3`, `#123`.
+    /// The document's own token for the task: `TASK-003`, `T012`, `2.3`,
+    /// `#123`; the number of a label with a unit word (`3` for `Task 3`);
+    /// `5#2` for the second, different task a document numbers 5.
     pub id: String,
+    /// The label as written when it has a unit word: `Task 3`, `Phase 7.1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The task's title, with Markdown markup removed.
     pub title: String,
     /// 1-based line of the task's definition in the plan file.
     pub line: usize,
     /// The document marks the task complete (and nothing contradicts it).
     pub done: bool,
-    /// The document marks the task optional (Kiro `- [ ]*`).
+    /// The document marks the task optional (Kiro `- [ ]*`, "(optional)").
     pub optional: bool,
-    /// The ID of the task that contains this one in nested numbering (`2` for `2.3`).
+    /// The ID of the task that contains this one (`2` for `2.3`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// IDs this task depends on, in the order first stated. May name IDs
     /// outside the milestone (earlier milestones, other plans).
-    pub depends_on: Vec<String>,
+    pub depends_on: DependsOn,
     /// A runner command embedded in the plan under the task's heading
     /// (a ```` ```sh milestone ```` fenced block), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
 }
 
-/// One dependency edge and where the document states it.
+/// The IDs a task depends on: indices into one shared table of names, so a
+/// plan where every task depends on all earlier ones stays cheap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DependsOn {
+    names: Arc<Vec<String>>,
+    list: Vec<u32>,
+}
+
+impl DependsOn {
+    pub fn new(names: Arc<Vec<String>>, list: Vec<u32>) -> DependsOn {
+        DependsOn { names, list }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|&i| self.names[i as usize].as_str())
+    }
+
+    /// Indices into the plan's names: tasks first (in document order).
+    pub fn indices(&self) -> &[u32] {
+        &self.list
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+
+    /// Forget the dependency on the task with index `i`.
+    pub fn remove(&mut self, i: u32) {
+        self.list.retain(|&x| x != i);
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for DependsOn {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for DependsOn {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for DependsOn {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl Serialize for DependsOn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// One dependency statement and where the document states it: every task
+/// in `waits` waits for every task in `on` (and for `external` IDs, which
+/// hold nothing up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// Tasks that wait, as indices into the tasks in document order.
+    pub waits: Vec<u32>,
+    /// Tasks waited for.
+    pub on: Vec<u32>,
+    /// IDs outside the milestone that the statement names.
+    pub external: Vec<String>,
+    /// 1-based line of the sentence, table row or field that states it.
+    pub line: usize,
+    /// Short description of the evidence, e.g. `"depends on" in prose`.
+    pub reason: String,
+    pub strength: Strength,
+}
+
+/// One dependency edge, as `plan --json --explain` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edge {
     /// The task that waits.
@@ -53,6 +151,8 @@ pub struct Edge {
     pub line: usize,
     /// Short description of the evidence, e.g. `"depends on" in prose`.
     pub reason: String,
+    /// `structured`, `hard` or `soft`.
+    pub strength: Strength,
 }
 
 /// Something odd about the document that does not stop the plan.
@@ -63,18 +163,63 @@ pub struct Warning {
     pub message: String,
 }
 
+/// A unit that looks like work but is not one of the milestone's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    pub line: usize,
+    /// Its label, or the start of its title when it has none.
+    pub item: String,
+    pub reason: String,
+}
+
 /// What `extract` reads out of one document for one milestone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
     /// Tasks in document order, each ID once.
     pub tasks: Vec<Task>,
-    /// Every dependency edge found, with its evidence.
-    pub edges: Vec<Edge>,
+    /// Every dependency statement found, with its evidence.
+    pub deps: Vec<Dependency>,
     pub warnings: Vec<Warning>,
+    /// Units of work that were not taken, with the reason.
+    pub left_out: Vec<LeftOut>,
+    /// What the reading was unsure about.
+    pub unsure: Vec<String>,
+}
+
+impl Extracted {
+    /// Every dependency as one edge per pair of tasks, `external` included.
+    pub fn edges(&self) -> Vec<Edge> {
+        let ids: Vec<&str> = self.tasks.iter().map(|t| t.id.as_str()).collect();
+        edges_of(&ids, &self.deps)
+    }
+}
+
+/// One edge per pair: `ids` are the tasks' IDs in document order.
+fn edges_of<S: AsRef<str>>(ids: &[S], deps: &[Dependency]) -> Vec<Edge> {
+    let id = |i: u32| ids[i as usize].as_ref().to_string();
+    let mut out = Vec::new();
+    for d in deps {
+        for &w in &d.waits {
+            let ons =
+                d.on.iter()
+                    .map(|&o| id(o))
+                    .chain(d.external.iter().cloned());
+            for on in ons {
+                out.push(Edge {
+                    task: id(w),
+                    depends_on: on,
+                    line: d.line,
+                    reason: d.reason.clone(),
+                    strength: d.strength,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A milestone's plan, ready to run: tasks in execution order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// The plan file's path relative to the repository root, `/`-separated.
     pub plan: String,
@@ -82,10 +227,36 @@ pub struct Plan {
     pub milestone: String,
     /// Tasks in the order they run: a stable topological order.
     pub tasks: Vec<Task>,
+    /// The tasks' IDs in document order: `Dependency` indices point here.
     #[serde(skip)]
-    pub edges: Vec<Edge>,
+    pub ids: Vec<String>,
+    #[serde(skip)]
+    pub deps: Vec<Dependency>,
     #[serde(skip)]
     pub warnings: Vec<Warning>,
+    #[serde(skip)]
+    pub left_out: Vec<LeftOut>,
+    #[serde(skip)]
+    pub unsure: Vec<String>,
+}
+
+impl Plan {
+    /// Every dependency as one edge per pair of tasks.
+    pub fn edges(&self) -> Vec<Edge> {
+        edges_of(&self.ids, &self.deps)
+    }
+
+    /// The one line `plan` and `run` print when units were left out.
+    pub fn left_out_line(&self) -> Option<String> {
+        let n = self.left_out.len();
+        (n > 0).then(|| {
+            format!(
+                "{} left out (see `git milestone plan {} --explain`)",
+                crate::ui::text::count(n, "item"),
+                crate::ui::text::quote(&self.milestone)
+            )
+        })
+    }
 }
 
 /// Whether two milestone names spell the same milestone: the same words
@@ -97,6 +268,56 @@ pub fn same_milestone(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether `typed` names the task `task`: its ID or its label, with or
+/// without the unit word or `#` (`Task 3` or `3`, `#204` or `204`, `Phase
+/// 09.1` or `9.1`), ignoring case.
+pub fn task_matches(task: &Task, typed: &str) -> bool {
+    let typed = typed.trim();
+    let bare = |s: &str| -> String {
+        let s = s.trim();
+        let s = match s.split_once(' ') {
+            Some((w, rest)) if w.chars().all(char::is_alphabetic) => rest.trim(),
+            _ => s,
+        };
+        label::key(s.trim_start_matches('#'))
+    };
+    let id = label::key(&task.id);
+    label::key(typed) == id
+        || task
+            .label
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case(typed))
+        || bare(typed) == bare(&task.id)
+}
+
+/// Refuse plans larger than this: no plan is this big, and reading one
+/// should never be the slow part of a run.
+pub const MAX_PLAN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Read a plan file's text: exit 2 naming the file when it is too large or
+/// is not UTF-8 (with the line of the first bad byte).
+pub fn read_text(path: &std::path::Path, shown: &str) -> crate::error::Result<String> {
+    use crate::error::{Context, Error};
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read plan file {shown}"))?;
+    if meta.len() > MAX_PLAN_BYTES {
+        return Err(Error::bad_input(format!(
+            "plan file {shown} is too large to be a plan ({} MB; the limit is {} MB)",
+            meta.len().div_ceil(1024 * 1024),
+            MAX_PLAN_BYTES / (1024 * 1024)
+        ))
+        .hint("split the plan, or pass the milestone's own file with --plan PATH"));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read plan file {shown}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::bad_input(format!(
+            "plan file {shown} is not UTF-8 text (line {line} has an invalid byte)"
+        ))
+        .hint("save the plan as UTF-8, e.g. `iconv -f latin1 -t utf-8`")
+    })
+}
+
 /// Find (unless `plan_path` is given), read, extract and order the plan of
 /// milestone `name`. `plan_path` is relative to `cwd` as the user typed it.
 pub fn load(
@@ -105,7 +326,7 @@ pub fn load(
     plan_path: Option<&std::path::Path>,
     cwd: &std::path::Path,
 ) -> crate::error::Result<Plan> {
-    use crate::error::{Context, Error};
+    use crate::error::Error;
     let rel = match plan_path {
         Some(p) => {
             let abs = cwd.join(p);
@@ -125,15 +346,26 @@ pub fn load(
         }
         None => discover::discover(repo, name)?,
     };
-    let text = std::fs::read_to_string(repo.root().join(&rel))
-        .with_context(|| format!("cannot read plan file {rel}"))?;
+    let text = read_text(&repo.root().join(&rel), &rel)?;
     let extracted = extract::extract_in(&text, name, &rel)?;
-    let tasks = order::order(extracted.tasks, &extracted.edges, &rel)?;
+    plan_of(rel, name, extracted)
+}
+
+/// Order what `extract` read into a plan.
+pub fn plan_of(rel: String, name: &str, extracted: Extracted) -> crate::error::Result<Plan> {
+    let ids: Vec<String> = extracted.tasks.iter().map(|t| t.id.clone()).collect();
+    let ordered = order::order(extracted.tasks, &extracted.deps, &rel)?;
+    let mut warnings = extracted.warnings;
+    warnings.extend(ordered.warnings);
+    warnings.sort_by_key(|w| w.line);
     Ok(Plan {
         plan: rel,
         milestone: name.to_string(),
-        tasks,
-        edges: extracted.edges,
-        warnings: extracted.warnings,
+        tasks: ordered.tasks,
+        ids,
+        deps: ordered.deps,
+        warnings,
+        left_out: extracted.left_out,
+        unsure: extracted.unsure,
     })
 }

@@ -298,7 +298,7 @@ fn starts_with_task_id(text: &str, checkbox: bool) -> bool {
     // Requirement and reference tags (`FR-001`, `US1`) are not tasks, as
     // extraction decides too.
     if letters > 12
-        || super::ids::NOT_TASK_PREFIXES.contains(&word[..letters].to_ascii_uppercase().as_str())
+        || super::label::NOT_TASK_PREFIXES.contains(&word[..letters].to_ascii_uppercase().as_str())
     {
         return false;
     }

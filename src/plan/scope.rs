@@ -1,35 +1,67 @@
-//! Which part of a document is the named milestone, and which sections are
-//! not the milestone's sequence at all (examples, deferred work, dependency
-//! notes that merely mention IDs).
+//! Which part of a document is the named milestone: a heading's section, a
+//! `<details>` block, a list item, or only the table rows whose
+//! Milestone/Phase/Stage column names it; and which sections are not the
+//! milestone's sequence at all (examples, deferred work, notes that merely
+//! mention IDs).
 
+use std::collections::HashSet;
 use std::ops::Range;
 
-use super::defs::{Def, Site};
-use super::ids::Scheme;
-use super::markdown::{Doc, Heading};
+use super::label::Shape;
+use super::markdown::Doc;
+use super::names;
+use super::units::{Kind, Unit};
 
 /// The part of the document that holds one milestone.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Scope {
-    pub range: Range<usize>,
-    /// Start of the heading that names the milestone, if one does.
-    pub heading: Option<usize>,
+    /// The regions that name the milestone (empty with `whole`).
+    pub regions: Vec<Range<usize>>,
+    /// Start of the heading or line that names the milestone.
+    pub named_at: Option<usize>,
+    /// Table rows (unit indices) whose milestone column names it.
+    pub rows: HashSet<usize>,
     /// `M1` when IDs are namespaced by milestone (`M0-001`, `M1-001`).
     pub prefix: Option<String>,
+    /// Regions that name other milestones.
+    pub others: Vec<Range<usize>>,
+    /// Nothing in the document names the milestone: all of it is.
+    pub whole: bool,
 }
 
 impl Scope {
-    pub fn contains(&self, d: &Def) -> bool {
-        self.range.contains(&d.start)
-            && self
-                .prefix
+    /// Whether unit `i` is in the milestone.
+    pub fn contains(&self, units: &[Unit], i: usize) -> bool {
+        let u = &units[i];
+        let placed = self.whole
+            || self.rows.contains(&i)
+            || self.regions.iter().any(|r| r.contains(&u.start));
+        placed && self.in_namespace(u)
+    }
+
+    fn in_namespace(&self, u: &Unit) -> bool {
+        self.prefix.as_ref().is_none_or(|p| {
+            u.label
                 .as_ref()
-                .is_none_or(|p| d.id.rsplit_once('-').is_some_and(|(dp, _)| dp == p))
+                .is_some_and(|l| l.id.rsplit_once('-').is_some_and(|(dp, _)| dp == p))
+        })
+    }
+
+    /// Whether `offset` is in another milestone's region (and not in this one's).
+    pub fn in_other(&self, offset: usize) -> bool {
+        self.others.iter().any(|r| r.contains(&offset))
+            && !self.regions.iter().any(|r| r.contains(&offset))
     }
 }
 
-/// Lower-case words; a dot inside a word stays (`5.5`, `tanks-303.1` gives
-/// `303.1`), so "Phase 5" does not name "Phase 5.5".
+/// Why a document is not the named milestone's plan: the milestones it names.
+#[derive(Debug)]
+pub struct NotHere {
+    pub names: Vec<String>,
+}
+
+/// Lower-case words; a dot inside a word stays (`5.5`, `v1.1`), so
+/// "Phase 5" does not name "Phase 5.5".
 fn tokens(s: &str) -> Vec<String> {
     s.to_lowercase()
         .split(|c: char| !c.is_alphanumeric() && c != '.')
@@ -56,10 +88,10 @@ const LEAD_WORDS: &[&str] = &[
     "for",
 ];
 
-/// How well a heading names the milestone: 2 when it starts with the name,
+/// How well a text names the milestone: 2 when it starts with the name,
 /// 1 when it contains it, 0 when not at all.
-fn heading_score(heading: &Heading, name: &[String]) -> u8 {
-    let words = tokens(&heading.text);
+fn name_score(text: &str, name: &[String]) -> u8 {
+    let words = tokens(text);
     let Some(at) = words.windows(name.len()).position(|w| w == name) else {
         return 0;
     };
@@ -69,47 +101,6 @@ fn heading_score(heading: &Heading, name: &[String]) -> u8 {
     if lead_only { 2 } else { 1 }
 }
 
-/// Scope the document to `milestone`: the best heading that names it and
-/// holds task definitions, and the milestone's ID namespace if IDs have one.
-/// A document that does not name the milestone is all one milestone.
-pub fn select(doc: &Doc<'_>, defs: &[Def], milestone: &str) -> Scope {
-    let name = tokens(milestone);
-    let mut scope = Scope {
-        range: 0..doc.text.len(),
-        heading: None,
-        prefix: None,
-    };
-    if name.is_empty() {
-        return scope;
-    }
-    let best = doc
-        .headings
-        .iter()
-        .filter(|h| {
-            // A task's own heading (`### M1-001: …`) names the task, not the
-            // milestone, even when the ID carries the milestone's name.
-            !defs.iter().any(|d| d.start == h.start)
-                && defs
-                    .iter()
-                    .any(|d| h.start <= d.start && d.start < h.section_end)
-        })
-        .map(|h| {
-            let spelled = spelled_out(&name).map_or(0, |alt| heading_score(h, &alt));
-            (heading_score(h, &name).max(spelled), h)
-        })
-        .filter(|(s, _)| *s > 0)
-        .fold(None::<(u8, &Heading)>, |best, (s, h)| match best {
-            Some((bs, _)) if bs >= s => best,
-            _ => Some((s, h)),
-        });
-    if let Some((_, h)) = best {
-        scope.range = h.start..h.section_end;
-        scope.heading = Some(h.start);
-    }
-    scope.prefix = namespace(defs, &name);
-    scope
-}
-
 /// The other common spelling of a short milestone or phase name:
 /// `M1` ↔ `Milestone 1`, `P2` ↔ `Phase 2`.
 fn spelled_out(name: &[String]) -> Option<Vec<String>> {
@@ -117,7 +108,7 @@ fn spelled_out(name: &[String]) -> Option<Vec<String>> {
     match name {
         [one] => SHORT.iter().find_map(|(short, long)| {
             let n = one.strip_prefix(short)?;
-            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
                 .then(|| vec![long.to_string(), n.to_string()])
         }),
         [word, n] if n.bytes().all(|b| b.is_ascii_digit()) => SHORT
@@ -128,14 +119,152 @@ fn spelled_out(name: &[String]) -> Option<Vec<String>> {
     }
 }
 
+/// A place that may name a milestone: its text, where it starts, the
+/// region it stands for.
+struct Place {
+    text: String,
+    start: usize,
+    region: Range<usize>,
+}
+
+/// Headings, `<details>` summaries and list items that stand for a region
+/// holding units of work.
+fn places(doc: &Doc<'_>, units: &[Unit]) -> Vec<Place> {
+    // Units of work by start, to test "holds a unit" with a binary search.
+    let work: Vec<usize> = units
+        .iter()
+        .filter(|u| u.label.is_some() || u.kind == Kind::Checkbox)
+        .map(|u| u.start)
+        .collect();
+    let holds = |r: &Range<usize>, own: usize| {
+        let i = work.partition_point(|&s| s <= own);
+        work.get(i).is_some_and(|&s| s < r.end)
+    };
+    let mut out = Vec::new();
+    for u in units {
+        let lexical = u.label.as_ref().is_some_and(|l| {
+            matches!(l.shape, Shape::Prefixed(_) | Shape::Glued(_) | Shape::Issue)
+        });
+        let named = matches!(u.kind, Kind::Heading) || u.kind == Kind::Item && u.label.is_none();
+        if named && !lexical && holds(&u.extent, u.start) {
+            let text = match u.kind {
+                Kind::Heading => doc.text[doc.line_range(u.start)]
+                    .trim_start_matches(['#', ' '])
+                    .to_string(),
+                _ => u.title.clone(),
+            };
+            out.push(Place {
+                text: super::markdown::plain(&text),
+                start: u.start,
+                region: u.extent.clone(),
+            });
+        }
+    }
+    for d in &doc.details {
+        out.push(Place {
+            text: d.summary.clone(),
+            start: d.range.start,
+            region: d.range.clone(),
+        });
+    }
+    out.sort_by_key(|p| p.start);
+    out
+}
+
+/// Scope the document to `milestone`. A document that names no milestone
+/// like it is all one milestone; one that names others of the same kind
+/// but not this one is not its plan.
+pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, NotHere> {
+    let name = tokens(milestone);
+    let mut scope = Scope::default();
+    if name.is_empty() {
+        scope.whole = true;
+        return Ok(scope);
+    }
+    let alt = spelled_out(&name);
+    let score = |text: &str| {
+        let s = name_score(text, &name);
+        alt.as_ref().map_or(s, |a| s.max(name_score(text, a)))
+    };
+    let places = places(doc, units);
+    let best = places
+        .iter()
+        .map(|p| (score(&p.text), p))
+        .filter(|(s, _)| *s > 0)
+        .fold(None::<(u8, &Place)>, |best, (s, p)| match best {
+            Some((bs, _)) if bs >= s => best,
+            _ => Some((s, p)),
+        });
+    if let Some((_, p)) = best {
+        scope.regions.push(p.region.clone());
+        scope.named_at = Some(p.start);
+    }
+    for (i, u) in units.iter().enumerate() {
+        if u.scope_cells.iter().any(|(_, cell)| {
+            name_score(cell, &name) == 2 || alt.as_ref().is_some_and(|a| name_score(cell, a) == 2)
+        }) {
+            scope.rows.insert(i);
+        }
+    }
+    // Other milestones are the places named like this one: for `v1.1`
+    // the `v1.0` block, not the `Phase 6` details that belong to it.
+    let kind = best
+        .and_then(|(_, p)| milestone_named(&p.text))
+        .or_else(|| milestone_named(milestone))
+        .map(|n| kind_of(&n));
+    let mut other_names = Vec::new();
+    for p in &places {
+        let Some(n) = milestone_named(&p.text) else {
+            continue;
+        };
+        let inside = scope
+            .regions
+            .iter()
+            .any(|r| r.contains(&p.start) || p.region.contains(&r.start));
+        if Some(p.start) != scope.named_at && !inside && kind.as_deref() == Some(&kind_of(&n)) {
+            scope.others.push(p.region.clone());
+            other_names.push(n);
+        }
+    }
+    if scope.regions.is_empty() && scope.rows.is_empty() {
+        if !other_names.is_empty() {
+            return Err(NotHere { names: other_names });
+        }
+        scope.whole = true;
+    }
+    scope.prefix = namespace(units, &name);
+    Ok(scope)
+}
+
+/// The milestone a heading or summary names (`M1`, `Phase 2`, `v1.1`), if any.
+fn milestone_named(text: &str) -> Option<String> {
+    names::named_in_heading(text).or_else(|| {
+        let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
+        let first = t.split_whitespace().next()?;
+        let v = first.strip_prefix(['v', 'V'])?;
+        (v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.')).then(|| first.to_string())
+    })
+}
+
+/// What kind of milestone name: its word (`milestone`, `phase`) or `v`.
+fn kind_of(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let word: String = lower.chars().take_while(|c| c.is_alphabetic()).collect();
+    match word.as_str() {
+        "m" => "milestone".into(),
+        _ => word,
+    }
+}
+
 /// `M1` when the document's IDs are namespaced by milestone (`M0-001`,
 /// `M1-001`, `M2-001`) and the name mentions one of the namespaces.
-fn namespace(defs: &[Def], name: &[String]) -> Option<String> {
+fn namespace(units: &[Unit], name: &[String]) -> Option<String> {
     let mut prefixes: Vec<&str> = Vec::new();
-    for d in defs {
-        if let Scheme::Prefixed(key) = &d.scheme
+    for u in units {
+        if let Some(l) = &u.label
+            && let Shape::Prefixed(key) = &l.shape
             && key.contains('#')
-            && let Some((p, _)) = d.id.rsplit_once('-')
+            && let Some((p, _)) = l.id.rsplit_once('-')
             && !prefixes.contains(&p)
         {
             prefixes.push(p);
@@ -171,8 +300,25 @@ const NOT_THE_SEQUENCE: &[&str] = &[
     "obsolete",
     "superseded",
     "wontfix",
+    "follow-up",
+    "follow-ups",
+    "followups",
+    "wishlist",
+    "someday",
 ];
-const NOT_THE_SEQUENCE_PHRASES: &[&str] = &["out of scope", "won't do", "not planned"];
+const NOT_THE_SEQUENCE_PHRASES: &[&str] = &[
+    "out of scope",
+    "won't do",
+    "not planned",
+    "follow up",
+    "definition of done",
+    "acceptance criteria",
+    "success criteria",
+    "done when",
+    "exit criteria",
+    "parking lot",
+    "nice to have",
+];
 
 /// Words that make a heading part of the sequence whatever else it says
 /// ("Phase 4: Template engine").
@@ -180,17 +326,21 @@ const SEQUENCE_WORDS: &[&str] = &["phase", "milestone", "sprint", "slice", "stor
 
 /// "Examples", "Tasks deferred to v2", "Out of scope": a set-aside word
 /// anywhere in a heading that is not itself a phase of the sequence.
-fn names_a_set_aside(heading: &str) -> bool {
-    let words = tokens(heading);
+pub fn names_a_set_aside(heading: &str) -> bool {
+    let lower = heading.to_lowercase();
+    let words: Vec<String> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '-' && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
     if words.iter().any(|w| SEQUENCE_WORDS.contains(&w.as_str())) {
         return false;
     }
-    let lower = heading.to_lowercase();
     words.iter().any(|w| NOT_THE_SEQUENCE.contains(&w.as_str()))
         || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
 }
 
-/// Section names that talk about tasks already defined elsewhere.
+/// Section names that talk about tasks defined elsewhere.
 const ABOUT_TASKS: &[&str] = &[
     "dependency",
     "dependencies",
@@ -213,19 +363,28 @@ fn names_any(heading: &str, phrases: &[&str]) -> bool {
     })
 }
 
-/// Why a definition is not one of the milestone's tasks, if it is not:
-/// it sits in an example or deferred section, or it is a bullet in a
-/// dependency section that only talks about a task.
-pub fn left_out(doc: &Doc<'_>, scope: &Scope, d: &Def) -> Option<String> {
-    for h in doc.headings_over(d.start) {
-        let own = h.start == d.start;
-        if own || h.level == 1 || Some(h.start) == scope.heading || h.start < scope.range.start {
+/// Why a unit is not one of the milestone's units of work, if it is not:
+/// it sits in an example, deferred or criteria section, or it is a bullet
+/// or row in a section that only talks about tasks.
+pub fn set_aside(doc: &Doc<'_>, scope: &Scope, u: &Unit) -> Option<String> {
+    for h in doc.headings_over(u.start) {
+        let own = h.start == u.start;
+        if own || h.level == 1 || Some(h.start) == scope.named_at {
+            continue;
+        }
+        // A heading above the milestone's own (the document's title, a
+        // "Roadmap" section) says nothing about its units.
+        if scope
+            .regions
+            .iter()
+            .any(|r| h.start < r.start && r.start < h.section_end)
+        {
             continue;
         }
         if names_a_set_aside(&h.text) {
             return Some(format!("it is under the heading \"{}\"", h.text));
         }
-        let bullet = matches!(d.site, Site::ListItem | Site::Line | Site::Row);
+        let bullet = matches!(u.kind, Kind::Item | Kind::Line | Kind::Row);
         if bullet && names_any(&h.text, ABOUT_TASKS) {
             return Some(format!("the section \"{}\" only mentions it", h.text));
         }

@@ -57,13 +57,20 @@ pub trait Report {
 }
 
 /// How a run that did not fail ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finished {
     /// Every task is finished now; `ran` of the `total` ran in this
     /// invocation.
     Completed {
         ran: usize,
         total: usize,
+    },
+    /// As `Completed`, but these tasks were skipped: their changes are
+    /// saved under attempt refs, not committed.
+    CompletedWithSkips {
+        ran: usize,
+        total: usize,
+        skipped: Vec<String>,
     },
     /// Nothing was left to run.
     NothingToDo,

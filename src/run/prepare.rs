@@ -70,12 +70,15 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     if progress::all_finished(&status) {
         return Ok(Prep::AllDone(Box::new(status)));
     }
+    // A rollback stopped half way left a tree that is neither the
+    // attempt's nor the checkpoint's.
+    crate::failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
     let tree = repo.work_tree()?;
     if opts.restart {
         check_restart(repo, name, &tree)?;
     }
     let after_attempt = resuming && continues_an_attempt(&status);
-    check_work_tree(&tree, name, after_attempt)?;
+    check_work_tree(repo, &tree, name, after_attempt)?;
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
@@ -264,22 +267,42 @@ fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
 /// A run needs a clean tree, so that a checkpoint holds only what its task
 /// changed. Continuing after a failed or interrupted attempt starts from
 /// what that attempt left, as a retry would.
-fn check_work_tree(tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
+fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
     if after_attempt || tree.changed.is_empty() {
         return Ok(());
     }
-    let shown: Vec<&str> = tree.changed.iter().take(5).map(String::as_str).collect();
+    // A submodule is named with what changed inside it: `git status`
+    // lists only its path.
+    let mut submodules = Vec::new();
+    let shown: Vec<String> = tree
+        .changed
+        .iter()
+        .take(5)
+        .map(|p| match repo.describe_submodule(p, 3) {
+            Some(inside) => {
+                submodules.push(text::quote(p));
+                format!("{inside} in submodule {}", text::clean(p))
+            }
+            None => text::clean(p).into_owned(),
+        })
+        .collect();
     let more = tree.changed.len().saturating_sub(shown.len());
     let mut list = shown.join(", ");
     if more > 0 {
         list.push_str(&format!(" and {more} more"));
     }
-    Err(Error::refused(format!(
+    let mut e = Error::refused(format!(
         "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
     ))
     .hint(format!(
         "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {name}` again"
-    )))
+    ));
+    if let Some(sub) = submodules.first() {
+        e = e.hint(format!(
+            "inside a submodule, commit or remove them there first (`git -C {sub} status`)"
+        ));
+    }
+    Err(e)
 }
 
 fn resolve_runners(

@@ -70,10 +70,21 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
-        Ok(Finished::Completed {
-            ran: self.ran,
-            total: self.plan.tasks.len(),
-        })
+        let (ran, total) = (self.ran, self.plan.tasks.len());
+        let skipped: Vec<String> = self
+            .status
+            .skipped()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !skipped.is_empty() {
+            return Ok(Finished::CompletedWithSkips {
+                ran,
+                total,
+                skipped,
+            });
+        }
+        Ok(Finished::Completed { ran, total })
     }
 
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
@@ -101,10 +112,10 @@ impl Session<'_> {
             let outcome = self.run_attempt(i, attempt, &log, &watch)?;
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
-            // a failed attempt's are recorded now; a successful one's are
+            // a failed or skipped attempt's are recorded now; a successful one's are
             // staged by its checkpoint, and a run stopped before that treats
             // every new untracked file as the attempt's (`attempt_leftovers`).
-            if !matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP)) {
+            if outcome.exit != Exit::Code(0) {
                 self.record_leftovers()?;
             }
             let choice = match outcome.exit {
@@ -119,14 +130,12 @@ impl Session<'_> {
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
                 Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
-                Exit::Code(EXIT_SKIP) => {
-                    return self.checkpoint(i, Verdict::Skipped, &watch, outcome);
-                }
+                Exit::Code(EXIT_SKIP) => return self.skip(i, &watch, outcome),
                 _ => self.failed(i, (attempt, retries_used), outcome, &log, &watch)?,
             };
             match choice {
                 Choice::Retry => retries_used += 1,
-                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &watch, outcome),
+                Choice::Skip => return self.skip(i, &watch, outcome),
                 Choice::Stop => return Err(self.stopped(&id, outcome, &log)),
                 Choice::Rollback => {
                     return Err(self.roll_back(i, &watch.before, (outcome, &log))?);
@@ -267,7 +276,7 @@ impl Session<'_> {
         };
         let state = match verdict {
             Verdict::Done => TaskState::Done,
-            Verdict::Skipped => TaskState::Skipped,
+            Verdict::Skipped(_) => TaskState::Skipped,
         };
         progress::finish(
             &mut self.status,
@@ -283,7 +292,7 @@ impl Session<'_> {
             self.name(),
             &id,
             &self.plan.tasks[i].title,
-            verdict,
+            &verdict,
             progress,
         );
         let status_path = state::status_rel_path(self.name())?;
@@ -314,7 +323,7 @@ impl Session<'_> {
             self.leftovers.clear();
             state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
         }
-        let what = if verdict == Verdict::Skipped {
+        let what = if matches!(verdict, Verdict::Skipped(_)) {
             " (skipped)"
         } else {
             ""
@@ -326,6 +335,58 @@ impl Session<'_> {
             progress.1
         ));
         Ok(())
+    }
+
+    /// Skip task `i` (its runner exited 125, or `--on-failure skip`): its
+    /// changes are saved as an attempt and taken away, as a rollback does,
+    /// so that the checkpoint recording the skip holds the status file only.
+    fn skip(&mut self, i: usize, watch: &Watch, outcome: Outcome) -> Result<()> {
+        let id = self.plan.tasks[i].id.clone();
+        // Its end is known: the files it made are those recorded just now.
+        progress::finish(
+            &mut self.status,
+            &id,
+            TaskState::Skipped,
+            outcome.exit.code(),
+            outcome.duration,
+        );
+        let set_aside = failure::set_aside_skipped(self.repo, &self.status, &id, &watch.before);
+        if let Some(sig) = signals::pending() {
+            // Nothing is left half done; the task runs again next time.
+            self.status.tasks[i].state = TaskState::Interrupted;
+            return Err(self.interrupted(Some(&id), sig)?);
+        }
+        let saved = match set_aside {
+            Ok(saved) => saved,
+            Err(e) => {
+                // It cannot be set aside (a commit of the user's, say): it
+                // stops the run as a failure, its changes where they are.
+                progress::finish(
+                    &mut self.status,
+                    &id,
+                    TaskState::Failed,
+                    outcome.exit.code(),
+                    outcome.duration,
+                );
+                progress::fail(&mut self.status, &id, outcome.exit.code());
+                self.status.save(self.repo.root())?;
+                return Err(e.hint(format!(
+                    "{id} was to be skipped; its changes are still in the work tree"
+                )));
+            }
+        };
+        self.leftovers.clear();
+        // Skipping is not a failure: the task's record says how it ended.
+        self.status.failure = None;
+        let why = match outcome.exit {
+            Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
+            exit => format!("failed: {}", describe(exit, self.opts.timeout)),
+        };
+        let skip = message::Skip {
+            why,
+            saved: saved.map(|s| s.ref_name),
+        };
+        self.checkpoint(i, Verdict::Skipped(skip), watch, outcome)
     }
 
     fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
@@ -473,16 +534,16 @@ impl Session<'_> {
     ) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
-        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last, before)?;
-        if let Some(f) = &mut self.status.failure {
-            f.rolled_back = true;
-            f.saved_ref = Some(saved.ref_name.clone());
+        let result = failure::roll_back_attempt(self.repo, &mut self.status, &id, &last, before);
+        if let Some(sig) = signals::pending() {
+            return self.rollback_interrupted(&id, sig, result, (&last, outcome, log));
         }
-        self.status.save(self.repo.root())?;
+        let saved = result?;
         let e = Error::failed(format!(
-            "{}; its work is saved in {} and the branch is back at {}",
+            "{}; its work is saved in {}{} and the branch is back at {}",
             self.failure_words(&id, outcome),
             saved.ref_name,
+            failure::removed_note(&saved),
             short(&last)
         ));
         Ok(self
@@ -495,6 +556,39 @@ impl Session<'_> {
                 "run the task again with `{}`",
                 self.opts.continue_with
             )))
+    }
+
+    /// Ctrl-C or SIGTERM during the rollback after a failure: the run is
+    /// recorded as interrupted (exit 130), whether the rollback stopped
+    /// before it changed anything or finished first.
+    fn rollback_interrupted(
+        &mut self,
+        id: &str,
+        sig: i32,
+        result: Result<failure::SavedAttempt>,
+        (last, outcome, log): (&str, Outcome, &std::path::Path),
+    ) -> Result<Error> {
+        self.interrupted(Some(id), sig)?;
+        let run = format!("`{}`", self.opts.continue_with);
+        let failed = self.failure_words(id, outcome);
+        Ok(match result {
+            Ok(saved) => self.log_hint(Error::interrupted(format!(
+                "{failed}, and {} arrived while it was rolled back; the rollback finished first: \
+                 its work is saved in {}{} and the branch is back at {}",
+                failure::signal_name(sig),
+                saved.ref_name,
+                failure::removed_note(&saved),
+                short(last)
+            )), log)
+            .hint(format!(
+                "bring the work back with `{}`, or run the task again with {run}",
+                saved.restore_command
+            )),
+            Err(e) if e.kind() == crate::error::Kind::Interrupted => {
+                e.hint(format!("or continue {id} on top of its changes with {run}"))
+            }
+            Err(e) => return Err(e),
+        })
     }
 
     /// The checkpoint before task `i`, or the run's base commit.

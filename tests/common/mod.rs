@@ -224,16 +224,17 @@ pub fn normalize(text: &str, t: &TestRepo) -> String {
     for (re, to) in FILTERS.iter() {
         out = re.replace_all(&out, *to).into_owned();
     }
-    // Abbreviated ids: 7 to 12 hex digits, at least one a digit (not a
-    // word like "defaced"); all digits happens to one id in thirty.
+    // Abbreviated ids: any 7 hex digits (as messages show them), or 8 to
+    // 12 that mix digits and letters; words and numbers stay.
     static SHORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{7,12}\b").unwrap());
     SHORT
         .replace_all(&out, |c: &regex::Captures<'_>| {
-            let s = &c[0];
-            if s.bytes().any(|b| b.is_ascii_digit()) {
+            let w = &c[0];
+            let mixed = w.bytes().any(|b| b.is_ascii_digit()) && w.bytes().any(|b| b > b'9');
+            if w.len() == 7 || mixed {
                 "[OID]".to_string()
             } else {
-                s.to_string()
+                w.to_string()
             }
         })
         .into_owned()

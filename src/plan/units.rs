@@ -1,0 +1,687 @@
+//! Candidate units of work: list items, headings, table rows, `<task>`
+//! elements and (in damaged Markdown) lines that start with an ID, each with
+//! its label, title, marks and the unit that contains it. Pure.
+
+use std::ops::Range;
+
+use super::label::{self, Label, Shape};
+use super::markdown::{Doc, Row, plain};
+use super::marks::{self, Mark};
+
+/// The structural kind of a unit; it decides how much a unit counts when
+/// families compete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `- [ ] T001 …`, `- [x]* 2.3 …`
+    Checkbox,
+    /// `1. **TASK-001:** …`, `- T010: …`
+    Item,
+    /// `### Task 2: …`
+    Heading,
+    /// A table row whose ID column holds the label.
+    Row,
+    /// `<task id="…">…</task>`
+    Block,
+    /// A paragraph line `M1-001: …` where list markup was lost.
+    Line,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Checkbox => "checkbox item",
+            Kind::Item => "list item",
+            Kind::Heading => "heading",
+            Kind::Row => "table row",
+            Kind::Block => "<task> element",
+            Kind::Line => "line",
+        }
+    }
+}
+
+/// One candidate unit.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub kind: Kind,
+    /// Start of the unit's first line.
+    pub start: usize,
+    /// The unit's own text: its item, section, row or element.
+    pub extent: Range<usize>,
+    /// End of the title (an item's first paragraph, a heading's line).
+    pub title_end: usize,
+    pub label: Option<Label>,
+    /// Further labels of the same shape in one unit (`2.1 RED, 2.2 GREEN`).
+    pub extra: Vec<Label>,
+    pub title: String,
+    /// The checkbox's character: ' ', 'x', 'X', '-', '~', '/'.
+    pub check: Option<char>,
+    pub optional: bool,
+    /// The label or the whole title is struck through.
+    pub struck: bool,
+    /// A status cell, or a `Status:` field.
+    pub status: Option<String>,
+    /// Bracketed labels before the title: `P`, `US1`.
+    pub tags: Vec<String>,
+    /// A mark in the full title (`✅`, `(done)`), read before it is shortened.
+    pub title_mark: Option<Mark>,
+    /// The innermost unit whose extent holds this one.
+    pub parent: Option<usize>,
+    /// A table row's values in columns that name a milestone ("Milestone",
+    /// "Stage"), lower-cased headers with their cells.
+    pub scope_cells: Vec<(String, String)>,
+    /// A table row's other numbering (`PR` column `5/12`): header word and key.
+    pub aliases: Vec<(String, String)>,
+    /// A table row's dependency cells.
+    pub depends: Vec<(String, String)>,
+    /// Field headings of a record (`# Dependencies: 3, 4`): their text.
+    pub fields: Vec<(usize, String)>,
+}
+
+impl Unit {
+    fn new(kind: Kind, start: usize, extent: Range<usize>, title_end: usize) -> Unit {
+        Unit {
+            kind,
+            start,
+            extent,
+            title_end,
+            label: None,
+            extra: Vec::new(),
+            title: String::new(),
+            check: None,
+            optional: false,
+            struck: false,
+            status: None,
+            tags: Vec::new(),
+            title_mark: None,
+            parent: None,
+            scope_cells: Vec::new(),
+            aliases: Vec::new(),
+            depends: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Title and the marks written in it.
+    fn set_title(&mut self, raw: &str) {
+        self.title_mark = marks::in_title(raw);
+        self.optional |= marks::says_optional(raw);
+        let (tags, title) = tidy_title(raw);
+        self.tags = tags;
+        self.title = title;
+    }
+}
+
+/// Longest title kept; longer ones stop at their first sentence or a word.
+const TITLE_MAX: usize = 100;
+
+/// Split a title into its leading `[P] [US1]` labels and a readable title:
+/// the first sentence of a long description, or its first words.
+fn tidy_title(raw: &str) -> (Vec<String>, String) {
+    let mut tags = Vec::new();
+    let mut rest = raw.trim();
+    while let Some(r) = rest.strip_prefix('[') {
+        match r.split_once(']') {
+            // A stray second checkbox (`T037 [ ] Document …`) is no tag.
+            Some((" " | "x" | "X", after)) => rest = after.trim_start(),
+            Some((tag, after)) if tag.len() <= 12 && !tag.contains(' ') => {
+                tags.push(tag.to_string());
+                rest = after.trim_start();
+            }
+            _ => break,
+        }
+    }
+    let rest = rest.trim_start_matches([':', '-', '—', '–', ' ', '：']);
+    if rest.chars().count() <= TITLE_MAX {
+        return (tags, rest.to_string());
+    }
+    let limit = rest
+        .char_indices()
+        .nth(TITLE_MAX)
+        .map_or(rest.len(), |(i, _)| i);
+    let head = &rest[..limit];
+    let cut = [". ", " — ", "; "]
+        .iter()
+        .filter_map(|p| head.find(p))
+        .filter(|&i| i >= 20)
+        .min()
+        .map(|i| head[..i].to_string())
+        .unwrap_or_else(|| match head.rfind(' ') {
+            Some(i) => format!("{}…", &head[..i]),
+            None => format!("{head}…"),
+        });
+    (tags, cut)
+}
+
+/// Words that, right after an ID at the start of a bullet, show the bullet is
+/// a sentence about the task ("T002 depends on T001"), not its definition.
+const SENTENCE_WORDS: &[&str] = &[
+    "and", "&", "+", "or", "depends", "depend", "before", "after", "requires", "blocks", "blocked",
+    "feeds", "follows", "follow", "must", "can", "should", "is", "are", "was", "needs", "through",
+    "to", "->", "→", "∥", "|", "then", "precedes",
+];
+
+/// Every candidate unit of the document, in document order, each with the
+/// unit that contains it.
+pub fn collect(doc: &Doc<'_>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for item in &doc.items {
+        if !doc.in_code(item.range.start) {
+            units.extend(item_unit(doc, item.range.clone()));
+        }
+    }
+    headings(doc, &mut units);
+    rows(doc, &mut units);
+    for b in &doc.blocks {
+        units.extend(block_unit(doc, b));
+    }
+    units.extend(line_units(doc));
+    units.sort_by_key(|u| (u.start, std::cmp::Reverse(u.extent.end), u.kind));
+    nest(&mut units);
+    units
+}
+
+/// Each unit's innermost container: one sweep with a stack of open extents.
+fn nest(units: &mut [Unit]) {
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..units.len() {
+        let start = units[i].start;
+        while let Some(&top) = open.last() {
+            if units[top].extent.end > start && top != i {
+                break;
+            }
+            open.pop();
+        }
+        units[i].parent = open.last().copied();
+        open.push(i);
+    }
+}
+
+/// `[ ]`, `[x]*` and similar at the start of `s`: the mark, whether it is
+/// optional, and the rest.
+fn checkbox(s: &str) -> Option<(char, bool, &str)> {
+    let rest = s.strip_prefix('[')?;
+    let mut chars = rest.chars();
+    let c = chars.next()?;
+    if !" xX-~/".contains(c) {
+        return None;
+    }
+    let rest = chars.as_str().strip_prefix(']')?;
+    let (optional, rest) = match rest.strip_prefix('*') {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    (rest.is_empty() || rest.starts_with(char::is_whitespace))
+        .then(|| (c, optional, rest.trim_start()))
+}
+
+/// The text after a list marker (`-`, `*`, `+`, `1.`, `1)`), and whether
+/// the marker was a number.
+pub(super) fn strip_list_marker(line: &str) -> Option<(&str, bool)> {
+    let t = line.trim_start();
+    if let Some(r) = t.strip_prefix(['-', '*', '+']) {
+        return (r.is_empty() || r.starts_with(char::is_whitespace))
+            .then(|| (r.trim_start(), false));
+    }
+    let n = t.bytes().take_while(u8::is_ascii_digit).count();
+    let r = t[n..].strip_prefix(['.', ')'])?;
+    (n > 0 && (r.is_empty() || r.starts_with(char::is_whitespace))).then(|| (r.trim_start(), true))
+}
+
+/// Opening markup before a label: `**`, `` ` ``, `[`, `~~`, and symbols
+/// such as `✅` or `🚧`. Returns the rest and whether a strike-through was
+/// opened.
+fn strip_open_markup(s: &str) -> (&str, bool) {
+    let mut s = s;
+    let mut struck = false;
+    loop {
+        if let Some(r) = s.strip_prefix("~~") {
+            struck = true;
+            s = r;
+        } else if let Some(r) = s.strip_prefix(['*', '_', '`', '[']) {
+            s = r;
+        } else if let Some(c) = s.chars().next()
+            && !c.is_alphanumeric()
+            && !c.is_ascii()
+        {
+            s = s[c.len_utf8()..].trim_start();
+        } else {
+            return (s, struck);
+        }
+    }
+}
+
+/// After a label: closing markup and separators. Returns the rest and
+/// whether a `:` (a label: "TASK-001: title") was among them.
+fn strip_after_label(s: &str) -> (&str, bool) {
+    let mut colon = false;
+    let rest = s.trim_start_matches(|c: char| {
+        colon |= c == ':' || c == '：';
+        "*_`]~:.)—–-| \t：".contains(c)
+    });
+    (rest, colon)
+}
+
+fn is_sentence(rest: &str) -> bool {
+    let first = rest.split_whitespace().next().unwrap_or("").to_lowercase();
+    SENTENCE_WORDS.contains(&first.trim_end_matches(',')) || label::lexical(rest).is_some()
+}
+
+/// The lines of an item's first paragraph: up to a blank line or a nested
+/// list marker.
+pub(super) fn title_end(doc: &Doc<'_>, range: &Range<usize>) -> usize {
+    let text = doc.text;
+    let mut end = doc.line_range(range.start).end;
+    while end + 1 < range.end {
+        let next = doc.line_range(end + 1);
+        let line = &text[next.clone()];
+        if line.trim().is_empty() || strip_list_marker(line).is_some() || next.end > range.end {
+            break;
+        }
+        end = next.end;
+    }
+    end.min(range.end.max(doc.line_range(range.start).end))
+}
+
+fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
+    let first = &doc.text[doc.line_range(range.start)];
+    let (body, _numbered) = strip_list_marker(first)?;
+    let (check, optional, body) = match checkbox(body) {
+        Some((c, o, rest)) => (Some(c), o, rest),
+        None => (None, false, body),
+    };
+    let (body, struck) = strip_open_markup(body);
+    let found = match check {
+        Some(_) => label::at_start(body),
+        None => label::lexical(body).or_else(|| label::at_start(body).filter(|l| l.word.is_some())),
+    };
+    let title_start;
+    let mut extra = Vec::new();
+    match &found {
+        Some(l) => {
+            let (rest, colon) = strip_after_label(&body[l.len..]);
+            if check.is_none() && !colon && is_sentence(rest) {
+                return None;
+            }
+            title_start = offset_in(doc, rest);
+            extra = more_labels(rest, &l.shape);
+        }
+        None if check.is_some() => title_start = offset_in(doc, body),
+        None => return None,
+    }
+    let end = title_end(doc, &range);
+    let mut unit = Unit::new(
+        if check.is_some() {
+            Kind::Checkbox
+        } else {
+            Kind::Item
+        },
+        range.start,
+        range.clone(),
+        end,
+    );
+    unit.set_title(&plain(&doc.text[title_start.min(end)..end]));
+    unit.label = found;
+    unit.extra = extra;
+    unit.check = check;
+    unit.optional |= optional;
+    unit.struck = struck || whole_line_struck(&doc.text[doc.line_range(range.start)]);
+    Some(unit)
+}
+
+fn offset_in(doc: &Doc<'_>, s: &str) -> usize {
+    s.as_ptr() as usize - doc.text.as_ptr() as usize
+}
+
+/// `RED, 2.2 GREEN`: a second label of the same shape after a comma.
+fn more_labels(rest: &str, shape: &Shape) -> Vec<Label> {
+    let mut out = Vec::new();
+    let head: String = rest.chars().take(60).collect();
+    for (i, _) in head.match_indices([',', '&', '+']) {
+        let after = head[i + 1..].trim_start();
+        if let Some(l) = label::at_start(after).filter(|l| l.shape == *shape) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// `- [ ] ~~Whole item~~`: a title struck through from start to end.
+fn whole_line_struck(line: &str) -> bool {
+    let t = line.trim_end();
+    let body = strip_list_marker(t).map_or(t, |(b, _)| b);
+    let body = checkbox(body).map_or(body, |(_, _, r)| r);
+    body.starts_with("~~") && (body.ends_with("~~") || body[2..].contains("~~ "))
+}
+
+fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
+    let mut i = 0;
+    while i < doc.headings.len() {
+        let h = &doc.headings[i];
+        if doc.in_code(h.start) {
+            i += 1;
+            continue;
+        }
+        let (text, struck) = strip_open_markup(h.text.trim());
+        let mut unit = Unit::new(Kind::Heading, h.start, h.start..h.section_end, h.end);
+        if let Some(l) = label::at_start(text) {
+            let (rest, _) = strip_after_label(&text[l.len..]);
+            unit.set_title(rest);
+            unit.label = Some(l);
+        } else {
+            unit.set_title(text);
+        }
+        // The heading's text has lost its markup; the source line still has it.
+        let raw = doc.text[doc.line_range(h.start)].trim_start_matches(['#', ' ']);
+        unit.struck = struck || raw.starts_with("~~");
+        i += 1;
+        if unit.label.is_some() {
+            i = take_fields(doc, i, &mut unit);
+        }
+        units.push(unit);
+    }
+}
+
+/// A record written as headings (`# Task ID: 4`, `# Title: …`, `# Status:
+/// done`, `# Dependencies: 2`): the field headings after a labelled heading
+/// of the same level belong to it. Returns the next heading to read.
+fn take_fields(doc: &Doc<'_>, mut i: usize, unit: &mut Unit) -> usize {
+    let level = doc.headings[i - 1].level;
+    while let Some(h) = doc.headings.get(i) {
+        if h.level != level || doc.in_code(h.start) {
+            break;
+        }
+        if label::at_start(strip_open_markup(h.text.trim()).0).is_some() {
+            break;
+        }
+        let Some((key, value)) = field(&h.text) else {
+            break;
+        };
+        match key.as_str() {
+            "title" if unit.title.is_empty() => unit.set_title(value),
+            "status" | "state" => unit.status = Some(value.to_string()),
+            _ => {}
+        }
+        unit.fields.push((h.start, h.text.clone()));
+        unit.extent.end = h.section_end;
+        i += 1;
+    }
+    i
+}
+
+/// `Status: done` as a field: a short key of one or two words, a colon, a value.
+fn field(text: &str) -> Option<(String, &str)> {
+    let (key, value) = text.split_once(':')?;
+    let words = key.split_whitespace().count();
+    let ok = (1..=2).contains(&words) && key.chars().all(|c| c.is_alphabetic() || c == ' ');
+    ok.then(|| (key.trim().to_lowercase(), value.trim()))
+}
+
+/// Column headers that name the ID column.
+const ID_HEADERS: &[&str] = &[
+    "id", "task", "taskid", "issue", "issues", "ticket", "tickets", "key", "", "no", "nr",
+];
+const TITLE_HEADERS: &[&str] = &[
+    "title",
+    "task",
+    "description",
+    "summary",
+    "name",
+    "delivers",
+    "what",
+    "goal",
+    "work",
+];
+/// Column headers whose values name the milestone a row belongs to.
+const SCOPE_HEADERS: &[&str] = &[
+    "milestone",
+    "milestones",
+    "phase",
+    "stage",
+    "sprint",
+    "release",
+    "epic",
+    "iteration",
+    "version",
+    "target",
+];
+
+pub fn is_dependency_header(h: &str) -> bool {
+    ["depend", "block", "after", "require", "prereq"]
+        .iter()
+        .any(|w| h.contains(w))
+}
+
+fn is_status_header(h: &str) -> bool {
+    h.contains("status") || h == "state" || h == "done"
+}
+
+/// A header as compared with the lists above: letters and digits only.
+fn header_key(h: &str) -> String {
+    h.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// The labels of a row's ID cell: `#78 + #79` gives two.
+fn cell_labels(cell: &str, header: &str) -> Vec<Label> {
+    let mut out: Vec<Label> = Vec::new();
+    let (first, _) = strip_open_markup(cell);
+    let Some(l) = label::in_cell(first, header) else {
+        return out;
+    };
+    let shape = l.shape.clone();
+    out.push(l);
+    if matches!(shape, Shape::Issue | Shape::Prefixed(_) | Shape::Glued(_)) {
+        for part in cell.split(['+', ',', '&', '/']).skip(1) {
+            let (p, _) = strip_open_markup(part.trim());
+            if let Some(l) = label::lexical(p).filter(|l| l.shape == shape) {
+                out.push(l);
+            }
+        }
+    }
+    out
+}
+
+/// The ID column of one table: the ID-headed or first column whose cells
+/// hold IDs; else one whose cells hold numbers, when its header is an ID
+/// header or a unit word the document labels other units with.
+fn id_column(table: &[&Row], words: &std::collections::HashSet<String>) -> Option<usize> {
+    let header = &table[0].header;
+    let width = table.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    let candidate = |c: usize| {
+        let h = header.get(c).map_or("", String::as_str);
+        !is_dependency_header(h) && (c == 0 || ID_HEADERS.contains(&header_key(h).as_str()))
+    };
+    let half = table.len().div_ceil(2);
+    let count = |c: usize, lexical: bool| {
+        table
+            .iter()
+            .filter(|r| {
+                let h = r.header.get(c).map_or("", String::as_str);
+                r.cells
+                    .get(c)
+                    .and_then(|cell| {
+                        let (cell, _) = strip_open_markup(cell);
+                        label::in_cell(cell, h)
+                    })
+                    .is_some_and(|l| matches!(l.shape, Shape::Numbered(_)) != lexical)
+            })
+            .count()
+    };
+    if let Some(c) = (0..width)
+        .filter(|&c| candidate(c))
+        .find(|&c| count(c, true) >= half)
+    {
+        return Some(c);
+    }
+    (0..width)
+        .filter(|&c| {
+            let h = header.get(c).map_or("", String::as_str);
+            candidate(c) && (ID_HEADERS.contains(&header_key(h).as_str()) || words.contains(h))
+        })
+        .find(|&c| count(c, false) >= half)
+}
+
+fn rows(doc: &Doc<'_>, units: &mut Vec<Unit>) {
+    // Unit words other units are labelled with: a "Phase" column of numbers
+    // is a list of phases when the document writes `Phase 3` elsewhere.
+    let words: std::collections::HashSet<String> = units
+        .iter()
+        .filter_map(|u| u.label.as_ref()?.shape.word().map(str::to_string))
+        .chain(doc.headings.iter().filter_map(|h| {
+            let (t, _) = strip_open_markup(h.text.trim());
+            label::at_start(t)?.shape.word().map(str::to_string)
+        }))
+        .collect();
+    let mut at = 0;
+    while at < doc.rows.len() {
+        let table = doc.rows[at].table;
+        let len = doc.rows[at..]
+            .iter()
+            .take_while(|r| r.table == table)
+            .count();
+        let group: Vec<&Row> = doc.rows[at..at + len].iter().collect();
+        at += len;
+        if doc.in_code(group[0].range.start) {
+            continue;
+        }
+        match id_column(&group, &words) {
+            Some(col) => {
+                for row in group {
+                    let header = row.header.get(col).map_or("", String::as_str);
+                    let labels = row.cells.get(col).map(|c| cell_labels(c, header));
+                    if let Some(labels) = labels.filter(|l| !l.is_empty()) {
+                        units.push(row_unit(row, col, labels));
+                    }
+                }
+            }
+            None => units.extend(group.into_iter().filter_map(slug_row)),
+        }
+    }
+}
+
+fn row_unit(row: &Row, col: usize, mut labels: Vec<Label>) -> Unit {
+    let header = |i: usize| row.header.get(i).map_or("", String::as_str);
+    let cell = &row.cells[col];
+    let r = row.range.clone();
+    let mut unit = Unit::new(Kind::Row, r.start, r.clone(), r.end);
+    let title = (0..row.cells.len())
+        .filter(|&i| i != col && !is_status_header(header(i)))
+        .find(|&i| TITLE_HEADERS.contains(&header(i)))
+        .or_else(|| {
+            (0..row.cells.len())
+                .filter(|&i| {
+                    i != col && !is_status_header(header(i)) && !is_dependency_header(header(i))
+                })
+                .max_by_key(|&i| row.cells[i].len())
+        })
+        .map(|i| row.cells[i].clone())
+        .unwrap_or_default();
+    unit.set_title(&title);
+    unit.label = Some(labels.remove(0));
+    unit.extra = labels;
+    unit.struck = cell.starts_with("~~");
+    unit.status = (0..row.cells.len())
+        .find(|&i| is_status_header(header(i)))
+        .map(|i| row.cells[i].clone());
+    for (i, cell) in row.cells.iter().enumerate() {
+        let h = header(i);
+        if i == col {
+            continue;
+        }
+        if SCOPE_HEADERS.contains(&header_key(h).as_str()) {
+            unit.scope_cells.push((h.to_string(), cell.clone()));
+        } else if is_dependency_header(h) {
+            unit.depends.push((h.to_string(), cell.clone()));
+        } else if let Some((n, _)) = label::number(cell.trim())
+            && h.chars().all(char::is_alphabetic)
+            && !h.is_empty()
+        {
+            unit.aliases.push((h.to_string(), label::key(&n)));
+        }
+    }
+    unit
+}
+
+/// A slug (`auth-login`) in a column headed "ID" (not "Key": config tables use that).
+fn slug_row(row: &Row) -> Option<Unit> {
+    let col = row
+        .header
+        .iter()
+        .position(|h| ["id", "task id", "slug"].contains(&h.as_str()))?;
+    let cell = row.cells.get(col)?.trim_matches(|c| c == '`' || c == '*');
+    // Lower-case only: `REQ-001` in an ID column is a requirement, not a slug.
+    let ok = !cell.is_empty()
+        && cell.len() <= 64
+        && cell.chars().next()?.is_ascii_alphanumeric()
+        && cell.chars().any(|c| c.is_ascii_lowercase())
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c));
+    let label = Label {
+        id: cell.to_string(),
+        word: None,
+        shape: Shape::Slug,
+        len: cell.len(),
+    };
+    ok.then(|| row_unit(row, col, vec![label]))
+}
+
+fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
+    let end = b
+        .name
+        .as_ref()
+        .map_or(b.range.start, |(at, _)| doc.line_range(*at).end);
+    let mut unit = Unit::new(Kind::Block, b.range.start, b.range.clone(), end);
+    let name = b.name.as_ref().map_or("", |(_, n)| n.as_str());
+    let (name, _) = strip_open_markup(name);
+    let from_name = label::at_start(name);
+    let title = match &from_name {
+        Some(l) => strip_after_label(&name[l.len..]).0,
+        None => name,
+    };
+    unit.set_title(&plain(title));
+    unit.label = match b.attrs.iter().find(|(k, _)| k == "id") {
+        Some((_, id)) if !id.trim().is_empty() => Some(Label {
+            id: id.trim().to_string(),
+            word: None,
+            shape: Shape::Attribute,
+            len: 0,
+        }),
+        _ => from_name,
+    };
+    Some(unit)
+}
+
+/// Lines `M1-001: title` inside paragraphs: list markup that was lost, e.g.
+/// after an unterminated fence.
+fn line_units(doc: &Doc<'_>) -> Vec<Unit> {
+    let mut found: Vec<Unit> = Vec::new();
+    for para in &doc.paragraphs {
+        let mut at = para.start;
+        while at < para.end {
+            let line = doc.line_range(at);
+            let (body, struck) = strip_open_markup(doc.text[line.clone()].trim_start());
+            if let Some(l) = label::lexical(body) {
+                let (rest, colon) = strip_after_label(&body[l.len..]);
+                if colon && !rest.is_empty() && l.shape != Shape::Issue {
+                    let mut unit =
+                        Unit::new(Kind::Line, line.start, line.start..doc.text.len(), line.end);
+                    unit.set_title(&plain(rest));
+                    unit.label = Some(l);
+                    unit.struck = struck;
+                    found.push(unit);
+                }
+            }
+            at = line.end + 1;
+        }
+    }
+    // A line's text runs to the next one or the end of its section.
+    for i in 0..found.len() {
+        let next = found.get(i + 1).map_or(doc.text.len(), |d| d.start);
+        let section = doc
+            .headings_over(found[i].start)
+            .last()
+            .map_or(doc.text.len(), |h| h.section_end);
+        found[i].extent.end = next.min(section);
+    }
+    found
+}
