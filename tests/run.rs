@@ -164,13 +164,15 @@ fn fail_then_resume_never_repeats_a_task() {
     Starting TASK-001 [1/3] Create a.txt
     checkpoint [OID] TASK-001 [1/3]
     Starting TASK-002 [2/3] Create b.txt
-    --- stderr
     boom
+    --- stderr
     error: TASK-002 failed (exit code 3) after [DURATION]; the run stopped, leaving its changes in the work tree
     hint: its output: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
     hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
     hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`
     ");
+    // The task's stdout and stderr share one stream, in the order written.
+    assert!(out.stdout.contains("\nboom\n"), "{}", out.stdout);
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
     // The work tree records the failure; the attempt's changes are kept.
     let status = status_json(&t);

@@ -47,7 +47,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         detach_ok: args.detach_ok,
         timeout: resolved.timeout,
         policy: resolved.policy,
-        echo: (Sink::Stdout, Sink::Stderr),
+        echo: Sink::Stdout,
         settings: resolved.settings,
         reused: resolved.reused,
         continue_with,
@@ -95,14 +95,19 @@ fn ran_and_before(ran: usize, total: usize) -> String {
     }
 }
 
-/// Progress on stdout, trouble on stderr.
+/// Progress on stdout, trouble on stderr; the lines name tasks and titles
+/// from the plan, so no control character gets through.
 struct Terminal;
 
 impl Report for Terminal {
     fn info(&mut self, line: &str) {
-        println!("{line}");
+        for part in line.split('\n') {
+            println!("{}", ui::text::clean(part));
+        }
     }
     fn warn(&mut self, line: &str) {
-        eprintln!("{line}");
+        for part in line.split('\n') {
+            eprintln!("{}", ui::text::clean(part));
+        }
     }
 }

@@ -38,8 +38,8 @@ pub struct Options {
     pub detach_ok: bool,
     pub timeout: Option<Duration>,
     pub policy: Policy,
-    /// Where the task's stdout and stderr are copied besides the log.
-    pub echo: (Sink, Sink),
+    /// Where the task's output (stdout and stderr, in order) is copied besides the log.
+    pub echo: Sink,
     /// What this run records for its resume.
     pub settings: settings::Settings,
     /// The flags taken from the earlier run, to say so.

@@ -253,8 +253,7 @@ impl Session<'_> {
             cwd: self.repo.root(),
             log: log.to_path_buf(),
             timeout: self.opts.timeout,
-            stdout: self.opts.echo.0,
-            stderr: self.opts.echo.1,
+            echo: self.opts.echo,
             extra_env: vec![watch.env()],
         })
     }
