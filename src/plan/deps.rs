@@ -169,14 +169,9 @@ pub const SECTION_WORDS: &[&str] = &[
 /// group starts, so it waits (softly) for the group's first task.
 fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
     let owner = cx.owner?;
-    for &p in LANDS_IN {
-        let Some(at) = low
-            .match_indices(p)
-            .map(|(i, _)| i)
-            .find(|&i| has_words_at(low, i, i + p.len()))
-        else {
-            continue;
-        };
+    let mut from = 0;
+    while let Some((at, p)) = first_words(low, from, &[LANDS_IN]) {
+        from = at + p.len();
         let rest = low[at + p.len()..].trim_start();
         let rest = rest.strip_prefix("the ").unwrap_or(rest);
         let group = cx.sections.iter().find(|g| {
@@ -187,10 +182,12 @@ fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
                         .is_none_or(|c| !c.is_alphanumeric() && c != '.')
                 })
             })
-        })?;
-        let first = *group.tasks.iter().min()?;
+        });
+        let Some((group, &first)) = group.and_then(|g| Some((g, g.tasks.iter().min()?))) else {
+            continue;
+        };
         if group.tasks.contains(&owner) || first <= owner {
-            return None;
+            continue;
         }
         return Some(Statement {
             waits: vec![owner],
@@ -220,25 +217,48 @@ fn has_words_at(lower: &str, s: usize, e: usize) -> bool {
 /// Where a relation phrase occurs as whole words, earliest first (the
 /// longer phrase wins at one place: "depends on" over "depends").
 fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> {
-    let mut best: Option<(usize, &'static str, bool)> = None;
-    for (list, waits) in [(WAITS_FOR, true), (COMES_BEFORE, false)] {
-        for &p in list {
-            let mut at = from;
-            while let Some(i) = lower[at..].find(p) {
-                let s = at + i;
-                let e = s + p.len();
-                if has_words_at(lower, s, e) {
-                    let better = best.is_none_or(|b| s < b.0 || s == b.0 && p.len() > b.1.len());
-                    if better {
-                        best = Some((s, p, waits));
-                    }
-                    break;
-                }
-                at = e;
-            }
+    let (at, p) = first_words(lower, from, &[WAITS_FOR, COMES_BEFORE])?;
+    Some((at, p, WAITS_FOR.contains(&p)))
+}
+
+/// The first of `lists`' phrases that starts a word of `lower[from..]` and
+/// ends one: one pass over word starts with a prefix test each, instead of
+/// a substring search per phrase (plans have thousands of clauses).
+fn first_words(
+    lower: &str,
+    from: usize,
+    lists: &[&[&'static str]],
+) -> Option<(usize, &'static str)> {
+    let b = lower.as_bytes();
+    for i in from..b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            continue;
+        }
+        let starts = match i.checked_sub(1).map(|p| b[p]) {
+            None => true,
+            Some(p) if p.is_ascii() => !p.is_ascii_alphanumeric(),
+            Some(_) => lower[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric()),
+        };
+        if !starts {
+            continue;
+        }
+        let best = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .filter(|p| {
+                p.as_bytes()[0] == b[i]
+                    && lower[i..].starts_with(**p)
+                    && has_words_at(lower, i, i + p.len())
+            })
+            .max_by_key(|p| p.len());
+        if let Some(p) = best {
+            return Some((i, p));
         }
     }
-    best
+    None
 }
 
 fn contains_words(lower: &str, phrase: &str) -> bool {

@@ -301,7 +301,8 @@ impl Reader<'_> {
                     }
                     i
                 });
-                for i in dep.on.iter().copied().chain(ext.collect::<Vec<_>>()) {
+                let own = dep.on.iter().copied().filter(|&i| i as usize != w);
+                for i in own.chain(ext.collect::<Vec<_>>()) {
                     if stamp.len() <= i as usize {
                         stamp.resize(i as usize + 1, u32::MAX);
                     }

@@ -32,7 +32,9 @@ pub struct Known {
     ids: Vec<String>,
     by_key: HashMap<String, u32>,
     /// (prefix, numbers, suffix, index), sorted: ranges are slices of it.
-    sorted: Vec<(String, Vec<u32>, String, u32)>,
+    /// Prefixes are interned (`prefixes`), so a range compares integers.
+    sorted: Vec<(u32, Vec<u32>, String, u32)>,
+    prefixes: Vec<String>,
     /// A table's other numbering: (header word, number key) → index.
     aliases: HashMap<(String, String), u32>,
     /// Names the document gives tasks: "Database migrations (T008)" makes
@@ -60,11 +62,22 @@ impl Known {
         self.ids.push(id.to_string());
         self.by_key.insert(k, i);
         let (p, n, s) = numeric_key(id);
-        self.sorted.push((p.to_lowercase(), n, s, i));
+        let p = self.prefix(&p.to_lowercase());
+        self.sorted.push((p, n, s, i));
         if self.shape == Some(Shape::Slug) {
             self.slugs.push((id.to_string(), i));
         }
         i
+    }
+
+    fn prefix(&mut self, p: &str) -> u32 {
+        match self.prefixes.iter().position(|x| x == p) {
+            Some(i) => i as u32,
+            None => {
+                self.prefixes.push(p.to_string());
+                self.prefixes.len() as u32 - 1
+            }
+        }
     }
 
     /// `PR 5` names the task whose row has 5 in its "PR" column.
@@ -164,23 +177,35 @@ impl Known {
         if pa != pb || na.len() != nb.len() || na.is_empty() || na > nb {
             return Vec::new();
         }
+        let Some(pa) = self
+            .prefixes
+            .iter()
+            .position(|x| *x == pa)
+            .map(|i| i as u32)
+        else {
+            return Vec::new();
+        };
         let depth = na.len();
         let from = self
             .sorted
-            .partition_point(|(p, n, s, _)| (p, n, s) < (&pa, &na, &sa));
-        let mut out = Vec::new();
-        for (p, n, _, i) in &self.sorted[from..] {
-            if *p != pa || n[..] > nb[..] && !n.starts_with(&nb) {
-                break;
-            }
-            if n.len() == depth
-                && n[..depth - 1] == na[..depth - 1]
-                && n[depth - 1] <= nb[depth - 1]
-            {
-                out.push(*i);
-            }
+            .partition_point(|(p, n, s, _)| (*p, n, s) < (pa, &na, &sa));
+        // Sorted entries up to `b`, then those that extend `b` (`2.7.1`
+        // after `2.7`), then the rest: the span ends at the rest.
+        let to = self.sorted.partition_point(|(p, n, _, _)| {
+            *p < pa || *p == pa && (n[..] <= nb[..] || n.starts_with(&nb))
+        });
+        let span = &self.sorted[from..to.max(from)];
+        if depth == 1 {
+            return span
+                .iter()
+                .filter(|e| e.1.len() == 1)
+                .map(|e| e.3)
+                .collect();
         }
-        out
+        span.iter()
+            .filter(|(_, n, _, _)| n.len() == depth && n[..depth - 1] == na[..depth - 1])
+            .map(|e| e.3)
+            .collect()
     }
 
     fn slug_at(&self, s: &str) -> Option<(&str, u32)> {
@@ -203,7 +228,7 @@ pub fn references(text: &str, known: &Known) -> Refs {
         text,
         known,
         out: Refs::default(),
-        seen: HashSet::new(),
+        seen: Vec::new(),
         seen_ids: HashSet::new(),
         run_end: None,
     };
@@ -215,7 +240,8 @@ struct Reader<'t, 'k> {
     text: &'t str,
     known: &'k Known,
     out: Refs,
-    seen: HashSet<u32>,
+    /// A bit per family task: a range of thousands is checked in place.
+    seen: Vec<u64>,
     seen_ids: HashSet<String>,
     /// Where the last bare number after a unit word ended: `Tasks 35, 36`.
     run_end: Option<usize>,
@@ -279,7 +305,13 @@ impl Reader<'_, '_> {
         }
         match task {
             Some(t) => {
-                if self.seen.insert(t) {
+                let (word, bit) = (t as usize / 64, 1u64 << (t % 64));
+                if self.seen.len() <= word {
+                    self.seen
+                        .resize(self.known.ids.len().div_ceil(64).max(word + 1), 0);
+                }
+                if self.seen[word] & bit == 0 {
+                    self.seen[word] |= bit;
                     self.out.tasks.push(t);
                 }
             }

@@ -304,17 +304,18 @@ impl<'a> Doc<'a> {
         i > 0 && self.code[i - 1].range.contains(&offset)
     }
 
-    /// The headings whose sections contain `offset`, outermost first.
-    pub fn headings_over(&self, offset: usize) -> Vec<&Heading> {
+    /// The headings whose sections contain `offset`, outermost first, as
+    /// indices into `headings`.
+    pub fn headings_over(&self, offset: usize) -> Vec<usize> {
         // The last heading before `offset` holds it (the next one starts
         // after it); the others are that heading's ancestors.
-        let mut out: Vec<&Heading> = Vec::new();
+        let mut out = Vec::new();
         let mut at = self
             .headings
             .partition_point(|h| h.start <= offset)
             .checked_sub(1);
         while let Some(i) = at {
-            out.push(&self.headings[i]);
+            out.push(i);
             at = self.headings[i].parent;
         }
         out.reverse();
@@ -354,6 +355,21 @@ fn attributes(s: &str) -> Vec<(String, String)> {
 
 /// Markdown inline markup removed: `**TASK-001:** Create `x`` → `TASK-001: Create x`.
 pub fn plain(markdown: &str) -> String {
+    // Most titles hold no markup at all: no parser needed.
+    let markup = |c: char| matches!(c, '*' | '`' | '~' | '<' | '>' | '\\' | '&' | '#');
+    let link = markdown.contains("](") || markdown.contains("][");
+    // `_` emphasises only at a word's edge (`_x_`), not in `src/a_b.rs`.
+    let b = markdown.as_bytes();
+    let underscore = b.iter().enumerate().any(|(i, &c)| {
+        c == b'_'
+            && (i == 0
+                || i + 1 == b.len()
+                || !b[i - 1].is_ascii_alphanumeric()
+                || !b[i + 1].is_ascii_alphanumeric())
+    });
+    if !link && !underscore && !markdown.contains(markup) {
+        return markdown.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     let mut out = String::new();
     for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
         match event {
@@ -393,8 +409,8 @@ mod tests {
         assert_eq!(ends, [text.len(), 20, 20, text.len()]);
         let over: Vec<&str> = doc
             .headings_over(text.find("text").unwrap())
-            .iter()
-            .map(|h| h.text.as_str())
+            .into_iter()
+            .map(|h| doc.headings[h].text.as_str())
             .collect();
         assert_eq!(over, ["A", "B"]);
     }

@@ -354,7 +354,7 @@ pub fn load(
 /// Order what `extract` read into a plan.
 pub fn plan_of(rel: String, name: &str, extracted: Extracted) -> crate::error::Result<Plan> {
     let ids: Vec<String> = extracted.tasks.iter().map(|t| t.id.clone()).collect();
-    let ordered = order::order(extracted.tasks, &extracted.deps, &rel)?;
+    let ordered = order::order(extracted.tasks, extracted.deps, &rel)?;
     let mut warnings = extracted.warnings;
     warnings.extend(ordered.warnings);
     warnings.sort_by_key(|w| w.line);

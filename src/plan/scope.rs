@@ -27,6 +27,9 @@ pub struct Scope {
     pub others: Vec<Range<usize>>,
     /// Nothing in the document names the milestone: all of it is.
     pub whole: bool,
+    /// Per heading of the document: it sets its units aside (examples,
+    /// deferred work), and it only talks about tasks (dependencies).
+    pub headings: Vec<(bool, bool)>,
 }
 
 impl Scope {
@@ -176,7 +179,14 @@ fn places(doc: &Doc<'_>, units: &[Unit]) -> Vec<Place> {
 /// but not this one is not its plan.
 pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, NotHere> {
     let name = tokens(milestone);
-    let mut scope = Scope::default();
+    let mut scope = Scope {
+        headings: doc
+            .headings
+            .iter()
+            .map(|h| (names_a_set_aside(&h.text), names_any(&h.text, ABOUT_TASKS)))
+            .collect(),
+        ..Scope::default()
+    };
     if name.is_empty() {
         scope.whole = true;
         return Ok(scope);
@@ -367,7 +377,12 @@ fn names_any(heading: &str, phrases: &[&str]) -> bool {
 /// it sits in an example, deferred or criteria section, or it is a bullet
 /// or row in a section that only talks about tasks.
 pub fn set_aside(doc: &Doc<'_>, scope: &Scope, u: &Unit) -> Option<String> {
-    for h in doc.headings_over(u.start) {
+    for i in doc.headings_over(u.start) {
+        let h = &doc.headings[i];
+        let (aside, about) = scope.headings[i];
+        if !aside && !about {
+            continue;
+        }
         let own = h.start == u.start;
         if own || h.level == 1 || Some(h.start) == scope.named_at {
             continue;
@@ -381,11 +396,11 @@ pub fn set_aside(doc: &Doc<'_>, scope: &Scope, u: &Unit) -> Option<String> {
         {
             continue;
         }
-        if names_a_set_aside(&h.text) {
+        if aside {
             return Some(format!("it is under the heading \"{}\"", h.text));
         }
         let bullet = matches!(u.kind, Kind::Item | Kind::Line | Kind::Row);
-        if bullet && names_any(&h.text, ABOUT_TASKS) {
+        if bullet && about {
             return Some(format!("the section \"{}\" only mentions it", h.text));
         }
     }

@@ -680,7 +680,7 @@ fn line_units(doc: &Doc<'_>) -> Vec<Unit> {
         let section = doc
             .headings_over(found[i].start)
             .last()
-            .map_or(doc.text.len(), |h| h.section_end);
+            .map_or(doc.text.len(), |&h| doc.headings[h].section_end);
         found[i].extent.end = next.min(section);
     }
     found
