@@ -219,12 +219,12 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
     // Other milestones are the places named like this one: for `v1.1`
     // the `v1.0` block, not the `Phase 6` details that belong to it.
     let kind = best
-        .and_then(|(_, p)| milestone_named(&p.text))
-        .or_else(|| milestone_named(milestone))
+        .and_then(|(_, p)| names::milestone_named(&p.text))
+        .or_else(|| names::milestone_named(milestone))
         .map(|n| kind_of(&n));
     let mut other_names = Vec::new();
     for p in &places {
-        let Some(n) = milestone_named(&p.text) else {
+        let Some(n) = names::milestone_named(&p.text) else {
             continue;
         };
         let inside = scope
@@ -244,16 +244,6 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
     }
     scope.prefix = namespace(units, &name);
     Ok(scope)
-}
-
-/// The milestone a heading or summary names (`M1`, `Phase 2`, `v1.1`), if any.
-fn milestone_named(text: &str) -> Option<String> {
-    names::named_in_heading(text).or_else(|| {
-        let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
-        let first = t.split_whitespace().next()?;
-        let v = first.strip_prefix(['v', 'V'])?;
-        (v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.')).then(|| first.to_string())
-    })
 }
 
 /// What kind of milestone name: its word (`milestone`, `phase`) or `v`.
