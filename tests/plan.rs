@@ -299,7 +299,7 @@ fn plan_says_how_many_items_were_left_out() {
     | 3 | TASK-013   | Update the changelog      | yes  | TASK-011           |
     | 4 | TASK-013#2 | Release                   |      |                    |
     +---+------------+---------------------------+------+--------------------+
-    3 items left out (see `git milestone plan cleanup --explain`)
+    3 items left out (see `git milestone plan cleanup --plan docs/traps.md --explain`)
     --- stderr
     "#);
 }
@@ -655,5 +655,24 @@ fn the_main_id_family_wins_and_the_rest_is_reported() {
             "#12",
             "another kind of ID than the tasks (issue numbers (`#123`))"
         )]
+    );
+}
+
+#[test]
+fn run_says_how_many_items_were_left_out() {
+    let t = repo_with("traps.md");
+    let out = t.run([
+        "run",
+        "cleanup",
+        "--plan",
+        "docs/traps.md",
+        "--dry-run",
+        "--runner",
+        "true",
+    ]);
+    let first = out.stdout.lines().next().unwrap_or("");
+    assert_eq!(
+        first,
+        "3 items left out (see `git milestone plan cleanup --plan docs/traps.md --explain`)"
     );
 }

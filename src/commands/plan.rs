@@ -35,7 +35,7 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
         let mut s = table(&plan);
         if args.explain {
             s.push_str(&explain(&plan));
-        } else if let Some(line) = plan.left_out_line() {
+        } else if let Some(line) = plan.left_out_line(args.plan.is_some()) {
             s.push_str(&line);
             s.push('\n');
         }

@@ -28,6 +28,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let policy = config::policy(&repo, args.on_failure.as_deref())?;
     let runner = config::global_runner(&repo, args.runner.as_deref())?;
     let mut plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    if let Some(line) = plan.left_out_line(args.plan.is_some()) {
+        println!("{line}");
+    }
     plan.milestone = key;
     let opts = Options {
         runner,

@@ -246,12 +246,18 @@ impl Plan {
         edges_of(&self.ids, &self.deps)
     }
 
-    /// The one line `plan` and `run` print when units were left out.
-    pub fn left_out_line(&self) -> Option<String> {
+    /// The one line `plan` and `run` print when units were left out;
+    /// `explicit` when the user named the plan file with --plan.
+    pub fn left_out_line(&self, explicit: bool) -> Option<String> {
         let n = self.left_out.len();
+        let plan = if explicit {
+            format!(" --plan {}", crate::ui::text::quote(&self.plan))
+        } else {
+            String::new()
+        };
         (n > 0).then(|| {
             format!(
-                "{} left out (see `git milestone plan {} --explain`)",
+                "{} left out (see `git milestone plan {}{plan} --explain`)",
                 crate::ui::text::count(n, "item"),
                 crate::ui::text::quote(&self.milestone)
             )
