@@ -4,7 +4,7 @@
 //! Depends on US1 + US2"). Each statement keeps its strength: a structured
 //! field, a plain sentence, a hedged one ("ideally after"), or a mention.
 
-use super::ids::{Known, Refs, references};
+use super::ids::{Known, Refs, field_references, references};
 
 /// How firmly a statement orders two tasks, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -30,6 +30,7 @@ const WAITS_FOR: &[&str] = &[
     "gated on",
     "waits for",
     "waits on",
+    "builds on",
     "requires",
     "after",
     "needs",
@@ -275,7 +276,7 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     let b = text.as_bytes();
     for (i, &c) in b.iter().enumerate() {
         let end = c == b';'
-            || c == b'\n' && b.get(i + 1).is_some_and(|n| *n == b'\n')
+            || c == b'\n' && (b.get(i + 1) == Some(&b'\n') || starts_field(&text[i + 1..]))
             || (c == b'.' && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()));
         if end {
             out.push((start, &text[start..i]));
@@ -284,6 +285,18 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     }
     out.push((start, &text[start..]));
     out
+}
+
+/// A line that starts a field of its own (`**Goal**: …`, `Depends on: …`),
+/// so the line before it ends a clause even without a full stop.
+fn starts_field(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("**") || t.starts_with("- ") || t.starts_with("* ") {
+        return true;
+    }
+    let head: String = t.chars().take(32).collect();
+    head.find(':')
+        .is_some_and(|c| c > 0 && head[..c].chars().all(|ch| ch.is_alphabetic() || ch == ' '))
 }
 
 /// `**Depends on**: …`, `Dependencies: …`: a field label at the start of a
@@ -346,7 +359,10 @@ fn field_statement(
         s.offset += value;
         return Some(s);
     };
-    let on = side(&without_asides(&clause[value..]), known, cx.groups);
+    let mut on = field_references(&without_asides(&clause[value..]), known);
+    if on.is_empty() {
+        on = side(&clause[value..], known, cx.groups);
+    }
     if on.is_empty() {
         return statement(&clause[value..], v, prose, known).map(|mut s| {
             s.offset += value;
@@ -390,12 +406,16 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
         let mut right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
         let mut named = false;
         if right.is_empty() {
-            // "block migrations until decided": a task named, not numbered.
-            match known.named(&clause[from..right_end]) {
+            // "T001 feeds it", "T008 must land before this": the task whose
+            // text it is; "block migrations until decided": a task named,
+            // not numbered.
+            let object = &low[from..right_end];
+            let pronoun = !waits && points_back(object);
+            match cx.owner.filter(|_| pronoun).or_else(|| known.named(object)) {
                 Some(t) => {
                     right.tasks.push(t);
                     right.first = Some((from, Some(t)));
-                    named = true;
+                    named = !pronoun;
                 }
                 None => continue,
             }
@@ -432,6 +452,19 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
         });
     }
     None
+}
+
+/// "it", "this", "this task": the object is the text's own task.
+fn points_back(object: &str) -> bool {
+    let words: Vec<&str> = object
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .collect();
+    matches!(
+        words.as_slice(),
+        ["it"] | ["this"] | ["this", "task" | "one"] | ["it", _]
+    )
 }
 
 /// Who the clause is about: the IDs it opens with, else the task whose text

@@ -401,6 +401,20 @@ impl Reading<'_> {
     }
 }
 
+/// One mark of a task and where it is written.
+struct Vote {
+    mark: Mark,
+    line: usize,
+    /// What says so: `[x]`, `"Complete"`, `its title`.
+    what: String,
+}
+
+impl Vote {
+    fn new(mark: Mark, line: usize, what: String) -> Vote {
+        Vote { mark, line, what }
+    }
+}
+
 /// Two titles say the same thing: most of their words are shared (a path
 /// written two ways does not make two tasks).
 fn similar(a: &str, b: &str) -> bool {
@@ -427,6 +441,7 @@ impl Reading<'_> {
             .collect();
         let containers = self.containers(&drafts, &def_of, sub);
         let open_children = self.open_children(&def_of);
+        let open = |d: usize| open_children.get(&d).copied();
         let positions = self.positions(&drafts);
         let mut order: Vec<usize> = (0..drafts.len()).collect();
         order.sort_by_key(|&d| positions[d]);
@@ -437,13 +452,14 @@ impl Reading<'_> {
             if containers.contains(&d) {
                 continue;
             }
-            let votes = self.votes(dr, open_children.contains(&d));
-            if votes.contains(&Mark::LeftOut) {
-                let first = dr.defs[0];
-                self.leave_out(
-                    first,
-                    "it is marked won't do, deferred, removed or struck through".into(),
-                );
+            let votes = self.votes(dr, open(d));
+            if let Some(v) = votes.iter().find(|v| v.mark == Mark::LeftOut) {
+                let why = if v.what == "struck through" {
+                    "it is struck through".to_string()
+                } else {
+                    format!("it is marked {} (line {})", v.what, v.line)
+                };
+                self.leave_out(dr.defs[0], why);
                 continue;
             }
             let parent = self.parent_of(dr, &drafts, &containers);
@@ -457,17 +473,26 @@ impl Reading<'_> {
         }
     }
 
-    fn task(&mut self, dr: &Draft, votes: &[Mark], parent: Option<String>) -> Task {
+    fn task(&mut self, dr: &Draft, votes: &[Vote], parent: Option<String>) -> Task {
         let first = dr.defs[0];
         let u = &self.units[first];
         let n = dr.label_of.get(&first).copied().unwrap_or(0);
         let l = u.label.iter().chain(&u.extra).nth(n);
-        let done = votes.contains(&Mark::Done) && !votes.contains(&Mark::NotDone);
-        if votes.contains(&Mark::Done) && votes.contains(&Mark::NotDone) {
+        let says = |m: Mark| -> Vec<String> {
+            votes
+                .iter()
+                .filter(|v| v.mark == m)
+                .map(|v| format!("{} (line {})", v.what, v.line))
+                .collect()
+        };
+        let (yes, no) = (says(Mark::Done), says(Mark::NotDone));
+        let done = !yes.is_empty() && no.is_empty();
+        if !yes.is_empty() && !no.is_empty() {
             self.disagreements.push(format!(
-                "{} (line {}) is marked done in one place and not done in another; it counts as not done",
+                "{} counts as not done: marked done by {}, not done by {}",
                 dr.id,
-                self.line(first)
+                crate::ui::text::list(&yes, 3),
+                crate::ui::text::list(&no, 3)
             ));
         }
         Task {
@@ -541,10 +566,14 @@ impl Reading<'_> {
         let mut out = HashSet::new();
         for (d, dr) in drafts.iter().enumerate() {
             let heading = dr.defs.iter().any(|&u| self.units[u].kind == Kind::Heading);
+            let holds = holds_others.contains(&d);
             let grouped = has_children.contains(&key(&dr.id));
-            let body_empty = dr.defs.iter().all(|&u| self.own_text_empty(u, def_of));
-            let is_sub_parent = sub.is_some() && holds_others.contains(&d);
-            if heading && holds_others.contains(&d) || grouped && body_empty || is_sub_parent {
+            // A section of sub-tasks (`## 2a.` over `2a.1`), or one with no
+            // work of its own, groups; `## Task 1` with steps and a `### Task
+            // 1a` inside is still a task.
+            let empty = || dr.defs.iter().all(|&u| self.own_text_empty(u, def_of));
+            let section = heading && holds && (grouped || empty());
+            if section || grouped && empty() || sub.is_some() && holds {
                 out.insert(d);
             }
         }
@@ -577,8 +606,8 @@ impl Reading<'_> {
 
     /// Drafts with an open checkbox inside one of their definitions (not a
     /// task itself, not optional, not struck through).
-    fn open_children(&self, def_of: &HashMap<usize, usize>) -> HashSet<usize> {
-        let mut out = HashSet::new();
+    fn open_children(&self, def_of: &HashMap<usize, usize>) -> HashMap<usize, usize> {
+        let mut out = HashMap::new();
         for (i, u) in self.units.iter().enumerate() {
             let open = u.kind == Kind::Checkbox
                 && !u.check.is_some_and(|c| c == 'x' || c == 'X')
@@ -591,7 +620,7 @@ impl Reading<'_> {
             let mut at = u.parent;
             while let Some(p) = at {
                 if let Some(&d) = def_of.get(&p) {
-                    out.insert(d);
+                    out.entry(d).or_insert(self.line(i));
                     break;
                 }
                 at = self.units[p].parent;
@@ -600,24 +629,45 @@ impl Reading<'_> {
         out
     }
 
-    /// Every mark of every definition.
-    fn votes(&self, dr: &Draft, open_child: bool) -> Vec<Mark> {
+    /// Every mark of every definition, with where it is written.
+    fn votes(&self, dr: &Draft, open_child: Option<usize>) -> Vec<Vote> {
         let mut v = Vec::new();
         for &i in &dr.defs {
             let u = &self.units[i];
+            let line = self.line(i);
             if u.struck {
-                v.push(Mark::LeftOut);
+                v.push(Vote::new(Mark::LeftOut, line, "struck through".into()));
             }
-            v.extend(u.check.map(marks::checkbox));
-            v.extend(u.status.as_deref().and_then(marks::classify));
-            v.extend(u.title_mark);
+            if let Some(c) = u.check {
+                v.push(Vote::new(marks::checkbox(c), line, format!("[{c}]")));
+            }
+            if let Some((st, m)) = u
+                .status
+                .as_deref()
+                .and_then(|s| Some((s, marks::classify(s)?)))
+            {
+                v.push(Vote::new(m, line, format!("\"{}\"", st.trim())));
+            }
+            if let Some(m) = u.title_mark {
+                v.push(Vote::new(m, line, "its title".into()));
+            }
             if !matches!(u.kind, Kind::Checkbox | Kind::Row) {
                 let body = &self.doc.text[u.title_end.min(u.extent.end)..u.extent.end];
-                v.extend(body.lines().take(40).find_map(marks::status_line));
+                if let Some((l, m)) = body
+                    .lines()
+                    .take(40)
+                    .find_map(|l| Some((l, marks::status_line(l)?)))
+                {
+                    v.push(Vote::new(m, line, format!("\"{}\"", l.trim())));
+                }
             }
         }
-        if open_child && v.contains(&Mark::Done) {
-            v.push(Mark::NotDone);
+        if let Some(line) = open_child.filter(|_| v.iter().any(|v| v.mark == Mark::Done)) {
+            v.push(Vote::new(
+                Mark::NotDone,
+                line,
+                "an open item inside it".into(),
+            ));
         }
         v
     }

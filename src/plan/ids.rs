@@ -165,8 +165,14 @@ impl Known {
         &self.ids[i as usize]
     }
 
+    /// Whether bare numbers can name the family's tasks: numbered labels,
+    /// or `<task>` elements named `Task 1a`.
     fn numbered(&self) -> bool {
         matches!(self.shape, Some(Shape::Numbered(_)))
+            || self
+                .ids
+                .iter()
+                .any(|i| i.starts_with(|c: char| c.is_ascii_digit()))
     }
 
     /// Family IDs from `a` to `b` (same prefix, same depth), by number.
@@ -224,9 +230,20 @@ impl Known {
 
 /// Every task a text refers to, in order, each once.
 pub fn references(text: &str, known: &Known) -> Refs {
+    read_refs(text, known, false)
+}
+
+/// [`references`] in a dependency field's value (`Dependencies: 6, 7`),
+/// where bare numbers are IDs without a unit word before them.
+pub fn field_references(text: &str, known: &Known) -> Refs {
+    read_refs(text, known, true)
+}
+
+fn read_refs(text: &str, known: &Known, bare: bool) -> Refs {
     let mut r = Reader {
         text,
         known,
+        bare,
         out: Refs::default(),
         seen: Vec::new(),
         seen_ids: HashSet::new(),
@@ -239,6 +256,8 @@ pub fn references(text: &str, known: &Known) -> Refs {
 struct Reader<'t, 'k> {
     text: &'t str,
     known: &'k Known,
+    /// Bare numbers are references without a unit word.
+    bare: bool,
     out: Refs,
     /// A bit per family task: a range of thousands is checked in place.
     seen: Vec<u64>,
@@ -286,7 +305,8 @@ impl Reader<'_, '_> {
         }
         let b = text.as_bytes();
         if b[i].is_ascii_digit() && self.known.numbered() {
-            let allowed = self.run_end.is_some_and(|e| only_separators(&text[e..i]))
+            let allowed = self.bare
+                || self.run_end.is_some_and(|e| only_separators(&text[e..i]))
                 || after_unit_word(&text[..i], self.known.word.as_deref());
             if let Some((id, len)) = label::number(&text[i..])
                 && (allowed || (id.contains('.') && self.known.index(&id).is_some()))

@@ -170,6 +170,25 @@ fn places(doc: &Doc<'_>, units: &[Unit]) -> Vec<Place> {
             region: d.range.clone(),
         });
     }
+    // A plain list item over nested units: `- **M2 — Sync**` and its items.
+    for item in &doc.items {
+        let own = doc.line_range(item.range.start);
+        if doc.in_code(item.range.start) || !holds(&item.range, own.end) {
+            continue;
+        }
+        let line = &doc.text[own];
+        let Some((body, _)) = super::units::strip_list_marker(line) else {
+            continue;
+        };
+        if body.starts_with('[') {
+            continue;
+        }
+        out.push(Place {
+            text: super::markdown::plain(body),
+            start: item.range.start,
+            region: item.range.clone(),
+        });
+    }
     out.sort_by_key(|p| p.start);
     out
 }

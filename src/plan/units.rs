@@ -130,7 +130,10 @@ fn tidy_title(raw: &str) -> (Vec<String>, String) {
             _ => break,
         }
     }
-    let rest = rest.trim_start_matches([':', '-', '—', '–', ' ', '：']);
+    // Separators and marks between the label and the words: `✅ — Title`.
+    let rest = rest.trim_start_matches(|c: char| {
+        matches!(c, ':' | '-' | '—' | '–' | ' ' | '：') || !c.is_ascii() && !c.is_alphanumeric()
+    });
     if rest.chars().count() <= TITLE_MAX {
         return (tags, rest.to_string());
     }
@@ -289,12 +292,12 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
         Some((c, o, rest)) => (Some(c), o, rest),
         None => (None, false, body),
     };
+    let marked = body;
     let (body, struck) = strip_open_markup(body);
     let found = match check {
         Some(_) => label::at_start(body),
         None => label::lexical(body).or_else(|| label::at_start(body).filter(|l| l.word.is_some())),
     };
-    let title_start;
     let mut extra = Vec::new();
     match &found {
         Some(l) => {
@@ -302,12 +305,12 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
             if check.is_none() && !colon && is_sentence(rest) {
                 return None;
             }
-            title_start = offset_in(doc, rest);
             extra = more_labels(rest, &l.shape);
         }
-        None if check.is_some() => title_start = offset_in(doc, body),
+        None if check.is_some() => {}
         None => return None,
     }
+    let title_start = offset_in(doc, marked);
     let end = title_end(doc, &range);
     let mut unit = Unit::new(
         if check.is_some() {
@@ -319,13 +322,27 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
         range.clone(),
         end,
     );
-    unit.set_title(&plain(&doc.text[title_start.min(end)..end]));
+    let title = plain(&doc.text[title_start.min(end)..end]);
+    unit.set_title(&after_label(&title, found.as_ref()));
     unit.label = found;
     unit.extra = extra;
     unit.check = check;
     unit.optional |= optional;
     unit.struck = struck || whole_line_struck(&doc.text[doc.line_range(range.start)]);
     Some(unit)
+}
+
+/// A title without its label: the markup around a label (`**Phase 5:
+/// Model**`) is gone once the text is plain, so the label is cut there.
+fn after_label(plain: &str, label: Option<&Label>) -> String {
+    let Some(l) = label else {
+        return plain.to_string();
+    };
+    let head: String = plain.chars().take(80).collect();
+    match head.find(l.id.as_str()) {
+        Some(i) => strip_after_label(&plain[i + l.id.len()..]).0.to_string(),
+        None => plain.to_string(),
+    }
 }
 
 fn offset_in(doc: &Doc<'_>, s: &str) -> usize {
@@ -631,7 +648,8 @@ fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
         .as_ref()
         .map_or(b.range.start, |(at, _)| doc.line_range(*at).end);
     let mut unit = Unit::new(Kind::Block, b.range.start, b.range.clone(), end);
-    let name = b.name.as_ref().map_or("", |(_, n)| n.as_str());
+    let text = first_text(doc, b);
+    let name = b.name.as_ref().map_or(text.as_str(), |(_, n)| n.as_str());
     let (name, _) = strip_open_markup(name);
     let from_name = label::at_start(name);
     let title = match &from_name {
@@ -639,16 +657,51 @@ fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
         None => name,
     };
     unit.set_title(&plain(title));
-    unit.label = match b.attrs.iter().find(|(k, _)| k == "id") {
-        Some((_, id)) if !id.trim().is_empty() => Some(Label {
-            id: id.trim().to_string(),
+    // Every `<task>` element is one family, labelled by its `id` attribute
+    // or, without one, by its name (`Task 1a: …`).
+    let id = b
+        .attrs
+        .iter()
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    unit.label = match (id, from_name) {
+        (Some(id), _) => Some(Label {
+            id,
             word: None,
             shape: Shape::Attribute,
             len: 0,
         }),
-        _ => from_name,
+        (None, Some(l)) => Some(Label {
+            shape: Shape::Attribute,
+            ..l
+        }),
+        (None, None) => None,
     };
     Some(unit)
+}
+
+/// The first line of text inside a `<task>` element, without its tags: the
+/// title of a task that has no `<name>`.
+fn first_text(doc: &Doc<'_>, b: &super::markdown::Block) -> String {
+    let inner = &doc.text[doc.line_range(b.range.start).end.min(b.range.end)..b.range.end];
+    for line in inner.lines() {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in line.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        let t = out.trim();
+        if !t.is_empty() {
+            return t.to_string();
+        }
+    }
+    String::new()
 }
 
 /// Lines `M1-001: title` inside paragraphs: list markup that was lost, e.g.
