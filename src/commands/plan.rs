@@ -90,8 +90,14 @@ pub fn table(plan: &Plan) -> String {
         t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
         t.force_no_tty();
     }
-    if let Some(width) = target.width {
-        t.set_width(width);
+    match target.width {
+        Some(width) => {
+            t.set_width(width);
+        }
+        // Nothing to fit: no column widths to work out for every cell.
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
     }
     let pos = run_positions(plan);
     for (i, task) in plan.tasks.iter().enumerate() {

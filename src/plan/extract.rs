@@ -478,21 +478,21 @@ impl Reading<'_> {
         let u = &self.units[first];
         let n = dr.label_of.get(&first).copied().unwrap_or(0);
         let l = u.label.iter().chain(&u.extra).nth(n);
-        let says = |m: Mark| -> Vec<String> {
-            votes
-                .iter()
-                .filter(|v| v.mark == m)
-                .map(|v| format!("{} (line {})", v.what, v.line))
-                .collect()
-        };
-        let (yes, no) = (says(Mark::Done), says(Mark::NotDone));
-        let done = !yes.is_empty() && no.is_empty();
-        if !yes.is_empty() && !no.is_empty() {
+        let has = |m: Mark| votes.iter().any(|v| v.mark == m);
+        let done = has(Mark::Done) && !has(Mark::NotDone);
+        if has(Mark::Done) && has(Mark::NotDone) {
+            let says = |m: Mark| -> Vec<String> {
+                votes
+                    .iter()
+                    .filter(|v| v.mark == m)
+                    .map(|v| format!("{} (line {})", v.what, v.line))
+                    .collect()
+            };
             self.disagreements.push(format!(
                 "{} counts as not done: marked done by {}, not done by {}",
                 dr.id,
-                crate::ui::text::list(&yes, 3),
-                crate::ui::text::list(&no, 3)
+                crate::ui::text::list(&says(Mark::Done), 3),
+                crate::ui::text::list(&says(Mark::NotDone), 3)
             ));
         }
         Task {

@@ -219,15 +219,21 @@ impl<'a> Doc<'a> {
         let mut task: Option<(usize, Vec<(String, String)>)> = None;
         let mut name: Option<(usize, String)> = None;
         let mut details: Vec<(usize, String)> = Vec::new();
+        let mut comment = false;
         let mut at = 0;
         while at < self.text.len() {
             let line = self.line_range(at);
             let next = line.end + 1;
-            if self.in_code(line.start) {
+            let t = self.text[line.clone()].trim();
+            // Commented-out elements are not the plan's.
+            let opens = t.starts_with("<!--");
+            if comment || opens {
+                comment = !t.contains("-->");
+            }
+            if comment || opens || self.in_code(line.start) {
                 at = next;
                 continue;
             }
-            let t = self.text[line.clone()].trim();
             if let Some(rest) = open_tag(t, "task") {
                 task = Some((line.start, attributes(rest)));
                 name = None;
@@ -284,10 +290,12 @@ impl<'a> Doc<'a> {
 
     /// The byte range of the line holding `offset`, without its newline.
     pub fn line_range(&self, offset: usize) -> Range<usize> {
-        let start = self.line_starts[self.line_of(offset) - 1];
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let line = self.line_of(offset);
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
         start..end
     }
 
