@@ -2,8 +2,9 @@
 //!
 //! Exit codes are part of the interface and documented in the README:
 //! 0 ok, 1 a task or check failed, 2 bad input or refusal, 3 (`status
-//! --exit-code` only) a milestone is mid-run, 128 not a git repository,
-//! 130 interrupted.
+//! --exit-code` only) a milestone is mid-run, 4 (`status --exit-code`
+//! only) one completed with skipped tasks, 128 not a git repository, 130
+//! interrupted.
 
 use std::fmt;
 
@@ -37,6 +38,9 @@ impl Kind {
 pub const EXIT_MILESTONE_FAILED: i32 = 1;
 /// Exit code for `status --exit-code` when a milestone is mid-run.
 pub const EXIT_MILESTONE_MID_RUN: i32 = 3;
+/// Exit code for `status --exit-code` when a milestone completed with
+/// skipped tasks (their changes are not committed).
+pub const EXIT_MILESTONE_SKIPPED: i32 = 4;
 
 pub struct Error {
     kind: Kind,

@@ -53,8 +53,20 @@ pub enum RunState {
     Failed,
     /// The run was stopped by a signal during a task.
     Interrupted,
-    /// Every task is done or skipped.
+    /// Every task is done (or done in the plan).
     Completed,
+    /// Every task is finished, and at least one was skipped (its runner
+    /// exited 125, or `--on-failure skip`): its changes are saved under an
+    /// attempt ref, not in the branch. Older files record this as
+    /// `completed`.
+    CompletedWithSkips,
+}
+
+impl RunState {
+    /// Completed, with or without skipped tasks.
+    pub fn is_completed(self) -> bool {
+        matches!(self, RunState::Completed | RunState::CompletedWithSkips)
+    }
 }
 
 /// One task's record.
@@ -323,6 +335,25 @@ impl Status {
 
     pub fn task_mut(&mut self, id: &str) -> Option<&mut TaskStatus> {
         self.tasks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// How a run whose every task is finished ends: completed, or
+    /// completed with skipped tasks.
+    pub fn finished_state(&self) -> RunState {
+        if self.tasks.iter().any(|t| t.state == TaskState::Skipped) {
+            RunState::CompletedWithSkips
+        } else {
+            RunState::Completed
+        }
+    }
+
+    /// The tasks that were skipped, in order.
+    pub fn skipped(&self) -> Vec<&str> {
+        self.tasks
+            .iter()
+            .filter(|t| t.state == TaskState::Skipped)
+            .map(|t| t.id.as_str())
+            .collect()
     }
 
     /// (tasks done, done in plan or skipped; all tasks)

@@ -967,3 +967,400 @@ fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
     assert_eq!(porcelain(&t), "");
     assert_fsck_clean(&t);
 }
+
+// ---- a rollback, and --undo --force, stopped half way ----
+
+/// How many files the failed attempt of [`failed_with_many_files`] makes.
+const MANY: usize = 300;
+
+/// A run of M1 whose TASK-002 failed after writing [`MANY`] new files under
+/// `gen/` and editing `tracked.txt`; then the user wrote `notes.txt` while
+/// it waited. Returns the runner that succeeds, for the rerun.
+fn failed_with_many_files() -> (TestRepo, PathBuf) {
+    let t = TestRepo::with_files(&[("plan.md", PLAN2), ("tracked.txt", "v1\n")]);
+    let runner = script(
+        &t,
+        "many.sh",
+        &format!(
+            "[ \"$1\" = TASK-002 ] || exit 0\n[ -e '{0}' ] && exit 0\nmkdir -p gen\n\
+             i=0; while [ $i -lt {MANY} ]; do echo \"file $i\" > gen/f$i.txt; i=$((i+1)); done\n\
+             echo changed > tracked.txt\nexit 3",
+            t.home.path().join("ok").display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    t.write("notes.txt", "the user's, written while TASK-002 waited\n");
+    (t, runner)
+}
+
+/// When to stop a command: after a delay from its start, or after a delay
+/// from when it writes a file (a path under `.git`).
+#[derive(Debug, Clone, Copy)]
+enum At<'a> {
+    Start(u64),
+    After(&'a str, u64),
+}
+
+/// Kill or interrupt `args` in its own process group (as a terminal's
+/// Ctrl-C reaches the foreground group) at `at`, and wait for any git
+/// command it left running to finish its job.
+fn stop_after(t: &TestRepo, args: &[&str], sig: i32, at: At<'_>) -> i32 {
+    let mut child = t
+        .cmd()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let delay = match at {
+        At::Start(ms) => ms,
+        At::After(marker, ms) => {
+            let marker = t.path().join(".git").join(marker);
+            while !marker.exists() && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            ms
+        }
+    };
+    std::thread::sleep(Duration::from_millis(delay));
+    // SAFETY: signals the process group this test started.
+    unsafe {
+        libc::kill(-(child.id() as i32), sig);
+    }
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    // git commands started out of reach of the signal finish their write.
+    let lock = t.path().join(".git/index.lock");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut quiet = 0;
+    while quiet < 5 {
+        assert!(Instant::now() < deadline, "{} stayed", lock.display());
+        quiet = if lock.exists() { 0 } else { quiet + 1 };
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    code
+}
+
+/// Run `args` until it stops refusing for a lock that a killed git left,
+/// removing the lock as the hint says.
+fn run_following_lock_hints(t: &TestRepo, args: &[&str]) -> Run {
+    let mut out = t.run(args);
+    for _ in 0..2 {
+        let Some(path) = out
+            .stderr
+            .split("remove the stale lock with `rm ")
+            .nth(1)
+            .and_then(|s| s.split('`').next())
+        else {
+            break;
+        };
+        std::fs::remove_file(path).unwrap();
+        out = t.run(args);
+    }
+    out
+}
+
+/// The milestone after the stopped command and its rerun: every file of
+/// the attempt saved in the ref `--undo` restores, the user's file never
+/// touched nor committed, and a last run completing the milestone.
+#[track_caller]
+fn assert_undo_brings_everything_back_and_the_run_converges(t: &TestRepo, runner: &Path) {
+    let files = |rev: &str| {
+        t.git(&["ls-tree", "-r", "--name-only", rev, "gen/"])
+            .lines()
+            .count()
+    };
+    if t.path()
+        .join(".git/milestone/M1/last-rollback.json")
+        .exists()
+    {
+        let out = run_following_lock_hints(t, &["rollback", "M1", "--undo", "--force"]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let restored = out
+            .stdout
+            .split("Restored the work saved in ")
+            .nth(1)
+            .and_then(|s| s.split(';').next())
+            .unwrap();
+        assert_eq!(files(restored), MANY, "{}", out.stdout);
+    }
+    for i in [0, MANY / 2, MANY - 1] {
+        assert_eq!(t.read(&format!("gen/f{i}.txt")), format!("file {i}\n"));
+    }
+    assert_eq!(t.read("tracked.txt"), "changed\n");
+    assert_eq!(
+        t.read("notes.txt"),
+        "the user's, written while TASK-002 waited\n"
+    );
+    std::fs::write(t.home.path().join("ok"), "").unwrap();
+    let out = run_m1(t, runner, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(status_json(t)["state"], "completed");
+    assert_eq!(
+        checkpoints_per_task(t),
+        once_each(&["TASK-001", "TASK-002"])
+    );
+    assert_eq!(files("HEAD"), MANY);
+    assert_eq!(porcelain(t), "?? notes.txt\n");
+    assert_fsck_clean(t);
+}
+
+/// How long, on this machine and build, `args` run on a repository
+/// `setup` made takes in all, and after it writes `marker` (a path under
+/// `.git`), in ms: the windows the kills aim at.
+fn window(setup: impl Fn() -> TestRepo, args: &[&str], marker: &str) -> (u64, u64) {
+    let t = setup();
+    let marker = t.path().join(".git").join(marker);
+    let start = Instant::now();
+    let mut child = t.cmd().args(args).stdout(Stdio::null()).spawn().unwrap();
+    let mut seen = None;
+    while child.try_wait().unwrap().is_none() {
+        if seen.is_none() && marker.exists() {
+            seen = Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let end = start.elapsed();
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+    (ms(end), ms(end - seen.unwrap_or(end)))
+}
+
+/// Round `round`'s moment: every other one anywhere in the command, the
+/// rest after it wrote `marker`.
+fn moment<'a>(rng: &mut Rng, round: usize, (all, after): (u64, u64), marker: &'a str) -> At<'a> {
+    if round.is_multiple_of(2) {
+        At::Start(rng.below(all))
+    } else {
+        At::After(marker, rng.below(after))
+    }
+}
+
+fn seeded_rng() -> (u64, Rng) {
+    // FAULTS_SEED=<n> replays or varies the kill moments.
+    let seed = std::env::var("FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0bac_0000_0005_u64);
+    (seed, Rng(seed | 1))
+}
+
+#[test]
+fn a_rollback_killed_or_interrupted_half_way_is_finished_and_undone_whole() {
+    let (seed, mut rng) = seeded_rng();
+    let journal = "milestone/M1/last-rollback.json";
+    let window = window(|| failed_with_many_files().0, &["rollback", "M1"], journal);
+    let mut by_exit = BTreeMap::<i32, usize>::new();
+    let mut finished_by_rerun = 0;
+    for round in 0..12 {
+        let (t, runner) = failed_with_many_files();
+        let sig = if round % 3 == 2 {
+            libc::SIGINT
+        } else {
+            libc::SIGKILL
+        };
+        let at = moment(&mut rng, round, window, journal);
+        let code = stop_after(&t, &["rollback", "M1"], sig, at);
+        *by_exit.entry(code).or_default() += 1;
+        assert_fsck_clean(&t);
+        assert!(t.path().join("notes.txt").exists(), "round {round}");
+        if sig == libc::SIGINT {
+            // Finished, stopped (130), or killed before it could install
+            // its handler, when nothing had happened yet.
+            assert!(matches!(code, 0 | 130 | -1), "round {round}: exit {code}");
+        }
+        // The next rollback finishes the stopped one (or starts afresh when
+        // nothing had changed, or finds nothing left to do).
+        let out = run_following_lock_hints(&t, &["rollback", "M1"]);
+        let done = out.code == 0
+            || (out.code == 2 && out.stderr.starts_with("error: nothing to roll back"));
+        assert!(done, "round {round} ({at:?}): {}", out.stderr);
+        finished_by_rerun += usize::from(out.stdout.starts_with("Finished the rollback"));
+        assert!(!t.path().join("gen").exists(), "round {round}");
+        assert_eq!(t.read("tracked.txt"), "v1\n", "round {round}");
+        assert_eq!(
+            porcelain(&t),
+            " M .milestone_bundles/M1/status.json\n?? notes.txt\n",
+            "round {round}"
+        );
+        assert_fsck_clean(&t);
+        assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
+    }
+    eprintln!(
+        "seed {seed:#x}, window {window:?} ms: exits of the stopped rollback {by_exit:?}; \
+         stopped rollbacks finished by the next one: {finished_by_rerun}"
+    );
+    // The kills must land after the save, or this test shows little.
+    assert!(
+        finished_by_rerun >= 2,
+        "too few kills landed while the work tree was put back: {finished_by_rerun}"
+    );
+}
+
+#[test]
+fn undo_force_killed_half_way_never_loses_the_users_commit() {
+    let (seed, mut rng) = seeded_rng();
+    let committed = || {
+        let (t, _) = failed_with_many_files();
+        t.run(["rollback", "M1"]).success();
+        t.write("later.txt", "the user's commit\n");
+        t.git(&["add", "later.txt"]);
+        t.git(&["commit", "-q", "-m", "later work"]);
+        t
+    };
+    let undo = ["rollback", "M1", "--undo", "--force"];
+    let saved = "refs/milestone/M1/before-undo/1";
+    let window = window(committed, &undo, saved);
+    let mut by_exit = BTreeMap::<i32, usize>::new();
+    for round in 0..10 {
+        let (t, runner) = failed_with_many_files();
+        t.run(["rollback", "M1"]).success();
+        t.write("later.txt", "the user's commit\n");
+        t.git(&["add", "later.txt"]);
+        t.git(&["commit", "-q", "-m", "later work"]);
+        let later = common::inspect::head(&t);
+        let sig = if round % 3 == 2 {
+            libc::SIGINT
+        } else {
+            libc::SIGKILL
+        };
+        let at = moment(&mut rng, round, window, saved);
+        let code = stop_after(&t, &undo, sig, at);
+        *by_exit.entry(code).or_default() += 1;
+        assert_fsck_clean(&t);
+        // The commit is on the branch, or saved under a ref first.
+        let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
+        assert!(
+            keeping.contains("refs/heads/main") || keeping.contains("before-undo/"),
+            "round {round} ({at:?}): only in {keeping:?}"
+        );
+        assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
+        let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
+        assert!(
+            keeping.contains("before-undo/"),
+            "round {round}: {keeping:?}"
+        );
+    }
+    eprintln!("seed {seed:#x}, window {window:?} ms: exits of the stopped undo {by_exit:?}");
+}
+
+/// Ctrl-C while the run rolls a failed task back (`--on-failure rollback`):
+/// the terminal's SIGINT reaches the whole foreground group, yet no git
+/// command is killed half way; the rollback finishes, the run exits 130
+/// and is recorded as interrupted, and the next run carries on.
+#[test]
+fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN2),
+        (".gitattributes", "*.slow filter=slow\n"),
+    ]);
+    let marker = t.home.path().join("filtering");
+    let filter = script(
+        &t,
+        "slow-filter.sh",
+        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+    );
+    t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
+    let once = t.home.path().join("failed-once");
+    let runner = script(
+        &t,
+        "fails-once.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\necho x > x.slow\n\
+             [ -e '{0}' ] && exit 0\ntouch '{0}'\nexit 3",
+            once.display()
+        ),
+    );
+    let child = run_cmd(&t, &runner, &["--on-failure", "rollback"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // The save of the attempt is hashing x.slow through the filter.
+    wait_for(&marker);
+    // SAFETY: signals the process group this test started.
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGINT);
+    }
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 130
+    --- stdout
+    Starting TASK-001 [1/2] First
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] Second
+    --- stderr
+    TASK-002 failed (exit code 3) after [DURATION]; log: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
+    error: TASK-002 failed, and SIGINT arrived while it was rolled back; the rollback finished first: its work is saved in refs/milestone/M1/attempts/TASK-002/1 (removed from the work tree: TASK-002.txt and x.slow) and the branch is back at [OID]
+    hint: bring the work back with `git milestone rollback M1 --undo`, or run the task again with `git milestone run M1`
+    ");
+    let status = status_json(&t);
+    assert_eq!(status["state"], "interrupted");
+    assert_eq!(status["failure"]["rolled_back"], true);
+    assert!(!t.path().join("x.slow").exists());
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/attempts/TASK-002/1:x.slow"]),
+        "x\n"
+    );
+    assert!(!t.path().join(".git/milestone/run.lock").exists());
+    assert_fsck_clean(&t);
+    let out = run_m1(&t, &runner, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        checkpoints_per_task(&t),
+        once_each(&["TASK-001", "TASK-002"])
+    );
+    assert_eq!(porcelain(&t), "");
+}
+
+/// The same for `git milestone rollback` itself: Ctrl-C once the attempt
+/// is being saved lets the rollback finish (nothing is left half done),
+/// and it exits 130 saying so.
+#[test]
+fn ctrl_c_during_a_rollback_lets_it_finish_and_exits_130() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN2),
+        (".gitattributes", "*.slow filter=slow\n"),
+    ]);
+    let marker = t.home.path().join("filtering");
+    let filter = script(
+        &t,
+        "slow-filter.sh",
+        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+    );
+    t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
+    let runner = script(
+        &t,
+        "fails.sh",
+        "[ \"$1\" = TASK-002 ] || exit 0\necho x > x.slow\nexit 3",
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    let child = t
+        .cmd()
+        .args(["rollback", "M1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    wait_for(&marker);
+    // SAFETY: signals the process group this test started.
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGINT);
+    }
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 130
+    --- stdout
+    Rolled back M1 to the checkpoint of TASK-001 ([OID]).
+    Removed 1 file the attempt created: x.slow.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    error: SIGINT arrived during the rollback of M1; it finished first, so nothing is left half done
+    ");
+    assert_eq!(status_json(&t)["failure"]["rolled_back"], true);
+    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
+    assert_fsck_clean(&t);
+}

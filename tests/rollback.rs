@@ -112,6 +112,13 @@ fn failed_run() -> Failed {
     t.write("newdir/cache.secret", "ignored inside a new directory\n");
     t.write("root.secret", "ignored at the root\n");
     t.write("src/local.secret", "ignored in a tracked directory\n");
+    // As the run records them when an attempt stops: the untracked files
+    // it created.
+    std::fs::write(
+        journal.join("attempt-leftovers"),
+        "new.txt\0newdir/file.txt\0src/lib.txt\0",
+    )
+    .unwrap();
     write_status(
         &t,
         &base,
@@ -132,6 +139,18 @@ fn failed_run() -> Failed {
     }
 }
 
+/// Record `paths` as untracked files the failed attempt created, as the
+/// run does when an attempt stops.
+fn attempt_created(t: &TestRepo, paths: &[&str]) {
+    let file = t.path().join(".git/milestone/M1/attempt-leftovers");
+    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    for p in paths {
+        text.push_str(p);
+        text.push('\0');
+    }
+    std::fs::write(file, text).unwrap();
+}
+
 fn assert_ignored_files_kept(t: &TestRepo) {
     assert_eq!(t.read("root.secret"), "ignored at the root\n");
     assert_eq!(
@@ -148,18 +167,16 @@ fn assert_ignored_files_kept(t: &TestRepo) {
 fn rollback_restores_the_last_checkpoint_exactly_and_saves_the_attempt() {
     let Failed { t, cp1, agent, .. } = failed_run();
     let out = t.run(["rollback", "M1"]);
-    out.success();
-    assert_eq!(out.stderr, "");
-    assert_eq!(
-        out.stdout,
-        format!(
-            "Rolled back M1 to the checkpoint of TASK-001 ({}); 1 commit was taken off the branch.\n\
-             The discarded work is saved in {SAVED}.\n\
-             To bring it back: git milestone rollback M1 --undo\n  \
-             (with git alone: git read-tree -u --reset {SAVED} && git reset -q {SAVED}~1)\n",
-            &cp1[..7]
-        )
-    );
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Rolled back M1 to the checkpoint of TASK-001 ([OID]); 1 commit was taken off the branch.
+    Removed 5 files the attempt created: new.txt, newdir/file.txt, staged.txt, task-commit.txt and taskdir/committed.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
     assert_eq!(head(&t), cp1);
     assert_eq!(t.git(&["rev-parse", "main"]).trim(), cp1);
     // Only the rewritten status file and the file from before the run remain.
@@ -416,6 +433,7 @@ fn rollback_to_an_earlier_checkpoint_and_back() {
     out.success();
     assert!(out.stdout.starts_with(&format!(
         "Rolled back M1 to the checkpoint of TASK-001 ({}); 2 commits were taken off the branch.\n\
+         Removed 2 files the attempt created: b.txt and c.txt.\n\
          The discarded work is saved in refs/milestone/M1/attempts/TASK-002/2.\n",
         &cp1[..7]
     )), "{}", out.stdout);
@@ -460,12 +478,124 @@ fn undo_refuses_over_new_changes() {
     let Failed { t, .. } = failed_run();
     t.run(["rollback", "M1"]).success();
     t.write("README.md", "edited after the rollback\n");
-    assert_refused(
-        &t,
-        &["rollback", "M1", "--undo"],
-        "error: the work tree has changes that restoring the saved work would overwrite: README.md\n\
-         hint: commit or stash them first: git stash push --include-untracked\n",
+    let before = snapshot(&t);
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: restoring the saved work of M1 would overwrite changes made since the rollback: README.md
+    hint: commit or stash them (`git stash push --include-untracked`), then `git milestone rollback M1 --undo`
+    hint: `git milestone rollback M1 --undo --force` would overwrite README.md; it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!(snapshot(&t), before);
+}
+
+/// A file the task committed although it was the user's from before the
+/// run: the rollback keeps it as it was, the user edits it, and `--undo`
+/// (which writes the attempt's version) must not lose the edit.
+#[test]
+fn undo_never_overwrites_an_edit_to_a_file_the_rollback_kept() {
+    let Failed { t, cp1, .. } = failed_run();
+    t.write("notes.txt", "my notes, as the task committed them\n");
+    t.git(&["add", "notes.txt"]);
+    t.git(&["commit", "-q", "-m", "agent takes the notes"]);
+    let agent2 = head(&t);
+    let status = t.read(STATUS);
+    let old_head = status_json(&t)["failure"]["head"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.write(STATUS, &status.replace(&old_head, &agent2));
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1);
+    assert_eq!(
+        t.read("notes.txt"),
+        "my notes, as the task committed them\n"
     );
+    t.write("notes.txt", "my notes, edited after the rollback\n");
+    // A file made after the rollback that the attempt does not have is no
+    // obstacle: the restore leaves it alone.
+    t.write("later.txt", "mine\n");
+
+    let before = (snapshot(&t), t.read(STATUS));
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: restoring the saved work of M1 would overwrite changes made since the rollback: notes.txt
+    hint: commit or stash them (`git stash push --include-untracked`), then `git milestone rollback M1 --undo`
+    hint: `git milestone rollback M1 --undo --force` would overwrite notes.txt; it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!((snapshot(&t), t.read(STATUS)), before);
+    assert_eq!(t.read("notes.txt"), "my notes, edited after the rollback\n");
+
+    let out = t.run(["rollback", "M1", "--undo", "--force"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Saved what the undo replaces in refs/milestone/M1/before-undo/1: your changes to notes.txt.
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent2);
+    assert_eq!(
+        t.read("notes.txt"),
+        "my notes, as the task committed them\n"
+    );
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/before-undo/1:notes.txt"]),
+        "my notes, edited after the rollback\n"
+    );
+    assert_eq!(
+        t.git(&["rev-parse", "refs/milestone/M1/before-undo/1~1"])
+            .trim(),
+        cp1
+    );
+    assert_eq!(t.read("later.txt"), "mine\n");
+    assert_fsck_clean(&t);
+}
+
+/// The user commits on top of the rolled-back branch; `--undo --force`
+/// puts the attempt back, and the user's commit is saved under a ref
+/// first, which the refusal and the output name.
+#[test]
+fn undo_force_saves_the_commits_it_takes_off_the_branch() {
+    let Failed { t, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    t.write("later.txt", "later\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = head(&t);
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: HEAD moved since the rollback of M1 (it was [OID], it is [OID])
+    hint: `git milestone rollback M1 --undo --force` would take 1 commit off the branch ([OID] later work); it saves what it replaces in refs/milestone/M1/before-undo/1 first
+    ");
+    assert_eq!(head(&t), later);
+
+    let out = t.run(["rollback", "M1", "--undo", "--force"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Saved what the undo replaces in refs/milestone/M1/before-undo/1: 1 commit ([OID] later work).
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent);
+    let saved = t.git(&["rev-parse", "refs/milestone/M1/before-undo/1"]);
+    assert_eq!(saved.trim(), later, "nothing but the commit needed saving");
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/before-undo/1:later.txt"]),
+        "later\n"
+    );
+    assert_fsck_clean(&t);
 }
 
 #[test]
@@ -571,26 +701,6 @@ fn refuses_to_move_the_branch_sideways_unless_forced() {
              rolling back would move the branch sideways\n\
              hint: to do it anyway: git milestone rollback M1 --force\n",
             &cp1[..7]
-        ),
-    );
-}
-
-#[test]
-fn undo_refuses_when_head_moved_since_the_rollback() {
-    let Failed { t, cp1, .. } = failed_run();
-    t.run(["rollback", "M1"]).success();
-    t.write("later.txt", "later\n");
-    t.git(&["add", "later.txt"]);
-    t.git(&["commit", "-q", "-m", "later work"]);
-    let later = head(&t);
-    assert_refused(
-        &t,
-        &["rollback", "M1", "--undo"],
-        &format!(
-            "error: HEAD moved since the rollback of M1 (it was {}, it is {})\n\
-             hint: to restore the saved work over it anyway: git milestone rollback M1 --undo --force\n",
-            &cp1[..7],
-            &later[..7]
         ),
     );
 }
@@ -849,6 +959,7 @@ fn the_saved_attempt_keeps_executable_bits_and_symlinks() {
     let script = t.path().join("run.sh");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink("new.txt", t.path().join("link")).unwrap();
+    attempt_created(&t, &["run.sh", "link"]);
     t.run(["rollback", "M1"]).success();
     let entry = |p: &str| t.git(&["ls-tree", SAVED, p]);
     let blob = |p: &str| t.git(&["rev-parse", &format!("{SAVED}:{p}")]);
@@ -978,6 +1089,7 @@ fn refuses_a_changed_file_whose_name_is_not_utf8() {
     let Failed { t, agent, .. } = failed_run();
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
     std::fs::write(t.path().join(name), "the attempt's\n").unwrap();
+    attempt_created(&t, &["caf\u{FFFD}.txt"]);
     let before = (head(&t), porcelain(&t));
     let out = t.run(["rollback", "M1"]);
     out.code(2);
@@ -1073,4 +1185,312 @@ fn a_commit_with_the_trailers_of_an_unfinished_task_is_no_checkpoint() {
     );
     t.run(["rollback", "M1", "--force"]).success();
     assert_eq!(head(&t), cp1);
+}
+
+/// A task that replaced a tracked directory with a symbolic link to a
+/// directory outside the repository holding a file of the same name.
+#[test]
+fn a_directory_replaced_by_a_symlink_is_rolled_back_without_following_it() {
+    let t = TestRepo::with_files(&[
+        ("src/lib.txt", "v1\n"),
+        (
+            "docs/plan.md",
+            "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+        ),
+    ]);
+    let outside = t.home.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("lib.txt"), "not the repository's\n").unwrap();
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\nrm -r src && ln -s '{}' src\nexit 3",
+            outside.display()
+        ),
+    );
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+        .code(1);
+    let cp1 = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    t.run(["rollback", "M1"]).success();
+    assert_eq!(head(&t), cp1.trim());
+    assert_eq!(t.read("src/lib.txt"), "v1\n");
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n"));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("lib.txt")).unwrap(),
+        "not the repository's\n",
+        "the file behind the link is neither removed nor changed"
+    );
+    // The link is saved as a link; nothing is read through it.
+    assert_eq!(
+        t.git(&["ls-tree", "-r", "--format=%(objectmode) %(path)", SAVED]),
+        format!(
+            "100644 {STATUS}\n100644 TASK-001.txt\n100644 TASK-002.txt\n100644 docs/plan.md\n120000 src\n"
+        )
+    );
+    t.run(["rollback", "M1", "--undo"]).success();
+    assert!(
+        std::fs::symlink_metadata(t.path().join("src"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_fsck_clean(&t);
+}
+
+/// The README's promise: a file the user creates while a failed task waits
+/// (say `notes.txt`) is not the attempt's, so the rollback leaves it where
+/// it is, and says which files it removed and where it saved them.
+#[test]
+fn rollback_removes_only_the_files_the_attempt_created() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+    )]);
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\nmkdir -p out && echo x > out/made.txt\nexit 3",
+    );
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+        .code(1);
+    t.write("notes.txt", "written while TASK-002 waited\n");
+    t.write("out/mine.txt", "also mine\n");
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Rolled back M1 to the checkpoint of TASK-001 ([OID]).
+    Removed 2 files the attempt created: TASK-002.txt and out/made.txt.
+    Left alone 2 untracked files that are not the attempt's: notes.txt and out/mine.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
+    assert_eq!(t.read("notes.txt"), "written while TASK-002 waited\n");
+    assert_eq!(t.read("out/mine.txt"), "also mine\n");
+    assert!(!t.path().join("TASK-002.txt").exists());
+    assert!(!t.path().join("out/made.txt").exists());
+    assert_eq!(
+        porcelain(&t),
+        format!(" M {STATUS}\n?? notes.txt\n?? out/mine.txt\n")
+    );
+    // Not the attempt's, so not in its saved commit either.
+    assert_eq!(
+        t.git(&["ls-tree", "-r", "--name-only", SAVED]),
+        format!("{STATUS}\nTASK-001.txt\nTASK-002.txt\ndocs/plan.md\nout/made.txt\n")
+    );
+    // --undo gives the attempt its files back, and a retry commits them.
+    t.run(["rollback", "M1", "--undo"]).success();
+    let ok = sh_runner(&t, "ok.sh", "true");
+    t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &ok])
+        .success();
+    assert_eq!(porcelain(&t), "?? notes.txt\n?? out/mine.txt\n");
+    assert_eq!(
+        t.git(&["show", "--name-only", "--format=", "HEAD"]),
+        format!("{STATUS}\nTASK-002.txt\nout/made.txt\n")
+    );
+}
+
+/// A rollback recorded as still under way (its process was killed after
+/// the save): the next `rollback` finishes it instead of saving the half
+/// restored tree as the attempt, saves only what is new, and `--undo`
+/// restores the first, complete save and names the other.
+#[test]
+fn a_stopped_rollback_is_finished_and_undo_restores_the_complete_save() {
+    let Failed { t, cp1, agent, .. } = failed_run();
+    t.run(["rollback", "M1"]).success();
+    // As if killed half way through putting the work tree back: HEAD not
+    // yet moved, half the attempt's files still there, the record not done.
+    let record = t.path().join(".git/milestone/M1/last-rollback.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.contains("\"phase\": \"done\""), "{text}");
+    std::fs::write(
+        &record,
+        text.replace("\"phase\": \"done\"", "\"phase\": \"restoring\""),
+    )
+    .unwrap();
+    t.git(&["reset", "-q", "--soft", &agent]);
+    t.git(&["checkout", SAVED, "--", "new.txt"]);
+    t.git(&["reset", "-q", "--", "new.txt"]);
+    // And an edit made since, which no save holds yet.
+    t.write("README.md", "edited after the rollback stopped\n");
+
+    let out = t.run(["run", "M1", "--plan", "plan.md", "--runner", "true"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the last rollback of M1 did not finish; the work tree is half restored
+    hint: its work is saved in refs/milestone/M1/attempts/TASK-002/1; finish the rollback with `git milestone rollback M1`, or bring the work back with `git milestone rollback M1 --undo`
+    ");
+
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Finished the rollback of M1 that was stopped half way to the checkpoint of TASK-001 ([OID]); 1 commit was taken off the branch.
+    Removed 1 file the attempt created: new.txt.
+    The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+    What the stopped rollback had not put back yet is saved in refs/milestone/M1/attempts/TASK-002/2.
+    To bring it back: git milestone rollback M1 --undo
+      (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+    --- stderr
+    ");
+    assert_eq!(head(&t), cp1);
+    assert_eq!(porcelain(&t), format!(" M {STATUS}\n?? notes.txt\n"));
+    let second = "refs/milestone/M1/attempts/TASK-002/2";
+    assert_eq!(
+        t.git(&["show", &format!("{second}:README.md")]),
+        "edited after the rollback stopped\n"
+    );
+    assert_eq!(status_json(&t)["failure"]["rolled_back"], true);
+
+    let out = t.run(["rollback", "M1", "--undo"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Restored the work saved in refs/milestone/M1/attempts/TASK-002/1; HEAD is back at [OID].
+    Files the attempt created are untracked again and its edits are unstaged.
+    Also saved, while finishing a rollback that was stopped (less complete): refs/milestone/M1/attempts/TASK-002/2.
+    --- stderr
+    ");
+    assert_eq!(head(&t), agent);
+    assert_eq!(t.read("new.txt"), "new\n");
+    assert_eq!(t.read("newdir/file.txt"), "in a new directory\n");
+    assert_eq!(t.read("src/lib.txt"), "broken\n");
+    assert_fsck_clean(&t);
+}
+
+/// A repository whose submodule `sub` (a clone of `<home>/sub-origin`) holds
+/// `f.txt`, and a plan of two tasks; `git` runs with
+/// `protocol.file.allow=always`, as adding a local submodule needs.
+fn with_submodule() -> TestRepo {
+    let t = TestRepo::new();
+    let origin = t.home.path().join("sub-origin");
+    std::fs::create_dir(&origin).unwrap();
+    let git_in = |dir: &std::path::Path, args: &[&str]| {
+        let mut c = t.git_cmd();
+        let out = c.current_dir(dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git_in(&origin, &["init", "-q", "-b", "main", "."]);
+    std::fs::write(origin.join("f.txt"), "sub v1\n").unwrap();
+    git_in(&origin, &["add", "-A"]);
+    git_in(&origin, &["commit", "-q", "-m", "sub v1"]);
+    t.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        origin.to_str().unwrap(),
+        "sub",
+    ]);
+    t.write(
+        "docs/plan.md",
+        "# M1\n\n## Tasks\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+    );
+    t.commit_all("initial");
+    t
+}
+
+/// A task's work inside a submodule (a commit, an edit, a new file) is
+/// saved as a commit in the submodule, recorded in the saved attempt,
+/// rolled back, and brought back by `--undo`: with `submodule.recurse` on
+/// (which made git's reset discard it) and off (which left it in place).
+#[test]
+fn work_inside_a_submodule_is_saved_rolled_back_and_undone() {
+    for recurse in ["false", "true"] {
+        let t = with_submodule();
+        t.git(&["config", "submodule.recurse", recurse]);
+        let v1 = t.git(&["-C", "sub", "rev-parse", "HEAD"]);
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n\
+             (cd sub && echo c > c.txt && git add c.txt && git commit -q -m 'task commit in sub')\n\
+             echo edited > sub/f.txt && echo new > sub/new.txt\nexit 3",
+        );
+        t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", &runner])
+            .code(1);
+        let task_commit = t.git(&["-C", "sub", "rev-parse", "HEAD"]);
+        let out = t.run(["rollback", "M1"]);
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.render(&t), @r"
+            exit: 0
+            --- stdout
+            Rolled back M1 to the checkpoint of TASK-001 ([OID]).
+            Removed 2 files the attempt created: TASK-002.txt and sub/new.txt.
+            The discarded work is saved in refs/milestone/M1/attempts/TASK-002/1.
+            The work inside submodule sub is saved there under the same ref; --undo brings it back too.
+            To bring it back: git milestone rollback M1 --undo
+              (with git alone: git read-tree -u --reset refs/milestone/M1/attempts/TASK-002/1 && git reset -q refs/milestone/M1/attempts/TASK-002/1~1)
+            --- stderr
+            ");
+        }
+        assert_eq!(
+            t.git(&["-C", "sub", "rev-parse", "HEAD"]),
+            v1,
+            "recurse={recurse}"
+        );
+        assert_eq!(t.read("sub/f.txt"), "sub v1\n", "recurse={recurse}");
+        assert!(!t.path().join("sub/new.txt").exists() && !t.path().join("sub/c.txt").exists());
+        assert_eq!(porcelain(&t), format!(" M {STATUS}\n"), "recurse={recurse}");
+        // Saved in the submodule, and named by the saved attempt.
+        let in_sub = t.git(&["-C", "sub", "rev-parse", SAVED]);
+        assert_eq!(
+            t.git(&["-C", "sub", "show", &format!("{SAVED}:f.txt")]),
+            "edited\n"
+        );
+        assert_eq!(
+            t.git(&["-C", "sub", "show", &format!("{SAVED}:new.txt")]),
+            "new\n"
+        );
+        assert_eq!(
+            t.git(&["-C", "sub", "rev-parse", &format!("{SAVED}~1")]),
+            task_commit
+        );
+        assert_eq!(
+            t.git(&[
+                "ls-tree",
+                "--format=%(objectmode) %(objectname)",
+                SAVED,
+                "sub"
+            ]),
+            format!("160000 {in_sub}")
+        );
+        assert!(
+            t.git(&["log", "-1", "--format=%B", SAVED])
+                .contains(&format!("Milestone-Submodule: sub {}", in_sub.trim()))
+        );
+
+        t.run(["rollback", "M1", "--undo"]).success();
+        assert_eq!(t.git(&["-C", "sub", "rev-parse", "HEAD"]), task_commit);
+        assert_eq!(t.read("sub/f.txt"), "edited\n");
+        assert_eq!(t.read("sub/new.txt"), "new\n");
+        assert_eq!(t.read("sub/c.txt"), "c\n");
+        assert_fsck_clean(&t);
+    }
+}
+
+/// `run` refuses a submodule with an untracked file in it, and says which
+/// file in which submodule.
+#[test]
+fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
+    let t = with_submodule();
+    t.write("sub/stray.txt", "stray\n");
+    let out = t.run(["run", "M1", "--plan", "docs/plan.md", "--runner", "true"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); a checkpoint would mix them into the first task
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
+    hint: inside a submodule, commit or remove them there first (`git -C sub status`)
+    ");
 }

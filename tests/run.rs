@@ -1126,7 +1126,8 @@ fn on_failure_rollback_returns_to_the_last_checkpoint() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "error: TASK-002 failed; its work is saved in {saved} and the branch is back at {}\n\
+            "error: TASK-002 failed; its work is saved in {saved} (removed from the work tree: \
+             TASK-002.txt) and the branch is back at {}\n\
              hint: bring the work back with `git milestone rollback M1 --undo`",
             &checkpoint[..7]
         )),

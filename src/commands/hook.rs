@@ -119,6 +119,19 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
         .unwrap_or_default();
     let (what, fix) = match status.state {
         RunState::Completed => return None,
+        // A skipped task's changes are saved under a ref, not in the branch.
+        RunState::CompletedWithSkips => {
+            let ids: Vec<String> = status
+                .skipped()
+                .iter()
+                .map(|id| crate::ui::text::clean(id).into_owned())
+                .collect();
+            return Some(format!(
+                "not pushing {target}: milestone {name} completed with skipped tasks: {} \
+                 (their changes are not committed); see them with `git milestone status {name}`, {skip}",
+                crate::ui::text::list(&ids, 5)
+            ));
+        }
         RunState::Failed => (format!("failed{task}"), "retry it with"),
         RunState::Running => ("is mid-run".to_string(), "finish it with"),
         RunState::Interrupted => ("was interrupted".to_string(), "resume it with"),

@@ -4,21 +4,22 @@
 use std::path::Path;
 
 use crate::cli::RollbackArgs;
-use crate::error::Result;
-use crate::failure::rollback::{self, Request};
-use crate::repo::Repo;
+use crate::error::{Error, Result};
+use crate::failure::rollback::{self, Request, RolledBack};
+use crate::failure::undo::{self, Undone};
+use crate::failure::{SavedAttempt, signal_name};
+use crate::repo::{Repo, short_oid};
+use crate::runner::signals;
+use crate::ui::text::{clean, count, is_are, list};
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
+    // Ctrl-C and SIGTERM become a flag the rollback checks between steps.
+    signals::install()
+        .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let repo = Repo::discover(cwd)?;
     let name = &crate::state::resolve_key(repo.root(), &args.name)?;
     if args.undo {
-        let done = rollback::undo(&repo, name, args.force)?;
-        println!(
-            "Restored the work saved in {}; HEAD is back at {}.",
-            done.saved_ref,
-            crate::repo::short_oid(&done.head)
-        );
-        println!("Files the attempt created are untracked again and its edits are unstaged.");
+        print_undone(&undo::undo(&repo, name, args.force)?);
         return Ok(0);
     }
     let done = rollback::roll_back(
@@ -29,18 +30,131 @@ pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
             force: args.force,
         },
     )?;
+    print_rolled_back(name, &done);
+    match done.interrupted {
+        None => Ok(0),
+        Some(sig) => Err(Error::interrupted(format!(
+            "{} arrived during the rollback of {name}; it finished first, so nothing is left half done",
+            signal_name(sig)
+        ))),
+    }
+}
+
+fn print_rolled_back(name: &str, done: &RolledBack) {
     let commits = match done.commits_removed {
         0 => String::new(),
-        1 => "; 1 commit was taken off the branch".to_string(),
-        n => format!("; {n} commits were taken off the branch"),
+        n => format!(
+            "; {} {} taken off the branch",
+            count(n, "commit"),
+            if n == 1 { "was" } else { "were" }
+        ),
+    };
+    let what = if done.finished_stopped {
+        format!("Finished the rollback of {name} that was stopped half way")
+    } else {
+        format!("Rolled back {name}")
     };
     println!(
-        "Rolled back {name} to {} ({}){commits}.",
+        "{what} to {} ({}){commits}.",
         done.checkpoint_label,
-        crate::repo::short_oid(&done.checkpoint)
+        short_oid(&done.checkpoint)
     );
+    print_files(&done.saved);
     println!("The discarded work is saved in {}.", done.saved.ref_name);
+    if !done.saved.submodules.is_empty() {
+        let subs: Vec<String> = done
+            .saved
+            .submodules
+            .iter()
+            .map(|p| clean(p).into_owned())
+            .collect();
+        println!(
+            "The work inside {} {} is saved there under the same ref; --undo brings it back too.",
+            if subs.len() == 1 {
+                "submodule"
+            } else {
+                "submodules"
+            },
+            list(&subs, 5)
+        );
+    }
+    if !done.also_saved.is_empty() {
+        println!(
+            "What the stopped rollback had not put back yet is saved in {}.",
+            list(&done.also_saved, 5)
+        );
+    }
     println!("To bring it back: {}", done.saved.restore_command);
     println!("  (with git alone: {})", done.saved.plain_git_command);
-    Ok(0)
+}
+
+/// The files a rollback removed, and the untracked ones it left alone.
+fn print_files(saved: &SavedAttempt) {
+    let shown = |paths: &[String]| {
+        let cleaned: Vec<String> = paths.iter().map(|p| clean(p).into_owned()).collect();
+        list(&cleaned, 10)
+    };
+    if !saved.removed.is_empty() {
+        println!(
+            "Removed {} the attempt created: {}.",
+            count(saved.removed.len(), "file"),
+            shown(&saved.removed)
+        );
+    }
+    if !saved.left_alone.is_empty() {
+        let n = saved.left_alone.len();
+        println!(
+            "Left alone {} that {} not the attempt's: {}.",
+            count(n, "untracked file"),
+            is_are(n),
+            shown(&saved.left_alone)
+        );
+    }
+}
+
+fn print_undone(done: &Undone) {
+    let r = &done.replaced;
+    if !r.is_empty() {
+        let mut what = Vec::new();
+        if !r.commits.is_empty() {
+            let shown: Vec<String> = r
+                .commits
+                .iter()
+                .map(|c| format!("{} {}", short_oid(&c.oid), clean(&c.summary)))
+                .collect();
+            what.push(format!(
+                "{} ({})",
+                count(r.commits.len(), "commit"),
+                list(&shown, 5)
+            ));
+        }
+        if !r.files.is_empty() {
+            let shown: Vec<String> = r.files.iter().map(|p| clean(p).into_owned()).collect();
+            what.push(format!("your changes to {}", list(&shown, 10)));
+        }
+        println!(
+            "Saved what the undo replaces in {}: {}.",
+            done.before_undo.last().map_or("", String::as_str),
+            what.join(" and ")
+        );
+    }
+    println!(
+        "Restored the work saved in {}; HEAD is back at {}.",
+        done.saved_ref,
+        short_oid(&done.head)
+    );
+    println!("Files the attempt created are untracked again and its edits are unstaged.");
+    if !done.also_saved.is_empty() {
+        println!(
+            "Also saved, while finishing a rollback that was stopped (less complete): {}.",
+            list(&done.also_saved, 5)
+        );
+    }
+    let earlier = done.before_undo.len() - usize::from(!r.is_empty());
+    if earlier > 0 {
+        println!(
+            "A stopped undo saved what it replaced in {}.",
+            list(&done.before_undo[..earlier], 5)
+        );
+    }
 }

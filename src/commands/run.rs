@@ -54,6 +54,22 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
                 plan.milestone
             );
         }
+        Finished::CompletedWithSkips { ran, skipped } => {
+            let ids: Vec<String> = skipped
+                .iter()
+                .map(|id| crate::ui::text::clean(id).into_owned())
+                .collect();
+            println!(
+                "Milestone {} completed with skipped tasks: {} ({} run).",
+                plan.milestone,
+                crate::ui::text::list(&ids, 5),
+                crate::ui::text::count(ran, "task")
+            );
+            println!(
+                "A skipped task's changes are not committed: they are saved under refs/milestone/{}/attempts/<ID>/.",
+                plan.milestone
+            );
+        }
         Finished::NothingToDo | Finished::DryRun => {}
     }
     Ok(0)

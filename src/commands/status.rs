@@ -12,7 +12,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::error::{
+    EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, EXIT_MILESTONE_SKIPPED, Error, Result,
+};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
 use crate::state::{
@@ -165,7 +167,8 @@ fn warn_unreadable(found: &[Found]) {
 }
 
 /// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
-/// it might hide a failure), else 3 when one is mid-run, else 0.
+/// it might hide a failure), else 3 when one is mid-run, else 4 when one
+/// completed with skipped tasks, else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
     let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
@@ -174,6 +177,8 @@ fn exit_code(reports: &[Report], wanted: bool) -> i32 {
         EXIT_MILESTONE_FAILED
     } else if any(&[Shown::Running, Shown::Interrupted]) {
         EXIT_MILESTONE_MID_RUN
+    } else if any(&[Shown::CompletedWithSkips]) {
+        EXIT_MILESTONE_SKIPPED
     } else {
         0
     }
@@ -228,6 +233,7 @@ enum Shown {
     Failed,
     Interrupted,
     Completed,
+    CompletedWithSkips,
     Unreadable,
 }
 
@@ -238,6 +244,7 @@ impl Shown {
             Shown::Failed => "failed",
             Shown::Interrupted => "interrupted",
             Shown::Completed => "completed",
+            Shown::CompletedWithSkips => "completed with skips",
             Shown::Unreadable => "unreadable",
         }
     }
@@ -246,7 +253,7 @@ impl Shown {
         match self {
             Shown::Completed => Tone::Good,
             Shown::Failed | Shown::Unreadable => Tone::Bad,
-            Shown::Running | Shown::Interrupted => Tone::Busy,
+            Shown::Running | Shown::Interrupted | Shown::CompletedWithSkips => Tone::Busy,
         }
     }
 }
@@ -258,6 +265,7 @@ impl From<RunState> for Shown {
             RunState::Failed => Shown::Failed,
             RunState::Interrupted => Shown::Interrupted,
             RunState::Completed => Shown::Completed,
+            RunState::CompletedWithSkips => Shown::CompletedWithSkips,
         }
     }
 }
@@ -365,7 +373,7 @@ fn current_task(status: &Status) -> Option<String> {
             .map(|t| t.id.clone())
     };
     match status.state {
-        RunState::Completed => None,
+        RunState::Completed | RunState::CompletedWithSkips => None,
         RunState::Failed => status
             .failure
             .as_ref()
@@ -439,6 +447,20 @@ fn headline(r: &Report) -> String {
         (Shown::Completed, _) => {
             format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name)
         }
+        (Shown::CompletedWithSkips, _) => {
+            let skipped: Vec<&str> = r
+                .tasks
+                .iter()
+                .flatten()
+                .filter(|t| t.state == TaskState::Skipped)
+                .map(|t| t.id.as_str())
+                .collect();
+            format!(
+                "{}: completed with skipped tasks ({}), {done}/{total} tasks (plan {plan})",
+                r.name,
+                crate::ui::text::list(&skipped, 5)
+            )
+        }
         (_, Some(task)) => {
             format!(
                 "{}: {state} at {task}, {done}/{total} tasks done (plan {plan})",
@@ -461,6 +483,9 @@ fn next_step(r: &Report) -> Option<String> {
         Shown::Running | Shown::Interrupted => {
             Some(format!("Continue with `git milestone run {name}`."))
         }
+        Shown::CompletedWithSkips => Some(format!(
+            "Skipped tasks' changes are not committed: each is saved under refs/milestone/{name}/attempts/<ID>/."
+        )),
         _ => None,
     }
 }

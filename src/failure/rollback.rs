@@ -1,35 +1,33 @@
 //! Rolling a milestone back safely: which checkpoint, which commits may be
 //! taken off the branch, saving the discarded work first, the status file
-//! afterwards, and `--undo`.
+//! afterwards; and finishing a rollback that was stopped half way.
 //!
-//! The last rollback of each milestone is recorded in the local run journal
-//! (`<git-dir>/milestone/<name>/last-rollback.json`) so `--undo` knows what
-//! to restore and can check that nothing moved since.
+//! Only what the attempt made goes: its commits, its edits, and the
+//! untracked files it created (the run records them when the attempt
+//! stops). Untracked files from before the run, and any the user made
+//! since, stay where they are. Each rollback is recorded in the run journal
+//! (`journal.rs`) between the save and the first change to the work tree,
+//! and marked done once the status file says so: a record still
+//! `restoring` is a rollback the next `rollback` finishes.
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
-
-use super::SavedAttempt;
-use crate::error::{Context, Error, Result};
+use super::journal::{self, Phase, Record};
+use super::refuse::{
+    head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
+};
+use super::target::{attempt_task, checkpoints, forget_discarded, oids, resolve_target, run_made};
+use super::{SavedAttempt, signal_name, submodules};
+use crate::error::{Error, Result};
 use crate::lock::RunLock;
-use crate::repo::rollback::{Changed, DiscardedCommit, is_kept};
+use crate::repo::rollback::{Changed, Hidden, is_kept};
 use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
+use crate::repo::submodule::SubmoduleWork;
 use crate::repo::{Repo, refs};
-use crate::state::{self, RunState, Status, TaskState};
-
-const JOURNAL_FILE: &str = "last-rollback.json";
-
-/// What the last rollback did, for `--undo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Record {
-    version: u32,
-    saved_ref: String,
-    saved_commit: String,
-    /// The checkpoint HEAD was put at.
-    checkpoint: String,
-}
+use crate::runner::signals;
+use crate::state::{self, Status, TaskState};
+use crate::ui::text::quote;
 
 /// `git milestone rollback <name> [--to <ID>] [--force]`.
 #[derive(Debug, Clone)]
@@ -49,37 +47,164 @@ pub struct RolledBack {
     pub checkpoint_label: String,
     pub commits_removed: usize,
     pub saved: SavedAttempt,
+    /// This finished an earlier rollback that had been stopped half way;
+    /// anything new it found is saved in `also_saved`.
+    pub finished_stopped: bool,
+    pub also_saved: Vec<String>,
+    /// A signal that arrived once the work tree was being put back: the
+    /// rollback finished first.
+    pub interrupted: Option<i32>,
 }
 
-/// What `--undo` did.
-#[derive(Debug, Clone)]
-pub struct Undone {
-    pub saved_ref: String,
-    pub head: String,
+/// The work tree as a rollback found it, read once before anything changes.
+struct Found {
+    changed: Changed,
+    /// Untracked files that are not the attempt's: from before the run, and
+    /// any made since by someone else (the user, while the failed task
+    /// waited). Never saved, never removed.
+    keep: Vec<String>,
+    /// Those made since the run started, for the summary.
+    users: Vec<String>,
+    /// The untracked files the attempt created.
+    leftovers: Vec<String>,
+    /// Submodules holding work since the checkpoint.
+    subs: Vec<SubmoduleWork>,
 }
 
-/// The run loop's rollback: only the commits since `started_from` (HEAD
-/// when the failed task started) are the task's own; any other commit
-/// after `checkpoint`, or a pushed one, stops it before anything changes.
+impl Found {
+    fn read(repo: &Repo, name: &str, status: &Status) -> Result<Found> {
+        let changed = repo.changed_paths()?;
+        let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+        // A run killed during a task never recorded what the attempt
+        // created: every new untracked file may be its work, as for a
+        // retry (`run::attempt_leftovers`).
+        let killed = status.tasks.iter().any(|t| t.state == TaskState::Running);
+        let recorded: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
+            .into_iter()
+            .collect();
+        let (mut leftovers, mut users) = (Vec::new(), Vec::new());
+        for p in changed.iter() {
+            if !changed.is_untracked(p) || is_kept(p, &snapshot) {
+                continue;
+            }
+            if killed || recorded.contains(p) {
+                leftovers.push(p.clone());
+            } else {
+                users.push(p.clone());
+            }
+        }
+        let mut keep = snapshot;
+        keep.extend(users.iter().cloned());
+        Ok(Found {
+            changed,
+            keep,
+            users,
+            leftovers,
+            subs: Vec::new(),
+        })
+    }
+
+    /// Take `paths` (the attempt's files, as the rollback record has them)
+    /// for the attempt's.
+    fn claim(&mut self, paths: &[String]) {
+        let theirs: HashSet<&String> = paths.iter().collect();
+        let (ours, users) = self.users.drain(..).partition(|p| theirs.contains(p));
+        self.users = users;
+        self.keep.retain(|p| !theirs.contains(p));
+        self.leftovers.extend::<Vec<String>>(ours);
+    }
+
+    /// An untracked file where `target` has a file is the attempt's,
+    /// whoever made it (the task replaced a directory with a file, say):
+    /// the restore must put the checkpoint's file there.
+    fn claim_tracked(&mut self, repo: &Repo, target: &str) -> Result<()> {
+        let tracked = repo.paths_in(target, self.users.iter().map(String::as_str))?;
+        if tracked.is_empty() {
+            return Ok(());
+        }
+        self.users.retain(|p| !tracked.contains(p));
+        self.keep.retain(|p| !tracked.contains(p));
+        self.leftovers.extend(tracked);
+        Ok(())
+    }
+
+    /// `keep` and the status file: what the restore leaves as it is.
+    fn kept(&self, name: &str) -> Result<Vec<String>> {
+        let mut keep = self.keep.clone();
+        keep.push(state::status_rel_path(name)?);
+        Ok(keep)
+    }
+
+    /// Whether the work tree (and every submodule's) holds nothing of the
+    /// attempt's.
+    fn clean(&self, name: &str) -> Result<bool> {
+        let keep = self.kept(name)?;
+        Ok(self.subs.is_empty() && self.changed.iter().all(|p| is_kept(p, &keep)))
+    }
+}
+
+/// The run loop's rollback after task `task` failed: only the commits since
+/// `started_from` (HEAD when the task started) are the task's own; any
+/// other commit after `checkpoint`, or a pushed one, stops it before
+/// anything changes. Records the rollback in `status` (and saves it).
 pub fn attempt(
     repo: &Repo,
-    milestone: &str,
+    status: &mut Status,
     task: &str,
     checkpoint: &str,
     started_from: &str,
 ) -> Result<SavedAttempt> {
-    state::validate_name(milestone)?;
+    let name = state::validate_name(&status.milestone)?.to_string();
+    let _shield = repo.shield_git();
+    let (found, head) = checked(repo, status, checkpoint, started_from)?;
+    stop_if_signalled(&name)?;
+    let saved = save_and_restore(repo, &name, task, (checkpoint, &head), found)?;
+    record_rolled_back(repo, status, &saved)?;
+    Ok(saved)
+}
+
+/// `--on-failure skip` and a runner's exit 125: take task `task`'s work off
+/// the branch and out of the work tree exactly as [`attempt`] does, saved
+/// under an attempt ref, so that no checkpoint commits it. `None` when the
+/// task left nothing. Unlike a rollback, leaves nothing for `--undo`.
+pub fn set_aside(
+    repo: &Repo,
+    status: &Status,
+    task: &str,
+    started_from: &str,
+) -> Result<Option<SavedAttempt>> {
+    let name = state::validate_name(&status.milestone)?.to_string();
+    let _shield = repo.shield_git();
+    let (found, head) = checked(repo, status, started_from, started_from)?;
+    if head == started_from && found.clean(&name)? {
+        return Ok(None);
+    }
+    stop_if_signalled(&name)?;
+    let saved = save_and_restore(repo, &name, task, (started_from, &head), found)?;
+    state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
+    journal::remove(repo.git_dir(), &name)?;
+    Ok(Some(saved))
+}
+
+/// The run loop's checks before it takes an attempt's work away: the work
+/// tree as found and HEAD.
+fn checked(
+    repo: &Repo,
+    status: &Status,
+    checkpoint: &str,
+    started_from: &str,
+) -> Result<(Found, String)> {
+    let name = status.milestone.as_str();
     // git walks the work tree while the checks below run.
     repo.prefetch_scan(Scope::Rollback);
-    refuse_operation(repo, milestone)?;
+    refuse_operation(repo, name)?;
     // One status walk serves every check, the save and the restore: none
     // of them changes the work tree before the restore's removals.
-    let changed = repo.changed_paths()?;
-    // The untracked files from before the run, read once: never saved,
-    // never removed.
-    let snapshot = state::read_untracked_snapshot(repo.git_dir(), milestone)?;
-    refuse_unsavable(repo, milestone, &changed, &snapshot)?;
-    let head = head_or_refuse(repo, milestone)?;
+    let mut found = Found::read(repo, name, status)?;
+    found.claim_tracked(repo, checkpoint)?;
+    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, checkpoint)?;
+    let head = head_or_refuse(repo, name)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
     let own = if repo.is_ancestor(started_from, &head)? {
         oids(repo.commits_after(started_from, &head)?)
@@ -87,9 +212,9 @@ pub fn attempt(
         HashSet::new()
     };
     let target = (checkpoint, "the last checkpoint");
-    refuse_unowned(repo, milestone, target, &head, &discarded, &own)?;
-    refuse_pushed(repo, milestone, &discarded)?;
-    save_and_restore(repo, milestone, task, checkpoint, (&changed, snapshot))
+    refuse_unowned(repo, name, target, &head, &discarded, &own)?;
+    refuse_pushed(repo, name, &discarded)?;
+    Ok((found, head))
 }
 
 /// The `rollback` command: checks, save, restore, then the status file.
@@ -97,131 +222,199 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let name = state::validate_name(req.milestone)?;
     // Never under a run's feet: the run lock is held until we return.
     let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let _shield = repo.shield_git();
     // git walks the work tree while the checks below run.
     repo.prefetch_scan(Scope::Rollback);
     let Some(mut status) = Status::load(repo.root(), name)? else {
         return Err(no_run(name));
     };
     refuse_operation(repo, name)?;
-    let changed = repo.changed_paths()?;
-    let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
-    refuse_unsavable(repo, name, &changed, &snapshot)?;
+    match journal::read(repo.git_dir(), name)? {
+        Some(r) if r.phase == Phase::Restoring => return finish_stopped(repo, req, status, r),
+        Some(r) if r.phase == Phase::Undoing => return Err(undo_unfinished(name)),
+        _ => {}
+    }
+    let mut found = Found::read(repo, name, &status)?;
     let head = head_or_refuse(repo, name)?;
     let checkpoints = checkpoints(repo, name, &status)?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
+    found.claim_tracked(repo, &target)?;
+    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, &target)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
         let own = run_made(repo, &status, &target)?;
         refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
         refuse_pushed(repo, name, &discarded)?;
     }
-    if discarded.is_empty() && work_tree_matches(name, &changed, &snapshot)? {
+    if discarded.is_empty() && found.clean(name)? {
         return Err(Error::refused(format!(
             "nothing to roll back: {name} is already at {label} ({}) with no changes",
             short(&target)
         ))
-        .hint(format!("see where it stands: git milestone status {name}")));
+        .hint(format!(
+            "see where it stands: git milestone status {}",
+            quote(name)
+        )));
     }
     let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
     let task = attempt_task(&status, &checkpoints, &discarded_oids);
-    let saved = save_and_restore(repo, name, &task, &target, (&changed, snapshot))?;
+    stop_if_signalled(name)?;
+    let saved = save_and_restore(repo, name, &task, (&target, &head), found)?;
     forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
+    record_rolled_back(repo, &mut status, &saved)?;
+    Ok(RolledBack {
+        checkpoint: target,
+        checkpoint_label: label,
+        commits_removed: discarded.len(),
+        saved,
+        finished_stopped: false,
+        also_saved: Vec::new(),
+        interrupted: signals::pending(),
+    })
+}
+
+/// Finish a rollback that was stopped after its save: put the work tree
+/// back at the checkpoint it was going to, without taking the half-restored
+/// tree for the attempt's work. Anything in it that is neither the saved
+/// attempt's nor the checkpoint's (the user's edits since) is saved first.
+fn finish_stopped(
+    repo: &Repo,
+    req: &Request<'_>,
+    status: Status,
+    mut record: Record,
+) -> Result<RolledBack> {
+    let name = req.milestone;
+    // Kept files (the status file first) the stopped reset overwrote.
+    repo.unpark(
+        &journal::park_dir(repo.git_dir(), name)?,
+        &record.checkpoint,
+    )?;
+    let mut status = Status::load(repo.root(), name)?.unwrap_or(status);
+    let head = head_or_refuse(repo, name)?;
+    let from = record.from.clone().unwrap_or_else(|| head.clone());
+    if head != record.checkpoint && head != from {
+        return Err(Error::refused(format!(
+            "the last rollback of {name} was stopped half way, and HEAD moved since \
+             (it was {}, going back to {}; it is {})",
+            short(&from),
+            short(&record.checkpoint),
+            short(&head)
+        ))
+        .hint(format!(
+            "its work is saved in {}; bring it back over HEAD with `git milestone rollback {} --undo --force`",
+            record.saved_ref,
+            quote(name)
+        )));
+    }
+    let mut found = Found::read(repo, name, &status)?;
+    found.claim(&record.leftovers);
+    found.claim_tracked(repo, &record.checkpoint)?;
+    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
+    let keep = found.kept(name)?;
+    let left: Vec<&str> = found
+        .changed
+        .iter()
+        .filter(|p| !is_kept(p, &keep))
+        .map(String::as_str)
+        .collect();
+    let unsaved = repo.unsaved_files(&left, &[&record.saved_commit, &record.checkpoint, &head])?;
+    stop_if_signalled(name)?;
+    let hidden = repo.hidden_since(&record.checkpoint, &found.changed)?;
+    // Submodules are compared with nothing: what they hold is saved again.
+    if !unsaved.is_empty() || !found.subs.is_empty() {
+        let (ref_name, _, _) = save(repo, name, &task_of(&record, name), &found, &hidden)?;
+        record.also_saved.push(ref_name);
+        journal::write(repo.git_dir(), name, &record)?;
+    }
+    let removed = restore(repo, name, &record.checkpoint, &found, hidden)?;
+    let checkpoints = checkpoints(repo, name, &status)?;
+    let discarded = repo.commits_after(&record.checkpoint, &from)?;
+    let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
+    forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
+    let saved = SavedAttempt::new(
+        name,
+        record.saved_ref.clone(),
+        record.saved_commit.clone(),
+        (removed, found.users),
+    );
+    record_rolled_back(repo, &mut status, &saved)?;
+    let label = match checkpoints.iter().find(|(_, o)| *o == record.checkpoint) {
+        Some((id, _)) => format!("the checkpoint of {id}"),
+        None => "the commit the run started from".to_string(),
+    };
+    Ok(RolledBack {
+        checkpoint: record.checkpoint,
+        checkpoint_label: label,
+        commits_removed: discarded.len(),
+        saved,
+        finished_stopped: true,
+        also_saved: record.also_saved,
+        interrupted: signals::pending(),
+    })
+}
+
+/// The task whose attempt `record` saved (from its ref's name).
+fn task_of(record: &Record, name: &str) -> String {
+    let prefix = format!("refs/milestone/{name}/attempts/");
+    record
+        .saved_ref
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.rsplit_once('/'))
+        .map_or_else(|| "manual".to_string(), |(task, _)| task.to_string())
+}
+
+/// The status file and the journal once the work tree is back: the failure
+/// is rolled back, its files are gone (the record keeps their names for
+/// `--undo`), and the rollback is done.
+fn record_rolled_back(repo: &Repo, status: &mut Status, saved: &SavedAttempt) -> Result<()> {
+    let name = status.milestone.clone();
     if let Some(f) = status.failure.as_mut() {
         f.rolled_back = true;
         f.saved_ref = Some(saved.ref_name.clone());
     }
     status.updated_at = state::now();
     status.save(repo.root())?;
-    Ok(RolledBack {
-        checkpoint: target,
-        checkpoint_label: label,
-        commits_removed: discarded.len(),
-        saved,
-    })
+    state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
+    if let Some(mut record) = journal::read(repo.git_dir(), &name)? {
+        record.phase = Phase::Done;
+        journal::write(repo.git_dir(), &name, &record)?;
+    }
+    journal::unpark_done(repo.git_dir(), &name)
 }
 
-/// `rollback --undo`: bring back the work the last rollback saved.
-pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
-    let name = state::validate_name(milestone)?;
-    let _lock = RunLock::acquire(repo.common_dir(), name)?;
-    let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
-    let record = read_record(&journal, name)?;
-    refuse_operation(repo, name)?;
-    let head = head_or_refuse(repo, name)?;
-    if head != record.checkpoint && !force {
-        return Err(Error::refused(format!(
-            "HEAD moved since the rollback of {name} (it was {}, it is {})",
-            short(&record.checkpoint),
-            short(&head)
-        ))
-        .hint(format!(
-            "to restore the saved work over it anyway: git milestone rollback {name} --undo --force"
-        )));
-    }
-    let mut keep = state::read_untracked_snapshot(repo.git_dir(), name)?;
-    keep.push(state::status_rel_path(name)?);
-    let dirty: Vec<String> = repo
-        .changed_paths()?
-        .iter()
-        .filter(|p| !is_kept(p, &keep))
-        .cloned()
-        .collect();
-    if !dirty.is_empty() {
-        return Err(Error::refused(format!(
-            "the work tree has changes that restoring the saved work would overwrite: {}",
-            list(&dirty)
-        ))
-        .hint("commit or stash them first: git stash push --include-untracked"));
-    }
-    let saved = repo.ref_target(&record.saved_ref)?.ok_or_else(|| {
-        Error::refused(format!("{} no longer exists", record.saved_ref)).hint(format!(
-            "list what is left: git for-each-ref refs/milestone/{name}/"
-        ))
-    })?;
-    repo.restore_saved(&saved)?;
-    let head = head_or_refuse(repo, name)?;
-    for c in repo.commits_after(&record.checkpoint, &head)? {
-        if let (Some(m), Some(task)) = (&c.milestone, &c.task)
-            && m == name
-        {
-            let r = refs::checkpoint_ref(name, task);
-            repo.set_ref(&r, &c.oid, "milestone: rollback --undo")?;
-        }
-    }
-    std::fs::remove_file(&journal)
-        .with_context(|| format!("cannot remove {}", journal.display()))?;
-    Ok(Undone {
-        saved_ref: record.saved_ref,
-        head,
-    })
-}
-
-/// The last rollback's record, or a refusal when there is none.
-fn read_record(journal: &std::path::Path, name: &str) -> Result<Record> {
-    match std::fs::read(journal) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("cannot read {}", journal.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::refused(format!(
-            "nothing to undo: no rollback of {name} is recorded in this work tree"
-        ))
-        .hint(format!(
-            "saved attempts are kept under refs/milestone/{name}/attempts/; list them with \
-             `git for-each-ref refs/milestone/{name}/attempts/`"
-        ))),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", journal.display())),
-    }
-}
-
-/// Save the work tree under the next attempt ref, then put everything back
-/// at `checkpoint`, keeping the status file and the run's untracked files.
-/// `changed` is the work tree's status, read once by the caller.
+/// Save the work tree under the next attempt ref, record the rollback as
+/// under way, then put everything back at `checkpoint` (`from` is HEAD
+/// now), keeping the status file and the files that are not the attempt's.
 fn save_and_restore(
     repo: &Repo,
     name: &str,
     task: &str,
-    checkpoint: &str,
-    (changed, snapshot): (&Changed, Vec<String>),
+    (checkpoint, from): (&str, &str),
+    found: Found,
 ) -> Result<SavedAttempt> {
+    let hidden = repo.hidden_since(checkpoint, &found.changed)?;
+    let (ref_name, commit, subs) = save(repo, name, task, &found, &hidden)?;
+    let mut record = Record::new(&ref_name, &commit, checkpoint, from);
+    record.leftovers = found.leftovers.clone();
+    journal::write(repo.git_dir(), name, &record)?;
+    let removed = restore(repo, name, checkpoint, &found, hidden)?;
+    let mut saved = SavedAttempt::new(name, ref_name, commit, (removed, found.users));
+    saved.submodules = subs;
+    Ok(saved)
+}
+
+/// Save the work tree, less `found.keep`, under the next attempt ref of
+/// `task`; HEAD, the index and the work tree stay as they are. Returns the
+/// ref, the commit, and the submodules whose work was saved in them.
+fn save(
+    repo: &Repo,
+    name: &str,
+    task: &str,
+    found: &Found,
+    hidden: &Hidden,
+) -> Result<(String, String, Vec<String>)> {
     let n = repo
         .refs_under(&refs::attempts_prefix(name, task))?
         .iter()
@@ -239,338 +432,66 @@ fn save_and_restore(
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
     );
-    let hidden = repo.hidden_since(checkpoint, changed)?;
-    let commit = repo.save_work_tree(&ref_name, &message, &snapshot, (changed, &hidden))?;
-    let record = Record {
-        version: 1,
-        saved_ref: ref_name.clone(),
-        saved_commit: commit.clone(),
-        checkpoint: checkpoint.to_string(),
-    };
-    let journal = state::journal_dir(repo.git_dir(), name)?.join(JOURNAL_FILE);
-    let bytes = serde_json::to_vec_pretty(&record).context("cannot encode the rollback record")?;
-    state::write_atomically(&journal, &bytes)?;
-    let mut keep = snapshot;
-    keep.push(state::status_rel_path(name)?);
-    repo.restore_checkpoint(checkpoint, &keep, (changed, hidden))?;
-    Ok(SavedAttempt {
-        restore_command: format!("git milestone rollback {name} --undo"),
-        plain_git_command: format!(
-            "git read-tree -u --reset {ref_name} && git reset -q {ref_name}~1"
-        ),
+    // Each submodule's work first, in the submodule: the saved tree
+    // records those commits, its message names them.
+    let links = submodules::save(repo, &found.subs, &ref_name, &message)?;
+    let message = format!("{message}{}", submodules::trailers(&links));
+    let commit = repo.save_work_tree(
+        &ref_name,
+        &message,
+        &found.keep,
+        (&found.changed, hidden),
+        &links,
+    )?;
+    Ok((
         ref_name,
         commit,
-    })
+        links.into_iter().map(|(p, _)| p).collect(),
+    ))
 }
 
-/// The checkpoint to go back to, and how to name it to the user.
-/// Each task's checkpoint: for a task the status file records as done or
-/// skipped, the one in this branch's history since the run began, where
-/// there is one; else its checkpoint ref. The refs are shared by every
-/// worktree, and another one may run a milestone of the same name; and a
-/// commit with the trailers of a task this run has not finished is an
-/// earlier run's (rebased, say), not a checkpoint of this one.
-fn checkpoints(repo: &Repo, name: &str, status: &Status) -> Result<Vec<(String, String)>> {
-    let finished = |task: &str| {
-        status
-            .tasks
-            .iter()
-            .any(|t| t.id == task && matches!(t.state, TaskState::Done | TaskState::Skipped))
-    };
-    let mut found: Vec<(String, String)> = match &status.base_commit {
-        Some(base) => repo
-            .checkpoints_on_branch(name, base)?
-            .into_iter()
-            .filter(|(task, _)| finished(task))
-            .collect(),
-        None => Vec::new(),
-    };
-    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
-        if !found.iter().any(|(t, _)| *t == task) {
-            found.push((task, oid));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn resolve_target(
-    repo: &Repo,
-    req: &Request<'_>,
-    status: &Status,
-    checkpoints: &[(String, String)],
-) -> Result<(String, String)> {
-    let name = req.milestone;
-    if let Some(id) = req.to {
-        return match checkpoints.iter().find(|(t, _)| t == id) {
-            Some((_, oid)) => Ok((oid.clone(), format!("the checkpoint of {id}"))),
-            None => Err(Error::bad_input(format!("{name} has no checkpoint for task {id}"))
-                .hint(if checkpoints.is_empty() {
-                    format!("no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {name}`")
-                } else {
-                    let ids: Vec<&str> = checkpoints.iter().map(|(t, _)| t.as_str()).collect();
-                    format!("tasks with a checkpoint: {}", ids.join(", "))
-                })),
-        };
-    }
-    let mut wanted: HashSet<String> = checkpoints.iter().map(|(_, o)| o.clone()).collect();
-    wanted.extend(status.base_commit.clone());
-    let Some(target) = repo.first_on_head_line(&wanted)? else {
-        return Err(Error::refused(format!(
-            "nothing to roll back to: HEAD does not descend from any checkpoint of {name}, \
-             nor from the commit its run started from"
-        ))
-        .hint(format!("see where it stands: git milestone status {name}")));
-    };
-    let label = match checkpoints.iter().find(|(_, o)| *o == target) {
-        Some((id, _)) => format!("the checkpoint of {id}"),
-        None => "the commit the run started from".to_string(),
-    };
-    Ok((target, label))
-}
-
-/// The commits after `target` that the run made or adopted, or that its
-/// failed task made (up to the HEAD recorded when it failed).
-fn run_made(repo: &Repo, status: &Status, target: &str) -> Result<HashSet<String>> {
-    let mut own: HashSet<String> = status
-        .tasks
-        .iter()
-        .flat_map(|t| t.adopted_commits.iter().cloned())
-        .collect();
-    if let Some(h) = status.failure.as_ref().and_then(|f| f.head.as_ref())
-        && status.state == RunState::Failed
-        && repo.commit_exists(h)
-    {
-        own.extend(oids(repo.commits_after(target, h)?));
-    }
-    Ok(own)
-}
-
-fn oids(commits: Vec<DiscardedCommit>) -> HashSet<String> {
-    commits.into_iter().map(|c| c.oid).collect()
-}
-
-/// Refuse to move the branch sideways, or to take off commits that are
-/// neither the run's checkpoints (by their trailer) nor in `own`.
-/// `target` is the checkpoint's oid and how to name it.
-fn refuse_unowned(
+/// Put the branch, index and work tree back at `checkpoint`, leaving the
+/// status file and `found.keep` as they are. Returns the files removed.
+fn restore(
     repo: &Repo,
     name: &str,
-    target: (&str, &str),
-    head: &str,
-    discarded: &[DiscardedCommit],
-    own: &HashSet<String>,
-) -> Result<()> {
-    let (oid, label) = target;
-    if !repo.is_ancestor(oid, head)? {
-        return Err(Error::refused(format!(
-            "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
-            short(oid)
-        ))
-        .hint(format!(
-            "to do it anyway: git milestone rollback {name} --force"
-        )));
-    }
-    let foreign: Vec<String> = discarded
-        .iter()
-        .filter(|c| c.milestone.as_deref() != Some(name) && !own.contains(&c.oid))
-        .map(|c| format!("{} {}", short(&c.oid), c.summary))
-        .collect();
-    if foreign.is_empty() {
-        return Ok(());
-    }
-    Err(Error::refused(format!(
-        "HEAD has {} commit(s) after the checkpoint that the run of {name} did not make: {}",
-        foreign.len(),
-        list(&foreign)
-    ))
-    .hint(
-        "nothing was changed; move those commits to another branch first (`git branch keep-work`)",
-    )
-    .hint(format!(
-        "or take them off too (they are saved under a ref): git milestone rollback {name} --force"
-    )))
+    checkpoint: &str,
+    found: &Found,
+    hidden: Hidden,
+) -> Result<Vec<String>> {
+    let park = journal::park_dir(repo.git_dir(), name)?;
+    let mut removed = repo.restore_checkpoint(
+        checkpoint,
+        &found.kept(name)?,
+        (&found.changed, hidden),
+        Some(&park),
+    )?;
+    removed.extend(submodules::restore(repo, &found.subs)?);
+    removed.sort();
+    Ok(removed)
 }
 
-fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Result<()> {
-    let oids: Vec<String> = discarded.iter().map(|c| c.oid.clone()).collect();
-    let pushed = repo.pushed(&oids)?;
-    if pushed.is_empty() {
-        return Ok(());
-    }
-    let shown: Vec<String> = pushed.iter().map(|o| short(o).to_string()).collect();
-    Err(Error::refused(format!(
-        "{} commit(s) that a rollback would take off the branch were already pushed: {}",
-        pushed.len(),
-        list(&shown)
-    ))
-    .hint("nothing was changed; to undo published work, add a commit with `git revert`")
-    .hint(format!("or roll back anyway (others keep the pushed commits): git milestone rollback {name} --force")))
-}
-
-fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
-    match repo.operation_in_progress() {
+/// Before anything changes, a Ctrl-C or SIGTERM stops the rollback.
+fn stop_if_signalled(name: &str) -> Result<()> {
+    match signals::pending() {
         None => Ok(()),
-        Some(op) => Err(Error::refused(format!(
-            "{} is in progress; {name} cannot be rolled back in the middle of it",
-            op.what
-        ))
-        .hint(format!("{}; then roll back", op.hint))),
-    }
-}
-
-/// Refuse changes a rollback could not save (files from before the run,
-/// in `snapshot`, are never saved, so never in the way).
-fn refuse_unsavable(
-    repo: &Repo,
-    name: &str,
-    changed: &[String],
-    snapshot: &[String],
-) -> Result<()> {
-    refuse_nested(repo, name, changed, snapshot)?;
-    refuse_unreadable_names(name, changed, snapshot)
-}
-
-/// Refuse a repository the task made inside the work tree: it can be
-/// neither saved in the attempt's tree nor safely deleted.
-fn refuse_nested(repo: &Repo, name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
-    let nested: Vec<String> = repo
-        .nested_repositories(changed)
-        .into_iter()
-        .filter(|p| !is_kept(p, snapshot))
-        .collect();
-    if nested.is_empty() {
-        return Ok(());
-    }
-    let (what, it) = if nested.len() == 1 {
-        ("is a git repository", "it")
-    } else {
-        ("are git repositories", "them")
-    };
-    let paths = list(&nested);
-    Err(Error::refused(format!(
-        "{paths} {what} inside the work tree, which a rollback cannot save"
-    ))
-    .hint(format!(
-        "nothing was changed; move {paths} out of the work tree (or add {it} as a submodule), \
-         then `git milestone rollback {name}`"
-    )))
-}
-
-/// Refuse a changed file whose name is not UTF-8 (other than one of the
-/// user's from before the run): a rollback could neither save it nor
-/// remove it exactly.
-fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
-    let odd: Vec<String> = changed
-        .iter()
-        .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, snapshot))
-        .cloned()
-        .collect();
-    if odd.is_empty() {
-        return Ok(());
-    }
-    Err(Error::refused(format!(
-        "{} changed, and a rollback cannot save a file whose name is not UTF-8",
-        list(&odd)
-    ))
-    .hint(format!(
-        "nothing was changed; keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>` (see `git milestone status {name}`)"
-    )))
-}
-
-fn head_or_refuse(repo: &Repo, name: &str) -> Result<String> {
-    repo.head_if_born()?.ok_or_else(|| {
-        Error::refused(format!(
-            "nothing to roll back to: the branch has no commits, so {name} has no checkpoint"
+        Some(sig) => Err(Error::interrupted(format!(
+            "the rollback of {name} was stopped by {} before it changed anything",
+            signal_name(sig)
         ))
         .hint(format!(
-            "start the milestone with `git milestone run {name}`"
-        ))
-    })
+            "roll back with `git milestone rollback {}`",
+            quote(name)
+        ))),
+    }
 }
 
-fn no_run(name: &str) -> Error {
+fn undo_unfinished(name: &str) -> Error {
     Error::refused(format!(
-        "nothing to roll back: milestone {name} has no run in this work tree ({} is missing)",
-        state::status_rel_path(name).unwrap_or_default()
+        "the last `git milestone rollback {name} --undo` was stopped before it finished"
     ))
-    .hint("list the milestones that have run: git milestone status")
-}
-
-/// Whether the work tree has no changes outside the status file and the
-/// run's own untracked files.
-fn work_tree_matches(name: &str, changed: &[String], snapshot: &[String]) -> Result<bool> {
-    let mut keep = snapshot.to_vec();
-    keep.push(state::status_rel_path(name)?);
-    Ok(changed.iter().all(|p| is_kept(p, &keep)))
-}
-
-/// The task ID that names the saved attempt's ref: the failed task, or the
-/// first task whose checkpoint is taken off, or the first unfinished one.
-fn attempt_task(
-    status: &Status,
-    checkpoints: &[(String, String)],
-    discarded: &HashSet<&str>,
-) -> String {
-    if status.state == RunState::Failed
-        && let Some(f) = &status.failure
-    {
-        return f.task.clone();
-    }
-    let discarded_task = |t: &&state::TaskStatus| {
-        checkpoints
-            .iter()
-            .any(|(id, oid)| *id == t.id && discarded.contains(oid.as_str()))
-    };
-    status
-        .tasks
-        .iter()
-        .find(discarded_task)
-        .or_else(|| status.tasks.iter().find(|t| t.state != TaskState::Done))
-        .map_or_else(|| "manual".to_string(), |t| t.id.clone())
-}
-
-/// Mark the tasks whose checkpoints were taken off as pending again and drop
-/// their checkpoint refs (`--undo` recreates them from the commits' trailers).
-fn forget_discarded(
-    repo: &Repo,
-    name: &str,
-    status: &mut Status,
-    checkpoints: &[(String, String)],
-    discarded: &HashSet<&str>,
-) -> Result<()> {
-    for (id, oid) in checkpoints {
-        if !discarded.contains(oid.as_str()) {
-            continue;
-        }
-        // Unless another worktree's run of the same name moved it since.
-        let r = refs::checkpoint_ref(name, id);
-        if repo.ref_target(&r)?.as_deref() == Some(oid.as_str()) {
-            repo.delete_ref(&r)?;
-        }
-        if let Some(t) = status.task_mut(id) {
-            t.state = TaskState::Pending;
-            t.checkpoint = None;
-            t.exit_code = None;
-            t.started_at = None;
-            t.ended_at = None;
-            t.duration_ms = None;
-            t.adopted_commits.clear();
-        }
-    }
-    if status.state == RunState::Completed
-        && status.tasks.iter().any(|t| t.state == TaskState::Pending)
-    {
-        status.state = RunState::Running;
-    }
-    Ok(())
-}
-
-/// At most five items, then how many more.
-fn list(items: &[String]) -> String {
-    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 5 {
-        s.push_str(&format!(" and {} more", items.len() - 5));
-    }
-    s
+    .hint(format!(
+        "finish it with `git milestone rollback {} --undo`",
+        quote(name)
+    ))
 }

@@ -7,7 +7,9 @@
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
 pub mod checkpoint;
+mod history;
 mod ident;
+mod ignore;
 pub mod operation;
 pub mod refs;
 pub mod scan;
@@ -20,6 +22,8 @@ use crate::error::{Context, Error, Kind, Result};
 
 pub mod preflight;
 pub mod rollback;
+mod save;
+pub mod submodule;
 
 /// The 7-character abbreviation of an object id that messages and tables
 /// show (the whole string when it is shorter).
@@ -38,6 +42,22 @@ pub struct Repo {
     root: PathBuf,
     /// A read-only scan started ahead of need ([`Repo::prefetch_scan`]).
     prefetched: std::cell::RefCell<Option<scan::Prefetch>>,
+    /// Whether git commands start in a process group of their own
+    /// ([`Repo::shield_git`]).
+    shielded: std::cell::Cell<bool>,
+}
+
+/// While it lives, git commands run out of reach of the terminal's Ctrl-C
+/// (see [`Repo::shield_git`]); dropping it puts things back as they were.
+pub struct Shield<'a> {
+    repo: &'a Repo,
+    was: bool,
+}
+
+impl Drop for Shield<'_> {
+    fn drop(&mut self) {
+        self.repo.shielded.set(self.was);
+    }
 }
 
 impl Repo {
@@ -74,6 +94,7 @@ impl Repo {
             inner,
             root,
             prefetched: Default::default(),
+            shielded: Default::default(),
         })
     }
 
@@ -119,6 +140,16 @@ impl Repo {
             .with_context(|| format!("cannot run `git {}`", args.join(" ")))
     }
 
+    /// Start git commands in a process group of their own until the guard
+    /// is dropped. The terminal sends Ctrl-C to its foreground group, which
+    /// would kill a git command half way through writing the work tree; a
+    /// rollback instead notices the signal (`runner::signals`) between
+    /// steps, where stopping leaves nothing half done.
+    pub fn shield_git(&self) -> Shield<'_> {
+        let was = self.shielded.replace(true);
+        Shield { repo: self, was }
+    }
+
     /// `git -C <root>`, for every git command this program starts: with
     /// none of the variables that would make git read another index than
     /// the repository's own (which libgit2 uses), or read this program's
@@ -134,6 +165,9 @@ impl Repo {
             "GIT_ICASE_PATHSPECS",
         ] {
             cmd.env_remove(var);
+        }
+        if self.shielded.get() {
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         }
         cmd
     }

@@ -33,6 +33,12 @@ pub fn attempt_ref(name: &str, task: &str, n: u32) -> String {
     format!("{}{n}", attempts_prefix(name, task))
 }
 
+/// `refs/milestone/<name>/before-undo/`, under which `rollback --undo
+/// --force` saves what it replaces, numbered from 1.
+pub fn before_undo_prefix(name: &str) -> String {
+    format!("refs/milestone/{name}/before-undo/")
+}
+
 impl Repo {
     /// The checkpoint refs of milestone `name`, as task ID -> commit id (hex).
     pub fn checkpoint_refs(&self, name: &str) -> Result<BTreeMap<String, String>> {

@@ -11,10 +11,20 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// What a checkpoint records about its task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Done,
-    Skipped,
+    /// Skipped: the checkpoint holds the status file only.
+    Skipped(Skip),
+}
+
+/// Why a task was skipped, and where its changes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// `exit code 125` (the runner's own skip) or `failed (exit code 3)`.
+    pub why: String,
+    /// The attempt ref holding its changes; `None` when it made none.
+    pub saved: Option<String>,
 }
 
 /// The checkpoint commit's message: a subject naming the task, then the
@@ -23,17 +33,32 @@ pub fn checkpoint_message(
     milestone: &str,
     task: &str,
     title: &str,
-    verdict: Verdict,
+    verdict: &Verdict,
     progress: (usize, usize),
 ) -> String {
     let title = one_line(title);
-    let subject = match verdict {
-        Verdict::Done if title.is_empty() => format!("{milestone} {task}"),
-        Verdict::Done => format!("{milestone} {task}: {title}"),
-        Verdict::Skipped => format!("{milestone} {task} skipped"),
+    let (subject, body, skipped) = match verdict {
+        Verdict::Done if title.is_empty() => (format!("{milestone} {task}"), String::new(), None),
+        Verdict::Done => (format!("{milestone} {task}: {title}"), String::new(), None),
+        Verdict::Skipped(skip) => {
+            let changes = match &skip.saved {
+                Some(r) => format!("holds none of its changes, which are saved in {r}"),
+                None => "holds none of its changes (it made none)".to_string(),
+            };
+            let body = format!(
+                "{task} was skipped ({}); this commit records that in the status\nfile and {changes}.\n\n",
+                one_line(&skip.why)
+            );
+            (
+                format!("{milestone} {task} skipped"),
+                body,
+                Some(one_line(&skip.why)),
+            )
+        }
     };
+    let skipped = skipped.map_or_else(String::new, |why| format!("Milestone-Skipped: {why}\n"));
     format!(
-        "{subject}\n\nMilestone: {milestone}\nMilestone-Task: {task}\nMilestone-Progress: {}/{}\n",
+        "{subject}\n\n{body}Milestone: {milestone}\nMilestone-Task: {task}\nMilestone-Progress: {}/{}\n{skipped}",
         progress.0, progress.1
     )
 }
@@ -49,15 +74,34 @@ mod tests {
                 "M1",
                 "TASK-002",
                 "Parse\nthe  config",
-                Verdict::Done,
+                &Verdict::Done,
                 (2, 7)
             ),
             "M1 TASK-002: Parse the config\n\n\
              Milestone: M1\nMilestone-Task: TASK-002\nMilestone-Progress: 2/7\n"
         );
+        let skip = |saved: Option<&str>| {
+            Verdict::Skipped(Skip {
+                why: "exit code 125".into(),
+                saved: saved.map(str::to_string),
+            })
+        };
         assert_eq!(
-            checkpoint_message("M1", "#12", "", Verdict::Skipped, (3, 3)),
-            "M1 #12 skipped\n\nMilestone: M1\nMilestone-Task: #12\nMilestone-Progress: 3/3\n"
+            checkpoint_message(
+                "M1",
+                "#12",
+                "",
+                &skip(Some("refs/milestone/M1/attempts/#12/1")),
+                (3, 3)
+            ),
+            "M1 #12 skipped\n\n\
+             #12 was skipped (exit code 125); this commit records that in the status\n\
+             file and holds none of its changes, which are saved in refs/milestone/M1/attempts/#12/1.\n\n\
+             Milestone: M1\nMilestone-Task: #12\nMilestone-Progress: 3/3\nMilestone-Skipped: exit code 125\n"
+        );
+        assert!(
+            checkpoint_message("M1", "T", "", &skip(None), (1, 1))
+                .contains("holds none of its changes (it made none).")
         );
     }
 }

@@ -49,11 +49,17 @@ pub trait Report {
 }
 
 /// How a run that did not fail ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finished {
     /// Every task is finished now; `ran` of them ran in this invocation.
     Completed {
         ran: usize,
+    },
+    /// As `Completed`, but these tasks were skipped: their changes are
+    /// saved under attempt refs, not committed.
+    CompletedWithSkips {
+        ran: usize,
+        skipped: Vec<String>,
     },
     /// Nothing was left to run.
     NothingToDo,
@@ -105,9 +111,12 @@ pub fn execute<'a>(
         ));
         return Ok(Finished::NothingToDo);
     }
+    // A rollback stopped half way left a tree that is neither the
+    // attempt's nor the checkpoint's.
+    failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
     let tree = repo.work_tree()?;
     let after_attempt = resuming && continues_an_attempt(&status);
-    check_work_tree(&tree, name, after_attempt)?;
+    check_work_tree(repo, &tree, name, after_attempt)?;
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
@@ -293,22 +302,42 @@ fn continues_an_attempt(status: &Status) -> bool {
 /// A run needs a clean tree, so that a checkpoint holds only what its task
 /// changed. Continuing after a failed or interrupted attempt starts from
 /// what that attempt left, as a retry would.
-fn check_work_tree(tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
+fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
     if after_attempt || tree.changed.is_empty() {
         return Ok(());
     }
-    let shown: Vec<&str> = tree.changed.iter().take(5).map(String::as_str).collect();
+    // A submodule is named with what changed inside it: `git status`
+    // lists only its path.
+    let mut submodules = Vec::new();
+    let shown: Vec<String> = tree
+        .changed
+        .iter()
+        .take(5)
+        .map(|p| match repo.describe_submodule(p, 3) {
+            Some(inside) => {
+                submodules.push(crate::ui::text::quote(p));
+                format!("{inside} in submodule {}", crate::ui::text::clean(p))
+            }
+            None => crate::ui::text::clean(p).into_owned(),
+        })
+        .collect();
     let more = tree.changed.len().saturating_sub(shown.len());
     let mut list = shown.join(", ");
     if more > 0 {
         list.push_str(&format!(" and {more} more"));
     }
-    Err(Error::refused(format!(
+    let mut e = Error::refused(format!(
         "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
     ))
     .hint(format!(
         "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {name}` again"
-    )))
+    ));
+    if let Some(sub) = submodules.first() {
+        e = e.hint(format!(
+            "inside a submodule, commit or remove them there first (`git -C {sub} status`)"
+        ));
+    }
+    Err(e)
 }
 
 fn resolve_runners(
@@ -551,6 +580,18 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
+        let skipped: Vec<String> = self
+            .status
+            .skipped()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !skipped.is_empty() {
+            return Ok(Finished::CompletedWithSkips {
+                ran: self.ran,
+                skipped,
+            });
+        }
         Ok(Finished::Completed { ran: self.ran })
     }
 
@@ -577,10 +618,10 @@ impl Session<'_> {
             let outcome = self.run_attempt(i, attempt, &log)?;
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
-            // a failed attempt's are recorded now; a successful one's are
+            // a failed or skipped attempt's are recorded now; a successful one's are
             // staged by its checkpoint, and a run stopped before that treats
             // every new untracked file as the attempt's (`attempt_leftovers`).
-            if !matches!(outcome.exit, Exit::Code(0) | Exit::Code(EXIT_SKIP)) {
+            if outcome.exit != Exit::Code(0) {
                 self.record_leftovers()?;
             }
             let choice = match outcome.exit {
@@ -595,14 +636,12 @@ impl Session<'_> {
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
                 Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &before, outcome),
-                Exit::Code(EXIT_SKIP) => {
-                    return self.checkpoint(i, Verdict::Skipped, &before, outcome);
-                }
+                Exit::Code(EXIT_SKIP) => return self.skip(i, &before, outcome),
                 _ => self.failed(i, attempt, outcome, &log, retries_used)?,
             };
             match choice {
                 Choice::Retry => retries_used += 1,
-                Choice::Skip => return self.checkpoint(i, Verdict::Skipped, &before, outcome),
+                Choice::Skip => return self.skip(i, &before, outcome),
                 Choice::Stop => return Err(self.stopped(&id, outcome)),
                 Choice::Rollback => return Err(self.roll_back(i, &before)?),
             }
@@ -699,7 +738,7 @@ impl Session<'_> {
         };
         let state = match verdict {
             Verdict::Done => TaskState::Done,
-            Verdict::Skipped => TaskState::Skipped,
+            Verdict::Skipped(_) => TaskState::Skipped,
         };
         progress::finish(
             &mut self.status,
@@ -715,7 +754,7 @@ impl Session<'_> {
             self.name(),
             &id,
             &self.plan.tasks[i].title,
-            verdict,
+            &verdict,
             progress,
         );
         let status_path = state::status_rel_path(self.name())?;
@@ -743,7 +782,7 @@ impl Session<'_> {
             self.leftovers.clear();
             state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
         }
-        let what = if verdict == Verdict::Skipped {
+        let what = if matches!(verdict, Verdict::Skipped(_)) {
             " (skipped)"
         } else {
             ""
@@ -755,6 +794,58 @@ impl Session<'_> {
             progress.1
         ));
         Ok(())
+    }
+
+    /// Skip task `i` (its runner exited 125, or `--on-failure skip`): its
+    /// changes are saved as an attempt and taken away, as a rollback does,
+    /// so that the checkpoint recording the skip holds the status file only.
+    fn skip(&mut self, i: usize, before: &str, outcome: Outcome) -> Result<()> {
+        let id = self.plan.tasks[i].id.clone();
+        // Its end is known: the files it made are those recorded just now.
+        progress::finish(
+            &mut self.status,
+            &id,
+            TaskState::Skipped,
+            outcome.exit.code(),
+            outcome.duration,
+        );
+        let set_aside = failure::set_aside_skipped(self.repo, &self.status, &id, before);
+        if let Some(sig) = signals::pending() {
+            // Nothing is left half done; the task runs again next time.
+            self.status.tasks[i].state = TaskState::Interrupted;
+            return Err(self.interrupted(Some(&id), sig)?);
+        }
+        let saved = match set_aside {
+            Ok(saved) => saved,
+            Err(e) => {
+                // It cannot be set aside (a commit of the user's, say): it
+                // stops the run as a failure, its changes where they are.
+                progress::finish(
+                    &mut self.status,
+                    &id,
+                    TaskState::Failed,
+                    outcome.exit.code(),
+                    outcome.duration,
+                );
+                progress::fail(&mut self.status, &id, outcome.exit.code());
+                self.status.save(self.repo.root())?;
+                return Err(e.hint(format!(
+                    "{id} was to be skipped; its changes are still in the work tree"
+                )));
+            }
+        };
+        self.leftovers.clear();
+        // Skipping is not a failure: the task's record says how it ended.
+        self.status.failure = None;
+        let why = match outcome.exit {
+            Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
+            exit => format!("failed: {}", describe(exit, self.opts.timeout)),
+        };
+        let skip = message::Skip {
+            why,
+            saved: saved.map(|s| s.ref_name),
+        };
+        self.checkpoint(i, Verdict::Skipped(skip), before, outcome)
     }
 
     fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
@@ -872,15 +963,15 @@ impl Session<'_> {
     fn roll_back(&mut self, i: usize, before: &str) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
-        let saved = failure::roll_back_attempt(self.repo, self.name(), &id, &last, before)?;
-        if let Some(f) = &mut self.status.failure {
-            f.rolled_back = true;
-            f.saved_ref = Some(saved.ref_name.clone());
+        let result = failure::roll_back_attempt(self.repo, &mut self.status, &id, &last, before);
+        if let Some(sig) = signals::pending() {
+            return self.rollback_interrupted(&id, sig, result, &last);
         }
-        self.status.save(self.repo.root())?;
+        let saved = result?;
         Ok(Error::failed(format!(
-            "{id} failed; its work is saved in {} and the branch is back at {}",
+            "{id} failed; its work is saved in {}{} and the branch is back at {}",
             saved.ref_name,
+            failure::removed_note(&saved),
             short(&last)
         ))
         .hint(format!(
@@ -891,6 +982,38 @@ impl Session<'_> {
             "run the task again with `git milestone run {}`",
             self.name()
         )))
+    }
+
+    /// Ctrl-C or SIGTERM during the rollback after a failure: the run is
+    /// recorded as interrupted (exit 130), whether the rollback stopped
+    /// before it changed anything or finished first.
+    fn rollback_interrupted(
+        &mut self,
+        id: &str,
+        sig: i32,
+        result: Result<failure::SavedAttempt>,
+        last: &str,
+    ) -> Result<Error> {
+        self.interrupted(Some(id), sig)?;
+        let run = format!("`git milestone run {}`", self.name());
+        Ok(match result {
+            Ok(saved) => Error::interrupted(format!(
+                "{id} failed, and {} arrived while it was rolled back; the rollback finished first: \
+                 its work is saved in {}{} and the branch is back at {}",
+                failure::signal_name(sig),
+                saved.ref_name,
+                failure::removed_note(&saved),
+                short(last)
+            ))
+            .hint(format!(
+                "bring the work back with `{}`, or run the task again with {run}",
+                saved.restore_command
+            )),
+            Err(e) if e.kind() == crate::error::Kind::Interrupted => {
+                e.hint(format!("or continue {id} on top of its changes with {run}"))
+            }
+            Err(e) => return Err(e),
+        })
     }
 
     /// The checkpoint before task `i`, or the run's base commit.

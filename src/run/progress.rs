@@ -101,7 +101,7 @@ pub fn finish(status: &mut Status, id: &str, state: TaskState, exit: Option<i32>
     status.state = match state {
         TaskState::Failed => RunState::Failed,
         TaskState::Interrupted => RunState::Interrupted,
-        _ if all_finished(status) => RunState::Completed,
+        _ if all_finished(status) => status.finished_state(),
         _ => RunState::Running,
     };
 }
@@ -199,7 +199,7 @@ mod tests {
         start(&mut s, "A", 1);
         assert_eq!(s.state, RunState::Running);
         finish(&mut s, "A", TaskState::Skipped, Some(125), Duration::ZERO);
-        assert_eq!(s.state, RunState::Completed);
+        assert_eq!(s.state, RunState::CompletedWithSkips);
         assert_eq!(s.progress(), (2, 2));
     }
 }
