@@ -1014,3 +1014,24 @@ fn a_plan_too_large_to_be_one_is_refused() {
     hint: split the plan, or pass the milestone's own file with --plan PATH
     "#);
 }
+
+#[test]
+fn short_ids_where_checklist_items_start() {
+    insta::assert_snapshot!(explained("short-ids.md", "export"), @r#"
+    exit: 0
+    --- stdout
+    milestone export: 3 tasks, 2 not done (docs/short-ids.md)
+    +---+----+--------------------------------------------------+------+------------+
+    | # | ID | Title                                            | Done | Depends on |
+    +===============================================================================+
+    | 1 | T1 | Settings model. Add the struct and its defaults. | yes  |            |
+    | 2 | T2 | Export command. Writes the settings as TOML.     |      | T1         |
+    | 3 | T3 | Import command. Reads them back; after T2.       |      | T2         |
+    +---+----+--------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/short-ids.md:9  T2 waits for T1  (a dependency field)
+      docs/short-ids.md:10  T3 waits for T2  ("after" in the task's text)
+    --- stderr
+    "#);
+}

@@ -38,6 +38,15 @@ const WAITS_FOR: &[&str] = &[
     "follow",
     "pairs with",
     "together with",
+    // The same in a few other languages.
+    "depende de",
+    "dependen de",
+    "dépend de",
+    "abhängig von",
+    "bergantung pada",
+    "después de",
+    "après",
+    "setelah",
     // Labels: "**Dependencies**: T001, T002", "Prerequisites: #12".
     "dependencies",
     "dependency",
@@ -48,6 +57,9 @@ const WAITS_FOR: &[&str] = &[
 /// Phrases after which the right side waits for the left side.
 const COMES_BEFORE: &[&str] = &[
     "before",
+    "antes de",
+    "avant",
+    "sebelum",
     "feeds",
     "blocks",
     "block",
@@ -803,6 +815,21 @@ mod tests {
         );
         let s = statements("T003 pairs with T001", cx(None), &k);
         assert!(s[0].pair && s[0].strength == Strength::Soft);
+    }
+
+    #[test]
+    fn dependency_words_in_other_languages() {
+        let k = known(&["T001", "T002", "T003"]);
+        let s = statements("Depende de: T001. Paralelizable con T002.", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T001"]), Strength::Structured)]
+        );
+        let s = statements("À faire après T002", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T002"]), Strength::Hard)]
+        );
     }
 
     #[test]

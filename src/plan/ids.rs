@@ -296,6 +296,10 @@ impl Reader<'_, '_> {
         if let Some(l) = label::lexical(&text[i..]) {
             return Some(self.with_range(i, &l.id, l.len, false));
         }
+        // `T1` when the family's IDs are short (`- [ ] **T1. …**`).
+        if let Some(l) = self.short_id(i) {
+            return Some(self.with_range(i, &l.id, l.len, false));
+        }
         if let Some((slug, idx)) = self.known.slug_at(&text[i..]) {
             self.push(Some(idx), slug, i);
             return Some(slug.len());
@@ -317,6 +321,30 @@ impl Reader<'_, '_> {
             }
         }
         None
+    }
+
+    /// A short ID (`T1`, `S12`) that names one of the family's tasks.
+    fn short_id(&self, i: usize) -> Option<super::label::Label> {
+        if !matches!(self.known.shape, Some(Shape::Glued(_))) {
+            return None;
+        }
+        let b = self.text.as_bytes();
+        let letters = b[i..].iter().take_while(|c| c.is_ascii_uppercase()).count();
+        let n = b[i + letters..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let end = i + letters + n;
+        let bounded = !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric());
+        let id = &self.text[i..end];
+        (letters > 0 && (1..=2).contains(&n) && bounded && self.known.index(id).is_some()).then(
+            || super::label::Label {
+                id: id.to_string(),
+                word: None,
+                shape: Shape::Glued(id[..letters].to_string()),
+                len: letters + n,
+            },
+        )
     }
 
     fn push(&mut self, task: Option<u32>, id: &str, at: usize) {

@@ -295,8 +295,10 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
     let marked = body;
     let (body, struck) = strip_open_markup(body);
     let found = match check {
-        Some(_) => label::at_start(body),
-        None => label::lexical(body).or_else(|| label::at_start(body).filter(|l| l.word.is_some())),
+        Some(_) => label::at_start(body).or_else(|| label::short(body)),
+        None => label::lexical(body)
+            .or_else(|| label::at_start(body).filter(|l| l.word.is_some()))
+            .or_else(|| label::short(body)),
     };
     let mut extra = Vec::new();
     match &found {
