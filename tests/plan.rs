@@ -1035,3 +1035,15 @@ fn short_ids_where_checklist_items_start() {
     --- stderr
     "#);
 }
+
+#[test]
+fn a_name_that_matches_two_sections_is_unsure() {
+    let text = "# Plan\n\n## M2: Sync\n\n- [ ] T001 Protocol\n\n## Notes\n\n## M2: Sync, again\n\n- [ ] T002 Retry\n";
+    let got = extract(text, "M2").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001"]);
+    assert_eq!(
+        got.unsure,
+        ["the name matches two sections, line 3 and line 9; the first was taken"]
+    );
+}

@@ -45,7 +45,8 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     }
     r.report_others(&choice);
     r.report_unplaced(&tasks);
-    let mut unsure: Vec<String> = choice.unsure.into_iter().collect();
+    let mut unsure: Vec<String> = scope.unsure.clone().into_iter().collect();
+    unsure.extend(choice.unsure);
     unsure.append(&mut r.disagreements);
     let read = super::edges::read(&doc, &units, &tasks.defs, &tasks);
     r.warnings.extend(read.warnings);

@@ -27,6 +27,8 @@ pub struct Scope {
     pub others: Vec<Range<usize>>,
     /// Nothing in the document names the milestone: all of it is.
     pub whole: bool,
+    /// When the name matched two sections equally well.
+    pub unsure: Option<String>,
     /// Per heading of the document: it sets its units aside (examples,
     /// deferred work), and it only talks about tasks (dependencies).
     pub headings: Vec<(bool, bool)>,
@@ -224,9 +226,23 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
             Some((bs, _)) if bs >= s => best,
             _ => Some((s, p)),
         });
-    if let Some((_, p)) = best {
+    if let Some((bs, p)) = best {
         scope.regions.push(p.region.clone());
         scope.named_at = Some(p.start);
+        // Another section named as well, and not inside this one: unsure.
+        let rival = places.iter().find(|o| {
+            o.start != p.start
+                && !p.region.contains(&o.start)
+                && !o.region.contains(&p.start)
+                && score(&o.text) == bs
+        });
+        if let Some(o) = rival {
+            scope.unsure = Some(format!(
+                "the name matches two sections, line {} and line {}; the first was taken",
+                doc.line_of(p.start),
+                doc.line_of(o.start)
+            ));
+        }
     }
     for (i, u) in units.iter().enumerate() {
         if u.scope_cells.iter().any(|(_, cell)| {
