@@ -4,6 +4,7 @@
 //! Depends on US1 + US2"). Each statement keeps its strength: a structured
 //! field, a plain sentence, a hedged one ("ideally after"), or a mention.
 
+use super::groups::{self, Group};
 use super::ids::{Known, Refs, field_references, references};
 
 /// How firmly a statement orders two tasks, weakest first.
@@ -129,13 +130,6 @@ pub struct Statement {
     pub pair: bool,
 }
 
-/// A phase or user story: the names it goes by and the tasks it holds.
-#[derive(Debug, Default)]
-pub struct Group {
-    pub aliases: Vec<String>,
-    pub tasks: Vec<u32>,
-}
-
 /// Where the text is, for reading it.
 #[derive(Clone, Copy)]
 pub struct Context<'g> {
@@ -162,20 +156,6 @@ const LANDS_IN: &[&str] = &[
     "land in",
     "lands with",
     "land with",
-];
-
-/// Words that name a numbered section of a plan: `slice 2` is `## 2. …`.
-pub const SECTION_WORDS: &[&str] = &[
-    "section",
-    "slice",
-    "part",
-    "chunk",
-    "stage",
-    "phase",
-    "step",
-    "wave",
-    "group",
-    "milestone",
 ];
 
 /// "…, in the first commit of slice 1": the task cannot land before that
@@ -399,48 +379,15 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
     let mut from = 0;
     while let Some((k, phrase, waits)) = find_phrase(low, from) {
         from = k + phrase.len();
-        // The right side ends at the next relation or an aside ("after
-        // Foundational - integrates with US1" waits for Foundational only).
-        let mut right_end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
-        for aside in [
-            " - ",
-            " — ",
-            " – ",
-            " but ",
-            " and then ",
-            " regardless of ",
-            " independent of ",
-        ] {
-            if let Some(i) = low[from..right_end].find(aside) {
-                right_end = from + i;
-            }
-        }
-        let mut right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
-        let mut named = false;
-        if right.is_empty() {
-            // "T001 feeds it", "T008 must land before this": the task whose
-            // text it is; "block migrations until decided": a task named,
-            // not numbered.
-            let object = &low[from..right_end];
-            let pronoun = !waits && points_back(object);
-            match cx.owner.filter(|_| pronoun).or_else(|| known.named(object)) {
-                Some(t) => {
-                    right.tasks.push(t);
-                    right.first = Some((from, Some(t)));
-                    named = !pronoun;
-                }
-                None => continue,
-            }
-        }
+        let Some((right, named)) = object(clause, low, from, waits, cx, known) else {
+            continue;
+        };
         let left = subject(&clause[..k], cx, known);
-        if left.is_empty() {
+        if left.is_empty() || NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
             return None;
         }
         let pair = PAIRS.contains(&phrase);
         let hedged = pair || named || HEDGES.iter().any(|h| contains_words(low, h));
-        if NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
-            return None;
-        }
         let (waits, on, external) = if waits {
             (left, right.tasks, right.external)
         } else {
@@ -464,6 +411,48 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
         });
     }
     None
+}
+
+/// What a relation phrase ending at `from` points at: the IDs up to the
+/// next relation or an aside ("after Foundational - integrates with US1"
+/// waits for Foundational only); else "it" or "this" (the text's own
+/// task: "T001 feeds it"); else a task the document named in words
+/// ("block migrations until decided"), which makes the statement soft.
+fn object(
+    clause: &str,
+    low: &str,
+    from: usize,
+    waits: bool,
+    cx: Context<'_>,
+    known: &Known,
+) -> Option<(Refs, bool)> {
+    let mut end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
+    for aside in [
+        " - ",
+        " — ",
+        " – ",
+        " but ",
+        " and then ",
+        " regardless of ",
+        " independent of ",
+    ] {
+        if let Some(i) = low[from..end].find(aside) {
+            end = from + i;
+        }
+    }
+    let mut right = side(&without_asides(&clause[from..end]), known, cx.groups);
+    if !right.is_empty() {
+        return Some((right, false));
+    }
+    let words = &low[from..end];
+    let pronoun = !waits && points_back(words);
+    let t = cx
+        .owner
+        .filter(|_| pronoun)
+        .or_else(|| known.named(words))?;
+    right.tasks.push(t);
+    right.first = Some((from, Some(t)));
+    Some((right, !pronoun))
 }
 
 /// "it", "this", "this task": the object is the text's own task.
@@ -543,179 +532,19 @@ fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Refs {
     let Some(groups) = groups else {
         return Refs::default();
     };
-    let lower = text.to_lowercase();
-    let every_story = names_every_story(&lower);
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Refs::default();
-    for g in groups {
-        let story = g.aliases.iter().any(|a| is_story(a));
-        if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
-            for &t in &g.tasks {
-                if seen.insert(t) {
-                    out.tasks.push(t);
-                }
-            }
-        }
-    }
+    let mut out = Refs {
+        tasks: groups::named(text, groups),
+        ..Refs::default()
+    };
     if let Some(&t) = out.tasks.first() {
         out.first = Some((0, Some(t)));
     }
     out
 }
 
-fn is_story(alias: &str) -> bool {
-    alias
-        .strip_prefix("us")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// "all user stories", "any user story phases", "every story": each story.
-fn names_every_story(lower: &str) -> bool {
-    let quantified = ["all ", "any ", "every ", "each "]
-        .iter()
-        .any(|q| has_words(lower, q.trim()));
-    quantified && (lower.contains("user stor") || lower.contains("stories"))
-}
-
-/// Whether `lower` names the group alias `alias` ("phase 2", "us3", "setup"),
-/// including story numbers written out and phase ranges ("Phase 3-8").
-fn mentions(lower: &str, alias: &str) -> bool {
-    if let Some(n) = alias.strip_prefix("us") {
-        return has_words(lower, alias)
-            || has_words(lower, &format!("user story {n}"))
-            || has_words(lower, &format!("story {n}"));
-    }
-    if let Some(n) = alias.strip_prefix("phase ") {
-        if has_words(lower, alias) {
-            return true;
-        }
-        return phase_ranges(lower).iter().any(|(a, b)| {
-            n.split('.')
-                .next()
-                .and_then(|m| m.parse::<u32>().ok())
-                .is_some_and(|m| *a <= m && m <= *b)
-        });
-    }
-    has_words(lower, alias)
-}
-
-fn has_words(hay: &str, needle: &str) -> bool {
-    let mut at = 0;
-    while let Some(i) = hay[at..].find(needle) {
-        let s = at + i;
-        let e = s + needle.len();
-        let before = hay[..s].chars().next_back();
-        let after = hay[e..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '.');
-        if edge(before)
-            && (edge(after)
-                || after == Some('.') && !hay[e + 1..].starts_with(|c: char| c.is_ascii_digit()))
-        {
-            return true;
-        }
-        at = e;
-    }
-    false
-}
-
-/// `phase 3-8`, `phases 3–8`: inclusive ranges of phase numbers.
-fn phase_ranges(lower: &str) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for (i, _) in lower.match_indices("phase") {
-        let rest = lower[i + 5..].trim_start_matches('s').trim_start();
-        let a: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let rest = rest[a.len()..].trim_start();
-        let Some(rest) = rest
-            .strip_prefix('-')
-            .or_else(|| rest.strip_prefix('–'))
-            .or_else(|| rest.strip_prefix("to "))
-        else {
-            continue;
-        };
-        let b: String = rest
-            .trim_start()
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
-            out.push((a, b));
-        }
-    }
-    out
-}
-
-/// Words that do not name a phase on their own.
-const NOT_NAMES: &[&str] = &[
-    "user",
-    "story",
-    "stories",
-    "phase",
-    "task",
-    "tasks",
-    "the",
-    "and",
-    "implementation",
-    "milestone",
-    "week",
-    "part",
-    "step",
-    "stage",
-    "core",
-    "final",
-    "other",
-];
-
-/// The names a phase heading goes by: `phase 3`, `us1`, its first word.
-pub fn aliases(heading: &str) -> Vec<String> {
-    let lower = heading.to_lowercase();
-    let mut out = Vec::new();
-    if let Some(i) = lower.find("phase ") {
-        let n: String = lower[i + 6..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        let n = n.trim_end_matches('.');
-        if !n.is_empty() {
-            out.push(format!("phase {n}"));
-        }
-    }
-    for marker in ["user story ", "story "] {
-        if let Some(i) = lower.find(marker) {
-            let n: String = lower[i + marker.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if !n.is_empty() {
-                out.push(format!("us{n}"));
-            }
-        }
-    }
-    for word in lower.split(|c: char| !c.is_alphanumeric()) {
-        if word.len() > 2 && word.starts_with("us") && word[2..].bytes().all(|b| b.is_ascii_digit())
-        {
-            out.push(word.to_string());
-        }
-    }
-    let name = lower
-        .split_once(':')
-        .map_or(lower.as_str(), |(_, n)| n)
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()));
-    // Only a phase goes by its name alone ("Setup", "Polish"); a sub-section
-    // such as "Setup for User Story 5" does not.
-    if let Some(w) = name.filter(|_| lower.contains("phase "))
-        && w.len() >= 4
-        && !NOT_NAMES.contains(&w)
-        && !w.starts_with("us")
-    {
-        out.push(w.to_string());
-    }
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::groups::aliases;
     use super::super::label::Shape;
     use super::*;
 

@@ -12,6 +12,7 @@ pub mod discover;
 mod edges;
 pub mod extract;
 mod family;
+mod groups;
 mod ids;
 mod label;
 mod markdown;
@@ -20,6 +21,8 @@ mod names;
 pub mod order;
 mod outline;
 mod scope;
+mod table;
+mod tasks;
 mod units;
 
 use std::sync::Arc;

@@ -218,59 +218,19 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
         alt.as_ref().map_or(s, |a| s.max(name_score(text, a)))
     };
     let places = places(doc, units);
-    let best = places
-        .iter()
-        .map(|p| (score(&p.text), p))
-        .filter(|(s, _)| *s > 0)
-        .fold(None::<(u8, &Place)>, |best, (s, p)| match best {
-            Some((bs, _)) if bs >= s => best,
-            _ => Some((s, p)),
-        });
-    if let Some((bs, p)) = best {
-        scope.regions.push(p.region.clone());
-        scope.named_at = Some(p.start);
-        // Another section named as well, and not inside this one: unsure.
-        let rival = places.iter().find(|o| {
-            o.start != p.start
-                && !p.region.contains(&o.start)
-                && !o.region.contains(&p.start)
-                && score(&o.text) == bs
-        });
-        if let Some(o) = rival {
-            scope.unsure = Some(format!(
-                "the name matches two sections, line {} and line {}; the first was taken",
-                doc.line_of(p.start),
-                doc.line_of(o.start)
-            ));
-        }
-    }
+    let best = best_place(doc, &places, &score, &mut scope);
     for (i, u) in units.iter().enumerate() {
-        if u.scope_cells.iter().any(|(_, cell)| {
-            name_score(cell, &name) == 2 || alt.as_ref().is_some_and(|a| name_score(cell, a) == 2)
-        }) {
+        if u.scope_cells.iter().any(|(_, cell)| score(cell) == 2) {
             scope.rows.insert(i);
         }
     }
     // Other milestones are the places named like this one: for `v1.1`
     // the `v1.0` block, not the `Phase 6` details that belong to it.
     let kind = best
-        .and_then(|(_, p)| names::milestone_named(&p.text))
+        .and_then(|p| names::milestone_named(&p.text))
         .or_else(|| names::milestone_named(milestone))
         .map(|n| kind_of(&n));
-    let mut other_names = Vec::new();
-    for p in &places {
-        let Some(n) = names::milestone_named(&p.text) else {
-            continue;
-        };
-        let inside = scope
-            .regions
-            .iter()
-            .any(|r| r.contains(&p.start) || p.region.contains(&r.start));
-        if Some(p.start) != scope.named_at && !inside && kind.as_deref() == Some(&kind_of(&n)) {
-            scope.others.push(p.region.clone());
-            other_names.push(n);
-        }
-    }
+    let other_names = other_milestones(&places, kind.as_deref(), &mut scope);
     if scope.regions.is_empty() && scope.rows.is_empty() {
         if !other_names.is_empty() {
             return Err(NotHere { names: other_names });
@@ -279,6 +239,60 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
     }
     scope.prefix = namespace(units, &name);
     Ok(scope)
+}
+
+/// The place that names the milestone best (the first of equals, which
+/// makes the reading unsure), made the scope's region.
+fn best_place<'p>(
+    doc: &Doc<'_>,
+    places: &'p [Place],
+    score: &dyn Fn(&str) -> u8,
+    scope: &mut Scope,
+) -> Option<&'p Place> {
+    let (bs, p) = places
+        .iter()
+        .map(|p| (score(&p.text), p))
+        .filter(|(s, _)| *s > 0)
+        .fold(None::<(u8, &Place)>, |best, (s, p)| match best {
+            Some((bs, _)) if bs >= s => best,
+            _ => Some((s, p)),
+        })?;
+    scope.regions.push(p.region.clone());
+    scope.named_at = Some(p.start);
+    let rival = places.iter().find(|o| {
+        o.start != p.start
+            && !p.region.contains(&o.start)
+            && !o.region.contains(&p.start)
+            && score(&o.text) == bs
+    });
+    if let Some(o) = rival {
+        scope.unsure = Some(format!(
+            "the name matches two sections, line {} and line {}; the first was taken",
+            doc.line_of(p.start),
+            doc.line_of(o.start)
+        ));
+    }
+    Some(p)
+}
+
+/// The places that name other milestones of the same kind: their regions
+/// go to `scope.others`, their names are returned.
+fn other_milestones(places: &[Place], kind: Option<&str>, scope: &mut Scope) -> Vec<String> {
+    let mut names = Vec::new();
+    for p in places {
+        let Some(n) = names::milestone_named(&p.text) else {
+            continue;
+        };
+        let inside = scope
+            .regions
+            .iter()
+            .any(|r| r.contains(&p.start) || p.region.contains(&r.start));
+        if Some(p.start) != scope.named_at && !inside && kind == Some(kind_of(&n).as_str()) {
+            scope.others.push(p.region.clone());
+            names.push(n);
+        }
+    }
+    names
 }
 
 /// What kind of milestone name: its word (`milestone`, `phase`) or `v`.
