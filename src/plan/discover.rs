@@ -194,10 +194,12 @@ impl Survey {
     /// phases of a plan that has a name of its own, are not listed.
     fn collect_names(&mut self, path: &str, outline: &Outline) {
         let parts = PathParts::of(path);
-        if parts.incidental() || !outline.has_task_ids {
+        if parts.incidental() || outline.task_lines == 0 {
             return;
         }
-        let part = parts.naming_part();
+        // A file or folder name selects a plan when the file is one (two
+        // units of work at least, as for ranking); a heading names its part.
+        let part = parts.naming_part().filter(|_| outline.has_task_ids);
         let mut found: Vec<String> = Vec::new();
         for u in &outline.units {
             if let Some(n) = names::milestone_named(&u.text)

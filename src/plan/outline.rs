@@ -45,6 +45,8 @@ pub struct Outline {
     /// The document has lines that define tasks with IDs (`- [ ] T001`,
     /// `### TASK-003:`, `- [ ] 2.1`, `#123` in a table).
     pub has_task_ids: bool,
+    /// How many such lines it has.
+    pub task_lines: usize,
 }
 
 /// Outline a document's text.
@@ -68,6 +70,7 @@ pub fn outline(text: &str) -> Outline {
     }
     Outline {
         has_task_ids: scan.task_lines >= MIN_TASK_LINES,
+        task_lines: scan.task_lines,
         units: scan.units,
     }
 }
