@@ -12,9 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::error::{
-    EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, EXIT_MILESTONE_SKIPPED, Error, Result,
-};
+use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
 use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
@@ -242,19 +240,17 @@ fn warn_unreadable(found: &[Found]) {
     }
 }
 
-/// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
-/// it might hide a failure), else 3 when one is mid-run, else 4 when one
-/// completed with skipped tasks, else 0.
+/// `--exit-code`: 1 when a listed milestone failed, completed with skipped
+/// tasks, or cannot be read (it might hide a failure), else 3 when one is
+/// mid-run, else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
     let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
         0
-    } else if any(&[Shown::Failed, Shown::Unreadable]) {
+    } else if any(&[Shown::Failed, Shown::CompletedWithSkips, Shown::Unreadable]) {
         EXIT_MILESTONE_FAILED
     } else if any(&[Shown::Running, Shown::Interrupted]) {
         EXIT_MILESTONE_MID_RUN
-    } else if any(&[Shown::CompletedWithSkips]) {
-        EXIT_MILESTONE_SKIPPED
     } else {
         0
     }
