@@ -1047,3 +1047,39 @@ fn a_name_that_matches_two_sections_is_unsure() {
         ["the name matches two sections, line 3 and line 9; the first was taken"]
     );
 }
+
+#[test]
+fn a_task_s_own_checks_and_allow_empty_mark_are_read() {
+    let t = repo_with("verify.md");
+    let out = t.run(["plan", "M4", "--plan", "docs/verify.md", "--json"]);
+    out.success();
+    let tasks = out.json()["tasks"].clone();
+    let got: Vec<(String, serde_json::Value, bool)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t.get("verify").cloned().unwrap_or(json!([])),
+                t["allow_empty"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "TASK-010".to_string(),
+                json!(["cargo test store::", "cargo test --doc store"]),
+                false
+            ),
+            (
+                "TASK-011".to_string(),
+                json!(["grep -q \"## Store\" README.md"]),
+                false
+            ),
+            ("TASK-012".to_string(), json!([]), true),
+        ]
+    );
+}

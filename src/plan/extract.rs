@@ -49,6 +49,7 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     let read = super::edges::read(&doc, &units, &tasks.defs, &tasks);
     r.warnings.extend(read.warnings);
     attach_runners(&doc, &units, &tasks.defs, &mut tasks.list);
+    super::checks::attach(&doc, &units, &tasks.defs, &mut tasks.list);
     let names = std::sync::Arc::new(read.names);
     for (t, list) in tasks.list.iter_mut().zip(read.depends) {
         t.depends_on = DependsOn::new(names.clone(), list);
@@ -238,6 +239,8 @@ impl Reading<'_> {
                 parent: None,
                 depends_on: DependsOn::default(),
                 runner: None,
+                verify: Vec::new(),
+                allow_empty: false,
             });
             defs.push(vec![i]);
         }

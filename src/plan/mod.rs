@@ -7,6 +7,7 @@
 //! out (`extract`, `marks`) → dependencies with their strength (`edges`,
 //! `deps`, `ids`) → a stable topological order (`order`).
 
+mod checks;
 mod deps;
 pub mod discover;
 mod edges;
@@ -59,6 +60,13 @@ pub struct Task {
     /// (a ```` ```sh milestone ```` fenced block), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
+    /// Checks written in the task's own text (```` ```sh verify ```` blocks,
+    /// `Verify:` lines), run after it and before its checkpoint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<String>,
+    /// The task may change nothing (an `Allow-empty: yes` line).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_empty: bool,
 }
 
 /// The IDs a task depends on: indices into one shared table of names, so a

@@ -333,6 +333,8 @@ mod tests {
                 parent: None,
                 depends_on: DependsOn::new(Arc::clone(&names), on.to_vec()),
                 runner: None,
+                verify: Vec::new(),
+                allow_empty: false,
             })
             .collect()
     }

@@ -308,6 +308,8 @@ impl Reading<'_> {
             parent,
             depends_on: DependsOn::default(),
             runner: None,
+            verify: Vec::new(),
+            allow_empty: false,
         }
     }
 

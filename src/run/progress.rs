@@ -134,6 +134,8 @@ mod tests {
             parent: None,
             depends_on: Default::default(),
             runner: None,
+            verify: Vec::new(),
+            allow_empty: false,
             label: None,
         }
     }
