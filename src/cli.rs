@@ -29,7 +29,7 @@ pub enum Command {
     /// Show the tasks of a milestone in the order they would run.
     Plan(PlanArgs),
     /// Run a milestone's tasks, committing a checkpoint after each success.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show the state of milestone runs (all of them, or one in detail).
     Status(StatusArgs),
     /// Roll back a milestone to its last checkpoint (or one you name).
@@ -85,6 +85,46 @@ pub struct RunArgs {
     /// --on-failure unless they are given again.
     #[arg(long, value_name = "CMD")]
     pub runner: Option<String>,
+    /// Run each task through a coding agent: claude, codex, gemini or aider.
+    ///
+    /// Its non-interactive command gets the task's prompt (see --prompt-file);
+    /// arguments after `--` go to the agent (`-- --model sonnet`), after git
+    /// config `milestone.agentArgs`. Default: $GIT_MILESTONE_AGENT, then git
+    /// config `milestone.agent` (a runner from the same place wins).
+    #[arg(long, value_name = "AGENT", conflicts_with = "runner",
+          value_parser = Checked::new(check_agent, AGENTS))]
+    pub agent: Option<String>,
+    /// The agent's prompt template: {task}, {title}, {section}, {plan},
+    /// {line}, {feedback} and more (see the README).
+    ///
+    /// Default: git config `milestone.prompt` (the template's text), then the
+    /// built-in prompt (`/task <ID>` for claude when .claude/commands/task.md
+    /// exists).
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub prompt_file: Option<PathBuf>,
+    /// A check to run after each task, before its checkpoint (repeatable):
+    /// a task whose check fails has failed.
+    ///
+    /// Default: git config `milestone.verify` (multi-valued). A task adds its
+    /// own with a ```sh verify block or a `Verify:` line in the plan.
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    /// Accept an agent's task that changes nothing (otherwise it fails with
+    /// "no changes"; an `Allow-empty: yes` line allows it for one task).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// The milestone's budget in US dollars: no task starts once it is spent,
+    /// and an agent is stopped when it goes over (default: git config
+    /// `milestone.maxCost`).
+    #[arg(long, value_name = "USD", value_parser = Checked::new(check_cost, &[]))]
+    pub max_cost: Option<String>,
+    /// The milestone's budget in tokens, as --max-cost (`200000`, `200k`;
+    /// default: git config `milestone.maxTokens`).
+    #[arg(long, value_name = "N", value_parser = Checked::new(check_tokens, &[]))]
+    pub max_tokens: Option<String>,
+    /// Arguments for the agent's CLI (after `--`).
+    #[arg(last = true, value_name = "AGENT-ARGS")]
+    pub agent_args: Vec<String>,
     /// Also tag each checkpoint as `milestone/<name>/<ID>`.
     #[arg(long)]
     pub tag: bool,
@@ -129,6 +169,29 @@ const POLICIES: &[(&str, &str)] = &[
         "save the task's changes aside and go on with the next task",
     ),
 ];
+
+/// The agent presets, as help and completion show them.
+const AGENTS: &[(&str, &str)] = &[
+    (
+        "claude",
+        "Claude Code: claude -p --output-format stream-json",
+    ),
+    ("codex", "Codex: codex exec --json"),
+    ("gemini", "Gemini CLI: gemini --output-format stream-json"),
+    ("aider", "Aider: aider --message"),
+];
+
+fn check_agent(text: &str) -> crate::Result<()> {
+    crate::agent::Agent::parse(text).map(drop)
+}
+
+fn check_cost(text: &str) -> crate::Result<()> {
+    crate::config::parse_cost(text).map(drop)
+}
+
+fn check_tokens(text: &str) -> crate::Result<()> {
+    crate::config::parse_tokens(text).map(drop)
+}
 
 fn check_timeout(text: &str) -> crate::Result<()> {
     crate::runner::parse_duration(text).map(drop)

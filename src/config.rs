@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::agent::Agent;
 use crate::error::{Error, Result};
 use crate::failure::Policy;
 use crate::repo::Repo;
@@ -13,6 +14,20 @@ pub const RUNNER_KEY: &str = "milestone.runner";
 pub const RUNNER_ENV: &str = "GIT_MILESTONE_RUNNER";
 /// git config key for the failure policy without a terminal.
 pub const ON_FAILURE_KEY: &str = "milestone.onFailure";
+/// git config key for the agent preset (`claude`, `codex`, `gemini`, `aider`).
+pub const AGENT_KEY: &str = "milestone.agent";
+/// Environment variable for the agent preset.
+pub const AGENT_ENV: &str = "GIT_MILESTONE_AGENT";
+/// git config key for extra arguments to the agent's CLI (split as a shell
+/// would, never run by one).
+pub const AGENT_ARGS_KEY: &str = "milestone.agentArgs";
+/// git config key for the prompt template's text.
+pub const PROMPT_KEY: &str = "milestone.prompt";
+/// git config key for a check run after each task (multi-valued).
+pub const VERIFY_KEY: &str = "milestone.verify";
+/// git config keys for the milestone's budget.
+pub const MAX_COST_KEY: &str = "milestone.maxCost";
+pub const MAX_TOKENS_KEY: &str = "milestone.maxTokens";
 
 /// Where a runner command came from; shown by `--dry-run` and in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +48,16 @@ impl RunnerSource {
             RunnerSource::Plan => "the plan's ```sh milestone block",
         }
     }
+
+    /// As [`describe`](Self::describe), for an agent preset's source.
+    pub fn describe_agent(self) -> &'static str {
+        match self {
+            RunnerSource::Flag => "--agent",
+            RunnerSource::Env => AGENT_ENV,
+            RunnerSource::GitConfig => AGENT_KEY,
+            RunnerSource::Plan => self.describe(),
+        }
+    }
 }
 
 /// The runner every task uses, unless the plan embeds one per task.
@@ -40,6 +65,134 @@ impl RunnerSource {
 pub struct GlobalRunner {
     pub command: String,
     pub source: RunnerSource,
+    /// An agent preset rather than a command (`command` is its name).
+    pub agent: Option<Agent>,
+}
+
+impl GlobalRunner {
+    pub fn agent(agent: Agent, source: RunnerSource) -> GlobalRunner {
+        GlobalRunner {
+            command: agent.name().to_string(),
+            source,
+            agent: Some(agent),
+        }
+    }
+
+    /// `--runner`, `milestone.agent`, ...: where it came from.
+    pub fn describe_source(&self) -> &'static str {
+        match self.agent {
+            Some(_) => self.source.describe_agent(),
+            None => self.source.describe(),
+        }
+    }
+}
+
+/// The agent preset from `--agent`, else `$GIT_MILESTONE_AGENT`, else git
+/// config `milestone.agent`: the first one set, which must name a preset.
+pub fn pick_agent(
+    flag: Option<&str>,
+    env: Option<&str>,
+    git_config: Option<&str>,
+) -> Result<Option<GlobalRunner>> {
+    let set = [
+        (flag, RunnerSource::Flag),
+        (env, RunnerSource::Env),
+        (git_config, RunnerSource::GitConfig),
+    ]
+    .into_iter()
+    .find_map(|(value, source)| Some((value?.trim(), source)).filter(|(v, _)| !v.is_empty()));
+    let Some((name, source)) = set else {
+        return Ok(None);
+    };
+    let agent = Agent::parse(name).map_err(|e| match source {
+        RunnerSource::Flag => e,
+        _ => e.hint(format!("it comes from {}", source.describe_agent())),
+    })?;
+    Ok(Some(GlobalRunner::agent(agent, source)))
+}
+
+/// The agent preset `$GIT_MILESTONE_AGENT` or `milestone.agent` names.
+pub fn configured_agent(repo: &Repo) -> Result<Option<GlobalRunner>> {
+    let env = std::env::var(AGENT_ENV).ok();
+    if env.as_deref().is_some_and(|e| !e.trim().is_empty()) {
+        return pick_agent(None, env.as_deref(), None);
+    }
+    pick_agent(None, None, repo.config_string(AGENT_KEY)?.as_deref())
+}
+
+/// The agent's extra arguments from `milestone.agentArgs`, split into
+/// words as a shell would (quotes kept together), never run by one.
+pub fn agent_args(repo: &Repo) -> Result<Vec<String>> {
+    let Some(text) = repo.config_string(AGENT_ARGS_KEY)? else {
+        return Ok(Vec::new());
+    };
+    shlex::split(&text).ok_or_else(|| {
+        Error::bad_input(format!(
+            "git config {AGENT_ARGS_KEY} has an unclosed quote: {}",
+            crate::ui::text::quote(&text)
+        ))
+        .hint(format!("fix it with `git config {AGENT_ARGS_KEY} '...'`"))
+    })
+}
+
+/// The milestone's budget: `--max-cost` / `--max-tokens`, else git config.
+pub fn budget(
+    repo: &Repo,
+    max_cost: Option<f64>,
+    max_tokens: Option<u64>,
+) -> Result<(Option<f64>, Option<u64>)> {
+    let cost = match max_cost {
+        Some(c) => Some(c),
+        None => repo
+            .config_string(MAX_COST_KEY)?
+            .map(|v| {
+                parse_cost(&v)
+                    .map_err(|e| e.hint(format!("it comes from git config {MAX_COST_KEY}")))
+            })
+            .transpose()?,
+    };
+    let tokens = match max_tokens {
+        Some(t) => Some(t),
+        None => repo
+            .config_string(MAX_TOKENS_KEY)?
+            .map(|v| {
+                parse_tokens(&v)
+                    .map_err(|e| e.hint(format!("it comes from git config {MAX_TOKENS_KEY}")))
+            })
+            .transpose()?,
+    };
+    Ok((cost, tokens))
+}
+
+/// `2.50`, `$2.50`: a positive amount of US dollars.
+pub fn parse_cost(text: &str) -> Result<f64> {
+    let t = text.trim().trim_start_matches('$');
+    t.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| {
+            Error::bad_input(format!("invalid cost {text:?}"))
+                .hint("give US dollars as a positive number, e.g. `--max-cost 2.50`")
+        })
+}
+
+/// `200000`, `200k`, `1.5M`: a positive number of tokens.
+pub fn parse_tokens(text: &str) -> Result<u64> {
+    let t = text.trim().replace('_', "");
+    let (num, factor) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1e6),
+        _ => (t.as_str(), 1.0),
+    };
+    num.parse::<f64>()
+        .ok()
+        .map(|n| n * factor)
+        .filter(|n| n.is_finite() && *n >= 1.0 && *n < 1e15)
+        .map(|n| n.round() as u64)
+        .ok_or_else(|| {
+            Error::bad_input(format!("invalid token count {text:?}"))
+                .hint("give a positive number, e.g. `--max-tokens 200000` or `200k`")
+        })
 }
 
 /// The first non-empty of flag, environment and git config.
@@ -59,6 +212,7 @@ pub fn pick_runner(
         (!command.is_empty()).then(|| GlobalRunner {
             command: command.to_string(),
             source,
+            agent: None,
         })
     })
 }
@@ -160,6 +314,44 @@ mod tests {
         }
         let odd = Path::new("/repo/my dir");
         assert_eq!(from_where_typed("./run.sh", odd), "'/repo/my dir/run.sh'");
+    }
+
+    #[test]
+    fn agent_flag_beats_env_beats_git_config() {
+        let a = pick_agent(Some("codex"), Some("claude"), Some("aider"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (a.agent, a.source),
+            (Some(Agent::Codex), RunnerSource::Flag)
+        );
+        let a = pick_agent(None, Some("Claude"), Some("aider"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (a.agent, a.source),
+            (Some(Agent::Claude), RunnerSource::Env)
+        );
+        let a = pick_agent(None, Some(" "), Some("aider")).unwrap().unwrap();
+        assert_eq!(a.describe_source(), AGENT_KEY);
+        assert_eq!(pick_agent(None, None, None).unwrap(), None);
+        let e = pick_agent(None, None, Some("cursor")).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("it comes from milestone.agent"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn budgets_parse() {
+        assert_eq!(parse_cost("$2.50").unwrap(), 2.5);
+        assert_eq!(parse_tokens("200k").unwrap(), 200_000);
+        assert_eq!(parse_tokens("1.5M").unwrap(), 1_500_000);
+        for bad in ["0", "-1", "x", "nan", "inf"] {
+            assert_eq!(parse_cost(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(parse_tokens(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
     }
 
     #[test]

@@ -15,10 +15,12 @@ use std::io::PipeWriter;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use log::{CAP_VAR as LOG_CAP_VAR, DEFAULT_CAP as LOG_CAP};
-pub use tee::Sink;
+pub use tee::{Filter, Screen, Sink};
 
 use crate::error::{Context, Error, Result};
 
@@ -94,8 +96,9 @@ pub fn shell_args(command: &str, script: bool, task: &str) -> Vec<String> {
 }
 
 /// Everything needed to start one attempt of one task.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Invocation<'a> {
+    /// The runner line (`sh -c`), unless `argv` is given.
     pub command: &'a str,
     /// The command is a script from the plan, not a one-line runner.
     pub script: bool,
@@ -109,6 +112,17 @@ pub struct Invocation<'a> {
     /// More variables for the task: `GIT_REFLOG_ACTION`, which marks the
     /// commits it makes (see `run::watch`).
     pub extra_env: Vec<(&'static str, String)>,
+    /// A program and its arguments to run instead of the shell line (an
+    /// agent preset: the prompt is one of the arguments, never shell text).
+    pub argv: Option<&'a [String]>,
+    /// Variables set unless the environment already has them.
+    pub env_defaults: Vec<(&'static str, String)>,
+    /// Reads the output as it comes: decides what the screen shows instead
+    /// of the raw bytes (the log keeps those) and may stop the task.
+    pub filter: Option<Arc<Mutex<dyn Filter>>>,
+    /// Shows the output instead of `echo` (the live status line's terminal,
+    /// which gets whole lines only).
+    pub screen: Option<Arc<dyn Screen>>,
 }
 
 /// How an attempt ended.
@@ -120,6 +134,9 @@ pub enum Exit {
     TimedOut,
     /// git-milestone received this signal and stopped the task.
     Interrupted(i32),
+    /// The output's filter asked to stop the task (an agent that crossed
+    /// its budget, or waits for a network that is gone).
+    Stopped,
 }
 
 impl Exit {
@@ -145,8 +162,15 @@ pub fn run(inv: &Invocation<'_>) -> Result<Outcome> {
     let (reader, writer) = std::io::pipe().context("cannot create a pipe for the task's output")?;
     let started = Instant::now();
     let mut child = spawn(inv, writer)?;
-    let copy = tee::Copy::start(reader, inv.echo, log);
-    let exit = wait(&mut child, started, inv.timeout);
+    let stop = Arc::new(AtomicBool::new(false));
+    let output = tee::Output {
+        sink: inv.echo,
+        screen: inv.screen.clone(),
+        filter: inv.filter.clone(),
+        stop: Arc::clone(&stop),
+    };
+    let copy = tee::Copy::start(reader, output, log);
+    let exit = wait(&mut child, started, inv.timeout, &stop);
     copy.finish(OUTPUT_LINGER);
     Ok(Outcome {
         exit: exit?,
@@ -160,9 +184,24 @@ fn spawn(inv: &Invocation<'_>, output: PipeWriter) -> Result<Child> {
     let stderr = output
         .try_clone()
         .context("cannot create a pipe for the task's output")?;
-    let mut cmd = Command::new(SHELL);
-    cmd.args(shell_args(inv.command, inv.script, inv.env.task))
-        .current_dir(inv.cwd)
+    let mut cmd = match inv.argv {
+        Some([program, args @ ..]) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args);
+            cmd
+        }
+        _ => {
+            let mut cmd = Command::new(SHELL);
+            cmd.args(shell_args(inv.command, inv.script, inv.env.task));
+            cmd
+        }
+    };
+    for (key, value) in &inv.env_defaults {
+        if std::env::var_os(key).is_none() {
+            cmd.env(key, value);
+        }
+    }
+    cmd.current_dir(inv.cwd)
         .envs(inv.env.vars())
         .envs(inv.extra_env.iter().map(|(k, v)| (*k, v)))
         // Tasks run unattended: a runner in a background process group that
@@ -174,11 +213,20 @@ fn spawn(inv: &Invocation<'_>, output: PipeWriter) -> Result<Child> {
         .process_group(0);
     // `cmd` (and with it our copies of the pipe's writing end) is dropped
     // on return, so the pipe ends when the task's processes close it.
+    let program = inv
+        .argv
+        .and_then(|a| a.first())
+        .map_or(SHELL, |p| p.as_str());
     cmd.spawn()
-        .with_context(|| format!("cannot start `{SHELL}` for task {}", inv.env.task))
+        .with_context(|| format!("cannot start `{program}` for task {}", inv.env.task))
 }
 
-fn wait(child: &mut Child, started: Instant, timeout: Option<Duration>) -> Result<Exit> {
+fn wait(
+    child: &mut Child,
+    started: Instant,
+    timeout: Option<Duration>,
+    stop: &AtomicBool,
+) -> Result<Exit> {
     let exited = ExitWatch::open(child.id());
     let mut pause = FIRST_POLL;
     loop {
@@ -192,6 +240,10 @@ fn wait(child: &mut Child, started: Instant, timeout: Option<Duration>) -> Resul
         if timeout.is_some_and(|t| started.elapsed() >= t) {
             stop_group(child, libc::SIGTERM)?;
             return Ok(Exit::TimedOut);
+        }
+        if stop.load(Ordering::SeqCst) {
+            stop_group(child, libc::SIGTERM)?;
+            return Ok(Exit::Stopped);
         }
         let left = timeout.map_or(POLL, |t| t.saturating_sub(started.elapsed()));
         match &exited {
@@ -428,6 +480,10 @@ mod tests {
             timeout: None,
             echo: Sink::LogOnly,
             extra_env: Vec::new(),
+            argv: None,
+            env_defaults: Vec::new(),
+            filter: None,
+            screen: None,
         }
     }
 

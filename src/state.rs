@@ -12,9 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Error, Result};
 
+mod attempt;
+pub use attempt::{Attempt, Check, total as total_usage};
+
 /// The schema version this build writes. A file with a larger version is
-/// refused rather than misread.
-pub const STATUS_VERSION: u32 = 1;
+/// refused rather than misread. Version 2 added each attempt's record
+/// (`history`) and the usage totals; version 1 files read as before.
+pub const STATUS_VERSION: u32 = 2;
 
 /// The directory, relative to the repository root, that holds every bundle.
 pub const BUNDLES_DIR: &str = ".milestone_bundles";
@@ -41,6 +45,9 @@ pub struct Status {
     /// The last failure, while the milestone is failed.
     #[serde(default)]
     pub failure: Option<Failure>,
+    /// Tokens and cost of every attempt so far, when agents reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::agent::Usage>,
 }
 
 /// Where a milestone's run stands.
@@ -87,6 +94,12 @@ pub struct TaskStatus {
     /// Commits the runner made itself, kept below the checkpoint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted_commits: Vec<String>,
+    /// Each attempt, oldest first: outcome, usage, checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Attempt>,
+    /// The task's tokens and cost, all attempts together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::agent::Usage>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -534,8 +547,11 @@ mod tests {
                 exit_code: Some(0),
                 checkpoint: None,
                 adopted_commits: vec![],
+                history: Vec::new(),
+                usage: None,
             }],
             failure: None,
+            usage: None,
         }
     }
 

@@ -145,7 +145,7 @@ fn plan_titles_reach_the_terminal_escaped_in_plan_and_run() {
         exit: 0
         --- stdout
         Starting T001 [1/1] Evil x ]0;owned [2K ]52;c;aGk=
-        checkpoint [OID] T001 [1/1]
+        checkpoint [OID] T001 [1/1] in [DURATION]
         Milestone M1 is complete (1 task run).
         --- stderr
         ");

@@ -972,7 +972,7 @@ fn corrupted_status_file_is_refused_and_restart_recovers() {
         ),
         (
             "{\"version\": 7, \"future\": true}\n",
-            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (1)\n\
+            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (2)\n\
              hint: upgrade git-milestone, or run with `--restart` to start the milestone over\n",
         ),
     ] {
@@ -1526,7 +1526,7 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
     exit: 130
     --- stdout
     Starting TASK-001 [1/2] First
-    checkpoint [OID] TASK-001 [1/2]
+    checkpoint [OID] TASK-001 [1/2] in [DURATION]
     Starting TASK-002 [2/2] Second
     --- stderr
     error: TASK-002 failed (exit code 3) after [DURATION], and SIGINT arrived while it was rolled back; the rollback finished first: its work is saved in refs/milestone/M1/attempts/TASK-002/1 (removed from the work tree: TASK-002.txt and x.slow) and the branch is back at [OID]

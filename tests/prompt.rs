@@ -446,3 +446,58 @@ fn the_prompt_says_the_task_timed_out() {
     let screen = tmux.wait_for("[exit ");
     assert!(screen.contains("[exit 1]"), "{screen}");
 }
+
+/// On a terminal a task gets one live line at the bottom (ID, `[k/n]`,
+/// elapsed time) that keeps updating while the task is silent, and is
+/// gone, with no trace, when the task ends.
+#[test]
+fn a_silent_task_shows_a_live_line_that_leaves_nothing_behind() {
+    if !tmux_installed() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is missing under CI=true"
+        );
+        common::skip("tmux is not installed, so the live line cannot be tested");
+        return;
+    }
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n\n- [ ] TASK-001: Wait quietly\n")]);
+    let runner = sh_runner(&t, "quiet.sh", "sleep 5; echo done > \"$1.txt\"");
+    let bin = common::bin().display().to_string();
+    let argv = [&*bin, "run", "M1", "--plan", "plan.md", "--runner", &runner];
+    let tmux = Tmux::start(t.path(), &sealed_env(&t), &argv);
+    let live = regex::Regex::new(r"(?m)^\S TASK-001 \[1/1\] (\d+)s\s*$").unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let screen = tmux.screen();
+        if let Some(c) = live.captures(&screen) {
+            seen.insert(c[1].to_string());
+        }
+        if screen.contains("[exit ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        seen.len() >= 3,
+        "the live line did not keep updating: {seen:?}"
+    );
+    let screen = tmux.wait_for("[exit 0]");
+    assert!(
+        !live.is_match(&screen),
+        "the live line was left behind:\n{screen}"
+    );
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines[0], "Starting TASK-001 [1/1] Wait quietly", "{screen}");
+    assert!(
+        regex::Regex::new(r"^checkpoint [0-9a-f]{7} TASK-001 \[1/1\] in \d+\.\ds$")
+            .unwrap()
+            .is_match(lines[1]),
+        "{screen}"
+    );
+    assert_eq!(
+        lines[2], "Milestone M1 is complete (1 task run).",
+        "{screen}"
+    );
+    assert_eq!(lines[3], "[exit 0]", "{screen}");
+}

@@ -59,6 +59,14 @@ fn assert_refused(t: &TestRepo, out: &Run, before: &Snapshot, needle: &str) {
     assert!(!t.path().join(".git/milestone/run.lock").exists());
 }
 
+/// `text` with each checkpoint line's duration (`in 0.1s`) as `in [DURATION]`.
+fn without_durations(text: &str) -> String {
+    regex::Regex::new(r" in \d+(\.\d+)?s\n")
+        .unwrap()
+        .replace_all(text, " in [DURATION]\n")
+        .into_owned()
+}
+
 #[test]
 fn three_checkpoints_with_trailers() {
     let t = repo_with_plan(PLAN3);
@@ -70,11 +78,11 @@ fn three_checkpoints_with_trailers() {
     out.success();
     let cp = |id: &str| short(&t, &format!("refs/milestone/M1/checkpoints/{id}"));
     assert_eq!(
-        out.stdout,
+        without_durations(&out.stdout),
         format!(
-            "Starting TASK-001 [1/3] Create a.txt\ndid TASK-001\ncheckpoint {} TASK-001 [1/3]\n\
-             Starting TASK-002 [2/3] Create b.txt\ndid TASK-002\ncheckpoint {} TASK-002 [2/3]\n\
-             Starting TASK-003 [3/3] Create c.txt\ndid TASK-003\ncheckpoint {} TASK-003 [3/3]\n\
+            "Starting TASK-001 [1/3] Create a.txt\ndid TASK-001\ncheckpoint {} TASK-001 [1/3] in [DURATION]\n\
+             Starting TASK-002 [2/3] Create b.txt\ndid TASK-002\ncheckpoint {} TASK-002 [2/3] in [DURATION]\n\
+             Starting TASK-003 [3/3] Create c.txt\ndid TASK-003\ncheckpoint {} TASK-003 [3/3] in [DURATION]\n\
              Milestone M1 is complete (3 tasks run).\n",
             cp("TASK-001"),
             cp("TASK-002"),
@@ -162,7 +170,7 @@ fn fail_then_resume_never_repeats_a_task() {
     exit: 1
     --- stdout
     Starting TASK-001 [1/3] Create a.txt
-    checkpoint [OID] TASK-001 [1/3]
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
     Starting TASK-002 [2/3] Create b.txt
     boom
     --- stderr
@@ -350,10 +358,10 @@ fn tasks_done_in_the_plan_are_skipped_and_reported() {
     out.success();
     let cp = short(&t, "HEAD");
     assert_eq!(
-        out.stdout,
+        without_durations(&out.stdout),
         format!(
             "TASK-001 [1/2] is marked done in the plan: not run\n\
-             Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2]\n\
+             Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2] in [DURATION]\n\
              Milestone M1 is complete (1 task run now, 1 done before).\n"
         )
     );
@@ -373,7 +381,7 @@ fn exit_125_skips_the_task_with_a_checkpoint() {
     let out = run_m1(&t, &runner, &[]);
     out.success();
     assert!(
-        out.stdout.contains("TASK-001 [1/2] (skipped)\n"),
+        out.stdout.contains("TASK-001 [1/2] (skipped) in "),
         "{}",
         out.stdout
     );
@@ -1667,7 +1675,7 @@ fn a_task_that_switches_branches_fails_naming_both() {
     exit: 1
     --- stdout
     Starting TASK-001 [1/2] A
-    checkpoint [OID] TASK-001 [1/2]
+    checkpoint [OID] TASK-001 [1/2] in [DURATION]
     Starting TASK-002 [2/2] B
     --- stderr
     error: TASK-002 switched HEAD from branch main to branch other; no checkpoint was made
@@ -1783,9 +1791,9 @@ fn a_file_ignored_before_the_task_stays_out_when_the_task_unignores_it() {
     exit: 0
     --- stdout
     Starting TASK-001 [1/2] A
-    checkpoint [OID] TASK-001 [1/2]
+    checkpoint [OID] TASK-001 [1/2] in [DURATION]
     Starting TASK-002 [2/2] B
-    checkpoint [OID] TASK-002 [2/2]
+    checkpoint [OID] TASK-002 [2/2] in [DURATION]
     Milestone M1 is complete (2 tasks run).
     --- stderr
     warning: .env and dist/old.js left out of TASK-001's checkpoint: they were there, unchanged, before TASK-001 started (an ignore rule hid them until the task changed the rules)
@@ -1881,7 +1889,7 @@ fn the_last_lines_count_what_ran_now_and_what_was_done_before() {
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
     Starting TASK-003 [3/3] Create c.txt
     did TASK-003
-    checkpoint [OID] TASK-003 [3/3]
+    checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 is complete (1 task run now, 2 done before).
     --- stderr
     ");
@@ -1983,7 +1991,7 @@ fn a_resumed_run_reuses_the_settings_it_was_started_with() {
     reusing the earlier run's --plan work/todo.md, --runner [HOME]/runner.sh, --tag, --timeout [DURATION] and --on-failure stop
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
     Starting TASK-002 [2/2] B
-    checkpoint [OID] TASK-002 [2/2]
+    checkpoint [OID] TASK-002 [2/2] in [DURATION]
     Milestone M1 is complete (1 task run now, 1 done before).
     --- stderr
     ");
@@ -2113,9 +2121,9 @@ fn a_task_s_own_plan_block_beats_configured_runners_but_not_the_flag() {
     exit: 0
     --- stdout
     Starting TASK-001 [1/2] Own block
-    checkpoint [OID] TASK-001 [1/2]
+    checkpoint [OID] TASK-001 [1/2] in [DURATION]
     Starting TASK-002 [2/2] No block
-    checkpoint [OID] TASK-002 [2/2]
+    checkpoint [OID] TASK-002 [2/2] in [DURATION]
     Milestone M1 is complete (2 tasks run).
     --- stderr
     warning: --runner overrides the plan's own ```sh milestone block for TASK-001

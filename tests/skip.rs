@@ -75,11 +75,11 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     exit: 0
     --- stdout
     Starting TASK-001 [1/3] Create a.txt
-    checkpoint [OID] TASK-001 [1/3]
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
     Starting TASK-002 [2/3] Half-done work
-    checkpoint [OID] TASK-002 [2/3] (skipped)
+    checkpoint [OID] TASK-002 [2/3] (skipped) in [DURATION]
     Starting TASK-003 [3/3] Create c.txt
-    checkpoint [OID] TASK-003 [3/3]
+    checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
     A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
     --- stderr
@@ -155,11 +155,11 @@ fn exit_125_skips_the_task_and_saves_what_it_changed() {
     exit: 0
     --- stdout
     Starting TASK-001 [1/3] Create a.txt
-    checkpoint [OID] TASK-001 [1/3]
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
     Starting TASK-002 [2/3] Half-done work
-    checkpoint [OID] TASK-002 [2/3] (skipped)
+    checkpoint [OID] TASK-002 [2/3] (skipped) in [DURATION]
     Starting TASK-003 [3/3] Create c.txt
-    checkpoint [OID] TASK-003 [3/3]
+    checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
     A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
     --- stderr

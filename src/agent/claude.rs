@@ -104,7 +104,10 @@ impl State {
         match subtype {
             "error_max_turns" => f.note(Signal::new(
                 Kind::TurnLimit,
-                format!("stopped after {turns} turns (--max-turns)"),
+                format!(
+                    "stopped after {} (--max-turns)",
+                    crate::ui::text::count(turns as usize, "turn")
+                ),
             )),
             "error_max_budget_usd" => f.note(Signal::new(
                 Kind::Budget,

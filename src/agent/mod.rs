@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub use outcome::{Kind, Outcome, Usage};
+pub use outcome::{Kind, Outcome, Usage, Usd};
 pub use stream::{Activity, Feed, Limits, Monitor};
 
 /// An agent CLI git-milestone knows how to drive.

@@ -27,6 +27,12 @@ pub enum Kind {
     NoOp,
     /// Any other failure.
     Failed,
+    /// The agent or runner said done, but a check (`--verify`) failed.
+    ChecksFailed,
+    /// The runner asked to skip the task (exit code 125).
+    Skipped,
+    /// Ctrl-C or SIGTERM stopped it.
+    Interrupted,
 }
 
 impl Kind {
@@ -42,6 +48,21 @@ impl Kind {
             Kind::Network => "network failure",
             Kind::NoOp => "no-op",
             Kind::Failed => "failed",
+            Kind::ChecksFailed => "check failed",
+            Kind::Skipped => "skipped",
+            Kind::Interrupted => "interrupted",
+        }
+    }
+
+    /// A word or two for a table cell.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::ErrorExit0 => "error (exit 0)",
+            Kind::TurnLimit => "turn limit",
+            Kind::Budget => "over budget",
+            Kind::RateLimit => "rate limit",
+            Kind::Auth => "not logged in",
+            _ => self.describe(),
         }
     }
 
@@ -57,6 +78,9 @@ impl Kind {
             Kind::Network => "network",
             Kind::NoOp => "no_op",
             Kind::Failed => "failed",
+            Kind::ChecksFailed => "checks_failed",
+            Kind::Skipped => "skipped",
+            Kind::Interrupted => "interrupted",
         }
     }
 
@@ -74,9 +98,9 @@ impl Kind {
             Kind::Budget => 5,
             Kind::TurnLimit => 4,
             Kind::Network => 3,
-            Kind::ErrorExit0 | Kind::Failed => 2,
+            Kind::ErrorExit0 | Kind::Failed | Kind::ChecksFailed => 2,
             Kind::NoOp => 1,
-            Kind::Success => 0,
+            Kind::Success | Kind::Skipped | Kind::Interrupted => 0,
         }
     }
 }
@@ -215,6 +239,14 @@ impl Outcome {
 
     pub fn is_success(&self) -> bool {
         self.kind == Kind::Success
+    }
+
+    pub fn with_message(kind: Kind, message: impl Into<String>) -> Outcome {
+        Outcome {
+            kind,
+            message: Some(message.into()),
+            resets_at: None,
+        }
     }
 
     /// `rate or usage limit: You've hit your limit (resets 2026-12-03 15:00 UTC)`.

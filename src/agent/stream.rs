@@ -25,6 +25,20 @@ pub struct Activity {
     pub session: Option<String>,
 }
 
+impl Activity {
+    /// `7 turns · Edit src/main.rs · 12.3k tokens, $0.42`: the live line's part.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![crate::ui::text::count(self.turns as usize, "turn")];
+        if let Some(tool) = &self.last_tool {
+            parts.push(crate::ui::text::clean(tool).into_owned());
+        }
+        if !self.usage.is_zero() {
+            parts.push(self.usage.describe());
+        }
+        parts.join(" · ")
+    }
+}
+
 /// Budgets for one attempt: what is left of the task's and the milestone's.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Limits {

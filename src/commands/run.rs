@@ -27,6 +27,13 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         on_failure: args.on_failure.as_deref(),
         restart: args.restart,
         cwd,
+        agent: args.agent.as_deref(),
+        agent_args: &args.agent_args,
+        prompt_file: args.prompt_file.as_deref(),
+        verify: &args.verify,
+        allow_empty: args.allow_empty,
+        max_cost: args.max_cost.as_deref(),
+        max_tokens: args.max_tokens.as_deref(),
     };
     let mut resolved = settings::resolve(&repo, &key, given)?;
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
@@ -54,6 +61,8 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         settings: resolved.settings,
         reused: resolved.reused,
         continue_with,
+        tasks: resolved.tasks,
+        live: ui::live::enabled(),
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;

@@ -5,6 +5,8 @@
 //! recorded there before anything is committed) and the checkpoint refs,
 //! never the index or the rest of the work tree, so it stays fast anywhere.
 
+mod outcomes;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -200,8 +202,18 @@ fn show_one(
         })?;
     } else {
         println!("{}", headline(&report));
-        let rows = task_rows(report.tasks.as_deref().unwrap_or_default());
-        print!("{}", render(TASK_HEADERS, &rows, Target::stdout()));
+        let mut rows = task_rows(report.tasks.as_deref().unwrap_or_default());
+        let mut headers = TASK_HEADERS.to_vec();
+        if outcomes::worth_showing(&report.records) {
+            headers.extend(outcomes::HEADERS);
+            for (row, t) in rows.iter_mut().zip(&report.records) {
+                row.extend(outcomes::cells(t));
+            }
+        }
+        print!("{}", render(&headers, &rows, Target::stdout()));
+        if let Some(total) = outcomes::total_line(report.usage.as_ref()) {
+            println!("{total}");
+        }
         if let Some(next) = next_step(&report, live) {
             println!("{next}");
         }
@@ -295,8 +307,14 @@ struct Report {
     started_at: Option<String>,
     updated_at: Option<String>,
     failure: Option<Failure>,
+    /// Tokens and cost of every attempt, when agents reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<crate::agent::Usage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tasks: Option<Vec<TaskJson>>,
+    /// The records behind `tasks`, for the table's outcome columns.
+    #[serde(skip)]
+    records: Vec<TaskStatus>,
 }
 
 /// A milestone's state as shown: the run's state, or that its file is unreadable.
@@ -361,6 +379,11 @@ struct TaskJson {
     duration_ms: Option<u64>,
     exit_code: Option<i32>,
     checkpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<crate::agent::Usage>,
+    /// Each attempt: its outcome, usage and checks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    history: Vec<crate::state::Attempt>,
 }
 
 impl Report {
@@ -392,7 +415,9 @@ impl Report {
             started_at: status.started_at.clone(),
             updated_at: Some(status.updated_at.clone()),
             failure: status.failure.clone(),
+            usage: status.usage,
             tasks: with_tasks.then_some(tasks),
+            records: status.tasks.clone(),
         })
     }
 
@@ -410,7 +435,9 @@ impl Report {
             started_at: None,
             updated_at: None,
             failure: None,
+            usage: None,
             tasks: None,
+            records: Vec::new(),
         }
     }
 }
@@ -434,6 +461,8 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
         // The file's own record first: the refs are shared by every
         // worktree, and another one may have run a milestone of this name.
         checkpoint: t.checkpoint.clone().or(from_ref),
+        usage: t.usage,
+        history: t.history.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
 pub mod checkpoint;
+mod diffstat;
 pub mod head;
 mod history;
 mod ident;
@@ -253,6 +254,23 @@ impl Repo {
             Some(1) => Ok(None),
             _ => Err(Error::failed(format!(
                 "`git config --get {key}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))),
+        }
+    }
+
+    /// Every value of a multi-valued git config key, in order (`milestone.verify`).
+    pub fn config_all(&self, key: &str) -> Result<Vec<String>> {
+        let out = self.git(&["config", "--get-all", "-z", key])?;
+        match out.status.code() {
+            Some(0) => Ok(String::from_utf8_lossy(&out.stdout)
+                .split('\0')
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()),
+            Some(1) => Ok(Vec::new()),
+            _ => Err(Error::failed(format!(
+                "`git config --get-all {key}` failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             ))),
         }

@@ -63,6 +63,15 @@ pub fn checkpoint_message(
     )
 }
 
+/// `message` with a `key: value` trailer for each of `values`, after the
+/// trailers it has (the message ends with its trailer block).
+pub fn with_trailers(mut message: String, key: &str, values: &[String]) -> String {
+    for v in values {
+        message.push_str(&format!("{key}: {}\n", one_line(v)));
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@
 //! `execute` takes an opened repository and a loaded plan, so tests and the
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
+mod attempt;
+mod learn;
 pub mod message;
 mod prepare;
 pub mod progress;
@@ -46,6 +48,10 @@ pub struct Options {
     pub reused: Vec<String>,
     /// The command that continues this run, for hints.
     pub continue_with: String,
+    /// Agent arguments and prompt, checks, budget.
+    pub tasks: settings::TaskSettings,
+    /// Show the live status line (standard error is a terminal).
+    pub live: bool,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -136,6 +142,8 @@ pub fn execute<'a>(
         committer,
         ran: 0,
         attempt_started: None,
+        cause: None,
+        advice: None,
     };
     let result = session.all().map_err(|e| disk_full_hint(repo, e));
     drop(lock);

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::{Options, Report, message, progress};
+use crate::agent::{Agent, preset};
 use crate::config::{self, GlobalRunner, RunnerSource};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Task};
@@ -23,6 +24,18 @@ pub(super) struct TaskRunner {
     /// The runner this one took precedence over: a plan block over the
     /// environment or git config, `--runner` over a plan block.
     pub(super) over: Option<RunnerSource>,
+    /// An agent preset, not a command (`command` is its name).
+    pub(super) agent: Option<Agent>,
+}
+
+impl TaskRunner {
+    /// `--runner`, `milestone.agent`...: where it came from.
+    fn describe_source(&self) -> &'static str {
+        match self.agent {
+            Some(_) => self.source.describe_agent(),
+            None => self.source.describe(),
+        }
+    }
 }
 
 /// What the checks found, for the run to start from.
@@ -331,12 +344,14 @@ fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> 
         script: true,
         source: RunnerSource::Plan,
         over: global.map(|g| g.source),
+        agent: None,
     });
     let global = global.map(|g| TaskRunner {
         command: g.command.clone(),
         script: false,
         source: g.source,
         over: block.as_ref().map(|_| RunnerSource::Plan),
+        agent: g.agent,
     });
     match (global, block) {
         (Some(g), _) if g.source == RunnerSource::Flag => Ok(g),
@@ -362,11 +377,28 @@ fn overridden_blocks(plan: &Plan, runners: &[Option<TaskRunner>]) -> Vec<String>
 fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
     let mut seen = HashSet::new();
     for r in runners.iter().flatten().filter(|r| !r.script) {
-        if seen.insert(r.command.as_str()) {
-            runner::check_program(&r.command, repo.root())?;
+        if !seen.insert(r.command.as_str()) {
+            continue;
+        }
+        match r.agent {
+            Some(agent) => check_agent(repo, agent)?,
+            None => runner::check_program(&r.command, repo.root())?,
         }
     }
     Ok(())
+}
+
+/// The agent's CLI must be installed before any task runs.
+fn check_agent(repo: &Repo, agent: Agent) -> Result<()> {
+    runner::check_program(agent.program(), repo.root()).map_err(|_| {
+        Error::refused(format!(
+            "{} (`{}`) is not installed, or not on PATH",
+            agent.title(),
+            agent.program()
+        ))
+        .hint(format!("install it with `{}`", agent.install_command()))
+        .hint("or run the tasks through another program with `--runner 'CMD'`")
+    })
 }
 
 /// The untracked files the stopped attempt created: as recorded when it
@@ -489,7 +521,14 @@ pub(super) fn dry_run(
             report.info(&format!("    not run: {why}"));
             continue;
         };
-        let argv = runner::shell_args(&r.command, r.script, &task.id);
+        let argv = match r.agent {
+            Some(agent) => agent_argv(agent, opts),
+            None => {
+                let mut argv = vec!["sh".to_string()];
+                argv.extend(runner::shell_args(&r.command, r.script, &task.id));
+                argv
+            }
+        };
         let over = match r.over {
             Some(RunnerSource::Plan) => {
                 format!(", which overrides {}", RunnerSource::Plan.describe())
@@ -497,11 +536,21 @@ pub(super) fn dry_run(
             Some(other) => format!(", which takes precedence over {}", other.describe()),
             None => String::new(),
         };
+        let what = if r.agent.is_some() { "agent" } else { "runner" };
         report.info(&format!(
-            "    run: sh {}   (runner from {}{over})",
+            "    run: {}   ({what} from {}{over})",
             crate::ui::text::command_line(&argv),
-            r.source.describe()
+            r.describe_source()
         ));
+        let mut checks = opts.tasks.verify.clone();
+        checks.extend(task.verify.iter().cloned());
+        if !checks.is_empty() {
+            let shown: Vec<String> = checks
+                .iter()
+                .map(|c| text::quote(&message::one_line(c)))
+                .collect();
+            report.info(&format!("    check: {}", shown.join(", ")));
+        }
         let mut then = format!(
             "    then: checkpoint commit, {}",
             checkpoint_ref(&plan.milestone, &task.id)
@@ -511,4 +560,16 @@ pub(super) fn dry_run(
         }
         report.info(&then);
     }
+}
+
+/// An agent's command line for the dry run, `<prompt>` for its prompt.
+fn agent_argv(agent: Agent, opts: &Options) -> Vec<String> {
+    let req = preset::Request {
+        prompt: "<prompt>",
+        extra: &opts.tasks.agent_args,
+        resume: None,
+        max_cost: opts.tasks.max_cost,
+        scratch: std::path::Path::new("<log dir>"),
+    };
+    preset::build(agent, &req).map_or_else(|_| vec![agent.program().to_string()], |c| c.argv())
 }

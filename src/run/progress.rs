@@ -18,6 +18,7 @@ pub fn fresh(plan: &Plan, base_commit: &str) -> Status {
         base_commit: Some(base_commit.to_string()),
         tasks: plan.tasks.iter().map(new_task).collect(),
         failure: None,
+        usage: None,
     }
 }
 
@@ -37,6 +38,8 @@ fn new_task(task: &Task) -> crate::state::TaskStatus {
         exit_code: None,
         checkpoint: None,
         adopted_commits: Vec::new(),
+        history: Vec::new(),
+        usage: None,
     }
 }
 
@@ -104,6 +107,22 @@ pub fn finish(status: &mut Status, id: &str, state: TaskState, exit: Option<i32>
         _ if all_finished(status) => status.finished_state(),
         _ => RunState::Running,
     };
+}
+
+/// Record one attempt of `id` (its outcome, usage and checks; a record of
+/// the same attempt replaces it), and add up the task's and the milestone's
+/// usage again.
+pub fn record(status: &mut Status, id: &str, attempt: crate::state::Attempt) {
+    if let Some(t) = status.task_mut(id) {
+        t.history.retain(|a| a.n != attempt.n);
+        t.history.push(attempt);
+        t.usage = crate::state::total_usage(&t.history);
+    }
+    status.usage = status
+        .tasks
+        .iter()
+        .filter_map(|t| t.usage)
+        .reduce(|a, b| a.plus(&b));
 }
 
 /// Record `id`'s failure as the run's failure.

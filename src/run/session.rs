@@ -5,18 +5,19 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use super::attempt::Attempted;
 use super::message::Verdict;
 use super::prepare::TaskRunner;
 use super::watch::{Seen, Watch};
 use super::{Finished, Options, Report, message, progress, watch};
-use crate::config;
+use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt, Prompter};
 use crate::plan::Plan;
 use crate::repo::Repo;
 use crate::repo::checkpoint::{CheckpointSpec, Committer};
 use crate::repo::short_oid as short;
-use crate::runner::{self, EXIT_SKIP, Exit, Invocation, Outcome, TaskEnv, signals};
+use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
 use crate::state::{self, Status, TaskState};
 
 /// One run in progress: the plan, the record, and where output goes.
@@ -40,10 +41,15 @@ pub(super) struct Session<'a> {
     pub(super) ran: usize,
     /// When the current attempt started, by the file system's clock.
     pub(super) attempt_started: Option<SystemTime>,
+    /// How the last attempt failed, in words, when its exit code does not
+    /// say it (an agent's outcome, a check).
+    pub(super) cause: Option<String>,
+    /// What the user can do about the last attempt's outcome.
+    pub(super) advice: Option<String>,
 }
 
 impl Session<'_> {
-    fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         &self.plan.milestone
     }
 
@@ -70,6 +76,13 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
+        if let Some(usage) = self.status.usage {
+            self.report.info(&format!(
+                "Agents used {} on milestone {} so far.",
+                usage.describe(),
+                self.name()
+            ));
+        }
         let (ran, total) = (self.ran, self.plan.tasks.len());
         let skipped: Vec<String> = self
             .status
@@ -90,10 +103,12 @@ impl Session<'_> {
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
     fn task(&mut self, i: usize) -> Result<()> {
         let mut retries_used = 0;
+        let mut previous: Option<Attempted> = None;
         // Where the task started: commits made by failed attempts count as
         // the task's own when a retry succeeds.
         let watch = Watch::start(self.repo, self.name(), &self.plan.tasks[i].id)?;
         loop {
+            self.check_budget(i)?;
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
             self.keep_untracked()?;
@@ -109,17 +124,25 @@ impl Session<'_> {
                 message::one_line(&task.title)
             ));
             let log = self.log_path(&id, attempt)?;
-            let outcome = self.run_attempt(i, attempt, &log, &watch)?;
+            let done = self.attempt(i, attempt, &log, &watch)?;
+            let outcome = done.run;
+            self.cause = Some(done.cause(self.opts.timeout));
+            self.advice = done.advice();
+            progress::record(&mut self.status, &id, done.record.clone());
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
             // a failed or skipped attempt's are recorded now; a successful one's are
             // staged by its checkpoint, and a run stopped before that treats
             // every new untracked file as the attempt's (`attempt_leftovers`).
-            if outcome.exit != Exit::Code(0) {
+            if !done.outcome.is_success() {
                 self.record_leftovers()?;
             }
-            let choice = match outcome.exit {
-                Exit::Interrupted(sig) => {
+            let choice = match (outcome.exit, done.outcome.kind) {
+                (Exit::Interrupted(_), _) | (_, Kind::Interrupted) => {
+                    let sig = match outcome.exit {
+                        Exit::Interrupted(s) => s,
+                        _ => libc::SIGINT,
+                    };
                     progress::finish(
                         &mut self.status,
                         &id,
@@ -129,9 +152,19 @@ impl Session<'_> {
                     );
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
-                Exit::Code(0) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
-                Exit::Code(EXIT_SKIP) => return self.skip(i, &watch, outcome),
-                _ => self.failed(i, (attempt, retries_used), outcome, &log, &watch)?,
+                (_, Kind::Success) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
+                (_, Kind::Skipped) => return self.skip(i, &watch, outcome),
+                (_, Kind::RateLimit) => {
+                    self.write_feedback(i, &done, &log)?;
+                    self.wait_for_reset(i, &done)?;
+                    continue;
+                }
+                _ => {
+                    let same = previous.as_ref().is_some_and(|p| p.same_ending(&done));
+                    self.write_feedback(i, &done, &log)?;
+                    previous = Some(done);
+                    self.failed(i, (attempt, retries_used, same), outcome, &log, &watch)?
+                }
             };
             match choice {
                 Choice::Retry => retries_used += 1,
@@ -198,7 +231,7 @@ impl Session<'_> {
     }
 
     /// Add `paths` to the untracked files no checkpoint commits.
-    fn add_to_keep(&mut self, paths: Vec<String>) -> Result<()> {
+    pub(super) fn add_to_keep(&mut self, paths: Vec<String>) -> Result<()> {
         let before = self.keep.len();
         self.keep.extend(paths);
         if self.keep.len() == before {
@@ -225,37 +258,6 @@ impl Session<'_> {
             path = dir.join(format!("{safe}.{attempt}.{k}.log"));
         }
         Ok(path)
-    }
-
-    fn run_attempt(
-        &self,
-        i: usize,
-        attempt: u32,
-        log: &std::path::Path,
-        watch: &Watch,
-    ) -> Result<Outcome> {
-        let task = &self.plan.tasks[i];
-        let r = self.runners[i]
-            .as_ref()
-            .ok_or_else(|| config::no_runner_error(&task.id))?;
-        runner::run(&Invocation {
-            command: &r.command,
-            script: r.script,
-            env: TaskEnv {
-                milestone: &self.plan.milestone,
-                task: &task.id,
-                title: &task.title,
-                index: i + 1,
-                total: self.plan.tasks.len(),
-                plan: &self.plan.plan,
-                attempt,
-            },
-            cwd: self.repo.root(),
-            log: log.to_path_buf(),
-            timeout: self.opts.timeout,
-            echo: self.opts.echo,
-            extra_env: vec![watch.env()],
-        })
     }
 
     /// Commit task `i`'s work with the status file, on top of any commits
@@ -294,6 +296,15 @@ impl Session<'_> {
             &verdict,
             progress,
         );
+        let evidence: Vec<String> = match verdict {
+            Verdict::Done => self.status.tasks[i]
+                .history
+                .last()
+                .map(|a| a.checks.iter().map(|c| c.evidence()).collect())
+                .unwrap_or_default(),
+            Verdict::Skipped(_) => Vec::new(),
+        };
+        let msg = message::with_trailers(msg, "Milestone-Verified", &evidence);
         let status_path = state::status_rel_path(self.name())?;
         let parent = self.repo.head_commit()?;
         let spec = CheckpointSpec {
@@ -327,11 +338,18 @@ impl Session<'_> {
         } else {
             ""
         };
+        let spent = self.status.tasks[i]
+            .history
+            .last()
+            .and_then(|a| a.usage)
+            .map(|u| format!(", {}", u.describe()))
+            .unwrap_or_default();
         self.report.info(&format!(
-            "checkpoint {} {id} [{}/{}]{what}",
+            "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
             short(&cp.commit),
             progress.0,
-            progress.1
+            progress.1,
+            crate::ui::text::duration(outcome.duration)
         ));
         Ok(())
     }
@@ -379,7 +397,7 @@ impl Session<'_> {
         self.status.failure = None;
         let why = match outcome.exit {
             Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
-            exit => format!("failed: {}", describe(exit, self.opts.timeout)),
+            exit => format!("failed: {}", self.cause_of(exit)),
         };
         let skip = message::Skip {
             why,
@@ -438,7 +456,7 @@ impl Session<'_> {
     fn failed(
         &mut self,
         i: usize,
-        (attempt, retries_used): (u32, u32),
+        (attempt, retries_used, same): (u32, u32, bool),
         outcome: Outcome,
         log: &std::path::Path,
         watch: &Watch,
@@ -460,7 +478,7 @@ impl Session<'_> {
             f.head = Some(own);
         }
         self.status.save(self.repo.root())?;
-        let cause = describe(outcome.exit, self.opts.timeout);
+        let cause = self.cause_of(outcome.exit);
         let tail = failure::read_log_tail(log, failure::LOG_TAIL_LINES);
         let plan = self.plan;
         let failed = FailedAttempt {
@@ -476,7 +494,15 @@ impl Session<'_> {
             .prompter
             .as_mut()
             .map(|p| &mut **p as &mut dyn Prompter);
-        let choice = failure::decide(&failed, self.opts.policy, retries_used, prompter)?;
+        let mut choice = failure::decide(&failed, self.opts.policy, retries_used, prompter)?;
+        // A policy's retry is not worth it when the last two attempts ended
+        // alike: the same outcome, the same last lines.
+        if same && self.prompter.is_none() && choice == Choice::Retry {
+            self.report.warn(&format!(
+                "{id} ended the same way twice ({cause}); not retrying it again"
+            ));
+            choice = Choice::Stop;
+        }
         // Said once: on a terminal the prompt showed it; a run that stops
         // or rolls back says it in its error.
         if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
@@ -498,7 +524,7 @@ impl Session<'_> {
         }
         format!(
             "{id} failed ({}) after {}",
-            describe(outcome.exit, self.opts.timeout),
+            self.cause_of(outcome.exit),
             seconds(outcome.duration)
         )
     }
@@ -518,6 +544,10 @@ impl Session<'_> {
             "{}; the run stopped, leaving its changes in the work tree",
             self.failure_words(id, outcome)
         ));
+        let e = match &self.advice {
+            Some(advice) => e.hint(advice.clone()),
+            None => e,
+        };
         self.log_hint(e, log)
             .hint(format!("run it again: `{}`", self.opts.continue_with))
         .hint(format!(
@@ -600,8 +630,15 @@ impl Session<'_> {
             .ok_or_else(|| Error::failed("the status file records no base commit to roll back to"))
     }
 
+    /// How the last attempt failed: its outcome's words, or its exit's.
+    fn cause_of(&self, exit: Exit) -> String {
+        self.cause
+            .clone()
+            .unwrap_or_else(|| describe(exit, self.opts.timeout))
+    }
+
     /// Record the interruption and build the error that exits 130.
-    fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
+    pub(super) fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
         self.status.state = state::RunState::Interrupted;
         self.status.updated_at = state::now();
         self.status.save(self.repo.root())?;
@@ -618,15 +655,16 @@ impl Session<'_> {
     }
 }
 
-fn describe(exit: Exit, timeout: Option<Duration>) -> String {
+pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {
     match exit {
         Exit::Code(c) => format!("exit code {c}"),
         Exit::Signal(s) => format!("killed by signal {s}"),
         Exit::TimedOut => format!("timed out after {}", seconds(timeout.unwrap_or_default())),
         Exit::Interrupted(s) => format!("interrupted by signal {s}"),
+        Exit::Stopped => "stopped by git-milestone".to_string(),
     }
 }
 
-fn seconds(d: Duration) -> String {
+pub(super) fn seconds(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }

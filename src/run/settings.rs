@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::prompt::Template;
 use crate::config::{self, GlobalRunner, RunnerSource};
 use crate::error::{Context, Result};
 use crate::failure::Policy;
@@ -46,6 +47,25 @@ pub struct Settings {
     /// As given: `retry:2`, `rollback`.
     #[serde(default)]
     pub on_failure: Option<String>,
+    /// `--agent`'s preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The agent's arguments after `--`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_args: Vec<String>,
+    /// `--prompt-file`, absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<String>,
+    /// `--verify` checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_empty: bool,
+    /// As given: `2.50`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<String>,
 }
 
 /// What the command line gave, and where it was typed.
@@ -58,6 +78,13 @@ pub struct Given<'a> {
     pub on_failure: Option<&'a str>,
     pub restart: bool,
     pub cwd: &'a Path,
+    pub agent: Option<&'a str>,
+    pub agent_args: &'a [String],
+    pub prompt_file: Option<&'a Path>,
+    pub verify: &'a [String],
+    pub allow_empty: bool,
+    pub max_cost: Option<&'a str>,
+    pub max_tokens: Option<&'a str>,
 }
 
 /// The settings a run goes by.
@@ -75,6 +102,24 @@ pub struct Resolved {
     pub settings: Settings,
     /// The flags taken from the earlier run, as a user would type them.
     pub reused: Vec<String>,
+    /// What an agent preset gets, and the checks and budget of every task.
+    pub tasks: TaskSettings,
+}
+
+/// Settings for each task's attempt beyond its runner.
+#[derive(Debug, Clone, Default)]
+pub struct TaskSettings {
+    /// `milestone.agentArgs`, then the arguments after `--`.
+    pub agent_args: Vec<String>,
+    /// The prompt template, when not the default.
+    pub prompt: Option<Template>,
+    /// Checks after every task: `--verify`, else `milestone.verify`.
+    pub verify: Vec<String>,
+    /// Accept an agent's task that changes nothing.
+    pub allow_empty: bool,
+    /// The milestone's budget.
+    pub max_cost: Option<f64>,
+    pub max_tokens: Option<u64>,
 }
 
 /// Resolve the settings of a run of milestone `key`: the flags given,
@@ -101,17 +146,7 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         }
         (None, None) => None,
     };
-    let runner = match (config::given_runner(given.runner, given.cwd), &saved.runner) {
-        (Some(r), _) => Some(r),
-        (None, Some(command)) => {
-            reuse("--runner", Some(command));
-            Some(GlobalRunner {
-                command: command.clone(),
-                source: RunnerSource::Flag,
-            })
-        }
-        (None, None) => config::configured_runner(repo, given.cwd)?,
-    };
+    let runner = pick_runner(repo, &given, &saved, &mut reuse)?;
     let tag = given.tag || saved.tag;
     if tag && !given.tag {
         reuse("--tag", None);
@@ -126,16 +161,19 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         reuse("--on-failure", Some(&p));
         Some(p)
     });
+    let (tasks, recorded) = task_settings(repo, &given, &saved, &mut reuse)?;
+    let flag = runner.as_ref().filter(|r| r.source == RunnerSource::Flag);
     let settings = Settings {
         version: VERSION,
         plan: None,
-        runner: runner
-            .as_ref()
-            .filter(|r| r.source == RunnerSource::Flag)
+        runner: flag
+            .filter(|r| r.agent.is_none())
             .map(|r| r.command.clone()),
+        agent: flag.and_then(|r| r.agent).map(|a| a.name().to_string()),
         tag,
         timeout: timeout.clone(),
         on_failure: on_failure.clone(),
+        ..recorded
     };
     Ok(Resolved {
         plan,
@@ -151,7 +189,134 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
             ..settings
         },
         reused,
+        tasks,
     })
+}
+
+/// What runs each task: `--runner` or `--agent`, else the earlier run's,
+/// else the environment, else git config (a runner before an agent at
+/// each level).
+fn pick_runner(
+    repo: &Repo,
+    given: &Given<'_>,
+    saved: &Settings,
+    reuse: &mut impl FnMut(&str, Option<&str>),
+) -> Result<Option<GlobalRunner>> {
+    if let Some(r) = config::given_runner(given.runner, given.cwd) {
+        return Ok(Some(r));
+    }
+    if let Some(a) = config::pick_agent(given.agent, None, None)? {
+        return Ok(Some(a));
+    }
+    if let Some(command) = &saved.runner {
+        reuse("--runner", Some(command));
+        return Ok(Some(GlobalRunner {
+            command: command.clone(),
+            source: RunnerSource::Flag,
+            agent: None,
+        }));
+    }
+    if let Some(a) = config::pick_agent(saved.agent.as_deref(), None, None)? {
+        reuse("--agent", saved.agent.as_deref());
+        return Ok(Some(a));
+    }
+    let env_runner = std::env::var(config::RUNNER_ENV).is_ok_and(|v| !v.trim().is_empty());
+    if env_runner {
+        return config::configured_runner(repo, given.cwd);
+    }
+    if let Some(a) =
+        config::pick_agent(None, std::env::var(config::AGENT_ENV).ok().as_deref(), None)?
+    {
+        return Ok(Some(a));
+    }
+    match config::configured_runner(repo, given.cwd)? {
+        Some(r) => Ok(Some(r)),
+        None => config::configured_agent(repo),
+    }
+}
+
+/// The agent's arguments and prompt, the checks and the budget: given,
+/// else the earlier run's, else git config. Also what to record of them.
+fn task_settings(
+    repo: &Repo,
+    given: &Given<'_>,
+    saved: &Settings,
+    reuse: &mut impl FnMut(&str, Option<&str>),
+) -> Result<(TaskSettings, Settings)> {
+    let rec = Settings {
+        agent_args: if given.agent_args.is_empty() {
+            saved.agent_args.clone()
+        } else {
+            given.agent_args.to_vec()
+        },
+        prompt_file: match (given.prompt_file, &saved.prompt_file) {
+            (Some(p), _) => Some(given.cwd.join(p).to_string_lossy().into_owned()),
+            (None, saved) => saved.clone(),
+        },
+        verify: if given.verify.is_empty() {
+            saved.verify.clone()
+        } else {
+            given.verify.to_vec()
+        },
+        allow_empty: given.allow_empty || saved.allow_empty,
+        max_cost: given
+            .max_cost
+            .map(str::to_string)
+            .or(saved.max_cost.clone()),
+        max_tokens: given
+            .max_tokens
+            .map(str::to_string)
+            .or(saved.max_tokens.clone()),
+        ..Settings::default()
+    };
+    if given.agent_args.is_empty() && !rec.agent_args.is_empty() {
+        reuse("--", Some(&rec.agent_args.join(" ")));
+    }
+    if let (None, Some(p)) = (given.prompt_file, &rec.prompt_file) {
+        reuse("--prompt-file", Some(p));
+    }
+    let cost = rec
+        .max_cost
+        .as_deref()
+        .map(config::parse_cost)
+        .transpose()?;
+    let tokens = rec
+        .max_tokens
+        .as_deref()
+        .map(config::parse_tokens)
+        .transpose()?;
+    let (max_cost, max_tokens) = config::budget(repo, cost, tokens)?;
+    let mut agent_args = config::agent_args(repo)?;
+    agent_args.extend(rec.agent_args.iter().cloned());
+    let verify = match rec.verify.is_empty() {
+        true => repo.config_all(config::VERIFY_KEY)?,
+        false => rec.verify.clone(),
+    };
+    let tasks = TaskSettings {
+        agent_args,
+        prompt: prompt_template(repo, rec.prompt_file.as_deref())?,
+        verify,
+        allow_empty: rec.allow_empty,
+        max_cost,
+        max_tokens,
+    };
+    Ok((tasks, rec))
+}
+
+/// `--prompt-file`'s template, else `milestone.prompt`'s, else none (the
+/// default), parsed now so that a mistake stops the run before it starts.
+fn prompt_template(repo: &Repo, file: Option<&str>) -> Result<Option<Template>> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the prompt file {path}"))?;
+        return Template::parse(&text, &format!("the prompt file {path}")).map(Some);
+    }
+    match repo.config_string(config::PROMPT_KEY)? {
+        Some(text) => {
+            Template::parse(&text, &format!("git config {}", config::PROMPT_KEY)).map(Some)
+        }
+        None => Ok(None),
+    }
 }
 
 /// The settings the last run of `key` recorded, when it can be resumed
@@ -205,7 +370,33 @@ impl Settings {
         if detach_ok {
             argv.push("--detach-ok".into());
         }
+        self.task_flags(&mut argv);
         text::command_line(&argv)
+    }
+
+    fn task_flags(&self, argv: &mut Vec<String>) {
+        if let Some(a) = &self.agent {
+            argv.extend(["--agent".into(), a.clone()]);
+        }
+        if let Some(p) = &self.prompt_file {
+            argv.extend(["--prompt-file".into(), p.clone()]);
+        }
+        for v in &self.verify {
+            argv.extend(["--verify".into(), v.clone()]);
+        }
+        if self.allow_empty {
+            argv.push("--allow-empty".into());
+        }
+        if let Some(c) = &self.max_cost {
+            argv.extend(["--max-cost".into(), c.clone()]);
+        }
+        if let Some(t) = &self.max_tokens {
+            argv.extend(["--max-tokens".into(), t.clone()]);
+        }
+        if !self.agent_args.is_empty() {
+            argv.push("--".into());
+            argv.extend(self.agent_args.iter().cloned());
+        }
     }
 }
 
@@ -235,6 +426,7 @@ mod tests {
             tag: true,
             timeout: Some("30m".into()),
             on_failure: Some("retry:2".into()),
+            ..Settings::default()
         };
         let root = Path::new("/nonexistent/repo");
         assert_eq!(

@@ -1,11 +1,13 @@
 //! Copy a task's output, stdout and stderr through one pipe in the order
-//! they were written, to the terminal as it arrives and to its log.
+//! they were written, to the terminal as it arrives and to its log; an
+//! agent's output is read on the way (a [`Filter`]) and shown as readable
+//! lines, its raw events going to the log only.
 
 use std::io::{PipeReader, Read, Write};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -18,6 +20,28 @@ pub enum Sink {
     Stderr,
     /// Only the log (tests and `--quiet`-like callers).
     LogOnly,
+}
+
+/// Reads a task's output as it arrives.
+pub trait Filter: Send {
+    /// `chunk` arrived: the text to show for it (whole lines, each ended by
+    /// `\n`, safe to print), and whether to stop the task now.
+    fn feed(&mut self, chunk: &[u8]) -> (String, bool);
+}
+
+/// Where the output is shown when something else shares the terminal (the
+/// live status line): it gets whole lines only.
+pub trait Screen: Send + Sync {
+    fn show(&self, text: &[u8]);
+}
+
+/// Where one attempt's output goes besides the log.
+pub struct Output {
+    pub sink: Sink,
+    pub screen: Option<Arc<dyn Screen>>,
+    pub filter: Option<Arc<Mutex<dyn Filter>>>,
+    /// Set when the filter asks to stop the task.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// How often the copy thread looks whether it was asked to stop.
@@ -36,12 +60,12 @@ pub struct Copy {
 impl Copy {
     /// Start a thread that copies `pipe` to `sink` and `log` until every
     /// writer has closed it, or [`finish`](Copy::finish) stops it.
-    pub fn start(pipe: PipeReader, sink: Sink, log: CappedLog) -> Copy {
+    pub fn start(pipe: PipeReader, output: Output, log: CappedLog) -> Copy {
         let (tx, done) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let asked = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            copy(pipe, sink, log, &asked);
+            copy(pipe, &output, log, &asked);
             let _ = tx.send(());
         });
         Copy { thread, done, stop }
@@ -59,9 +83,10 @@ impl Copy {
     }
 }
 
-fn copy(mut pipe: PipeReader, sink: Sink, mut log: CappedLog, stop: &AtomicBool) {
+fn copy(mut pipe: PipeReader, out: &Output, mut log: CappedLog, stop: &AtomicBool) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut last_reads = 0;
+    let mut shown = Shown::default();
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         if !readable(&pipe, if stopping { Duration::ZERO } else { LOOK }) {
@@ -83,15 +108,63 @@ fn copy(mut pipe: PipeReader, sink: Sink, mut log: CappedLog, stop: &AtomicBool)
             Err(_) => break,
         };
         let chunk = &buf[..n];
-        // A closed terminal must not stop the log, and vice versa.
-        let _ = match sink {
-            Sink::Stdout => write_flush(&mut std::io::stdout().lock(), chunk),
-            Sink::Stderr => write_flush(&mut std::io::stderr().lock(), chunk),
-            Sink::LogOnly => Ok(()),
-        };
         let _ = log.write(chunk);
+        shown.chunk(out, chunk);
     }
+    shown.end(out);
     let _ = log.finish();
+}
+
+/// What the screen has been given, and the start of a line it has not.
+#[derive(Default)]
+struct Shown {
+    partial: Vec<u8>,
+}
+
+impl Shown {
+    fn chunk(&mut self, out: &Output, chunk: &[u8]) {
+        let filtered;
+        let text = match &out.filter {
+            Some(f) => {
+                let (text, stop_now) = f
+                    .lock()
+                    .map_or_else(|_| (String::new(), false), |mut f| f.feed(chunk));
+                if stop_now {
+                    out.stop.store(true, Ordering::SeqCst);
+                }
+                filtered = text;
+                filtered.as_bytes()
+            }
+            None => chunk,
+        };
+        let Some(screen) = &out.screen else {
+            show(out.sink, text);
+            return;
+        };
+        // Whole lines only: a partial one would be erased with the status line.
+        self.partial.extend_from_slice(text);
+        if let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') {
+            let rest = self.partial.split_off(end + 1);
+            screen.show(&self.partial);
+            self.partial = rest;
+        }
+    }
+
+    fn end(&mut self, out: &Output) {
+        if let (Some(screen), false) = (&out.screen, self.partial.is_empty()) {
+            self.partial.push(b'\n');
+            screen.show(&self.partial);
+        }
+    }
+}
+
+/// Copy to our stdout or stderr. A closed terminal must not stop the log.
+fn show(sink: Sink, text: &[u8]) {
+    let _ = match sink {
+        Sink::Stdout => write_flush(&mut std::io::stdout().lock(), text),
+        Sink::Stderr => write_flush(&mut std::io::stderr().lock(), text),
+        Sink::LogOnly => Ok(()),
+    };
 }
 
 /// Whether `pipe` has data (or its end) within `wait`.

@@ -1,5 +1,6 @@
 //! Terminal output: the only module (with `commands`) that talks to the terminal.
 
+pub mod live;
 pub mod prompt;
 pub mod table;
 pub mod text;

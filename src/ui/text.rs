@@ -82,6 +82,16 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// A duration at a glance: `0.4s`, `12.3s`, `4m 05s`, `1h 02m`.
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{:.1}s", d.as_secs_f64()),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
 /// The plural of one of the nouns the program counts.
 fn plural(noun: &str) -> Cow<'_, str> {
     match noun {

@@ -8,12 +8,20 @@
 #   FAKE_EXIT   exit status for the cases that let it vary
 #   FAKE_FILE   the file a working case edits (default agent-work.txt)
 #   FAKE_RESET_IN  seconds until a rate limit resets (default 120)
+#   FAKE_THEN   the case for attempts after the first ($MILESTONE_ATTEMPT > 1)
+#   FAKE_ENV    file that gets $MILESTONE_FEEDBACK appended, one line a run
 # The values are made up; only the shapes follow the CLIs' documentation.
 
 if [ -n "${FAKE_ARGV:-}" ]; then
   printf '%s\0' "$@" > "$FAKE_ARGV"
 fi
+if [ -n "${FAKE_ENV:-}" ]; then
+  printf '%s\n' "${MILESTONE_FEEDBACK:-}" >> "$FAKE_ENV"
+fi
 case_=${FAKE_CASE:-success}
+if [ "${MILESTONE_ATTEMPT:-1}" -gt 1 ] && [ -n "${FAKE_THEN:-}" ]; then
+  case_=$FAKE_THEN
+fi
 work_file=${FAKE_FILE:-agent-work.txt}
 reset_at=$(( $(date +%s) + ${FAKE_RESET_IN:-120} ))
 

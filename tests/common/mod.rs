@@ -303,6 +303,8 @@ pub fn milestone_status(
                 exit_code: ran.then_some(i32::from(*st == TaskState::Failed)),
                 checkpoint: None,
                 adopted_commits: vec![],
+                history: Vec::new(),
+                usage: None,
             }
         })
         .collect();
@@ -316,6 +318,7 @@ pub fn milestone_status(
         base_commit: None,
         tasks,
         failure: None,
+        usage: None,
     }
 }
 
