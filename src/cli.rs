@@ -158,7 +158,7 @@ pub struct RunArgs {
 /// takes any N).
 const POLICIES: &[(&str, &str)] = &[
     ("stop", "stop, keeping the failed attempt's changes"),
-    ("retry", "run the task again once, then stop"),
+    ("retry", "run the task again up to 2 times, then stop"),
     ("retry:2", "run it again up to 2 times (any retry:N works)"),
     (
         "rollback",

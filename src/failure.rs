@@ -33,6 +33,9 @@ pub enum Choice {
     Skip,
 }
 
+/// How many times `retry` without a number runs a failed task again.
+pub const DEFAULT_RETRIES: u32 = 2;
+
 /// `--on-failure` / `milestone.onFailure`: what to do without a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
@@ -44,12 +47,12 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Parse `stop`, `retry` (once), `retry:N`, `rollback` or `skip`.
+    /// Parse `stop`, `retry` (twice), `retry:N`, `rollback` or `skip`.
     pub fn parse(s: &str) -> Result<Policy> {
         let lower = s.trim().to_ascii_lowercase();
         let policy = match lower.as_str() {
             "stop" => Some(Policy::Stop),
-            "retry" => Some(Policy::Retry(1)),
+            "retry" => Some(Policy::Retry(DEFAULT_RETRIES)),
             "rollback" => Some(Policy::Rollback),
             "skip" => Some(Policy::Skip),
             other => other
@@ -251,7 +254,7 @@ mod tests {
     fn parses_every_policy() {
         let cases = [
             ("stop", Policy::Stop),
-            ("retry", Policy::Retry(1)),
+            ("retry", Policy::Retry(2)),
             ("retry:3", Policy::Retry(3)),
             (" Rollback ", Policy::Rollback),
             ("skip", Policy::Skip),

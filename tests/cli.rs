@@ -311,7 +311,8 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
                   stop, leaving the failed attempt's changes in the work tree; running the same command
                   again continues at the failed task
           retry, retry:N
-                  run the task again, once or up to N times, then stop
+                  run the task again, up to 2 times (or N times), then stop; an agent's task stops early
+                  when two attempts end the same way
           rollback
                   save the attempt's work under refs/milestone/<name>/attempts/<ID>/<n>, go back to the last
                   checkpoint, then stop

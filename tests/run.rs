@@ -1089,7 +1089,10 @@ fn on_failure_retry_runs_the_task_again() {
     let t = repo_with_plan(PLAN3);
     let runner = flaky_runner(&t, 5);
     run_m1(&t, &runner, &["--on-failure", "retry"]).code(1);
-    assert_eq!(ran_log(&t), "TASK-001 1\nTASK-002 1\nTASK-002 2\n");
+    assert_eq!(
+        ran_log(&t),
+        "TASK-001 1\nTASK-002 1\nTASK-002 2\nTASK-002 3\n"
+    );
 }
 
 #[test]

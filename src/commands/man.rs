@@ -84,7 +84,8 @@ pub const RUN_SECTIONS: &[Section] = &[
             ),
             (
                 "retry, retry:N",
-                "run the task again, once or up to N times, then stop",
+                "run the task again, up to 2 times (or N times), then stop; an agent's \
+                 task stops early when two attempts end the same way",
             ),
             (
                 "rollback",
