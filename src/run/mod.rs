@@ -9,6 +9,7 @@ mod learn;
 pub mod message;
 mod prepare;
 pub mod progress;
+mod roll_back;
 mod session;
 pub mod settings;
 pub mod watch;

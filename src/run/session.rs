@@ -518,7 +518,7 @@ impl Session<'_> {
 
     /// How task `id` failed, for the error a run ends with: the cause
     /// unless the prompt already showed it.
-    fn failure_words(&self, id: &str, outcome: Outcome) -> String {
+    pub(super) fn failure_words(&self, id: &str, outcome: Outcome) -> String {
         if self.prompter.is_some() {
             return format!("{id} failed");
         }
@@ -531,7 +531,7 @@ impl Session<'_> {
 
     /// The hint that says where the failed attempt's output is, unless the
     /// prompt showed it.
-    fn log_hint(&self, e: Error, log: &std::path::Path) -> Error {
+    pub(super) fn log_hint(&self, e: Error, log: &std::path::Path) -> Error {
         match self.prompter {
             Some(_) => e,
             None => e.hint(format!("its output: {}", log.display())),
@@ -553,81 +553,6 @@ impl Session<'_> {
         .hint(format!(
             "or discard its changes and go back to the last checkpoint: `git milestone rollback {name}`"
         ))
-    }
-
-    fn roll_back(
-        &mut self,
-        i: usize,
-        before: &str,
-        (outcome, log): (Outcome, &std::path::Path),
-    ) -> Result<Error> {
-        let id = self.plan.tasks[i].id.clone();
-        let last = self.last_checkpoint(i)?;
-        let result = failure::roll_back_attempt(self.repo, &mut self.status, &id, &last, before);
-        if let Some(sig) = signals::pending() {
-            return self.rollback_interrupted(&id, sig, result, (&last, outcome, log));
-        }
-        let saved = result?;
-        let e = Error::failed(format!(
-            "{}; its work is saved in {}{} and the branch is back at {}",
-            self.failure_words(&id, outcome),
-            saved.ref_name,
-            failure::removed_note(&saved),
-            short(&last)
-        ));
-        Ok(self
-            .log_hint(e, log)
-            .hint(format!(
-                "bring the work back with `{}` (with git alone: `{}`)",
-                saved.restore_command, saved.plain_git_command
-            ))
-            .hint(format!(
-                "run the task again with `{}`",
-                self.opts.continue_with
-            )))
-    }
-
-    /// Ctrl-C or SIGTERM during the rollback after a failure: the run is
-    /// recorded as interrupted (exit 130), whether the rollback stopped
-    /// before it changed anything or finished first.
-    fn rollback_interrupted(
-        &mut self,
-        id: &str,
-        sig: i32,
-        result: Result<failure::SavedAttempt>,
-        (last, outcome, log): (&str, Outcome, &std::path::Path),
-    ) -> Result<Error> {
-        self.interrupted(Some(id), sig)?;
-        let run = format!("`{}`", self.opts.continue_with);
-        let failed = self.failure_words(id, outcome);
-        Ok(match result {
-            Ok(saved) => self.log_hint(Error::interrupted(format!(
-                "{failed}, and {} arrived while it was rolled back; the rollback finished first: \
-                 its work is saved in {}{} and the branch is back at {}",
-                failure::signal_name(sig),
-                saved.ref_name,
-                failure::removed_note(&saved),
-                short(last)
-            )), log)
-            .hint(format!(
-                "bring the work back with `{}`, or run the task again with {run}",
-                saved.restore_command
-            )),
-            Err(e) if e.kind() == crate::error::Kind::Interrupted => {
-                e.hint(format!("or continue {id} on top of its changes with {run}"))
-            }
-            Err(e) => return Err(e),
-        })
-    }
-
-    /// The checkpoint before task `i`, or the run's base commit.
-    fn last_checkpoint(&self, i: usize) -> Result<String> {
-        self.status.tasks[..i]
-            .iter()
-            .rev()
-            .find_map(|t| t.checkpoint.clone())
-            .or_else(|| self.status.base_commit.clone())
-            .ok_or_else(|| Error::failed("the status file records no base commit to roll back to"))
     }
 
     /// How the last attempt failed: its outcome's words, or its exit's.
