@@ -212,7 +212,8 @@ pub struct StatusArgs {
 pub struct RollbackArgs {
     /// The milestone to roll back.
     pub name: String,
-    /// Roll back to the checkpoint of this task instead of the last one.
+    /// Roll back to the checkpoint of this task instead of the last one
+    /// (its ID with or without its unit word or `#`: `Task 3` or `3`).
     #[arg(long, value_name = "ID", conflicts_with = "undo")]
     pub to: Option<String>,
     /// Bring back the work that the last rollback saved.
