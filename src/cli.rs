@@ -65,6 +65,13 @@ pub struct PlanArgs {
     /// (with --json: adds `edges` and `warnings` to the object).
     #[arg(long)]
     pub explain: bool,
+    /// Edit the sequence `run` follows (order, tasks to skip) in your editor,
+    /// as a todo list like `git rebase -i`'s, and record it without running.
+    ///
+    /// The editor is the one git uses (`git var GIT_EDITOR`: $GIT_EDITOR,
+    /// core.editor, $VISUAL, $EDITOR).
+    #[arg(long, conflicts_with_all = ["json", "explain"])]
+    pub edit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +98,14 @@ pub struct RunArgs {
     /// Print what would run (order, commands, checkpoints) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run without showing the sequence and asking first.
+    ///
+    /// On a terminal, the first run of a milestone, and any run whose plan
+    /// changed since, shows the sequence and asks: run, edit or quit.
+    /// Without a terminal, or with --yes, the run follows the recorded
+    /// sequence (new tasks where the plan puts them), or the plan as read.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Continue at the failed task (the default when a run failed).
     #[arg(long, conflicts_with = "restart")]
     pub retry: bool,

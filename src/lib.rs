@@ -12,6 +12,7 @@ pub mod plan;
 pub mod repo;
 pub mod run;
 pub mod runner;
+pub mod sequence;
 pub mod state;
 pub mod ui;
 

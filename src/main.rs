@@ -66,10 +66,15 @@ fn usage_error(e: clap::Error, cwd: &std::path::Path) -> ExitCode {
 }
 
 /// `run` and `rollback` write commits, refs and files, and feed git
-/// through pipes: a closed pipe must be an error they handle, not a
-/// signal that kills them half-way. Every other command only reads.
+/// through pipes, and `plan --edit` writes the sequence: a closed pipe
+/// must be an error they handle, not a signal that kills them half-way.
+/// Every other command only reads.
 fn writes_the_repository(command: &Command) -> bool {
-    matches!(command, Command::Run(_) | Command::Rollback(_))
+    match command {
+        Command::Run(_) | Command::Rollback(_) => true,
+        Command::Plan(args) => args.edit,
+        _ => false,
+    }
 }
 
 /// Let SIGPIPE end the process, as it ends git: `git milestone status |

@@ -1,6 +1,7 @@
 //! One file per subcommand: load, call the domain, render. Glue only.
 
 pub mod completions;
+pub mod confirm;
 pub mod hook;
 pub mod man;
 pub mod names;

@@ -1,0 +1,151 @@
+//! The sequence question on a terminal, for `run` and `plan --edit`: what
+//! `sequence::confirm` shows, rendered (the plan's table, skipped tasks,
+//! the left-out line, what changed), asked through `ui::confirm`, and the
+//! todo list opened in `ui::editor`.
+
+use std::path::PathBuf;
+
+use crate::error::{Context, Error, Result};
+use crate::repo::Repo;
+use crate::sequence::confirm::{Answer, Confirmer, View};
+use crate::sequence::todo::Problem;
+use crate::state;
+use crate::ui::text::{clean, count, list};
+use crate::ui::{self, editor};
+
+/// Asks on the terminal (stderr); opens the editor git would use.
+pub struct TerminalConfirmer<'a> {
+    pub repo: &'a Repo,
+    /// The milestone's key: the todo list is kept in its journal.
+    pub key: &'a str,
+    /// The line saying how many items the plan left out, shown under the
+    /// table.
+    pub left_out: Option<String>,
+    /// `plan --edit`, for hints.
+    pub edit_command: String,
+}
+
+impl TerminalConfirmer<'_> {
+    /// Where the todo list is written for the editor: kept after the edit,
+    /// so a list the user wrote is never lost.
+    pub fn todo_path(&self) -> Result<PathBuf> {
+        Ok(state::journal_dir(self.repo.git_dir(), self.key)?.join("sequence-todo"))
+    }
+}
+
+impl Confirmer for TerminalConfirmer<'_> {
+    fn ask(&mut self, view: &View<'_>) -> Result<Answer> {
+        let text = render(view, self.left_out.as_deref());
+        let n = view.plan.tasks.len();
+        let (question, answers) = if view.problems.is_empty() {
+            (
+                format!("Run {} in this order?", clean(&view.plan.milestone)),
+                vec![
+                    (format!("Run {}", count(n, "task")), Answer::Run),
+                    ("Edit the sequence".to_string(), Answer::Edit),
+                    ("Quit without running anything".to_string(), Answer::Quit),
+                ],
+            )
+        } else {
+            (
+                "This order cannot run. What now?".to_string(),
+                vec![
+                    ("Edit the sequence".to_string(), Answer::Edit),
+                    ("Quit without running anything".to_string(), Answer::Quit),
+                ],
+            )
+        };
+        let labels: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
+        Ok(match ui::confirm::select(&text, &question, &labels)? {
+            Some(i) => answers[i].1,
+            // Esc or q: the answer that changes nothing.
+            None => Answer::Quit,
+        })
+    }
+
+    fn edit(&mut self, todo: &str) -> Result<String> {
+        let path = self.todo_path()?;
+        state::replace_file(&path, todo.as_bytes())?;
+        let editor = self.repo.editor()?;
+        editor::open(&editor, &path, self.repo.root())?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        String::from_utf8(bytes).map_err(|_| {
+            Error::bad_input(format!(
+                "{} is not UTF-8 text; nothing changed",
+                path.display()
+            ))
+            .hint(format!("edit it again with `{}`", self.edit_command))
+        })
+    }
+
+    fn edit_again(&mut self, problems: &[Problem]) -> Result<bool> {
+        let text = problems_text(problems);
+        if !ui::can_prompt() {
+            return Err(Error::bad_input(format!(
+                "{}nothing changed",
+                text.trim_start_matches('\n')
+            ))
+            .hint(format!("edit the list again with `{}`", self.edit_command)));
+        }
+        let items = [
+            "Edit the list again".to_string(),
+            "Abandon the edit (nothing changes)".to_string(),
+        ];
+        Ok(ui::confirm::select(&text, "What now?", &items)? == Some(0))
+    }
+
+    fn note(&mut self, line: &str) {
+        eprintln!("{}", clean(line));
+    }
+}
+
+/// What the question shows: what changed, the tasks that run, the ones
+/// skipped, what the plan left out, and why the order cannot run.
+pub fn render(view: &View<'_>, left_out: Option<&str>) -> String {
+    let mut s = String::from("\n");
+    if let Some(diff) = view.diff {
+        s.push_str(&format!(
+            "The plan of {} changed since its sequence was recorded:\n",
+            clean(&view.plan.milestone)
+        ));
+        for line in diff.lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+        s.push('\n');
+    }
+    s.push_str(&super::plan::table(view.plan));
+    if !view.skipped.is_empty() {
+        let ids: Vec<String> = view
+            .skipped
+            .iter()
+            .map(|t| clean(&t.id).into_owned())
+            .collect();
+        s.push_str(&format!(
+            "{} skipped: {}\n",
+            count(ids.len(), "task"),
+            list(&ids, 10)
+        ));
+    }
+    if let Some(line) = left_out {
+        s.push_str(line);
+        s.push('\n');
+    }
+    for p in &view.problems {
+        s.push_str(&format!("This order cannot run: {p}\n"));
+    }
+    s.push('\n');
+    s
+}
+
+/// The problems of an edited list, one a line.
+fn problems_text(problems: &[Problem]) -> String {
+    let mut s = format!(
+        "\nThe edited list has {}:\n",
+        count(problems.len(), "problem")
+    );
+    for p in problems {
+        s.push_str(&format!("  {}\n", clean(&p.to_string())));
+    }
+    s
+}
