@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::error::{Context, Error, Result};
 use crate::repo::Repo;
+use crate::sequence::Step;
 use crate::sequence::confirm::{Answer, Confirmer, View};
 use crate::sequence::todo::Problem;
 use crate::state;
@@ -36,7 +37,7 @@ impl TerminalConfirmer<'_> {
 impl Confirmer for TerminalConfirmer<'_> {
     fn ask(&mut self, view: &View<'_>) -> Result<Answer> {
         let text = render(view, self.left_out.as_deref());
-        let n = view.plan.tasks.len();
+        let n = view.plan.tasks.iter().filter(|t| !t.done).count();
         let (question, answers) = if view.problems.is_empty() {
             (
                 format!("Run {} in this order?", clean(&view.plan.milestone)),
@@ -80,14 +81,18 @@ impl Confirmer for TerminalConfirmer<'_> {
     }
 
     fn edit_again(&mut self, problems: &[Problem]) -> Result<bool> {
-        let text = problems_text(problems);
         if !ui::can_prompt() {
-            return Err(Error::bad_input(format!(
-                "{}nothing changed",
-                text.trim_start_matches('\n')
-            ))
-            .hint(format!("edit the list again with `{}`", self.edit_command)));
+            let mut message = format!(
+                "the edited list has {}, so nothing changed:",
+                count(problems.len(), "problem")
+            );
+            for p in problems {
+                message.push_str(&format!("\n  {p}"));
+            }
+            return Err(Error::bad_input(message)
+                .hint(format!("edit the list again with `{}`", self.edit_command)));
         }
+        let text = problems_text(problems);
         let items = [
             "Edit the list again".to_string(),
             "Abandon the edit (nothing changes)".to_string(),
@@ -115,17 +120,8 @@ pub fn render(view: &View<'_>, left_out: Option<&str>) -> String {
         s.push('\n');
     }
     s.push_str(&super::plan::table(view.plan));
-    if !view.skipped.is_empty() {
-        let ids: Vec<String> = view
-            .skipped
-            .iter()
-            .map(|t| clean(&t.id).into_owned())
-            .collect();
-        s.push_str(&format!(
-            "{} skipped: {}\n",
-            count(ids.len(), "task"),
-            list(&ids, 10)
-        ));
+    if let Some(line) = skipped_line(&view.skipped) {
+        s.push_str(&line);
     }
     if let Some(line) = left_out {
         s.push_str(line);
@@ -136,6 +132,19 @@ pub fn render(view: &View<'_>, left_out: Option<&str>) -> String {
     }
     s.push('\n');
     s
+}
+
+/// `2 tasks skipped: T2 and T4`, under the table of a sequence.
+pub fn skipped_line(skipped: &[&Step]) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    let ids: Vec<String> = skipped.iter().map(|t| clean(&t.id).into_owned()).collect();
+    Some(format!(
+        "{} skipped: {}\n",
+        count(ids.len(), "task"),
+        list(&ids, 10)
+    ))
 }
 
 /// The problems of an edited list, one a line.

@@ -16,7 +16,7 @@ use crate::sequence::confirm::{self, edit_command};
 use crate::sequence::store::Kept;
 use crate::sequence::{self, Decision};
 use crate::state::{self, Status};
-use crate::ui::text::{self, clean};
+use crate::ui::text::clean;
 
 pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
@@ -95,17 +95,15 @@ fn edit(repo: &Repo, args: &PlanArgs, cwd: &Path) -> Result<i32> {
         })?;
         sequence::store::save(repo, &key, &seq)?
     };
-    let shown = sequence::apply(&plan, &seq, &|_| false);
-    let runs = shown.tasks.len();
-    let mut out = table(&shown);
+    let mut out = table(&sequence::apply(&plan, &seq, &|_| false));
+    let skipped: Vec<&sequence::Step> = seq.skipped().collect();
+    out.push_str(&super::confirm::skipped_line(&skipped).unwrap_or_default());
     out.push_str(&format!(
-        "Recorded the sequence of {}: {} to run, {} skipped. {}\n",
+        "Recorded the sequence of {}: {} follows it.\n",
         clean(&key),
-        text::count(runs, "task"),
-        seq.tasks.len() - runs,
         match kept {
-            Kept::StatusFile => "Later runs follow it.",
-            Kept::Journal => "The first run follows it.",
+            Kept::StatusFile => "every later run",
+            Kept::Journal => "its first run",
         }
     ));
     print!("{out}");

@@ -136,7 +136,19 @@ fn confirm_sequence(
     };
     let ask = !args.yes && !args.dry_run && ui::can_prompt();
     let confirmer: Option<&mut dyn Confirmer> = ask.then_some(&mut terminal as _);
-    let Some(chosen) = before_run(&plan, recorded.as_ref(), explicit, confirmer)? else {
+    let finished = |id: &str| {
+        !args.restart
+            && status
+                .as_ref()
+                .and_then(|s| s.task(id))
+                .is_some_and(|t| t.state.is_finished())
+    };
+    // The question shows tasks an earlier run finished as done.
+    let mut shown = plan.clone();
+    for t in shown.tasks.iter_mut().filter(|t| finished(&t.id)) {
+        t.done = true;
+    }
+    let Some(chosen) = before_run(&shown, recorded.as_ref(), explicit, confirmer)? else {
         return Ok(None);
     };
     if let Some(line) = left_out.filter(|_| !chosen.asked) {
@@ -148,13 +160,6 @@ fn confirm_sequence(
     if let Some(line) = &chosen.following {
         println!("{}", text::clean(line));
     }
-    let finished = |id: &str| {
-        !args.restart
-            && status
-                .as_ref()
-                .and_then(|s| s.task(id))
-                .is_some_and(|t| t.state.is_finished())
-    };
     let plan = match &chosen.follow {
         Some(seq) => sequence::apply(&plan, seq, &finished),
         None => plan,

@@ -172,7 +172,7 @@ pub fn before_run(
             )];
             warnings.extend(d.lines().iter().map(|l| format!("  {l}")));
             warnings.push(format!(
-                "following the recorded sequence with these changes, unconfirmed; `{}` reviews it",
+                "the run follows the recorded sequence with these changes, unconfirmed (confirm or change it with `{}`)",
                 edit_command(plan, explicit)
             ));
             Ok(Some(Chosen {

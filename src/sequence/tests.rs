@@ -195,14 +195,15 @@ fn every_problem_of_an_edited_list_is_named_with_its_line() {
     let plan = plan_of(FOUR);
     assert_eq!(
         problems(
-            "run T1\npick T3\nrun\n\nrun T9 Nine\nskip T1 again\nrun T2\n",
+            "run T1\npick T3\nrun\n\nrun T9 Nine\nrun Task 9\nskip T1 again\nrun T2\n",
             &plan
         ),
         [
             "line 2: unknown command \"pick\": use run or skip",
             "line 3: no task ID after run",
             "line 5: the plan has no task T9",
-            "line 6: T1 is listed twice (first on line 1)",
+            "line 6: the plan has no task Task 9",
+            "line 7: T1 is listed twice (first on line 1)",
         ]
     );
     assert_eq!(
@@ -371,8 +372,8 @@ fn without_a_question_a_first_run_records_nothing_and_a_changed_plan_keeps_the_r
             "warning: the plan of M1 changed since its sequence was recorded:",
             "  T4 is new: it runs after T3",
             "  T2 was retitled: \"Two\" is now \"Two, which depends on T1\"",
-            "following the recorded sequence with these changes, unconfirmed; \
-             `git milestone plan M1 --plan plan.md --edit` reviews it",
+            "the run follows the recorded sequence with these changes, unconfirmed \
+             (confirm or change it with `git milestone plan M1 --plan plan.md --edit`)",
         ]
     );
     assert_eq!(got.following, None);

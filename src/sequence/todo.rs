@@ -142,6 +142,18 @@ fn read_line(words: &[&str], plan: &Plan) -> Result<(usize, bool), String> {
         .map(|w| format!("{typed} {w}"));
     let (typed, found) = match two.map(|two| (matching(plan, &two), two)) {
         Some((found, two)) if !found.is_empty() => (two, found),
+        // `Task 9`, said as typed when no task has it.
+        Some((_, two)) if words[2].starts_with(|c: char| c.is_ascii_digit() || c == '#') => {
+            let found = matching(plan, typed);
+            (
+                if found.is_empty() {
+                    two
+                } else {
+                    typed.to_string()
+                },
+                found,
+            )
+        }
         _ => (typed.to_string(), matching(plan, typed)),
     };
     let typed = typed.as_str();
