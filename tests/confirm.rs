@@ -15,7 +15,8 @@ const PLAN: &str = "# M1\n\n\
     - [ ] T1: Create one\n\
     - [ ] T2: Create two (depends on T1)\n\
     - [ ] T3: Create three\n\
-    - [ ] T4: Create four\n";
+    - [ ] T4: Create four\n\
+    - [ ] ~~T9: Dropped idea~~\n";
 
 fn milestone() -> TestRepo {
     let t = TestRepo::with_files(&[("plan.md", PLAN)]);
@@ -105,6 +106,10 @@ fn plan_edit_records_a_sequence_that_a_run_without_a_terminal_follows() {
             .contains("\"sequence\""),
         "committed with the checkpoint"
     );
+    // --restart forgets progress, not the sequence.
+    run_m1(&t, runner(&t), &["--restart"]).success();
+    assert_eq!(ran(&t), "T3 T1 T3 T1");
+    assert_eq!(recorded_order(&t), "T3, skip T4, T1, skip T2");
     assert_fsck_clean(&t);
 }
 

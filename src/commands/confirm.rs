@@ -158,3 +158,51 @@ fn problems_text(problems: &[Problem]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sequence::{Sequence, broken, decide};
+
+    #[test]
+    fn the_question_shows_what_changed_and_why_an_order_cannot_run() {
+        let read = |text: &str| {
+            let x = crate::plan::extract::extract_in(text, "M1", "plan.md").unwrap();
+            crate::plan::plan_of("plan.md".into(), "M1", x).unwrap()
+        };
+        let old = read("# M1\n\n- [ ] T1: One\n- [ ] T2: Two\n- [ ] T3: Three\n");
+        let mut mine = Sequence::of(&old);
+        mine.tasks.swap(0, 1);
+        mine.tasks[2].skip = true;
+        let now = read("# M1\n\n- [ ] T1: One\n- [ ] T2: Two, after T1\n- [ ] T3: Three\n");
+        let crate::sequence::Decision::Changed(merged, diff) = decide(Some(&mine), &now) else {
+            panic!("the plan changed")
+        };
+        let shown = crate::sequence::apply(&now, &merged, &|_| false);
+        let view = View {
+            plan: &shown,
+            skipped: merged.skipped().collect(),
+            diff: Some(&diff),
+            problems: broken(&now, &merged)
+                .iter()
+                .map(|b| b.message(&now))
+                .collect(),
+        };
+        insta::assert_snapshot!(render(&view, Some("1 item left out (see ...)")), @r#"
+
+        The plan of M1 changed since its sequence was recorded:
+          T2 was retitled: "Two" is now "Two, after T1"
+
+        milestone M1: 2 tasks, 2 not done (plan.md)
+        +---+----+---------------+------+------------+
+        | # | ID | Title         | Done | Depends on |
+        +============================================+
+        | 1 | T2 | Two, after T1 |      | T1         |
+        | 2 | T1 | One           |      |            |
+        +---+----+---------------+------+------------+
+        1 task skipped: T3
+        1 item left out (see ...)
+        This order cannot run: T2 would run before T1, which it depends on (plan.md:4: "after" in the task's text)
+        "#);
+    }
+}
