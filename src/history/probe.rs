@@ -1,0 +1,180 @@
+//! Running `bisect`'s check: the user's command as arguments (never a
+//! shell string), in its own process group so that Ctrl-C or SIGTERM stop
+//! all of it, and its results cached by tree id, as git-branchless's
+//! `test` does.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Error, Result};
+use crate::runner::signals;
+use crate::state;
+use crate::ui::text::{command_line, quote};
+
+/// How a run of the check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal git-milestone did not send killed it.
+    Killed(i32),
+    /// git-milestone received this signal and stopped it.
+    Interrupted(i32),
+}
+
+/// How long a stopped check's process group gets between the signal and SIGKILL.
+const GRACE: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_millis(20);
+
+/// Variables that would point the check's git commands at the user's
+/// repository instead of the checkout it runs in.
+const GIT_LOCATION: [&str; 6] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_OBJECT_DIRECTORY",
+];
+
+/// The check: its arguments, and what it is told about the commit.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub argv: Vec<OsString>,
+    pub milestone: String,
+}
+
+impl Check {
+    /// The command line as a user could paste it.
+    pub fn shown(&self) -> String {
+        let words: Vec<String> = self
+            .argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        command_line(&words)
+    }
+
+    /// Run the check in `dir` for `commit` (the checkpoint of `task`, or
+    /// the base when `None`) and wait for it, or for a signal.
+    pub fn run(&self, dir: &Path, commit: &str, task: Option<&str>) -> Result<Ran> {
+        let mut child = self.spawn(dir, commit, task)?;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(status) = try_wait(&mut child)? {
+                return Ok(ran(status));
+            }
+            if let Some(sig) = signals::pending() {
+                stop_group(&mut child, sig)?;
+                return Ok(Ran::Interrupted(sig));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(POLL);
+        }
+    }
+
+    fn spawn(&self, dir: &Path, commit: &str, task: Option<&str>) -> Result<Child> {
+        let (program, args) = self.argv.split_first().expect("clap requires a command");
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(dir)
+            .env("MILESTONE", &self.milestone)
+            .env("MILESTONE_COMMIT", commit)
+            .env("MILESTONE_TASK", task.unwrap_or(""))
+            // Unattended, as tasks are: a background group reading the
+            // terminal would be stopped by SIGTTIN.
+            .stdin(Stdio::null())
+            // Its own group, so that a signal stops everything it started.
+            .process_group(0);
+        for var in GIT_LOCATION {
+            cmd.env_remove(var);
+        }
+        cmd.spawn().map_err(|e| {
+            let shown = quote(&program.to_string_lossy());
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::bad_input(format!("cannot run {shown}: no such program"))
+                    .hint("the command after `--` is run as arguments, not by a shell; for a pipeline use `-- sh -c '…'`")
+            } else {
+                Error::failed(format!("cannot run {shown}")).with_cause(e)
+            }
+        })
+    }
+}
+
+fn try_wait(child: &mut Child) -> Result<Option<ExitStatus>> {
+    child.try_wait().context("cannot wait for the check")
+}
+
+fn ran(status: ExitStatus) -> Ran {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ran::Code(code),
+        (None, Some(sig)) => Ran::Killed(sig),
+        (None, None) => Ran::Code(1),
+    }
+}
+
+/// Send `sig` to the check's whole group, give it [`GRACE`], then SIGKILL
+/// what is left, and reap it.
+fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
+    let pgid = child.id();
+    signals::signal_group(pgid, sig);
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline {
+        if try_wait(child)?.is_some() && !signals::signal_group(pgid, 0) {
+            return Ok(());
+        }
+        std::thread::sleep(POLL);
+    }
+    signals::signal_group(pgid, libc::SIGKILL);
+    child.wait().context("cannot wait for the check")?;
+    Ok(())
+}
+
+/// Results of earlier checks: per command (and directory it ran in), the
+/// exit code (0 to 127) each tree gave. `<git-dir>/milestone/<key>/bisect-cache.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Cache {
+    version: u32,
+    results: BTreeMap<String, BTreeMap<String, i32>>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+const CACHE_VERSION: u32 = 1;
+
+impl Cache {
+    /// The milestone's cache; empty when there is none or it cannot be read.
+    pub fn load(git_dir: &Path, name: &str) -> Result<Cache> {
+        let path = state::journal_dir(git_dir, name)?.join("bisect-cache.json");
+        let mut cache: Cache = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Cache>(&b).ok())
+            .filter(|c| c.version == CACHE_VERSION)
+            .unwrap_or_default();
+        cache.version = CACHE_VERSION;
+        cache.path = path;
+        Ok(cache)
+    }
+
+    pub fn get(&self, key: &str, tree: &str) -> Option<i32> {
+        self.results.get(key)?.get(tree).copied()
+    }
+
+    /// Record `code` and write the file; a cache that cannot be written
+    /// only costs a later run time.
+    pub fn put(&mut self, key: &str, tree: &str, code: i32) {
+        self.results
+            .entry(key.to_string())
+            .or_default()
+            .insert(tree.to_string(), code);
+        if let Ok(bytes) = serde_json::to_vec(self) {
+            let _ = state::write_atomically(&self.path, &bytes);
+        }
+    }
+}
