@@ -89,7 +89,11 @@ fn report(repo: &Repo, req: &Request<'_>, found: &Bisected) -> Result<i32> {
         (Some(task), commit) => format!("{} ({})", clean(task), short(commit)),
         (None, commit) => format!("the base ({})", short(commit)),
     };
-    let again = command_line(&["git", "milestone", "bisect", name, "--base-good", "--", "…"]);
+    let again = format!(
+        "{} -- {}",
+        command_line(&["git", "milestone", "bisect", name, "--base-good"]),
+        req.check.shown()
+    );
     match &found.outcome {
         Outcome::FirstBad { at, base_skipped } => {
             print_first_bad(repo, found, *at, *base_skipped)?;

@@ -108,3 +108,95 @@ fn log_cell(row: &Row, root: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
     clean(&shown.to_string_lossy()).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    use crate::history::log::Evidence;
+    use crate::state::{RunState, TaskState};
+
+    fn row(id: &str, evidence: Evidence) -> Row {
+        Row {
+            id: id.into(),
+            title: "T".into(),
+            outcome: TaskState::Done,
+            attempts: 1,
+            duration_ms: Some(1500),
+            checkpoint: Some("a".repeat(40)),
+            evidence,
+            log: Some(PathBuf::from("/r/.git/milestone/M1/logs/T1.1.log")),
+        }
+    }
+
+    fn headers(log: &Log) -> Vec<&'static str> {
+        table(log, Path::new("/r")).0
+    }
+
+    #[test]
+    fn cost_and_checks_show_only_where_recorded() {
+        let mut log = Log {
+            milestone: "M1".into(),
+            plan: "plan.md".into(),
+            state: RunState::Completed,
+            base: None,
+            tasks: vec![row("T1", Evidence::default())],
+        };
+        let plain = [
+            "ID",
+            "TITLE",
+            "OUTCOME",
+            "ATTEMPTS",
+            "DURATION",
+            "CHECKPOINT",
+            "LOG",
+        ];
+        assert_eq!(headers(&log), plain);
+        let json = serde_json::to_value(&log.tasks[0]).unwrap();
+        assert!(
+            json.get("cost_usd").is_none() && json.get("checks").is_none(),
+            "{json}"
+        );
+        log.tasks.push(row(
+            "T2",
+            Evidence {
+                cost_usd: Some(0.125),
+                checks: vec!["cargo test".into()],
+            },
+        ));
+        assert_eq!(
+            headers(&log),
+            [
+                "ID",
+                "TITLE",
+                "OUTCOME",
+                "ATTEMPTS",
+                "DURATION",
+                "CHECKPOINT",
+                "COST",
+                "CHECKS",
+                "LOG"
+            ]
+        );
+        let rows = table(&log, Path::new("/r")).1;
+        let texts: Vec<&str> = rows[1].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "T2",
+                "T",
+                "done",
+                "1",
+                "1.5s",
+                "aaaaaaa",
+                "$0.12",
+                "cargo test",
+                ".git/milestone/M1/logs/T1.1.log"
+            ]
+        );
+        let json = serde_json::to_value(&log.tasks[1]).unwrap();
+        assert_eq!(json["cost_usd"], 0.125);
+        assert_eq!(json["checks"][0], "cargo test");
+    }
+}

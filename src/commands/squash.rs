@@ -105,6 +105,6 @@ fn print_undone(name: &str, done: &Undone) {
         (None, false) => println!("Undid the squash of {}.", clean(name)),
     }
     if let Some(r) = &done.dropped_ref {
-        println!("{r} is gone: the branch holds the checkpoints again.");
+        println!("Dropped {r}: HEAD holds the checkpoints.");
     }
 }

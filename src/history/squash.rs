@@ -231,11 +231,12 @@ pub fn message(status: &Status, line: &Line, saved_ref: &str) -> String {
         body.push_str(&format!("\nNot in this commit: {}.\n", list(&left_out, 20)));
     }
     format!(
-        "{subject}\n\n{body}\nSquashed from {} of {name} ({}..{}), kept under\n{saved_ref}.\n\nMilestone: {name}\nMilestone-Squashed: {}\n",
+        "{subject}\n\n{body}\nSquashed from {} of {name} ({}..{}), kept under\n{saved_ref}.\n\nMilestone: {name}\nMilestone-Squashed: {}..{}\n",
         count(line.checkpoints.len(), "checkpoint"),
         short(&line.base),
         short(line.tip()),
-        line.checkpoints.len()
+        line.base,
+        line.tip()
     )
 }
 
@@ -278,3 +279,79 @@ fn write_record(repo: &Repo, name: &str, record: &Record) -> Result<()> {
 
 mod undo;
 pub use undo::{Undone, undo};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{RunState, STATUS_VERSION, TaskStatus};
+
+    fn task(id: &str, state: TaskState, attempts: u32) -> TaskStatus {
+        TaskStatus {
+            id: id.into(),
+            title: format!("Title of {id}"),
+            state,
+            attempts,
+            started_at: None,
+            ended_at: None,
+            duration_ms: None,
+            exit_code: None,
+            checkpoint: None,
+            adopted_commits: vec![],
+        }
+    }
+
+    #[test]
+    fn the_message_lists_each_task_and_what_it_left_out() {
+        let status = Status {
+            version: STATUS_VERSION,
+            milestone: "M1".into(),
+            plan: "plan.md".into(),
+            state: RunState::Running,
+            started_at: None,
+            updated_at: String::new(),
+            base_commit: None,
+            tasks: vec![
+                task("T1", TaskState::Done, 1),
+                task("T2", TaskState::Done, 2),
+                task("T3", TaskState::Skipped, 1),
+                task("T4", TaskState::DoneInPlan, 0),
+                task("T5", TaskState::Pending, 0),
+            ],
+            failure: None,
+        };
+        let oid = |c: char| c.to_string().repeat(40);
+        let line = Line {
+            base: oid('a'),
+            checkpoints: ["T1", "T2", "T3"]
+                .iter()
+                .zip(['b', 'c', 'd'])
+                .map(|(t, c)| (t.to_string(), oid(c)))
+                .collect(),
+        };
+        assert_eq!(
+            message(&status, &line, "refs/milestone/M1/squashed/2"),
+            format!(
+                "M1: 3 tasks (T1 to T3)\n\n\
+                 - T1 Title of T1 (1 attempt)\n\
+                 - T2 Title of T2 (2 attempts)\n\
+                 - T3 Title of T3 (skipped: its changes are not in this commit; 1 attempt)\n\
+                 \nNot in this commit: T4 (done in the plan) and T5 (pending).\n\
+                 \nSquashed from 3 checkpoints of M1 (aaaaaaa..ddddddd), kept under\n\
+                 refs/milestone/M1/squashed/2.\n\n\
+                 Milestone: M1\nMilestone-Squashed: {}..{}\n",
+                oid('a'),
+                oid('d')
+            )
+        );
+        let long = Line {
+            checkpoints: vec![("A".repeat(40), oid('b')), ("B".repeat(40), oid('c'))],
+            ..line
+        };
+        let subject = message(&status, &long, "r")
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(subject, "M1: 2 tasks");
+    }
+}

@@ -344,6 +344,7 @@ impl TestRepo {
     }
 }
 
+pub mod history;
 pub mod inspect;
 pub mod runner;
 

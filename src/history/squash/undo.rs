@@ -140,28 +140,22 @@ fn refuse_or_save(
         repo.set_ref(&saved, tip, "milestone: save commits before squash --undo")?;
         return Ok(saved);
     }
-    let after = if repo.is_ancestor(&record.squashed, tip)? {
+    let reason = if repo.is_ancestor(&record.squashed, tip)? {
         let commits = repo.commits_after(&record.squashed, tip)?;
         let shown: Vec<String> = commits
             .iter()
             .map(|c| format!("{} {}", short(&c.oid), clean(&c.summary)))
             .collect();
         format!(
-            "{} {} made on the squashed commit since ({})",
+            "{} made on the squashed commit since ({}) would be taken off {what}",
             count(commits.len(), "commit"),
-            if commits.len() == 1 { "was" } else { "were" },
             list(&shown, 5)
         )
     } else {
-        format!("{what} no longer contains the squashed commit")
+        format!("{what} no longer contains the squashed commit; its commits would be taken off it")
     };
     Err(Error::refused(format!(
-        "{after}; undoing the squash of {name} would take {} off {what}",
-        if after.starts_with(what) {
-            "it"
-        } else {
-            "them"
-        }
+        "cannot undo the squash of {name}: {reason}"
     ))
     .hint(format!(
         "to undo anyway, saving {what} under {saved} first: git milestone squash {} --undo --force",
