@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install git-milestone from this source tree: the binary (with cargo) and
-# its man page, so that `git milestone --help` opens the manual.
+# its man pages, so that `git milestone --help` opens the manual.
 # Run ./install.sh --help for the options. Safe to run again.
 set -eu
 
@@ -9,17 +9,18 @@ usage() {
 Usage: ./install.sh [--root DIR] [--uninstall]
 
 Build git-milestone from this source tree with `cargo install --locked
---path .` and install its man page, so that `git milestone --help` works.
+--path .` and install its man pages, so that `git milestone --help` works.
 
 Installs:
   DIR/bin/git-milestone
   DIR/share/man/man1/git-milestone.1
+  DIR/share/man/man1/git-milestone-<subcommand>.1 (git-milestone-run.1, ...)
 
 Options:
   --root DIR     install under DIR (default: $CARGO_INSTALL_ROOT, else
                  $CARGO_HOME, else ~/.cargo: where cargo installs)
   --prefix DIR   the same as --root DIR
-  --uninstall    remove the binary and the man page from DIR, nothing else
+  --uninstall    remove the binary and the man pages from DIR, nothing else
   -h, --help     show this help
 
 Environment:
@@ -87,10 +88,12 @@ if "$uninstall"; then
         rm -f "$bin_path"
         removed=true
     fi
-    if [ -f "$man_path" ]; then
-        rm -f "$man_path"
-        removed=true
-    fi
+    for page in "$man_path" "$man_dir"/git-milestone-*.1; do
+        if [ -f "$page" ]; then
+            rm -f "$page"
+            removed=true
+        fi
+    done
     if "$removed"; then
         printf 'removed git-milestone from %s\n' "$root"
     else
@@ -115,15 +118,22 @@ fi
 "$bin_path" --version >/dev/null ||
     die "the installed $bin_path does not run"
 
+# Written aside first, then moved in: a failed write leaves the old pages.
 mkdir -p "$man_dir"
-tmp="$man_dir/.git-milestone.1.$$"
-trap 'rm -f "$tmp"' EXIT
-"$bin_path" man >"$tmp"
-mv -f "$tmp" "$man_path"
+tmp="$man_dir/.git-milestone-pages.$$"
+trap 'rm -rf "$tmp"' EXIT
+"$bin_path" man --dir "$tmp"
+rm -f "$man_dir"/git-milestone-*.1 # pages of subcommands that are gone
+subpages=0
+for page in "$tmp"/*.1; do
+    case ${page##*/} in git-milestone-*) subpages=$((subpages + 1)) ;; esac
+    mv -f "$page" "$man_dir/"
+done
+rmdir "$tmp"
 trap - EXIT
 
 printf 'installed %s\n' "$bin_path"
-printf 'installed %s\n' "$man_path"
+printf 'installed %s and %s pages for its subcommands (git-milestone-run.1, ...)\n' "$man_path" "$subpages"
 
 case ":${PATH:-}:" in
     *":$root/bin:"*) ;;

@@ -1,8 +1,10 @@
 //! The command line, as clap derive types. Each `///` comment is help text.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueHint};
 
 /// Run a milestone plan's tasks one at a time, with a git checkpoint after each.
 ///
@@ -89,9 +91,12 @@ pub enum Command {
     UninstallHook(InstallHookArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on standard output.
+    /// Print the man page (roff) on standard output, or write every page.
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
+    /// Print the milestone names a shell may complete, one a line.
+    #[command(hide = true, name = "complete-milestones")]
+    CompleteMilestones,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +116,7 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = run_help())]
 pub struct RunArgs {
     /// The milestone's name, e.g. `M1`, `Phase 2` or a plan file's stem.
     pub name: String,
@@ -138,15 +144,100 @@ pub struct RunArgs {
     /// Allow running on a detached HEAD.
     #[arg(long)]
     pub detach_ok: bool,
-    /// Stop a task that runs longer than this (e.g. `90s`, `30m`, `2h`).
-    #[arg(long, value_name = "DURATION")]
+    /// Stop a task that runs longer than this (e.g. `90s`, `30m`, `1.5h`,
+    /// `1h30m`), with its whole process group.
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other,
+          value_parser = Checked::new(check_timeout, &[]))]
     pub timeout: Option<String>,
     /// What to do when a task fails and there is no terminal to ask:
-    /// stop, retry[:N], rollback or skip.
+    /// stop, retry[:N], rollback or skip (see the failure policies below).
     ///
     /// Default: git config `milestone.onFailure`, then `stop`.
-    #[arg(long, value_name = "POLICY")]
+    #[arg(long, value_name = "POLICY",
+          value_parser = Checked::new(check_policy, POLICIES))]
     pub on_failure: Option<String>,
+}
+
+/// The failure policies, as help and completion show them (`retry:N`
+/// takes any N).
+const POLICIES: &[(&str, &str)] = &[
+    ("stop", "stop, keeping the failed attempt's changes"),
+    ("retry", "run the task again once, then stop"),
+    ("retry:2", "run it again up to 2 times (any retry:N works)"),
+    (
+        "rollback",
+        "save the attempt's work, go back to the last checkpoint, stop",
+    ),
+    (
+        "skip",
+        "save the task's changes aside and go on with the next task",
+    ),
+];
+
+fn check_timeout(text: &str) -> crate::Result<()> {
+    crate::runner::parse_duration(text).map(drop)
+}
+
+fn check_policy(text: &str) -> crate::Result<()> {
+    crate::failure::Policy::parse(text).map(drop)
+}
+
+/// A flag's value, checked when the command line is parsed (so a bad one
+/// is refused before anything runs, with the program's own error and
+/// hint), kept as written for the settings a run records; `values` are what
+/// shell completion offers.
+#[derive(Clone)]
+pub struct Checked {
+    check: fn(&str) -> crate::Result<()>,
+    values: &'static [(&'static str, &'static str)],
+}
+
+impl Checked {
+    const fn new(
+        check: fn(&str) -> crate::Result<()>,
+        values: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Checked { check, values }
+    }
+}
+
+impl TypedValueParser for Checked {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        (self.check)(&text).map_err(|e| {
+            let report = e.to_string();
+            let report = report.strip_prefix("error: ").unwrap_or(&report);
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{report}\n"))
+        })?;
+        Ok(text.into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        if self.values.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.values
+                .iter()
+                .map(|(v, help)| PossibleValue::new(*v).help(*help)),
+        ))
+    }
+}
+
+/// `run --help`'s (and its man page's) sections after the options.
+fn run_help() -> String {
+    crate::commands::man::RUN_SECTIONS
+        .iter()
+        .map(|s| s.plain())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Debug, Args)]
@@ -245,16 +336,15 @@ pub struct InstallHookArgs {}
 pub struct CompletionsArgs {
     /// The shell to print completions for.
     #[arg(value_enum)]
-    pub shell: Shell,
+    pub shell: clap_complete::Shell,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page (`git-milestone.1` and one per subcommand) into
+    /// this directory instead of printing the main page.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

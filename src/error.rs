@@ -34,13 +34,11 @@ impl Kind {
     }
 }
 
-/// Exit code for `status --exit-code` when a milestone failed.
+/// Exit code for `status --exit-code` when a milestone failed, or completed
+/// with skipped tasks (their changes are not committed: it is not done).
 pub const EXIT_MILESTONE_FAILED: i32 = 1;
 /// Exit code for `status --exit-code` when a milestone is mid-run.
 pub const EXIT_MILESTONE_MID_RUN: i32 = 3;
-/// Exit code for `status --exit-code` when a milestone completed with
-/// skipped tasks (their changes are not committed).
-pub const EXIT_MILESTONE_SKIPPED: i32 = 4;
 
 pub struct Error {
     kind: Kind,

@@ -116,6 +116,14 @@ impl RunLock {
         }
     }
 
+    /// Who holds the lock of `milestone`'s runs now, if anyone: for
+    /// `status`. (The lock is the repository's: `milestone` is not used.)
+    pub fn holder(common_dir: &Path, milestone: &str) -> Option<Owner> {
+        let _ = milestone;
+        let owner = read_owner(&common_dir.join(LOCK_FILE))?;
+        signals::process_exists(owner.pid).then_some(owner)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

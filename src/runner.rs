@@ -1,20 +1,23 @@
 //! Starting a task's command: the shell line, its environment, its own
-//! process group, the timeout, signals, and the log tee.
+//! process group, the timeout, signals, and its output: stdout and stderr
+//! share one pipe, so the terminal and the log show them in the order the
+//! task wrote them.
 //!
 //! Plan text never enters the shell string: the runner command is the
 //! user's (flag, environment, git config or the plan's own block) and the
 //! task ID reaches it as `$1`, the way git runs aliases.
 
+mod log;
 pub mod signals;
 mod tee;
 
-use std::fs::File;
+use std::io::PipeWriter;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+pub use log::{CAP_VAR as LOG_CAP_VAR, DEFAULT_CAP as LOG_CAP};
 pub use tee::Sink;
 
 use crate::error::{Context, Error, Result};
@@ -32,6 +35,10 @@ pub const GRACE: Duration = Duration::from_secs(3);
 /// quick tasks cost little latency, then backing off to `POLL`.
 const POLL: Duration = Duration::from_millis(20);
 const FIRST_POLL: Duration = Duration::from_millis(1);
+
+/// How long the output may stay open after the task's shell is gone (a
+/// background process it left behind may hold it).
+const OUTPUT_LINGER: Duration = Duration::from_secs(1);
 
 /// The shell program; tasks run under it like git aliases do.
 const SHELL: &str = "sh";
@@ -96,8 +103,9 @@ pub struct Invocation<'a> {
     pub cwd: &'a Path,
     pub log: PathBuf,
     pub timeout: Option<Duration>,
-    pub stdout: Sink,
-    pub stderr: Sink,
+    /// Where the task's output (stdout and stderr, in the order written)
+    /// is shown besides the log.
+    pub echo: Sink,
 }
 
 /// How an attempt ended.
@@ -130,36 +138,25 @@ pub struct Outcome {
 /// Run one attempt: start the shell in a new process group, copy its output
 /// to the terminal and the log, and wait for it, a timeout or a signal.
 pub fn run(inv: &Invocation<'_>) -> Result<Outcome> {
-    let log = open_log(&inv.log)?;
+    let log = log::CappedLog::create(&inv.log, log::cap())?;
+    let (reader, writer) = std::io::pipe().context("cannot create a pipe for the task's output")?;
     let started = Instant::now();
-    let mut child = spawn(inv)?;
-    let (done_tx, done_rx) = mpsc::channel();
-    let mut pipes = 0;
-    if let Some(out) = child.stdout.take() {
-        tee::spawn(out, inv.stdout, log.clone(), done_tx.clone());
-        pipes += 1;
-    }
-    if let Some(err) = child.stderr.take() {
-        tee::spawn(err, inv.stderr, log.clone(), done_tx);
-        pipes += 1;
-    }
-    let exit = wait(&mut child, started, inv.timeout)?;
-    tee::wait(&done_rx, pipes, Duration::from_secs(1));
+    let mut child = spawn(inv, writer)?;
+    let copy = tee::Copy::start(reader, inv.echo, log);
+    let exit = wait(&mut child, started, inv.timeout);
+    copy.finish(OUTPUT_LINGER);
     Ok(Outcome {
-        exit,
+        exit: exit?,
         duration: started.elapsed(),
     })
 }
 
-fn open_log(path: &Path) -> Result<Arc<Mutex<File>>> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(Arc::new(Mutex::new(file)))
-}
-
-fn spawn(inv: &Invocation<'_>) -> Result<Child> {
+/// Start the shell with `output` as both its stdout and its stderr: one
+/// pipe keeps the order in which the task wrote to them.
+fn spawn(inv: &Invocation<'_>, output: PipeWriter) -> Result<Child> {
+    let stderr = output
+        .try_clone()
+        .context("cannot create a pipe for the task's output")?;
     let mut cmd = Command::new(SHELL);
     cmd.args(shell_args(inv.command, inv.script, inv.env.task))
         .current_dir(inv.cwd)
@@ -167,10 +164,12 @@ fn spawn(inv: &Invocation<'_>) -> Result<Child> {
         // Tasks run unattended: a runner in a background process group that
         // read the terminal would be stopped by SIGTTIN and hang the run.
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(output)
+        .stderr(stderr)
         // Its own group, so a timeout or Ctrl-C stops everything it started.
         .process_group(0);
+    // `cmd` (and with it our copies of the pipe's writing end) is dropped
+    // on return, so the pipe ends when the task's processes close it.
     cmd.spawn()
         .with_context(|| format!("cannot start `{SHELL}` for task {}", inv.env.task))
 }
@@ -248,15 +247,17 @@ fn exit_of(status: ExitStatus) -> Exit {
 
 /// Send `sig` to the task's whole group, give it [`GRACE`] to exit, then
 /// SIGKILL whatever is left, and reap the shell.
-fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
+pub(crate) fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
     let pgid = child.id();
     signals::signal_group(pgid, sig);
     let deadline = Instant::now() + GRACE;
     let mut reaped = false;
     while Instant::now() < deadline {
         reaped = reaped || try_wait(child)?.is_some();
-        // Once the shell is reaped, signal 0 tells whether anyone is left.
-        if reaped && !signals::signal_group(pgid, 0) {
+        // Once the shell is reaped, is anyone left? Processes that exited
+        // but wait to be reaped by init do not count: some inits (a
+        // container's) reap late, and they can do no more harm.
+        if reaped && !signals::group_alive(pgid) {
             return Ok(());
         }
         std::thread::sleep(POLL);
@@ -268,43 +269,25 @@ fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
     Ok(())
 }
 
-/// Parse `90s`, `30m`, `2h`, `1h30m`, `500ms`; a bare number is seconds.
+/// Parse `90s`, `30m`, `1.5h`, `1h30m`, `500ms` (jiff's friendly format,
+/// ISO 8601 `PT1H` too); a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
         Error::bad_input(format!("invalid duration {text:?}"))
-            .hint("write it like `90s`, `30m`, `2h` or `1h30m`")
+            .hint("write it like `90s`, `30m`, `1.5h` or `1h30m`")
     };
     let s = text.trim();
-    if s.is_empty() {
+    let duration = match s.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let signed: jiff::SignedDuration = s.parse().map_err(|_| bad())?;
+            Duration::try_from(signed).map_err(|_| bad())?
+        }
+    };
+    if duration.is_zero() {
         return Err(bad());
     }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let (number, tail) = rest.split_at(digits);
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_len);
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
-            "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
-            _ => return Err(bad()),
-        };
-        total = total.checked_add(part).ok_or_else(bad)?;
-        rest = next;
-    }
-    if total.is_zero() {
-        return Err(bad());
-    }
-    Ok(total)
+    Ok(duration)
 }
 
 /// Check that a one-line runner's program exists, as the shell would look
@@ -369,14 +352,17 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), s(5400));
         assert_eq!(parse_duration("45").unwrap(), s(45));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5h").unwrap(), s(5400));
+        assert_eq!(parse_duration("1h 30m").unwrap(), s(5400));
         for bad in [
             "",
             "s",
             "10x",
             "-5s",
-            "1.5h",
             "0s",
+            "0",
             "m10",
+            "1d",
             "99999999999999999999h",
         ] {
             let e = parse_duration(bad).unwrap_err();
@@ -436,8 +422,7 @@ mod tests {
             cwd: dir,
             log: dir.join("logs/t.log"),
             timeout: None,
-            stdout: Sink::LogOnly,
-            stderr: Sink::LogOnly,
+            echo: Sink::LogOnly,
         }
     }
 
@@ -475,19 +460,56 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_and_output_reach_the_log() {
+    fn exit_codes_and_output_reach_the_log_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let inv = invocation(
             dir.path(),
-            "echo out; echo err >&2; exit 125 #",
+            "echo 1 out; echo 2 err >&2; echo 3 out; echo 4 err >&2; exit 125 #",
             env_for("T1"),
         );
         let out = run(&inv).unwrap();
         assert_eq!(out.exit, Exit::Code(EXIT_SKIP));
         let log = std::fs::read_to_string(&inv.log).unwrap();
-        let mut lines: Vec<_> = log.lines().collect();
-        lines.sort();
-        assert_eq!(lines, ["err", "out"]);
+        assert_eq!(log, "1 out\n2 err\n3 out\n4 err\n");
+    }
+
+    /// Makes this test process a child subreaper: orphans of a task's group
+    /// become its children, and it never reaps them, like an init that
+    /// reaps late (as in some containers).
+    fn adopt_orphans_and_never_reap() {
+        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes integers only.
+        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+    }
+
+    #[test]
+    fn a_timeout_does_not_wait_for_zombies_nobody_reaps() {
+        adopt_orphans_and_never_reap();
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pgid");
+        let cmd = format!(
+            "echo $$ > '{}'; echo start; sleep 100; echo after #",
+            pid_file.display()
+        );
+        let mut inv = invocation(dir.path(), &cmd, env_for("T1"));
+        let timeout = Duration::from_millis(300);
+        inv.timeout = Some(timeout);
+        let out = run(&inv).unwrap();
+        assert_eq!(out.exit, Exit::TimedOut);
+        // The sleep, orphaned when the shell died, stays a zombie: it is
+        // gone all the same, and the run moves on without the SIGKILL grace.
+        assert!(out.duration < timeout + GRACE, "{:?}", out.duration);
+        let pgid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            !signals::group_alive(pgid),
+            "a process of the group is left"
+        );
+        let log = std::fs::read_to_string(&inv.log).unwrap();
+        assert_eq!(log, "start\n");
     }
 
     #[test]

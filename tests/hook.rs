@@ -443,3 +443,145 @@ fn check_refuses_a_symlinked_status_file_without_following_it() {
          repair or remove .milestone_bundles/M1/status.json and commit, or skip this check with `git push --no-verify`\n"
     );
 }
+
+/// Title set, erase line and clipboard write, as a pushed commit could carry them.
+const HOSTILE: &str = "x\u{1b}]0;owned\u{7} \u{1b}[2K \u{1b}]52;c;aGk=\u{7}";
+
+#[test]
+fn names_and_fields_from_pushed_commits_reach_the_terminal_escaped() {
+    let p = Pushing::new();
+    let name = format!("M{HOSTILE}");
+    let mut s = milestone_status(&name, RunState::Failed, &[("T1", Done), ("T2", Pending)]);
+    s.failure = Some(Failure {
+        task: format!("T{HOSTILE}"),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    let text = serde_json::to_string(&s).unwrap();
+    p.t.write(&format!(".milestone_bundles/{name}/status.json"), &text);
+    p.t.commit_all("hostile");
+    let out = p.check(&p.new_main_line());
+    out.code(1);
+    for c in ['\u{1b}', '\u{7}'] {
+        assert!(
+            !out.stderr.contains(c),
+            "{c:?} reached the terminal: {}",
+            out.stderr
+        );
+    }
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 failed at Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07 (1/2 tasks done); retry it with `git milestone run 'Mx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07'`, or skip this check with `git push --no-verify`
+        ");
+}
+
+#[test]
+fn a_tag_pushed_to_a_branch_is_checked_as_that_branch() {
+    let p = Pushing::new();
+    p.install();
+    p.push(&["main"]).success();
+    let clean = p.head();
+    p.commit_failed();
+    p.t.git(&["tag", "x"]);
+    p.t.git(&["reset", "-q", "--hard", &clean]);
+    let out = p.push(&["refs/tags/x:refs/heads/main"]);
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone M1 failed at T2 (1/2 tasks done); retry it with `git milestone run M1`, or skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    assert_eq!(p.remote_has("refs/heads/main"), Some(clean));
+    // The same tag pushed as a tag passes, as tags always do.
+    p.push(&["refs/tags/x"]).success();
+}
+
+#[test]
+fn a_shared_hook_lets_a_sha256_repository_push_when_there_is_nothing_to_check() {
+    let t = TestRepo {
+        dir: TempDir::new().unwrap(),
+        home: TempDir::new().unwrap(),
+    };
+    t.git(&["init", "-q", "--object-format=sha256", "-b", "main", "."]);
+    t.write("README.md", "hello\n");
+    t.commit_all("initial");
+    let remote = TempDir::new().unwrap();
+    let remote_path = remote.path().to_str().unwrap();
+    t.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "--object-format=sha256",
+        remote_path,
+    ]);
+    t.git(&["remote", "add", "origin", remote_path]);
+    // A hooks directory shared by every repository, as `core.hooksPath` makes it.
+    let shared = TempDir::new().unwrap();
+    let hook = shared.path().join("pre-push");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/pre-push"),
+        &hook,
+    )
+    .unwrap();
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    t.git(&["config", "core.hooksPath", shared.path().to_str().unwrap()]);
+    let push = |args: &[&str]| {
+        let mut c = t.git_cmd();
+        c.env("PATH", common::path_with_bin())
+            .args(["push", "-q", "origin"])
+            .args(args);
+        Run::from(c.output().unwrap())
+    };
+    push(&["main"]).success();
+
+    t.write_status(&milestone_status(
+        "M1",
+        RunState::Completed,
+        &[("T1", Done)],
+    ));
+    t.commit_all("a milestone");
+    let out = push(&["main"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: its commits carry milestones, which git-milestone cannot read in a repository of the sha256 object format; skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    push(&["--no-verify", "main"]).success();
+}
+
+#[test]
+fn after_a_real_failure_a_push_is_refused_as_mid_run() {
+    let p = Pushing::new();
+    p.t.write("plan.md", "# M1\n- [ ] T001 First\n- [ ] T002 Second\n");
+    p.t.commit_all("plan");
+    p.install();
+    let run = p.t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "sh -c 'test \"$1\" = T001' sh",
+    ]);
+    run.code(1);
+    // The failure is in the work tree's status file only; the last commit,
+    // T001's checkpoint, holds a run under way.
+    let out = p.push(&["main"]);
+    insta::assert_snapshot!(out.render(&p.t), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: not pushing main: milestone M1 is mid-run (1/2 tasks done); finish it with `git milestone run M1`, or skip this check with `git push --no-verify`
+        error: failed to push some refs to '[TMP]'
+        ");
+    assert_eq!(p.remote_has("refs/heads/main"), None);
+}

@@ -119,11 +119,12 @@ fn install_twice_then_uninstall_removes_exactly_what_it_installed() {
         first.stdout,
         format!(
             "installed {r}/bin/git-milestone\n\
-             installed {r}/share/man/man1/git-milestone.1\n\
+             {PAGES_LINE}\
              warning: {r}/bin is not on your PATH, so git cannot find `git milestone`\n\
              hint: add it in your shell profile: export PATH=\"{r}/bin:$PATH\"\n\
              {man_note}"
         )
+        .replace("{r}", &r.to_string())
     );
 
     let version = Command::new(root.join("bin/git-milestone"))
@@ -136,6 +137,12 @@ fn install_twice_then_uninstall_removes_exactly_what_it_installed() {
     );
     let page = std::fs::read_to_string(root.join("share/man/man1/git-milestone.1")).unwrap();
     assert!(page.contains(".TH git-milestone 1"), "{page}");
+    let pages: Vec<String> = files_under(&root.join("share/man/man1"))
+        .into_iter()
+        .filter(|f| f.starts_with("git-milestone"))
+        .collect();
+    assert_eq!(pages, SUBCOMMAND_PAGES);
+    check_run_page(&root.join("share/man/man1/git-milestone-run.1"));
     if man_available() {
         let rendered = Command::new("man")
             .args(["-l", "-P", "cat"])
@@ -163,9 +170,10 @@ fn install_twice_then_uninstall_removes_exactly_what_it_installed() {
     assert_eq!(
         second.stdout,
         format!(
-            "installed {r}/bin/git-milestone\ninstalled {r}/share/man/man1/git-milestone.1\n{}",
+            "installed {r}/bin/git-milestone\n{PAGES_LINE}{}",
             if man_available() { "" } else { &man_note }
         )
+        .replace("{r}", &r.to_string())
     );
 
     let removed = install_sh(
@@ -193,6 +201,61 @@ fn install_twice_then_uninstall_removes_exactly_what_it_installed() {
         again.stdout,
         format!("git-milestone is not installed in {r}: nothing to remove\n")
     );
+}
+
+/// What install.sh says about the man pages, `{r}` standing for the root.
+const PAGES_LINE: &str = "installed {r}/share/man/man1/git-milestone.1 and 12 pages for its \
+                          subcommands (git-milestone-run.1, ...)\n";
+
+/// Every page installed: the main one and one per subcommand, each named
+/// as the main page's list of subcommands names it.
+const SUBCOMMAND_PAGES: [&str; 13] = [
+    "git-milestone-bisect.1",
+    "git-milestone-completions.1",
+    "git-milestone-hook-pre-push.1",
+    "git-milestone-hook.1",
+    "git-milestone-install-hook.1",
+    "git-milestone-log.1",
+    "git-milestone-plan.1",
+    "git-milestone-rollback.1",
+    "git-milestone-run.1",
+    "git-milestone-squash.1",
+    "git-milestone-status.1",
+    "git-milestone-uninstall-hook.1",
+    "git-milestone.1",
+];
+
+/// The run page, as `man -l` renders it, describes the runner's
+/// environment, exit code 125, the failure policies and the status file.
+fn check_run_page(page: &Path) {
+    if !man_available() {
+        common::skip("`man` is not installed: the run page is not rendered");
+        return;
+    }
+    let rendered = Command::new("man")
+        .args(["-l", "-P", "cat"])
+        .arg(page)
+        .env("MANWIDTH", "80")
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    assert!(rendered.status.success(), "{text}");
+    for part in [
+        "git-milestone-run",
+        "RUNNER ENVIRONMENT",
+        "MILESTONE_TASK",
+        "MILESTONE_ATTEMPT",
+        "RUNNER EXIT STATUS",
+        "125",
+        "FAILURE POLICIES",
+        "retry:N",
+        "rollback",
+        ".milestone_bundles/<name>/status.json",
+        "--on-failure",
+    ] {
+        assert!(text.contains(part), "the run page lacks {part:?}:\n{text}");
+    }
 }
 
 #[test]
@@ -267,14 +330,20 @@ fn bash_completions_are_a_script_bash_accepts() {
     );
     // `git-milestone run --on<TAB>`: options after a subcommand complete.
     assert_eq!(
-        complete_in_bash(&script, None, "git-milestone run --on"),
+        complete_in_bash(&t, &script, None, "git-milestone run --on"),
         "--on-failure"
     );
 }
 
 /// `COMPREPLY` for `line` (the cursor at its end) in a bash that sourced
-/// `script`, and git's own completion when `git_completion` is given.
-fn complete_in_bash(script: &Path, git_completion: Option<&Path>, line: &str) -> String {
+/// `script`, and git's own completion when `git_completion` is given, run
+/// in `t`'s repository with the binary under test on `PATH`.
+fn complete_in_bash(
+    t: &TestRepo,
+    script: &Path,
+    git_completion: Option<&Path>,
+    line: &str,
+) -> String {
     let (prelude, driver) = match git_completion {
         None => (
             String::new(),
@@ -294,7 +363,11 @@ fn complete_in_bash(script: &Path, git_completion: Option<&Path>, line: &str) ->
          {driver}\n\
          echo \"${{COMPREPLY[*]}}\"\n"
     );
-    let out = Command::new("bash")
+    let mut bash = Command::new("bash");
+    common::seal(&mut bash, t.home.path());
+    let out = bash
+        .current_dir(t.path())
+        .env("PATH", common::path_with_bin())
         .args(["-c", &program, "bash"])
         .arg(script)
         .arg(line)
@@ -320,8 +393,51 @@ fn bash_completions_work_under_git_milestone() {
     out.success();
     let script = t.path().join("completions.bash");
     std::fs::write(&script, &out.stdout).unwrap();
-    let complete = |line| complete_in_bash(&script, Some(git_completion), line);
+    let complete = |line: &str| complete_in_bash(&t, &script, Some(git_completion), line);
     assert_eq!(complete("git milestone pl"), "plan");
     assert_eq!(complete("git milestone run M1 --on"), "--on-failure");
     assert_eq!(complete("git -C /tmp milestone status --js"), "--json");
+}
+
+#[test]
+fn bash_completes_policies_and_milestone_names_not_file_names() {
+    let git_completion = Path::new("/usr/share/bash-completion/completions/git");
+    if !git_completion.exists() {
+        common::skip("git's bash completion is not installed");
+        return;
+    }
+    let t = TestRepo::with_files(&[
+        (
+            "docs/plan.md",
+            "# Plan\n\n## Milestone M1\n- [ ] T001 First\n\n## Milestone M2\n- [ ] T002 Second\n",
+        ),
+        ("retry-notes.txt", "a file a policy must not complete to\n"),
+    ]);
+    let s = common::milestone_status(
+        "M3",
+        git_milestone::state::RunState::Completed,
+        &[("X1", git_milestone::state::TaskState::Done)],
+    );
+    t.write_status(&s);
+    let out = t.run(["completions", "bash"]);
+    out.success();
+    let script = t.home.path().join("completions.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |line: &str| complete_in_bash(&t, &script, Some(git_completion), line);
+    assert_eq!(
+        complete("git milestone run M1 --on-failure r"),
+        "retry retry:2 rollback"
+    );
+    for command in [
+        "plan", "run", "status", "rollback", "log", "bisect", "squash",
+    ] {
+        assert_eq!(
+            complete(&format!("git milestone {command} M")),
+            "M1 M2 M3",
+            "{command}"
+        );
+    }
+    assert_eq!(complete("git milestone run --timeout 9"), "9");
+    // Hidden subcommands are not offered.
+    assert_eq!(complete("git milestone c"), "completions");
 }

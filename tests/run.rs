@@ -160,7 +160,7 @@ fn fail_then_resume_never_repeats_a_task() {
     assert_eq!(
         out.stderr,
         format!(
-            "boom\nTASK-002 failed (exit code 3) after {}; log: {}\n\
+            "TASK-002 failed (exit code 3) after {}; log: {}\n\
              error: TASK-002 failed (exit code 3); the run stopped, leaving its changes in the work tree\n\
              hint: run it again: `git milestone run M1`\n\
              hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`\n",
@@ -174,6 +174,8 @@ fn fail_then_resume_never_repeats_a_task() {
             log_path.display()
         )
     );
+    // The task's stdout and stderr share one stream, in the order written.
+    assert!(out.stdout.contains("\nboom\n"), "{}", out.stdout);
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
     // The work tree records the failure; the attempt's changes are kept.
     let status = status_json(&t);

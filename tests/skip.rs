@@ -116,14 +116,14 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
 
     // status, its JSON and --exit-code say so; the hook refuses the push.
     let out = t.run(["status", "M1", "--exit-code"]);
-    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert_eq!(out.code, 1, "{}", out.stdout);
     let lines: Vec<&str> = out.stdout.lines().collect();
     insta::assert_snapshot!(format!("{}\n{}", lines[0], lines[lines.len() - 1]), @r"
     M1: completed with skipped tasks (TASK-002), 3/3 tasks (plan plan.md)
     Skipped tasks' changes are not committed: each is saved under refs/milestone/M1/attempts/<ID>/.
     ");
     let out = t.run(["status", "--exit-code"]);
-    assert_eq!(out.code, 4, "{}", out.stdout);
+    assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(
         out.stdout.contains("completed with skips"),
         "{}",

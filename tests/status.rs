@@ -65,7 +65,7 @@ fn no_milestones_says_how_to_start_one() {
     out.success();
     assert_eq!(
         out.json(),
-        serde_json::json!({"version": 1, "milestones": []})
+        serde_json::json!({"version": 1, "milestones": [], "live_run": null})
     );
 }
 
@@ -366,4 +366,254 @@ fn symlinked_bundles_are_unreadable_not_followed() {
         "{}",
         out.stderr
     );
+}
+
+/// Title set, erase line and clipboard write: what a hostile plan or status
+/// file could try to send to the terminal.
+const HOSTILE: &str = "x\u{1b}]0;owned\u{7} \u{1b}[2K \u{1b}]52;c;aGk=\u{7}";
+
+#[track_caller]
+fn assert_no_escapes(text: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        assert!(!text.contains(c), "{c:?} reached the output:\n{text}");
+    }
+}
+
+#[test]
+fn titles_ids_and_paths_from_a_status_file_never_reach_the_terminal_raw() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let evil_id = format!("T{HOSTILE}");
+    let mut s = milestone_status(
+        "M1",
+        Failed,
+        &[("T1", Done), (evil_id.as_str(), TaskState::Failed)],
+    );
+    s.tasks[0].title = format!("Title {HOSTILE}");
+    s.plan = format!("plan{HOSTILE}.md");
+    s.failure = Some(Failure {
+        task: evil_id.clone(),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    t.write_status(&s);
+    let list = t.run(["status"]);
+    let one = t.run(["status", "M1"]);
+    for out in [&list, &one, &t.run(["status", "--json"])] {
+        out.success();
+        assert_no_escapes(&out.stdout);
+        assert_no_escapes(&out.stderr);
+    }
+    insta::assert_snapshot!(list.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE   PROGRESS  TASK                                           LAST CHECKPOINT  UPDATED
+        ---------- ------- --------- ---------------------------------------------- ---------------- ---------------------
+        M1         failed  1/2       Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07                   [TIME]
+        --- stderr
+        ");
+    insta::assert_snapshot!(one.render(&t), @r"
+        exit: 0
+        --- stdout
+        M1: failed at Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07, 1/2 tasks done (plan planx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07.md)
+        ID                                             TITLE                                               STATE   ATTEMPTS  DURATION  CHECKPOINT
+        ---------------------------------------------- --------------------------------------------------- ------- --------- --------- -----------
+        T1                                             Title x\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  done    1         [DURATION]
+        Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  Task Tx\x1b]0;owned\x07 \x1b[2K \x1b]52;c;aGk=\x07  failed  1         [DURATION]
+        Retry with `git milestone run M1`, or roll back with `git milestone rollback M1`.
+        --- stderr
+        ");
+}
+
+#[test]
+fn hints_quote_the_names_they_suggest() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let s = milestone_status("M$(x)", Running, &[("T1", Done), ("T2", Pending)]);
+    t.write_status(&s);
+    let out = t.run(["status", "M$(x)"]);
+    out.success();
+    assert!(
+        out.stdout.ends_with("`git milestone run 'M$(x)'`.\n"),
+        "{}",
+        out.stdout
+    );
+    let empty = TestRepo::new();
+    let out = empty.run(["status", "it's"]);
+    insta::assert_snapshot!(out.render(&empty), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: no milestone named "it's" has a status file in .milestone_bundles/
+        hint: no milestone has run here yet; start this one with `git milestone run "it's"`
+        "#);
+}
+
+#[test]
+fn a_live_run_is_reported_with_its_pid_instead_of_advice_the_lock_refuses() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n- [ ] T001 First\n")]);
+    let mut m2 = milestone_status("M2", Failed, &[("A1", TaskState::Failed)]);
+    m2.failure = Some(Failure {
+        task: "A1".into(),
+        at: "2026-01-01T00:10:00Z".into(),
+        exit_code: Some(1),
+        attempts: 1,
+        rolled_back: false,
+        saved_ref: None,
+        head: None,
+    });
+    t.write_status(&m2);
+    let go = t.home.path().join("go");
+    let runner = common::runner::script(
+        &t,
+        "wait.sh",
+        &format!("while [ ! -e '{}' ]; do sleep 0.05; done", go.display()),
+    );
+    let child = common::runner::run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = t.path().join(".git/milestone/M1/logs/T001.1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !log.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let one = t.run(["status", "M1"]);
+    let other = t.run(["status", "M2"]);
+    let all = t.run(["status"]);
+    let json = t.run(["status", "--json"]).json();
+    std::fs::write(&go, "").unwrap();
+    let done: common::Run = child.wait_with_output().unwrap().into();
+    done.success();
+
+    insta::assert_snapshot!(one.render(&t), @r"
+        exit: 0
+        --- stdout
+        M1: running at T001, 0/1 tasks done (plan plan.md)
+        ID    TITLE  STATE    ATTEMPTS  DURATION  CHECKPOINT
+        ----- ------ -------- --------- --------- -----------
+        T001  First  running  1
+        A run of M1 is in progress (pid [PID], started [TIME]): wait for it to finish, or stop it with Ctrl-C in its terminal.
+        --- stderr
+        ");
+    insta::assert_snapshot!(other.render(&t), @r"
+        exit: 0
+        --- stdout
+        M2: failed at A1, 0/1 tasks done (plan docs/plan.md)
+        ID  TITLE    STATE   ATTEMPTS  DURATION  CHECKPOINT
+        --- -------- ------- --------- --------- -----------
+        A1  Task A1  failed  1         [DURATION]
+        A run of M1 is in progress (pid [PID], started [TIME]); once it has finished, retry with `git milestone run M2`, or roll back with `git milestone rollback M2`.
+        --- stderr
+        ");
+    insta::assert_snapshot!(all.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE    PROGRESS  TASK  LAST CHECKPOINT  UPDATED
+        ---------- -------- --------- ----- ---------------- ---------------------
+        M1         running  0/1       T001                   [TIME]
+        M2         failed   0/1       A1                     [TIME]
+        A run of M1 is in progress (pid [PID], started [TIME]).
+        --- stderr
+        ");
+    assert_eq!(json["live_run"]["milestone"], "M1");
+    assert!(json["live_run"]["pid"].as_u64().unwrap() > 0, "{json}");
+    // Once it has finished, nothing is in progress.
+    let after = t.run(["status", "--json"]).json();
+    assert_eq!(after["live_run"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_skipped_last_task_shows_its_checkpoint() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let mut s = milestone_status("M1", Running, &[("T1", Done), ("T2", Pending)]);
+    t.checkpoint(&s, "T1");
+    s.state = Completed;
+    s.tasks[1].state = TaskState::Skipped;
+    s.tasks[1].exit_code = Some(125);
+    s.tasks[1].attempts = 1;
+    let t2 = t.checkpoint(&s, "T2");
+    // Commit ids depend on the status file's bytes: name T2's by its role.
+    let render = |out: &common::Run| {
+        common::Run {
+            code: out.code,
+            stdout: out.stdout.replace(short(&t2), "[T2-CHECKPOINT]"),
+            stderr: out.stderr.clone(),
+        }
+        .render(&t)
+    };
+    let out = t.run(["status", "M1"]);
+    insta::assert_snapshot!(render(&out), @r"
+        exit: 0
+        --- stdout
+        M1: completed, 2/2 tasks (plan docs/plan.md)
+        ID  TITLE    STATE    ATTEMPTS  DURATION  CHECKPOINT
+        --- -------- -------- --------- --------- -----------
+        T1  Task T1  done     1         [DURATION]      [OID]
+        T2  Task T2  skipped  1                   [T2-CHECKPOINT]
+        --- stderr
+        ");
+    let json = t.run(["status", "M1", "--json"]).json();
+    assert_eq!(json["milestone"]["tasks"][1]["checkpoint"], t2.as_str());
+    assert_eq!(
+        json["milestone"]["last_checkpoint"],
+        serde_json::json!({"task": "T2", "commit": t2})
+    );
+    let all = t.run(["status"]);
+    insta::assert_snapshot!(render(&all), @r"
+        exit: 0
+        --- stdout
+        MILESTONE  STATE      PROGRESS  TASK  LAST CHECKPOINT  UPDATED
+        ---------- ---------- --------- ----- ---------------- ---------------------
+        M1         completed  2/2             [T2-CHECKPOINT] T2       [TIME]
+        --- stderr
+        ");
+}
+
+#[test]
+fn timestamps_never_wrap_in_an_80_column_table() {
+    let (t, a2, t1) = two_milestones();
+    let long = milestone_status(
+        "001-password-reset-flow",
+        Running,
+        &[("T001", Done), ("T002", Pending)],
+    );
+    t.write_status(&long);
+    let out = common::Run::from(t.cmd().env("COLUMNS", "80").arg("status").output().unwrap());
+    out.success();
+    for line in out.stdout.lines() {
+        assert!(line.chars().count() <= 80, "{line:?} is wider than 80");
+    }
+    let rows = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("2026-01-01T00:10:00Z"));
+    assert_eq!(rows.count(), 3, "{}", out.stdout);
+    // Commit ids depend on the status files' bytes: name them by role.
+    let named = common::Run {
+        code: out.code,
+        stdout: out
+            .stdout
+            .replace(short(&t1), "[T1-CP]")
+            .replace(short(&a2), "[A2-CP]"),
+        stderr: out.stderr.clone(),
+    };
+    insta::assert_snapshot!(named.render(&t), @r"
+        exit: 0
+        --- stdout
+        MILESTONE           STATE      PROGRESS  TASK  LAST        UPDATED
+                                                       CHECKPOINT
+        ------------------- ---------- --------- ----- ----------- ---------------------
+        001-password-reset  running    1/2       T002              [TIME]
+        -flow
+        M1                  failed     1/3       T2    [T1-CP] T1  [TIME]
+        M2                  completed  2/2             [A2-CP] A2  [TIME]
+        --- stderr
+        ");
 }

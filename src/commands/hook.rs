@@ -5,6 +5,8 @@
 //! blobs under `.milestone_bundles/`: never the index, the work tree or any
 //! task code, so it costs the same in any repository.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
@@ -12,8 +14,9 @@ use crate::cli::PrePushArgs;
 use crate::error::{Context, Result};
 use crate::hook_install::{self, Installed, Removed};
 use crate::repo::Repo;
-use crate::repo::refs::{CommittedStatus, Objects};
+use crate::repo::refs::{CommittedStatus, Foreign, Objects, Opened};
 use crate::state::RunState;
+use crate::ui::text::{clean, command_line};
 
 /// One line of git's pre-push input: what is pushed where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,19 +42,59 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
     if pushed.is_empty() {
         return Ok(0);
     }
-    let objects = Objects::open(cwd)?;
+    let objects = match Objects::open(cwd)? {
+        Opened::Objects(objects) => objects,
+        Opened::Foreign(repo) => return check_foreign(&repo, &pushed),
+    };
+    // Read each pushed commit once: a mirror push can send thousands of
+    // refs that point at the same few commits.
+    // Only what would refuse is kept: a thousand completed milestones
+    // cost nothing per ref.
+    let mut read: HashMap<&str, Vec<CommittedStatus>> = HashMap::new();
     let mut refusals = Vec::new();
     for p in &pushed {
-        for found in objects.statuses_in_commit(&p.local_oid)? {
-            if let Some(why) = refusal(p, &found) {
-                refusals.push(why);
+        let found = match read.entry(&p.local_oid) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let mut found = objects.statuses_in_commit(&p.local_oid)?;
+                found.retain(|f| {
+                    !f.status
+                        .as_ref()
+                        .is_ok_and(|s| s.state == RunState::Completed)
+                });
+                e.insert(found)
             }
-        }
+        };
+        refusals.extend(found.iter().filter_map(|f| refusal(p, f)));
     }
     for line in &refusals {
         eprintln!("error: {line}");
     }
     Ok(if refusals.is_empty() { 0 } else { 1 })
+}
+
+/// A repository libgit2 cannot read (sha256): pushes that carry no
+/// milestones go through; any other is refused, as it cannot be checked.
+fn check_foreign(repo: &Foreign, pushed: &[PushedRef]) -> Result<i32> {
+    let mut carrying = Vec::new();
+    for p in pushed {
+        if repo.has_bundles(&p.local_oid)? {
+            carrying.push(p);
+        }
+    }
+    for p in &carrying {
+        let target = p
+            .remote_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&p.remote_ref);
+        eprintln!(
+            "error: not pushing {}: its commits carry milestones, which git-milestone cannot read \
+             in a repository of the {} object format; skip this check with `git push --no-verify`",
+            clean(target),
+            clean(&repo.format)
+        );
+    }
+    Ok(if carrying.is_empty() { 0 } else { 2 })
 }
 
 /// Parse `<local ref> SP <local oid> SP <remote ref> SP <remote oid>` lines.
@@ -84,30 +127,35 @@ pub fn from_pre_commit_env(var: impl Fn(&str) -> Option<String>) -> Option<Pushe
 }
 
 /// Deletions, tags and the milestone's own bookkeeping refs (checkpoints are
-/// mid-run snapshots by design) are pushed without a check.
+/// mid-run snapshots by design) are pushed without a check. What counts is
+/// the remote ref being updated, never the local name: a tag pushed to a
+/// branch (`refs/tags/x:refs/heads/main`) is checked like any branch.
 fn needs_check(p: &PushedRef) -> bool {
     let deletion = p.local_oid.bytes().all(|b| b == b'0');
-    let tag = p.remote_ref.starts_with("refs/tags/") || p.local_ref.starts_with("refs/tags/");
+    let tag = p.remote_ref.starts_with("refs/tags/");
     let ours = p.remote_ref.starts_with("refs/milestone/");
     !(deletion || tag || ours)
 }
 
 /// Why pushing `p` must be refused because of `found`, in one line that says
-/// what fixes it; `None` for a completed milestone.
+/// what fixes it; `None` for a completed milestone. Everything in it that
+/// came from the pushed commits is cleaned of control characters, and the
+/// name is quoted inside the suggested command.
 fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
-    let target = p
-        .remote_ref
-        .strip_prefix("refs/heads/")
-        .unwrap_or(&p.remote_ref);
-    let name = &found.name;
+    let target = clean(
+        p.remote_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&p.remote_ref),
+    );
+    let name = clean(&found.name);
     let skip = "or skip this check with `git push --no-verify`";
     let status = match &found.status {
         Ok(s) => s,
         Err(e) => {
             return Some(format!(
                 "not pushing {target}: {}; repair or remove {} and commit, {skip}",
-                e.message(),
-                found.path
+                clean(e.message()),
+                clean(&found.path)
             ));
         }
     };
@@ -115,7 +163,7 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
     let task = status
         .failure
         .as_ref()
-        .map(|f| format!(" at {}", f.task))
+        .map(|f| format!(" at {}", clean(&f.task)))
         .unwrap_or_default();
     let (what, fix) = match status.state {
         RunState::Completed => return None,
@@ -124,11 +172,12 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
             let ids: Vec<String> = status
                 .skipped()
                 .iter()
-                .map(|id| crate::ui::text::clean(id).into_owned())
+                .map(|id| clean(id).into_owned())
                 .collect();
+            let see = command_line(&["git", "milestone", "status", &found.name]);
             return Some(format!(
                 "not pushing {target}: milestone {name} completed with skipped tasks: {} \
-                 (their changes are not committed); see them with `git milestone status {name}`, {skip}",
+                 (their changes are not committed); see them with `{see}`, {skip}",
                 crate::ui::text::list(&ids, 5)
             ));
         }
@@ -136,9 +185,10 @@ fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
         RunState::Running => ("is mid-run".to_string(), "finish it with"),
         RunState::Interrupted => ("was interrupted".to_string(), "resume it with"),
     };
+    let run = command_line(&["git", "milestone", "run", &found.name]);
     Some(format!(
         "not pushing {target}: milestone {name} {what} ({done}/{total} tasks done); \
-         {fix} `git milestone run {name}`, {skip}"
+         {fix} `{run}`, {skip}"
     ))
 }
 
@@ -194,16 +244,17 @@ mod tests {
             "refs/heads/main {a} refs/heads/main {z}\n\
              (delete) {z} refs/heads/old {a}\n\
              refs/tags/v1 {a} refs/tags/v1 {z}\n\
-             refs/milestone/M1/checkpoints/T1 {a} refs/milestone/M1/checkpoints/T1 {z}\n"
+             refs/milestone/M1/checkpoints/T1 {a} refs/milestone/M1/checkpoints/T1 {z}\n\
+             refs/tags/x {a} refs/heads/release {z}\n"
         );
         let refs = parse_lines(&input);
-        assert_eq!(refs.len(), 4);
+        assert_eq!(refs.len(), 5);
         let checked: Vec<&str> = refs
             .iter()
             .filter(|r| needs_check(r))
             .map(|r| r.remote_ref.as_str())
             .collect();
-        assert_eq!(checked, ["refs/heads/main"]);
+        assert_eq!(checked, ["refs/heads/main", "refs/heads/release"]);
     }
 
     #[test]

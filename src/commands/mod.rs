@@ -4,6 +4,8 @@ pub mod bisect;
 pub mod completions;
 pub mod hook;
 pub mod log;
+pub mod man;
+pub mod names;
 pub mod plan;
 pub mod rollback;
 pub mod run;
@@ -29,6 +31,7 @@ pub fn dispatch(cli: Cli, cwd: &Path) -> Result<i32> {
         Command::InstallHook(_) => hook::install(cwd),
         Command::UninstallHook(_) => hook::uninstall(cwd),
         Command::Completions(args) => completions::completions(&args),
-        Command::Man => completions::man(),
+        Command::Man(args) => man::man(&args),
+        Command::CompleteMilestones => completions::milestones(cwd),
     }
 }

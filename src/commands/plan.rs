@@ -85,6 +85,7 @@ pub fn table(plan: &Plan) -> String {
         if task.optional {
             done.push_str(if task.done { " (optional)" } else { "optional" });
         }
+        // IDs and titles are the plan's text: never a terminal escape.
         t.add_row([
             (i + 1).to_string(),
             clean(&task.id).into_owned(),

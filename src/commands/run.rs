@@ -38,7 +38,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         detach_ok: args.detach_ok,
         timeout,
         policy,
-        echo: (Sink::Stdout, Sink::Stderr),
+        echo: Sink::Stdout,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
@@ -72,14 +72,19 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     Ok(0)
 }
 
-/// Progress on stdout, trouble on stderr.
+/// Progress on stdout, trouble on stderr; the lines name tasks and titles
+/// from the plan, so no control character gets through.
 struct Terminal;
 
 impl Report for Terminal {
     fn info(&mut self, line: &str) {
-        println!("{line}");
+        for part in line.split('\n') {
+            println!("{}", ui::text::clean(part));
+        }
     }
     fn warn(&mut self, line: &str) {
-        eprintln!("{line}");
+        for part in line.split('\n') {
+            eprintln!("{}", ui::text::clean(part));
+        }
     }
 }

@@ -12,16 +12,16 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::error::{
-    EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, EXIT_MILESTONE_SKIPPED, Error, Result,
-};
+use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
 use crate::state::{
     BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
     validate_name,
 };
-use crate::ui::table::{Cell, Target, Tone, render};
+use crate::ui::table::{Cell, Target, Tone, render, render_unbroken};
+use crate::ui::text::{clean, command_line};
 
 /// The version of the `--json` output; bumped when a field changes meaning.
 pub const JSON_VERSION: u32 = 1;
@@ -29,15 +29,62 @@ pub const JSON_VERSION: u32 = 1;
 pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let found = find_milestones(repo.root())?;
-    match &args.name {
-        Some(name) => show_one(
-            &repo,
-            &found,
-            &crate::state::resolve_key(repo.root(), name)?,
-            args,
-        ),
-        None => show_all(&repo, &found, args),
+    let name = match &args.name {
+        Some(name) => Some(crate::state::resolve_key(repo.root(), name)?),
+        None => None,
+    };
+    let live = RunLock::holder(repo.common_dir(), name.as_deref().unwrap_or_default());
+    let live = live.as_ref().map(LiveRun::from);
+    match &name {
+        Some(name) => show_one(&repo, &found, name, args, live.as_ref()),
+        None => show_all(&repo, &found, args, live.as_ref()),
     }
+}
+
+/// The run holding the run lock now, from another terminal: what it says
+/// about itself.
+#[derive(Serialize)]
+struct LiveRun {
+    milestone: String,
+    pid: u32,
+    started_at: String,
+}
+
+impl From<&Owner> for LiveRun {
+    fn from(o: &Owner) -> LiveRun {
+        LiveRun {
+            milestone: o.milestone.clone(),
+            pid: o.pid,
+            started_at: o.started_at.clone(),
+        }
+    }
+}
+
+impl LiveRun {
+    /// `A run of M4 is in progress (pid 123, started …)`.
+    fn sentence(&self) -> String {
+        format!(
+            "A run of {} is in progress (pid {}, started {})",
+            clean(&self.milestone),
+            self.pid,
+            clean(&self.started_at)
+        )
+    }
+}
+
+/// The milestones with a status file, each with its state as `status`
+/// shows it (`failed`, `completed`, `unreadable`, ...), in name order.
+pub fn milestones_with_status(root: &Path) -> Result<Vec<(String, &'static str)>> {
+    Ok(find_milestones(root)?
+        .into_iter()
+        .map(|f| {
+            let state = match &f.status {
+                Ok(s) => Shown::from(s.state).as_str(),
+                Err(_) => Shown::Unreadable.as_str(),
+            };
+            (f.name, state)
+        })
+        .collect())
 }
 
 /// One bundle directory that holds a status file.
@@ -87,7 +134,12 @@ fn find_milestones(root: &Path) -> Result<Vec<Found>> {
     Ok(found)
 }
 
-fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
+fn show_all(
+    repo: &Repo,
+    found: &[Found],
+    args: &StatusArgs,
+    live: Option<&LiveRun>,
+) -> Result<i32> {
     let mut reports = Vec::new();
     for f in found {
         reports.push(Report::new(repo, f, false)?);
@@ -96,6 +148,7 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
         print_json(&ListJson {
             version: JSON_VERSION,
             milestones: &reports,
+            live_run: live,
         })?;
     } else if reports.is_empty() {
         println!("No milestone has run in this repository yet.");
@@ -105,8 +158,16 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
     } else {
         print!(
             "{}",
-            render(SUMMARY_HEADERS, &summary_rows(&reports), Target::stdout())
+            render_unbroken(
+                SUMMARY_HEADERS,
+                &summary_rows(&reports),
+                Target::stdout(),
+                SUMMARY_UNBROKEN,
+            )
         );
+        if let Some(live) = live {
+            println!("{}.", live.sentence());
+        }
     }
     warn_unreadable(found);
     if !found.is_empty() && found.iter().all(|f| f.status.is_err()) {
@@ -115,7 +176,13 @@ fn show_all(repo: &Repo, found: &[Found], args: &StatusArgs) -> Result<i32> {
     Ok(exit_code(&reports, args.exit_code))
 }
 
-fn show_one(repo: &Repo, found: &[Found], name: &str, args: &StatusArgs) -> Result<i32> {
+fn show_one(
+    repo: &Repo,
+    found: &[Found],
+    name: &str,
+    args: &StatusArgs,
+    live: Option<&LiveRun>,
+) -> Result<i32> {
     validate_name(name)?;
     let Some(f) = found.iter().find(|f| f.name == name) else {
         return Err(unknown(name, found));
@@ -129,12 +196,13 @@ fn show_one(repo: &Repo, found: &[Found], name: &str, args: &StatusArgs) -> Resu
         print_json(&OneJson {
             version: JSON_VERSION,
             milestone: &report,
+            live_run: live,
         })?;
     } else {
         println!("{}", headline(&report));
         let rows = task_rows(report.tasks.as_deref().unwrap_or_default());
         print!("{}", render(TASK_HEADERS, &rows, Target::stdout()));
-        if let Some(next) = next_step(&report) {
+        if let Some(next) = next_step(&report, live) {
             println!("{next}");
         }
     }
@@ -147,7 +215,8 @@ fn unknown(name: &str, found: &[Found]) -> Error {
     ));
     if found.is_empty() {
         e.hint(format!(
-            "no milestone has run here yet; start this one with `git milestone run {name}`"
+            "no milestone has run here yet; start this one with `{}`",
+            command_line(&["git", "milestone", "run", name])
         ))
     } else {
         let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
@@ -161,24 +230,27 @@ fn warn_unreadable(found: &[Found]) {
     for f in found {
         if let Err(e) = &f.status {
             let text = e.to_string();
-            eprintln!("warning: {}", text.strip_prefix("error: ").unwrap_or(&text));
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            // `cause:` and `hint:` lines follow the warning as they are.
+            for (i, line) in text.split('\n').enumerate() {
+                let lead = if i == 0 { "warning: " } else { "" };
+                eprintln!("{lead}{}", clean(line));
+            }
         }
     }
 }
 
-/// `--exit-code`: 1 when a listed milestone failed (or cannot be read, since
-/// it might hide a failure), else 3 when one is mid-run, else 4 when one
-/// completed with skipped tasks, else 0.
+/// `--exit-code`: 1 when a listed milestone failed, completed with skipped
+/// tasks, or cannot be read (it might hide a failure), else 3 when one is
+/// mid-run, else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
     let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
         0
-    } else if any(&[Shown::Failed, Shown::Unreadable]) {
+    } else if any(&[Shown::Failed, Shown::CompletedWithSkips, Shown::Unreadable]) {
         EXIT_MILESTONE_FAILED
     } else if any(&[Shown::Running, Shown::Interrupted]) {
         EXIT_MILESTONE_MID_RUN
-    } else if any(&[Shown::CompletedWithSkips]) {
-        EXIT_MILESTONE_SKIPPED
     } else {
         0
     }
@@ -191,18 +263,20 @@ fn print_json(value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
-/// `{"version": 1, "milestones": [...]}`.
+/// `{"version": 1, "milestones": [...], "live_run": ...}`.
 #[derive(Serialize)]
 struct ListJson<'a> {
     version: u32,
     milestones: &'a [Report],
+    live_run: Option<&'a LiveRun>,
 }
 
-/// `{"version": 1, "milestone": {...}}`.
+/// `{"version": 1, "milestone": {...}, "live_run": ...}`.
 #[derive(Serialize)]
 struct OneJson<'a> {
     version: u32,
     milestone: &'a Report,
+    live_run: Option<&'a LiveRun>,
 }
 
 /// One milestone as reported, in the table and in JSON (fields documented
@@ -342,9 +416,10 @@ impl Report {
 }
 
 /// A task's record, with its checkpoint from the ref when the file has none
-/// (the copy committed by a checkpoint cannot name that checkpoint).
+/// (the copy committed by a checkpoint cannot name that checkpoint): for
+/// any task that finished by running, done or skipped.
 fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
-    let from_ref = matches!(t.state, TaskState::Done)
+    let from_ref = matches!(t.state, TaskState::Done | TaskState::Skipped)
         .then(|| refs.get(&t.id).cloned())
         .flatten();
     TaskJson {
@@ -387,6 +462,10 @@ fn current_task(status: &Status) -> Option<String> {
         .or_else(|| first(&[TaskState::Pending])),
     }
 }
+
+/// STATE, PROGRESS and UPDATED never wrap: a time split over two lines
+/// reads as two values.
+const SUMMARY_UNBROKEN: &[usize] = &[1, 2, 5];
 
 const SUMMARY_HEADERS: &[&str] = &[
     "MILESTONE",
@@ -439,55 +518,74 @@ fn task_rows(tasks: &[TaskJson]) -> Vec<Vec<Cell>> {
         .collect()
 }
 
+/// The line above a milestone's task table; the plan's path and the task
+/// come from its status file, so they are cleaned.
 fn headline(r: &Report) -> String {
     let (done, total) = (r.done.unwrap_or(0), r.total.unwrap_or(0));
-    let plan = r.plan.as_deref().unwrap_or("?");
+    let plan = clean(r.plan.as_deref().unwrap_or("?"));
     let state = r.state.as_str();
+    let name = &r.name;
     match (r.state, &r.current_task) {
         (Shown::Completed, _) => {
-            format!("{}: completed, {done}/{total} tasks (plan {plan})", r.name)
+            format!("{name}: completed, {done}/{total} tasks (plan {plan})")
         }
         (Shown::CompletedWithSkips, _) => {
-            let skipped: Vec<&str> = r
+            let skipped: Vec<String> = r
                 .tasks
                 .iter()
                 .flatten()
                 .filter(|t| t.state == TaskState::Skipped)
-                .map(|t| t.id.as_str())
+                .map(|t| clean(&t.id).into_owned())
                 .collect();
             format!(
-                "{}: completed with skipped tasks ({}), {done}/{total} tasks (plan {plan})",
-                r.name,
+                "{name}: completed with skipped tasks ({}), {done}/{total} tasks (plan {plan})",
                 crate::ui::text::list(&skipped, 5)
             )
         }
-        (_, Some(task)) => {
-            format!(
-                "{}: {state} at {task}, {done}/{total} tasks done (plan {plan})",
-                r.name
-            )
-        }
-        (_, None) => format!(
-            "{}: {state}, {done}/{total} tasks done (plan {plan})",
-            r.name
+        (_, Some(task)) => format!(
+            "{name}: {state} at {}, {done}/{total} tasks done (plan {plan})",
+            clean(task)
         ),
+        (_, None) => format!("{name}: {state}, {done}/{total} tasks done (plan {plan})"),
     }
 }
 
-fn next_step(r: &Report) -> Option<String> {
-    let name = &r.name;
-    match r.state {
-        Shown::Failed => Some(format!(
-            "Retry with `git milestone run {name}`, or roll back with `git milestone rollback {name}`."
-        )),
-        Shown::Running | Shown::Interrupted => {
-            Some(format!("Continue with `git milestone run {name}`."))
+/// What to do next. While a run holds the lock, a `run` or `rollback`
+/// would be refused: say so instead of suggesting one.
+fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
+    let run = command_line(&["git", "milestone", "run", &r.name]);
+    let rollback = command_line(&["git", "milestone", "rollback", &r.name]);
+    let advice = match r.state {
+        Shown::Failed => format!("retry with `{run}`, or roll back with `{rollback}`"),
+        Shown::Running | Shown::Interrupted => format!("continue with `{run}`"),
+        Shown::CompletedWithSkips => {
+            let note = format!(
+                "Skipped tasks' changes are not committed: each is saved under refs/milestone/{}/attempts/<ID>/.",
+                r.name
+            );
+            return Some(match live {
+                None => note,
+                Some(l) => format!("{note}\n{}.", l.sentence()),
+            });
         }
-        Shown::CompletedWithSkips => Some(format!(
-            "Skipped tasks' changes are not committed: each is saved under refs/milestone/{name}/attempts/<ID>/."
-        )),
-        _ => None,
-    }
+        _ => return live.map(|l| format!("{}.", l.sentence())),
+    };
+    Some(match live {
+        None => format!("{}.", capitalized(&advice)),
+        Some(l) if l.milestone == r.name => format!(
+            "{}: wait for it to finish, or stop it with Ctrl-C in its terminal.",
+            l.sentence()
+        ),
+        Some(l) => format!("{}; once it has finished, {advice}.", l.sentence()),
+    })
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A task's state as the JSON spells it, toned for the table.

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +28,6 @@ pub enum Ran {
     Interrupted(i32),
 }
 
-/// How long a stopped check's process group gets between the signal and SIGKILL.
-const GRACE: Duration = Duration::from_secs(3);
 const POLL: Duration = Duration::from_millis(20);
 
 /// Variables that would point the check's git commands at the user's
@@ -71,7 +69,8 @@ impl Check {
                 return Ok(ran(status));
             }
             if let Some(sig) = signals::pending() {
-                stop_group(&mut child, sig)?;
+                // Its whole group, SIGKILL after a grace period, as for a task.
+                crate::runner::stop_group(&mut child, sig)?;
                 return Ok(Ran::Interrupted(sig));
             }
             std::thread::sleep(pause);
@@ -117,23 +116,6 @@ fn ran(status: ExitStatus) -> Ran {
         (None, Some(sig)) => Ran::Killed(sig),
         (None, None) => Ran::Code(1),
     }
-}
-
-/// Send `sig` to the check's whole group, give it [`GRACE`], then SIGKILL
-/// what is left, and reap it.
-fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
-    let pgid = child.id();
-    signals::signal_group(pgid, sig);
-    let deadline = Instant::now() + GRACE;
-    while Instant::now() < deadline {
-        if try_wait(child)?.is_some() && !signals::signal_group(pgid, 0) {
-            return Ok(());
-        }
-        std::thread::sleep(POLL);
-    }
-    signals::signal_group(pgid, libc::SIGKILL);
-    child.wait().context("cannot wait for the check")?;
-    Ok(())
 }
 
 /// Results of earlier checks: per command (and directory it ran in), the

@@ -93,6 +93,23 @@ pub fn discover(repo: &Repo, name: &str) -> Result<String> {
     survey.choose(name)
 }
 
+/// The milestone names the repository's tracked Markdown states (in its
+/// headings, or a plan file's name), first seen first: for listings when
+/// no name was given, and for shell completion.
+pub fn known_names(repo: &Repo) -> Result<Vec<String>> {
+    let mut survey = Survey::default();
+    let mut seen = std::collections::HashSet::new();
+    for path in repo.tracked_markdown()? {
+        if is_vendored(&path) || !seen.insert(path.clone()) {
+            continue;
+        }
+        if let Some(text) = read_small(repo.root(), &path) {
+            survey.collect_names(&path, &outline::outline(&text));
+        }
+    }
+    Ok(survey.known)
+}
+
 /// What the scan of the repository found for one name.
 #[derive(Default)]
 struct Survey {

@@ -72,6 +72,9 @@ impl Repo {
         // tree, so this is measurable at 100,000 files.
         git2::opts::strict_hash_verification(false);
         let inner = git2::Repository::discover(dir).map_err(|e| {
+            if let Some(format) = refs::unsupported_format_error(dir) {
+                return format;
+            }
             Error::new(
                 Kind::NotARepository,
                 format!("not a git repository: {}", dir.display()),

@@ -80,9 +80,30 @@ pub struct CommittedStatus {
     pub status: Result<Status>,
 }
 
+/// What [`Objects::open`] found.
+pub enum Opened {
+    Objects(Objects),
+    /// A repository libgit2 cannot read (its object format, e.g. sha256),
+    /// which the pre-push hook can still ask the git program about.
+    Foreign(Foreign),
+}
+
 impl Objects {
     /// Open the repository that `dir` is in (or `$GIT_DIR`), bare or not.
-    pub fn open(dir: &Path) -> Result<Objects> {
+    pub fn open(dir: &Path) -> Result<Opened> {
+        match Objects::open_git2(dir) {
+            Ok(objects) => Ok(Opened::Objects(objects)),
+            Err(e) => match object_format(dir) {
+                Some(format) if format != "sha1" => Ok(Opened::Foreign(Foreign {
+                    dir: dir.to_path_buf(),
+                    format,
+                })),
+                _ => Err(e),
+            },
+        }
+    }
+
+    fn open_git2(dir: &Path) -> Result<Objects> {
         // libgit2 re-hashes every object it reads (with collision detection);
         // on a 100,000-entry tree that was 90% of the hook's time. git itself
         // checks hashes in fsck, not on every read, and so does this.
@@ -184,6 +205,59 @@ impl Objects {
             .with_context(|| format!("cannot read tree {tree}"))?;
         Ok(find_subtree(raw.data(), name, tree.as_bytes().len()))
     }
+}
+
+/// A repository in an object format libgit2 cannot read.
+pub struct Foreign {
+    dir: std::path::PathBuf,
+    /// The format's name, as git spells it (`sha256`).
+    pub format: String,
+}
+
+impl Foreign {
+    /// Whether commit `oid` holds a `.milestone_bundles` directory, asked of
+    /// the git program.
+    pub fn has_bundles(&self, oid: &str) -> Result<bool> {
+        let out = git_in(&self.dir)
+            .args(["cat-file", "-t", &format!("{oid}:{BUNDLES_DIR}")])
+            .output()
+            .context("cannot run `git cat-file`")?;
+        Ok(out.status.success() && out.stdout.starts_with(b"tree"))
+    }
+}
+
+/// The object format of the repository `dir` is in (`sha1`, `sha256`), as
+/// the git program reports it; `None` when git cannot tell.
+pub fn object_format(dir: &Path) -> Option<String> {
+    let out = git_in(dir)
+        .args(["rev-parse", "--show-object-format"])
+        .output()
+        .ok()?;
+    let format = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !format.is_empty()).then_some(format)
+}
+
+/// The error for a repository whose object format libgit2 cannot read,
+/// when that is why `dir` could not be opened.
+pub fn unsupported_format_error(dir: &Path) -> Option<Error> {
+    let format = object_format(dir).filter(|f| f != "sha1")?;
+    Some(
+        Error::refused(format!(
+            "this repository uses the {format} object format, which git-milestone cannot read yet"
+        ))
+        .hint("git-milestone works in repositories of git's default format (sha1)")
+        .hint(format!(
+            "its pre-push hook lets pushes through from {format} repositories when they carry no milestones"
+        )),
+    )
+}
+
+/// `git` run in `dir`, for the few questions asked where libgit2 cannot
+/// open the repository (no [`Repo`] exists to build the command).
+fn git_in(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.current_dir(dir).stdin(std::process::Stdio::null());
+    cmd
 }
 
 /// Find subtree `name` in the bytes of a tree object (entries of `<mode> SP

@@ -36,8 +36,8 @@ pub struct Options {
     pub detach_ok: bool,
     pub timeout: Option<Duration>,
     pub policy: Policy,
-    /// Where the task's stdout and stderr are copied besides the log.
-    pub echo: (Sink, Sink),
+    /// Where the task's output (stdout and stderr, in order) is copied besides the log.
+    pub echo: Sink,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -716,8 +716,7 @@ impl Session<'_> {
             cwd: self.repo.root(),
             log: log.to_path_buf(),
             timeout: self.opts.timeout,
-            stdout: self.opts.echo.0,
-            stderr: self.opts.echo.1,
+            echo: self.opts.echo,
         })
     }
 

@@ -70,3 +70,49 @@ pub fn process_exists(pid: u32) -> bool {
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// Whether a process of group `pgid` is still running. Zombies (exited,
+/// waiting for their parent to reap them) do not count, although
+/// `killpg(pgid, 0)` finds them: a grandchild orphaned by the task's shell
+/// is reaped by init, which some inits do late or never.
+pub fn group_alive(pgid: u32) -> bool {
+    if !signal_group(pgid, 0) {
+        return false;
+    }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    procs.flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        running_in_group(&stat, pgid)
+    })
+}
+
+/// Whether a `/proc/<pid>/stat` line is a live (not zombie) member of
+/// group `pgid`: `pid (comm) state ppid pgrp ...`, where `comm` may hold
+/// spaces and parentheses, so the fields are read after its last `)`.
+fn running_in_group(stat: &str, pgid: u32) -> bool {
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let mut fields = rest.split_whitespace();
+    let (Some(state), Some(_ppid), Some(pgrp)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return false;
+    };
+    !matches!(state, "Z" | "X" | "x") && pgrp.parse() == Ok(pgid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::running_in_group;
+
+    #[test]
+    fn zombies_and_other_groups_are_not_running_members() {
+        assert!(running_in_group("12 (sleep) S 1 12 12 0 -1", 12));
+        assert!(running_in_group("13 (a) b (c)) R 12 12 12 0", 12));
+        assert!(!running_in_group("14 (sleep) Z 1 12 12 0 -1", 12));
+        assert!(!running_in_group("15 (sleep) S 1 99 99 0 -1", 12));
+        assert!(!running_in_group("", 12));
+    }
+}

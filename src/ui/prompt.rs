@@ -9,6 +9,7 @@ use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
+use crate::ui::text::clean;
 
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
 #[derive(Debug, Default)]
@@ -28,7 +29,7 @@ impl Prompter for TerminalPrompter {
             &SimpleTheme
         };
         let picked = Select::with_theme(theme)
-            .with_prompt(format!("{} failed. What now?", failed.task))
+            .with_prompt(format!("{} failed. What now?", clean(failed.task)))
             .items(&labels)
             .default(0)
             .interact_on_opt(&term);
@@ -52,7 +53,10 @@ impl Prompter for TerminalPrompter {
 pub fn report(failed: &FailedAttempt<'_>) -> String {
     let mut s = format!(
         "\n{} ({}) failed on attempt {}: {}.\n",
-        failed.task, failed.title, failed.attempt, failed.cause
+        clean(failed.task),
+        clean(failed.title),
+        failed.attempt,
+        failed.cause
     );
     let tail = failed.log_tail.trim_end_matches('\n');
     if tail.is_empty() {
@@ -75,7 +79,7 @@ pub fn report(failed: &FailedAttempt<'_>) -> String {
 
 fn items(failed: &FailedAttempt<'_>) -> [(String, Choice); 3] {
     [
-        (format!("Retry {}", failed.task), Choice::Retry),
+        (format!("Retry {}", clean(failed.task)), Choice::Retry),
         (
             "Roll back to the last checkpoint (this attempt's work is saved under a ref)"
                 .to_string(),

@@ -4,8 +4,11 @@
 use std::io::IsTerminal;
 
 use comfy_table::{
-    Cell as TableCell, Color, ContentArrangement, ContentLineStyle, LineStyle, Table, TableStyle,
+    Cell as TableCell, Color, ColumnConstraint, ContentArrangement, ContentLineStyle, LineStyle,
+    Table, TableStyle,
 };
+
+use super::text::clean;
 
 /// Narrower than this, a width limit is ignored.
 const MIN_WIDTH: u16 = 20;
@@ -86,6 +89,18 @@ const STYLE: TableStyle = TableStyle::new()
 
 /// Render `rows` under `headers`, with no trailing spaces, ending in a newline.
 pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
+    render_unbroken(headers, rows, target, &[])
+}
+
+/// [`render`], with the columns at `unbroken` (indexes) never wrapped:
+/// times, states and counts read wrong split over two lines; the other
+/// columns give up the width.
+pub fn render_unbroken(
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    target: Target,
+    unbroken: &[usize],
+) -> String {
     let mut table = Table::new();
     table.load_style(STYLE).force_no_tty();
     if target.color {
@@ -105,8 +120,12 @@ pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
     for row in rows {
         table.add_row(row.iter().map(|c| styled(c, target.color)));
     }
+    let keep = fits_unbroken(headers, rows, target.width, unbroken);
     for column in table.column_iter_mut() {
         column.set_padding((0, 1));
+        if keep && unbroken.contains(&column.index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
     }
     let mut out = String::new();
     for line in table.lines() {
@@ -116,8 +135,45 @@ pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
     out
 }
 
+/// Every cell is cleaned of control characters: tables show titles, names
+/// and IDs read from files and commits.
+/// The narrowest a wrapped column may become while others are kept whole.
+const MIN_WRAPPED: usize = 6;
+
+/// Whether the `unbroken` columns can be kept whole within `width`, the
+/// others still [`MIN_WRAPPED`] wide; when they cannot, everything wraps
+/// so that the table still fits.
+fn fits_unbroken(
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    width: Option<u16>,
+    unbroken: &[usize],
+) -> bool {
+    let Some(width) = width else {
+        return true;
+    };
+    let widest = |i: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| clean(&c.text).chars().count())
+            .chain(headers.get(i).map(|h| h.chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    let needed: usize = (0..headers.len())
+        .map(|i| {
+            1 + if unbroken.contains(&i) {
+                widest(i)
+            } else {
+                MIN_WRAPPED.min(widest(i))
+            }
+        })
+        .sum();
+    needed <= usize::from(width)
+}
+
 fn styled(cell: &Cell, color: bool) -> TableCell {
-    let c = TableCell::new(&cell.text);
+    let c = TableCell::new(clean(&cell.text));
     let fg = match cell.tone {
         _ if !color => return c,
         Tone::Plain => return c,
