@@ -134,6 +134,12 @@ fn in_place_is_refused_over_later_commits_and_unfinished_runs() {
     insta::assert_snapshot!("squash_refused_branch_exists", out.render(&t));
     out.code(2);
     assert_eq!(snapshot(&t), before);
+
+    // On a new branch, without the later commit.
+    let out = squash(&t, &["--branch", "review"]);
+    insta::assert_snapshot!("squash_leaves_out_later_commits", out.render(&t));
+    out.success();
+    assert!(!t.git(&["ls-tree", "-r", "--name-only", "review"]).contains("later.txt"));
 }
 
 #[test]

@@ -43,6 +43,14 @@ pub fn run(args: &BisectArgs, cwd: &Path) -> Result<i32> {
         short(&line.base),
         req.check.shown()
     );
+    let changed = repo.work_tree()?.changed;
+    if !changed.is_empty() {
+        let shown: Vec<String> = changed.iter().map(|p| clean(p).into_owned()).collect();
+        println!(
+            "Your uncommitted changes to {} are left as they are and not tested: each checkpoint is checked out elsewhere.",
+            list(&shown, 5)
+        );
+    }
     let found = bisect::bisect(&repo, &req, (status, line), &mut print_step)?;
     report(&repo, &req, &found)
 }

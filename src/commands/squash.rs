@@ -68,6 +68,13 @@ fn print_squashed(name: &str, done: &Squashed) {
             clean(name)
         );
     }
+    if done.after > 0 {
+        println!(
+            "{} after the last checkpoint {} not in it.",
+            count(done.after, "commit"),
+            if done.after == 1 { "is" } else { "are" }
+        );
+    }
     println!(
         "The checkpoints ({}..{}) are kept under {}.",
         short(&done.line.base),

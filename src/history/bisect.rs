@@ -266,11 +266,12 @@ impl Tester<'_> {
             cached: false,
             no_dir: false,
         };
+        if let Some(sig) = signals::pending() {
+            return Ok(Verdict::Interrupted(sig));
+        }
         if let Some(code) = self.cache.as_ref().and_then(|c| c.get(&self.key, &tree)) {
             step.verdict = Verdict::of_code(code);
             step.cached = true;
-        } else if let Some(sig) = signals::pending() {
-            return Ok(Verdict::Interrupted(sig));
         } else {
             step.verdict = self.run(commit, task, &tree, &mut step.no_dir)?;
         }

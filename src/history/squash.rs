@@ -37,6 +37,9 @@ pub struct Squashed {
     pub line: Line,
     /// The milestone's state, and its tasks' count, when it is not complete.
     pub unfinished: Option<(String, usize, usize)>,
+    /// Commits on HEAD after the last checkpoint, which the squashed
+    /// commit does not hold.
+    pub after: usize,
 }
 
 /// The last squash, for `--undo`.
@@ -104,6 +107,11 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
     write_record(repo, name, &record)?;
     let (done, total) = status.progress();
     let unfinished = (!status.state.is_completed()).then(|| (state_word(&status), done, total));
+    let head = repo.head_commit()?;
+    let after = match in_place || !repo.is_ancestor(line.tip(), &head)? {
+        true => 0,
+        false => repo.commits_after(line.tip(), &head)?.len(),
+    };
     Ok(Squashed {
         commit,
         branch,
@@ -111,6 +119,7 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
         saved_ref,
         line,
         unfinished,
+        after,
     })
 }
 
