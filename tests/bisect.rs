@@ -238,3 +238,30 @@ fn ctrl_c_and_sigterm_stop_the_check_and_leave_everything_as_it_was() {
         assert_eq!(inspect::head(&t), before.head.trim());
     }
 }
+
+#[test]
+fn a_scratch_checkout_left_by_a_killed_bisect_is_removed_by_the_next() {
+    let t = completed(3, 2);
+    let wt = worktrees(&t);
+    let check = slow_check(&t);
+    let mut killed = t
+        .cmd()
+        .args(["bisect", "M1", "--", "sh", &check])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&t.home.path().join("started"));
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    // The check outlives it, in its own process group.
+    let pid = std::fs::read_to_string(t.home.path().join("child")).unwrap();
+    unsafe { libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL) };
+    assert_ne!(
+        worktrees(&t),
+        wt,
+        "the killed bisect had a scratch worktree"
+    );
+    let before = snapshot(&t);
+    bisect(&t, &[], &CHECK).success();
+    assert_untouched(&t, &before, &wt);
+}

@@ -139,7 +139,10 @@ fn in_place_is_refused_over_later_commits_and_unfinished_runs() {
     let out = squash(&t, &["--branch", "review"]);
     insta::assert_snapshot!("squash_leaves_out_later_commits", out.render(&t));
     out.success();
-    assert!(!t.git(&["ls-tree", "-r", "--name-only", "review"]).contains("later.txt"));
+    assert!(
+        !t.git(&["ls-tree", "-r", "--name-only", "review"])
+            .contains("later.txt")
+    );
 }
 
 #[test]
