@@ -164,6 +164,18 @@ fn refusals() {
     insta::assert_snapshot!("bisect_no_program", out.render(&t));
     out.code(2);
     assert_untouched(&t, &before, &wt);
+    // A script of the user's that the checkpoints do not have.
+    t.write("check.sh", "#!/bin/sh\ntest ! -e broken\n");
+    std::fs::set_permissions(
+        t.path().join("check.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = bisect(&t, &[], &["./check.sh"]);
+    insta::assert_snapshot!("bisect_untracked_script", out.render(&t));
+    out.code(2);
+    let full = t.path().join("check.sh");
+    bisect(&t, &[], &[full.to_str().unwrap()]).success();
     let out = t.run(["bisect", "M9", "--", "true"]);
     insta::assert_snapshot!("bisect_no_run", out.render(&t));
     out.code(2);

@@ -26,6 +26,7 @@ pub fn run(args: &BisectArgs, cwd: &Path) -> Result<i32> {
         check: Check {
             argv: args.command.clone(),
             milestone: name.clone(),
+            origin: cwd.to_path_buf(),
         },
         base: if args.base_good {
             Base::AssumeGood

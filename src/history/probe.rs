@@ -46,6 +46,9 @@ const GIT_LOCATION: [&str; 6] = [
 pub struct Check {
     pub argv: Vec<OsString>,
     pub milestone: String,
+    /// The user's current directory, where a relative program path that
+    /// is missing from a checkout may be.
+    pub origin: PathBuf,
 }
 
 impl Check {
@@ -94,15 +97,34 @@ impl Check {
         for var in GIT_LOCATION {
             cmd.env_remove(var);
         }
-        cmd.spawn().map_err(|e| {
-            let shown = quote(&program.to_string_lossy());
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::bad_input(format!("cannot run {shown}: no such program"))
-                    .hint("the command after `--` is run as arguments, not by a shell; for a pipeline use `-- sh -c '…'`")
-            } else {
-                Error::failed(format!("cannot run {shown}")).with_cause(e)
-            }
-        })
+        cmd.spawn()
+            .map_err(|e| self.not_started(program, commit, e))
+    }
+
+    fn not_started(&self, program: &std::ffi::OsStr, commit: &str, e: std::io::Error) -> Error {
+        let shown = quote(&program.to_string_lossy());
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Error::failed(format!("cannot run {shown}")).with_cause(e);
+        }
+        let relative: PathBuf = Path::new(program)
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        let yours = self.origin.join(relative);
+        if Path::new(program).components().count() > 1 && yours.is_file() {
+            // `./check.sh`: the user's copy is not in the commit checked out.
+            return Error::bad_input(format!(
+                "cannot run {shown}: commit {} does not have it (it is untracked, or added later)",
+                crate::repo::short_oid(commit)
+            ))
+            .hint(format!(
+                "the check runs in a checkout of each commit; to run your copy at every commit, give its full path: {}",
+                crate::ui::text::quote_path(&yours)
+            ));
+        }
+        Error::bad_input(format!("cannot run {shown}: no such program")).hint(
+            "the command after `--` is run as arguments, not by a shell; for a pipeline use `-- sh -c '…'`",
+        )
     }
 }
 
