@@ -184,6 +184,22 @@ fn refusals() {
     assert!(out.stderr.contains("<CMD>"), "{}", out.stderr);
 }
 
+#[test]
+fn a_check_script_that_later_tasks_add_skips_the_commits_before_it() {
+    let t = TestRepo::with_files(&[("plan.md", &common::history::plan(5))]);
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n\
+         if [ \"$1\" = TASK-002 ]; then printf '#!/bin/sh\\ntest ! -e broken\\n' > check.sh; chmod +x check.sh; fi\n\
+         [ \"$1\" != TASK-004 ] || touch broken",
+    );
+    common::runner::run_m1(&t, &runner, &[]).success();
+    let out = bisect(&t, &[], &["./check.sh"]);
+    insta::assert_snapshot!("bisect_script_added_later", out.render(&t));
+    out.success();
+}
+
 /// A check that records its pid and a child's, then waits: `started`
 /// appears in HOME once both run.
 fn slow_check(t: &TestRepo) -> String {

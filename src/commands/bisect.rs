@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::BisectArgs;
 use crate::error::{Error, Result};
 use crate::failure::signal_name;
-use crate::history::bisect::{self, Base, Bisected, Outcome, Request, Step, Verdict};
+use crate::history::bisect::{self, Base, Bisected, Missing, Outcome, Request, Step, Verdict};
 use crate::history::log::last_log;
 use crate::history::probe::Check;
 use crate::repo::{Repo, short_oid as short};
@@ -74,9 +74,13 @@ fn print_step(step: &Step<'_>) {
     let (verdict, mut details) = match step.verdict {
         Verdict::Good => ("good", vec![]),
         Verdict::Bad(code) => ("bad", vec![format!("exit {code}")]),
-        Verdict::Skip if step.no_dir => {
+        Verdict::Skip if step.missing == Some(Missing::Dir) => {
             ("skip", vec!["the directory is not in this commit".into()])
         }
+        Verdict::Skip if step.missing == Some(Missing::Program) => (
+            "skip",
+            vec!["the check's program is not in this commit".into()],
+        ),
         Verdict::Skip => ("skip", vec!["exit 125".to_string()]),
         Verdict::Abort(code) => ("stop", vec![format!("exit {code}")]),
         Verdict::Interrupted(sig) => ("stopped", vec![format!("by {}", signal_name(sig))]),
@@ -162,7 +166,7 @@ fn print_first_bad(repo: &Repo, found: &Bisected, at: usize, base_skipped: bool)
     }
     if base_skipped {
         println!(
-            "The base ({}) could not be tested (exit 125) and was taken as good.",
+            "The base ({}) could not be tested and was taken as good.",
             short(&found.line.base)
         );
     }

@@ -163,8 +163,17 @@ pub struct Step<'a> {
     pub verdict: Verdict,
     /// The result came from the cache; the check did not run.
     pub cached: bool,
-    /// The check's directory does not exist in this commit (a skip).
-    pub no_dir: bool,
+    /// What this commit lacks for the check to run (a skip).
+    pub missing: Option<Missing>,
+}
+
+/// Why a commit could not be tested, besides the check's own exit 125.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The directory the check runs in.
+    Dir,
+    /// The check's program, a relative path (`./check.sh`).
+    Program,
 }
 
 /// What a bisect found, with what it searched.
@@ -264,7 +273,7 @@ impl Tester<'_> {
             commit,
             verdict: Verdict::Skip,
             cached: false,
-            no_dir: false,
+            missing: None,
         };
         if let Some(sig) = signals::pending() {
             return Ok(Verdict::Interrupted(sig));
@@ -273,20 +282,23 @@ impl Tester<'_> {
             step.verdict = Verdict::of_code(code);
             step.cached = true;
         } else {
-            step.verdict = self.run(commit, task, &tree, &mut step.no_dir)?;
+            step.verdict = self.run(commit, task, &tree, &mut step.missing)?;
+            if step.missing == Some(Missing::Program) && at == self.line.checkpoints.len() {
+                return Err(self.req.check.missing_at_tip(commit));
+            }
         }
         report(&step);
         Ok(step.verdict)
     }
 
     /// Check `commit` out and run the check there; a skip when the
-    /// check's directory is not in it (`no_dir` says so).
+    /// commit lacks the check's directory or program (`missing` says which).
     fn run(
         &mut self,
         commit: &str,
         task: Option<&str>,
         tree: &str,
-        no_dir: &mut bool,
+        missing: &mut Option<Missing>,
     ) -> Result<Verdict> {
         if self.current != commit {
             self.scratch.check_out(commit)?;
@@ -294,7 +306,7 @@ impl Tester<'_> {
         }
         let dir = self.scratch.path().join(&self.req.dir);
         if !dir.is_dir() {
-            *no_dir = true;
+            *missing = Some(Missing::Dir);
             return Ok(Verdict::Skip);
         }
         Ok(match self.req.check.run(&dir, commit, task)? {
@@ -306,6 +318,10 @@ impl Tester<'_> {
             }
             Ran::Killed(sig) => Verdict::Abort(128 + sig),
             Ran::Interrupted(sig) => Verdict::Interrupted(sig),
+            Ran::Missing => {
+                *missing = Some(Missing::Program);
+                Verdict::Skip
+            }
         })
     }
 }

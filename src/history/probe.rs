@@ -26,6 +26,8 @@ pub enum Ran {
     Killed(i32),
     /// git-milestone received this signal and stopped it.
     Interrupted(i32),
+    /// Its program is a relative path (`./check.sh`) this checkout lacks.
+    Missing,
 }
 
 const POLL: Duration = Duration::from_millis(20);
@@ -65,7 +67,13 @@ impl Check {
     /// Run the check in `dir` for `commit` (the checkpoint of `task`, or
     /// the base when `None`) and wait for it, or for a signal.
     pub fn run(&self, dir: &Path, commit: &str, task: Option<&str>) -> Result<Ran> {
-        let mut child = self.spawn(dir, commit, task)?;
+        let mut child = match self.spawn(dir, commit, task) {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.is_relative() => {
+                return Ok(Ran::Missing);
+            }
+            Err(e) => return Err(self.not_started(e)),
+        };
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(status) = try_wait(&mut child)? {
@@ -81,7 +89,17 @@ impl Check {
         }
     }
 
-    fn spawn(&self, dir: &Path, commit: &str, task: Option<&str>) -> Result<Child> {
+    fn program(&self) -> &std::ffi::OsStr {
+        self.argv.first().expect("clap requires a command")
+    }
+
+    /// `./check.sh`, `tools/check`: a path the checkout may or may not have.
+    fn is_relative(&self) -> bool {
+        let path = Path::new(self.program());
+        path.is_relative() && path.components().count() > 1
+    }
+
+    fn spawn(&self, dir: &Path, commit: &str, task: Option<&str>) -> std::io::Result<Child> {
         let (program, args) = self.argv.split_first().expect("clap requires a command");
         let mut cmd = Command::new(program);
         cmd.args(args)
@@ -98,33 +116,39 @@ impl Check {
             cmd.env_remove(var);
         }
         cmd.spawn()
-            .map_err(|e| self.not_started(program, commit, e))
     }
 
-    fn not_started(&self, program: &std::ffi::OsStr, commit: &str, e: std::io::Error) -> Error {
-        let shown = quote(&program.to_string_lossy());
+    fn not_started(&self, e: std::io::Error) -> Error {
+        let shown = quote(&self.program().to_string_lossy());
         if e.kind() != std::io::ErrorKind::NotFound {
             return Error::failed(format!("cannot run {shown}")).with_cause(e);
-        }
-        let relative: PathBuf = Path::new(program)
-            .components()
-            .filter(|c| *c != std::path::Component::CurDir)
-            .collect();
-        let yours = self.origin.join(relative);
-        if Path::new(program).components().count() > 1 && yours.is_file() {
-            // `./check.sh`: the user's copy is not in the commit checked out.
-            return Error::bad_input(format!(
-                "cannot run {shown}: commit {} does not have it (it is untracked, or added later)",
-                crate::repo::short_oid(commit)
-            ))
-            .hint(format!(
-                "the check runs in a checkout of each commit; to run your copy at every commit, give its full path: {}",
-                crate::ui::text::quote_path(&yours)
-            ));
         }
         Error::bad_input(format!("cannot run {shown}: no such program")).hint(
             "the command after `--` is run as arguments, not by a shell; for a pipeline use `-- sh -c '…'`",
         )
+    }
+
+    /// The refusal when the last checkpoint lacks the check's program
+    /// (a relative path): nothing can be tested.
+    pub fn missing_at_tip(&self, commit: &str) -> Error {
+        let shown = quote(&self.program().to_string_lossy());
+        let relative: PathBuf = Path::new(self.program())
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        let yours = self.origin.join(relative);
+        let e = Error::bad_input(format!(
+            "cannot run {shown}: the last checkpoint ({}) does not have it",
+            crate::repo::short_oid(commit)
+        ));
+        if !yours.is_file() {
+            return e.hint("a relative path is looked up in the checkout of each commit");
+        }
+        // `./check.sh` of the user's, untracked or added since.
+        e.hint(format!(
+            "the check runs in a checkout of each commit; to run your copy at every commit, give its full path: {}",
+            crate::ui::text::quote_path(&yours)
+        ))
     }
 }
 
