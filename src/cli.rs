@@ -125,8 +125,12 @@ pub struct RunArgs {
     pub plan: Option<PathBuf>,
     /// The command that runs one task; it gets the task ID as its argument.
     ///
-    /// Default: $GIT_MILESTONE_RUNNER, then git config `milestone.runner`,
-    /// then a ```sh milestone block under the task's heading in the plan.
+    /// Beats everything, a task's own ```sh milestone block in the plan
+    /// included (said when it does). Without it: the task's block, then
+    /// $GIT_MILESTONE_RUNNER, then git config `milestone.runner`. A relative
+    /// program path is found from the current directory. A resumed run
+    /// reuses the earlier run's --runner, --plan, --tag, --timeout and
+    /// --on-failure unless they are given again.
     #[arg(long, value_name = "CMD")]
     pub runner: Option<String>,
     /// Also tag each checkpoint as `milestone/<name>/<ID>`.

@@ -1,6 +1,8 @@
 //! Git config keys and environment variables, as named constants, and the
 //! one place that resolves flag > environment > git config > default.
 
+use std::path::{Path, PathBuf};
+
 use crate::error::{Error, Result};
 use crate::failure::Policy;
 use crate::repo::Repo;
@@ -61,18 +63,44 @@ pub fn pick_runner(
     })
 }
 
-/// Resolve the runner from `--runner`, `$GIT_MILESTONE_RUNNER` and
-/// `milestone.runner`; `None` leaves it to the plan's embedded blocks.
-pub fn global_runner(repo: &Repo, flag: Option<&str>) -> Result<Option<GlobalRunner>> {
-    if let Some(r) = pick_runner(flag, None, None) {
-        return Ok(Some(r));
-    }
+/// The runner `--runner` gives, its program found from `cwd`.
+pub fn given_runner(flag: Option<&str>, cwd: &Path) -> Option<GlobalRunner> {
+    pick_runner(flag, None, None).map(|r| GlobalRunner {
+        command: from_where_typed(&r.command, cwd),
+        ..r
+    })
+}
+
+/// The runner from `$GIT_MILESTONE_RUNNER` (its program found from `cwd`,
+/// where it was set) or else `milestone.runner` (found from the root, as
+/// git runs its aliases); `None` leaves it to the plan's embedded blocks.
+pub fn configured_runner(repo: &Repo, cwd: &Path) -> Result<Option<GlobalRunner>> {
     let env = std::env::var(RUNNER_ENV).ok();
     if let Some(r) = pick_runner(None, env.as_deref(), None) {
-        return Ok(Some(r));
+        return Ok(Some(GlobalRunner {
+            command: from_where_typed(&r.command, cwd),
+            ..r
+        }));
     }
     let config = repo.config_string(RUNNER_KEY)?;
     Ok(pick_runner(None, None, config.as_deref()))
+}
+
+/// `command` with a relative program path (`./run.sh`, `scripts/run`)
+/// made absolute from `cwd`, as the shell the user typed it in would find
+/// it; the task itself runs in the repository root. A first word the shell
+/// would expand or unquote is left to it.
+fn from_where_typed(command: &str, cwd: &Path) -> String {
+    let trimmed = command.trim_start();
+    let word = trimmed.split_whitespace().next().unwrap_or_default();
+    let plain = !word.contains(['=', '"', '\'', '$', '`', '(', '{', '\\', '~']);
+    if !plain || !word.contains('/') || word.starts_with('/') {
+        return command.to_string();
+    }
+    let abs: PathBuf = cwd.join(word).components().collect();
+    let abs = abs.to_string_lossy();
+    let quoted = shlex::try_quote(&abs).map_or_else(|_| abs.to_string(), |q| q.into_owned());
+    format!("{quoted}{}", &trimmed[word.len()..])
 }
 
 /// The error for a task that has no runner from any of the four sources.
@@ -110,6 +138,28 @@ mod tests {
             ("c", RunnerSource::GitConfig)
         );
         assert_eq!(pick_runner(None, None, None), None);
+    }
+
+    #[test]
+    fn relative_programs_are_found_from_where_they_were_typed() {
+        let cwd = Path::new("/repo/sub");
+        assert_eq!(from_where_typed("./run.sh -v", cwd), "/repo/sub/run.sh -v");
+        assert_eq!(
+            from_where_typed("tools/run me", cwd),
+            "/repo/sub/tools/run me"
+        );
+        assert_eq!(from_where_typed("../run.sh", cwd), "/repo/sub/../run.sh");
+        for kept in [
+            "claude -p",
+            "/abs/run.sh",
+            "$HOME/run.sh",
+            "'./a b.sh'",
+            "X=1 ./run.sh",
+        ] {
+            assert_eq!(from_where_typed(kept, cwd), kept);
+        }
+        let odd = Path::new("/repo/my dir");
+        assert_eq!(from_where_typed("./run.sh", odd), "'/repo/my dir/run.sh'");
     }
 
     #[test]

@@ -1,21 +1,38 @@
-//! The run lock: one `git milestone run` at a time per repository.
+//! The run lock: one `git milestone run` (or `rollback`) at a time per
+//! repository.
 //!
-//! The lock is a file in the common git directory (shared by all linked
-//! worktrees, since they share branches and refs), created with O_EXCL and
-//! holding the owner's pid and start time. It is removed when the guard is
-//! dropped, which every exit path does: errors return through the caller,
-//! and signals only set a flag (see `runner::signals`). A lock whose pid no
-//! longer exists is stale: it is reported and replaced.
+//! The lock is a kernel lock (`flock`, through [`File::try_lock`]) on a
+//! file in the common git directory, shared by all linked worktrees since
+//! they share branches and refs. The kernel releases it when its holder
+//! exits, however it exits (`kill -9` included), so a lock is never stale
+//! and a pid that was reused by another process confuses nothing. The
+//! file also holds the owner's pid, milestone and start time, for the
+//! message a second run gets. The holder removes the file when it is done;
+//! a file left by a killed holder is simply locked again.
 
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::{Context, Error, Result};
-use crate::runner::signals;
 
 /// The lock file's path relative to the common git directory.
 pub const LOCK_FILE: &str = "milestone/run.lock";
+
+/// How many times a busy lock is tried before a run is refused, and the
+/// pause between tries: `status` looks at the lock by taking it shared
+/// for a moment, which must not refuse a run that starts just then.
+const TRIES: u32 = 5;
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// The file that serialises runs of `milestone`. One per repository today;
+/// one run per milestone (issue 16) would return a path per milestone key
+/// here, and take the repository's file shared as well.
+fn lock_path(common_dir: &Path, _milestone: &str) -> PathBuf {
+    common_dir.join(LOCK_FILE)
+}
 
 /// What a lock file says about its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,75 +70,67 @@ impl Owner {
     }
 }
 
-/// Held while a run is in progress; dropping it removes the lock file.
+/// Held while a run is in progress; dropping it removes the file and
+/// releases the lock.
 #[derive(Debug)]
 pub struct RunLock {
+    /// Holds the kernel lock until it is closed.
+    _file: File,
     path: PathBuf,
-    /// The stale lock this one replaced, for the caller to report.
+    /// The owner a killed run left written in the file, for the caller to
+    /// report.
     pub replaced: Option<Owner>,
 }
 
 impl RunLock {
-    /// Take the lock in `common_dir` for a run of `milestone`.
+    /// Take the lock in `common_dir` for a run of `milestone`, or refuse
+    /// (naming the run that holds it).
     pub fn acquire(common_dir: &Path, milestone: &str) -> Result<RunLock> {
-        let path = common_dir.join(LOCK_FILE);
-        let me = Owner {
-            pid: std::process::id(),
-            started_at: crate::state::now(),
-            milestone: milestone.to_string(),
-        };
+        let path = lock_path(common_dir, milestone);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        match create(&path, &me) {
-            Ok(()) => {
-                return Ok(RunLock {
-                    path,
-                    replaced: None,
-                });
+        for tried in 1.. {
+            let mut file = open(&path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) if tried < TRIES => {
+                    std::thread::sleep(PAUSE);
+                    continue;
+                }
+                Err(TryLockError::WouldBlock) => return Err(held(read_owner(&mut file))),
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                }
             }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-        }
-        let holder = read_owner(&path);
-        match holder {
-            Some(owner) if signals::process_exists(owner.pid) => Err(held(&path, &owner)),
-            // A lock just created by O_EXCL may not hold its pid yet.
-            None if just_created(&path) => Err(held(
-                &path,
-                &Owner {
-                    pid: 0,
-                    started_at: "just now".into(),
-                    milestone: "unknown".into(),
-                },
-            )),
-            stale => {
-                // Remove, then create with O_EXCL again: if another run
-                // replaces the stale lock at the same moment, one of us loses.
-                let _ = fs::remove_file(&path);
-                create(&path, &me).map_err(|e| {
-                    Error::refused("another `git milestone run` took the run lock just now")
-                        .with_cause(e)
-                        .hint("wait for it to finish, or look with `git milestone status`")
-                })?;
-                Ok(RunLock {
-                    path,
-                    replaced: Some(stale.unwrap_or(Owner {
-                        pid: 0,
-                        started_at: "an unknown time".into(),
-                        milestone: String::new(),
-                    })),
-                })
+            // A holder that just finished removed the file we opened: lock
+            // the one at `path` now, or two runs would hold different files.
+            if !still_at(&file, &path) {
+                continue;
             }
+            let replaced = read_owner(&mut file);
+            write_owner(&mut file, milestone)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(RunLock {
+                _file: file,
+                path,
+                replaced,
+            });
         }
+        unreachable!("the loop returns")
     }
 
     /// Who holds the lock of `milestone`'s runs now, if anyone: for
-    /// `status`. (The lock is the repository's: `milestone` is not used.)
+    /// `status`. Takes the lock shared for a moment, which a run starting
+    /// at that moment waits out (see [`TRIES`]).
     pub fn holder(common_dir: &Path, milestone: &str) -> Option<Owner> {
-        let _ = milestone;
-        let owner = read_owner(&common_dir.join(LOCK_FILE))?;
-        signals::process_exists(owner.pid).then_some(owner)
+        let path = lock_path(common_dir, milestone);
+        let mut file = File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(TryLockError::WouldBlock) => Some(read_owner(&mut file).unwrap_or_else(unknown)),
+            Err(TryLockError::Error(_)) => None,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -131,53 +140,78 @@ impl RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // Removed while still locked, so that the next run makes a new
+        // file; closing the file then releases the lock.
         let _ = fs::remove_file(&self.path);
     }
 }
 
-fn create(path: &Path, owner: &Owner) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
-    // No fsync: after a crash the lock is stale anyway (its pid is gone).
-    // A lock without its owner (a full disk) would block runs for a while.
-    f.write_all(owner.render().as_bytes()).inspect_err(|_| {
-        let _ = fs::remove_file(path);
-    })
+fn open(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn just_created(path: &Path) -> bool {
-    fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < std::time::Duration::from_secs(2))
+/// Whether `path` still names the file `file` has open.
+fn still_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
-fn read_owner(path: &Path) -> Option<Owner> {
-    Owner::parse(&fs::read_to_string(path).ok()?)
+fn write_owner(file: &mut File, milestone: &str) -> std::io::Result<()> {
+    let me = Owner {
+        pid: std::process::id(),
+        started_at: crate::state::now(),
+        milestone: milestone.to_string(),
+    };
+    file.set_len(0)?;
+    file.rewind()?;
+    // No fsync: the lock itself is the kernel's; the text is for messages.
+    file.write_all(me.render().as_bytes())
 }
 
-fn held(path: &Path, owner: &Owner) -> Error {
+fn read_owner(file: &mut File) -> Option<Owner> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    Owner::parse(&text)
+}
+
+/// A holder that has not written its details yet (it just took the lock).
+fn unknown() -> Owner {
+    Owner {
+        pid: 0,
+        started_at: "just now".into(),
+        milestone: "unknown".into(),
+    }
+}
+
+fn held(owner: Option<Owner>) -> Error {
+    let owner = owner.unwrap_or_else(unknown);
+    let stop = match owner.pid {
+        0 => "wait for it to finish, or stop it with Ctrl-C in its terminal".to_string(),
+        pid => {
+            format!("wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`")
+        }
+    };
     Error::refused(format!(
         "another `git milestone run` is in progress in this repository (pid {}, milestone {}, started {})",
-        owner.pid, owner.milestone, owner.started_at
+        owner.pid,
+        crate::ui::text::clean(&owner.milestone),
+        crate::ui::text::clean(&owner.started_at)
     ))
-    .hint("wait for it to finish, or stop it with Ctrl-C in its terminal")
-    .hint(format!(
-        "if no such run exists, remove the lock with `rm {}`",
-        crate::ui::text::quote_path(path)
-    ))
+    .hint(stop)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    }
 
     #[test]
     fn second_acquire_is_refused_and_drop_releases() {
@@ -188,50 +222,76 @@ mod tests {
             text.starts_with(&format!("pid {}\n", std::process::id())),
             "{text}"
         );
+        assert_eq!(RunLock::holder(dir.path(), "M2").unwrap().milestone, "M1");
         let e = RunLock::acquire(dir.path(), "M2").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.message().contains("milestone M1"), "{e}");
         drop(lock);
         assert!(!dir.path().join(LOCK_FILE).exists());
+        assert_eq!(RunLock::holder(dir.path(), "M2"), None);
         RunLock::acquire(dir.path(), "M2").unwrap();
     }
 
     #[test]
-    fn stale_lock_is_detected_and_replaced() {
+    fn a_file_nobody_holds_is_taken_whatever_pid_it_names() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOCK_FILE);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // This very process: alive, as a reused pid would be.
         let old = Owner {
-            pid: dead_pid(),
+            pid: std::process::id(),
             started_at: "2026-01-01T00:00:00Z".into(),
             milestone: "M0".into(),
         };
         fs::write(&path, old.render()).unwrap();
+        assert_eq!(RunLock::holder(dir.path(), "M1"), None);
         let lock = RunLock::acquire(dir.path(), "M1").unwrap();
         assert_eq!(lock.replaced, Some(old));
-        let now = read_owner(&path).unwrap();
-        assert_eq!(
-            (now.pid, now.milestone.as_str()),
-            (std::process::id(), "M1")
-        );
+        let now = Owner::parse(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(now.milestone, "M1");
+        drop(lock);
+        fs::write(&path, "garbage").unwrap();
+        let lock = RunLock::acquire(dir.path(), "M1").unwrap();
+        assert_eq!(lock.replaced, None);
     }
 
     #[test]
-    fn unreadable_lock_counts_as_stale() {
+    fn racing_runs_never_both_hold_the_lock() {
+        use std::sync::{Arc, Barrier, Mutex};
+        const RACERS: usize = 6;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOCK_FILE);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "garbage").unwrap();
-        let e = RunLock::acquire(dir.path(), "M1").unwrap_err();
-        assert!(e.message().contains("in progress"), "{e}");
-        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-        let lock = RunLock::acquire(dir.path(), "M1").unwrap();
-        assert_eq!(lock.replaced.as_ref().unwrap().pid, 0);
+        for round in 0..40 {
+            // Left by a run that was killed: every racer finds it.
+            fs::write(&path, "pid 999999999\nstarted x\nmilestone M0\n").unwrap();
+            let start = Arc::new(Barrier::new(RACERS));
+            let held = Arc::new(Barrier::new(RACERS));
+            let winners = Arc::new(Mutex::new(0));
+            let threads: Vec<_> = (0..RACERS)
+                .map(|_| {
+                    let (dir, start, held, winners) = (
+                        dir.path().to_path_buf(),
+                        start.clone(),
+                        held.clone(),
+                        winners.clone(),
+                    );
+                    std::thread::spawn(move || {
+                        start.wait();
+                        let lock = RunLock::acquire(&dir, "M1");
+                        if lock.is_ok() {
+                            *winners.lock().unwrap() += 1;
+                        }
+                        // Everyone has tried before the winner lets go.
+                        held.wait();
+                        drop(lock);
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(*winners.lock().unwrap(), 1, "round {round}");
+        }
     }
 }

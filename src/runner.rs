@@ -106,6 +106,9 @@ pub struct Invocation<'a> {
     /// Where the task's output (stdout and stderr, in the order written)
     /// is shown besides the log.
     pub echo: Sink,
+    /// More variables for the task: `GIT_REFLOG_ACTION`, which marks the
+    /// commits it makes (see `run::watch`).
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 /// How an attempt ended.
@@ -161,6 +164,7 @@ fn spawn(inv: &Invocation<'_>, output: PipeWriter) -> Result<Child> {
     cmd.args(shell_args(inv.command, inv.script, inv.env.task))
         .current_dir(inv.cwd)
         .envs(inv.env.vars())
+        .envs(inv.extra_env.iter().map(|(k, v)| (*k, v)))
         // Tasks run unattended: a runner in a background process group that
         // read the terminal would be stopped by SIGTTIN and hang the run.
         .stdin(Stdio::null())
@@ -316,7 +320,7 @@ pub fn check_program(command: &str, cwd: &Path) -> Result<()> {
     }
     Err(
         Error::refused(format!("runner program `{word}` was not found"))
-            .hint("install it or put it on PATH; relative paths are looked up from the repository root")
+            .hint("install it or put it on PATH; a relative path is found from where you typed `--runner` (from the repository root in `milestone.runner`)")
             .hint("or pick another runner with `--runner 'CMD'`"),
     )
 }
@@ -423,6 +427,7 @@ mod tests {
             log: dir.join("logs/t.log"),
             timeout: None,
             echo: Sink::LogOnly,
+            extra_env: Vec::new(),
         }
     }
 

@@ -133,11 +133,24 @@ pub struct Failure {
     pub head: Option<String>,
 }
 
+/// The longest milestone key, in bytes: it is one file name (the bundle
+/// and journal directories) and one ref component.
+pub const MAX_NAME_BYTES: usize = 255;
+
 /// Check a milestone name for use in paths and ref names, and return it.
 ///
 /// The name becomes a directory under `.milestone_bundles/` and a ref
 /// component, so it must be one safe path component and a valid ref part.
 pub fn validate_name(name: &str) -> Result<&str> {
+    if name.len() > MAX_NAME_BYTES {
+        let start: String = name.chars().take(24).collect();
+        return Err(Error::bad_input(format!(
+            "milestone name {}… is {} bytes long; it names a directory and a ref, which hold at most {MAX_NAME_BYTES}",
+            crate::ui::text::quote(&start),
+            name.len()
+        ))
+        .hint("use a shorter name, e.g. `M1` or `phase-2` (`--plan PATH` names the plan file)"));
+    }
     let bad = name.is_empty()
         || name.starts_with('.')
         || name.starts_with('-')
@@ -393,6 +406,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Write `bytes` to `path` whole or not at all (a temp file renamed over
+/// it), without waiting for the disk: for the journal's scratch files,
+/// which a power cut may lose but a kill never leaves half written.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("journal paths have a parent");
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
 /// Remove temp files a killed run left in the milestone's bundle
 /// directory (see [`write_atomically`]), so no checkpoint commits them.
 /// Call only while holding the run lock: then no writer is alive.
@@ -415,6 +445,24 @@ pub fn remove_stale_temp_files(root: &Path, name: &str) -> Result<()> {
 /// nothing in it is committed.
 pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(git_dir.join("milestone").join(validate_name(name)?))
+}
+
+/// Note that an attempt starts now, and return the moment as the file
+/// system's clock has it: the modification time of `attempt-start`, which
+/// files' change times are compared with (see `Repo::untouched_since`).
+pub fn mark_attempt_start(git_dir: &Path, name: &str) -> Result<std::time::SystemTime> {
+    let path = journal_dir(git_dir, name)?.join("attempt-start");
+    // A new file each time: its modification time is the moment it was made.
+    replace_file(&path, b"")?;
+    fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// When the last attempt started ([`mark_attempt_start`]), if recorded.
+pub fn attempt_start(git_dir: &Path, name: &str) -> Result<Option<std::time::SystemTime>> {
+    let path = journal_dir(git_dir, name)?.join("attempt-start");
+    Ok(fs::metadata(path).and_then(|m| m.modified()).ok())
 }
 
 /// The untracked (not ignored) files that are not the milestone's: those

@@ -288,6 +288,9 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
                   the plan file, relative to the repository root
           MILESTONE_ATTEMPT
                   which attempt at the task this is (from 1)
+          GIT_REFLOG_ACTION
+                  a marker unique to the task, which git writes into the reflog entries of the commits the
+                  task makes: only commits so marked are adopted as its own
 
         Runner exit status:
           The runner's exit status decides, as with `git bisect run`:

@@ -101,8 +101,9 @@ fn branch_lock_at_checkpoint_time_keeps_the_work_and_reruns() {
             "error: refs/heads/main is locked: {0} exists (another git command is running, or one crashed)\n\
              hint: if no git command is running, remove the stale lock with `rm {0}`\n\
              hint: no checkpoint was made; TASK-002's changes are kept in the work tree (see `git status`)\n\
-             hint: TASK-002 will run again with `git milestone run M1`\n",
-            shown.display()
+             hint: TASK-002 will run again with `git milestone run M1 --plan plan.md --runner {1}`\n",
+            shown.display(),
+            runner.display()
         )),
         "{}",
         out.stderr
@@ -229,6 +230,90 @@ fn a_second_run_in_the_same_worktree_is_refused() {
 #[test]
 fn a_second_run_from_a_linked_worktree_is_refused() {
     two_runs_at_once(true);
+}
+
+#[test]
+fn the_run_lock_is_released_when_its_holder_is_killed() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+    let started = t.home.path().join("started");
+    let go = t.home.path().join("go");
+    let runner = script(
+        &t,
+        "slow.sh",
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\necho \"$1\" > \"$1.txt\"",
+            started.display(),
+            go.display()
+        ),
+    );
+    let mut first = spawn_run(&t, t.path(), &runner);
+    wait_for(&started);
+    kill9(first.id());
+    first.wait().unwrap();
+    // The file stays, naming the dead run; the kernel lock went with it.
+    let lock = t.path().join(".git/milestone/run.lock");
+    assert!(
+        std::fs::read_to_string(&lock)
+            .unwrap()
+            .starts_with(&format!("pid {}\n", first.id()))
+    );
+    std::fs::write(&go, "").unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    out.success();
+    assert!(
+        out.stderr.starts_with(&format!(
+            "warning: taking over the run lock left by pid {} (started ",
+            first.id()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        checkpoints_per_task(&t),
+        once_each(&["TASK-001", "TASK-002"])
+    );
+    assert_fsck_clean(&t);
+    assert!(!lock.exists());
+}
+
+#[test]
+fn runs_started_together_never_both_proceed() {
+    const RUNS: usize = 6;
+    for round in 0..3 {
+        let t = TestRepo::with_files(&[("plan.md", PLAN2)]);
+        // Left by a killed run: every starter finds it and takes it over.
+        let lock = t.path().join(".git/milestone/run.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::fs::write(&lock, "pid 999999999\nstarted x\nmilestone M1\n").unwrap();
+        let log = t.home.path().join("ran.log");
+        let runner = script(
+            &t,
+            "slow.sh",
+            &format!(
+                "echo \"$1\" >> '{}'\nsleep 0.3\necho \"$1\" > \"$1.txt\"",
+                log.display()
+            ),
+        );
+        let runs: Vec<Child> = (0..RUNS)
+            .map(|_| spawn_run(&t, t.path(), &runner))
+            .collect();
+        let outs: Vec<Run> = runs
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().into())
+            .collect();
+        let proceeded = outs.iter().filter(|o| o.code == 0).count();
+        assert_eq!(proceeded, 1, "round {round}: {outs:#?}");
+        for o in outs.iter().filter(|o| o.code != 0) {
+            assert_eq!(o.code, 2, "round {round}: {o:#?}");
+            assert!(o.stderr.starts_with("error: "), "round {round}: {o:#?}");
+        }
+        assert_eq!(ran_log(&t), "TASK-001\nTASK-002\n", "round {round}");
+        assert_eq!(
+            checkpoints_per_task(&t),
+            once_each(&["TASK-001", "TASK-002"])
+        );
+        assert_fsck_clean(&t);
+    }
 }
 
 // ---- 4. SIGKILL at random moments around the checkpoint ----
@@ -412,6 +497,159 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
     );
 }
 
+// ---- 4b. SIGKILL at every git command a run starts ----
+
+/// The git program this test machine runs.
+fn real_git() -> String {
+    let out = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A `git` that counts the git commands git-milestone starts (some start
+/// together, hence the `mkdir` lock) and, at the
+/// `kill_at`-th, SIGKILLs git-milestone and then does the job with its
+/// standard input already at its end: what git sees when the kill lands
+/// before git-milestone wrote anything to it. Returns the directory to put
+/// first on `PATH`.
+fn killing_git(t: &TestRepo, kill_at: usize) -> PathBuf {
+    let dir = t.home.path().join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = t.home.path().join("git-count");
+    std::fs::write(&count, "0").unwrap();
+    let body = format!(
+        "#!/bin/sh\n\
+         if [ \"$(cat /proc/$PPID/comm 2>/dev/null)\" = git-milestone ]; then\n\
+         until mkdir '{c}.lock' 2>/dev/null; do :; done\n\
+         n=$(( $(cat '{c}') + 1 )); echo $n > '{c}'; rmdir '{c}.lock'\n\
+         if [ $n = {kill_at} ]; then kill -9 $PPID; exec '{git}' \"$@\" </dev/null; fi\n\
+         fi\n\
+         exec '{git}' \"$@\"\n",
+        c = count.display(),
+        git = real_git()
+    );
+    let path = dir.join("git");
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn git_commands_started(t: &TestRepo) -> usize {
+    std::fs::read_to_string(t.home.path().join("git-count"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The user's untracked file is in no commit and not in the index.
+#[track_caller]
+fn assert_never_committed(t: &TestRepo, path: &str, context: &str) {
+    assert_eq!(
+        t.git(&["log", "--all", "--format=%h", "--", path]),
+        "",
+        "{context}: {path} was committed"
+    );
+    assert_eq!(
+        t.git(&["ls-files", "--", path]),
+        "",
+        "{context}: {path} was staged"
+    );
+}
+
+/// Each task's checkpoint ref points at the commit on HEAD with its trailer.
+#[track_caller]
+fn assert_refs_match_trailers(t: &TestRepo, ids: &[&str], context: &str) {
+    for id in ids {
+        let by_trailer = t.git(&[
+            "log",
+            "--format=%H",
+            &format!("--grep=^Milestone-Task: {id}$"),
+            "HEAD",
+        ]);
+        let by_ref = t
+            .git_cmd()
+            .args(["rev-parse", "-q", "--verify"])
+            .arg(format!("refs/milestone/M1/checkpoints/{id}"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&by_ref.stdout),
+            by_trailer,
+            "{context}: the checkpoint ref of {id}"
+        );
+    }
+}
+
+/// Kill the run at each git command it starts in turn, `post_commit`
+/// adding a hook between a checkpoint's branch update and its ref. Returns
+/// how many kill points there were.
+fn kill_at_every_git_command(post_commit: bool) -> usize {
+    let plan = "# M1\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n- [ ] TASK-003: C\n";
+    let ids = ["TASK-001", "TASK-002", "TASK-003"];
+    for kill_at in 1.. {
+        let context = format!("kill at git command {kill_at} (post-commit hook: {post_commit})");
+        let t = TestRepo::with_files(&[("plan.md", plan), (".gitignore", ".secret\n")]);
+        t.write(".env.local", "API_KEY=the user's secret\n");
+        // Ignored until TASK-002 empties .gitignore: still not its work.
+        t.write(".secret", "the user's other secret\n");
+        if post_commit {
+            let hook = t.path().join(".git/hooks/post-commit");
+            std::fs::write(&hook, "#!/bin/sh\ntrue\n").unwrap();
+            std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let runner = script(
+            &t,
+            "quick.sh",
+            "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ] || : > .gitignore",
+        );
+        let mut path = vec![killing_git(&t, kill_at)];
+        path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+        let mut child = run_cmd(&t, &runner, &[])
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let status = child.wait().unwrap();
+        wait_for_group(child.id());
+        if git_commands_started(&t) < kill_at {
+            assert!(status.success(), "{context}: {status:?}");
+            return kill_at - 1;
+        }
+        assert_fsck_clean(&t);
+        assert_never_committed(&t, ".env.local", &context);
+        assert_eq!(t.git(&["log", "--all", "--format=%h", "--", ".secret"]), "");
+        let out = run_m1(&t, &runner, &[]);
+        assert_eq!(out.code, 0, "{context}: {}", out.stderr);
+        assert_eq!(status_json(&t)["state"], "completed", "{context}");
+        assert_eq!(checkpoints_per_task(&t), once_each(&ids), "{context}");
+        assert_refs_match_trailers(&t, &ids, &context);
+        assert_never_committed(&t, ".env.local", &context);
+        assert_never_committed(&t, ".secret", &context);
+        assert_eq!(t.read(".env.local"), "API_KEY=the user's secret\n");
+        assert_eq!(porcelain(&t), "?? .env.local\n?? .secret\n", "{context}");
+        assert_fsck_clean(&t);
+    }
+    unreachable!()
+}
+
+#[test]
+fn sigkill_at_any_git_command_never_stages_the_user_s_files() {
+    let points = kill_at_every_git_command(false);
+    assert!(points >= 9, "only {points} kill points");
+}
+
+#[test]
+fn sigkill_between_the_branch_update_and_the_checkpoint_ref_restores_the_ref() {
+    let points = kill_at_every_git_command(true);
+    assert!(points >= 12, "only {points} kill points");
+}
+
 // ---- 5. SIGINT stops the whole process group ----
 
 fn pid_alive(pid: i32) -> bool {
@@ -450,10 +688,11 @@ fn sigint_stops_the_task_and_its_grandchildren() {
     let out: Run = child.wait_with_output().unwrap().into();
     out.code(130);
     assert!(
-        out.stderr.ends_with(
+        out.stderr.ends_with(&format!(
             "error: TASK-002 was stopped by SIGINT and is recorded as interrupted\n\
-             hint: continue with `git milestone run M1`\n"
-        ),
+             hint: continue with `git milestone run M1 --plan plan.md --runner {}`\n",
+            runner.display()
+        )),
         "{}",
         out.stderr
     );
@@ -1290,9 +1529,9 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
     checkpoint [OID] TASK-001 [1/2]
     Starting TASK-002 [2/2] Second
     --- stderr
-    TASK-002 failed (exit code 3) after [DURATION]; log: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
-    error: TASK-002 failed, and SIGINT arrived while it was rolled back; the rollback finished first: its work is saved in refs/milestone/M1/attempts/TASK-002/1 (removed from the work tree: TASK-002.txt and x.slow) and the branch is back at [OID]
-    hint: bring the work back with `git milestone rollback M1 --undo`, or run the task again with `git milestone run M1`
+    error: TASK-002 failed (exit code 3) after [DURATION], and SIGINT arrived while it was rolled back; the rollback finished first: its work is saved in refs/milestone/M1/attempts/TASK-002/1 (removed from the work tree: TASK-002.txt and x.slow) and the branch is back at [OID]
+    hint: its output: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
+    hint: bring the work back with `git milestone rollback M1 --undo`, or run the task again with `git milestone run M1 --plan plan.md --runner [HOME]/fails-once.sh --on-failure rollback`
     ");
     let status = status_json(&t);
     assert_eq!(status["state"], "interrupted");

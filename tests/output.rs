@@ -138,7 +138,8 @@ fn a_linked_worktree_keeps_its_logs_in_its_own_git_directory() {
         .join(".git/worktrees/wt/milestone/M1/logs/TASK-001.1.log");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "failing\n");
     assert!(
-        out.stderr.contains(&format!("log: {}", log.display())),
+        out.stderr
+            .contains(&format!("hint: its output: {}", log.display())),
         "{}",
         out.stderr
     );

@@ -206,6 +206,11 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
     }
     let tmux = start_m1(t, &runner_arg(t), &[]);
     let screen = tmux.wait_for("What now?");
+    // Shown once, by the prompt: no summary line above it.
+    assert!(
+        !screen.contains("TASK-002 failed (exit code 3)"),
+        "{screen}"
+    );
     let log = t.path().join(".git/milestone/M1/logs/TASK-002.1.log");
     let log = log.canonicalize().unwrap_or(log);
     for line in [

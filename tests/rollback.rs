@@ -623,20 +623,17 @@ fn refuses_while_a_run_holds_the_lock() {
     let Failed { t, .. } = failed_run();
     let lock = t.path().join(".git/milestone/run.lock");
     let pid = std::process::id();
-    std::fs::write(
-        &lock,
-        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n"),
-    )
-    .unwrap();
+    let _held = common::runner::hold_run_lock(
+        &t,
+        &format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n"),
+    );
     assert_refused(
         &t,
         &["rollback", "M1"],
         &format!(
             "error: another `git milestone run` is in progress in this repository \
              (pid {pid}, milestone M1, started 2026-01-01T00:00:00Z)\n\
-             hint: wait for it to finish, or stop it with Ctrl-C in its terminal\n\
-             hint: if no such run exists, remove the lock with `rm {}`\n",
-            lock.canonicalize().unwrap().display()
+             hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`\n"
         ),
     );
     assert!(lock.exists(), "the lock of the other run is left alone");

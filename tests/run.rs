@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::inspect::{self, m1_bundle_entries, rev, status_json};
-use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
+use common::runner::{hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -157,23 +157,20 @@ fn fail_then_resume_never_repeats_a_task() {
         .canonicalize()
         .unwrap()
         .join(".git/milestone/M1/logs/TASK-002.1.log");
-    assert_eq!(
-        out.stderr,
-        format!(
-            "TASK-002 failed (exit code 3) after {}; log: {}\n\
-             error: TASK-002 failed (exit code 3); the run stopped, leaving its changes in the work tree\n\
-             hint: run it again: `git milestone run M1`\n\
-             hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`\n",
-            out.stderr
-                .split(" after ")
-                .nth(1)
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap(),
-            log_path.display()
-        )
-    );
+    // Said once, in the error, with where its output is.
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/3] Create a.txt
+    checkpoint [OID] TASK-001 [1/3]
+    Starting TASK-002 [2/3] Create b.txt
+    boom
+    --- stderr
+    error: TASK-002 failed (exit code 3) after [DURATION]; the run stopped, leaving its changes in the work tree
+    hint: its output: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
+    hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`
+    ");
     // The task's stdout and stderr share one stream, in the order written.
     assert!(out.stdout.contains("\nboom\n"), "{}", out.stdout);
     assert_eq!(std::fs::read_to_string(&log_path).unwrap(), "boom\n");
@@ -249,7 +246,7 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
     );
     assert!(
         out.stdout.starts_with(
-            "continuing on top of the failed attempt's changes; \
+            "continuing on top of the interrupted attempt's changes; \
              `git milestone rollback M1` discards them\nStarting TASK-002 [2/3]"
         ),
         "{}",
@@ -357,7 +354,7 @@ fn tasks_done_in_the_plan_are_skipped_and_reported() {
         format!(
             "TASK-001 [1/2] is marked done in the plan: not run\n\
              Starting TASK-002 [2/2] New\ndid TASK-002\ncheckpoint {cp} TASK-002 [2/2]\n\
-             Milestone M1 is complete (1 task run).\n"
+             Milestone M1 is complete (1 task run now, 1 done before).\n"
         )
     );
     assert_eq!(ran_log(&t), "TASK-002\n");
@@ -578,8 +575,11 @@ fn commit_hooks_run_for_checkpoints() {
         out.stderr
     );
     assert!(
+        out.stderr.contains(
+            "hint: TASK-002 will run again with `git milestone run M1 --plan plan.md --runner "
+        ),
+        "{}",
         out.stderr
-            .contains("hint: TASK-002 will run again with `git milestone run M1`")
     );
     assert_eq!(
         t.git(&[
@@ -702,7 +702,8 @@ fn stop_with_signal(sig: i32, name: &str) {
     assert!(
         out.stderr.ends_with(&format!(
             "error: TASK-001 was stopped by {name} and is recorded as interrupted\n\
-             hint: continue with `git milestone run M1`\n"
+             hint: continue with `git milestone run M1 --plan plan.md --runner {}`\n",
+            runner.display()
         )),
         "{}",
         out.stderr
@@ -912,22 +913,17 @@ fn refuses_while_another_run_holds_the_lock() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);
     let lock = t.path().join(".git/milestone/run.lock");
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    let text = format!(
-        "pid {}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n",
-        std::process::id()
-    );
-    std::fs::write(&lock, &text).unwrap();
+    let text = "pid 4242\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n";
+    let held = hold_run_lock(&t, text);
     let before = snapshot(&t);
     let out = run_m1(&t, &runner, &[]);
-    out.code(2);
-    assert!(
-        out.stderr
-            .contains("another `git milestone run` is in progress"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("milestone M9"), "{}", out.stderr);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M9, started [TIME])
+    hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
+    ");
     assert_eq!(
         std::fs::read_to_string(&lock).unwrap(),
         text,
@@ -935,13 +931,14 @@ fn refuses_while_another_run_holds_the_lock() {
     );
     assert_eq!(snapshot(&t).repo.head, before.repo.head);
     assert_eq!(ran_log(&t), "");
-    // A lock whose process is gone is stale: reported and replaced.
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
+    // Its holder ended without removing the file (killed): the kernel lock
+    // is gone with it, whatever the pid in the file names now (here a live
+    // process, as when the pid was reused).
+    drop(held);
+    let me = std::process::id();
     std::fs::write(
         &lock,
-        format!("pid {pid}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n"),
+        format!("pid {me}\nstarted 2026-01-01T00:00:00Z\nmilestone M9\n"),
     )
     .unwrap();
     let out = run_m1(&t, &runner, &[]);
@@ -949,10 +946,11 @@ fn refuses_while_another_run_holds_the_lock() {
     assert_eq!(
         out.stderr,
         format!(
-            "warning: removed a stale run lock left by pid {pid} (started 2026-01-01T00:00:00Z)\n"
+            "warning: taking over the run lock left by pid {me} (started 2026-01-01T00:00:00Z), which ended without removing it\n"
         )
     );
     assert!(!lock.exists());
+    assert_eq!(ran_log(&t), "TASK-001\n");
 }
 
 #[test]
@@ -1128,10 +1126,13 @@ fn on_failure_rollback_returns_to_the_last_checkpoint() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "error: TASK-002 failed; its work is saved in {saved} (removed from the work tree: \
+            "error: TASK-002 failed (exit code 3) after {}; its work is saved in {saved} (removed from the work tree: \
              TASK-002.txt) and the branch is back at {}\n\
+             hint: its output: {}\n\
              hint: bring the work back with `git milestone rollback M1 --undo`",
-            &checkpoint[..7]
+            out.stderr.split(" after ").nth(1).unwrap().split(';').next().unwrap(),
+            &checkpoint[..7],
+            t.path().canonicalize().unwrap().join(".git/milestone/M1/logs/TASK-002.1.log").display()
         )),
         "{}",
         out.stderr
@@ -1182,10 +1183,8 @@ fn the_lock_covers_linked_worktrees() {
     let runner = writing_runner(&t);
     let linked = t.home.path().join("linked");
     t.add_worktree("other", &linked);
-    let lock = t.path().join(".git/milestone/run.lock");
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     let me = std::process::id();
-    std::fs::write(&lock, format!("pid {me}\nstarted x\nmilestone M2\n")).unwrap();
+    let held = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1198,7 +1197,7 @@ fn the_lock_covers_linked_worktrees() {
         "{}",
         out.stderr
     );
-    std::fs::remove_file(&lock).unwrap();
+    drop(held);
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1494,4 +1493,632 @@ fn pathspec_variables_in_the_environment_change_nothing() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
     assert!(!t.path().join(".git/other-index").exists());
+}
+
+#[test]
+fn a_second_run_while_one_holds_the_lock_prints_the_refusal_only() {
+    let t = repo_with_plan(PLAN3);
+    // A failed attempt's changes, which a run would continue on top of.
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let _held = hold_run_lock(&t, "pid 4242\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n");
+    let before = snapshot(&t);
+    let out = run_m1(&t, &failing, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M1, started [TIME])
+    hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
+    ");
+    assert_eq!(snapshot(&t), before);
+}
+
+#[test]
+fn a_milestone_name_too_long_for_a_file_name_is_refused_before_anything() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = writing_runner(&t);
+    let long = "M".repeat(300);
+    let before = snapshot(&t);
+    for args in [
+        vec![
+            "run",
+            &long,
+            "--plan",
+            "plan.md",
+            "--runner",
+            runner.to_str().unwrap(),
+        ],
+        vec!["status", &long],
+        vec!["rollback", &long],
+    ] {
+        let out = t.run(&args);
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.render(&t), @r"
+            exit: 2
+            --- stdout
+            --- stderr
+            error: milestone name MMMMMMMMMMMMMMMMMMMMMMMM… is 300 bytes long; it names a directory and a ref, which hold at most 255
+            hint: use a shorter name, e.g. `M1` or `phase-2` (`--plan PATH` names the plan file)
+            ");
+        }
+        assert_eq!(snapshot(&t), before);
+    }
+    assert!(!t.path().join(".git/milestone").exists());
+    assert!(!t.path().join(".milestone_bundles").exists());
+    assert_eq!(ran_log(&t), "");
+}
+
+#[test]
+fn a_resume_after_ctrl_c_says_the_attempt_was_interrupted() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"; echo started; sleep 30",
+    );
+    let child = run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = t.path().join(".git/milestone/M1/logs/TASK-001.1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&log).unwrap_or_default() != "started\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signals the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    Run::from(child.wait_with_output().unwrap()).code(130);
+    let out = run_m1(&t, "true", &[]);
+    out.success();
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "continuing on top of the interrupted attempt's changes; \
+         `git milestone rollback M1` discards them"
+    );
+    assert_eq!(t.git(&["show", "HEAD:TASK-001.txt"]), "TASK-001\n");
+}
+
+#[test]
+fn a_checkpoint_ref_lost_after_the_last_task_is_restored_from_its_trailers() {
+    let t = repo_with_plan(PLAN3);
+    let runner = writing_runner(&t);
+    run_m1(&t, &runner, &[]).success();
+    // As a run killed between moving the branch and writing the ref leaves it.
+    t.git(&["update-ref", "-d", "refs/milestone/M1/checkpoints/TASK-003"]);
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    restored refs/milestone/M1/checkpoints/TASK-003 from the trailers of [OID] (an earlier run was stopped before writing it)
+    Milestone M1: all 3 tasks are done; nothing to run.
+    To run it again from the start: git milestone run M1 --restart
+    --- stderr
+    ");
+    assert_eq!(
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-003"),
+        rev(&t, "HEAD")
+    );
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+}
+
+#[test]
+fn checkpoints_work_in_a_cone_mode_sparse_checkout() {
+    for sparse_index in [false, true] {
+        let t = TestRepo::with_files(&[
+            ("plan.md", PLAN3),
+            ("app/main.txt", "app\n"),
+            ("docs/guide.txt", "guide\n"),
+        ]);
+        let mut set = vec!["sparse-checkout", "set", "--cone"];
+        if sparse_index {
+            set.push("--sparse-index");
+        }
+        set.push("app");
+        t.git(&set);
+        assert!(!t.path().join("docs/guide.txt").exists());
+        let runner = script(&t, "runner.sh", "echo \"$1\" > \"app/$1.txt\"");
+        let out = run_m1(&t, &runner, &[]);
+        out.success();
+        assert_eq!(out.stderr, "", "sparse index: {sparse_index}");
+        for id in ["TASK-001", "TASK-002", "TASK-003"] {
+            assert_eq!(
+                t.git(&[
+                    "show",
+                    "--format=",
+                    "--name-status",
+                    &format!("refs/milestone/M1/checkpoints/{id}")
+                ]),
+                format!(
+                    "{}\t.milestone_bundles/M1/status.json\nA\tapp/{id}.txt\n",
+                    if id == "TASK-001" { "A" } else { "M" }
+                ),
+                "sparse index: {sparse_index}"
+            );
+        }
+        // The files outside the sparse set stay in the branch.
+        assert_eq!(t.git(&["show", "HEAD:docs/guide.txt"]), "guide\n");
+        assert_eq!(committed_status(&t, "HEAD")["state"], "completed");
+        assert_eq!(t.git(&["status", "--porcelain"]), "");
+    }
+}
+
+#[test]
+fn a_task_that_switches_branches_fails_naming_both() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" = TASK-002 ] && git switch -q -c other; true",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/2] A
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] B
+    --- stderr
+    error: TASK-002 switched HEAD from branch main to branch other; no checkpoint was made
+    hint: its changes are kept in the work tree: switch back with `git switch main`, then run `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
+    ");
+    // No checkpoint landed on either branch.
+    assert_eq!(
+        rev(&t, "main"),
+        rev(&t, "refs/milestone/M1/checkpoints/TASK-001")
+    );
+    assert_eq!(rev(&t, "other"), rev(&t, "main"));
+    assert_eq!(status_json(&t)["state"], "failed");
+    t.git(&["switch", "-q", "main"]);
+    run_m1(&t, "true", &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=%s", "--name-only", "main"]),
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+}
+
+#[test]
+fn a_commit_made_from_another_terminal_during_a_task_is_not_adopted() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let started = t.home.path().join("started");
+    let go = t.home.path().join("go");
+    // The task commits once itself, then waits while the user commits.
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo 1 > one.txt; git add one.txt; git commit -q -m 'agent: one'\n\
+             touch '{}'; while [ ! -e '{}' ]; do sleep 0.01; done\necho 2 > two.txt",
+            started.display(),
+            go.display()
+        ),
+    );
+    let child = run_cmd(&t, &runner, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !started.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    t.write("mine.txt", "the user's\n");
+    t.git(&["add", "mine.txt"]);
+    t.git(&["commit", "-q", "-m", "my own fix"]);
+    let mine = rev(&t, "HEAD");
+    std::fs::write(&go, "").unwrap();
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/1] A
+    --- stderr
+    error: TASK-001: commit [OID] ('my own fix') reached branch main while the task ran, but not from the task's processes (its reflog entry says "commit: my own fix"); no checkpoint was made
+    hint: the commit stays on the branch, not counted as TASK-001's: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh` runs TASK-001 again on top of it, and a rollback takes it off only with --force
+    "#);
+    assert_eq!(rev(&t, "HEAD"), mine);
+    // The task's own commit, below the user's, is the failed task's.
+    let status = status_json(&t);
+    assert_eq!(status["failure"]["head"], rev(&t, "HEAD~1").as_str());
+    // A rollback does not take the user's commit off without --force.
+    let back = t.run(["rollback", "M1"]);
+    back.code(2);
+    assert!(back.stderr.contains("my own fix"), "{}", back.stderr);
+    assert_eq!(rev(&t, "HEAD"), mine);
+    // Run again: the user's commit stays below the checkpoint, not adopted.
+    std::fs::remove_file(&started).unwrap();
+    let quiet = script(&t, "quiet.sh", "echo 2 > two.txt");
+    run_m1(&t, &quiet, &[]).success();
+    assert_eq!(rev(&t, "HEAD~1"), mine);
+    assert_eq!(
+        committed_status(&t, "HEAD")["tasks"][0]["adopted_commits"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn commits_a_task_makes_are_adopted_even_without_reflogs_configured() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.git(&["config", "core.logAllRefUpdates", "false"]);
+    std::fs::remove_file(t.path().join(".git/logs/refs/heads/main")).unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        "echo 1 > one.txt; git add one.txt; git commit -q -m 'agent: one'\n\
+         (echo 2 > two.txt; git add two.txt; git commit -q -m 'agent: two'); echo 3 > three.txt",
+    );
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        committed_status(&t, "HEAD")["tasks"][0]["adopted_commits"],
+        serde_json::json!([rev(&t, "HEAD~2"), rev(&t, "HEAD~1")])
+    );
+}
+
+#[test]
+fn a_file_ignored_before_the_task_stays_out_when_the_task_unignores_it() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n");
+    t.write(".gitignore", ".env\ndist/\n");
+    t.commit_all("ignore");
+    t.write(".env", "API_KEY=the user's secret\n");
+    t.write("dist/old.js", "the user's old build\n");
+    // TASK-001 stops ignoring both, and builds a new file there.
+    let runner = script(
+        &t,
+        "runner.sh",
+        "case \"$1\" in TASK-001) echo '# nothing ignored' > .gitignore; echo built > dist/app.js ;;\n\
+         *) echo \"$1\" > \"$1.txt\" ;; esac",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/2] A
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] B
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (2 tasks run).
+    --- stderr
+    warning: .env and dist/old.js left out of TASK-001's checkpoint: they were there, unchanged, before TASK-001 started (an ignore rule hid them until the task changed the rules)
+    ");
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".gitignore\n.milestone_bundles/M1/status.json\ndist/app.js\n"
+    );
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(
+        t.git(&["status", "--porcelain"]),
+        "?? .env\n?? dist/old.js\n"
+    );
+    assert_eq!(t.read(".env"), "API_KEY=the user's secret\n");
+}
+
+#[test]
+fn a_file_a_failed_attempt_unignored_stays_out_of_the_retry() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write(".gitignore", ".env\n");
+    t.commit_all("ignore");
+    t.write(".env", "API_KEY=the user's secret\n");
+    let flag = t.home.path().join("failed-once");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo '# nothing' > .gitignore; echo \"$MILESTONE_ATTEMPT\" > new.txt\n\
+             [ -e '{0}' ] || {{ touch '{0}'; exit 3; }}",
+            flag.display()
+        ),
+    );
+    run_m1(&t, &runner, &[]).code(1);
+    assert_eq!(t.read(".git/milestone/M1/attempt-leftovers"), "new.txt\0");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD"]),
+        ".gitignore\n.milestone_bundles/M1/status.json\nnew.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "?? .env\n");
+}
+
+#[test]
+fn restart_refuses_while_a_failed_attempt_s_files_are_in_the_tree() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail2.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let runner = writing_runner(&t);
+    let before = snapshot(&t);
+    let out = run_m1(&t, &runner, &["--restart"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the failed attempt of TASK-002 left its changes in the work tree (TASK-002.txt); a restart would take them for yours and never commit them
+    hint: discard them (saved under a ref first) with `git milestone rollback M1`, then `git milestone run M1 --restart`
+    hint: or continue TASK-002 on top of them: `git milestone run M1`
+    ");
+    assert_eq!(snapshot(&t), before);
+    assert_eq!(ran_log(&t), "");
+    // Rolled back, the restart runs every task and commits each one's file.
+    t.run(["rollback", "M1"]).success();
+    run_m1(&t, &runner, &["--restart"]).success();
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
+    assert_eq!(
+        t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+    );
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn the_last_lines_count_what_ran_now_and_what_was_done_before() {
+    let t = repo_with_plan(PLAN3);
+    let failing = script(
+        &t,
+        "fail3.sh",
+        "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-003 ]",
+    );
+    run_m1(&t, &failing, &[]).code(1);
+    let runner = writing_runner(&t);
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
+    Starting TASK-003 [3/3] Create c.txt
+    did TASK-003
+    checkpoint [OID] TASK-003 [3/3]
+    Milestone M1 is complete (1 task run now, 2 done before).
+    --- stderr
+    ");
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    run_m1(&t, &runner, &[]).success();
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Milestone M1: its only task is done; nothing to run.
+    To run it again from the start: git milestone run M1 --restart
+    --- stderr
+    ");
+}
+
+#[test]
+fn a_restart_keeps_the_earlier_run_s_logs() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    let round = t.home.path().join("round");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!("echo \"run $(cat '{}')\"", round.display()),
+    );
+    std::fs::write(&round, "1").unwrap();
+    run_m1(&t, &runner, &[]).success();
+    std::fs::write(&round, "2").unwrap();
+    run_m1(&t, &runner, &["--restart"]).success();
+    let logs = t.path().join(".git/milestone/M1/logs");
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["TASK-001.1.2.log", "TASK-001.1.log"]);
+    assert_eq!(
+        std::fs::read_to_string(logs.join("TASK-001.1.log")).unwrap(),
+        "run 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(logs.join("TASK-001.1.2.log")).unwrap(),
+        "run 2\n"
+    );
+}
+
+#[test]
+fn a_resumed_run_reuses_the_settings_it_was_started_with() {
+    // A plan no search finds under the name M1: only --plan names it.
+    let t = TestRepo::with_files(&[(
+        "work/todo.md",
+        "# Things to do\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n",
+    )]);
+    let flag = t.home.path().join("fail-once");
+    std::fs::write(&flag, "").unwrap();
+    let log = t.home.path().join("ran.log");
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" >> '{log}'\necho \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = TASK-002 ] && [ -e '{flag}' ]; then rm '{flag}'; exit 3; fi",
+            log = log.display(),
+            flag = flag.display()
+        ),
+    );
+    let first: Run = t
+        .cmd()
+        .args(["run", "M1", "--plan", "work/todo.md", "--runner"])
+        .arg(&runner)
+        .args(["--timeout", "30s", "--on-failure", "stop", "--tag"])
+        .output()
+        .unwrap()
+        .into();
+    first.code(1);
+    assert!(
+        first.stderr.contains(&format!(
+            "hint: run it again: `git milestone run M1 --plan work/todo.md --runner {} --tag --timeout 30s --on-failure stop`",
+            runner.display()
+        )),
+        "{}",
+        first.stderr
+    );
+    // Another runner configured meanwhile does not take over.
+    t.git(&[
+        "config",
+        "milestone.runner",
+        "echo configured >> configured.txt #",
+    ]);
+    let out: Run = t
+        .cmd_in("work")
+        .args(["run", "M1"])
+        .env("GIT_MILESTONE_RUNNER", "echo from-env >> env.txt #")
+        .output()
+        .unwrap()
+        .into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    reusing the earlier run's --plan work/todo.md, --runner [HOME]/runner.sh, --tag, --timeout [DURATION] and --on-failure stop
+    continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
+    Starting TASK-002 [2/2] B
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (1 task run now, 1 done before).
+    --- stderr
+    ");
+    assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-002\n");
+    assert!(!t.path().join("configured.txt").exists());
+    assert!(!t.path().join("env.txt").exists());
+    t.git(&["rev-parse", "--verify", "milestone/M1/TASK-002"]);
+    // Recorded again for the next resume.
+    let settings = t.read(".git/milestone/M1/settings.json");
+    assert!(settings.contains("\"timeout\": \"30s\""), "{settings}");
+}
+
+#[test]
+fn a_relative_runner_path_is_found_from_where_it_was_typed() {
+    let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
+    t.write("sub/tools/run.sh", "#!/bin/sh\npwd > where.txt\n");
+    std::fs::set_permissions(
+        t.path().join("sub/tools/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    t.commit_all("a runner in a subdirectory");
+    let dry: Run = t
+        .cmd_in("sub")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../plan.md",
+            "--runner",
+            "./tools/run.sh",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    insta::assert_snapshot!(dry.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 1 task (dry run: nothing will be changed)
+    1/1 TASK-001 A
+        run: sh -c '[REPO]/sub/tools/run.sh "$@"' [REPO]/sub/tools/run.sh TASK-001   (runner from --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    --- stderr
+    "#);
+    let out: Run = t
+        .cmd_in("sub")
+        .args([
+            "run",
+            "M1",
+            "--plan",
+            "../plan.md",
+            "--runner",
+            "./tools/run.sh",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    // Found from sub/, run in the root.
+    let root = t.path().canonicalize().unwrap();
+    assert_eq!(
+        t.git(&["show", "HEAD:where.txt"]),
+        format!("{}\n", root.display())
+    );
+}
+
+#[test]
+fn a_task_s_own_plan_block_beats_configured_runners_but_not_the_flag() {
+    let plan = "# M1\n\n### TASK-001: Own block\n\n```sh milestone\necho block > \"$1.txt\"\n```\n\n\
+                ### TASK-002: No block\n\nJust text.\n";
+    let t = repo_with_plan(plan);
+    t.git(&[
+        "config",
+        "milestone.runner",
+        "echo configured > \"$1.txt\" #",
+    ]);
+    let dry = t.run(["run", "M1", "--plan", "plan.md", "--dry-run"]);
+    insta::assert_snapshot!(dry.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)
+    1/2 TASK-001 Own block
+        run: sh -c 'echo block > "$1.txt"' milestone-task TASK-001   (runner from the plan's ```sh milestone block, which takes precedence over milestone.runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/2 TASK-002 No block
+        run: sh -c 'echo configured > "$1.txt" # "$@"' 'echo configured > "$1.txt" #' TASK-002   (runner from milestone.runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    --- stderr
+    "#);
+    let flagged = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "echo flag > \"$1.txt\" #",
+        "--dry-run",
+    ]);
+    insta::assert_snapshot!(flagged.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)
+    1/2 TASK-001 Own block
+        run: sh -c 'echo flag > "$1.txt" # "$@"' 'echo flag > "$1.txt" #' TASK-001   (runner from --runner, which overrides the plan's ```sh milestone block)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/2 TASK-002 No block
+        run: sh -c 'echo flag > "$1.txt" # "$@"' 'echo flag > "$1.txt" #' TASK-002   (runner from --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    --- stderr
+    warning: --runner overrides the plan's own ```sh milestone block for TASK-001
+    "#);
+    t.run(["run", "M1", "--plan", "plan.md"]).success();
+    assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "block\n");
+    assert_eq!(t.git(&["show", "HEAD:TASK-002.txt"]), "configured\n");
+    // With --runner every task runs it, and the run says whose block it overrides.
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        "echo flag > \"$1.txt\" #",
+        "--restart",
+    ]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/2] Own block
+    checkpoint [OID] TASK-001 [1/2]
+    Starting TASK-002 [2/2] No block
+    checkpoint [OID] TASK-002 [2/2]
+    Milestone M1 is complete (2 tasks run).
+    --- stderr
+    warning: --runner overrides the plan's own ```sh milestone block for TASK-001
+    ");
+    assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "flag\n");
 }

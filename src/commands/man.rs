@@ -44,6 +44,11 @@ pub const RUN_SECTIONS: &[Section] = &[
                 "MILESTONE_ATTEMPT",
                 "which attempt at the task this is (from 1)",
             ),
+            (
+                "GIT_REFLOG_ACTION",
+                "a marker unique to the task, which git writes into the reflog entries of \
+                 the commits the task makes: only commits so marked are adopted as its own",
+            ),
         ],
     },
     Section {

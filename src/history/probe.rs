@@ -202,7 +202,8 @@ impl Cache {
             .or_default()
             .insert(tree.to_string(), code);
         if let Ok(bytes) = serde_json::to_vec(self) {
-            let _ = state::write_atomically(&self.path, &bytes);
+            // Scratch: a power cut may lose it, a kill never leaves half of it.
+            let _ = state::replace_file(&self.path, &bytes);
         }
     }
 }

@@ -67,13 +67,12 @@ impl Repo {
         Ok(oid.to_string())
     }
 
-    /// The short name of the branch HEAD is on; `None` when detached.
+    /// The short name of the branch HEAD is on (`main`); `None` when
+    /// detached.
     pub fn current_branch_name(&self) -> Option<String> {
-        let head = self.inner.head().ok()?;
-        if !head.is_branch() {
-            return None;
-        }
-        head.shorthand().ok().map(str::to_string)
+        self.head_branch()?
+            .strip_prefix("refs/heads/")
+            .map(str::to_string)
     }
 
     /// Create branch `name` at `oid`; refuses a name git would refuse, and

@@ -3,7 +3,10 @@
 //! (stage, hooks, commit, branch ref, checkpoint ref, tag).
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use git2::Oid;
 
@@ -47,6 +50,13 @@ pub struct CheckpointSpec<'a> {
     pub keep_untracked: &'a HashSet<String>,
     /// The branch tip the checkpoint goes on (the task's own commits included).
     pub parent: &'a str,
+    /// When the attempt started: a new file untouched since (see
+    /// [`Repo::untouched_since`]) is not its work, but one an ignore rule
+    /// hid until the task changed the rules, and is left out.
+    pub attempt_started: Option<SystemTime>,
+    /// Untracked files earlier attempts of the task created: its work,
+    /// however old.
+    pub task_files: &'a HashSet<String>,
     pub tag: bool,
     pub committer: &'a Committer,
 }
@@ -74,6 +84,9 @@ impl Committer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     pub commit: String,
+    /// New files staging found but left out: there, untouched, before the
+    /// attempt started (an ignore rule hid them until the task changed it).
+    pub left_out: Vec<String>,
 }
 
 /// `refs/tags/milestone/<name>/<ID>`.
@@ -179,12 +192,17 @@ impl Repo {
     pub fn checkpoint(&self, spec: &CheckpointSpec<'_>) -> Result<Checkpoint> {
         let hooks = &spec.committer.hooks_dir;
         self.stage_all(spec, hooks.join("pre-commit").is_file())?;
+        let mut raw = self.staged_changes(spec.parent)?;
+        let left_out = self.leave_out_untouched(spec, &raw)?;
+        if !left_out.is_empty() {
+            raw = self.staged_changes(spec.parent)?;
+        }
         // A pre-commit hook may stage more (formatters do): then the tree
         // is the whole index as the hook left it.
         let tree = if self.run_hook(hooks, &["pre-commit"])? {
             self.write_tree()?
         } else {
-            self.staged_tree(spec.parent, spec.status_path)?
+            self.staged_tree(spec.parent, spec.status_path, raw)?
         };
         let message = self.commit_msg_hook(hooks, spec.message)?;
         let commit = self.commit_tree(tree, spec.parent, &message, spec.committer)?;
@@ -209,6 +227,7 @@ impl Repo {
         }
         Ok(Checkpoint {
             commit: commit.to_string(),
+            left_out,
         })
     }
 
@@ -291,10 +310,17 @@ impl Repo {
             input.extend_from_slice(format!(":(exclude,literal){path}").as_bytes());
             input.push(0);
         }
-        let out = self.git_input(
-            &["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
-            &input,
-        )?;
+        // From a file written whole before git starts, never a pipe: a
+        // kill before we wrote to the pipe would leave git an empty list,
+        // and `git add -A` with no pathspec stages everything. (No fsync:
+        // git reads it right away; after a power cut it is written again.)
+        let list = crate::state::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
+        crate::state::replace_file(&list, &input)?;
+        let from = format!("--pathspec-from-file={}", list.display());
+        // `--sparse`: in a sparse checkout the status file may lie outside the
+        // sparse set, and git refuses to stage it without; entries marked
+        // skip-worktree still count as unchanged.
+        let out = self.git(&["add", "-A", "--sparse", &from, "--pathspec-file-nul"])?;
         self.succeeded(out, "stage the checkpoint")?;
         if before_hook {
             self.stage_paths(&[spec.status_path.as_bytes()])?;
@@ -320,6 +346,61 @@ impl Repo {
         self.stage_paths(&staged)
     }
 
+    /// Unstage the new files that were there, untouched, before the
+    /// attempt started: not the task's work. Untracked files that were not
+    /// ignored then are never staged (`keep_untracked`), so these are files
+    /// an ignore rule hid until the task changed it (an `.env` the task's
+    /// `.gitignore` edit exposed). Returns them.
+    fn leave_out_untouched(&self, spec: &CheckpointSpec<'_>, raw: &[u8]) -> Result<Vec<String>> {
+        let Some(started) = spec.attempt_started else {
+            return Ok(Vec::new());
+        };
+        // Milestones' status files are the runs' state, not anyone's secret.
+        let bundles = format!("{BUNDLES_DIR}/");
+        let untouched: Vec<&[u8]> = added_paths(raw)
+            .into_iter()
+            .filter(|p| !p.starts_with(bundles.as_bytes()))
+            .filter(|p| {
+                !spec
+                    .task_files
+                    .contains(String::from_utf8_lossy(p).as_ref())
+            })
+            .filter(|p| self.untouched_since(Path::new(std::ffi::OsStr::from_bytes(p)), started))
+            .collect();
+        if untouched.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut input = Vec::new();
+        for path in &untouched {
+            input.extend_from_slice(path);
+            input.push(0);
+        }
+        let out = self.git_input(&["update-index", "--force-remove", "-z", "--stdin"], &input)?;
+        self.succeeded(
+            out,
+            "leave files that are not the task's out of the checkpoint",
+        )?;
+        Ok(untouched
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect())
+    }
+
+    /// Whether the file at `rel` (from the root) last changed before
+    /// `since`: its inode change time, which writing, renaming or a
+    /// `chmod` move on and no program can set back, is earlier. Such a file
+    /// existed before an attempt that started at `since`, and that attempt
+    /// neither created nor changed it.
+    pub fn untouched_since(&self, rel: &Path, since: SystemTime) -> bool {
+        std::fs::symlink_metadata(self.root().join(rel)).is_ok_and(|m| {
+            let changed = u64::try_from(m.ctime()).ok().map(|s| {
+                SystemTime::UNIX_EPOCH
+                    + Duration::new(s, u32::try_from(m.ctime_nsec()).unwrap_or(0))
+            });
+            changed.is_some_and(|c| c < since)
+        })
+    }
+
     /// `git update-index --add --remove` of `paths`: only they are read,
     /// through the clean filters, and ignore rules do not apply.
     fn stage_paths(&self, paths: &[&[u8]]) -> Result<()> {
@@ -337,15 +418,14 @@ impl Repo {
     }
 
     /// The index as a tree, built from `parent`'s tree and what
-    /// `git diff-index --cached` lists: the same tree as `git write-tree`,
+    /// `git diff-index --cached` lists (`raw`): the same tree as `git write-tree`,
     /// which rewrites the whole index to save its cache of trees. A
     /// conflict, or a path that is not UTF-8, goes to `git write-tree`.
     ///
     /// The status file always differs from `parent`'s: missing from the
     /// list, an ignore rule kept `git add` from staging it, and it is
     /// staged now.
-    fn staged_tree(&self, parent: &str, status_path: &str) -> Result<Oid> {
-        let mut raw = self.staged_changes(parent)?;
+    fn staged_tree(&self, parent: &str, status_path: &str, mut raw: Vec<u8>) -> Result<Oid> {
         let listed = |raw: &[u8]| {
             parse_raw_diff(raw).is_some_and(|c| c.iter().any(|(p, _)| *p == status_path))
         };
@@ -476,6 +556,18 @@ impl Repo {
     }
 }
 
+/// The paths `git diff-index -z` raw output lists as added.
+fn added_paths(raw: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut fields = raw.split(|&b| b == 0);
+    while let (Some(head), Some(path)) = (fields.next(), fields.next()) {
+        if head.ends_with(b" A") {
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// One path of `git diff-index -z` raw output: the index's blob and mode,
 /// or `None` where the index no longer has the path.
 type RawChange<'a> = (&'a str, Option<(Oid, git2::FileMode)>);
@@ -528,6 +620,17 @@ mod tests {
         let conflict = format!(":000000 000000 {z} {z} U\0f\0");
         assert_eq!(parse_raw_diff(conflict.as_bytes()), None);
         assert_eq!(parse_raw_diff(b":100644 100644 x y M\0\xff\0"), None);
+    }
+
+    #[test]
+    fn lists_added_paths() {
+        let a = "1".repeat(40);
+        let z = "0".repeat(40);
+        let raw = format!(
+            ":100644 100644 {a} {a} M\0kept\0:000000 100644 {z} {a} A\0.env\0:000000 100644 {z} {a} A\0a b/c\0"
+        );
+        assert_eq!(added_paths(raw.as_bytes()), [&b".env"[..], b"a b/c"]);
+        assert!(added_paths(b"").is_empty());
     }
 
     #[test]

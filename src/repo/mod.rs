@@ -7,6 +7,7 @@
 //! path. Areas of the write path live in submodules (`impl Repo` blocks).
 
 pub mod checkpoint;
+pub mod head;
 mod history;
 mod ident;
 mod ignore;

@@ -75,12 +75,6 @@ impl Repo {
         candidates
     }
 
-    /// The branch HEAD points at (`refs/heads/...`), if any.
-    fn head_branch(&self) -> Option<String> {
-        let head = self.inner.find_reference("HEAD").ok()?;
-        head.symbolic_target().ok().flatten().map(str::to_string)
-    }
-
     /// The commit on HEAD's first-parent line since `base` that carries
     /// `milestone`'s checkpoint trailers for `task`: a run killed between
     /// committing and recording the checkpoint leaves one.

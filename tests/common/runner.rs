@@ -68,3 +68,15 @@ impl TestRepo {
         c
     }
 }
+
+/// Hold the run lock as a live run would: `text` written in the lock file
+/// (`pid …\nstarted …\nmilestone …\n`) and the kernel lock taken, until
+/// the returned file is dropped.
+pub fn hold_run_lock(t: &TestRepo, text: &str) -> std::fs::File {
+    let path = t.path().join(".git/milestone/run.lock");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    file.try_lock().unwrap();
+    file
+}
