@@ -433,3 +433,43 @@ fn a_roadmap_of_level_one_sections_does_not_tie_with_a_plan_file() {
     assert_eq!(found(&t, "M1").as_deref(), Ok("plans/M1.md"));
     assert_eq!(found(&t, "M2").as_deref(), Ok("ROADMAP.md"));
 }
+
+const SEARCH_TASKS: &str = "# Tasks: Search\n\n## Phase 1: Setup\n\n- [ ] T001 Create the index module\n\n\
+                            ## Phase 2: Core\n\n- [ ] T002 Build the tokenizer\n- [ ] T003 Rank the results\n";
+
+#[test]
+fn p2_finds_a_phase_2_heading_in_a_spec_kit_plan() {
+    let t = TestRepo::with_files(&[
+        ("README.md", "# Tool\n\nSearch is coming.\n"),
+        ("specs/004-search/tasks.md", SEARCH_TASKS),
+    ]);
+    assert_eq!(found(&t, "P2").as_deref(), Ok("specs/004-search/tasks.md"));
+    let (plan, ids) = plan_json(&t, "", &["P2"]);
+    assert_eq!(plan, "specs/004-search/tasks.md");
+    assert_eq!(ids, ["T002", "T003"]);
+}
+
+#[test]
+fn an_unknown_name_lists_names_that_select_a_plan() {
+    let t = TestRepo::with_files(&[
+        (
+            "README.md",
+            "# Tool\n\n## Phase 1: Install\n\n## Milestone 9: Celebrate\n",
+        ),
+        ("specs/004-search/tasks.md", SEARCH_TASKS),
+        (
+            "docs/ROADMAP.md",
+            "# Roadmap\n\n## M1: Storage\n\n- [ ] M1-001: Format\n- [ ] M1-002: Layer\n\n\
+             ## M2: Sync\n\n- [ ] M2-001: Protocol\n",
+        ),
+    ]);
+    let out = t.run(["plan", "M7"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: no plan found for milestone `M7`: no tracked Markdown file names it in its path, title or headings
+    hint: milestones named in this repository: M1, M2, 004-search
+    hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
+    "#);
+}

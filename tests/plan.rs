@@ -268,11 +268,11 @@ fn explain_shows_edges_what_was_left_out_and_every_kind_of_warning() {
     +---+------------+---------------------------+------+--------------------+
 
     dependencies:
-      docs/traps.md:12  TASK-011 waits for TASK-010, TASK-009  ("depends on" in the task's text)
+      docs/traps.md:12  TASK-011 waits for TASK-010, TASK-009  (a dependency field)
       docs/traps.md:27  TASK-013 waits for TASK-011  ("blocked by" in the task's text)
 
     left out:
-      docs/traps.md:18  TASK-012: it is marked won't do, deferred, removed or struck through
+      docs/traps.md:18  TASK-012: it is struck through
       docs/traps.md:33  TASK-020: it is under the heading "Deferred"
       docs/traps.md:37  TASK-001: it is under the heading "Examples"
 
@@ -299,7 +299,7 @@ fn plan_says_how_many_items_were_left_out() {
     | 3 | TASK-013   | Update the changelog      | yes  | TASK-011           |
     | 4 | TASK-013#2 | Release                   |      |                    |
     +---+------------+---------------------------+------+--------------------+
-    3 items left out (see `git milestone plan cleanup --explain`)
+    3 items left out (see `git milestone plan cleanup --plan docs/traps.md --explain`)
     --- stderr
     "#);
 }
@@ -655,5 +655,395 @@ fn the_main_id_family_wins_and_the_rest_is_reported() {
             "#12",
             "another kind of ID than the tasks (issue numbers (`#123`))"
         )]
+    );
+}
+
+#[test]
+fn run_says_how_many_items_were_left_out() {
+    let t = repo_with("traps.md");
+    let out = t.run([
+        "run",
+        "cleanup",
+        "--plan",
+        "docs/traps.md",
+        "--dry-run",
+        "--runner",
+        "true",
+    ]);
+    let first = out.stdout.lines().next().unwrap_or("");
+    assert_eq!(
+        first,
+        "3 items left out (see `git milestone plan cleanup --plan docs/traps.md --explain`)"
+    );
+}
+
+/// `plan NAME --plan docs/FIXTURE --explain`, rendered for a snapshot.
+fn explained(name: &str, milestone: &str) -> String {
+    let t = repo_with(name);
+    let out = t.run([
+        "plan",
+        milestone,
+        "--plan",
+        &format!("docs/{name}"),
+        "--explain",
+    ]);
+    out.render(&t)
+}
+
+#[test]
+fn implementation_plan_headings_are_tasks_and_their_steps_stay_inside() {
+    insta::assert_snapshot!(explained("implementation-plan.md", "csv"), @r#"
+    exit: 0
+    --- stdout
+    milestone csv: 5 tasks, 5 not done (docs/implementation-plan.md)
+    +---+-----+-------------------------------+------+------------+
+    | # | ID  | Title                         | Done | Depends on |
+    +=============================================================+
+    | 1 | 0   | Add a row iterator to reports |      |            |
+    | 2 | 0.5 | Expose column types           |      |            |
+    | 3 | 1   | CSV writer                    |      |            |
+    | 4 | 1a  | Streaming for large reports   |      |            |
+    | 5 | 2   | Menu entry                    |      |            |
+    +---+-----+-------------------------------+------+------------+
+
+    no dependencies stated; tasks run in document order
+    --- stderr
+    "#);
+}
+
+#[test]
+fn a_tasks_json_id_is_its_number_and_its_label_is_as_written() {
+    let t = repo_with("implementation-plan.md");
+    let out = t.run([
+        "plan",
+        "csv",
+        "--plan",
+        "docs/implementation-plan.md",
+        "--json",
+    ]);
+    out.success();
+    let json = out.json();
+    assert_eq!(json["tasks"][1]["id"], "0.5");
+    assert_eq!(json["tasks"][1]["label"], "Task 0.5");
+}
+
+#[test]
+fn gsd_roadmap_scoped_to_a_version_with_inserted_phases_and_conflicting_marks() {
+    insta::assert_snapshot!(explained("gsd-roadmap.md", "v2.1"), @r#"
+    exit: 0
+    --- stdout
+    milestone v2.1: 4 tasks, 4 not done (docs/gsd-roadmap.md)
+    +---+------+-----------------------------------------------------------+------+------------+
+    | # | ID   | Title                                                     | Done | Depends on |
+    +==========================================================================================+
+    | 1 | 5    | Report model — Queries and aggregates behind every report |      | 4          |
+    | 2 | 6    | Report pages — One page per report with filters           |      | 5          |
+    | 3 | 7    | Scheduled reports — Mail a report on a schedule           |      |            |
+    | 4 | 07.1 | Time zones for schedules (INSERTED)                       |      | 7          |
+    +---+------+-----------------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/gsd-roadmap.md:30  5 waits for 4  (a dependency field)
+      docs/gsd-roadmap.md:39  6 waits for 5  (a dependency field)
+      docs/gsd-roadmap.md:47  07.1 waits for 7  ("before" in the task's text)
+      docs/gsd-roadmap.md:64  07.1 waits for 7  (a dependency field)
+
+    unsure:
+      5 counts as not done: marked done by [x] (line 22) and "Complete" (line 57), not done by an open item inside it (line 35)
+    --- stderr
+    "#);
+}
+
+#[test]
+fn gsd_roadmap_shipped_milestone_in_a_details_block() {
+    assert_eq!(ids("gsd-roadmap.md", "v2.0"), ["1", "2", "3", "4"]);
+}
+
+#[test]
+fn gsd_phase_plan_task_elements_by_name_or_id_attribute() {
+    insta::assert_snapshot!(explained("gsd-phase-plan.md", "04-02"), @r#"
+    exit: 0
+    --- stdout
+    milestone 04-02: 3 tasks, 3 not done (docs/gsd-phase-plan.md)
+    +---+----------+------------------------------------+------+------------+
+    | # | ID       | Title                              | Done | Depends on |
+    +=======================================================================+
+    | 1 | 1a       | Add the charge job                 |      |            |
+    | 2 | 1b       | Retry failed charges               |      | 1a         |
+    | 3 | 04-02-T2 | Charging and retries (Tasks 1a/1b) |      |            |
+    +---+----------+------------------------------------+------+------------+
+
+    dependencies:
+      docs/gsd-phase-plan.md:28  1b waits for 1a  ("builds on" in the task's text)
+    --- stderr
+    "#);
+}
+
+#[test]
+fn lettered_sections_and_inserted_sub_numbers_keep_document_order() {
+    assert_eq!(
+        ids("lettered-sections.md", "auth"),
+        [
+            "1.1", "1.2", "2.1", "2.2", "2a.1", "2a.2", "3.1", "3.1a", "3.2"
+        ]
+    );
+}
+
+#[test]
+fn a_tables_milestone_column_scopes_the_milestone() {
+    insta::assert_snapshot!(explained("table-milestones.md", "M2"), @r#"
+    exit: 0
+    --- stdout
+    milestone M2: 2 tasks, 2 not done (docs/table-milestones.md)
+    +---+----+-----------------------+------+------------+
+    | # | ID | Title                 | Done | Depends on |
+    +====================================================+
+    | 1 | 3  | Required-column check |      |            |
+    | 2 | 4  | Type check            |      |            |
+    +---+----+-----------------------+------+------------+
+
+    no dependencies stated; tasks run in document order
+
+    left out:
+      docs/table-milestones.md:12  "Check required columns": a checklist item without an ID, outside the tasks
+      docs/table-milestones.md:13  "Check types": a checklist item without an ID, outside the tasks
+    --- stderr
+    "#);
+}
+
+#[test]
+fn unit_words_and_done_marks_in_another_language() {
+    insta::assert_snapshot!(explained("etapes.md", "visionneuse"), @r#"
+    exit: 0
+    --- stdout
+    milestone visionneuse: 5 tasks, 2 not done (docs/etapes.md)
+    +---+----+---------------------------------------+------+------------+
+    | # | ID | Title                                 | Done | Depends on |
+    +====================================================================+
+    | 1 | 1  | Lecture des fichiers                  | yes  |            |
+    | 2 | 2  | Affichage de la carte                 | yes  |            |
+    | 3 | 3  | Cache des tuiles (terminé 2025-03-02) | yes  |            |
+    | 4 | 4  | Export PNG                            |      |            |
+    | 5 | 4b | Export PDF                            |      |            |
+    +---+----+---------------------------------------+------+------------+
+
+    no dependencies stated; tasks run in document order
+    --- stderr
+    "#);
+}
+
+#[test]
+fn dependencies_a_careful_reader_draws() {
+    insta::assert_snapshot!(explained("deps-prose.md", "sync"), @r#"
+    exit: 0
+    --- stdout
+    milestone sync: 9 tasks, 9 not done (docs/deps-prose.md)
+    +---+------+------------------------------------------------------------+------+-----------------------------------------+
+    | # | ID   | Title                                                      | Done | Depends on                              |
+    +========================================================================================================================+
+    | 1 | T001 | Define the sync protocol                                   |      |                                         |
+    | 2 | T002 | Server endpoint (pairs with T003)                          |      |                                         |
+    | 3 | T003 | Client library; T001 feeds it                              |      | T002, T001                              |
+    | 4 | T005 | Offline queue, using the T002 endpoint; depends on T003    |      | T003                                    |
+    | 5 | T004 | Conflict resolution, ideally after T005                    |      | T005                                    |
+    | 6 | T006 | Metrics (can land now, works regardless of T004)           |      |                                         |
+    | 7 | T008 | Examples                                                   |      |                                         |
+    | 8 | T007 | Docs for the protocol (see T001); T008 must land before it |      | T008                                    |
+    | 9 | T009 | Release. Depends on T009 and T001–T008.                    |      | T001–T003, T004, T005, T006, T007, T008 |
+    +---+------+------------------------------------------------------------+------+-----------------------------------------+
+
+    dependencies:
+      docs/deps-prose.md:4  T003 waits for T002  ("pairs with" in the task's text, soft)
+      docs/deps-prose.md:5  T003 waits for T001  ("feeds" in the task's text)
+      docs/deps-prose.md:6  T004 waits for T005  ("after" in the task's text, soft)
+      docs/deps-prose.md:7  T005 waits for T003  ("depends on" in the task's text)
+      docs/deps-prose.md:9  T007 waits for T008  ("before" in the task's text)
+      docs/deps-prose.md:11  T009 waits for T001, T002, T003, T004, T005, T006, T007, T008  ("depends on" in the task's text)
+
+    warnings:
+      docs/deps-prose.md:6  T004 is listed before T005 but depends on it; T005 runs first
+      docs/deps-prose.md:9  T007 is listed before T008 but depends on it; T008 runs first
+      docs/deps-prose.md:11  T009 depends on itself; that dependency is ignored
+    --- stderr
+    "#);
+}
+
+#[test]
+fn milestone_names_match_whole_tokens() {
+    assert_eq!(ids("phases-decimal.md", "Phase 5"), ["1", "2"]);
+    assert_eq!(ids("phases-decimal.md", "Phase 5.1"), ["3"]);
+    assert_eq!(ids("phases-decimal.md", "P6"), ["4"]);
+}
+
+#[test]
+fn a_list_item_names_a_milestone_and_a_missing_one_is_refused() {
+    assert_eq!(ids("list-milestones.md", "M2"), ["TASK-003", "TASK-004"]);
+    insta::assert_snapshot!(explained("list-milestones.md", "M3"), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: docs/list-milestones.md does not name milestone M3: it names M1 and M2
+    hint: use one of those names, e.g. `git milestone plan M1 --plan docs/list-milestones.md`
+    "#);
+}
+
+#[test]
+fn close_families_are_reported_as_unsure() {
+    insta::assert_snapshot!(explained("competing.md", "work"), @r#"
+    exit: 0
+    --- stdout
+    milestone work: 2 tasks, 2 not done (docs/competing.md)
+    +---+------+---------------------+------+------------+
+    | # | ID   | Title               | Done | Depends on |
+    +====================================================+
+    | 1 | T101 | Compile the core    |      |            |
+    | 2 | T102 | Compile the plugins |      |            |
+    +---+------+---------------------+------+------------+
+
+    no dependencies stated; tasks run in document order
+
+    left out:
+      docs/competing.md:10  BUG-201: another kind of ID than the tasks (`BUG###` IDs)
+      docs/competing.md:11  BUG-202: another kind of ID than the tasks (`BUG###` IDs)
+
+    unsure:
+      two kinds of units compete: `T###` IDs (2) and `BUG###` IDs (2); the first were taken
+    --- stderr
+    "#);
+}
+
+#[test]
+fn records_written_as_headings() {
+    insta::assert_snapshot!(explained("record-headings.md", "tool"), @r#"
+    exit: 0
+    --- stdout
+    milestone tool: 3 tasks, 1 not done (docs/record-headings.md)
+    +---+----+---------------------+------+------------+
+    | # | ID | Title               | Done | Depends on |
+    +==================================================+
+    | 1 | 1  | Parse the config    | yes  |            |
+    | 2 | 2  | Validate the config | yes  | 1          |
+    | 3 | 4  | Print a summary     |      | 2          |
+    +---+----+---------------------+------+------------+
+
+    dependencies:
+      docs/record-headings.md:15  2 waits for 1  (a dependency field)
+      docs/record-headings.md:29  4 waits for 2  (a dependency field)
+
+    left out:
+      docs/record-headings.md:3  Phase 1: another kind of ID than the tasks (`Phase` numbers)
+      docs/record-headings.md:17  Phase 2: another kind of ID than the tasks (`Phase` numbers)
+      docs/record-headings.md:19  Task 3: it is marked "dropped" (line 19)
+    --- stderr
+    "#);
+}
+
+#[test]
+fn sub_tasks_namespaced_by_phase_make_the_phases_the_units() {
+    insta::assert_snapshot!(explained("namespaced-phases.md", "fetcher"), @r#"
+    exit: 0
+    --- stdout
+    milestone fetcher: 3 tasks, 2 not done (docs/namespaced-phases.md)
+    +---+----+----------+------+------------+
+    | # | ID | Title    | Done | Depends on |
+    +=======================================+
+    | 1 | 1  | Download | yes  |            |
+    | 2 | 2  | Resume   |      |            |
+    | 3 | 3  | Mirrors  |      |            |
+    +---+----+----------+------+------------+
+
+    no dependencies stated; tasks run in document order
+
+    unsure:
+      2 counts as not done: marked done by "✅ Done" (line 8), not done by an open item inside it (line 19)
+    --- stderr
+    "#);
+    assert_eq!(ids("namespaced-phases.md", "Stage 2"), ["S2-1", "S2-2"]);
+}
+
+#[test]
+fn the_same_task_written_twice_is_one_task() {
+    let text = "# Tasks\n\n- [ ] T001 Build the parser in `src/parse.rs`\n\
+                - [ ] T001 Build the parser in `crates/core/src/parse.rs`\n- [ ] T002 Ship\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001", "T002"]);
+    assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+}
+
+#[test]
+fn in_progress_wont_do_and_follow_up_marks() {
+    let text = "# Tasks\n\n- [~] T001 Queued\n- [-] T002 Started\n- [x] T003 Finished\n\
+                - [ ] T004 Old idea (won't do)\n\n| ID | Task | Status |\n|---|---|---|\n\
+                | T005 | Legacy import | Obsolete |\n| T006 | Cleanup | Skipped |\n\n\
+                ## Follow-ups\n\n- [ ] T007 Later polish\n";
+    let got = extract(text, "x").unwrap();
+    let done: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(done, [("T001", false), ("T002", false), ("T003", true)]);
+    let left: Vec<&str> = got.left_out.iter().map(|l| l.item.as_str()).collect();
+    assert_eq!(left, ["T004", "T005", "T006", "T007"]);
+}
+
+#[test]
+fn a_plan_that_is_not_utf8_is_refused_naming_the_line() {
+    let t = TestRepo::with_files(&[("README.md", "# x\n")]);
+    let mut bytes = b"# Tasks\n\n- [ ] T001 Caf".to_vec();
+    bytes.extend([0xe9, b'\n']);
+    std::fs::write(t.path().join("plan.md"), bytes).unwrap();
+    let out = t.run(["plan", "x", "--plan", "plan.md"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: plan file plan.md is not UTF-8 text (line 3 has an invalid byte)
+    hint: save the plan as UTF-8, e.g. `iconv -f latin1 -t utf-8`
+    "#);
+}
+
+#[test]
+fn a_plan_too_large_to_be_one_is_refused() {
+    let t = TestRepo::with_files(&[("README.md", "# x\n")]);
+    let big = "- [ ] T001 x\n".repeat(9 * 1024 * 1024 / 13 + 1);
+    std::fs::write(t.path().join("plan.md"), big).unwrap();
+    let out = t.run(["plan", "x", "--plan", "plan.md"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: plan file plan.md is too large to be a plan (9.0 MB; the limit is 8 MB)
+    hint: split the plan, or pass the milestone's own file with --plan PATH
+    "#);
+}
+
+#[test]
+fn short_ids_where_checklist_items_start() {
+    insta::assert_snapshot!(explained("short-ids.md", "export"), @r#"
+    exit: 0
+    --- stdout
+    milestone export: 3 tasks, 2 not done (docs/short-ids.md)
+    +---+----+--------------------------------------------------+------+------------+
+    | # | ID | Title                                            | Done | Depends on |
+    +===============================================================================+
+    | 1 | T1 | Settings model. Add the struct and its defaults. | yes  |            |
+    | 2 | T2 | Export command. Writes the settings as TOML.     |      | T1         |
+    | 3 | T3 | Import command. Reads them back; after T2.       |      | T2         |
+    +---+----+--------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/short-ids.md:9  T2 waits for T1  (a dependency field)
+      docs/short-ids.md:10  T3 waits for T2  ("after" in the task's text)
+    --- stderr
+    "#);
+}
+
+#[test]
+fn a_name_that_matches_two_sections_is_unsure() {
+    let text = "# Plan\n\n## M2: Sync\n\n- [ ] T001 Protocol\n\n## Notes\n\n## M2: Sync, again\n\n- [ ] T002 Retry\n";
+    let got = extract(text, "M2").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T001"]);
+    assert_eq!(
+        got.unsure,
+        ["the name matches two sections, line 3 and line 9; the first was taken"]
     );
 }

@@ -15,37 +15,51 @@ use crate::ui::text::clean;
 pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
-    let out = if args.json {
-        let mut value = serde_json::to_value(&plan).context("cannot write the plan as JSON")?;
-        if args.explain {
-            // Additive: scripts that read `tasks` are unaffected.
-            value["edges"] =
-                serde_json::to_value(plan.edges()).context("cannot write the edges")?;
-            value["warnings"] =
-                serde_json::to_value(&plan.warnings).context("cannot write the warnings")?;
-            value["left_out"] =
-                serde_json::to_value(&plan.left_out).context("cannot write the left-out items")?;
-            value["unsure"] =
-                serde_json::to_value(&plan.unsure).context("cannot write the doubts")?;
-        }
-        let mut s =
-            serde_json::to_string_pretty(&value).context("cannot write the plan as JSON")?;
-        s.push('\n');
-        s
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        // Written as it is serialized: a plan where every task depends on
+        // all earlier ones has millions of entries.
+        let edges = args.explain.then(|| plan.edges());
+        let json = Json {
+            plan: &plan,
+            edges: edges.as_deref(),
+            warnings: args.explain.then_some(&plan.warnings[..]),
+            left_out: args.explain.then_some(&plan.left_out[..]),
+            unsure: args.explain.then_some(&plan.unsure[..]),
+        };
+        serde_json::to_writer_pretty(&mut out, &json).context("cannot write to standard output")?;
+        out.write_all(b"\n")
+            .context("cannot write to standard output")?;
     } else {
         let mut s = table(&plan);
         if args.explain {
             s.push_str(&explain(&plan));
-        } else if let Some(line) = plan.left_out_line() {
+        } else if let Some(line) = plan.left_out_line(args.plan.is_some()) {
             s.push_str(&line);
             s.push('\n');
         }
-        s
-    };
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .context("cannot write to standard output")?;
+        out.write_all(s.as_bytes())
+            .context("cannot write to standard output")?;
+    }
+    out.flush().context("cannot write to standard output")?;
     Ok(0)
+}
+
+/// `plan --json`: the plan, and with --explain how it was read. Additive:
+/// scripts that read `tasks` are unaffected.
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edges: Option<&'a [plan::Edge]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<&'a [plan::Warning]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<&'a [plan::LeftOut]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unsure: Option<&'a [String]>,
 }
 
 /// Where each task (by its index in document order) runs.
@@ -76,8 +90,14 @@ pub fn table(plan: &Plan) -> String {
         t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
         t.force_no_tty();
     }
-    if let Some(width) = target.width {
-        t.set_width(width);
+    match target.width {
+        Some(width) => {
+            t.set_width(width);
+        }
+        // Nothing to fit: no column widths to work out for every cell.
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
     }
     let pos = run_positions(plan);
     for (i, task) in plan.tasks.iter().enumerate() {

@@ -30,6 +30,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     };
     let mut resolved = settings::resolve(&repo, &key, given)?;
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
+    if let Some(line) = plan.left_out_line(resolved.plan.is_some()) {
+        println!("{line}");
+    }
     plan.milestone = key;
     if resolved.plan.is_some() {
         resolved.settings.plan = Some(plan.plan.clone());

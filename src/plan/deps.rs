@@ -4,7 +4,8 @@
 //! Depends on US1 + US2"). Each statement keeps its strength: a structured
 //! field, a plain sentence, a hedged one ("ideally after"), or a mention.
 
-use super::ids::{Known, Refs, references};
+use super::groups::{self, Group};
+use super::ids::{Known, Refs, field_references, references};
 
 /// How firmly a statement orders two tasks, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -30,6 +31,7 @@ const WAITS_FOR: &[&str] = &[
     "gated on",
     "waits for",
     "waits on",
+    "builds on",
     "requires",
     "after",
     "needs",
@@ -37,6 +39,15 @@ const WAITS_FOR: &[&str] = &[
     "follow",
     "pairs with",
     "together with",
+    // The same in a few other languages.
+    "depende de",
+    "dependen de",
+    "dépend de",
+    "abhängig von",
+    "bergantung pada",
+    "después de",
+    "après",
+    "setelah",
     // Labels: "**Dependencies**: T001, T002", "Prerequisites: #12".
     "dependencies",
     "dependency",
@@ -47,6 +58,9 @@ const WAITS_FOR: &[&str] = &[
 /// Phrases after which the right side waits for the left side.
 const COMES_BEFORE: &[&str] = &[
     "before",
+    "antes de",
+    "avant",
+    "sebelum",
     "feeds",
     "blocks",
     "block",
@@ -116,13 +130,6 @@ pub struct Statement {
     pub pair: bool,
 }
 
-/// A phase or user story: the names it goes by and the tasks it holds.
-#[derive(Debug, Default)]
-pub struct Group {
-    pub aliases: Vec<String>,
-    pub tasks: Vec<u32>,
-}
-
 /// Where the text is, for reading it.
 #[derive(Clone, Copy)]
 pub struct Context<'g> {
@@ -151,32 +158,13 @@ const LANDS_IN: &[&str] = &[
     "land with",
 ];
 
-/// Words that name a numbered section of a plan: `slice 2` is `## 2. …`.
-pub const SECTION_WORDS: &[&str] = &[
-    "section",
-    "slice",
-    "part",
-    "chunk",
-    "stage",
-    "phase",
-    "step",
-    "wave",
-    "group",
-    "milestone",
-];
-
 /// "…, in the first commit of slice 1": the task cannot land before that
 /// group starts, so it waits (softly) for the group's first task.
 fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
     let owner = cx.owner?;
-    for &p in LANDS_IN {
-        let Some(at) = low
-            .match_indices(p)
-            .map(|(i, _)| i)
-            .find(|&i| has_words_at(low, i, i + p.len()))
-        else {
-            continue;
-        };
+    let mut from = 0;
+    while let Some((at, p)) = first_words(low, from, &[LANDS_IN]) {
+        from = at + p.len();
         let rest = low[at + p.len()..].trim_start();
         let rest = rest.strip_prefix("the ").unwrap_or(rest);
         let group = cx.sections.iter().find(|g| {
@@ -187,10 +175,12 @@ fn landing(low: &str, cx: Context<'_>) -> Option<Statement> {
                         .is_none_or(|c| !c.is_alphanumeric() && c != '.')
                 })
             })
-        })?;
-        let first = *group.tasks.iter().min()?;
+        });
+        let Some((group, &first)) = group.and_then(|g| Some((g, g.tasks.iter().min()?))) else {
+            continue;
+        };
         if group.tasks.contains(&owner) || first <= owner {
-            return None;
+            continue;
         }
         return Some(Statement {
             waits: vec![owner],
@@ -220,25 +210,48 @@ fn has_words_at(lower: &str, s: usize, e: usize) -> bool {
 /// Where a relation phrase occurs as whole words, earliest first (the
 /// longer phrase wins at one place: "depends on" over "depends").
 fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> {
-    let mut best: Option<(usize, &'static str, bool)> = None;
-    for (list, waits) in [(WAITS_FOR, true), (COMES_BEFORE, false)] {
-        for &p in list {
-            let mut at = from;
-            while let Some(i) = lower[at..].find(p) {
-                let s = at + i;
-                let e = s + p.len();
-                if has_words_at(lower, s, e) {
-                    let better = best.is_none_or(|b| s < b.0 || s == b.0 && p.len() > b.1.len());
-                    if better {
-                        best = Some((s, p, waits));
-                    }
-                    break;
-                }
-                at = e;
-            }
+    let (at, p) = first_words(lower, from, &[WAITS_FOR, COMES_BEFORE])?;
+    Some((at, p, WAITS_FOR.contains(&p)))
+}
+
+/// The first of `lists`' phrases that starts a word of `lower[from..]` and
+/// ends one: one pass over word starts with a prefix test each, instead of
+/// a substring search per phrase (plans have thousands of clauses).
+fn first_words(
+    lower: &str,
+    from: usize,
+    lists: &[&[&'static str]],
+) -> Option<(usize, &'static str)> {
+    let b = lower.as_bytes();
+    for i in from..b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            continue;
+        }
+        let starts = match i.checked_sub(1).map(|p| b[p]) {
+            None => true,
+            Some(p) if p.is_ascii() => !p.is_ascii_alphanumeric(),
+            Some(_) => lower[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric()),
+        };
+        if !starts {
+            continue;
+        }
+        let best = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .filter(|p| {
+                p.as_bytes()[0] == b[i]
+                    && lower[i..].starts_with(**p)
+                    && has_words_at(lower, i, i + p.len())
+            })
+            .max_by_key(|p| p.len());
+        if let Some(p) = best {
+            return Some((i, p));
         }
     }
-    best
+    None
 }
 
 fn contains_words(lower: &str, phrase: &str) -> bool {
@@ -255,7 +268,7 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     let b = text.as_bytes();
     for (i, &c) in b.iter().enumerate() {
         let end = c == b';'
-            || c == b'\n' && b.get(i + 1).is_some_and(|n| *n == b'\n')
+            || c == b'\n' && (b.get(i + 1) == Some(&b'\n') || starts_field(&text[i + 1..]))
             || (c == b'.' && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()));
         if end {
             out.push((start, &text[start..i]));
@@ -264,6 +277,18 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     }
     out.push((start, &text[start..]));
     out
+}
+
+/// A line that starts a field of its own (`**Goal**: …`, `Depends on: …`),
+/// so the line before it ends a clause even without a full stop.
+fn starts_field(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("**") || t.starts_with("- ") || t.starts_with("* ") {
+        return true;
+    }
+    let head: String = t.chars().take(32).collect();
+    head.find(':')
+        .is_some_and(|c| c > 0 && head[..c].chars().all(|ch| ch.is_alphabetic() || ch == ' '))
 }
 
 /// `**Depends on**: …`, `Dependencies: …`: a field label at the start of a
@@ -326,7 +351,10 @@ fn field_statement(
         s.offset += value;
         return Some(s);
     };
-    let on = side(&without_asides(&clause[value..]), known, cx.groups);
+    let mut on = field_references(&without_asides(&clause[value..]), known);
+    if on.is_empty() {
+        on = side(&clause[value..], known, cx.groups);
+    }
     if on.is_empty() {
         return statement(&clause[value..], v, prose, known).map(|mut s| {
             s.offset += value;
@@ -351,44 +379,15 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
     let mut from = 0;
     while let Some((k, phrase, waits)) = find_phrase(low, from) {
         from = k + phrase.len();
-        // The right side ends at the next relation or an aside ("after
-        // Foundational - integrates with US1" waits for Foundational only).
-        let mut right_end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
-        for aside in [
-            " - ",
-            " — ",
-            " – ",
-            " but ",
-            " and then ",
-            " regardless of ",
-            " independent of ",
-        ] {
-            if let Some(i) = low[from..right_end].find(aside) {
-                right_end = from + i;
-            }
-        }
-        let mut right = side(&without_asides(&clause[from..right_end]), known, cx.groups);
-        let mut named = false;
-        if right.is_empty() {
-            // "block migrations until decided": a task named, not numbered.
-            match known.named(&clause[from..right_end]) {
-                Some(t) => {
-                    right.tasks.push(t);
-                    right.first = Some((from, Some(t)));
-                    named = true;
-                }
-                None => continue,
-            }
-        }
+        let Some((right, named)) = object(clause, low, from, waits, cx, known) else {
+            continue;
+        };
         let left = subject(&clause[..k], cx, known);
-        if left.is_empty() {
+        if left.is_empty() || NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
             return None;
         }
         let pair = PAIRS.contains(&phrase);
         let hedged = pair || named || HEDGES.iter().any(|h| contains_words(low, h));
-        if NOT_A_RELATION.iter().any(|h| contains_words(&low[..k], h)) {
-            return None;
-        }
         let (waits, on, external) = if waits {
             (left, right.tasks, right.external)
         } else {
@@ -412,6 +411,61 @@ fn statement(clause: &str, low: &str, cx: Context<'_>, known: &Known) -> Option<
         });
     }
     None
+}
+
+/// What a relation phrase ending at `from` points at: the IDs up to the
+/// next relation or an aside ("after Foundational - integrates with US1"
+/// waits for Foundational only); else "it" or "this" (the text's own
+/// task: "T001 feeds it"); else a task the document named in words
+/// ("block migrations until decided"), which makes the statement soft.
+fn object(
+    clause: &str,
+    low: &str,
+    from: usize,
+    waits: bool,
+    cx: Context<'_>,
+    known: &Known,
+) -> Option<(Refs, bool)> {
+    let mut end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
+    for aside in [
+        " - ",
+        " — ",
+        " – ",
+        " but ",
+        " and then ",
+        " regardless of ",
+        " independent of ",
+    ] {
+        if let Some(i) = low[from..end].find(aside) {
+            end = from + i;
+        }
+    }
+    let mut right = side(&without_asides(&clause[from..end]), known, cx.groups);
+    if !right.is_empty() {
+        return Some((right, false));
+    }
+    let words = &low[from..end];
+    let pronoun = !waits && points_back(words);
+    let t = cx
+        .owner
+        .filter(|_| pronoun)
+        .or_else(|| known.named(words))?;
+    right.tasks.push(t);
+    right.first = Some((from, Some(t)));
+    Some((right, !pronoun))
+}
+
+/// "it", "this", "this task": the object is the text's own task.
+fn points_back(object: &str) -> bool {
+    let words: Vec<&str> = object
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .collect();
+    matches!(
+        words.as_slice(),
+        ["it"] | ["this"] | ["this", "task" | "one"] | ["it", _]
+    )
 }
 
 /// Who the clause is about: the IDs it opens with, else the task whose text
@@ -478,179 +532,19 @@ fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Refs {
     let Some(groups) = groups else {
         return Refs::default();
     };
-    let lower = text.to_lowercase();
-    let every_story = names_every_story(&lower);
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Refs::default();
-    for g in groups {
-        let story = g.aliases.iter().any(|a| is_story(a));
-        if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
-            for &t in &g.tasks {
-                if seen.insert(t) {
-                    out.tasks.push(t);
-                }
-            }
-        }
-    }
+    let mut out = Refs {
+        tasks: groups::named(text, groups),
+        ..Refs::default()
+    };
     if let Some(&t) = out.tasks.first() {
         out.first = Some((0, Some(t)));
     }
     out
 }
 
-fn is_story(alias: &str) -> bool {
-    alias
-        .strip_prefix("us")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// "all user stories", "any user story phases", "every story": each story.
-fn names_every_story(lower: &str) -> bool {
-    let quantified = ["all ", "any ", "every ", "each "]
-        .iter()
-        .any(|q| has_words(lower, q.trim()));
-    quantified && (lower.contains("user stor") || lower.contains("stories"))
-}
-
-/// Whether `lower` names the group alias `alias` ("phase 2", "us3", "setup"),
-/// including story numbers written out and phase ranges ("Phase 3-8").
-fn mentions(lower: &str, alias: &str) -> bool {
-    if let Some(n) = alias.strip_prefix("us") {
-        return has_words(lower, alias)
-            || has_words(lower, &format!("user story {n}"))
-            || has_words(lower, &format!("story {n}"));
-    }
-    if let Some(n) = alias.strip_prefix("phase ") {
-        if has_words(lower, alias) {
-            return true;
-        }
-        return phase_ranges(lower).iter().any(|(a, b)| {
-            n.split('.')
-                .next()
-                .and_then(|m| m.parse::<u32>().ok())
-                .is_some_and(|m| *a <= m && m <= *b)
-        });
-    }
-    has_words(lower, alias)
-}
-
-fn has_words(hay: &str, needle: &str) -> bool {
-    let mut at = 0;
-    while let Some(i) = hay[at..].find(needle) {
-        let s = at + i;
-        let e = s + needle.len();
-        let before = hay[..s].chars().next_back();
-        let after = hay[e..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '.');
-        if edge(before)
-            && (edge(after)
-                || after == Some('.') && !hay[e + 1..].starts_with(|c: char| c.is_ascii_digit()))
-        {
-            return true;
-        }
-        at = e;
-    }
-    false
-}
-
-/// `phase 3-8`, `phases 3–8`: inclusive ranges of phase numbers.
-fn phase_ranges(lower: &str) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for (i, _) in lower.match_indices("phase") {
-        let rest = lower[i + 5..].trim_start_matches('s').trim_start();
-        let a: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let rest = rest[a.len()..].trim_start();
-        let Some(rest) = rest
-            .strip_prefix('-')
-            .or_else(|| rest.strip_prefix('–'))
-            .or_else(|| rest.strip_prefix("to "))
-        else {
-            continue;
-        };
-        let b: String = rest
-            .trim_start()
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
-            out.push((a, b));
-        }
-    }
-    out
-}
-
-/// Words that do not name a phase on their own.
-const NOT_NAMES: &[&str] = &[
-    "user",
-    "story",
-    "stories",
-    "phase",
-    "task",
-    "tasks",
-    "the",
-    "and",
-    "implementation",
-    "milestone",
-    "week",
-    "part",
-    "step",
-    "stage",
-    "core",
-    "final",
-    "other",
-];
-
-/// The names a phase heading goes by: `phase 3`, `us1`, its first word.
-pub fn aliases(heading: &str) -> Vec<String> {
-    let lower = heading.to_lowercase();
-    let mut out = Vec::new();
-    if let Some(i) = lower.find("phase ") {
-        let n: String = lower[i + 6..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        let n = n.trim_end_matches('.');
-        if !n.is_empty() {
-            out.push(format!("phase {n}"));
-        }
-    }
-    for marker in ["user story ", "story "] {
-        if let Some(i) = lower.find(marker) {
-            let n: String = lower[i + marker.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if !n.is_empty() {
-                out.push(format!("us{n}"));
-            }
-        }
-    }
-    for word in lower.split(|c: char| !c.is_alphanumeric()) {
-        if word.len() > 2 && word.starts_with("us") && word[2..].bytes().all(|b| b.is_ascii_digit())
-        {
-            out.push(word.to_string());
-        }
-    }
-    let name = lower
-        .split_once(':')
-        .map_or(lower.as_str(), |(_, n)| n)
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()));
-    // Only a phase goes by its name alone ("Setup", "Polish"); a sub-section
-    // such as "Setup for User Story 5" does not.
-    if let Some(w) = name.filter(|_| lower.contains("phase "))
-        && w.len() >= 4
-        && !NOT_NAMES.contains(&w)
-        && !w.starts_with("us")
-    {
-        out.push(w.to_string());
-    }
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::groups::aliases;
     use super::super::label::Shape;
     use super::*;
 
@@ -750,6 +644,21 @@ mod tests {
         );
         let s = statements("T003 pairs with T001", cx(None), &k);
         assert!(s[0].pair && s[0].strength == Strength::Soft);
+    }
+
+    #[test]
+    fn dependency_words_in_other_languages() {
+        let k = known(&["T001", "T002", "T003"]);
+        let s = statements("Depende de: T001. Paralelizable con T002.", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T001"]), Strength::Structured)]
+        );
+        let s = statements("À faire après T002", cx(Some(2)), &k);
+        assert_eq!(
+            pairs(&s, &k),
+            [(v(&["T003"]), v(&["T002"]), Strength::Hard)]
+        );
     }
 
     #[test]

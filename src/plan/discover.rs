@@ -188,19 +188,34 @@ impl Survey {
         });
     }
 
+    /// Names that select a plan, for the hint when the user's name selects
+    /// none: a plan's file or folder name (which runs it whole), and the
+    /// milestones a roadmap's headings name. A README's headings, and the
+    /// phases of a plan that has a name of its own, are not listed.
     fn collect_names(&mut self, path: &str, outline: &Outline) {
-        let mut found: Vec<String> = outline
-            .units
-            .iter()
-            .filter_map(|u| names::named_in_heading(&u.text))
-            .collect();
         let parts = PathParts::of(path);
-        if found.is_empty()
-            && outline.has_task_ids
-            && !parts.incidental()
-            && let Some(part) = parts.naming_part()
-        {
-            found.push(part.to_string());
+        if parts.incidental() || outline.task_lines == 0 {
+            return;
+        }
+        // A file or folder name selects a plan when the file is one (two
+        // units of work at least, as for ranking); a heading names its part.
+        let part = parts.naming_part().filter(|_| outline.has_task_ids);
+        let mut found: Vec<String> = Vec::new();
+        for u in &outline.units {
+            if let Some(n) = names::milestone_named(&u.text)
+                && !(part.is_some() && names::is_section(&n))
+            {
+                found.push(n);
+            }
+        }
+        // `m1-plan.md` titled "M1" is listed as M1.
+        if let Some(part) = part {
+            let same = found
+                .iter()
+                .any(|n| Name::parse(n).is_some_and(|n| n.fit_path_part(part) == Some(Fit::Exact)));
+            if !same {
+                found.insert(0, part.to_string());
+            }
         }
         for n in found {
             let Some(key) = Name::parse(&n).map(|p| p.key()) else {

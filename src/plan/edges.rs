@@ -5,8 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::deps::{self, Context, Group, Statement, Strength};
+use super::deps::{self, Context, Statement, Strength};
 use super::extract::Tasks;
+use super::groups::{self, Group};
 use super::ids::Known;
 use super::label::key;
 use super::markdown::Doc;
@@ -141,12 +142,12 @@ impl Reader<'_> {
             .into_iter()
             .map(|(h, tasks)| {
                 let mut aliases =
-                    deps::aliases(&self.doc.text[self.doc.line_range(self.units[h].start)]);
+                    groups::aliases(&self.doc.text[self.doc.line_range(self.units[h].start)]);
                 // `## 2. Calendars` is "slice 2", "section 2", … in prose.
                 if let Some(l) = &self.units[h].label
                     && l.shape == super::label::Shape::Numbered(String::new())
                 {
-                    for w in deps::SECTION_WORDS {
+                    for w in groups::SECTION_WORDS {
                         aliases.push(format!("{w} {}", l.id));
                     }
                 }
@@ -301,7 +302,8 @@ impl Reader<'_> {
                     }
                     i
                 });
-                for i in dep.on.iter().copied().chain(ext.collect::<Vec<_>>()) {
+                let own = dep.on.iter().copied().filter(|&i| i as usize != w);
+                for i in own.chain(ext.collect::<Vec<_>>()) {
                     if stamp.len() <= i as usize {
                         stamp.resize(i as usize + 1, u32::MAX);
                     }

@@ -2,17 +2,15 @@
 //! marks, what was left out and why. Pure: no git, no file system.
 //!
 //! The steps: candidate units (`units`) in the milestone's scope (`scope`),
-//! the task family among them (`family`), every definition of each task's
-//! ID gathered (the same phase as a checklist item, a details heading and a
-//! progress-table row is one task), containers that only group sub-tasks
-//! set aside, marks read, then dependencies (`edges`).
+//! the task family among them (`family`), the family's units made tasks
+//! (`tasks`), or checklist items numbered when nothing has a label, then
+//! dependencies (`edges`).
 
 use std::collections::{HashMap, HashSet};
 
-use super::family::{self, Choice, Family, Role};
-use super::label::{Shape, key, parent_number};
+use super::family::{self, Choice, Role};
+use super::label::Shape;
 use super::markdown::Doc;
-use super::marks::{self, Mark};
 use super::scope::{self, Scope};
 use super::units::{Kind, Unit};
 use super::{DependsOn, Extracted, LeftOut, Task, Warning};
@@ -45,7 +43,8 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     }
     r.report_others(&choice);
     r.report_unplaced(&tasks);
-    let mut unsure: Vec<String> = choice.unsure.into_iter().collect();
+    let mut unsure: Vec<String> = scope.unsure.clone().into_iter().collect();
+    unsure.extend(choice.unsure);
     unsure.append(&mut r.disagreements);
     let read = super::edges::read(&doc, &units, &tasks.defs, &tasks);
     r.warnings.extend(read.warnings);
@@ -103,27 +102,27 @@ pub struct Tasks {
 }
 
 /// Why a unit in scope is set aside before families are weighed.
-enum Aside {
+pub(super) enum Aside {
     /// An example, deferred or criteria section: left out.
     Section(String),
     /// A section that only mentions tasks: not a definition.
     Mention,
 }
 
-struct Reading<'d> {
-    doc: &'d Doc<'d>,
-    units: &'d [Unit],
-    scope: &'d Scope,
+pub(super) struct Reading<'d> {
+    pub(super) doc: &'d Doc<'d>,
+    pub(super) units: &'d [Unit],
+    pub(super) scope: &'d Scope,
     /// Labelled units and checkbox items in scope, not set aside.
-    candidates: Vec<usize>,
+    pub(super) candidates: Vec<usize>,
     /// The checkbox items among them that have no label.
-    unlabelled: Vec<usize>,
-    aside: HashMap<usize, Aside>,
-    warnings: Vec<Warning>,
-    left_out: Vec<LeftOut>,
-    disagreements: Vec<String>,
+    pub(super) unlabelled: Vec<usize>,
+    pub(super) aside: HashMap<usize, Aside>,
+    pub(super) warnings: Vec<Warning>,
+    pub(super) left_out: Vec<LeftOut>,
+    pub(super) disagreements: Vec<String>,
     /// Units reported as left out already.
-    reported: HashSet<usize>,
+    pub(super) reported: HashSet<usize>,
 }
 
 impl<'d> Reading<'d> {
@@ -142,7 +141,7 @@ impl<'d> Reading<'d> {
         }
     }
 
-    fn line(&self, i: usize) -> usize {
+    pub(super) fn line(&self, i: usize) -> usize {
         self.doc.line_of(self.units[i].start)
     }
 
@@ -162,7 +161,7 @@ impl<'d> Reading<'d> {
         }
     }
 
-    fn leave_out(&mut self, i: usize, reason: String) {
+    pub(super) fn leave_out(&mut self, i: usize, reason: String) {
         if self.reported.insert(i) {
             self.left_out.push(LeftOut {
                 line: self.line(i),
@@ -177,7 +176,7 @@ impl<'d> Reading<'d> {
         u.label.is_some() || u.kind == Kind::Checkbox
     }
 
-    fn aside_of(&self, u: &Unit) -> Option<Aside> {
+    pub(super) fn aside_of(&self, u: &Unit) -> Option<Aside> {
         let why = scope::set_aside(self.doc, self.scope, u)?;
         Some(if why.starts_with("the section") {
             Aside::Mention
@@ -211,447 +210,7 @@ impl<'d> Reading<'d> {
     }
 }
 
-/// One task before its marks are read.
-struct Draft {
-    id: String,
-    /// Defining units: the first is where the title and line come from.
-    defs: Vec<usize>,
-    /// Units that only mention it (a queue, a summary), for its position.
-    seen: Vec<usize>,
-    /// Which label of the unit defines it (0 the main one, then extras).
-    label_of: HashMap<usize, usize>,
-}
-
 impl Reading<'_> {
-    /// The shape's units outside the scope that may still define a task:
-    /// not in another milestone's region, not set aside.
-    fn outside(&self, i: usize) -> Option<bool> {
-        let u = &self.units[i];
-        if self.scope.in_other(u.start) {
-            return None;
-        }
-        match self.aside_of(u) {
-            Some(Aside::Section(_)) => None,
-            Some(Aside::Mention) => Some(false),
-            None => Some(true),
-        }
-    }
-
-    fn family_tasks(&mut self, f: &Family, sub: Option<&Family>) -> Tasks {
-        let mut members: Vec<usize> = f.members.clone();
-        members.extend(sub.iter().flat_map(|s| s.members.iter().copied()));
-        members.sort_unstable();
-        let members = self.without_notes(members);
-        let shapes: Vec<Shape> = std::iter::once(f.shape.clone())
-            .chain(sub.map(|s| s.shape.clone()))
-            .collect();
-        let mut drafts: Vec<Draft> = Vec::new();
-        let mut by_key: HashMap<String, usize> = HashMap::new();
-        for &i in &members {
-            let u = &self.units[i];
-            for (n, l) in u.label.iter().chain(&u.extra).enumerate() {
-                let at = *by_key.entry(key(&l.id)).or_insert_with(|| {
-                    drafts.push(Draft {
-                        id: l.id.clone(),
-                        defs: Vec::new(),
-                        seen: Vec::new(),
-                        label_of: HashMap::new(),
-                    });
-                    drafts.len() - 1
-                });
-                drafts[at].defs.push(i);
-                drafts[at].label_of.insert(i, n);
-            }
-        }
-        let in_scope: HashSet<usize> = members.iter().copied().collect();
-        self.fold_in(&shapes, &in_scope, &mut drafts, &mut by_key);
-        let drafts = self.split_duplicates(drafts);
-        self.finish(drafts, &f.shape, sub.map(|s| &s.shape))
-    }
-
-    /// In a checklist, a plain bullet that starts with an ID it does not
-    /// otherwise define is a note ("- T010: see below"); in a plan of
-    /// numbered items, one stray checkbox changes nothing.
-    fn without_notes(&mut self, members: Vec<usize>) -> Vec<usize> {
-        let units = self.units;
-        let boxed: HashSet<String> = members
-            .iter()
-            .filter(|&&i| units[i].kind == Kind::Checkbox)
-            .filter_map(|&i| units[i].label.as_ref().map(|l| key(&l.id)))
-            .collect();
-        let plain = members
-            .iter()
-            .filter(|&&i| matches!(units[i].kind, Kind::Item | Kind::Line))
-            .count();
-        if boxed.is_empty() || boxed.len() < plain {
-            return members;
-        }
-        let mut kept = Vec::new();
-        for i in members {
-            let u = &units[i];
-            let note = matches!(u.kind, Kind::Item | Kind::Line)
-                && u.label
-                    .as_ref()
-                    .is_some_and(|l| !boxed.contains(&key(&l.id)));
-            if note {
-                self.leave_out(i, "a note in a checklist of tasks, not a task".into());
-            } else {
-                kept.push(i);
-            }
-        }
-        kept
-    }
-
-    /// Other definitions of the tasks' IDs anywhere in the document (a
-    /// details heading, a progress-table row), and phases inserted after a
-    /// task (`7.1` after `7`) that no other milestone holds.
-    fn fold_in(
-        &self,
-        shapes: &[Shape],
-        in_scope: &HashSet<usize>,
-        drafts: &mut Vec<Draft>,
-        by_key: &mut HashMap<String, usize>,
-    ) {
-        let inserted = !self.scope.whole && matches!(shapes[0], Shape::Numbered(_));
-        for (i, u) in self.units.iter().enumerate() {
-            let Some(main) = &u.label else { continue };
-            if in_scope.contains(&i) || !shapes.contains(&main.shape) {
-                continue;
-            }
-            let Some(defines) = self.outside(i) else {
-                continue;
-            };
-            for (n, l) in std::iter::once(main).chain(&u.extra).enumerate() {
-                let k = key(&l.id);
-                let at = match by_key.get(&k) {
-                    Some(&at) => at,
-                    None if inserted && defines && self.extends_a_task(&l.id, by_key) => {
-                        drafts.push(Draft {
-                            id: l.id.clone(),
-                            defs: Vec::new(),
-                            seen: Vec::new(),
-                            label_of: HashMap::new(),
-                        });
-                        by_key.insert(k, drafts.len() - 1);
-                        drafts.len() - 1
-                    }
-                    None => continue,
-                };
-                if defines {
-                    drafts[at].defs.push(i);
-                    drafts[at].label_of.insert(i, n);
-                } else {
-                    drafts[at].seen.push(i);
-                }
-            }
-        }
-    }
-
-    fn extends_a_task(&self, id: &str, by_key: &HashMap<String, usize>) -> bool {
-        let mut at = parent_number(id);
-        while let Some(p) = at {
-            if by_key.contains_key(&key(p)) {
-                return true;
-            }
-            at = parent_number(p);
-        }
-        false
-    }
-
-    /// An ID defined twice by the same kind of unit with different titles
-    /// is two tasks: the second is `ID#2`. The same title twice is one task.
-    fn split_duplicates(&mut self, drafts: Vec<Draft>) -> Vec<Draft> {
-        let mut out = Vec::new();
-        for mut d in drafts {
-            let mut extra: Vec<Draft> = Vec::new();
-            let first = d.defs[0];
-            let mut kept = vec![first];
-            for &i in &d.defs[1..] {
-                let (a, b) = (&self.units[first], &self.units[i]);
-                let same_kind = a.kind == b.kind && a.kind != Kind::Row;
-                if same_kind && !similar(&a.title, &b.title) {
-                    let n = extra.len() + 2;
-                    self.warnings.push(Warning {
-                        line: Some(self.line(i)),
-                        message: format!(
-                            "{} is defined twice: \"{}\" (line {}) and \"{}\" (line {}); the second is {}#{n}",
-                            d.id,
-                            a.title,
-                            self.line(first),
-                            b.title,
-                            self.line(i),
-                            d.id
-                        ),
-                    });
-                    extra.push(Draft {
-                        id: format!("{}#{n}", d.id),
-                        defs: vec![i],
-                        seen: Vec::new(),
-                        label_of: HashMap::from([(i, d.label_of.get(&i).copied().unwrap_or(0))]),
-                    });
-                } else {
-                    kept.push(i);
-                }
-            }
-            d.defs = kept;
-            out.push(d);
-            out.extend(extra);
-        }
-        out
-    }
-}
-
-/// Two titles say the same thing: most of their words are shared (a path
-/// written two ways does not make two tasks).
-fn similar(a: &str, b: &str) -> bool {
-    let words = |s: &str| -> HashSet<String> {
-        s.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let (a, b) = (words(a), words(b));
-    let shared = a.intersection(&b).count();
-    let all = a.union(&b).count();
-    all == 0 || shared * 2 >= all
-}
-
-impl Reading<'_> {
-    /// Containers, marks, positions: the drafts become tasks in order.
-    fn finish(&mut self, drafts: Vec<Draft>, shape: &Shape, sub: Option<&Shape>) -> Tasks {
-        let def_of: HashMap<usize, usize> = drafts
-            .iter()
-            .enumerate()
-            .flat_map(|(d, dr)| dr.defs.iter().map(move |&u| (u, d)))
-            .collect();
-        let containers = self.containers(&drafts, &def_of, sub);
-        let open_children = self.open_children(&def_of);
-        let positions = self.positions(&drafts);
-        let mut order: Vec<usize> = (0..drafts.len()).collect();
-        order.sort_by_key(|&d| positions[d]);
-        let mut list = Vec::new();
-        let mut defs = Vec::new();
-        for d in order {
-            let dr = &drafts[d];
-            if containers.contains(&d) {
-                continue;
-            }
-            let votes = self.votes(dr, open_children.contains(&d));
-            if votes.contains(&Mark::LeftOut) {
-                let first = dr.defs[0];
-                self.leave_out(
-                    first,
-                    "it is marked won't do, deferred, removed or struck through".into(),
-                );
-                continue;
-            }
-            let parent = self.parent_of(dr, &drafts, &containers);
-            list.push(self.task(dr, &votes, parent));
-            defs.push(dr.defs.clone());
-        }
-        Tasks {
-            list,
-            defs,
-            shape: shape.clone(),
-        }
-    }
-
-    fn task(&mut self, dr: &Draft, votes: &[Mark], parent: Option<String>) -> Task {
-        let first = dr.defs[0];
-        let u = &self.units[first];
-        let n = dr.label_of.get(&first).copied().unwrap_or(0);
-        let l = u.label.iter().chain(&u.extra).nth(n);
-        let done = votes.contains(&Mark::Done) && !votes.contains(&Mark::NotDone);
-        if votes.contains(&Mark::Done) && votes.contains(&Mark::NotDone) {
-            self.disagreements.push(format!(
-                "{} (line {}) is marked done in one place and not done in another; it counts as not done",
-                dr.id,
-                self.line(first)
-            ));
-        }
-        Task {
-            id: dr.id.clone(),
-            label: l.and_then(|l| l.word.as_ref().map(|_| l.display())),
-            title: u.title.clone(),
-            line: self.line(first),
-            done,
-            optional: dr.defs.iter().any(|&i| self.units[i].optional),
-            parent,
-            depends_on: DependsOn::default(),
-            runner: None,
-        }
-    }
-
-    /// The container a task sits in: the defined ID its number extends
-    /// (`2` for `2.3`), or the task-family heading around it.
-    fn parent_of(
-        &self,
-        dr: &Draft,
-        drafts: &[Draft],
-        containers: &HashSet<usize>,
-    ) -> Option<String> {
-        let p = parent_number(&dr.id)?;
-        let k = key(p);
-        drafts
-            .iter()
-            .enumerate()
-            .find(|(d, o)| key(&o.id) == k && containers.contains(d))
-            .map(|(_, o)| o.id.clone())
-            .or_else(|| {
-                drafts
-                    .iter()
-                    .find(|o| key(&o.id) == k)
-                    .map(|o| o.id.clone())
-            })
-    }
-
-    /// Drafts that only group others: a heading whose section holds other
-    /// tasks; a numbered item with sub-tasks and no text of its own; a task
-    /// whose sub-tasks extend its number (`Task 1` with `1.1`, `1.2`).
-    fn containers(
-        &self,
-        drafts: &[Draft],
-        def_of: &HashMap<usize, usize>,
-        sub: Option<&Shape>,
-    ) -> HashSet<usize> {
-        let mut holds_others: HashSet<usize> = HashSet::new();
-        for (&u, &d) in def_of {
-            let mut at = self.units[u].parent;
-            while let Some(p) = at {
-                if let Some(&o) = def_of.get(&p)
-                    && o != d
-                {
-                    holds_others.insert(o);
-                }
-                at = self.units[p].parent;
-            }
-        }
-        let keys: HashSet<String> = drafts.iter().map(|d| key(&d.id)).collect();
-        let mut has_children: HashSet<String> = HashSet::new();
-        for d in drafts {
-            let mut at = parent_number(&d.id);
-            while let Some(p) = at {
-                if keys.contains(&key(p)) {
-                    has_children.insert(key(p));
-                }
-                at = parent_number(p);
-            }
-        }
-        let mut out = HashSet::new();
-        for (d, dr) in drafts.iter().enumerate() {
-            let heading = dr.defs.iter().any(|&u| self.units[u].kind == Kind::Heading);
-            let grouped = has_children.contains(&key(&dr.id));
-            let body_empty = dr.defs.iter().all(|&u| self.own_text_empty(u, def_of));
-            let is_sub_parent = sub.is_some() && holds_others.contains(&d);
-            if heading && holds_others.contains(&d) || grouped && body_empty || is_sub_parent {
-                out.insert(d);
-            }
-        }
-        out
-    }
-
-    /// Whether a unit has no text of its own besides its title and the
-    /// task units nested in it.
-    fn own_text_empty(&self, u: usize, def_of: &HashMap<usize, usize>) -> bool {
-        let unit = &self.units[u];
-        if unit.kind == Kind::Row {
-            return true;
-        }
-        let mut at = unit.title_end.min(unit.extent.end);
-        let mut i = u + 1;
-        while i < self.units.len() && self.units[i].start < unit.extent.end {
-            let n = &self.units[i];
-            if def_of.contains_key(&i) && n.start >= at {
-                if !self.doc.text[at..n.start].trim().is_empty() {
-                    return false;
-                }
-                at = n.extent.end.max(at);
-            }
-            i += 1;
-        }
-        self.doc.text[at.min(unit.extent.end)..unit.extent.end]
-            .trim()
-            .is_empty()
-    }
-
-    /// Drafts with an open checkbox inside one of their definitions (not a
-    /// task itself, not optional, not struck through).
-    fn open_children(&self, def_of: &HashMap<usize, usize>) -> HashSet<usize> {
-        let mut out = HashSet::new();
-        for (i, u) in self.units.iter().enumerate() {
-            let open = u.kind == Kind::Checkbox
-                && !u.check.is_some_and(|c| c == 'x' || c == 'X')
-                && !u.optional
-                && !u.struck
-                && !def_of.contains_key(&i);
-            if !open {
-                continue;
-            }
-            let mut at = u.parent;
-            while let Some(p) = at {
-                if let Some(&d) = def_of.get(&p) {
-                    out.insert(d);
-                    break;
-                }
-                at = self.units[p].parent;
-            }
-        }
-        out
-    }
-
-    /// Every mark of every definition.
-    fn votes(&self, dr: &Draft, open_child: bool) -> Vec<Mark> {
-        let mut v = Vec::new();
-        for &i in &dr.defs {
-            let u = &self.units[i];
-            if u.struck {
-                v.push(Mark::LeftOut);
-            }
-            v.extend(u.check.map(marks::checkbox));
-            v.extend(u.status.as_deref().and_then(marks::classify));
-            v.extend(u.title_mark);
-            if !matches!(u.kind, Kind::Checkbox | Kind::Row) {
-                let body = &self.doc.text[u.title_end.min(u.extent.end)..u.extent.end];
-                v.extend(body.lines().take(40).find_map(marks::status_line));
-            }
-        }
-        if open_child && v.contains(&Mark::Done) {
-            v.push(Mark::NotDone);
-        }
-        v
-    }
-
-    /// Where each task sits in the sequence: where its ID first appears (a
-    /// queue at the top of the document counts), and a sub-task sits where
-    /// its parent does (Kiro lists finished parents at the top and their
-    /// sub-tasks at the end).
-    fn positions(&self, drafts: &[Draft]) -> Vec<(usize, usize)> {
-        let first: Vec<usize> = drafts
-            .iter()
-            .map(|d| {
-                let own = d.defs.iter().map(|&i| self.units[i].start).min();
-                let seen = d.seen.iter().map(|&i| self.units[i].start).min();
-                own.into_iter().chain(seen).min().unwrap_or(usize::MAX)
-            })
-            .collect();
-        let by_key: HashMap<String, usize> = drafts
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (key(&d.id), i))
-            .collect();
-        drafts
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let anchor = parent_number(&d.id)
-                    .and_then(|p| by_key.get(&key(p)))
-                    .map_or(first[i], |&p| first[p].min(first[i]));
-                (anchor, first[i])
-            })
-            .collect()
-    }
-
     /// Checkbox items without IDs become the tasks, numbered in document
     /// order: `2.1`, `2.2` under a section numbered 2, else `1`, `2`, `3`.
     fn generated_tasks(&mut self) -> Tasks {
@@ -663,32 +222,10 @@ impl Reading<'_> {
             .filter(|&i| !has_checkbox_above(units, i))
             .filter(|&i| !units[i].struck)
             .collect();
-        let section = |i: usize| {
-            let mut at = units[i].parent;
-            while let Some(p) = at {
-                if units[p].kind == Kind::Heading
-                    && let Some(l) = &units[p].label
-                {
-                    return Some(l.id.clone());
-                }
-                at = units[p].parent;
-            }
-            None
-        };
-        let sections: Vec<Option<String>> = boxes.iter().map(|&i| section(i)).collect();
-        let numbered = sections.iter().all(Option::is_some);
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let ids = generated_ids(units, &boxes);
         let mut list = Vec::new();
         let mut defs = Vec::new();
-        for (n, (&i, s)) in boxes.iter().zip(&sections).enumerate() {
-            let id = match s.as_deref().filter(|_| numbered) {
-                Some(s) => {
-                    let c = counts.entry(s.to_string()).or_default();
-                    *c += 1;
-                    format!("{s}.{c}")
-                }
-                None => (n + 1).to_string(),
-            };
+        for (&i, id) in boxes.iter().zip(ids) {
             let u = &units[i];
             let done = u.check.is_some_and(|c| c == 'x' || c == 'X');
             list.push(Task {
@@ -764,6 +301,37 @@ impl Reading<'_> {
             );
         }
     }
+}
+
+/// `2.1`, `2.2` for items under a section labelled 2, when every item is
+/// under a labelled section; else `1`, `2`, `3` in document order.
+fn generated_ids(units: &[Unit], boxes: &[usize]) -> Vec<String> {
+    let section = |i: usize| {
+        let mut at = units[i].parent;
+        while let Some(p) = at {
+            if units[p].kind == Kind::Heading
+                && let Some(l) = &units[p].label
+            {
+                return Some(l.id.clone());
+            }
+            at = units[p].parent;
+        }
+        None
+    };
+    let sections: Vec<Option<String>> = boxes.iter().map(|&i| section(i)).collect();
+    if !sections.iter().all(Option::is_some) {
+        return (1..=boxes.len()).map(|n| n.to_string()).collect();
+    }
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    sections
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let c = counts.entry(s.clone()).or_default();
+            *c += 1;
+            format!("{s}.{c}")
+        })
+        .collect()
 }
 
 fn has_checkbox_above(units: &[Unit], i: usize) -> bool {

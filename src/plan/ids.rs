@@ -32,7 +32,9 @@ pub struct Known {
     ids: Vec<String>,
     by_key: HashMap<String, u32>,
     /// (prefix, numbers, suffix, index), sorted: ranges are slices of it.
-    sorted: Vec<(String, Vec<u32>, String, u32)>,
+    /// Prefixes are interned (`prefixes`), so a range compares integers.
+    sorted: Vec<(u32, Vec<u32>, String, u32)>,
+    prefixes: Vec<String>,
     /// A table's other numbering: (header word, number key) → index.
     aliases: HashMap<(String, String), u32>,
     /// Names the document gives tasks: "Database migrations (T008)" makes
@@ -60,11 +62,22 @@ impl Known {
         self.ids.push(id.to_string());
         self.by_key.insert(k, i);
         let (p, n, s) = numeric_key(id);
-        self.sorted.push((p.to_lowercase(), n, s, i));
+        let p = self.prefix(&p.to_lowercase());
+        self.sorted.push((p, n, s, i));
         if self.shape == Some(Shape::Slug) {
             self.slugs.push((id.to_string(), i));
         }
         i
+    }
+
+    fn prefix(&mut self, p: &str) -> u32 {
+        match self.prefixes.iter().position(|x| x == p) {
+            Some(i) => i as u32,
+            None => {
+                self.prefixes.push(p.to_string());
+                self.prefixes.len() as u32 - 1
+            }
+        }
     }
 
     /// `PR 5` names the task whose row has 5 in its "PR" column.
@@ -152,8 +165,14 @@ impl Known {
         &self.ids[i as usize]
     }
 
+    /// Whether bare numbers can name the family's tasks: numbered labels,
+    /// or `<task>` elements named `Task 1a`.
     fn numbered(&self) -> bool {
         matches!(self.shape, Some(Shape::Numbered(_)))
+            || self
+                .ids
+                .iter()
+                .any(|i| i.starts_with(|c: char| c.is_ascii_digit()))
     }
 
     /// Family IDs from `a` to `b` (same prefix, same depth), by number.
@@ -164,23 +183,35 @@ impl Known {
         if pa != pb || na.len() != nb.len() || na.is_empty() || na > nb {
             return Vec::new();
         }
+        let Some(pa) = self
+            .prefixes
+            .iter()
+            .position(|x| *x == pa)
+            .map(|i| i as u32)
+        else {
+            return Vec::new();
+        };
         let depth = na.len();
         let from = self
             .sorted
-            .partition_point(|(p, n, s, _)| (p, n, s) < (&pa, &na, &sa));
-        let mut out = Vec::new();
-        for (p, n, _, i) in &self.sorted[from..] {
-            if *p != pa || n[..] > nb[..] && !n.starts_with(&nb) {
-                break;
-            }
-            if n.len() == depth
-                && n[..depth - 1] == na[..depth - 1]
-                && n[depth - 1] <= nb[depth - 1]
-            {
-                out.push(*i);
-            }
+            .partition_point(|(p, n, s, _)| (*p, n, s) < (pa, &na, &sa));
+        // Sorted entries up to `b`, then those that extend `b` (`2.7.1`
+        // after `2.7`), then the rest: the span ends at the rest.
+        let to = self.sorted.partition_point(|(p, n, _, _)| {
+            *p < pa || *p == pa && (n[..] <= nb[..] || n.starts_with(&nb))
+        });
+        let span = &self.sorted[from..to.max(from)];
+        if depth == 1 {
+            return span
+                .iter()
+                .filter(|e| e.1.len() == 1)
+                .map(|e| e.3)
+                .collect();
         }
-        out
+        span.iter()
+            .filter(|(_, n, _, _)| n.len() == depth && n[..depth - 1] == na[..depth - 1])
+            .map(|e| e.3)
+            .collect()
     }
 
     fn slug_at(&self, s: &str) -> Option<(&str, u32)> {
@@ -199,11 +230,22 @@ impl Known {
 
 /// Every task a text refers to, in order, each once.
 pub fn references(text: &str, known: &Known) -> Refs {
+    read_refs(text, known, false)
+}
+
+/// [`references`] in a dependency field's value (`Dependencies: 6, 7`),
+/// where bare numbers are IDs without a unit word before them.
+pub fn field_references(text: &str, known: &Known) -> Refs {
+    read_refs(text, known, true)
+}
+
+fn read_refs(text: &str, known: &Known, bare: bool) -> Refs {
     let mut r = Reader {
         text,
         known,
+        bare,
         out: Refs::default(),
-        seen: HashSet::new(),
+        seen: Vec::new(),
         seen_ids: HashSet::new(),
         run_end: None,
     };
@@ -214,8 +256,11 @@ pub fn references(text: &str, known: &Known) -> Refs {
 struct Reader<'t, 'k> {
     text: &'t str,
     known: &'k Known,
+    /// Bare numbers are references without a unit word.
+    bare: bool,
     out: Refs,
-    seen: HashSet<u32>,
+    /// A bit per family task: a range of thousands is checked in place.
+    seen: Vec<u64>,
     seen_ids: HashSet<String>,
     /// Where the last bare number after a unit word ended: `Tasks 35, 36`.
     run_end: Option<usize>,
@@ -251,6 +296,10 @@ impl Reader<'_, '_> {
         if let Some(l) = label::lexical(&text[i..]) {
             return Some(self.with_range(i, &l.id, l.len, false));
         }
+        // `T1` when the family's IDs are short (`- [ ] **T1. …**`).
+        if let Some(l) = self.short_id(i) {
+            return Some(self.with_range(i, &l.id, l.len, false));
+        }
         if let Some((slug, idx)) = self.known.slug_at(&text[i..]) {
             self.push(Some(idx), slug, i);
             return Some(slug.len());
@@ -260,7 +309,8 @@ impl Reader<'_, '_> {
         }
         let b = text.as_bytes();
         if b[i].is_ascii_digit() && self.known.numbered() {
-            let allowed = self.run_end.is_some_and(|e| only_separators(&text[e..i]))
+            let allowed = self.bare
+                || self.run_end.is_some_and(|e| only_separators(&text[e..i]))
                 || after_unit_word(&text[..i], self.known.word.as_deref());
             if let Some((id, len)) = label::number(&text[i..])
                 && (allowed || (id.contains('.') && self.known.index(&id).is_some()))
@@ -273,13 +323,43 @@ impl Reader<'_, '_> {
         None
     }
 
+    /// A short ID (`T1`, `S12`) that names one of the family's tasks.
+    fn short_id(&self, i: usize) -> Option<super::label::Label> {
+        if !matches!(self.known.shape, Some(Shape::Glued(_))) {
+            return None;
+        }
+        let b = self.text.as_bytes();
+        let letters = b[i..].iter().take_while(|c| c.is_ascii_uppercase()).count();
+        let n = b[i + letters..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let end = i + letters + n;
+        let bounded = !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric());
+        let id = &self.text[i..end];
+        (letters > 0 && (1..=2).contains(&n) && bounded && self.known.index(id).is_some()).then(
+            || super::label::Label {
+                id: id.to_string(),
+                word: None,
+                shape: Shape::Glued(id[..letters].to_string()),
+                len: letters + n,
+            },
+        )
+    }
+
     fn push(&mut self, task: Option<u32>, id: &str, at: usize) {
         if self.out.first.is_none() {
             self.out.first = Some((at, task));
         }
         match task {
             Some(t) => {
-                if self.seen.insert(t) {
+                let (word, bit) = (t as usize / 64, 1u64 << (t % 64));
+                if self.seen.len() <= word {
+                    self.seen
+                        .resize(self.known.ids.len().div_ceil(64).max(word + 1), 0);
+                }
+                if self.seen[word] & bit == 0 {
+                    self.seen[word] |= bit;
                     self.out.tasks.push(t);
                 }
             }

@@ -344,6 +344,42 @@ pub fn at_start(s: &str) -> Option<Label> {
     lexical(s).or_else(|| worded(s)).or_else(|| bare(s))
 }
 
+/// Prefixes a short ID (`T1`) never has: milestones (`M1`) and priorities
+/// (`P1`) are written that way too.
+const NOT_SHORT_PREFIXES: &[&str] = &["M", "P", "V"];
+
+/// A short ID where a checklist item starts (`- [ ] **T1. Author …**`,
+/// `S2:`): one to three capitals and one or two digits, then a separator.
+/// Only at the start of an item: in prose `T1` is too often something else.
+pub fn short(s: &str) -> Option<Label> {
+    let b = s.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let n = digits(b, letters);
+    if !(1..=3).contains(&letters) || !(1..=2).contains(&n) {
+        return None;
+    }
+    let mut end = letters + n;
+    if b.get(end).is_some_and(u8::is_ascii_lowercase)
+        && !b.get(end + 1).is_some_and(|c| is_word(*c))
+    {
+        end += 1;
+    }
+    let prefix = &s[..letters];
+    if NOT_TASK_PREFIXES.contains(&prefix) || NOT_SHORT_PREFIXES.contains(&prefix) {
+        return None;
+    }
+    let sep = matches!(b.get(end), Some(b'.' | b':' | b')' | b'*'))
+        || s[end..].starts_with(" —")
+        || s[end..].starts_with(" – ")
+        || s[end..].starts_with(" - ");
+    sep.then(|| Label {
+        id: s[..end].to_string(),
+        word: None,
+        shape: Shape::Glued(prefix.to_string()),
+        len: end,
+    })
+}
+
 /// The label of a table cell in an ID column headed `header`: an ID, or a
 /// number (the header's word, if it is one, is the number's unit word:
 /// a "Phase" column of `1`, `2`, `3.1.` gives `Phase 1`, …).
@@ -477,6 +513,23 @@ mod tests {
                 Shape::Numbered("task".into())
             ))
         );
+    }
+
+    #[test]
+    fn short_ids_where_an_item_starts() {
+        let short_id = |s: &str| short(s).map(|l| l.id);
+        assert_eq!(short_id("T1. Author the module"), Some("T1".into()));
+        assert_eq!(short_id("S12: Wrap the state"), Some("S12".into()));
+        assert_eq!(short_id("T2a. Split"), Some("T2a".into()));
+        for s in [
+            "M1: Setup",
+            "P1 Fix the crash",
+            "AC1: Login",
+            "T1 and T2",
+            "T123. x",
+        ] {
+            assert_eq!(short(s), None, "{s}");
+        }
     }
 
     #[test]

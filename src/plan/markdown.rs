@@ -79,6 +79,14 @@ pub struct Doc<'a> {
     pub front_matter: Option<Range<usize>>,
 }
 
+/// The `<task>` and `<details>` elements open at a line.
+#[derive(Default)]
+struct Open {
+    task: Option<(usize, Vec<(String, String)>)>,
+    name: Option<(usize, String)>,
+    details: Vec<(usize, String)>,
+}
+
 /// Collects the state of the block being read while events stream past.
 #[derive(Default)]
 struct Reader {
@@ -148,23 +156,10 @@ impl<'a> Doc<'a> {
             Event::End(TagEnd::Item) => r.items -= 1,
             Event::Start(Tag::Paragraph) if r.items == 0 => self.paragraphs.push(range),
             Event::Start(Tag::HtmlBlock) if r.items == 0 => self.html.push(range),
-            Event::Start(Tag::Table(_)) => r.tables += 1,
-            Event::Start(Tag::TableHead) => r.in_head = true,
-            Event::End(TagEnd::TableHead) => {
-                r.in_head = false;
-                r.header = r.cells.drain(..).map(|c| c.to_lowercase()).collect();
+            Event::Start(Tag::Table(_) | Tag::TableHead | Tag::TableCell)
+            | Event::End(TagEnd::TableHead | TagEnd::TableCell | TagEnd::TableRow) => {
+                self.take_table(r, event, range);
             }
-            Event::Start(Tag::TableCell) => r.cell = Some(String::new()),
-            Event::End(TagEnd::TableCell) => {
-                let cell = r.cell.take().unwrap_or_default();
-                r.cells.push(cell.trim().to_string());
-            }
-            Event::End(TagEnd::TableRow) => self.rows.push(Row {
-                range,
-                cells: std::mem::take(&mut r.cells),
-                header: r.header.clone(),
-                table: r.tables,
-            }),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let info = match kind {
                     CodeBlockKind::Fenced(info) => info.to_string(),
@@ -195,6 +190,30 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// Table events: the header row's cells, then each row with its cells.
+    fn take_table(&mut self, r: &mut Reader, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Start(Tag::Table(_)) => r.tables += 1,
+            Event::Start(Tag::TableHead) => r.in_head = true,
+            Event::End(TagEnd::TableHead) => {
+                r.in_head = false;
+                r.header = r.cells.drain(..).map(|c| c.to_lowercase()).collect();
+            }
+            Event::Start(Tag::TableCell) => r.cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => {
+                let cell = r.cell.take().unwrap_or_default();
+                r.cells.push(cell.trim().to_string());
+            }
+            Event::End(TagEnd::TableRow) => self.rows.push(Row {
+                range,
+                cells: std::mem::take(&mut r.cells),
+                header: r.header.clone(),
+                table: r.tables,
+            }),
+            _ => {}
+        }
+    }
+
     /// Each heading's section runs to the next heading of the same or a
     /// higher level: one pass with a stack of open headings.
     fn close_sections(&mut self) {
@@ -216,65 +235,72 @@ impl<'a> Doc<'a> {
 
     /// `<task …>` and `<details>` elements, found by their lines outside code.
     fn html_elements(&mut self) {
-        let mut task: Option<(usize, Vec<(String, String)>)> = None;
-        let mut name: Option<(usize, String)> = None;
-        let mut details: Vec<(usize, String)> = Vec::new();
+        let mut open = Open::default();
+        let mut comment = false;
         let mut at = 0;
         while at < self.text.len() {
             let line = self.line_range(at);
-            let next = line.end + 1;
-            if self.in_code(line.start) {
-                at = next;
-                continue;
-            }
+            at = line.end + 1;
             let t = self.text[line.clone()].trim();
-            if let Some(rest) = open_tag(t, "task") {
-                task = Some((line.start, attributes(rest)));
-                name = None;
+            // Commented-out elements are not the plan's.
+            let opens = t.starts_with("<!--");
+            if comment || opens {
+                comment = !t.contains("-->");
             }
-            if task.is_some()
-                && name.is_none()
-                && let Some(i) = t.find("<name>")
-            {
-                let inner = &t[i + 6..];
-                let inner = inner.split("</name>").next().unwrap_or(inner);
-                let offset = line.start + (self.text[line.clone()].len() - t.len()) + i + 6;
-                name = Some((offset.min(line.end), inner.trim().to_string()));
+            if !(comment || opens || self.in_code(line.start)) {
+                let lead = self.text[line.clone()].len() - t.len();
+                self.task_line(&mut open, t, line.start + lead, line.end);
+                self.details_line(&mut open, t, line.start, line.end);
             }
-            if t.contains("</task>")
-                && let Some((start, attrs)) = task.take()
-            {
-                self.blocks.push(Block {
-                    range: start..line.end,
-                    attrs,
-                    name: name.take(),
-                });
-            }
-            if open_tag(t, "details").is_some() {
-                details.push((line.start, String::new()));
-            }
-            if let Some(i) = t.find("<summary>")
-                && let Some(d) = details.last_mut()
-            {
-                let inner = &t[i + 9..];
-                d.1 = inner
-                    .split("</summary>")
-                    .next()
-                    .unwrap_or(inner)
-                    .trim()
-                    .to_string();
-            }
-            if t.contains("</details>")
-                && let Some((start, summary)) = details.pop()
-            {
-                self.details.push(Details {
-                    range: start..line.end,
-                    summary,
-                });
-            }
-            at = next;
         }
         self.details.sort_by_key(|d| d.range.start);
+    }
+
+    /// One line of a `<task>` element: its opening tag, `<name>`, end.
+    fn task_line(&mut self, open: &mut Open, t: &str, start: usize, end: usize) {
+        if let Some(rest) = open_tag(t, "task") {
+            open.task = Some((start, attributes(rest)));
+            open.name = None;
+        }
+        if open.task.is_some()
+            && open.name.is_none()
+            && let Some(i) = t.find("<name>")
+        {
+            let inner = &t[i + 6..];
+            let inner = inner.split("</name>").next().unwrap_or(inner);
+            open.name = Some(((start + i + 6).min(end), inner.trim().to_string()));
+        }
+        if t.contains("</task>")
+            && let Some((start, attrs)) = open.task.take()
+        {
+            self.blocks.push(Block {
+                range: start..end,
+                attrs,
+                name: open.name.take(),
+            });
+        }
+    }
+
+    /// One line of a `<details>` element: its opening tag, `<summary>`, end.
+    fn details_line(&mut self, open: &mut Open, t: &str, start: usize, end: usize) {
+        if open_tag(t, "details").is_some() {
+            open.details.push((start, String::new()));
+        }
+        if let Some(i) = t.find("<summary>")
+            && let Some(d) = open.details.last_mut()
+        {
+            let inner = &t[i + 9..];
+            let summary = inner.split("</summary>").next().unwrap_or(inner);
+            d.1 = summary.trim().to_string();
+        }
+        if t.contains("</details>")
+            && let Some((start, summary)) = open.details.pop()
+        {
+            self.details.push(Details {
+                range: start..end,
+                summary,
+            });
+        }
     }
 
     /// 1-based line of a byte offset.
@@ -284,10 +310,12 @@ impl<'a> Doc<'a> {
 
     /// The byte range of the line holding `offset`, without its newline.
     pub fn line_range(&self, offset: usize) -> Range<usize> {
-        let start = self.line_starts[self.line_of(offset) - 1];
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let line = self.line_of(offset);
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
         start..end
     }
 
@@ -304,17 +332,18 @@ impl<'a> Doc<'a> {
         i > 0 && self.code[i - 1].range.contains(&offset)
     }
 
-    /// The headings whose sections contain `offset`, outermost first.
-    pub fn headings_over(&self, offset: usize) -> Vec<&Heading> {
+    /// The headings whose sections contain `offset`, outermost first, as
+    /// indices into `headings`.
+    pub fn headings_over(&self, offset: usize) -> Vec<usize> {
         // The last heading before `offset` holds it (the next one starts
         // after it); the others are that heading's ancestors.
-        let mut out: Vec<&Heading> = Vec::new();
+        let mut out = Vec::new();
         let mut at = self
             .headings
             .partition_point(|h| h.start <= offset)
             .checked_sub(1);
         while let Some(i) = at {
-            out.push(&self.headings[i]);
+            out.push(i);
             at = self.headings[i].parent;
         }
         out.reverse();
@@ -354,6 +383,21 @@ fn attributes(s: &str) -> Vec<(String, String)> {
 
 /// Markdown inline markup removed: `**TASK-001:** Create `x`` → `TASK-001: Create x`.
 pub fn plain(markdown: &str) -> String {
+    // Most titles hold no markup at all: no parser needed.
+    let markup = |c: char| matches!(c, '*' | '`' | '~' | '<' | '>' | '\\' | '&' | '#');
+    let link = markdown.contains("](") || markdown.contains("][");
+    // `_` emphasises only at a word's edge (`_x_`), not in `src/a_b.rs`.
+    let b = markdown.as_bytes();
+    let underscore = b.iter().enumerate().any(|(i, &c)| {
+        c == b'_'
+            && (i == 0
+                || i + 1 == b.len()
+                || !b[i - 1].is_ascii_alphanumeric()
+                || !b[i + 1].is_ascii_alphanumeric())
+    });
+    if !link && !underscore && !markdown.contains(markup) {
+        return markdown.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     let mut out = String::new();
     for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
         match event {
@@ -393,8 +437,8 @@ mod tests {
         assert_eq!(ends, [text.len(), 20, 20, text.len()]);
         let over: Vec<&str> = doc
             .headings_over(text.find("text").unwrap())
-            .iter()
-            .map(|h| h.text.as_str())
+            .into_iter()
+            .map(|h| doc.headings[h].text.as_str())
             .collect();
         assert_eq!(over, ["A", "B"]);
     }

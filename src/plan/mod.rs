@@ -12,6 +12,7 @@ pub mod discover;
 mod edges;
 pub mod extract;
 mod family;
+mod groups;
 mod ids;
 mod label;
 mod markdown;
@@ -20,6 +21,8 @@ mod names;
 pub mod order;
 mod outline;
 mod scope;
+mod table;
+mod tasks;
 mod units;
 
 use std::sync::Arc;
@@ -246,12 +249,18 @@ impl Plan {
         edges_of(&self.ids, &self.deps)
     }
 
-    /// The one line `plan` and `run` print when units were left out.
-    pub fn left_out_line(&self) -> Option<String> {
+    /// The one line `plan` and `run` print when units were left out;
+    /// `explicit` when the user named the plan file with --plan.
+    pub fn left_out_line(&self, explicit: bool) -> Option<String> {
         let n = self.left_out.len();
+        let plan = if explicit {
+            format!(" --plan {}", crate::ui::text::quote(&self.plan))
+        } else {
+            String::new()
+        };
         (n > 0).then(|| {
             format!(
-                "{} left out (see `git milestone plan {} --explain`)",
+                "{} left out (see `git milestone plan {}{plan} --explain`)",
                 crate::ui::text::count(n, "item"),
                 crate::ui::text::quote(&self.milestone)
             )
@@ -268,11 +277,11 @@ pub fn same_milestone(a: &str, b: &str) -> bool {
     }
 }
 
-/// Whether `typed` names the task `task`: its ID or its label, with or
-/// without the unit word or `#` (`Task 3` or `3`, `#204` or `204`, `Phase
-/// 09.1` or `9.1`), ignoring case.
-pub fn task_matches(task: &Task, typed: &str) -> bool {
-    let typed = typed.trim();
+/// Whether `typed` names the task with ID `id`: with or without the unit
+/// word or `#`, ignoring case and leading zeros (`Task 3` or `3` for `3`,
+/// `#204` or `204` for `#204`, `Phase 9.1` or `09.1` for `09.1`).
+/// Where a user types a task ID (`rollback --to`), this is the comparison.
+pub fn id_matches(id: &str, typed: &str) -> bool {
     let bare = |s: &str| -> String {
         let s = s.trim();
         let s = match s.split_once(' ') {
@@ -281,13 +290,16 @@ pub fn task_matches(task: &Task, typed: &str) -> bool {
         };
         label::key(s.trim_start_matches('#'))
     };
-    let id = label::key(&task.id);
-    label::key(typed) == id
+    label::key(typed.trim()) == label::key(id) || bare(typed) == bare(id)
+}
+
+/// Whether `typed` names `task`, by its ID or by its label as written.
+pub fn task_matches(task: &Task, typed: &str) -> bool {
+    id_matches(&task.id, typed)
         || task
             .label
             .as_deref()
-            .is_some_and(|l| l.eq_ignore_ascii_case(typed))
-        || bare(typed) == bare(&task.id)
+            .is_some_and(|l| l.eq_ignore_ascii_case(typed.trim()))
 }
 
 /// Refuse plans larger than this: no plan is this big, and reading one
@@ -301,8 +313,8 @@ pub fn read_text(path: &std::path::Path, shown: &str) -> crate::error::Result<St
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read plan file {shown}"))?;
     if meta.len() > MAX_PLAN_BYTES {
         return Err(Error::bad_input(format!(
-            "plan file {shown} is too large to be a plan ({} MB; the limit is {} MB)",
-            meta.len().div_ceil(1024 * 1024),
+            "plan file {shown} is too large to be a plan ({:.1} MB; the limit is {} MB)",
+            meta.len() as f64 / (1024.0 * 1024.0),
             MAX_PLAN_BYTES / (1024 * 1024)
         ))
         .hint("split the plan, or pass the milestone's own file with --plan PATH"));
@@ -354,7 +366,7 @@ pub fn load(
 /// Order what `extract` read into a plan.
 pub fn plan_of(rel: String, name: &str, extracted: Extracted) -> crate::error::Result<Plan> {
     let ids: Vec<String> = extracted.tasks.iter().map(|t| t.id.clone()).collect();
-    let ordered = order::order(extracted.tasks, &extracted.deps, &rel)?;
+    let ordered = order::order(extracted.tasks, extracted.deps, &rel)?;
     let mut warnings = extracted.warnings;
     warnings.extend(ordered.warnings);
     warnings.sort_by_key(|w| w.line);
@@ -368,4 +380,34 @@ pub fn plan_of(rel: String, name: &str, extracted: Extracted) -> crate::error::R
         left_out: extracted.left_out,
         unsure: extracted.unsure,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_id_typed_with_or_without_its_unit_word() {
+        for (id, typed) in [
+            ("3", "Task 3"),
+            ("3", "3"),
+            ("7.1", "Phase 7.1"),
+            ("09.1", "9.1"),
+            ("09.1", "Phase 9.1"),
+            ("#204", "204"),
+            ("#204", "#204"),
+            ("T012", "t012"),
+            ("1a", "Task 1a"),
+        ] {
+            assert!(id_matches(id, typed), "{id} {typed}");
+        }
+        for (id, typed) in [
+            ("3", "Task 30"),
+            ("7.1", "7"),
+            ("T012", "T0120"),
+            ("#204", "#20"),
+        ] {
+            assert!(!id_matches(id, typed), "{id} {typed}");
+        }
+    }
 }

@@ -87,11 +87,20 @@ impl Name {
         {
             variants.push(vec!["milestone".to_string(), num.to_string()]);
         }
+        if let [only] = tokens.as_slice()
+            && let Some(num) = only.strip_prefix('p')
+            && is_version(num)
+        {
+            variants.push(vec!["phase".to_string(), num.to_string()]);
+        }
         if let [word, num] = tokens.as_slice()
-            && word == "milestone"
             && is_number(num)
         {
-            variants.push(vec![format!("m{num}")]);
+            match word.as_str() {
+                "milestone" => variants.push(vec![format!("m{num}")]),
+                "phase" => variants.push(vec![format!("p{num}")]),
+                _ => {}
+            }
         }
         Some(Name { variants })
     }
@@ -157,6 +166,25 @@ pub fn named_in_heading(text: &str) -> Option<String> {
     text.split(':').find_map(named_at_start)
 }
 
+/// The milestone a heading or summary names (`M1`, `Phase 2`, `v1.1`), if any.
+pub fn milestone_named(text: &str) -> Option<String> {
+    named_in_heading(text).or_else(|| {
+        let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
+        let first = t.split_whitespace().next()?;
+        let v = first.strip_prefix(['v', 'V'])?;
+        (v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.')).then(|| first.to_string())
+    })
+}
+
+/// Whether a name is a section of a plan rather than a milestone of its
+/// own: `Phase 2`, `Stage 3`.
+pub fn is_section(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    ["phase ", "stage ", "step ", "part "]
+        .iter()
+        .any(|w| lower.starts_with(w))
+}
+
 fn named_at_start(text: &str) -> Option<String> {
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || matches!(c, ':' | '*' | '`' | '#' | '(' | ')'))
@@ -185,6 +213,11 @@ fn named_at_start(text: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `word` (lower-case) introduces a milestone's name: "phase", "sprint".
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word)
 }
 
 /// Whether a line's first word is one like "Milestone" or "Phase": a cheap
@@ -449,7 +482,8 @@ mod tests {
         let key = |n: &str| Name::parse(n).unwrap().key();
         assert_eq!(key("Milestone 1"), key("m1"));
         assert_ne!(key("M1"), key("M10"));
-        assert_eq!(key("Phase 2"), "phase 2");
+        assert_eq!(key("Phase 2"), key("P2"));
+        assert_ne!(key("Phase 2"), key("P20"));
     }
 
     #[test]

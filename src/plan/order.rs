@@ -5,6 +5,11 @@
 //! prose or hedged dependency closes loses its weakest such edge, with a
 //! warning; a cycle of structured dependencies (a Depends column, a
 //! `**Depends on**:` field) is an error naming every edge with its line.
+//!
+//! The graph is each task's `depends_on` (already one entry per
+//! prerequisite); which statement and strength an edge has is looked up
+//! only for the few edges a warning or a cycle names, so a plan where every
+//! task depends on all earlier ones costs a few bytes per pair.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -20,41 +25,146 @@ pub struct Ordered {
     pub warnings: Vec<Warning>,
 }
 
-/// One prerequisite of a task: the strongest statement of it wins, the
-/// first statement gives its line.
-#[derive(Debug, Clone, Copy)]
-struct Pre {
-    on: u32,
-    strength: Strength,
-    dep: u32,
-}
-
-struct Graph {
-    pre: Vec<Vec<Pre>>,
-    unblocks: Vec<Vec<u32>>,
+struct Graph<'a> {
+    tasks: &'a [Task],
+    deps: &'a [Dependency],
+    /// Per task, the statements in which it waits.
+    by_waiter: Vec<Vec<u32>>,
+    /// The tasks waiting for task `p`: `waiting[starts[p]..starts[p + 1]]`.
+    starts: Vec<usize>,
+    waiting: Vec<u32>,
     blocking: Vec<usize>,
     done: Vec<bool>,
+    /// Edges (task, prerequisite) dropped to break a cycle.
     dropped: HashSet<(u32, u32)>,
 }
 
-/// Order `tasks` (in document order, which `deps` index) by `deps`.
-pub fn order(tasks: Vec<Task>, deps: &[Dependency], plan_path: &str) -> Result<Ordered> {
-    let n = tasks.len();
-    let mut g = graph(n, deps);
-    let mut warnings = backward_warnings(&tasks, &g, deps);
-    warnings.extend(break_cycles(&tasks, &mut g, deps, plan_path)?);
-    let mut ready: BinaryHeap<Reverse<u32>> = (0..n as u32)
-        .filter(|&i| g.blocking[i as usize] == 0)
-        .map(Reverse)
-        .collect();
-    let mut sequence = Vec::with_capacity(n);
-    while let Some(Reverse(i)) = ready.pop() {
-        sequence.push(i);
-        release(&mut g, i, |w| ready.push(Reverse(w)));
+impl<'a> Graph<'a> {
+    fn new(tasks: &'a [Task], deps: &'a [Dependency]) -> Graph<'a> {
+        let n = tasks.len();
+        let mut by_waiter: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (d, dep) in deps.iter().enumerate() {
+            for &w in &dep.waits {
+                by_waiter[w as usize].push(d as u32);
+            }
+        }
+        // One array for every "who waits for p" list: count, then fill.
+        let mut blocking = vec![0; n];
+        let mut starts = vec![0usize; n + 1];
+        let own = |w: usize| {
+            tasks[w]
+                .depends_on
+                .indices()
+                .iter()
+                .map(|&p| p as usize)
+                .filter(move |&p| p < n && p != w)
+        };
+        for (w, b) in blocking.iter_mut().enumerate() {
+            for p in own(w) {
+                *b += 1;
+                starts[p + 1] += 1;
+            }
+        }
+        for p in 0..n {
+            starts[p + 1] += starts[p];
+        }
+        let mut fill = starts.clone();
+        let mut waiting = vec![0u32; starts[n]];
+        for w in 0..n {
+            for p in own(w) {
+                waiting[fill[p]] = w as u32;
+                fill[p] += 1;
+            }
+        }
+        Graph {
+            tasks,
+            deps,
+            by_waiter,
+            starts,
+            waiting,
+            blocking,
+            done: vec![false; n],
+            dropped: HashSet::new(),
+        }
     }
+
+    /// The tasks `w` waits for, each once (its `depends_on`, without IDs
+    /// outside the milestone).
+    fn prerequisites(&self, w: u32) -> impl Iterator<Item = u32> + 'a {
+        let n = self.tasks.len() as u32;
+        self.tasks[w as usize]
+            .depends_on
+            .indices()
+            .iter()
+            .copied()
+            .filter(move |&p| p < n && p != w)
+    }
+
+    /// The strongest statement of `w` waiting for `on`, and the line of the
+    /// first one.
+    fn edge(&self, w: u32, on: u32) -> (Strength, usize) {
+        let mut strength = Strength::Soft;
+        let mut line = None;
+        for &d in &self.by_waiter[w as usize] {
+            let dep = &self.deps[d as usize];
+            if dep.on.contains(&on) {
+                strength = strength.max(dep.strength);
+                line.get_or_insert(dep.line);
+            }
+        }
+        (strength, line.unwrap_or(0))
+    }
+
+    /// Task `i` is done: the tasks waiting for it wait for one less.
+    fn release(&mut self, i: u32, mut ready: impl FnMut(u32)) {
+        self.done[i as usize] = true;
+        for k in self.starts[i as usize]..self.starts[i as usize + 1] {
+            let w = self.waiting[k];
+            if !self.dropped.is_empty() && self.dropped.contains(&(w, i)) {
+                continue;
+            }
+            self.blocking[w as usize] -= 1;
+            if self.blocking[w as usize] == 0 {
+                ready(w);
+            }
+        }
+    }
+
+    /// Kahn's algorithm, earliest ready task in the document first.
+    fn sequence(&mut self) -> Vec<u32> {
+        let n = self.blocking.len();
+        let mut ready: BinaryHeap<Reverse<u32>> = (0..n as u32)
+            .filter(|&i| self.blocking[i as usize] == 0)
+            .map(Reverse)
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        while let Some(Reverse(i)) = ready.pop() {
+            out.push(i);
+            self.release(i, |w| ready.push(Reverse(w)));
+        }
+        out
+    }
+}
+
+/// Order `tasks` (in document order, which `deps` index) by their
+/// `depends_on`, with `deps` saying where each edge was stated.
+pub fn order(tasks: Vec<Task>, deps: Vec<Dependency>, plan_path: &str) -> Result<Ordered> {
+    let (sequence, dropped, mut warnings) = {
+        let mut g = Graph::new(&tasks, &deps);
+        let mut warnings = backward_warnings(&g);
+        let start = g.blocking.clone();
+        let mut sequence = g.sequence();
+        if sequence.len() < tasks.len() {
+            // A cycle held some tasks up: break it, then order again.
+            warnings.extend(break_cycles(&mut g, &start, plan_path)?);
+            sequence = g.sequence();
+        }
+        (sequence, g.dropped, warnings)
+    };
+    warnings.sort_by_key(|w| w.line);
     let mut slots: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
     // A dependency dropped to break a cycle no longer shows as one.
-    for &(w, on) in &g.dropped {
+    for &(w, on) in &dropped {
         if let Some(t) = &mut slots[w as usize] {
             t.depends_on.remove(on);
         }
@@ -64,136 +174,27 @@ pub fn order(tasks: Vec<Task>, deps: &[Dependency], plan_path: &str) -> Result<O
             .into_iter()
             .filter_map(|i| slots[i as usize].take())
             .collect(),
-        deps: deps.to_vec(),
+        deps,
         warnings,
     })
-}
-
-/// Each task's prerequisites, each once, in linear time: a stamp per
-/// prerequisite remembers the last task that listed it.
-fn graph(n: usize, deps: &[Dependency]) -> Graph {
-    let mut by_waiter: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (d, dep) in deps.iter().enumerate() {
-        for &w in &dep.waits {
-            by_waiter[w as usize].push(d as u32);
-        }
-    }
-    let mut pre: Vec<Vec<Pre>> = vec![Vec::new(); n];
-    let mut owner = vec![u32::MAX; n];
-    let mut slot = vec![0usize; n];
-    for (w, ds) in by_waiter.iter().enumerate() {
-        for &d in ds {
-            let dep = &deps[d as usize];
-            for &o in &dep.on {
-                let oi = o as usize;
-                if oi == w {
-                    continue;
-                }
-                if owner[oi] == w as u32 {
-                    let p = &mut pre[w][slot[oi]];
-                    p.strength = p.strength.max(dep.strength);
-                } else {
-                    owner[oi] = w as u32;
-                    slot[oi] = pre[w].len();
-                    pre[w].push(Pre {
-                        on: o,
-                        strength: dep.strength,
-                        dep: d,
-                    });
-                }
-            }
-        }
-    }
-    let mut unblocks: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut blocking = vec![0usize; n];
-    for (w, ps) in pre.iter().enumerate() {
-        blocking[w] = ps.len();
-        for p in ps {
-            unblocks[p.on as usize].push(w as u32);
-        }
-    }
-    Graph {
-        pre,
-        unblocks,
-        blocking,
-        done: vec![false; n],
-        dropped: HashSet::new(),
-    }
-}
-
-/// Task `i` is done: the tasks waiting for it wait for one less.
-fn release(g: &mut Graph, i: u32, mut ready: impl FnMut(u32)) {
-    g.done[i as usize] = true;
-    for k in 0..g.unblocks[i as usize].len() {
-        let w = g.unblocks[i as usize][k];
-        if !g.dropped.is_empty() && g.dropped.contains(&(w, i)) {
-            continue;
-        }
-        g.blocking[w as usize] -= 1;
-        if g.blocking[w as usize] == 0 {
-            ready(w);
-        }
-    }
-}
-
-/// Drop the weakest edge of each cycle before ordering, so the order
-/// itself is never distorted by a stuck queue: a pass finds the tasks a
-/// cycle holds up, one cycle loses an edge, and passes repeat until none.
-fn break_cycles(
-    tasks: &[Task],
-    g: &mut Graph,
-    deps: &[Dependency],
-    plan_path: &str,
-) -> Result<Vec<Warning>> {
-    let mut warnings = Vec::new();
-    let start = g.blocking.clone();
-    loop {
-        g.blocking.clone_from(&start);
-        for (w, on) in &g.dropped {
-            let _ = on;
-            g.blocking[*w as usize] -= 1;
-        }
-        g.done.iter_mut().for_each(|d| *d = false);
-        let mut queue: Vec<u32> = (0..tasks.len() as u32)
-            .filter(|&i| g.blocking[i as usize] == 0)
-            .collect();
-        let mut finished = 0;
-        while let Some(i) = queue.pop() {
-            finished += 1;
-            release(g, i, |w| queue.push(w));
-        }
-        if finished == tasks.len() {
-            break;
-        }
-        warnings.push(break_cycle(tasks, g, deps, plan_path)?);
-    }
-    g.blocking.clone_from(&start);
-    for (w, _) in &g.dropped {
-        g.blocking[*w as usize] -= 1;
-    }
-    g.done.iter_mut().for_each(|d| *d = false);
-    Ok(warnings)
 }
 
 /// Most "listed before but depends on" warnings given one by one.
 const MAX_BACKWARD: usize = 20;
 
 /// Dependencies the document's own order contradicts.
-fn backward_warnings(tasks: &[Task], g: &Graph, deps: &[Dependency]) -> Vec<Warning> {
+fn backward_warnings(g: &Graph<'_>) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut more = 0;
-    for (w, ps) in g.pre.iter().enumerate() {
-        for p in ps
-            .iter()
-            .filter(|p| p.on as usize > w && p.strength > Strength::Soft)
-        {
+    for w in 0..g.tasks.len() as u32 {
+        for p in g.prerequisites(w).filter(|&p| p > w) {
             if out.len() == MAX_BACKWARD {
                 more += 1;
                 continue;
             }
-            let (t, o) = (&tasks[w].id, &tasks[p.on as usize].id);
+            let (t, o) = (&g.tasks[w as usize].id, &g.tasks[p as usize].id);
             out.push(Warning {
-                line: Some(deps[p.dep as usize].line),
+                line: Some(g.edge(w, p).1),
                 message: format!("{t} is listed before {o} but depends on it; {o} runs first"),
             });
         }
@@ -201,69 +202,97 @@ fn backward_warnings(tasks: &[Task], g: &Graph, deps: &[Dependency]) -> Vec<Warn
     if more > 0 {
         out.push(Warning {
             line: None,
-            message: format!(
-                "{} more dependencies run against the document's order",
-                more
-            ),
+            message: format!("{more} more dependencies run against the document's order"),
         });
     }
     out
 }
 
-/// With no task ready, find a cycle among the waiting tasks. Drop its
-/// weakest edge when that is not a structured one; else refuse.
-fn break_cycle(
-    tasks: &[Task],
-    g: &mut Graph,
-    deps: &[Dependency],
-    plan_path: &str,
-) -> Result<Warning> {
-    let cycle = find_cycle(g);
-    let weakest = cycle
-        .iter()
-        .copied()
-        .min_by_key(|&(w, k)| {
-            let p = g.pre[w as usize][k];
-            (p.strength, Reverse(deps[p.dep as usize].line))
-        })
-        .expect("a cycle has edges");
-    let p = g.pre[weakest.0 as usize][weakest.1];
-    if p.strength == Strength::Structured {
-        return Err(cycle_error(tasks, g, deps, &cycle, plan_path));
+/// Drop the weakest edge of each cycle: a pass finds the tasks a cycle
+/// holds up, one cycle loses an edge, and passes repeat until none. A
+/// cycle of structured dependencies is an error.
+fn break_cycles(g: &mut Graph<'_>, start: &[usize], plan_path: &str) -> Result<Vec<Warning>> {
+    let mut warnings = Vec::new();
+    loop {
+        reset(g, start);
+        let mut queue: Vec<u32> = (0..g.tasks.len() as u32)
+            .filter(|&i| g.blocking[i as usize] == 0)
+            .collect();
+        let mut finished = 0;
+        while let Some(i) = queue.pop() {
+            finished += 1;
+            g.release(i, |w| queue.push(w));
+        }
+        if finished == g.tasks.len() {
+            break;
+        }
+        warnings.push(break_cycle(g, plan_path)?);
     }
-    let (w, on) = (weakest.0, p.on);
+    reset(g, start);
+    Ok(warnings)
+}
+
+/// Back to the counts before ordering, less the dropped edges.
+fn reset(g: &mut Graph<'_>, start: &[usize]) {
+    g.blocking.copy_from_slice(start);
+    for &(w, _) in &g.dropped {
+        g.blocking[w as usize] -= 1;
+    }
+    g.done.iter_mut().for_each(|d| *d = false);
+}
+
+/// Find a cycle among the waiting tasks; drop its weakest edge (the latest
+/// stated among equals) when that is not a structured one, else refuse.
+fn break_cycle(g: &mut Graph<'_>, plan_path: &str) -> Result<Warning> {
+    let cycle = find_cycle(g);
+    let edges: Vec<(u32, u32, Strength, usize)> = cycle
+        .iter()
+        .map(|&(w, on)| {
+            let (s, line) = g.edge(w, on);
+            (w, on, s, line)
+        })
+        .collect();
+    let text = cycle_text(g, &edges, plan_path);
+    let &(w, on, strength, line) = edges
+        .iter()
+        .min_by_key(|e| (e.2, Reverse(e.3)))
+        .expect("a cycle has edges");
+    if strength == Strength::Structured {
+        return Err(Error::bad_input(format!("dependency cycle: {text}"))
+            .hint(format!(
+                "each arrow reads \"waits for\"; remove one of these dependencies from {plan_path}"
+            ))
+            .hint(
+                "`git milestone plan <milestone> --explain` lists every dependency with its line",
+            ));
+    }
     g.dropped.insert((w, on));
-    let line = deps[p.dep as usize].line;
-    let message = format!(
-        "dependency cycle: {}; {} waiting for {} ({plan_path}:{line}) is the weakest and is ignored",
-        cycle_text(tasks, g, deps, &cycle, plan_path),
-        tasks[w as usize].id,
-        tasks[on as usize].id
-    );
     Ok(Warning {
         line: Some(line),
-        message,
+        message: format!(
+            "dependency cycle: {text}; {} waiting for {} ({plan_path}:{line}) is the weakest and is ignored",
+            g.tasks[w as usize].id, g.tasks[on as usize].id
+        ),
     })
 }
 
 /// Walk prerequisites from a waiting task until a task repeats; the
-/// repeated stretch is a cycle, as (task, index into its prerequisites).
-fn find_cycle(g: &Graph) -> Vec<(u32, usize)> {
-    let start = (0..g.blocking.len())
+/// repeated stretch is a cycle, as (task, prerequisite) pairs.
+fn find_cycle(g: &Graph<'_>) -> Vec<(u32, u32)> {
+    let start = (0..g.tasks.len())
         .find(|&i| !g.done[i] && g.blocking[i] > 0)
         .unwrap_or(0) as u32;
-    let mut path: Vec<(u32, usize)> = Vec::new();
+    let mut path: Vec<(u32, u32)> = Vec::new();
     let mut seen = std::collections::HashMap::from([(start, 0usize)]);
     let mut at = start;
     loop {
-        let Some(k) = g.pre[at as usize]
-            .iter()
-            .position(|p| !g.done[p.on as usize] && !g.dropped.contains(&(at, p.on)))
+        let Some(next) = g
+            .prerequisites(at)
+            .find(|&p| !g.done[p as usize] && !g.dropped.contains(&(at, p)))
         else {
             return path; // cannot happen: a waiting task waits on a waiting task
         };
-        path.push((at, k));
-        let next = g.pre[at as usize][k].on;
+        path.push((at, next));
         if let Some(&pos) = seen.get(&next) {
             return path.split_off(pos);
         }
@@ -272,59 +301,40 @@ fn find_cycle(g: &Graph) -> Vec<(u32, usize)> {
     }
 }
 
-fn cycle_text(
-    tasks: &[Task],
-    g: &Graph,
-    deps: &[Dependency],
-    cycle: &[(u32, usize)],
-    plan_path: &str,
-) -> String {
-    let mut text = tasks[cycle[0].0 as usize].id.clone();
-    for &(w, k) in cycle {
-        let p = g.pre[w as usize][k];
-        let line = deps[p.dep as usize].line;
+fn cycle_text(g: &Graph<'_>, edges: &[(u32, u32, Strength, usize)], plan_path: &str) -> String {
+    let mut text = g.tasks[edges[0].0 as usize].id.clone();
+    for &(_, on, _, line) in edges {
         text.push_str(&format!(
             " -> {} ({plan_path}:{line})",
-            tasks[p.on as usize].id
+            g.tasks[on as usize].id
         ));
     }
     text
 }
 
-fn cycle_error(
-    tasks: &[Task],
-    g: &Graph,
-    deps: &[Dependency],
-    cycle: &[(u32, usize)],
-    plan_path: &str,
-) -> Error {
-    Error::bad_input(format!(
-        "dependency cycle: {}",
-        cycle_text(tasks, g, deps, cycle, plan_path)
-    ))
-    .hint(format!(
-        "each arrow reads \"waits for\"; remove one of these dependencies from {plan_path}"
-    ))
-    .hint("`git milestone plan <milestone> --explain` lists every dependency with its line")
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::plan::DependsOn;
 
-    fn task(id: &str) -> Task {
-        Task {
-            id: id.into(),
-            label: None,
-            title: String::new(),
-            line: 1,
-            done: false,
-            optional: false,
-            parent: None,
-            depends_on: DependsOn::default(),
-            runner: None,
-        }
+    /// Tasks A, B, C, … where each waits for the tasks `deps` lists.
+    fn tasks(deps: &[(&str, &[u32])]) -> Vec<Task> {
+        let names = Arc::new(deps.iter().map(|(id, _)| id.to_string()).collect());
+        deps.iter()
+            .map(|(id, on)| Task {
+                id: id.to_string(),
+                label: None,
+                title: String::new(),
+                line: 1,
+                done: false,
+                optional: false,
+                parent: None,
+                depends_on: DependsOn::new(Arc::clone(&names), on.to_vec()),
+                runner: None,
+            })
+            .collect()
     }
 
     fn dep(w: u32, on: u32, line: usize, strength: Strength) -> Dependency {
@@ -344,20 +354,19 @@ mod tests {
 
     #[test]
     fn document_order_among_ready_tasks() {
-        let tasks = ["A", "B", "C", "D"].map(task).to_vec();
-        let deps = [dep(0, 2, 9, Strength::Hard)];
-        let out = order(tasks, &deps, "plan.md").unwrap();
+        let t = tasks(&[("A", &[2]), ("B", &[]), ("C", &[]), ("D", &[])]);
+        let out = order(t, vec![dep(0, 2, 9, Strength::Hard)], "plan.md").unwrap();
         assert_eq!(ids(&out.tasks), ["B", "C", "A", "D"]);
     }
 
     #[test]
     fn a_structured_cycle_names_every_edge() {
-        let tasks = ["T001", "T002", "T005"].map(task).to_vec();
-        let deps = [
+        let t = tasks(&[("T001", &[]), ("T002", &[2]), ("T005", &[1])]);
+        let deps = vec![
             dep(1, 2, 14, Strength::Structured),
             dep(2, 1, 31, Strength::Structured),
         ];
-        let err = order(tasks, &deps, "plan.md").unwrap_err();
+        let err = order(t, deps, "plan.md").unwrap_err();
         assert_eq!(err.kind(), crate::error::Kind::BadInput);
         assert_eq!(
             err.message(),
@@ -367,13 +376,14 @@ mod tests {
 
     #[test]
     fn a_prose_cycle_loses_its_weakest_edge() {
-        let tasks = ["A", "B", "C"].map(task).to_vec();
-        let deps = [
+        let t = tasks(&[("A", &[1]), ("B", &[0]), ("C", &[])]);
+        let deps = vec![
             dep(0, 1, 3, Strength::Structured),
             dep(1, 0, 7, Strength::Soft),
         ];
-        let out = order(tasks, &deps, "plan.md").unwrap();
+        let out = order(t, deps, "plan.md").unwrap();
         assert_eq!(ids(&out.tasks), ["B", "A", "C"]);
+        assert!(out.tasks[0].depends_on.is_empty());
         assert_eq!(
             out.warnings.last().unwrap().message,
             "dependency cycle: A -> B (plan.md:3) -> A (plan.md:7); B waiting for A (plan.md:7) is the weakest and is ignored"

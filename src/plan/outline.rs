@@ -45,6 +45,8 @@ pub struct Outline {
     /// The document has lines that define tasks with IDs (`- [ ] T001`,
     /// `### TASK-003:`, `- [ ] 2.1`, `#123` in a table).
     pub has_task_ids: bool,
+    /// How many such lines it has.
+    pub task_lines: usize,
 }
 
 /// Outline a document's text.
@@ -68,6 +70,7 @@ pub fn outline(text: &str) -> Outline {
     }
     Outline {
         has_task_ids: scan.task_lines >= MIN_TASK_LINES,
+        task_lines: scan.task_lines,
         units: scan.units,
     }
 }
@@ -168,7 +171,7 @@ impl<'a> Scan<'a> {
         }
         let (is_list, checkbox, rest) = strip_list_marker(t);
         let defines_task = if is_list {
-            starts_with_task_id(rest, checkbox)
+            starts_with_task_id(rest, checkbox) || checkbox && checkbox_phase(rest)
         } else {
             starts_with_task_id(rest, false) && id_followed_by_colon(rest)
         };
@@ -271,9 +274,26 @@ fn first_word(text: &str) -> &str {
     &t[..end]
 }
 
+/// A label with a unit word that is not a milestone's (`Task 3`, `Step 2`,
+/// `Schritt 5`; not `Phase 2` or `Milestone 1`), or any such label after a
+/// checkbox (`- [x] **Phase 7: Search**`, as GSD roadmaps list phases).
+fn worded_unit(text: &str) -> bool {
+    let t = text.trim_start_matches(['*', '_', '`', '[', '~', ' ']);
+    let Some(l) = super::label::at_start(t) else {
+        return false;
+    };
+    match l.shape.word() {
+        Some(w) => !names::is_keyword(w),
+        None => false,
+    }
+}
+
 /// Whether `text` starts with something shaped like a task ID. Bare numbers
 /// (`1.`, `2.3`) count only after a checkbox, as Kiro and OpenSpec write them.
 fn starts_with_task_id(text: &str, checkbox: bool) -> bool {
+    if worded_unit(text) {
+        return true;
+    }
     let word = first_word(text);
     if let Some(num) = word.strip_prefix('#') {
         return !num.is_empty() && num.chars().all(|c| c.is_ascii_digit());
@@ -310,6 +330,12 @@ fn starts_with_task_id(text: &str, checkbox: bool) -> bool {
         && word[..letters].eq_ignore_ascii_case("m")
         && digits.chars().all(|c| c.is_ascii_digit() || c == '.');
     rest_ok(digits) && !milestone_name && (sep || digits.len() >= 2 || checkbox)
+}
+
+/// `- [ ] **Phase 6: Configurable categories**`: a roadmap's phase list.
+fn checkbox_phase(text: &str) -> bool {
+    let t = text.trim_start_matches(['*', '_', '`', '[', '~', ' ']);
+    super::label::at_start(t).is_some_and(|l| l.word.is_some())
 }
 
 fn id_followed_by_colon(text: &str) -> bool {

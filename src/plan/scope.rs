@@ -27,6 +27,11 @@ pub struct Scope {
     pub others: Vec<Range<usize>>,
     /// Nothing in the document names the milestone: all of it is.
     pub whole: bool,
+    /// When the name matched two sections equally well.
+    pub unsure: Option<String>,
+    /// Per heading of the document: it sets its units aside (examples,
+    /// deferred work), and it only talks about tasks (dependencies).
+    pub headings: Vec<(bool, bool)>,
 }
 
 impl Scope {
@@ -167,6 +172,25 @@ fn places(doc: &Doc<'_>, units: &[Unit]) -> Vec<Place> {
             region: d.range.clone(),
         });
     }
+    // A plain list item over nested units: `- **M2 — Sync**` and its items.
+    for item in &doc.items {
+        let own = doc.line_range(item.range.start);
+        if doc.in_code(item.range.start) || !holds(&item.range, own.end) {
+            continue;
+        }
+        let line = &doc.text[own];
+        let Some((body, _)) = super::units::strip_list_marker(line) else {
+            continue;
+        };
+        if body.starts_with('[') {
+            continue;
+        }
+        out.push(Place {
+            text: super::markdown::plain(body),
+            start: item.range.start,
+            region: item.range.clone(),
+        });
+    }
     out.sort_by_key(|p| p.start);
     out
 }
@@ -176,7 +200,14 @@ fn places(doc: &Doc<'_>, units: &[Unit]) -> Vec<Place> {
 /// but not this one is not its plan.
 pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, NotHere> {
     let name = tokens(milestone);
-    let mut scope = Scope::default();
+    let mut scope = Scope {
+        headings: doc
+            .headings
+            .iter()
+            .map(|h| (names_a_set_aside(&h.text), names_any(&h.text, ABOUT_TASKS)))
+            .collect(),
+        ..Scope::default()
+    };
     if name.is_empty() {
         scope.whole = true;
         return Ok(scope);
@@ -187,45 +218,19 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
         alt.as_ref().map_or(s, |a| s.max(name_score(text, a)))
     };
     let places = places(doc, units);
-    let best = places
-        .iter()
-        .map(|p| (score(&p.text), p))
-        .filter(|(s, _)| *s > 0)
-        .fold(None::<(u8, &Place)>, |best, (s, p)| match best {
-            Some((bs, _)) if bs >= s => best,
-            _ => Some((s, p)),
-        });
-    if let Some((_, p)) = best {
-        scope.regions.push(p.region.clone());
-        scope.named_at = Some(p.start);
-    }
+    let best = best_place(doc, &places, &score, &mut scope);
     for (i, u) in units.iter().enumerate() {
-        if u.scope_cells.iter().any(|(_, cell)| {
-            name_score(cell, &name) == 2 || alt.as_ref().is_some_and(|a| name_score(cell, a) == 2)
-        }) {
+        if u.scope_cells.iter().any(|(_, cell)| score(cell) == 2) {
             scope.rows.insert(i);
         }
     }
     // Other milestones are the places named like this one: for `v1.1`
     // the `v1.0` block, not the `Phase 6` details that belong to it.
     let kind = best
-        .and_then(|(_, p)| milestone_named(&p.text))
-        .or_else(|| milestone_named(milestone))
+        .and_then(|p| names::milestone_named(&p.text))
+        .or_else(|| names::milestone_named(milestone))
         .map(|n| kind_of(&n));
-    let mut other_names = Vec::new();
-    for p in &places {
-        let Some(n) = milestone_named(&p.text) else {
-            continue;
-        };
-        let inside = scope
-            .regions
-            .iter()
-            .any(|r| r.contains(&p.start) || p.region.contains(&r.start));
-        if Some(p.start) != scope.named_at && !inside && kind.as_deref() == Some(&kind_of(&n)) {
-            scope.others.push(p.region.clone());
-            other_names.push(n);
-        }
-    }
+    let other_names = other_milestones(&places, kind.as_deref(), &mut scope);
     if scope.regions.is_empty() && scope.rows.is_empty() {
         if !other_names.is_empty() {
             return Err(NotHere { names: other_names });
@@ -236,14 +241,58 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
     Ok(scope)
 }
 
-/// The milestone a heading or summary names (`M1`, `Phase 2`, `v1.1`), if any.
-fn milestone_named(text: &str) -> Option<String> {
-    names::named_in_heading(text).or_else(|| {
-        let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
-        let first = t.split_whitespace().next()?;
-        let v = first.strip_prefix(['v', 'V'])?;
-        (v.starts_with(|c: char| c.is_ascii_digit()) && v.contains('.')).then(|| first.to_string())
-    })
+/// The place that names the milestone best (the first of equals, which
+/// makes the reading unsure), made the scope's region.
+fn best_place<'p>(
+    doc: &Doc<'_>,
+    places: &'p [Place],
+    score: &dyn Fn(&str) -> u8,
+    scope: &mut Scope,
+) -> Option<&'p Place> {
+    let (bs, p) = places
+        .iter()
+        .map(|p| (score(&p.text), p))
+        .filter(|(s, _)| *s > 0)
+        .fold(None::<(u8, &Place)>, |best, (s, p)| match best {
+            Some((bs, _)) if bs >= s => best,
+            _ => Some((s, p)),
+        })?;
+    scope.regions.push(p.region.clone());
+    scope.named_at = Some(p.start);
+    let rival = places.iter().find(|o| {
+        o.start != p.start
+            && !p.region.contains(&o.start)
+            && !o.region.contains(&p.start)
+            && score(&o.text) == bs
+    });
+    if let Some(o) = rival {
+        scope.unsure = Some(format!(
+            "the name matches two sections, line {} and line {}; the first was taken",
+            doc.line_of(p.start),
+            doc.line_of(o.start)
+        ));
+    }
+    Some(p)
+}
+
+/// The places that name other milestones of the same kind: their regions
+/// go to `scope.others`, their names are returned.
+fn other_milestones(places: &[Place], kind: Option<&str>, scope: &mut Scope) -> Vec<String> {
+    let mut names = Vec::new();
+    for p in places {
+        let Some(n) = names::milestone_named(&p.text) else {
+            continue;
+        };
+        let inside = scope
+            .regions
+            .iter()
+            .any(|r| r.contains(&p.start) || p.region.contains(&r.start));
+        if Some(p.start) != scope.named_at && !inside && kind == Some(kind_of(&n).as_str()) {
+            scope.others.push(p.region.clone());
+            names.push(n);
+        }
+    }
+    names
 }
 
 /// What kind of milestone name: its word (`milestone`, `phase`) or `v`.
@@ -367,7 +416,12 @@ fn names_any(heading: &str, phrases: &[&str]) -> bool {
 /// it sits in an example, deferred or criteria section, or it is a bullet
 /// or row in a section that only talks about tasks.
 pub fn set_aside(doc: &Doc<'_>, scope: &Scope, u: &Unit) -> Option<String> {
-    for h in doc.headings_over(u.start) {
+    for i in doc.headings_over(u.start) {
+        let h = &doc.headings[i];
+        let (aside, about) = scope.headings[i];
+        if !aside && !about {
+            continue;
+        }
         let own = h.start == u.start;
         if own || h.level == 1 || Some(h.start) == scope.named_at {
             continue;
@@ -381,11 +435,11 @@ pub fn set_aside(doc: &Doc<'_>, scope: &Scope, u: &Unit) -> Option<String> {
         {
             continue;
         }
-        if names_a_set_aside(&h.text) {
+        if aside {
             return Some(format!("it is under the heading \"{}\"", h.text));
         }
         let bullet = matches!(u.kind, Kind::Item | Kind::Line | Kind::Row);
-        if bullet && names_any(&h.text, ABOUT_TASKS) {
+        if bullet && about {
             return Some(format!("the section \"{}\" only mentions it", h.text));
         }
     }

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::label::{self, Label, Shape};
-use super::markdown::{Doc, Row, plain};
+use super::markdown::{Doc, plain};
 use super::marks::{self, Mark};
 
 /// The structural kind of a unit; it decides how much a unit counts when
@@ -78,7 +78,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    fn new(kind: Kind, start: usize, extent: Range<usize>, title_end: usize) -> Unit {
+    pub(super) fn new(kind: Kind, start: usize, extent: Range<usize>, title_end: usize) -> Unit {
         Unit {
             kind,
             start,
@@ -102,7 +102,7 @@ impl Unit {
     }
 
     /// Title and the marks written in it.
-    fn set_title(&mut self, raw: &str) {
+    pub(super) fn set_title(&mut self, raw: &str) {
         self.title_mark = marks::in_title(raw);
         self.optional |= marks::says_optional(raw);
         let (tags, title) = tidy_title(raw);
@@ -130,7 +130,10 @@ fn tidy_title(raw: &str) -> (Vec<String>, String) {
             _ => break,
         }
     }
-    let rest = rest.trim_start_matches([':', '-', '—', '–', ' ', '：']);
+    // Separators and marks between the label and the words: `✅ — Title`.
+    let rest = rest.trim_start_matches(|c: char| {
+        matches!(c, ':' | '-' | '—' | '–' | ' ' | '：') || !c.is_ascii() && !c.is_alphanumeric()
+    });
     if rest.chars().count() <= TITLE_MAX {
         return (tags, rest.to_string());
     }
@@ -170,7 +173,7 @@ pub fn collect(doc: &Doc<'_>) -> Vec<Unit> {
         }
     }
     headings(doc, &mut units);
-    rows(doc, &mut units);
+    super::table::rows(doc, &mut units);
     for b in &doc.blocks {
         units.extend(block_unit(doc, b));
     }
@@ -230,7 +233,7 @@ pub(super) fn strip_list_marker(line: &str) -> Option<(&str, bool)> {
 /// Opening markup before a label: `**`, `` ` ``, `[`, `~~`, and symbols
 /// such as `✅` or `🚧`. Returns the rest and whether a strike-through was
 /// opened.
-fn strip_open_markup(s: &str) -> (&str, bool) {
+pub(super) fn strip_open_markup(s: &str) -> (&str, bool) {
     let mut s = s;
     let mut struck = false;
     loop {
@@ -289,12 +292,14 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
         Some((c, o, rest)) => (Some(c), o, rest),
         None => (None, false, body),
     };
+    let marked = body;
     let (body, struck) = strip_open_markup(body);
     let found = match check {
-        Some(_) => label::at_start(body),
-        None => label::lexical(body).or_else(|| label::at_start(body).filter(|l| l.word.is_some())),
+        Some(_) => label::at_start(body).or_else(|| label::short(body)),
+        None => label::lexical(body)
+            .or_else(|| label::at_start(body).filter(|l| l.word.is_some()))
+            .or_else(|| label::short(body)),
     };
-    let title_start;
     let mut extra = Vec::new();
     match &found {
         Some(l) => {
@@ -302,12 +307,12 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
             if check.is_none() && !colon && is_sentence(rest) {
                 return None;
             }
-            title_start = offset_in(doc, rest);
             extra = more_labels(rest, &l.shape);
         }
-        None if check.is_some() => title_start = offset_in(doc, body),
+        None if check.is_some() => {}
         None => return None,
     }
+    let title_start = offset_in(doc, marked);
     let end = title_end(doc, &range);
     let mut unit = Unit::new(
         if check.is_some() {
@@ -319,13 +324,27 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
         range.clone(),
         end,
     );
-    unit.set_title(&plain(&doc.text[title_start.min(end)..end]));
+    let title = plain(&doc.text[title_start.min(end)..end]);
+    unit.set_title(&after_label(&title, found.as_ref()));
     unit.label = found;
     unit.extra = extra;
     unit.check = check;
     unit.optional |= optional;
     unit.struck = struck || whole_line_struck(&doc.text[doc.line_range(range.start)]);
     Some(unit)
+}
+
+/// A title without its label: the markup around a label (`**Phase 5:
+/// Model**`) is gone once the text is plain, so the label is cut there.
+fn after_label(plain: &str, label: Option<&Label>) -> String {
+    let Some(l) = label else {
+        return plain.to_string();
+    };
+    let head: String = plain.chars().take(80).collect();
+    match head.find(l.id.as_str()) {
+        Some(i) => strip_after_label(&plain[i + l.id.len()..]).0.to_string(),
+        None => plain.to_string(),
+    }
 }
 
 fn offset_in(doc: &Doc<'_>, s: &str) -> usize {
@@ -416,222 +435,14 @@ fn field(text: &str) -> Option<(String, &str)> {
     ok.then(|| (key.trim().to_lowercase(), value.trim()))
 }
 
-/// Column headers that name the ID column.
-const ID_HEADERS: &[&str] = &[
-    "id", "task", "taskid", "issue", "issues", "ticket", "tickets", "key", "", "no", "nr",
-];
-const TITLE_HEADERS: &[&str] = &[
-    "title",
-    "task",
-    "description",
-    "summary",
-    "name",
-    "delivers",
-    "what",
-    "goal",
-    "work",
-];
-/// Column headers whose values name the milestone a row belongs to.
-const SCOPE_HEADERS: &[&str] = &[
-    "milestone",
-    "milestones",
-    "phase",
-    "stage",
-    "sprint",
-    "release",
-    "epic",
-    "iteration",
-    "version",
-    "target",
-];
-
-pub fn is_dependency_header(h: &str) -> bool {
-    ["depend", "block", "after", "require", "prereq"]
-        .iter()
-        .any(|w| h.contains(w))
-}
-
-fn is_status_header(h: &str) -> bool {
-    h.contains("status") || h == "state" || h == "done"
-}
-
-/// A header as compared with the lists above: letters and digits only.
-fn header_key(h: &str) -> String {
-    h.chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
-/// The labels of a row's ID cell: `#78 + #79` gives two.
-fn cell_labels(cell: &str, header: &str) -> Vec<Label> {
-    let mut out: Vec<Label> = Vec::new();
-    let (first, _) = strip_open_markup(cell);
-    let Some(l) = label::in_cell(first, header) else {
-        return out;
-    };
-    let shape = l.shape.clone();
-    out.push(l);
-    if matches!(shape, Shape::Issue | Shape::Prefixed(_) | Shape::Glued(_)) {
-        for part in cell.split(['+', ',', '&', '/']).skip(1) {
-            let (p, _) = strip_open_markup(part.trim());
-            if let Some(l) = label::lexical(p).filter(|l| l.shape == shape) {
-                out.push(l);
-            }
-        }
-    }
-    out
-}
-
-/// The ID column of one table: the ID-headed or first column whose cells
-/// hold IDs; else one whose cells hold numbers, when its header is an ID
-/// header or a unit word the document labels other units with.
-fn id_column(table: &[&Row], words: &std::collections::HashSet<String>) -> Option<usize> {
-    let header = &table[0].header;
-    let width = table.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-    let candidate = |c: usize| {
-        let h = header.get(c).map_or("", String::as_str);
-        !is_dependency_header(h) && (c == 0 || ID_HEADERS.contains(&header_key(h).as_str()))
-    };
-    let half = table.len().div_ceil(2);
-    let count = |c: usize, lexical: bool| {
-        table
-            .iter()
-            .filter(|r| {
-                let h = r.header.get(c).map_or("", String::as_str);
-                r.cells
-                    .get(c)
-                    .and_then(|cell| {
-                        let (cell, _) = strip_open_markup(cell);
-                        label::in_cell(cell, h)
-                    })
-                    .is_some_and(|l| matches!(l.shape, Shape::Numbered(_)) != lexical)
-            })
-            .count()
-    };
-    if let Some(c) = (0..width)
-        .filter(|&c| candidate(c))
-        .find(|&c| count(c, true) >= half)
-    {
-        return Some(c);
-    }
-    (0..width)
-        .filter(|&c| {
-            let h = header.get(c).map_or("", String::as_str);
-            candidate(c) && (ID_HEADERS.contains(&header_key(h).as_str()) || words.contains(h))
-        })
-        .find(|&c| count(c, false) >= half)
-}
-
-fn rows(doc: &Doc<'_>, units: &mut Vec<Unit>) {
-    // Unit words other units are labelled with: a "Phase" column of numbers
-    // is a list of phases when the document writes `Phase 3` elsewhere.
-    let words: std::collections::HashSet<String> = units
-        .iter()
-        .filter_map(|u| u.label.as_ref()?.shape.word().map(str::to_string))
-        .chain(doc.headings.iter().filter_map(|h| {
-            let (t, _) = strip_open_markup(h.text.trim());
-            label::at_start(t)?.shape.word().map(str::to_string)
-        }))
-        .collect();
-    let mut at = 0;
-    while at < doc.rows.len() {
-        let table = doc.rows[at].table;
-        let len = doc.rows[at..]
-            .iter()
-            .take_while(|r| r.table == table)
-            .count();
-        let group: Vec<&Row> = doc.rows[at..at + len].iter().collect();
-        at += len;
-        if doc.in_code(group[0].range.start) {
-            continue;
-        }
-        match id_column(&group, &words) {
-            Some(col) => {
-                for row in group {
-                    let header = row.header.get(col).map_or("", String::as_str);
-                    let labels = row.cells.get(col).map(|c| cell_labels(c, header));
-                    if let Some(labels) = labels.filter(|l| !l.is_empty()) {
-                        units.push(row_unit(row, col, labels));
-                    }
-                }
-            }
-            None => units.extend(group.into_iter().filter_map(slug_row)),
-        }
-    }
-}
-
-fn row_unit(row: &Row, col: usize, mut labels: Vec<Label>) -> Unit {
-    let header = |i: usize| row.header.get(i).map_or("", String::as_str);
-    let cell = &row.cells[col];
-    let r = row.range.clone();
-    let mut unit = Unit::new(Kind::Row, r.start, r.clone(), r.end);
-    let title = (0..row.cells.len())
-        .filter(|&i| i != col && !is_status_header(header(i)))
-        .find(|&i| TITLE_HEADERS.contains(&header(i)))
-        .or_else(|| {
-            (0..row.cells.len())
-                .filter(|&i| {
-                    i != col && !is_status_header(header(i)) && !is_dependency_header(header(i))
-                })
-                .max_by_key(|&i| row.cells[i].len())
-        })
-        .map(|i| row.cells[i].clone())
-        .unwrap_or_default();
-    unit.set_title(&title);
-    unit.label = Some(labels.remove(0));
-    unit.extra = labels;
-    unit.struck = cell.starts_with("~~");
-    unit.status = (0..row.cells.len())
-        .find(|&i| is_status_header(header(i)))
-        .map(|i| row.cells[i].clone());
-    for (i, cell) in row.cells.iter().enumerate() {
-        let h = header(i);
-        if i == col {
-            continue;
-        }
-        if SCOPE_HEADERS.contains(&header_key(h).as_str()) {
-            unit.scope_cells.push((h.to_string(), cell.clone()));
-        } else if is_dependency_header(h) {
-            unit.depends.push((h.to_string(), cell.clone()));
-        } else if let Some((n, _)) = label::number(cell.trim())
-            && h.chars().all(char::is_alphabetic)
-            && !h.is_empty()
-        {
-            unit.aliases.push((h.to_string(), label::key(&n)));
-        }
-    }
-    unit
-}
-
-/// A slug (`auth-login`) in a column headed "ID" (not "Key": config tables use that).
-fn slug_row(row: &Row) -> Option<Unit> {
-    let col = row
-        .header
-        .iter()
-        .position(|h| ["id", "task id", "slug"].contains(&h.as_str()))?;
-    let cell = row.cells.get(col)?.trim_matches(|c| c == '`' || c == '*');
-    // Lower-case only: `REQ-001` in an ID column is a requirement, not a slug.
-    let ok = !cell.is_empty()
-        && cell.len() <= 64
-        && cell.chars().next()?.is_ascii_alphanumeric()
-        && cell.chars().any(|c| c.is_ascii_lowercase())
-        && cell
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c));
-    let label = Label {
-        id: cell.to_string(),
-        word: None,
-        shape: Shape::Slug,
-        len: cell.len(),
-    };
-    ok.then(|| row_unit(row, col, vec![label]))
-}
-
 fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
     let end = b
         .name
         .as_ref()
         .map_or(b.range.start, |(at, _)| doc.line_range(*at).end);
     let mut unit = Unit::new(Kind::Block, b.range.start, b.range.clone(), end);
-    let name = b.name.as_ref().map_or("", |(_, n)| n.as_str());
+    let text = first_text(doc, b);
+    let name = b.name.as_ref().map_or(text.as_str(), |(_, n)| n.as_str());
     let (name, _) = strip_open_markup(name);
     let from_name = label::at_start(name);
     let title = match &from_name {
@@ -639,16 +450,51 @@ fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
         None => name,
     };
     unit.set_title(&plain(title));
-    unit.label = match b.attrs.iter().find(|(k, _)| k == "id") {
-        Some((_, id)) if !id.trim().is_empty() => Some(Label {
-            id: id.trim().to_string(),
+    // Every `<task>` element is one family, labelled by its `id` attribute
+    // or, without one, by its name (`Task 1a: …`).
+    let id = b
+        .attrs
+        .iter()
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    unit.label = match (id, from_name) {
+        (Some(id), _) => Some(Label {
+            id,
             word: None,
             shape: Shape::Attribute,
             len: 0,
         }),
-        _ => from_name,
+        (None, Some(l)) => Some(Label {
+            shape: Shape::Attribute,
+            ..l
+        }),
+        (None, None) => None,
     };
     Some(unit)
+}
+
+/// The first line of text inside a `<task>` element, without its tags: the
+/// title of a task that has no `<name>`.
+fn first_text(doc: &Doc<'_>, b: &super::markdown::Block) -> String {
+    let inner = &doc.text[doc.line_range(b.range.start).end.min(b.range.end)..b.range.end];
+    for line in inner.lines() {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in line.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        let t = out.trim();
+        if !t.is_empty() {
+            return t.to_string();
+        }
+    }
+    String::new()
 }
 
 /// Lines `M1-001: title` inside paragraphs: list markup that was lost, e.g.
@@ -680,7 +526,7 @@ fn line_units(doc: &Doc<'_>) -> Vec<Unit> {
         let section = doc
             .headings_over(found[i].start)
             .last()
-            .map_or(doc.text.len(), |h| h.section_end);
+            .map_or(doc.text.len(), |&h| doc.headings[h].section_end);
         found[i].extent.end = next.min(section);
     }
     found
