@@ -11,41 +11,6 @@ use crate::repo::{Repo, refs};
 use crate::state::{self, RunState, Status, TaskState};
 use crate::ui::text::{clean, list, quote};
 
-/// The checkpoint to go back to, and how to name it to the user.
-/// Each task's checkpoint: for a task the status file records as done or
-/// skipped, the one in this branch's history since the run began, where
-/// there is one; else its checkpoint ref. The refs are shared by every
-/// worktree, and another one may run a milestone of the same name; and a
-/// commit with the trailers of a task this run has not finished is an
-/// earlier run's (rebased, say), not a checkpoint of this one.
-pub(super) fn checkpoints(
-    repo: &Repo,
-    name: &str,
-    status: &Status,
-) -> Result<Vec<(String, String)>> {
-    let finished = |task: &str| {
-        status
-            .tasks
-            .iter()
-            .any(|t| t.id == task && matches!(t.state, TaskState::Done | TaskState::Skipped))
-    };
-    let mut found: Vec<(String, String)> = match &status.base_commit {
-        Some(base) => repo
-            .checkpoints_on_branch(name, base)?
-            .into_iter()
-            .filter(|(task, _)| finished(task))
-            .collect(),
-        None => Vec::new(),
-    };
-    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
-        if !found.iter().any(|(t, _)| *t == task) {
-            found.push((task, oid));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
 pub(super) fn resolve_target(
     repo: &Repo,
     req: &Request<'_>,

@@ -21,10 +21,13 @@ use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
 
+mod branch;
+mod line;
 pub mod preflight;
 pub mod rollback;
 mod save;
 pub mod submodule;
+pub mod worktree;
 
 /// The 7-character abbreviation of an object id that messages and tables
 /// show (the whole string when it is shorter).

@@ -345,6 +345,7 @@ impl TestRepo {
     }
 }
 
+pub mod history;
 pub mod inspect;
 pub mod runner;
 pub mod tmux;
