@@ -327,6 +327,7 @@ mod tests {
                 task("T5", TaskState::Pending, 0),
             ],
             failure: None,
+            sequence: None,
         };
         let oid = |c: char| c.to_string().repeat(40);
         let line = Line {
