@@ -126,11 +126,13 @@ pub struct Chosen {
 
 /// Decide what a run follows. With a `confirmer` (a terminal, no `--yes`,
 /// no `--dry-run`) the first run, and any run whose plan changed since the
-/// sequence was recorded, shows the sequence and asks; `None` is the
-/// answer quit. Without one, a first run follows the plan's reading and
-/// records nothing (as before sequences existed); a changed plan is
-/// followed as [`super::merge`] says, after saying what changed, and the
-/// recorded sequence stays as it was, so the next run on a terminal asks.
+/// sequence was recorded, shows the sequence and asks (unless every task
+/// of `plan` is done: tasks an earlier run finished are marked so);
+/// `None` is the answer quit. Without one, a first run follows the plan's
+/// reading and records nothing (as before sequences existed); a changed
+/// plan is followed as [`super::merge`] says, after saying what changed,
+/// and the recorded sequence stays as it was, so the next run on a
+/// terminal asks.
 pub fn before_run(
     plan: &Plan,
     recorded: Option<&Sequence>,
@@ -147,6 +149,8 @@ pub fn before_run(
             warnings: Vec::new(),
         }),
     };
+    // With every task done there is nothing to confirm.
+    let confirmer = confirmer.filter(|_| plan.tasks.iter().any(|t| !t.done));
     match (decide(recorded, plan), confirmer) {
         (Decision::First(s), Some(c)) => Ok(asked(confirm(plan, s, None, c)?)),
         (Decision::Changed(s, d), Some(c)) => Ok(asked(confirm(plan, s, Some(&d), c)?)),

@@ -410,3 +410,17 @@ fn an_older_status_file_without_a_sequence_reads() {
     .unwrap();
     assert_eq!(s.sequence, None);
 }
+
+#[test]
+fn nothing_is_asked_when_every_task_is_done() {
+    let mut plan = plan_of(FOUR);
+    for t in &mut plan.tasks {
+        t.done = true;
+    }
+    let mut c = Scripted::default();
+    let got = before_run(&plan, None, false, Some(&mut c))
+        .unwrap()
+        .unwrap();
+    assert!(!got.asked);
+    assert!(c.shown.is_empty());
+}
