@@ -365,10 +365,11 @@ pub fn broken(plan: &Plan, seq: &Sequence) -> Vec<Broken> {
         .enumerate()
         .map(|(i, id)| (id.as_str(), i as u32))
         .collect();
-    let mut at: HashMap<u32, usize> = HashMap::new();
+    // Where each task (by document index) runs; none when skipped.
+    let mut at: Vec<Option<usize>> = vec![None; plan.ids.len()];
     for (pos, s) in seq.tasks.iter().enumerate().filter(|(_, s)| !s.skip) {
         if let Some(&i) = doc.get(s.id.as_str()) {
-            at.insert(i, pos);
+            at[i as usize] = Some(pos);
         }
     }
     let mut out = Vec::new();
@@ -376,9 +377,15 @@ pub fn broken(plan: &Plan, seq: &Sequence) -> Vec<Broken> {
         let Some(&w) = doc.get(task.id.as_str()) else {
             continue;
         };
-        let Some(&pos) = at.get(&w) else { continue };
+        let Some(pos) = at[w as usize] else { continue };
         for &on in task.depends_on.indices() {
-            if at.get(&on).is_none_or(|&p| p < pos) {
+            // Indices past the tasks name IDs outside the milestone.
+            if at
+                .get(on as usize)
+                .copied()
+                .flatten()
+                .is_none_or(|p| p < pos)
+            {
                 continue;
             }
             if let Some((line, reason)) = firm_statement(plan, w, on) {
