@@ -48,6 +48,10 @@ pub struct Status {
     /// Tokens and cost of every attempt so far, when agents reported them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<crate::agent::Usage>,
+    /// The sequence the user confirmed (order and skipped tasks), which
+    /// later runs follow. Added within version 1: older files have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<crate::sequence::Sequence>,
 }
 
 /// Where a milestone's run stands.
@@ -552,6 +556,7 @@ mod tests {
             }],
             failure: None,
             usage: None,
+            sequence: None,
         }
     }
 

@@ -53,6 +53,9 @@ pub struct Options {
     pub tasks: settings::TaskSettings,
     /// Show the live status line (standard error is a terminal).
     pub live: bool,
+    /// The sequence the status file records, when the user confirmed one
+    /// (`plan` is already in its order, its skipped tasks left out).
+    pub sequence: Option<crate::sequence::Sequence>,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -126,6 +129,9 @@ pub fn execute<'a>(
         runners,
         committer,
     } = *prep;
+    if let Some(seq) = &opts.sequence {
+        status.sequence = Some(seq.clone());
+    }
     let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
         .and_then(|keep| opts.settings.save(repo.git_dir(), name).map(|()| keep))
         .map_err(|e| disk_full_hint(repo, e))?;

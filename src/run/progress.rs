@@ -19,6 +19,7 @@ pub fn fresh(plan: &Plan, base_commit: &str) -> Status {
         tasks: plan.tasks.iter().map(new_task).collect(),
         failure: None,
         usage: None,
+        sequence: None,
     }
 }
 

@@ -319,6 +319,7 @@ pub fn milestone_status(
         tasks,
         failure: None,
         usage: None,
+        sequence: None,
     }
 }
 
@@ -347,8 +348,10 @@ impl TestRepo {
     }
 }
 
+pub mod history;
 pub mod inspect;
 pub mod runner;
+pub mod tmux;
 
 impl TestRepo {
     /// `git worktree add -q -b <branch> <path>`: a linked worktree on a new branch.
