@@ -123,6 +123,9 @@ pub struct Invocation<'a> {
     /// Shows the output instead of `echo` (the live status line's terminal,
     /// which gets whole lines only).
     pub screen: Option<Arc<dyn Screen>>,
+    /// A line the log starts with, before the task's output (what this
+    /// attempt continues, say).
+    pub log_note: Option<String>,
 }
 
 /// How an attempt ended.
@@ -158,7 +161,11 @@ pub struct Outcome {
 /// Run one attempt: start the shell in a new process group, copy its output
 /// to the terminal and the log, and wait for it, a timeout or a signal.
 pub fn run(inv: &Invocation<'_>) -> Result<Outcome> {
-    let log = log::CappedLog::create(&inv.log, log::cap())?;
+    let mut log = log::CappedLog::create(&inv.log, log::cap())?;
+    if let Some(note) = &inv.log_note {
+        log.write(format!("git-milestone: {note}\n").as_bytes())
+            .with_context(|| format!("cannot write {}", inv.log.display()))?;
+    }
     let (reader, writer) = std::io::pipe().context("cannot create a pipe for the task's output")?;
     let started = Instant::now();
     let mut child = spawn(inv, writer)?;
@@ -484,6 +491,7 @@ mod tests {
             env_defaults: Vec::new(),
             filter: None,
             screen: None,
+            log_note: None,
         }
     }
 

@@ -265,6 +265,13 @@ fn a_retry_gets_feedback_resumes_the_session_and_learns() {
     assert!(feedback.contains("agent-work.txt (new file)"), "{feedback}");
     assert_eq!(outcome(&t, 0, 0), "turn_limit");
     assert_eq!(outcome(&t, 0, 1), "success");
+    let log = t.read(".git/milestone/M1/logs/TASK-001.2.log");
+    assert!(
+        log.starts_with(
+            "git-milestone: resuming Claude Code session fake-claude-0001 from the previous attempt\n"
+        ),
+        "{log}"
+    );
     let st = status_json(&t);
     assert_eq!(st["tasks"][0]["history"][1]["resumed"], "fake-claude-0001");
 }
@@ -546,4 +553,137 @@ fn the_status_table_and_json_show_outcomes_cost_and_evidence() {
     }
     "#);
     assert_eq!(json["milestone"]["usage"]["cost_usd"], 0.0634);
+}
+
+/// The prompt each attempt gets, as the fake saw its arguments.
+fn prompt_seen(argv: &std::path::Path) -> String {
+    let args = std::fs::read_to_string(argv).unwrap();
+    let args: Vec<&str> = args.split('\0').collect();
+    args.iter()
+        .find_map(|a| a.strip_prefix("--prompt="))
+        .unwrap_or(args[args.len() - 2])
+        .to_string()
+}
+
+#[test]
+fn the_default_prompt_quotes_the_task_and_claude_uses_task_when_defined() {
+    let t = TestRepo::with_files(&[(
+        "docs/plan.md",
+        "# M1\n\n## TASK-001: Parse the config\n\nRead `config.toml` into `Config`.\n\n## TASK-002: Next\n",
+    )]);
+    let argv = t.home.path().join("argv");
+    let env = [("FAKE_ARGV", argv.to_str().unwrap()), ("FAKE_CASE", "noop")];
+    let mut c = t.cmd();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![fakes()];
+    dirs.extend(std::env::split_paths(&path));
+    c.env("PATH", std::env::join_paths(dirs).unwrap()).args([
+        "run",
+        "M1",
+        "--plan",
+        "docs/plan.md",
+        "--agent",
+        "gemini",
+    ]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out: Run = c.output().unwrap().into();
+    out.code(1);
+    insta::assert_snapshot!(prompt_seen(&argv), @r"
+    Work on task TASK-001 of milestone M1: Parse the config
+
+    The plan is docs/plan.md; the task is defined at line 3. Its section of the plan:
+
+    ## TASK-001: Parse the config
+
+    Read `config.toml` into `Config`.
+
+    Do this task, and only this task, in this repository's work tree. Do not edit the plan's marks (its checkboxes and status words): git-milestone records each task's progress and commits a checkpoint of your changes when you finish.
+    ");
+    // With .claude/commands/task.md, Claude Code gets `/task <ID>`.
+    let t = repo();
+    t.write(
+        ".claude/commands/task.md",
+        "Do task $ARGUMENTS of the plan.\n",
+    );
+    t.commit_all("task command");
+    let env = [("FAKE_ARGV", argv.to_str().unwrap()), ("FAKE_CASE", "noop")];
+    run(&t, "claude", &env, &[]).code(1);
+    assert_eq!(prompt_seen(&argv), "/task TASK-001");
+}
+
+#[test]
+fn the_agent_comes_from_git_config_and_a_resumed_run_keeps_its_flags() {
+    let t = repo();
+    t.git(&["config", "milestone.agent", "codex"]);
+    let mut c = t.cmd();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![fakes()];
+    dirs.extend(std::env::split_paths(&path));
+    c.env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("FAKE_CASE", "noop")
+        .args(["run", "M1", "--plan", "plan.md"]);
+    let out: Run = c.output().unwrap().into();
+    out.code(1);
+    assert_eq!(status_json(&t)["tasks"][0]["history"][0]["agent"], "codex");
+    // --agent beats git config; the next run reuses it and its arguments.
+    let t = repo();
+    t.git(&["config", "milestone.agent", "codex"]);
+    run(
+        &t,
+        "aider",
+        &[("FAKE_CASE", "noop")],
+        &["--", "--model", "m"],
+    )
+    .code(1);
+    let mut c = t.cmd();
+    c.env(
+        "PATH",
+        std::env::join_paths([fakes()].into_iter().chain(std::env::split_paths(&path))).unwrap(),
+    )
+    .args(["run", "M1"]);
+    let again: Run = c.output().unwrap().into();
+    assert!(
+        again.stdout.starts_with(
+            "reusing the earlier run's --plan plan.md, --agent aider and -- '--model m'"
+        ),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(status_json(&t)["tasks"][0]["history"][1]["agent"], "aider");
+}
+
+#[test]
+fn the_dry_run_shows_each_preset_s_command() {
+    let t = repo();
+    let out = run(
+        &t,
+        "claude",
+        &[],
+        &[
+            "--dry-run",
+            "--verify",
+            "cargo test",
+            "--max-cost",
+            "5",
+            "--",
+            "--model",
+            "sonnet",
+        ],
+    );
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Milestone M1 from plan.md: 2 tasks (dry run: nothing will be changed)
+    1/2 TASK-001 Write the file
+        run: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --max-budget-usd 5.00 --model sonnet -- '<prompt>'   (agent from --agent)
+        check: 'cargo test'
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/2 TASK-002 Write it again
+        run: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --max-budget-usd 5.00 --model sonnet -- '<prompt>'   (agent from --agent)
+        check: 'cargo test'
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    --- stderr
+    ");
 }

@@ -163,12 +163,15 @@ impl Session<'_> {
                 scratch,
             },
         )?;
-        if let Some(id) = &resume {
-            self.report.info(&format!(
+        let note = resume.as_ref().map(|id| {
+            format!(
                 "resuming {} session {} from the previous attempt",
                 agent.title(),
                 text::clean(id)
-            ));
+            )
+        });
+        if let Some(note) = &note {
+            self.report.info(note);
         }
         let argv = cmd.argv();
         let monitor = Monitor::new(agent, limits);
@@ -178,6 +181,7 @@ impl Session<'_> {
         inv.env_defaults = cmd.env_defaults.clone();
         inv.filter = Some(filter.clone());
         inv.screen = base.line.clone().map(|l| l as Arc<dyn runner::Screen>);
+        inv.log_note = note;
         let run = runner::run(&inv)?;
         let (finished, mut tail) = match filter.lock() {
             Ok(mut f) => f.finish(run.exit),
@@ -232,6 +236,7 @@ impl Session<'_> {
             env_defaults: Vec::new(),
             filter: None,
             screen: None,
+            log_note: None,
         }
     }
 
