@@ -109,7 +109,11 @@ impl Session<'_> {
             Some(agent) => self.run_agent(agent, &base, feedback.as_deref())?,
             None => self.run_command(&r.command, r.script, &base)?,
         };
-        drop(line);
+        // The line goes before the checks, whose output is not routed
+        // through it.
+        if let Some(l) = &line {
+            l.finish();
+        }
         if done.outcome.is_success() {
             self.after_success(i, attempt, log, watch, &mut done)?;
         }
