@@ -1047,3 +1047,18 @@ fn a_name_that_matches_two_sections_is_unsure() {
         ["the name matches two sections, line 3 and line 9; the first was taken"]
     );
 }
+
+#[test]
+fn a_numbered_section_that_makes_templates_is_a_step_of_the_list() {
+    // "Templates" names what section 2 delivers; only the unnumbered
+    // "Examples" section is a specimen of the format.
+    let got = extract(&fixture("numbered-deliverables.md"), "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1.1", "1.2", "2.1", "2.2"]);
+    let left: Vec<(&str, &str)> = got
+        .left_out
+        .iter()
+        .map(|l| (l.item.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(left, [("9.1", "it is under the heading \"Examples\"")]);
+}
