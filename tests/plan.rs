@@ -1062,3 +1062,42 @@ fn a_numbered_section_that_makes_templates_is_a_step_of_the_list() {
         .collect();
     assert_eq!(left, [("9.1", "it is under the heading \"Examples\"")]);
 }
+
+#[test]
+fn a_task_element_without_a_name_is_numbered_by_its_position() {
+    let t = repo_with("unnamed-checkpoint.md");
+    let out = t.run([
+        "plan",
+        "07-02",
+        "--plan",
+        "docs/unnamed-checkpoint.md",
+        "--json",
+    ]);
+    out.success();
+    let tasks = out.json()["tasks"].clone();
+    let got: Vec<(&str, &str, &str)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap(),
+                t["label"].as_str().unwrap(),
+                t["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "Task 1", "Write the CSV encoder"),
+            ("2", "Task 2", "Add the export button"),
+            ("3", "Task 3", "CSV export from the report page"),
+        ]
+    );
+    // Named by `id` attributes, not by position: the unnamed one is its position.
+    let text = "<task id=\"a-1\">\n<name>Build</name>\n</task>\n\n<task>\n<what-built>Build</what-built>\n</task>\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["a-1", "2"]);
+}
