@@ -1101,3 +1101,30 @@ fn a_task_element_without_a_name_is_numbered_by_its_position() {
     let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["a-1", "2"]);
 }
+
+#[test]
+fn a_status_word_in_capitals_inside_a_task_line_leaves_it_out() {
+    let got = extract(&fixture("deferred-inline.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("T001", true), ("T002", true), ("T004", false)]);
+    insta::assert_snapshot!(explained("deferred-inline.md", "offline-sync"), @r#"
+    exit: 0
+    --- stdout
+    milestone offline-sync: 3 tasks, 1 not done (docs/deferred-inline.md)
+    +---+------+---------------------------------------------------+------+------------+
+    | # | ID   | Title                                             | Done | Depends on |
+    +==================================================================================+
+    | 1 | T001 | Add the change journal in src/sync/journal.rs     | yes  |            |
+    | 2 | T002 | Replay the journal on reconnect — depends on T001 | yes  | T001       |
+    | 3 | T004 | Document the journal format in docs/sync.md       |      |            |
+    +---+------+---------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/deferred-inline.md:6  T002 waits for T001  ("depends on" in the task's text)
+
+    left out:
+      docs/deferred-inline.md:7  T003: its title marks it left out (line 7)
+      docs/deferred-inline.md:9  T005: its title marks it left out (line 9)
+    --- stderr
+    "#);
+}

@@ -259,6 +259,8 @@ impl Reading<'_> {
             if let Some(v) = votes.iter().find(|v| v.mark == Mark::LeftOut) {
                 let why = if v.what == "struck through" {
                     "it is struck through".to_string()
+                } else if v.what == "its title" {
+                    format!("its title marks it left out (line {})", v.line)
                 } else {
                     format!("it is marked {} (line {})", v.what, v.line)
                 };
