@@ -1128,3 +1128,33 @@ fn a_status_word_in_capitals_inside_a_task_line_leaves_it_out() {
     --- stderr
     "#);
 }
+
+#[test]
+fn an_epic_among_its_issues_is_left_out() {
+    let got = extract(&fixture("epic-row.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("#41", true), ("#42", false), ("#43", false)]);
+    let left: Vec<(&str, &str)> = got
+        .left_out
+        .iter()
+        .map(|l| (l.item.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(left, [("#40", "it is the epic that holds the other tasks")]);
+    // A tag says so too; a plan made only of epics runs them.
+    let text = "- [ ] T010 [Epic] Payments\n- [ ] T011 Card form\n- [ ] T012 Refunds\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T011", "T012"]);
+    let text = "- [ ] T010 Epic: Payments\n- [ ] T011 Epic: Search\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T010", "T011"]);
+}

@@ -218,6 +218,16 @@ impl Vote {
     }
 }
 
+/// A unit titled as an epic (`Epic: Sync`, `[Epic] Sync`): the issue that
+/// gathers the others, not one of the units of work.
+fn is_epic(u: &super::units::Unit) -> bool {
+    let t = u.title.trim_start();
+    let head = t.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("epic"));
+    let rest = t.get(4..).unwrap_or("").trim_start();
+    head && (rest.starts_with([':', '—', '–', '-']))
+        || u.tags.iter().any(|g| g.eq_ignore_ascii_case("epic"))
+}
+
 /// Two titles say the same thing: most of their words are shared (a path
 /// written two ways does not make two tasks).
 fn similar(a: &str, b: &str) -> bool {
@@ -248,11 +258,22 @@ impl Reading<'_> {
         let positions = self.positions(&drafts);
         let mut order: Vec<usize> = (0..drafts.len()).collect();
         order.sort_by_key(|&d| positions[d]);
+        let epics: HashSet<usize> = (0..drafts.len())
+            .filter(|d| drafts[*d].defs.iter().any(|&u| is_epic(&self.units[u])))
+            .collect();
+        let some_work = epics.len() + containers.len() < drafts.len();
         let mut list = Vec::new();
         let mut defs = Vec::new();
         for d in order {
             let dr = &drafts[d];
             if containers.contains(&d) {
+                continue;
+            }
+            if some_work && epics.contains(&d) {
+                self.leave_out(
+                    dr.defs[0],
+                    "it is the epic that holds the other tasks".into(),
+                );
                 continue;
             }
             let votes = self.votes(dr, open(d));
