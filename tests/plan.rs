@@ -1158,3 +1158,24 @@ fn an_epic_among_its_issues_is_left_out() {
         .collect();
     assert_eq!(ids, ["T010", "T011"]);
 }
+
+#[test]
+fn many_tasks_of_a_phase_is_not_every_task_of_it() {
+    let got = extract(&fixture("partial-group.md"), "x").unwrap();
+    let deps: Vec<(&str, Vec<String>)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.depends_on.to_vec()))
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        deps,
+        [
+            ("T001", s(&[])),
+            ("T002", s(&["T001"])),
+            ("T003", s(&["T002", "T001"])),
+            ("T004", s(&["T001"])),
+        ]
+    );
+    assert_eq!(got.warnings, []);
+}

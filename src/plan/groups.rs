@@ -23,6 +23,40 @@ pub const SECTION_WORDS: &[&str] = &[
     "milestone",
 ];
 
+/// Words that pick some of a group's tasks, not all of them: "Many
+/// foundational tasks depend on T006" names no particular task.
+const SOME_OF: &[&str] = &[
+    "many",
+    "some",
+    "most",
+    "several",
+    "few",
+    "certain",
+    "viele",
+    "einige",
+    "algunas",
+    "algunos",
+    "muchas",
+    "muchos",
+    "plusieurs",
+    "certaines",
+    "certains",
+    "beberapa",
+];
+
+/// "many foundational …": the word before the group's name picks only some
+/// of its tasks.
+fn only_some(lower: &str, alias: &str) -> bool {
+    lower.match_indices(alias).any(|(i, _)| {
+        let before = lower[..i].trim_end();
+        let word = before
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        SOME_OF.contains(&word)
+    })
+}
+
 /// The tasks of the groups `text` names, each once.
 pub fn named(text: &str, groups: &[Group]) -> Vec<u32> {
     let lower = text.to_lowercase();
@@ -31,7 +65,8 @@ pub fn named(text: &str, groups: &[Group]) -> Vec<u32> {
     let mut out = Vec::new();
     for g in groups {
         let story = g.aliases.iter().any(|a| is_story(a));
-        if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
+        let named = |a: &String| mentions(&lower, a) && !only_some(&lower, a);
+        if (every_story && story) || g.aliases.iter().any(named) {
             for &t in &g.tasks {
                 if seen.insert(t) {
                     out.push(t);
