@@ -1179,3 +1179,32 @@ fn many_tasks_of_a_phase_is_not_every_task_of_it() {
     );
     assert_eq!(got.warnings, []);
 }
+
+#[test]
+fn a_dependency_in_a_section_heading_holds_for_the_sections_tasks() {
+    let got = extract(&fixture("section-deps.md"), "x").unwrap();
+    let deps: Vec<(&str, String)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.depends_on.to_vec().join(" ")))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("1.1", String::new()),
+            ("1.2", String::new()),
+            ("2.1", "1.1".into()),
+            ("2.2", "1.1".into()),
+            ("3.1", "1.1 1.2 2.1 2.2".into()),
+            ("4.1", "1.1 1.2 2.1 2.2 3.1".into()),
+            ("4.2", "1.1 1.2 2.1 2.2 3.1".into()),
+            // "2 reviews" counts reviews; it names no section.
+            ("5.1", String::new()),
+        ]
+    );
+    // A task heading's own note is the task's.
+    let text = "## Task 1: Parse\n\nRead it.\n\n## Task 2: Render (after Task 1)\n\nDraw it.\n";
+    let got = extract(text, "x").unwrap();
+    assert_eq!(got.tasks[1].depends_on, ["1"]);
+    assert_eq!(got.deps[0].reason, "\"after\" in a heading");
+}
