@@ -1208,3 +1208,11 @@ fn a_dependency_in_a_section_heading_holds_for_the_sections_tasks() {
     assert_eq!(got.tasks[1].depends_on, ["1"]);
     assert_eq!(got.deps[0].reason, "\"after\" in a heading");
 }
+
+#[test]
+fn sub_items_indented_with_tabs_are_read_as_written() {
+    let got = extract(&fixture("tab-indented.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("1.1", true), ("1.2", false), ("2", false)]);
+    assert_eq!(got.unsure, Vec::<String>::new());
+}
