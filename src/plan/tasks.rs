@@ -218,6 +218,13 @@ impl Vote {
     }
 }
 
+/// The container a task sits in: the defined ID its number extends (`2`
+/// for `2.3`), a container of that ID first.
+fn parent_of(dr: &Draft, drafts: &[Draft], by_key: &HashMap<String, usize>) -> Option<String> {
+    let p = parent_number(&dr.id)?;
+    by_key.get(&key(p)).map(|&d| drafts[d].id.clone())
+}
+
 /// A unit titled as an epic (`Epic: Sync`, `[Epic] Sync`): the issue that
 /// gathers the others, not one of the units of work.
 fn is_epic(u: &super::units::Unit) -> bool {
@@ -262,6 +269,14 @@ impl Reading<'_> {
             .filter(|d| drafts[*d].defs.iter().any(|&u| is_epic(&self.units[u])))
             .collect();
         let some_work = epics.len() + containers.len() < drafts.len();
+        // Per ID key: the container that holds it, else the first draft.
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (d, dr) in drafts.iter().enumerate() {
+            let e = by_key.entry(key(&dr.id)).or_insert(d);
+            if containers.contains(&d) && !containers.contains(e) {
+                *e = d;
+            }
+        }
         let mut list = Vec::new();
         let mut defs = Vec::new();
         for d in order {
@@ -288,7 +303,7 @@ impl Reading<'_> {
                 self.leave_out(dr.defs[0], why);
                 continue;
             }
-            let parent = self.parent_of(dr, &drafts, &containers);
+            let parent = parent_of(dr, &drafts, &by_key);
             list.push(self.task(dr, &votes, parent));
             defs.push(dr.defs.clone());
         }
@@ -332,29 +347,6 @@ impl Reading<'_> {
             depends_on: DependsOn::default(),
             runner: None,
         }
-    }
-
-    /// The container a task sits in: the defined ID its number extends
-    /// (`2` for `2.3`), or the task-family heading around it.
-    fn parent_of(
-        &self,
-        dr: &Draft,
-        drafts: &[Draft],
-        containers: &HashSet<usize>,
-    ) -> Option<String> {
-        let p = parent_number(&dr.id)?;
-        let k = key(p);
-        drafts
-            .iter()
-            .enumerate()
-            .find(|(d, o)| key(&o.id) == k && containers.contains(d))
-            .map(|(_, o)| o.id.clone())
-            .or_else(|| {
-                drafts
-                    .iter()
-                    .find(|o| key(&o.id) == k)
-                    .map(|o| o.id.clone())
-            })
     }
 
     /// Drafts that only group others: a heading whose section holds other
