@@ -1216,3 +1216,19 @@ fn sub_items_indented_with_tabs_are_read_as_written() {
     assert_eq!(ids, [("1.1", true), ("1.2", false), ("2", false)]);
     assert_eq!(got.unsure, Vec::<String>::new());
 }
+
+#[test]
+fn a_table_without_its_separator_line_is_refused_saying_so() {
+    let t = repo_with("table-no-separator.md");
+    let out = t.run(["plan", "x", "--plan", "docs/table-no-separator.md"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: no tasks found in docs/table-no-separator.md
+    hint: line 5 looks like a table row, but its table has no `|---|` line under the header, so Markdown reads it as text: add one
+    hint: git milestone runs a plan's units of work: checklist items (`- [ ] …`), numbered headings (`## Task 3: …`), table rows with an ID column, or `<task>` elements
+    hint: if the milestone's tasks are in another file, name it: `git milestone plan x --plan <path>`
+    ");
+}
+
