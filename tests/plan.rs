@@ -1232,3 +1232,42 @@ fn a_table_without_its_separator_line_is_refused_saying_so() {
     ");
 }
 
+#[test]
+fn odd_input_gives_a_reading_or_a_clear_error() {
+    // Nothing, or only headings: refused.
+    for text in ["", "\n\n", "# Title\n\n## Part one\n\n### More\n"] {
+        let e = extract(text, "x").unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{text:?}");
+        assert!(e.to_string().contains("no tasks found"), "{e}");
+    }
+    let ids = |text: &str| -> Vec<(String, bool, Vec<String>)> {
+        extract(text, "x")
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| (t.id, t.done, t.depends_on.to_vec()))
+            .collect()
+    };
+    let want = vec![
+        ("T001".to_string(), true, vec![]),
+        ("T002".to_string(), false, vec!["T001".to_string()]),
+    ];
+    // Windows line endings, a byte-order mark.
+    let lf = "# Tasks\n\n- [x] T001 First\n- [ ] T002 Second, after T001\n";
+    assert_eq!(ids(&lf.replace('\n', "\r\n")), want);
+    assert_eq!(ids(&format!("\u{feff}{lf}")), want);
+    // Commented-out items are not the plan's.
+    let commented = "# Tasks\n\n<!--\n- [ ] T000 Old\n-->\n- [x] T001 First\n\
+                     <!-- - [ ] T009 Parked -->\n- [ ] T002 Second, after T001\n";
+    assert_eq!(ids(commented), want);
+    // Deep nesting: the innermost item is the task, no stack to overflow.
+    let deep: String = (0..400)
+        .map(|d| format!("{}- [ ] T{:03} Step\n", "  ".repeat(d), d + 1))
+        .collect();
+    assert_eq!(ids(&deep).last().unwrap().0, "T400");
+    // A long changelog: a reading, quickly enough to notice nothing.
+    let log: String = (0..1000)
+        .map(|v| format!("## [1.{v}.0]\n\n### Fixed\n\n- Crash on empty input (#{v})\n\n"))
+        .collect();
+    assert!(extract(&format!("# Changelog\n\n{log}"), "x").is_err());
+}

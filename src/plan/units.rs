@@ -386,7 +386,7 @@ fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
         }
         let (text, struck) = strip_open_markup(h.text.trim());
         let mut unit = Unit::new(Kind::Heading, h.start, h.start..h.section_end, h.end);
-        if let Some(l) = label::at_start(text) {
+        if let Some(l) = label::at_start(text).filter(|l| !release_heading(l, &text[l.len..])) {
             let (rest, _) = strip_after_label(&text[l.len..]);
             unit.set_title(rest);
             unit.label = Some(l);
@@ -402,6 +402,16 @@ fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
         }
         units.push(unit);
     }
+}
+
+/// `## [1.4.0] - 2024-01-05`, `## 2.1`: a bare number with no title, or
+/// only a date, names a release or a version, not a unit of work.
+fn release_heading(l: &Label, rest: &str) -> bool {
+    let bare = l.word.is_none() && l.shape == Shape::Numbered(String::new());
+    let rest = rest.trim_matches(|c: char| !c.is_alphanumeric());
+    bare && rest
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" -./".contains(&b))
 }
 
 /// A record written as headings (`# Task ID: 4`, `# Title: …`, `# Status:
