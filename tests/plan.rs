@@ -1271,3 +1271,14 @@ fn odd_input_gives_a_reading_or_a_clear_error() {
         .collect();
     assert!(extract(&format!("# Changelog\n\n{log}"), "x").is_err());
 }
+
+#[test]
+fn labelled_items_inside_a_task_element_are_its_steps() {
+    let got = extract(&fixture("task-element-steps.md"), "x").unwrap();
+    let ids: Vec<(&str, Option<&str>)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.label.as_deref()))
+        .collect();
+    assert_eq!(ids, [("1", Some("Task 1")), ("2", Some("Task 2"))]);
+}
