@@ -1282,3 +1282,13 @@ fn labelled_items_inside_a_task_element_are_its_steps() {
         .collect();
     assert_eq!(ids, [("1", Some("Task 1")), ("2", Some("Task 2"))]);
 }
+
+#[test]
+fn a_hyphenated_status_after_a_dash_is_still_a_status() {
+    let text = "## 1. Tests\n\n- [x] 1.1 Unit tests for the parser\n\
+                - [ ] 1.2 Unit tests for the importer — deferred to follow-up\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1.1"]);
+    assert_eq!(got.left_out[0].item, "1.2");
+}

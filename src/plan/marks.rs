@@ -202,9 +202,11 @@ pub fn in_title(title: &str) -> Option<Mark> {
     let lower = tail.to_lowercase();
     // A trailing word is a status only when it is the whole tail ("— Done").
     // Dates and counts do not make a tail prose: "(erledigt 2026-05-24)".
+    // A hyphenated word is one word: "— deferred to follow-up".
     let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()))
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+        .map(|w| w.trim_matches('-'))
+        .filter(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
         .collect();
     if words.len() > 3 {
         return None;
@@ -252,6 +254,11 @@ mod tests {
             Some(Mark::LeftOut)
         );
         assert_eq!(in_title("OBSOLETE - folded into T004"), Some(Mark::LeftOut));
+        assert_eq!(
+            in_title("Unit tests for the importer — deferred to follow-up"),
+            Some(Mark::LeftOut)
+        );
+        assert_eq!(in_title("Unit tests — see the follow-up notes below"), None);
         assert_eq!(in_title("Handle REMOVED events from the feed"), None);
         assert_eq!(in_title("Log deferred: work in the queue"), None);
         assert_eq!(in_title("Display completed tasks in the list"), None);
