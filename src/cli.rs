@@ -34,6 +34,54 @@ pub enum Command {
     Status(StatusArgs),
     /// Roll back a milestone to its last checkpoint (or one you name).
     Rollback(RollbackArgs),
+    /// Show a milestone's tasks as history: checkpoint, attempts, outcome, log.
+    ///
+    /// One row per task: its checkpoint, attempts, outcome (done, skipped,
+    /// failed, ... as the status file records it), the last attempt's
+    /// duration, cost and checks where the status file records them, and the
+    /// last attempt's log (kept in the git directory of the worktree that ran
+    /// it).
+    Log(LogArgs),
+    /// Find the task whose checkpoint first fails a check.
+    ///
+    /// Test only the milestone's checkpoints on this branch, halving, as `git
+    /// bisect run` does, and name the first task whose checkpoint fails CMD,
+    /// with its commit and its last attempt's log.
+    ///
+    /// CMD runs as arguments, never through a shell: pass a pipeline as
+    /// `-- sh -c 'make && ./test.sh | grep -q ok'`. It runs in a scratch
+    /// checkout of each commit (a linked worktree inside the git directory,
+    /// removed afterwards, also after Ctrl-C), in the directory matching the
+    /// current one, with MILESTONE, MILESTONE_TASK (empty for the base) and
+    /// MILESTONE_COMMIT set. Your HEAD, index, work tree and untracked files
+    /// are never touched, so uncommitted changes do not matter and are not
+    /// tested.
+    ///
+    /// CMD's exit code, as with `git bisect run`: 0 good; 125 cannot be
+    /// tested (skip); 1 to 127 bad; above 127, or killed by a signal, stops
+    /// the search. The last checkpoint is tested first and must be bad; then
+    /// the base (the commit before the milestone's first checkpoint), which
+    /// must be good, unless --base-good.
+    ///
+    /// Exit status: 0 when a first bad task is named; 1 when none can be (CMD
+    /// passes at the last checkpoint, fails at the base, skips hide it, or
+    /// stopped the search); 2 when refused; 130 when interrupted.
+    Bisect(BisectArgs),
+    /// Squash a milestone's checkpoints into one commit for review.
+    ///
+    /// Make one commit of a milestone's work, ready for review: the last
+    /// checkpoint's tree without the milestone's bookkeeping
+    /// (`.milestone_bundles/` as it was at the base), on the commit before the
+    /// first checkpoint, with a message listing each task, its attempts and
+    /// the checks recorded for it.
+    ///
+    /// By default the commit goes on a new branch, `<branch>-squashed`, and
+    /// your branch is left as it is. --in-place moves the current branch to it
+    /// instead; only for a completed milestone whose last checkpoint is HEAD,
+    /// none of whose commits was pushed (reachable from a remote-tracking
+    /// ref). Either way the checkpoints stay under
+    /// `refs/milestone/<name>/squashed/<n>`, and --undo puts them back.
+    Squash(SquashArgs),
     /// Entry points for git hooks (called by the installed hook shims).
     #[command(subcommand)]
     Hook(HookCommand),
@@ -65,6 +113,13 @@ pub struct PlanArgs {
     /// (with --json: adds `edges` and `warnings` to the object).
     #[arg(long)]
     pub explain: bool,
+    /// Edit the sequence `run` follows (order, tasks to skip) in your editor,
+    /// as a todo list like `git rebase -i`'s, and record it without running.
+    ///
+    /// The editor is the one git uses (`git var GIT_EDITOR`: $GIT_EDITOR,
+    /// core.editor, $VISUAL, $EDITOR).
+    #[arg(long, conflicts_with_all = ["json", "explain"])]
+    pub edit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +146,14 @@ pub struct RunArgs {
     /// Print what would run (order, commands, checkpoints) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run without showing the sequence and asking first.
+    ///
+    /// On a terminal, the first run of a milestone, and any run whose plan
+    /// changed since, shows the sequence and asks: run, edit or quit.
+    /// Without a terminal, or with --yes, the run follows the recorded
+    /// sequence (new tasks where the plan puts them), or the plan as read.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Continue at the failed task (the default when a run failed).
     #[arg(long, conflicts_with = "restart")]
     pub retry: bool,
@@ -212,7 +275,8 @@ pub struct StatusArgs {
 pub struct RollbackArgs {
     /// The milestone to roll back.
     pub name: String,
-    /// Roll back to the checkpoint of this task instead of the last one.
+    /// Roll back to the checkpoint of this task instead of the last one
+    /// (its ID with or without its unit word or `#`: `Task 3` or `3`).
     #[arg(long, value_name = "ID", conflicts_with = "undo")]
     pub to: Option<String>,
     /// Bring back the work that the last rollback saved.
@@ -220,6 +284,54 @@ pub struct RollbackArgs {
     pub undo: bool,
     /// Roll back even over commits the run did not make, or that were pushed.
     #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The milestone whose history to show.
+    pub name: String,
+    /// Print JSON for scripts (a versioned schema, see the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// The milestone whose checkpoints to search.
+    pub name: String,
+    /// Take the base as good without testing it (for a check that cannot
+    /// work before the milestone, such as a test the milestone adds).
+    #[arg(long)]
+    pub base_good: bool,
+    /// Run CMD at every commit, ignoring results cached from earlier runs.
+    ///
+    /// Default: a result is reused for a commit whose tree was tested with
+    /// the same CMD, from the same directory, before.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// The check to run at each commit, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct SquashArgs {
+    /// The milestone to squash.
+    pub name: String,
+    /// The new branch's name. Default: `<branch>-squashed`.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["in_place", "undo"])]
+    pub branch: Option<String>,
+    /// Replace the checkpoints on the current branch instead.
+    #[arg(long, conflicts_with = "undo")]
+    pub in_place: bool,
+    /// Undo the last squash: move the branch back to the checkpoints (in
+    /// place) or delete the new branch.
+    #[arg(long)]
+    pub undo: bool,
+    /// With --undo: go ahead even over commits made on the squashed commit
+    /// since, saving them under `refs/milestone/<name>/before-undo/<n>` first.
+    #[arg(long, requires = "undo")]
     pub force: bool,
 }
 

@@ -6,12 +6,14 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod failure;
+pub mod history;
 pub mod hook_install;
 pub mod lock;
 pub mod plan;
 pub mod repo;
 pub mod run;
 pub mod runner;
+pub mod sequence;
 pub mod state;
 pub mod ui;
 

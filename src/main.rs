@@ -55,7 +55,7 @@ fn usage_error(e: clap::Error, cwd: &std::path::Path) -> ExitCode {
         .skip(1)
         .find(|a| !a.to_string_lossy().starts_with('-'));
     match subcommand.as_deref().and_then(|s| s.to_str()) {
-        Some(command @ ("plan" | "run" | "rollback"))
+        Some(command @ ("plan" | "run" | "rollback" | "log" | "squash"))
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument =>
         {
             let code = report(&git_milestone::commands::names::missing(command, cwd));
@@ -65,11 +65,16 @@ fn usage_error(e: clap::Error, cwd: &std::path::Path) -> ExitCode {
     }
 }
 
-/// `run` and `rollback` write commits, refs and files, and feed git
-/// through pipes: a closed pipe must be an error they handle, not a
+/// `run`, `rollback`, `squash` and `bisect` (its scratch worktree) write
+/// commits, refs and files, and feed git through pipes, and `plan --edit`
+/// writes the sequence: a closed pipe must be an error they handle, not a
 /// signal that kills them half-way. Every other command only reads.
 fn writes_the_repository(command: &Command) -> bool {
-    matches!(command, Command::Run(_) | Command::Rollback(_))
+    match command {
+        Command::Run(_) | Command::Rollback(_) | Command::Squash(_) | Command::Bisect(_) => true,
+        Command::Plan(args) => args.edit,
+        _ => false,
+    }
 }
 
 /// Let SIGPIPE end the process, as it ends git: `git milestone status |

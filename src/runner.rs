@@ -251,7 +251,7 @@ fn exit_of(status: ExitStatus) -> Exit {
 
 /// Send `sig` to the task's whole group, give it [`GRACE`] to exit, then
 /// SIGKILL whatever is left, and reap the shell.
-fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
+pub(crate) fn stop_group(child: &mut Child, sig: i32) -> Result<()> {
     let pgid = child.id();
     signals::signal_group(pgid, sig);
     let deadline = Instant::now() + GRACE;

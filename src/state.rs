@@ -41,6 +41,10 @@ pub struct Status {
     /// The last failure, while the milestone is failed.
     #[serde(default)]
     pub failure: Option<Failure>,
+    /// The sequence the user confirmed (order and skipped tasks), which
+    /// later runs follow. Added within version 1: older files have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<crate::sequence::Sequence>,
 }
 
 /// Where a milestone's run stands.
@@ -536,6 +540,7 @@ mod tests {
                 adopted_commits: vec![],
             }],
             failure: None,
+            sequence: None,
         }
     }
 

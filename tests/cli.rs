@@ -268,8 +268,17 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
     let t = TestRepo::new();
     let out = t.run(["run", "--help"]);
     out.success();
-    let sections = &out.stdout[out.stdout.find("Runner environment:").unwrap()..];
+    let sections = &out.stdout[out.stdout.find("The sequence:").unwrap()..];
     insta::assert_snapshot!(sections, @r#"
+        The sequence:
+          On a terminal, the first run of a milestone, and any run whose plan changed since, shows the
+          sequence it read and asks: run, edit or quit. Edit opens it in git's editor as a todo list, as
+          `git rebase -i` does: move lines to reorder, `skip` a task or delete its line. The accepted
+          sequence is recorded in the status file, and later runs follow it. Without a terminal, or with
+          --yes, nothing is asked: the run follows the recorded sequence (saying how the plan changed since,
+          and running new tasks where the plan puts them), or the plan as read. `git milestone plan <name>
+          --edit` edits the sequence without running.
+
         Runner environment:
           The runner is run as git runs aliases, in the repository root: `sh -c '<runner> "$@"' <runner>
           <ID>`, so the task ID arrives as $1 (a plan's own ```sh milestone block is run as a script, the ID
@@ -322,8 +331,8 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
         Files:
           .milestone_bundles/<name>/status.json
                   the run's state (a versioned JSON file): each task's state, attempts, times, exit code and
-                  checkpoint. It is committed with every checkpoint; a failure is recorded in the work
-                  tree's copy. `git milestone status` reads it
+                  checkpoint, and the sequence you confirmed. It is committed with every checkpoint; a
+                  failure is recorded in the work tree's copy. `git milestone status` reads it
           <git-dir>/milestone/<name>/logs/<ID>.<attempt>.log
                   each attempt's output (its first and last 8 MiB when it is longer than 16 MiB)
           refs/milestone/<name>/checkpoints/<ID>

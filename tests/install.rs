@@ -204,19 +204,22 @@ fn install_twice_then_uninstall_removes_exactly_what_it_installed() {
 }
 
 /// What install.sh says about the man pages, `{r}` standing for the root.
-const PAGES_LINE: &str = "installed {r}/share/man/man1/git-milestone.1 and 9 pages for its \
+const PAGES_LINE: &str = "installed {r}/share/man/man1/git-milestone.1 and 12 pages for its \
                           subcommands (git-milestone-run.1, ...)\n";
 
 /// Every page installed: the main one and one per subcommand, each named
 /// as the main page's list of subcommands names it.
-const SUBCOMMAND_PAGES: [&str; 10] = [
+const SUBCOMMAND_PAGES: [&str; 13] = [
+    "git-milestone-bisect.1",
     "git-milestone-completions.1",
     "git-milestone-hook-pre-push.1",
     "git-milestone-hook.1",
     "git-milestone-install-hook.1",
+    "git-milestone-log.1",
     "git-milestone-plan.1",
     "git-milestone-rollback.1",
     "git-milestone-run.1",
+    "git-milestone-squash.1",
     "git-milestone-status.1",
     "git-milestone-uninstall-hook.1",
     "git-milestone.1",
@@ -425,7 +428,9 @@ fn bash_completes_policies_and_milestone_names_not_file_names() {
         complete("git milestone run M1 --on-failure r"),
         "retry retry:2 rollback"
     );
-    for command in ["plan", "run", "status", "rollback"] {
+    for command in [
+        "plan", "run", "status", "rollback", "log", "bisect", "squash",
+    ] {
         assert_eq!(
             complete(&format!("git milestone {command} M")),
             "M1 M2 M3",

@@ -1491,3 +1491,36 @@ fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
     hint: inside a submodule, commit or remove them there first (`git -C sub status`)
     ");
 }
+
+/// `--to` takes a task ID as a user types it: `Task 1` or `1` for the task
+/// a plan heads `## Task 1: ...`; two tasks it could name are refused.
+#[test]
+fn rollback_to_takes_a_task_id_with_or_without_its_unit_word() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n## Task 1: One\n\nDo it.\n\n## Task 2: Two\n\nDo it.\n\n## Task 3: Three\n\nDo it.\n",
+    )]);
+    let runner = common::runner::writing_runner(&t);
+    common::runner::run_m1(&t, &runner, &[]).success();
+    let cp = |id: &str| t.git(&["rev-parse", &format!("refs/milestone/M1/checkpoints/{id}")]);
+    let (cp1, cp2) = (cp("1"), cp("2"));
+    let out = t.run(["rollback", "M1", "--to", "Task 2"]);
+    out.success();
+    assert!(
+        out.stdout
+            .starts_with("Rolled back M1 to the checkpoint of 2 ("),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(head(&t) + "\n", cp2);
+    t.run(["rollback", "M1", "--to", "1"]).success();
+    assert_eq!(head(&t) + "\n", cp1);
+    let out = t.run(["rollback", "M1", "--to", "Task 9"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: M1 has no checkpoint for task Task 9
+    hint: tasks with a checkpoint: 1
+    ");
+}

@@ -1,5 +1,6 @@
 //! `git milestone completions <shell>`: clap_complete's script, with
-//! milestone names completed for `plan`, `run`, `status` and `rollback`
+//! milestone names completed for `plan`, `run`, `status`, `rollback`, `log`,
+//! `bisect` and `squash`
 //! (bash and fish ask the hidden `complete-milestones` for them).
 
 use std::io::Write;
@@ -12,7 +13,9 @@ use crate::cli::{Cli, CompletionsArgs};
 use crate::error::{Context, Result};
 
 /// The subcommands whose first argument is a milestone's name.
-const TAKE_A_NAME: &[&str] = &["plan", "run", "status", "rollback"];
+const TAKE_A_NAME: &[&str] = &[
+    "plan", "run", "status", "rollback", "log", "bisect", "squash",
+];
 
 pub fn completions(args: &CompletionsArgs) -> Result<i32> {
     let mut cmd = Cli::command();

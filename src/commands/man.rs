@@ -21,6 +21,19 @@ pub struct Section {
 /// What `run --help` and `git-milestone-run(1)` say after the options.
 pub const RUN_SECTIONS: &[Section] = &[
     Section {
+        title: "THE SEQUENCE",
+        intro: "On a terminal, the first run of a milestone, and any run whose plan \
+                changed since, shows the sequence it read and asks: run, edit or quit. \
+                Edit opens it in git's editor as a todo list, as `git rebase -i` does: \
+                move lines to reorder, `skip` a task or delete its line. The accepted \
+                sequence is recorded in the status file, and later runs follow it. \
+                Without a terminal, or with --yes, nothing is asked: the run follows the \
+                recorded sequence (saying how the plan changed since, and running new \
+                tasks where the plan puts them), or the plan as read. \
+                `git milestone plan <name> --edit` edits the sequence without running.",
+        items: &[],
+    },
+    Section {
         title: "RUNNER ENVIRONMENT",
         intro: "The runner is run as git runs aliases, in the repository root: \
                 `sh -c '<runner> \"$@\"' <runner> <ID>`, so the task ID arrives as $1 \
@@ -105,9 +118,9 @@ pub const RUN_SECTIONS: &[Section] = &[
             (
                 ".milestone_bundles/<name>/status.json",
                 "the run's state (a versioned JSON file): each task's state, attempts, \
-                 times, exit code and checkpoint. It is committed with every checkpoint; \
-                 a failure is recorded in the work tree's copy. `git milestone status` \
-                 reads it",
+                 times, exit code and checkpoint, and the sequence you confirmed. It is \
+                 committed with every checkpoint; a failure is recorded in the work \
+                 tree's copy. `git milestone status` reads it",
             ),
             (
                 "<git-dir>/milestone/<name>/logs/<ID>.<attempt>.log",

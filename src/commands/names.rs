@@ -1,6 +1,6 @@
 //! The milestones a repository has, named in its plans or holding a status
-//! file: listed when `plan`, `run` or `rollback` is given no name, and
-//! offered by shell completion.
+//! file: listed when `plan`, `run`, `rollback`, `log` or `squash` is given
+//! no name, and offered by shell completion.
 
 use std::path::Path;
 
@@ -55,9 +55,15 @@ pub fn missing(command: &str, cwd: &Path) -> Error {
     };
     let usage = format!("`git milestone {command}` needs the name of a milestone");
     let Some(first) = found.first() else {
-        if command == "rollback" {
+        let nothing = match command {
+            "rollback" => Some("nothing to roll back"),
+            "log" => Some("no history to show"),
+            "squash" => Some("nothing to squash"),
+            _ => None,
+        };
+        if let Some(nothing) = nothing {
             return Error::bad_input(format!(
-                "{usage}; none has run in this repository, so there is nothing to roll back"
+                "{usage}; none has run in this repository, so there is {nothing}"
             ));
         }
         return Error::bad_input(format!(

@@ -6,14 +6,23 @@ use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table};
 
+use super::confirm::TerminalConfirmer;
 use crate::cli::PlanArgs;
 use crate::error::{Context, Result};
+use crate::lock::RunLock;
 use crate::plan::{self, DependsOn, Plan, Strength};
 use crate::repo::Repo;
+use crate::sequence::confirm::{self, edit_command};
+use crate::sequence::store::Kept;
+use crate::sequence::{self, Decision};
+use crate::state::{self, Status};
 use crate::ui::text::clean;
 
 pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
+    if args.edit {
+        return edit(&repo, args, cwd);
+    }
     let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -43,6 +52,61 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
             .context("cannot write to standard output")?;
     }
     out.flush().context("cannot write to standard output")?;
+    Ok(0)
+}
+
+/// `plan --edit`: the recorded sequence (brought up to date with the plan,
+/// or the plan's reading when none is recorded) as a todo list in the
+/// editor; recorded once it reads well. Exit 1 when the edit is abandoned.
+fn edit(repo: &Repo, args: &PlanArgs, cwd: &Path) -> Result<i32> {
+    let key = state::resolve_key(repo.root(), &args.name)?;
+    let mut plan = plan::load(repo, &args.name, args.plan.as_deref(), cwd)?;
+    plan.milestone = key.clone();
+    let status = Status::load(repo.root(), &key)?;
+    let recorded = sequence::store::load(repo, &key, status.as_ref())?;
+    let start = match sequence::decide(recorded.as_ref(), &plan) {
+        Decision::First(s) | Decision::Follow(s) => s,
+        Decision::Changed(s, diff) => {
+            eprintln!("The plan of {key} changed since its sequence was recorded:");
+            for line in diff.lines() {
+                eprintln!("  {line}");
+            }
+            s
+        }
+    };
+    let explicit = args.plan.is_some();
+    let mut editor = TerminalConfirmer {
+        repo,
+        key: &key,
+        left_out: None,
+        edit_command: edit_command(&plan, explicit),
+    };
+    let Some(seq) = confirm::edit(&plan, &start, &mut editor)? else {
+        return Ok(1);
+    };
+    let kept = {
+        // Under the run lock: a run of the milestone writes the status file.
+        let _lock = RunLock::acquire(repo.common_dir(), &key).map_err(|e| {
+            let path = editor.todo_path().map(|p| p.display().to_string());
+            e.hint(format!(
+                "the list you wrote is kept in {}",
+                path.unwrap_or_default()
+            ))
+        })?;
+        sequence::store::save(repo, &key, &seq)?
+    };
+    let mut out = table(&sequence::apply(&plan, &seq, &|_| false));
+    let skipped: Vec<&sequence::Step> = seq.skipped().collect();
+    out.push_str(&super::confirm::skipped_line(&skipped).unwrap_or_default());
+    out.push_str(&format!(
+        "Recorded the sequence of {}: {} follows it.\n",
+        clean(&key),
+        match kept {
+            Kept::StatusFile => "every later run",
+            Kept::Journal => "its first run",
+        }
+    ));
+    print!("{out}");
     Ok(0)
 }
 

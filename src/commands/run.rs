@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::confirm::TerminalConfirmer;
 use crate::cli::RunArgs;
 use crate::error::Result;
 use crate::failure::Prompter;
@@ -11,6 +12,9 @@ use crate::repo::Repo;
 use crate::repo::scan::{Refresh, Scope};
 use crate::run::{self, Finished, Options, Report, settings};
 use crate::runner::Sink;
+use crate::sequence::confirm::{Confirmer, before_run, edit_command};
+use crate::sequence::{self, Sequence};
+use crate::state::Status;
 use crate::ui::{self, prompt::TerminalPrompter, text};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
@@ -30,12 +34,22 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     };
     let mut resolved = settings::resolve(&repo, &key, given)?;
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
-    if let Some(line) = plan.left_out_line(resolved.plan.is_some()) {
-        println!("{line}");
-    }
+    let explicit = resolved.plan.is_some();
+    let left_out = plan.left_out_line(explicit);
     plan.milestone = key;
-    if resolved.plan.is_some() {
+    if explicit {
         resolved.settings.plan = Some(plan.plan.clone());
+    }
+    let Some((plan, sequence)) = confirm_sequence(&repo, plan, args, left_out, explicit)? else {
+        eprintln!("Quit: nothing ran, and nothing was recorded.");
+        return Ok(1);
+    };
+    if plan.tasks.is_empty() {
+        println!(
+            "Milestone {}: its sequence skips every task; nothing to run.",
+            plan.milestone
+        );
+        return Ok(0);
     }
     let continue_with =
         resolved
@@ -54,11 +68,17 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         settings: resolved.settings,
         reused: resolved.reused,
         continue_with,
+        sequence,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
     let prompter: Option<&mut dyn Prompter> = ui::can_prompt().then_some(&mut terminal as _);
-    match run::execute(&repo, &plan, &opts, &mut Terminal, prompter)? {
+    let result = run::execute(&repo, &plan, &opts, &mut Terminal, prompter);
+    if opts.sequence.is_some() {
+        // The status file holds it now (if the run got that far).
+        settle_journal(&repo, &plan.milestone);
+    }
+    match result? {
         Finished::Completed { ran, total } => println!(
             "Milestone {} is complete ({}).",
             plan.milestone,
@@ -87,6 +107,76 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         Finished::NothingToDo | Finished::DryRun => {}
     }
     Ok(0)
+}
+
+/// The plan in the order the run follows, and the sequence its status file
+/// records: on a terminal (without --yes or --dry-run), the sequence is
+/// shown and confirmed first when nothing is recorded or the plan changed
+/// since (see `sequence::confirm::before_run`). `None`: the user quit.
+fn confirm_sequence(
+    repo: &Repo,
+    plan: plan::Plan,
+    args: &RunArgs,
+    left_out: Option<String>,
+    explicit: bool,
+) -> Result<Option<(plan::Plan, Option<Sequence>)>> {
+    let key = plan.milestone.clone();
+    // A status file --restart starts over from is read only for its sequence.
+    let status = match Status::load(repo.root(), &key) {
+        Ok(status) => status,
+        Err(_) if args.restart => None,
+        Err(e) => return Err(e),
+    };
+    let recorded = sequence::store::load(repo, &key, status.as_ref())?;
+    let mut terminal = TerminalConfirmer {
+        repo,
+        key: &key,
+        left_out: left_out.clone(),
+        edit_command: edit_command(&plan, explicit),
+    };
+    let ask = !args.yes && !args.dry_run && ui::can_prompt();
+    let confirmer: Option<&mut dyn Confirmer> = ask.then_some(&mut terminal as _);
+    let finished = |id: &str| {
+        !args.restart
+            && status
+                .as_ref()
+                .and_then(|s| s.task(id))
+                .is_some_and(|t| t.state.is_finished())
+    };
+    // The question shows tasks an earlier run finished as done.
+    let mut shown = plan.clone();
+    for t in shown.tasks.iter_mut().filter(|t| finished(&t.id)) {
+        t.done = true;
+    }
+    let Some(chosen) = before_run(&shown, recorded.as_ref(), explicit, confirmer)? else {
+        return Ok(None);
+    };
+    if let Some(line) = left_out.filter(|_| !chosen.asked) {
+        println!("{line}");
+    }
+    for line in &chosen.warnings {
+        eprintln!("{}", text::clean(line));
+    }
+    if let Some(line) = &chosen.following {
+        println!("{}", text::clean(line));
+    }
+    let plan = match &chosen.follow {
+        Some(seq) => sequence::apply(&plan, seq, &finished),
+        None => plan,
+    };
+    Ok(Some((plan, chosen.record)))
+}
+
+/// Forget the journal's copy of a sequence the status file now records.
+fn settle_journal(repo: &Repo, key: &str) {
+    let recorded = Status::load(repo.root(), key)
+        .ok()
+        .flatten()
+        .is_some_and(|s| s.sequence.is_some());
+    if recorded {
+        // Harmless if it stays: the status file's sequence comes first.
+        let _ = sequence::store::settle(repo, key);
+    }
 }
 
 /// `3 tasks run`, or `2 tasks run now, 5 done before`.

@@ -589,7 +589,7 @@ fn capitalized(s: &str) -> String {
 }
 
 /// A task's state as the JSON spells it, toned for the table.
-fn task_state_cell(state: TaskState) -> Cell {
+pub(crate) fn task_state_cell(state: TaskState) -> Cell {
     let (text, tone) = match state {
         TaskState::Pending => ("pending", Tone::Dim),
         TaskState::Running => ("running", Tone::Busy),
@@ -603,7 +603,7 @@ fn task_state_cell(state: TaskState) -> Cell {
 }
 
 /// `850ms`, `4.2s`, `3m05s`, `1h02m`.
-fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     let secs = ms / 1000;
     match secs {
         0 => format!("{ms}ms"),

@@ -16,9 +16,10 @@ use super::journal::{self, Phase, Record};
 use super::refuse::{
     head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
 };
-use super::target::{attempt_task, checkpoints, forget_discarded, oids, resolve_target, run_made};
+use super::target::{attempt_task, forget_discarded, oids, resolve_target, run_made};
 use super::{SavedAttempt, signal_name, submodules};
 use crate::error::{Error, Result};
+use crate::history::checkpoints;
 use crate::lock::RunLock;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
 use crate::repo::scan::Scope;

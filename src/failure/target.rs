@@ -9,41 +9,7 @@ use crate::error::{Error, Result};
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::{Repo, refs};
 use crate::state::{self, RunState, Status, TaskState};
-
-/// The checkpoint to go back to, and how to name it to the user.
-/// Each task's checkpoint: for a task the status file records as done or
-/// skipped, the one in this branch's history since the run began, where
-/// there is one; else its checkpoint ref. The refs are shared by every
-/// worktree, and another one may run a milestone of the same name; and a
-/// commit with the trailers of a task this run has not finished is an
-/// earlier run's (rebased, say), not a checkpoint of this one.
-pub(super) fn checkpoints(
-    repo: &Repo,
-    name: &str,
-    status: &Status,
-) -> Result<Vec<(String, String)>> {
-    let finished = |task: &str| {
-        status
-            .tasks
-            .iter()
-            .any(|t| t.id == task && matches!(t.state, TaskState::Done | TaskState::Skipped))
-    };
-    let mut found: Vec<(String, String)> = match &status.base_commit {
-        Some(base) => repo
-            .checkpoints_on_branch(name, base)?
-            .into_iter()
-            .filter(|(task, _)| finished(task))
-            .collect(),
-        None => Vec::new(),
-    };
-    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
-        if !found.iter().any(|(t, _)| *t == task) {
-            found.push((task, oid));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
+use crate::ui::text::{clean, list, quote};
 
 pub(super) fn resolve_target(
     repo: &Repo,
@@ -52,17 +18,8 @@ pub(super) fn resolve_target(
     checkpoints: &[(String, String)],
 ) -> Result<(String, String)> {
     let name = req.milestone;
-    if let Some(id) = req.to {
-        return match checkpoints.iter().find(|(t, _)| t == id) {
-            Some((_, oid)) => Ok((oid.clone(), format!("the checkpoint of {id}"))),
-            None => Err(Error::bad_input(format!("{name} has no checkpoint for task {id}"))
-                .hint(if checkpoints.is_empty() {
-                    format!("no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {name}`")
-                } else {
-                    let ids: Vec<&str> = checkpoints.iter().map(|(t, _)| t.as_str()).collect();
-                    format!("tasks with a checkpoint: {}", ids.join(", "))
-                })),
-        };
+    if let Some(typed) = req.to {
+        return named_checkpoint(name, typed, checkpoints);
     }
     let mut wanted: HashSet<String> = checkpoints.iter().map(|(_, o)| o.clone()).collect();
     wanted.extend(status.base_commit.clone());
@@ -78,6 +35,48 @@ pub(super) fn resolve_target(
         None => "the commit the run started from".to_string(),
     };
     Ok((target, label))
+}
+
+/// The checkpoint of the task the user typed (`--to`): its ID as written,
+/// or with or without its unit word or `#` (`Task 3` or `3`, `#204` or
+/// `204`), as `plan::id_matches` compares them; an exact ID wins.
+fn named_checkpoint(
+    name: &str,
+    typed: &str,
+    checkpoints: &[(String, String)],
+) -> Result<(String, String)> {
+    let found: Vec<&(String, String)> = match checkpoints.iter().find(|(t, _)| t == typed) {
+        Some(exact) => vec![exact],
+        None => checkpoints
+            .iter()
+            .filter(|(t, _)| crate::plan::id_matches(t, typed))
+            .collect(),
+    };
+    let ids = |list: &[&(String, String)]| -> Vec<String> {
+        list.iter().map(|(t, _)| clean(t).into_owned()).collect()
+    };
+    match found.as_slice() {
+        [(id, oid)] => Ok((oid.clone(), format!("the checkpoint of {}", clean(id)))),
+        [] => Err(Error::bad_input(format!(
+            "{name} has no checkpoint for task {}",
+            clean(typed)
+        ))
+        .hint(if checkpoints.is_empty() {
+            format!("no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {name}`")
+        } else {
+            let all: Vec<&(String, String)> = checkpoints.iter().collect();
+            format!("tasks with a checkpoint: {}", ids(&all).join(", "))
+        })),
+        many => Err(Error::bad_input(format!(
+            "task {} could be any of {}",
+            clean(typed),
+            list(&ids(many), many.len())
+        ))
+        .hint(format!(
+            "name one exactly, e.g. `git milestone rollback {name} --to {}`",
+            quote(&many[0].0)
+        ))),
+    }
 }
 
 /// The commits after `target` that the run made or adopted, or that its
@@ -158,4 +157,30 @@ pub(super) fn forget_discarded(
         status.state = RunState::Running;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cps(ids: &[&str]) -> Vec<(String, String)> {
+        ids.iter()
+            .map(|id| (id.to_string(), format!("oid-of-{id}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_typed_task_id_finds_its_checkpoint_and_an_exact_id_wins() {
+        let found = |typed| named_checkpoint("M1", typed, &cps(&["#3", "3", "T4"])).map(|f| f.0);
+        assert_eq!(found("3").unwrap(), "oid-of-3");
+        assert_eq!(found("#3").unwrap(), "oid-of-#3");
+        assert_eq!(found("t4").unwrap(), "oid-of-T4");
+        let e = found("Task 3").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "error: task Task 3 could be any of #3 and 3\n\
+             hint: name one exactly, e.g. `git milestone rollback M1 --to '#3'`"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
 }

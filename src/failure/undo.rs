@@ -260,16 +260,8 @@ fn save_replaced(repo: &Repo, name: &str, head: &str, replaced: &Replaced) -> Re
     Ok(ref_name)
 }
 
-fn next_before_undo_ref(repo: &Repo, name: &str) -> Result<String> {
-    let prefix = refs::before_undo_prefix(name);
-    let n = repo
-        .refs_under(&prefix)?
-        .iter()
-        .filter_map(|(n, _)| n.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
-    Ok(format!("{prefix}{n}"))
+pub(crate) fn next_before_undo_ref(repo: &Repo, name: &str) -> Result<String> {
+    repo.next_numbered_ref(&refs::before_undo_prefix(name))
 }
 
 /// The last rollback's record, or a refusal when there is none.

@@ -21,10 +21,13 @@ use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
 
+mod branch;
+mod line;
 pub mod preflight;
 pub mod rollback;
 mod save;
 pub mod submodule;
+pub mod worktree;
 
 /// The 7-character abbreviation of an object id that messages and tables
 /// show (the whole string when it is shorter).
@@ -131,6 +134,23 @@ impl Repo {
             .filter(|p| !p.is_empty())
             .filter_map(|p| String::from_utf8(p.to_vec()).ok())
             .collect())
+    }
+
+    /// The editor git would open (`git var GIT_EDITOR`: `GIT_EDITOR`,
+    /// `core.editor`, `VISUAL`, `EDITOR`, then git's default), as a shell
+    /// command to run with the file's path as its argument.
+    pub fn editor(&self) -> Result<String> {
+        let out = self.git(&["var", "GIT_EDITOR"])?;
+        let editor = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        if !out.status.success() || editor.is_empty() {
+            return Err(Error::failed("git has no editor to open")
+                .with_cause(anyhow::anyhow!(
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr).trim_end()
+                ))
+                .hint("set one, e.g. `git config core.editor nano` or `export GIT_EDITOR=vim`"));
+        }
+        Ok(editor)
     }
 
     /// Run the `git` program in the work tree's root with `args`, for

@@ -46,6 +46,9 @@ pub struct Options {
     pub reused: Vec<String>,
     /// The command that continues this run, for hints.
     pub continue_with: String,
+    /// The sequence the status file records, when the user confirmed one
+    /// (`plan` is already in its order, its skipped tasks left out).
+    pub sequence: Option<crate::sequence::Sequence>,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -119,6 +122,9 @@ pub fn execute<'a>(
         runners,
         committer,
     } = *prep;
+    if let Some(seq) = &opts.sequence {
+        status.sequence = Some(seq.clone());
+    }
     let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
         .and_then(|keep| opts.settings.save(repo.git_dir(), name).map(|()| keep))
         .map_err(|e| disk_full_hint(repo, e))?;

@@ -55,9 +55,13 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     repo.check_writable()?;
     let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
     for id in &dropped {
+        let gone = if opts.sequence.as_ref().is_some_and(|s| s.skips(id)) {
+            "is skipped by the recorded sequence".to_string()
+        } else {
+            format!("is no longer in {}", plan.plan)
+        };
         notes.warn(&format!(
-            "warning: {id} is no longer in {}: dropped from the status file (its checkpoint, if any, stays in history)",
-            plan.plan
+            "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
         ));
     }
     if !opts.reused.is_empty() {

@@ -18,6 +18,7 @@ pub fn fresh(plan: &Plan, base_commit: &str) -> Status {
         base_commit: Some(base_commit.to_string()),
         tasks: plan.tasks.iter().map(new_task).collect(),
         failure: None,
+        sequence: None,
     }
 }
 

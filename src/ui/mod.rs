@@ -1,5 +1,7 @@
 //! Terminal output: the only module (with `commands`) that talks to the terminal.
 
+pub mod confirm;
+pub mod editor;
 pub mod prompt;
 pub mod table;
 pub mod text;

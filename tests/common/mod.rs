@@ -316,6 +316,7 @@ pub fn milestone_status(
         base_commit: None,
         tasks,
         failure: None,
+        sequence: None,
     }
 }
 
@@ -344,8 +345,10 @@ impl TestRepo {
     }
 }
 
+pub mod history;
 pub mod inspect;
 pub mod runner;
+pub mod tmux;
 
 impl TestRepo {
     /// `git worktree add -q -b <branch> <path>`: a linked worktree on a new branch.

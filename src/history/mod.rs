@@ -1,0 +1,111 @@
+//! A milestone's history read back from git: which commit is each task's
+//! checkpoint (the one place that answers it), the checkpoints in branch
+//! order with the commit before them, and on that the `log`, `bisect` and
+//! `squash` commands' domain.
+
+pub mod bisect;
+pub mod log;
+pub mod probe;
+pub mod squash;
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::repo::{Repo, refs};
+use crate::state::{Status, TaskState};
+use crate::ui::text::quote;
+
+/// Each task's checkpoint as (task, commit), sorted by task: for a task the
+/// status file records as done or skipped, the one in this branch's
+/// history since the run began, where there is one; else its checkpoint
+/// ref. The refs are shared by every worktree, and another one may run a
+/// milestone of the same name; and a commit with the trailers of a task
+/// this run has not finished is an earlier run's (rebased, say), not a
+/// checkpoint of this one.
+pub fn checkpoints(repo: &Repo, name: &str, status: &Status) -> Result<Vec<(String, String)>> {
+    let finished = |task: &str| {
+        status
+            .tasks
+            .iter()
+            .any(|t| t.id == task && matches!(t.state, TaskState::Done | TaskState::Skipped))
+    };
+    let mut found: Vec<(String, String)> = match &status.base_commit {
+        Some(base) => repo
+            .checkpoints_on_branch(name, base)?
+            .into_iter()
+            .filter(|(task, _)| finished(task))
+            .collect(),
+        None => Vec::new(),
+    };
+    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
+        if !found.iter().any(|(t, _)| *t == task) {
+            found.push((task, oid));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// A milestone's checkpoints on HEAD's first-parent line, oldest first,
+/// and the commit before the first of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The milestone's base: where its run started, when that is below the
+    /// first checkpoint on the line (commits a task made itself sit between
+    /// the two); else the first checkpoint's parent.
+    pub base: String,
+    /// (task, commit), oldest first.
+    pub checkpoints: Vec<(String, String)>,
+}
+
+impl Line {
+    /// The last checkpoint: the milestone's tip on this branch.
+    pub fn tip(&self) -> &str {
+        &self.checkpoints.last().expect("a line has a checkpoint").1
+    }
+}
+
+/// The checkpoints of [`checkpoints`] that are on HEAD's first-parent
+/// line, in branch order, with the base; a refusal when there is none.
+pub fn line(repo: &Repo, name: &str, status: &Status) -> Result<Line> {
+    let all = checkpoints(repo, name, status)?;
+    let wanted: HashSet<String> = all.iter().map(|(_, c)| c.clone()).collect();
+    let order = repo.first_parent_order(&wanted, status.base_commit.as_deref())?;
+    let checkpoints: Vec<(String, String)> = order
+        .iter()
+        .filter_map(|c| all.iter().find(|(_, o)| o == c).cloned())
+        .collect();
+    let Some((_, first)) = checkpoints.first() else {
+        return Err(Error::refused(format!(
+            "{name} has no checkpoint on this branch's first-parent line"
+        ))
+        .hint(format!(
+            "see where it stands: git milestone status {}",
+            quote(name)
+        )));
+    };
+    let base = match &status.base_commit {
+        Some(b) if repo.commit_exists(b) && repo.is_ancestor(b, first)? && b != first => b.clone(),
+        _ => repo.first_parent(first).map_err(|e| {
+            Error::refused(format!(
+                "the first checkpoint of {name} has no parent, so the milestone has no base"
+            ))
+            .with_cause(anyhow::anyhow!("{e}"))
+        })?,
+    };
+    Ok(Line { base, checkpoints })
+}
+
+/// The refusal when a milestone has no status file in this work tree.
+pub fn no_run(name: &str) -> Error {
+    Error::refused(format!(
+        "milestone {name} has no run in this work tree ({} is missing)",
+        crate::state::status_rel_path(name).unwrap_or_default()
+    ))
+    .hint("list the milestones that have run: git milestone status")
+}
+
+/// The status file of milestone `name` (a key), or [`no_run`].
+pub fn load(repo: &Repo, name: &str) -> Result<Status> {
+    Status::load(repo.root(), name)?.ok_or_else(|| no_run(name))
+}

@@ -1,0 +1,143 @@
+//! What `squash` does in git: the squashed commit (a tip's tree with the
+//! base's bookkeeping), creating, moving and deleting branches safely, and
+//! numbered safety refs.
+
+use std::path::PathBuf;
+
+use super::ident::{Role, Unknown, ident_from};
+use super::{Repo, parse_oid};
+use crate::error::{Context, Error, Result};
+use crate::state::BUNDLES_DIR;
+
+impl Repo {
+    /// The tree of commit `tip` with `.milestone_bundles` as commit `base`
+    /// has it, or without it when `base` has none: the milestone's work
+    /// without the milestone's bookkeeping. Writes the tree object only.
+    pub fn tree_without_bookkeeping(&self, tip: &str, base: &str) -> Result<String> {
+        let read = |oid: &str| {
+            self.inner
+                .find_commit(parse_oid(oid)?)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("cannot read the tree of {oid}"))
+        };
+        let (tip_tree, base_tree) = (read(tip)?, read(base)?);
+        let mut builder = self
+            .inner
+            .treebuilder(Some(&tip_tree))
+            .context("cannot build a tree")?;
+        match base_tree.get_name(BUNDLES_DIR) {
+            Some(entry) => {
+                builder
+                    .insert(BUNDLES_DIR, entry.id(), entry.filemode())
+                    .context("cannot build a tree")?;
+            }
+            None if tip_tree.get_name(BUNDLES_DIR).is_some() => {
+                builder.remove(BUNDLES_DIR).context("cannot build a tree")?;
+            }
+            None => return Ok(tip_tree.id().to_string()),
+        }
+        let oid = builder.write().context("cannot write a tree")?;
+        Ok(oid.to_string())
+    }
+
+    /// Write a commit of `tree` on `parent` with `message`, authored and
+    /// committed by the user as git works them out. No ref moves.
+    pub fn write_commit(&self, tree: &str, parent: &str, message: &str) -> Result<String> {
+        let [author, committer]: [std::process::Output; 2] = self
+            .git_all(&[
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("two commands, two outputs");
+        let author = ident_from(&author, Role::Author, Unknown::Refuse)?.signature()?;
+        let committer = ident_from(&committer, Role::Committer, Unknown::Refuse)?.signature()?;
+        let tree = self
+            .inner
+            .find_tree(parse_oid(tree)?)
+            .with_context(|| format!("cannot read tree {tree}"))?;
+        let parent = self
+            .inner
+            .find_commit(parse_oid(parent)?)
+            .with_context(|| format!("cannot read commit {parent}"))?;
+        let oid = self
+            .inner
+            .commit(None, &author, &committer, message, &tree, &[&parent])
+            .context("cannot write the squashed commit")?;
+        Ok(oid.to_string())
+    }
+
+    /// The short name of the branch HEAD is on (`main`); `None` when
+    /// detached.
+    pub fn current_branch_name(&self) -> Option<String> {
+        self.head_branch()?
+            .strip_prefix("refs/heads/")
+            .map(str::to_string)
+    }
+
+    /// Create branch `name` at `oid`; refuses a name git would refuse, and
+    /// one that exists.
+    pub fn create_branch(&self, name: &str, oid: &str) -> Result<()> {
+        let full = format!("refs/heads/{name}");
+        if !git2::Branch::name_is_valid(name).unwrap_or(false) {
+            return Err(Error::bad_input(format!(
+                "{name:?} is not a valid branch name"
+            )));
+        }
+        // Compare and swap from nothing: git refuses if it appeared since.
+        let out = self.git(&["update-ref", "-m", "milestone: squash", &full, oid, ""])?;
+        self.succeeded(out, &format!("create branch {name}"))?;
+        Ok(())
+    }
+
+    /// Delete branch `name` if it still points at `expected`.
+    pub fn delete_branch_at(&self, name: &str, expected: &str) -> Result<()> {
+        let full = format!("refs/heads/{name}");
+        let out = self.git(&["update-ref", "-d", &full, expected])?;
+        self.succeeded(out, &format!("delete branch {name}"))?;
+        Ok(())
+    }
+
+    /// Move HEAD (and its branch) to `oid` as `git reset --keep` does:
+    /// files that differ between the two commits are updated, and git
+    /// refuses, changing nothing, where that would lose a local change.
+    pub fn reset_keep(&self, oid: &str) -> Result<()> {
+        let out = self.git(&["reset", "-q", "--keep", oid])?;
+        self.succeeded(
+            out,
+            &format!("move the branch to {oid} (`git reset --keep`)"),
+        )?;
+        Ok(())
+    }
+
+    /// The worktrees (this one included) that have branch `name` checked out.
+    pub fn worktrees_on_branch(&self, name: &str) -> Result<Vec<PathBuf>> {
+        let out = self.git(&["worktree", "list", "--porcelain", "-z"])?;
+        let out = self.succeeded(out, "list the worktrees")?;
+        let want = format!("branch refs/heads/{name}");
+        let mut found = Vec::new();
+        let mut path = None;
+        for field in out.stdout.split(|b| *b == 0) {
+            let field = String::from_utf8_lossy(field);
+            if let Some(p) = field.strip_prefix("worktree ") {
+                path = Some(PathBuf::from(p));
+            } else if field == want {
+                found.extend(path.take());
+            }
+        }
+        Ok(found)
+    }
+
+    /// `<prefix><n>` for the first `n` above every number already used
+    /// under `prefix` (from 1): a new safety ref never replaces an old one.
+    pub fn next_numbered_ref(&self, prefix: &str) -> Result<String> {
+        let n = self
+            .refs_under(prefix)?
+            .iter()
+            .filter_map(|(n, _)| n.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        Ok(format!("{prefix}{n}"))
+    }
+}

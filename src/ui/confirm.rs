@@ -1,0 +1,39 @@
+//! A question with a few answers on the terminal (dialoguer, on stderr),
+//! after the text it is about: the sequence before a run, and what to do
+//! about an edited list that has problems.
+
+use dialoguer::Select;
+use dialoguer::console::Term;
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+
+use crate::error::{Context, Error, Result};
+
+/// Write `text`, then ask `question` with `items`; the index chosen, or
+/// `None` for Esc or q. Ctrl-C is an interruption. Use only when
+/// `ui::can_prompt()`.
+pub fn select(text: &str, question: &str, items: &[String]) -> Result<Option<usize>> {
+    let term = Term::stderr();
+    term.write_str(text)
+        .context("cannot write to the terminal")?;
+    let colorful = ColorfulTheme::default();
+    let theme: &dyn Theme = if super::color_allowed() {
+        &colorful
+    } else {
+        &SimpleTheme
+    };
+    let picked = Select::with_theme(theme)
+        .with_prompt(question)
+        .items(items)
+        .default(0)
+        .interact_on_opt(&term);
+    match picked {
+        Ok(picked) => Ok(picked),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            let _ = term.show_cursor();
+            Err(Error::interrupted(
+                "interrupted at the question; nothing ran and nothing was recorded",
+            ))
+        }
+        Err(e) => Err(e).context("cannot ask on the terminal"),
+    }
+}
