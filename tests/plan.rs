@@ -1265,7 +1265,17 @@ fn odd_input_gives_a_reading_or_a_clear_error() {
         .map(|d| format!("{}- [ ] T{:03} Step\n", "  ".repeat(d), d + 1))
         .collect();
     assert_eq!(ids(&deep).last().unwrap().0, "T400");
-    // A long changelog: a reading, quickly enough to notice nothing.
+    // A README's roadmap checklist: its items, numbered, when asked for it.
+    let readme = "# Tool\n\nA tool.\n\n## Install\n\n```sh\n- [ ] not a task\n```\n\n\
+                  ## Roadmap\n\n- [x] Parse input\n- [ ] Plugins\n\n## License\n\nMIT\n";
+    let got = extract(readme, "Roadmap").unwrap();
+    let items: Vec<(&str, &str, bool)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.title.as_str(), t.done))
+        .collect();
+    assert_eq!(items, [("1", "Parse input", true), ("2", "Plugins", false)]);
+    // A long changelog: version headings are no units, so nothing to run.
     let log: String = (0..1000)
         .map(|v| format!("## [1.{v}.0]\n\n### Fixed\n\n- Crash on empty input (#{v})\n\n"))
         .collect();
