@@ -347,6 +347,7 @@ impl TestRepo {
 pub mod history;
 pub mod inspect;
 pub mod runner;
+pub mod stop;
 
 impl TestRepo {
     /// `git worktree add -q -b <branch> <path>`: a linked worktree on a new branch.
