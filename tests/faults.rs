@@ -14,7 +14,7 @@ use common::inspect::{
     assert_fsck_clean, checkpoint_ids, m1_bundle_entries, porcelain, snapshot, status_json,
 };
 use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
-use common::{Run, TestRepo};
+use common::{Run, TestRepo, stop};
 
 const PLAN2: &str = "# M1\n\n- [ ] TASK-001: First\n- [ ] TASK-002: Second\n";
 
@@ -1480,6 +1480,45 @@ fn undo_force_killed_half_way_never_loses_the_users_commit() {
         );
     }
     eprintln!("seed {seed:#x}, window {window:?} ms: exits of the stopped undo {by_exit:?}");
+}
+
+/// A SIGKILL between a rollback's removal of the attempt's last file in a
+/// directory and the removal of that directory: the rollback that finishes
+/// the stopped one removes the directory too (git lists no empty
+/// directory, so it has to know it from the attempt's files).
+#[test]
+fn a_rollback_killed_before_removing_an_emptied_directory_is_finished_without_it() {
+    if !stop::can_trace() {
+        return;
+    }
+    let rollback = ["rollback", "M1"];
+    // How many times a whole rollback tries to remove gen/: the last one
+    // succeeds.
+    let (t, _) = failed_with_many_files();
+    let last = stop::calls_on(&t, &rollback, "rmdir", &t.path().join("gen"));
+    let (t, runner) = failed_with_many_files();
+    let dir = t.path().join("gen");
+    let at = stop::At::SyscallOn("rmdir", last, &dir);
+    let stopped = stop::stop_at(&t, &rollback, libc::SIGKILL, at);
+    assert!(stopped.signalled, "{stopped:?}");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "gen/ is left empty"
+    );
+    let out = t.run(rollback);
+    out.success();
+    assert!(
+        out.stdout.starts_with("Finished the rollback of M1"),
+        "{}",
+        out.stdout
+    );
+    assert!(!dir.exists());
+    assert_eq!(
+        porcelain(&t),
+        " M .milestone_bundles/M1/status.json\n?? notes.txt\n"
+    );
+    assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
 }
 
 /// Ctrl-C while the run rolls a failed task back (`--on-failure rollback`):
