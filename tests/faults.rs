@@ -1521,6 +1521,61 @@ fn a_rollback_killed_before_removing_an_emptied_directory_is_finished_without_it
     assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
 }
 
+/// A SIGKILL as a rollback, or `--undo --force`, creates the ref that
+/// saves the work (libgit2 writes `<ref>.lock`, then links it into place)
+/// leaves that lock behind, as a killed git does. The next command says
+/// which lock is in the way and how to remove it; once it is removed, the
+/// command does its whole job and nothing is lost.
+#[test]
+fn a_kill_while_saving_work_under_a_ref_leaves_a_lock_the_next_command_names() {
+    if !stop::can_trace() {
+        return;
+    }
+    let (t, runner) = failed_with_many_files();
+    let lock = t
+        .path()
+        .join(".git/refs/milestone/M1/attempts/TASK-002/1.lock");
+    let at = stop::At::SyscallOn("link", 1, &lock);
+    let stopped = stop::stop_at(&t, &["rollback", "M1"], libc::SIGKILL, at);
+    assert!(stopped.signalled && lock.exists(), "{stopped:?}");
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: refs/milestone/M1/attempts/TASK-002/1 is locked: [REPO]/.git/refs/milestone/M1/attempts/TASK-002/1.lock exists (another git command is running, or one crashed)
+    hint: if no git command is running, remove the stale lock with `rm [REPO]/.git/refs/milestone/M1/attempts/TASK-002/1.lock`
+    ");
+    std::fs::remove_file(&lock).unwrap();
+    t.run(["rollback", "M1"]).success();
+    assert!(!t.path().join("gen").exists());
+
+    // The user commits after the rollback; --undo --force saves that commit
+    // under a ref before it puts the attempt back.
+    t.write("later.txt", "the user's commit\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = common::inspect::head(&t);
+    let undo = ["rollback", "M1", "--undo", "--force"];
+    let lock = t.path().join(".git/refs/milestone/M1/before-undo/1.lock");
+    let at = stop::At::SyscallOn("link", 1, &lock);
+    let stopped = stop::stop_at(&t, &undo, libc::SIGKILL, at);
+    assert!(stopped.signalled && lock.exists(), "{stopped:?}");
+    let out = t.run(undo);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: refs/milestone/M1/before-undo/1 is locked: [REPO]/.git/refs/milestone/M1/before-undo/1.lock exists (another git command is running, or one crashed)
+    hint: if no git command is running, remove the stale lock with `rm [REPO]/.git/refs/milestone/M1/before-undo/1.lock`
+    ");
+    std::fs::remove_file(&lock).unwrap();
+    t.run(undo).success();
+    let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
+    assert!(keeping.contains("before-undo/"), "{keeping:?}");
+    assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
+}
+
 /// Ctrl-C while the run rolls a failed task back (`--on-failure rollback`):
 /// the terminal's SIGINT reaches the whole foreground group, yet no git
 /// command is killed half way; the rollback finishes, the run exits 130
