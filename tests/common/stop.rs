@@ -7,6 +7,7 @@
 //! inherited), not for a quiet spell.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -106,9 +107,9 @@ pub fn can_trace() -> bool {
 }
 
 /// The events of `args` run to its end on `t`, which it changes.
-pub fn events(t: &TestRepo, args: &[&str]) -> Events {
+pub fn events(t: &TestRepo, args: &[impl AsRef<OsStr>]) -> Events {
     let log = t.home.path().join("stop-trace");
-    run_to_end(command(t, args, None, &log, (WRITES, None)), args);
+    run_to_end(command(t, args, None, &log, (WRITES, None)));
     let trace = std::fs::read_to_string(&log).unwrap();
     let mut syscalls = BTreeMap::new();
     for name in WRITES {
@@ -126,21 +127,26 @@ pub fn events(t: &TestRepo, args: &[&str]) -> Events {
 /// How many calls of system call `name` on `path` (spelled as the command
 /// spells it) `args` makes, run to its end on `t`: with [`At::SyscallOn`],
 /// the last one is a moment a change to the command's code cannot move.
-pub fn calls_on(t: &TestRepo, args: &[&str], name: &'static str, path: &Path) -> usize {
+pub fn calls_on(
+    t: &TestRepo,
+    args: &[impl AsRef<OsStr>],
+    name: &'static str,
+    path: &Path,
+) -> usize {
     let log = t.home.path().join("stop-trace");
-    run_to_end(command(t, args, None, &log, (&[name], Some(path))), args);
+    run_to_end(command(t, args, None, &log, (&[name], Some(path))));
     calls(&std::fs::read_to_string(&log).unwrap(), name)
 }
 
-fn run_to_end(mut cmd: Command, args: &[&str]) {
+fn run_to_end(mut cmd: Command) {
     let status = cmd.status().unwrap();
-    assert!(status.success(), "{args:?} failed: {status:?}");
+    assert!(status.success(), "{cmd:?} failed: {status:?}");
 }
 
 /// Run `args` on `t`, send `sig` at `at`, and wait until the command and
 /// every process it started (git commands it left running finish their
 /// job, as they would for a user) have ended.
-pub fn stop_at(t: &TestRepo, args: &[&str], sig: i32, at: At<'_>) -> Stopped {
+pub fn stop_at(t: &TestRepo, args: &[impl AsRef<OsStr>], sig: i32, at: At<'_>) -> Stopped {
     let log = t.home.path().join("stop-trace");
     let mut cmd = command(t, args, Some((at, sig)), &log, (&[], None));
     let held = t.home.path().join("stop-held");
@@ -181,7 +187,7 @@ pub fn stop_at(t: &TestRepo, args: &[&str], sig: i32, at: At<'_>) -> Stopped {
 /// one path only, when it gives one).
 fn command(
     t: &TestRepo,
-    args: &[&str],
+    args: &[impl AsRef<OsStr>],
     stop: Option<(At<'_>, i32)>,
     log: &Path,
     trace: (&[&str], Option<&Path>),
