@@ -138,9 +138,9 @@ fn spawn_run(t: &TestRepo, dir: &Path, runner: &Path) -> Child {
         .unwrap()
 }
 
-/// Wait until `path` exists.
+/// Wait until `path` exists; the deadline only bounds a hang.
 fn wait_for(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !path.exists() {
         assert!(
             Instant::now() < deadline,
@@ -156,9 +156,7 @@ fn wait_for(path: &Path) {
                     .collect::<Vec<_>>())
                 .unwrap_or_default()
         );
-        // Short: the kill test aims at the few milliseconds a checkpoint
-        // takes after its task's marker appears.
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -285,18 +283,37 @@ fn runs_started_together_never_both_proceed() {
         let lock = t.path().join(".git/milestone/run.lock");
         std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
         std::fs::write(&lock, "pid 999999999\nstarted x\nmilestone M1\n").unwrap();
+        // The task that runs holds its run until every other run has been
+        // refused (or has started a task too, which the test then reports).
         let log = t.home.path().join("ran.log");
+        let go = t.home.path().join("go");
         let runner = script(
             &t,
             "slow.sh",
             &format!(
-                "echo \"$1\" >> '{}'\nsleep 0.3\necho \"$1\" > \"$1.txt\"",
-                log.display()
+                "echo \"$1\" >> '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\n\
+                 echo \"$1\" > \"$1.txt\"",
+                log.display(),
+                go.display()
             ),
         );
-        let runs: Vec<Child> = (0..RUNS)
+        let mut runs: Vec<Child> = (0..RUNS)
             .map(|_| spawn_run(&t, t.path(), &runner))
             .collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ended = runs
+                .iter_mut()
+                .map(|c| c.try_wait().unwrap().is_some())
+                .filter(|&ended| ended)
+                .count();
+            if ended + ran_log(&t).lines().count() >= RUNS {
+                break;
+            }
+            assert!(Instant::now() < deadline, "round {round}: the runs hang");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::fs::write(&go, "").unwrap();
         let outs: Vec<Run> = runs
             .into_iter()
             .map(|c| c.wait_with_output().unwrap().into())
@@ -577,9 +594,14 @@ fn sigkill_between_the_branch_update_and_the_checkpoint_ref_restores_the_ref() {
 
 // ---- 5. SIGINT stops the whole process group ----
 
-fn pid_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+/// Whether process `pid` exists and is not a zombie (one that exited,
+/// waiting to be reaped: a container's init may do that late).
+fn running(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    state.is_some_and(|s| !matches!(s, "Z" | "X" | "x"))
 }
 
 #[test]
@@ -590,7 +612,7 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         &t,
         "spawning.sh",
         &format!(
-            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n[ -e '{0}' ] && exit 0\nsleep 30 &\necho $! > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwait",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n[ -e '{0}' ] && exit 0\nsleep 300 &\necho $! > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwait",
             pidfile.display()
         ),
     );
@@ -605,7 +627,7 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         .trim()
         .parse()
         .unwrap();
-    assert!(pid_alive(grandchild));
+    assert!(running(grandchild));
     // SAFETY: signals the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -621,10 +643,13 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         "{}",
         out.stderr
     );
-    // The grandchild belongs to the task's process group, which is gone.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pid_alive(grandchild) {
-        // A zombie waiting for init also answers kill -0 for a moment.
+    // The grandchild belongs to the task's process group, which is gone:
+    // dead, or a zombie that init reaps when it gets to it. The run ended
+    // once no process of the group was running, or right after it SIGKILLed
+    // what was left, which the kernel carries out a moment later. The
+    // deadline is well short of the grandchild's own 300 s.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while running(grandchild) {
         assert!(
             Instant::now() < deadline,
             "the task's grandchild {grandchild} survived"
@@ -1438,11 +1463,17 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
         ("plan.md", PLAN2),
         (".gitattributes", "*.slow filter=slow\n"),
     ]);
+    // The filter holds the save until the test has sent its Ctrl-C.
     let marker = t.home.path().join("filtering");
+    let go = t.home.path().join("go");
     let filter = script(
         &t,
         "slow-filter.sh",
-        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\ncat",
+            marker.display(),
+            go.display()
+        ),
     );
     t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
     let once = t.home.path().join("failed-once");
@@ -1467,6 +1498,7 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGINT);
     }
+    std::fs::write(&go, "").unwrap();
     let out: Run = child.wait_with_output().unwrap().into();
     insta::assert_snapshot!(out.render(&t), @r"
     exit: 130
@@ -1507,11 +1539,17 @@ fn ctrl_c_during_a_rollback_lets_it_finish_and_exits_130() {
         ("plan.md", PLAN2),
         (".gitattributes", "*.slow filter=slow\n"),
     ]);
+    // The filter holds the save until the test has sent its Ctrl-C.
     let marker = t.home.path().join("filtering");
+    let go = t.home.path().join("go");
     let filter = script(
         &t,
         "slow-filter.sh",
-        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\ncat",
+            marker.display(),
+            go.display()
+        ),
     );
     t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
     let runner = script(
@@ -1533,6 +1571,7 @@ fn ctrl_c_during_a_rollback_lets_it_finish_and_exits_130() {
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGINT);
     }
+    std::fs::write(&go, "").unwrap();
     let out: Run = child.wait_with_output().unwrap().into();
     insta::assert_snapshot!(out.render(&t), @r"
     exit: 130
