@@ -617,3 +617,44 @@ fn timestamps_never_wrap_in_an_80_column_table() {
         --- stderr
         ");
 }
+
+#[test]
+fn a_run_in_another_worktree_does_not_move_this_branchs_checkpoints() {
+    let t = TestRepo::with_files(&[("plan.md", &common::history::plan(2))]);
+    let other = t.home.path().join("other");
+    t.add_worktree("b", &other);
+    let runner = common::runner::script(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+    common::runner::run_m1(&t, &runner, &[]).success();
+    // (commit) of TASK-001 and TASK-002 on main, by their trailers.
+    let here: Vec<String> = ["TASK-001", "TASK-002"]
+        .iter()
+        .map(|id| {
+            let grep = format!("--grep=^Milestone-Task: {id}$");
+            t.git(&["log", "-1", "--format=%H", &grep])
+                .trim()
+                .to_string()
+        })
+        .collect();
+    common::Run::from(
+        common::runner::run_cmd_in(&t, &other, &runner, &[])
+            .output()
+            .unwrap(),
+    )
+    .success();
+    // The shared refs now name branch b's checkpoints.
+    let moved = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]);
+    assert_ne!(moved.trim(), here[1]);
+    let json = t.run(["status", "M1", "--json"]).json();
+    let m = &json["milestone"];
+    assert_eq!(m["tasks"][0]["checkpoint"], here[0].as_str());
+    assert_eq!(m["tasks"][1]["checkpoint"], here[1].as_str());
+    assert_eq!(
+        m["last_checkpoint"],
+        serde_json::json!({"task": "TASK-002", "commit": here[1]})
+    );
+    let list = t.run(["status", "--json"]).json();
+    assert_eq!(
+        list["milestones"][0]["last_checkpoint"]["commit"],
+        here[1].as_str()
+    );
+}

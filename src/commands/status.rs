@@ -7,7 +7,6 @@
 
 mod outcomes;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -15,6 +14,7 @@ use serde::Serialize;
 
 use crate::cli::StatusArgs;
 use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::history::Checkpoints;
 use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
@@ -392,8 +392,12 @@ impl Report {
             Ok(s) => s,
             Err(e) => return Ok(Report::unreadable(found, e)),
         };
-        let refs = repo.checkpoint_refs(&found.name)?;
-        let tasks: Vec<TaskJson> = status.tasks.iter().map(|t| task_json(t, &refs)).collect();
+        let checkpoints = Checkpoints::read(repo, &found.name, status)?;
+        let tasks: Vec<TaskJson> = status
+            .tasks
+            .iter()
+            .map(|t| task_json(t, &checkpoints))
+            .collect();
         let last_checkpoint = tasks.iter().rev().find_map(|t| {
             let commit = t.checkpoint.clone()?;
             Some(CheckpointJson {
@@ -442,12 +446,12 @@ impl Report {
     }
 }
 
-/// A task's record, with its checkpoint from the ref when the file has none
-/// (the copy committed by a checkpoint cannot name that checkpoint): for
-/// any task that finished by running, done or skipped.
-fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
-    let from_ref = matches!(t.state, TaskState::Done | TaskState::Skipped)
-        .then(|| refs.get(&t.id).cloned())
+/// A task's record, with its checkpoint as [`Checkpoints`] finds it for
+/// any task that finished by running, done or skipped (the copy of the
+/// file a checkpoint commits cannot name that checkpoint).
+fn task_json(t: &TaskStatus, checkpoints: &Checkpoints) -> TaskJson {
+    let checkpoint = matches!(t.state, TaskState::Done | TaskState::Skipped)
+        .then(|| checkpoints.of(&t.id).map(str::to_string))
         .flatten();
     TaskJson {
         id: t.id.clone(),
@@ -458,9 +462,7 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
         ended_at: t.ended_at.clone(),
         duration_ms: t.duration_ms,
         exit_code: t.exit_code,
-        // The file's own record first: the refs are shared by every
-        // worktree, and another one may have run a milestone of this name.
-        checkpoint: t.checkpoint.clone().or(from_ref),
+        checkpoint,
         usage: t.usage,
         history: t.history.clone(),
     }

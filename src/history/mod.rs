@@ -4,6 +4,7 @@
 //! `squash` commands' domain.
 
 pub mod bisect;
+mod index;
 pub mod log;
 pub mod probe;
 pub mod squash;
@@ -11,39 +12,15 @@ pub mod squash;
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
-use crate::repo::{Repo, refs};
-use crate::state::{Status, TaskState};
+use crate::repo::Repo;
+use crate::state::Status;
 use crate::ui::text::quote;
+pub use index::Checkpoints;
 
-/// Each task's checkpoint as (task, commit), sorted by task: for a task the
-/// status file records as done or skipped, the one in this branch's
-/// history since the run began, where there is one; else its checkpoint
-/// ref. The refs are shared by every worktree, and another one may run a
-/// milestone of the same name; and a commit with the trailers of a task
-/// this run has not finished is an earlier run's (rebased, say), not a
-/// checkpoint of this one.
+/// Each task's checkpoint as (task, commit), sorted by task, by the one
+/// rule of [`Checkpoints`].
 pub fn checkpoints(repo: &Repo, name: &str, status: &Status) -> Result<Vec<(String, String)>> {
-    let finished = |task: &str| {
-        status
-            .tasks
-            .iter()
-            .any(|t| t.id == task && matches!(t.state, TaskState::Done | TaskState::Skipped))
-    };
-    let mut found: Vec<(String, String)> = match &status.base_commit {
-        Some(base) => repo
-            .checkpoints_on_branch(name, base)?
-            .into_iter()
-            .filter(|(task, _)| finished(task))
-            .collect(),
-        None => Vec::new(),
-    };
-    for (task, oid) in repo.refs_under(&format!("{}/", refs::checkpoints_prefix(name)))? {
-        if !found.iter().any(|(t, _)| *t == task) {
-            found.push((task, oid));
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(Checkpoints::read(repo, name, status)?.all())
 }
 
 /// A milestone's checkpoints on HEAD's first-parent line, oldest first,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use crate::config::GlobalRunner;
 use crate::error::{Error, Result};
 use crate::failure::{Policy, Prompter};
+use crate::history::Checkpoints;
 use crate::lock::RunLock;
 use crate::plan::Plan;
 use crate::repo::Repo;
@@ -27,7 +28,7 @@ use crate::repo::checkpoint::{WorkTree, checkpoint_ref};
 use crate::repo::short_oid as short;
 use crate::runner::{Sink, signals};
 use crate::state::{self, Status, TaskState};
-use prepare::{Notes, Prep, Prepared, checkpoint_on_branch, dry_run, prepare};
+use prepare::{Notes, Prep, Prepared, dry_run, prepare};
 use session::Session;
 
 /// A run's settings, validated.
@@ -234,34 +235,32 @@ fn begin(
 }
 
 /// Tasks whose checkpoint commit is not in the status file (the last one
-/// never is: a commit cannot name itself) get it from their checkpoint ref,
-/// or, when a killed run committed but did not write the ref, from the
-/// commit on the branch that carries their trailers, and the ref is
-/// written again (and reported, when it was missing).
+/// never is: a commit cannot name itself) get the one this branch holds
+/// (by [`Checkpoints::on_branch`]), and its ref is written again when it
+/// names another commit or none (reported when it was missing: a killed
+/// run committed but did not write it).
 fn fill_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
-    let base = status.base_commit.clone().unwrap_or_default();
     let name = status.milestone.clone();
+    let index = Checkpoints::read(repo, &name, status)?;
     for t in &mut status.tasks {
         if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
             continue;
         }
-        t.checkpoint = checkpoint_on_branch(repo, &name, &t.id)?;
-        if t.checkpoint.is_some() {
-            continue;
-        }
-        t.checkpoint = repo.find_checkpoint_commit(&name, &t.id, &base)?;
-        let Some(commit) = &t.checkpoint else {
+        let Some(commit) = index.on_branch(repo, &t.id)? else {
             continue;
         };
-        let missing = repo.checkpoint_commit(&name, &t.id)?.is_none();
-        repo.set_checkpoint_ref(&name, &t.id, commit)?;
-        if missing {
+        let current = repo.checkpoint_commit(&name, &t.id)?;
+        if current.as_deref() != Some(commit.as_str()) {
+            repo.set_checkpoint_ref(&name, &t.id, &commit)?;
+        }
+        if current.is_none() {
             report.info(&format!(
                 "restored {} from the trailers of {} (an earlier run was stopped before writing it)",
                 checkpoint_ref(&name, &t.id),
-                short(commit)
+                short(&commit)
             ));
         }
+        t.checkpoint = Some(commit);
     }
     Ok(())
 }

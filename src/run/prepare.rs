@@ -440,21 +440,6 @@ fn attempt_leftovers(
     Ok(leftovers)
 }
 
-/// The commit `task`'s checkpoint ref points at, if it is in this branch's
-/// history: every worktree shares the refs, and another one may have run
-/// a milestone of the same name.
-pub(super) fn checkpoint_on_branch(
-    repo: &Repo,
-    milestone: &str,
-    task: &str,
-) -> Result<Option<String>> {
-    let Some(commit) = repo.checkpoint_commit(milestone, task)? else {
-        return Ok(None);
-    };
-    let head = repo.head_commit()?;
-    Ok(repo.is_ancestor(&commit, &head)?.then_some(commit))
-}
-
 /// A run killed after recording a task as done but before its checkpoint
 /// commit reached the branch left the task's work uncommitted: such a task
 /// runs again, so that every finished task has its own checkpoint. Returns
@@ -465,16 +450,12 @@ fn unrecorded_checkpoints(
     report: &mut dyn Report,
 ) -> Result<bool> {
     let mut found = false;
-    let base = status.base_commit.clone().unwrap_or_default();
+    let index = crate::history::Checkpoints::read(repo, &status.milestone, status)?;
     for t in &mut status.tasks {
         if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
             continue;
         }
-        if checkpoint_on_branch(repo, &status.milestone, &t.id)?.is_some()
-            || repo
-                .find_checkpoint_commit(&status.milestone, &t.id, &base)?
-                .is_some()
-        {
+        if index.on_branch(repo, &t.id)?.is_some() {
             continue;
         }
         if t.state != TaskState::Done {
