@@ -10,6 +10,7 @@ pub mod failure;
 pub mod history;
 pub mod hook_install;
 pub mod lock;
+pub mod milestone;
 pub mod plan;
 pub mod repo;
 pub mod run;

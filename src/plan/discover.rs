@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::names::{self, Fit, Name};
+use crate::milestone::names::{self, Fit, Name};
 use super::outline::{self, Outline, UnitKind};
 use crate::error::{Error, Result};
 use crate::repo::Repo;

@@ -18,7 +18,6 @@ mod ids;
 mod label;
 mod markdown;
 mod marks;
-mod names;
 pub mod order;
 mod outline;
 mod scope;
@@ -279,6 +278,7 @@ impl Plan {
 /// Whether two milestone names spell the same milestone: the same words
 /// ignoring case and punctuation, `M1` being `Milestone 1`.
 pub fn same_milestone(a: &str, b: &str) -> bool {
+    use crate::milestone::names;
     match (names::Name::parse(a), names::Name::parse(b)) {
         (Some(a), Some(b)) => a.key() == b.key(),
         _ => false,

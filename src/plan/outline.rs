@@ -6,7 +6,7 @@
 //! milestone. Fenced code is skipped so that `# comments` in shell examples
 //! are not taken for headings.
 
-use super::names::{self, Tokens};
+use crate::milestone::names::{self, Tokens};
 
 /// Lines that look like task definitions before a document counts as
 /// holding task IDs; one stray `T1` in prose is not a plan.

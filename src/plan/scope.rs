@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::label::Shape;
 use super::markdown::Doc;
-use super::names;
+use crate::milestone::names;
 use super::units::{Kind, Unit};
 
 /// The part of the document that holds one milestone.
