@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::repo::Repo;
-use crate::state::write_atomically;
+use crate::files::write_atomically;
 
 /// The hook we install, exactly as shipped in `hooks/pre-push`.
 pub const SHIM: &str = include_str!("../hooks/pre-push");

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod failure;
+pub mod files;
 pub mod history;
 pub mod hook_install;
 pub mod lock;

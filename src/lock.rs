@@ -167,7 +167,7 @@ fn still_at(file: &File, path: &Path) -> bool {
 fn write_owner(file: &mut File, milestone: &str) -> std::io::Result<()> {
     let me = Owner {
         pid: std::process::id(),
-        started_at: crate::state::now(),
+        started_at: crate::files::now(),
         milestone: milestone.to_string(),
     };
     file.set_len(0)?;

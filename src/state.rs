@@ -5,8 +5,7 @@
 //! `status` can read a milestone's state from refs alone.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,17 +13,16 @@ use crate::error::{Context, Error, Result};
 
 mod attempt;
 pub use attempt::{Attempt, Check, total as total_usage};
+pub use crate::files::{now, replace_file, write_atomically};
+pub use crate::milestone::{
+    BUNDLES_DIR, MAX_NAME_BYTES, STATUS_FILE, bundle_dir, journal_dir, milestone_key, resolve_key,
+    status_rel_path, validate_name,
+};
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record
 /// (`history`) and the usage totals; version 1 files read as before.
 pub const STATUS_VERSION: u32 = 2;
-
-/// The directory, relative to the repository root, that holds every bundle.
-pub const BUNDLES_DIR: &str = ".milestone_bundles";
-
-/// The status file's name inside a milestone's bundle directory.
-pub const STATUS_FILE: &str = "status.json";
 
 /// The whole state of one milestone's run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,117 +148,6 @@ pub struct Failure {
     pub head: Option<String>,
 }
 
-/// The longest milestone key, in bytes: it is one file name (the bundle
-/// and journal directories) and one ref component.
-pub const MAX_NAME_BYTES: usize = 255;
-
-/// Check a milestone name for use in paths and ref names, and return it.
-///
-/// The name becomes a directory under `.milestone_bundles/` and a ref
-/// component, so it must be one safe path component and a valid ref part.
-pub fn validate_name(name: &str) -> Result<&str> {
-    if name.len() > MAX_NAME_BYTES {
-        let start: String = name.chars().take(24).collect();
-        return Err(Error::bad_input(format!(
-            "milestone name {}… is {} bytes long; it names a directory and a ref, which hold at most {MAX_NAME_BYTES}",
-            crate::ui::text::quote(&start),
-            name.len()
-        ))
-        .hint("use a shorter name, e.g. `M1` or `phase-2` (`--plan PATH` names the plan file)"));
-    }
-    let bad = name.is_empty()
-        || name.starts_with('.')
-        || name.starts_with('-')
-        || name.ends_with(".lock")
-        || name.ends_with('.')
-        || name.contains("..")
-        || name.contains("@{")
-        || name.chars().any(|c| {
-            c.is_control()
-                || c.is_whitespace()
-                || matches!(c, '/' | '\\' | '~' | '^' | ':' | '?' | '*' | '[')
-        });
-    if bad {
-        return Err(Error::bad_input(format!(
-            "milestone name {name:?} cannot be used for a run: it must be one path component \
-             and a valid git ref part"
-        ))
-        .hint(
-            "use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`",
-        ));
-    }
-    Ok(name)
-}
-
-/// The key a milestone is stored under: its name with each run of white
-/// space turned into `-` (`Phase 2` becomes `Phase-2`), checked by
-/// [`validate_name`]. Commands turn the user's name into the key before it
-/// reaches a path or a ref.
-pub fn milestone_key(name: &str) -> Result<String> {
-    let key = name.split_whitespace().collect::<Vec<_>>().join("-");
-    if key.is_empty() || validate_name(&key).is_err() {
-        // Report the name as the user typed it.
-        validate_name(name)?;
-    }
-    validate_name(&key)?;
-    Ok(key)
-}
-
-/// The key of the milestone the user means by `name`: the name of a
-/// directory already in `.milestone_bundles/` that equals [`milestone_key`]
-/// of `name` ignoring case or, failing that, spells the same milestone
-/// (`Milestone-1` for `M1`); else that key. `run m1` after `run M1` then
-/// continues M1 instead of starting a second record of the same milestone.
-pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
-    let key = milestone_key(name)?;
-    let dir = root.join(BUNDLES_DIR);
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(key),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    let mut bundles: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| validate_name(n).is_ok())
-        .collect();
-    if bundles.contains(&key) {
-        return Ok(key);
-    }
-    bundles.sort();
-    let folded = key.to_lowercase();
-    let mut same: Vec<&String> = bundles
-        .iter()
-        .filter(|n| n.to_lowercase() == folded)
-        .collect();
-    if same.is_empty() {
-        same = bundles
-            .iter()
-            .filter(|n| crate::plan::same_milestone(n, &key))
-            .collect();
-    }
-    match same.as_slice() {
-        [] => Ok(key),
-        [one] => Ok((*one).clone()),
-        many => {
-            let names: Vec<&str> = many.iter().map(|n| n.as_str()).collect();
-            Err(Error::bad_input(format!(
-                "milestone name {name:?} matches {} in {BUNDLES_DIR}/",
-                names.join(", ")
-            ))
-            .hint(format!(
-                "name one exactly, e.g. `git milestone status {}`",
-                names[0]
-            )))
-        }
-    }
-}
-
-/// `<root>/.milestone_bundles/<name>`, after checking the name.
-pub fn bundle_dir(root: &Path, name: &str) -> Result<PathBuf> {
-    Ok(root.join(BUNDLES_DIR).join(validate_name(name)?))
-}
-
 /// Refuse to read or write a bundle through a symbolic link: a committed
 /// `.milestone_bundles` (or `<name>`, or `status.json`) symlink would send
 /// the status file outside the repository. `.milestone_bundles` and
@@ -303,22 +190,6 @@ pub fn check_bundle_path(root: &Path, name: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `.milestone_bundles/<name>/status.json` relative to the root, `/`-separated.
-pub fn status_rel_path(name: &str) -> Result<String> {
-    Ok(format!(
-        "{BUNDLES_DIR}/{}/{STATUS_FILE}",
-        validate_name(name)?
-    ))
-}
-
-/// The current time as RFC 3339 in UTC, to the second.
-pub fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .to_string()
 }
 
 impl Status {
@@ -399,47 +270,6 @@ fn corrupted(origin: &str, e: serde_json::Error) -> Error {
     )
 }
 
-/// Write `bytes` to `path` so that readers see the old file or the new one,
-/// never a mix: a temp file in the same directory, fsync, then rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("status path has a parent");
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    // A status file is an ordinary file people read and git commits, so it
-    // gets the usual 0644 rather than the temp file's private 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    // The rename is durable only once the directory is synced too.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Write `bytes` to `path` whole or not at all (a temp file renamed over
-/// it), without waiting for the disk: for the journal's scratch files,
-/// which a power cut may lose but a kill never leaves half written.
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("journal paths have a parent");
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
-}
-
 /// Remove temp files a killed run left in the milestone's bundle
 /// directory (see [`write_atomically`]), so no checkpoint commits them.
 /// Call only while holding the run lock: then no writer is alive.
@@ -455,13 +285,6 @@ pub fn remove_stale_temp_files(root: &Path, name: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The local run journal's directory for a milestone, inside this worktree's
-/// git directory: `<git-dir>/milestone/<name>/`. Logs and snapshots live here;
-/// nothing in it is committed.
-pub fn journal_dir(git_dir: &Path, name: &str) -> Result<PathBuf> {
-    Ok(git_dir.join("milestone").join(validate_name(name)?))
 }
 
 /// Note that an attempt starts now, and return the moment as the file

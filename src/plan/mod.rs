@@ -275,15 +275,7 @@ impl Plan {
     }
 }
 
-/// Whether two milestone names spell the same milestone: the same words
-/// ignoring case and punctuation, `M1` being `Milestone 1`.
-pub fn same_milestone(a: &str, b: &str) -> bool {
-    use crate::milestone::names;
-    match (names::Name::parse(a), names::Name::parse(b)) {
-        (Some(a), Some(b)) => a.key() == b.key(),
-        _ => false,
-    }
-}
+pub use crate::milestone::same_milestone;
 
 /// Whether `typed` names the task with ID `id`: with or without the unit
 /// word or `#`, ignoring case and leading zeros (`Task 3` or `3` for `3`,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::ident::{Role, Unknown, ident_from};
 use super::{Repo, parse_oid};
 use crate::error::{Context, Error, Result};
-use crate::state::BUNDLES_DIR;
+use crate::milestone::BUNDLES_DIR;
 
 impl Repo {
     /// The tree of commit `tip` with `.milestone_bundles` as commit `base`

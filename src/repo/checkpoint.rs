@@ -16,7 +16,7 @@ use super::parse_oid;
 pub use super::refs::checkpoint_ref;
 use super::scan::{Change, Refresh, Scope};
 use crate::error::{Context, Error, Kind, Result};
-use crate::state::BUNDLES_DIR;
+use crate::milestone::BUNDLES_DIR;
 
 /// What the work tree holds besides HEAD, outside `.milestone_bundles/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -314,8 +314,8 @@ impl Repo {
         // kill before we wrote to the pipe would leave git an empty list,
         // and `git add -A` with no pathspec stages everything. (No fsync:
         // git reads it right away; after a power cut it is written again.)
-        let list = crate::state::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
-        crate::state::replace_file(&list, &input)?;
+        let list = crate::milestone::journal_dir(self.git_dir(), spec.milestone)?.join("pathspecs");
+        crate::files::replace_file(&list, &input)?;
         let from = format!("--pathspec-from-file={}", list.display());
         // `--sparse`: in a sparse checkout the status file may lie outside the
         // sparse set, and git refuses to stage it without; entries marked

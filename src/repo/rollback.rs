@@ -511,7 +511,7 @@ fn park_files(park: &Path, files: &[&KeptFile]) -> Result<()> {
         fs::write(&path, &k.bytes).with_context(|| format!("cannot write {}", path.display()))?;
         index.extend_from_slice(format!("{}\0{}\0", k.mode.mode(), k.rel).as_bytes());
     }
-    crate::state::write_atomically(&park.join(PARK_INDEX), &index)
+    crate::files::write_atomically(&park.join(PARK_INDEX), &index)
 }
 
 /// The directories found real (not a symbolic link, not a file) on the way
