@@ -15,7 +15,7 @@ use crate::error::{Context, Result};
 use crate::hook_install::{self, Installed, Removed};
 use crate::repo::Repo;
 use crate::repo::refs::{CommittedStatus, Foreign, Objects, Opened};
-use crate::state::RunState;
+use crate::state::{RunState, Status};
 use crate::ui::text::{clean, command_line};
 
 /// One line of git's pre-push input: what is pushed where.
@@ -50,13 +50,17 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
     // refs that point at the same few commits.
     // Only what would refuse is kept: a thousand completed milestones
     // cost nothing per ref.
-    let mut read: HashMap<&str, Vec<CommittedStatus>> = HashMap::new();
+    let mut read: HashMap<&str, Vec<Committed>> = HashMap::new();
     let mut refusals = Vec::new();
     for p in &pushed {
         let found = match read.entry(&p.local_oid) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let mut found = objects.statuses_in_commit(&p.local_oid)?;
+                let mut found: Vec<Committed> = objects
+                    .statuses_in_commit(&p.local_oid)?
+                    .into_iter()
+                    .map(Committed::from)
+                    .collect();
                 found.retain(|f| {
                     !f.status
                         .as_ref()
@@ -71,6 +75,24 @@ pub fn pre_push(args: &PrePushArgs, cwd: &Path) -> Result<i32> {
         eprintln!("error: {line}");
     }
     Ok(if refusals.is_empty() { 0 } else { 1 })
+}
+
+/// A status file in a pushed commit, read.
+struct Committed {
+    name: String,
+    path: String,
+    status: Result<Status>,
+}
+
+impl From<CommittedStatus> for Committed {
+    fn from(c: CommittedStatus) -> Committed {
+        let status = c.blob.and_then(|b| Status::parse(&b, &c.path));
+        Committed {
+            name: c.name,
+            path: c.path,
+            status,
+        }
+    }
 }
 
 /// A repository libgit2 cannot read (sha256): pushes that carry no
@@ -141,7 +163,7 @@ fn needs_check(p: &PushedRef) -> bool {
 /// what fixes it; `None` for a completed milestone. Everything in it that
 /// came from the pushed commits is cleaned of control characters, and the
 /// name is quoted inside the suggested command.
-fn refusal(p: &PushedRef, found: &CommittedStatus) -> Option<String> {
+fn refusal(p: &PushedRef, found: &Committed) -> Option<String> {
     let target = clean(
         p.remote_ref
             .strip_prefix("refs/heads/")

@@ -1,5 +1,5 @@
-//! Reading milestone state from refs and commits: checkpoint refs for
-//! `status`, and the status blobs inside pushed commits for the pre-push hook.
+//! Reading milestone state from refs and commits: checkpoint refs, and the
+//! status blobs inside pushed commits for the pre-push hook.
 //!
 //! Nothing here opens the index or walks the work tree; both commands must
 //! stay fast in repositories with hundreds of thousands of files.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Context, Error, Kind, Result};
-use crate::state::{BUNDLES_DIR, STATUS_FILE, Status};
+use crate::milestone::{BUNDLES_DIR, STATUS_FILE};
 
 use super::Repo;
 
@@ -69,15 +69,16 @@ pub struct Objects {
     inner: git2::Repository,
 }
 
-/// One milestone status file found in a commit's tree.
+/// One milestone status file found in a commit's tree, unparsed: what it
+/// says is the caller's to read (`state::Status::parse`).
 #[derive(Debug)]
 pub struct CommittedStatus {
     /// The bundle directory's name (the milestone's name).
     pub name: String,
     /// `.milestone_bundles/<name>/status.json`.
     pub path: String,
-    /// The parsed file, or why it could not be read.
-    pub status: Result<Status>,
+    /// The blob's bytes, or why they could not be read.
+    pub blob: Result<Vec<u8>>,
 }
 
 /// What [`Objects::open`] found.
@@ -157,22 +158,22 @@ impl Objects {
             {
                 found.push(CommittedStatus {
                     name: name.to_string(),
-                    status: Err(Error::refused(format!(
+                    blob: Err(Error::refused(format!(
                         "{path} is a symbolic link, not a status file"
                     ))),
                     path,
                 });
                 continue;
             }
-            let status = self
+            let blob = self
                 .inner
                 .find_blob(file.id())
                 .with_context(|| format!("cannot read {path} in commit {oid}"))
-                .and_then(|blob| Status::parse(blob.content(), &path));
+                .map(|blob| blob.content().to_vec());
             found.push(CommittedStatus {
                 name: name.to_string(),
                 path,
-                status,
+                blob,
             });
         }
         Ok(found)
