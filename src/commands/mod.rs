@@ -8,6 +8,7 @@ pub mod log;
 pub mod man;
 pub mod names;
 pub mod plan;
+pub mod prompt;
 pub mod rollback;
 pub mod run;
 pub mod squash;

@@ -15,7 +15,8 @@ use crate::runner::Sink;
 use crate::sequence::confirm::{Confirmer, before_run, edit_command};
 use crate::sequence::{self, Sequence};
 use crate::state::Status;
-use crate::ui::{self, prompt::TerminalPrompter, text};
+use super::prompt::TerminalPrompter;
+use crate::ui::{self, text};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;

@@ -3,7 +3,6 @@
 pub mod confirm;
 pub mod editor;
 pub mod live;
-pub mod prompt;
 pub mod table;
 pub mod text;
 

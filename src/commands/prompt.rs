@@ -35,7 +35,7 @@ impl Prompter for TerminalPrompter {
         let items = items(failed);
         let labels: Vec<&str> = items.iter().map(|(label, _)| label.as_str()).collect();
         let colorful = ColorfulTheme::default();
-        let theme: &dyn Theme = if super::color_allowed() {
+        let theme: &dyn Theme = if crate::ui::color_allowed() {
             &colorful
         } else {
             &SimpleTheme
