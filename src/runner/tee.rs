@@ -35,6 +35,12 @@ pub trait Screen: Send + Sync {
     fn show(&self, text: &[u8]);
 }
 
+impl Screen for crate::ui::live::TaskLine {
+    fn show(&self, text: &[u8]) {
+        self.above(text);
+    }
+}
+
 /// Where one attempt's output goes besides the log.
 pub struct Output {
     pub sink: Sink,

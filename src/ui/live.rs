@@ -62,8 +62,10 @@ impl Drop for TaskLine {
     }
 }
 
-impl crate::runner::Screen for TaskLine {
-    fn show(&self, text: &[u8]) {
+impl TaskLine {
+    /// Write `text` to standard output above the line (the runner's
+    /// `Screen` for the task's output).
+    pub fn above(&self, text: &[u8]) {
         self.bar.suspend(|| {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text).and_then(|()| out.flush());
