@@ -12,7 +12,7 @@ use crate::lock::RunLock;
 use crate::repo::Repo;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
-use crate::run::message::one_line;
+use crate::ui::text::one_line;
 use crate::state::{self, Status, TaskState};
 use crate::ui::text::{count, list, quote};
 

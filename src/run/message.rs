@@ -1,14 +1,7 @@
 //! The text a run writes into git: checkpoint commit messages and their
 //! trailers, which `status`, `rollback` and people reading `git log` rely on.
 
-/// One line, no control characters: plan titles go into commit subjects.
-pub fn one_line(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use crate::ui::text::one_line;
 
 /// What a checkpoint records about its task.
 #[derive(Debug, Clone, PartialEq, Eq)]

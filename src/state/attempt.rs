@@ -57,7 +57,7 @@ impl Check {
         let secs = (self.duration_ms + 500) / 1000;
         format!(
             "{} ({exit}, {secs}s)",
-            crate::run::message::one_line(&self.command)
+            crate::ui::text::one_line(&self.command)
         )
     }
 }
