@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Context, Error, Result};
 
 mod attempt;
+mod sequence;
 pub use attempt::{Attempt, Check, total as total_usage};
+pub use sequence::{Sequence, Step};
 pub use crate::files::{now, replace_file, write_atomically};
 pub use crate::milestone::{
     BUNDLES_DIR, MAX_NAME_BYTES, STATUS_FILE, bundle_dir, journal_dir, milestone_key, resolve_key,
@@ -49,7 +51,7 @@ pub struct Status {
     /// The sequence the user confirmed (order and skipped tasks), which
     /// later runs follow. Added within version 1: older files have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence: Option<crate::sequence::Sequence>,
+    pub sequence: Option<Sequence>,
 }
 
 /// Where a milestone's run stands.
