@@ -197,7 +197,7 @@ fn refuse_to_replace(
     let force = |what: &str| -> Result<String> {
         Ok(format!(
             "`git milestone rollback {q} --undo --force` would {what}; it saves what it replaces in {} first",
-            next_before_undo_ref(repo, name)?
+            repo.next_before_undo_ref(name)?
         ))
     };
     if moved {
@@ -242,7 +242,7 @@ fn refuse_to_replace(
 /// Save what the undo replaces: HEAD's commits (the ref points at HEAD),
 /// and the files as they are now (a commit on top of HEAD).
 fn save_replaced(repo: &Repo, name: &str, head: &str, replaced: &Replaced) -> Result<String> {
-    let ref_name = next_before_undo_ref(repo, name)?;
+    let ref_name = repo.next_before_undo_ref(name)?;
     if replaced.files.is_empty() {
         repo.set_ref(
             &ref_name,
@@ -258,10 +258,6 @@ fn save_replaced(repo: &Repo, name: &str, head: &str, replaced: &Replaced) -> Re
     let files: Vec<&str> = replaced.files.iter().map(String::as_str).collect();
     repo.save_files(&ref_name, &message, &files)?;
     Ok(ref_name)
-}
-
-pub(crate) fn next_before_undo_ref(repo: &Repo, name: &str) -> Result<String> {
-    repo.next_numbered_ref(&refs::before_undo_prefix(name))
 }
 
 /// The last rollback's record, or a refusal when there is none.

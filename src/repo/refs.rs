@@ -40,6 +40,11 @@ pub fn before_undo_prefix(name: &str) -> String {
 }
 
 impl Repo {
+    /// The next free `refs/milestone/<name>/before-undo/<n>`.
+    pub fn next_before_undo_ref(&self, name: &str) -> Result<String> {
+        self.next_numbered_ref(&before_undo_prefix(name))
+    }
+
     /// The checkpoint refs of milestone `name`, as task ID -> commit id (hex).
     pub fn checkpoint_refs(&self, name: &str) -> Result<BTreeMap<String, String>> {
         let prefix = format!("{}/", checkpoints_prefix(name));

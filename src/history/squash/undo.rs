@@ -6,7 +6,6 @@
 
 use super::{RECORD, Record};
 use crate::error::{Context, Error, Result};
-use crate::failure::undo::next_before_undo_ref;
 use crate::lock::RunLock;
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
@@ -135,7 +134,7 @@ fn refuse_or_save(
     (tip, what): (&str, &str),
     force: bool,
 ) -> Result<String> {
-    let saved = next_before_undo_ref(repo, name)?;
+    let saved = repo.next_before_undo_ref(name)?;
     if force {
         repo.set_ref(&saved, tip, "milestone: save commits before squash --undo")?;
         return Ok(saved);
