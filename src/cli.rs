@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueHint};
 
+pub mod help;
+
 /// Run a milestone plan's tasks one at a time, with a git checkpoint after each.
 ///
 /// git-milestone finds the plan for a milestone in the repository's Markdown,
@@ -315,7 +317,7 @@ impl TypedValueParser for Checked {
 
 /// `run --help`'s (and its man page's) sections after the options.
 fn run_help() -> String {
-    crate::commands::man::RUN_SECTIONS
+    help::RUN_SECTIONS
         .iter()
         .map(|s| s.plain())
         .collect::<Vec<_>>()

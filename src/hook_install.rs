@@ -13,8 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
-use crate::repo::Repo;
 use crate::files::write_atomically;
+use crate::repo::Repo;
 
 /// The hook we install, exactly as shipped in `hooks/pre-push`.
 pub const SHIM: &str = include_str!("../hooks/pre-push");

@@ -99,10 +99,7 @@ pub fn resolve_key(root: &Path, name: &str) -> Result<String> {
         .filter(|n| n.to_lowercase() == folded)
         .collect();
     if same.is_empty() {
-        same = bundles
-            .iter()
-            .filter(|n| same_milestone(n, &key))
-            .collect();
+        same = bundles.iter().filter(|n| same_milestone(n, &key)).collect();
     }
     match same.as_slice() {
         [] => Ok(key),
@@ -149,4 +146,3 @@ pub fn same_milestone(a: &str, b: &str) -> bool {
         _ => false,
     }
 }
-

@@ -13,13 +13,13 @@ use crate::error::{Context, Error, Result};
 
 mod attempt;
 mod sequence;
-pub use attempt::{Attempt, Check, total as total_usage};
-pub use sequence::{Sequence, Step};
 pub use crate::files::{now, replace_file, write_atomically};
 pub use crate::milestone::{
     BUNDLES_DIR, MAX_NAME_BYTES, STATUS_FILE, bundle_dir, journal_dir, milestone_key, resolve_key,
     status_rel_path, validate_name,
 };
+pub use attempt::{Attempt, Check, total as total_usage};
+pub use sequence::{Sequence, Step};
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::confirm::TerminalConfirmer;
+use super::prompt::TerminalPrompter;
 use crate::cli::RunArgs;
 use crate::error::Result;
 use crate::failure::Prompter;
@@ -15,7 +16,6 @@ use crate::runner::Sink;
 use crate::sequence::confirm::{Confirmer, before_run, edit_command};
 use crate::sequence::{self, Sequence};
 use crate::state::Status;
-use super::prompt::TerminalPrompter;
 use crate::ui::{self, text};
 
 pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {

@@ -12,8 +12,8 @@ use crate::lock::RunLock;
 use crate::repo::Repo;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
-use crate::ui::text::one_line;
 use crate::state::{self, Status, TaskState};
+use crate::ui::text::one_line;
 use crate::ui::text::{count, list, quote};
 
 /// Where the squashed commit goes.

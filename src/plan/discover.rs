@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use crate::milestone::names::{self, Fit, Name};
 use super::outline::{self, Outline, UnitKind};
 use crate::error::{Error, Result};
+use crate::milestone::names::{self, Fit, Name};
 use crate::repo::Repo;
 
 /// Files larger than this are not plans (generated docs, data dumps).

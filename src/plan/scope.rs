@@ -9,8 +9,8 @@ use std::ops::Range;
 
 use super::label::Shape;
 use super::markdown::Doc;
-use crate::milestone::names;
 use super::units::{Kind, Unit};
+use crate::milestone::names;
 
 /// The part of the document that holds one milestone.
 #[derive(Debug, Default)]
