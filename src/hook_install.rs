@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::files::write_atomically;
-use crate::repo::Repo;
 
 /// The hook we install, exactly as shipped in `hooks/pre-push`.
 pub const SHIM: &str = include_str!("../hooks/pre-push");
@@ -42,22 +41,6 @@ pub enum Removed {
     Hook(PathBuf),
     /// Ours was removed and the user's hook renamed back to this path.
     Restored(PathBuf),
-}
-
-/// Where git looks for hooks: `git rev-parse --git-path hooks`, which honours
-/// `core.hooksPath` and points linked worktrees at the common directory.
-pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
-    let out = repo.git(&["rev-parse", "--git-path", "hooks"])?;
-    if !out.status.success() {
-        return Err(Error::failed(format!(
-            "`git rev-parse --git-path hooks` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let rel = String::from_utf8_lossy(&out.stdout)
-        .trim_end_matches('\n')
-        .to_string();
-    Ok(repo.root().join(rel))
 }
 
 /// Install the shim in `dir`; running it again changes nothing.

@@ -14,7 +14,7 @@ use crate::cli::PrePushArgs;
 use crate::error::{Context, Result};
 use crate::hook_install::{self, Installed, Removed};
 use crate::repo::Repo;
-use crate::repo::refs::{CommittedStatus, Foreign, Objects, Opened};
+use crate::repo::objects::{CommittedStatus, Foreign, Objects, Opened};
 use crate::state::{RunState, Status};
 use crate::ui::text::{clean, command_line};
 
@@ -216,7 +216,7 @@ fn refusal(p: &PushedRef, found: &Committed) -> Option<String> {
 
 pub fn install(cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
-    let dir = hook_install::hooks_dir(&repo)?;
+    let dir = repo.hooks_dir()?;
     match hook_install::install(&dir)? {
         Installed::Already(path) => {
             println!("The pre-push hook is already installed: {}", path.display());
@@ -235,7 +235,7 @@ pub fn install(cwd: &Path) -> Result<i32> {
 
 pub fn uninstall(cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
-    let dir = hook_install::hooks_dir(&repo)?;
+    let dir = repo.hooks_dir()?;
     match hook_install::uninstall(&dir)? {
         Removed::Nothing(path) => {
             println!(

@@ -359,7 +359,7 @@ fn finish_stopped(
 
 /// The task whose attempt `record` saved (from its ref's name).
 fn task_of(record: &Record, name: &str) -> String {
-    let prefix = format!("refs/milestone/{name}/attempts/");
+    let prefix = refs::all_attempts_prefix(name);
     record
         .saved_ref
         .strip_prefix(&prefix)

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::{Line, line, load};
 use crate::error::{Error, Result};
 use crate::lock::RunLock;
-use crate::repo::Repo;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
+use crate::repo::{Repo, refs};
 use crate::state::{self, Status, TaskState};
 use crate::ui::text::one_line;
 use crate::ui::text::{count, list, quote};
@@ -57,11 +57,6 @@ struct Record {
 
 const RECORD: &str = "last-squash.json";
 
-/// `refs/milestone/<key>/squashed/`: the checkpoints of each squash, from 1.
-pub fn squashed_prefix(name: &str) -> String {
-    format!("refs/milestone/{name}/squashed/")
-}
-
 /// Squash milestone `name` (a key) onto `target`.
 pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
     let status = load(repo, name)?;
@@ -82,7 +77,7 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
         }
         Target::InPlace => repo.current_branch_name(),
     };
-    let saved_ref = repo.next_numbered_ref(&squashed_prefix(name))?;
+    let saved_ref = repo.next_numbered_ref(&refs::squashed_prefix(name))?;
     let tree = repo.tree_without_bookkeeping(line.tip(), &line.base)?;
     let message = message(&status, &line, &saved_ref);
     let commit = repo.write_commit(&tree, &line.base, &message)?;

@@ -127,17 +127,4 @@ impl Repo {
         }
         Ok(found)
     }
-
-    /// `<prefix><n>` for the first `n` above every number already used
-    /// under `prefix` (from 1): a new safety ref never replaces an old one.
-    pub fn next_numbered_ref(&self, prefix: &str) -> Result<String> {
-        let n = self
-            .refs_under(prefix)?
-            .iter()
-            .filter_map(|(n, _)| n.parse::<u32>().ok())
-            .max()
-            .unwrap_or(0)
-            + 1;
-        Ok(format!("{prefix}{n}"))
-    }
 }

@@ -1,41 +1,21 @@
-//! The run's write path: the checks before a run (operation in progress,
-//! detached HEAD, dirty tree), and the checkpoint commit after each task
-//! (stage, hooks, commit, branch ref, checkpoint ref, tag).
+//! The checkpoint commit after each task: stage, hooks, commit, branch
+//! ref, checkpoint ref, tag. Only the write path: what it reads first is in
+//! `head`, `scan`, `ident` and `preflight`.
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::SystemTime;
 
 use git2::Oid;
 
 use super::Repo;
-use super::ident::{Ident, Role, Unknown, ident_from};
+use super::ident::Committer;
 use super::parse_oid;
-pub use super::refs::checkpoint_ref;
+use super::refs::{checkpoint_ref, tag_ref};
 use super::scan::{Change, Refresh, Scope};
 use crate::error::{Context, Error, Kind, Result};
 use crate::milestone::BUNDLES_DIR;
-
-/// What the work tree holds besides HEAD, outside `.milestone_bundles/`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkTree {
-    /// Tracked files with staged or unstaged changes.
-    pub changed: Vec<String>,
-    /// Untracked, not ignored files (every file, not just directories).
-    pub untracked: Vec<String>,
-}
-
-/// How HEAD moved during a task, relative to where it was before.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Moved {
-    Stayed,
-    /// The task made these commits on top (oldest first).
-    Ahead(Vec<String>),
-    /// HEAD no longer descends from where the task started.
-    Elsewhere(String),
-}
 
 /// Everything one checkpoint commit needs.
 #[derive(Debug)]
@@ -61,25 +41,6 @@ pub struct CheckpointSpec<'a> {
     pub committer: &'a Committer,
 }
 
-/// Who commits checkpoints and which hooks run, worked out once per run.
-#[derive(Debug, Clone)]
-pub struct Committer {
-    author: Ident,
-    committer: Ident,
-    /// Where git looks for hooks (`core.hooksPath` honoured).
-    hooks_dir: PathBuf,
-}
-
-impl Committer {
-    /// Whether a checkpoint runs a hook (`pre-commit`, `commit-msg` or
-    /// `post-commit`): a hook may leave new files in the work tree.
-    pub fn has_commit_hooks(&self) -> bool {
-        ["pre-commit", "commit-msg", "post-commit"]
-            .iter()
-            .any(|h| self.hooks_dir.join(h).is_file())
-    }
-}
-
 /// The checkpoint's commit, and the refs that now point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -89,103 +50,7 @@ pub struct Checkpoint {
     pub left_out: Vec<String>,
 }
 
-/// `refs/tags/milestone/<name>/<ID>`.
-pub fn tag_ref(milestone: &str, task: &str) -> String {
-    format!("refs/tags/milestone/{milestone}/{task}")
-}
-
-/// Whether `task` can be used inside the checkpoint ref and tag names.
-pub fn task_id_fits_refs(milestone: &str, task: &str) -> bool {
-    !task.contains('/') && git2::Reference::is_valid_name(&checkpoint_ref(milestone, task))
-}
-
 impl Repo {
-    /// Refuse to start while git is in the middle of something, or on a
-    /// detached HEAD (unless allowed), or before the first commit.
-    /// Returns HEAD's commit id.
-    pub fn check_can_run(&self, detach_ok: bool) -> Result<String> {
-        if let Some(op) = self.operation_in_progress() {
-            return Err(Error::refused(format!("{} is in progress", op.what)).hint(op.hint));
-        }
-        let head = match self.inner.head() {
-            Ok(h) => h,
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
-                return Err(Error::refused("this branch has no commits yet").hint(
-                    "make a first commit, e.g. `git commit --allow-empty -m 'Initial commit'`",
-                ));
-            }
-            Err(e) => return Err(e).context("cannot read HEAD"),
-        };
-        if !detach_ok && self.inner.head_detached().unwrap_or(false) {
-            return Err(
-                Error::refused("HEAD is detached: checkpoints would belong to no branch").hint(
-                    "switch to a branch with `git switch -c <branch>`, or pass `--detach-ok`",
-                ),
-            );
-        }
-        let commit = head
-            .peel_to_commit()
-            .context("cannot read the commit at HEAD")?;
-        Ok(commit.id().to_string())
-    }
-
-    /// The current HEAD commit id.
-    pub fn head_commit(&self) -> Result<String> {
-        let head = self.inner.head().context("cannot read HEAD")?;
-        Ok(head
-            .peel_to_commit()
-            .context("cannot read the commit at HEAD")?
-            .id()
-            .to_string())
-    }
-
-    /// Changed tracked files and untracked files, outside `.milestone_bundles/`.
-    ///
-    /// Read-only: a dry run or a refusal must leave `.git/index` as it was;
-    /// the scan after a task refreshes the stat data.
-    pub fn work_tree(&self) -> Result<WorkTree> {
-        let mut out = WorkTree::default();
-        let bundles = Path::new(BUNDLES_DIR);
-        for change in self.scan(Scope::Run(Refresh::ReadOnly))? {
-            if change.path().starts_with(bundles) {
-                continue;
-            }
-            let path = change.path_lossy().into_owned();
-            if change.is_untracked() {
-                out.untracked.push(path);
-            } else {
-                out.changed.push(path);
-            }
-        }
-        Ok(out)
-    }
-
-    /// How HEAD relates to `before`, the commit it was at when a task started.
-    pub fn head_moved_since(&self, before: &str) -> Result<Moved> {
-        let before = parse_oid(before)?;
-        let head = parse_oid(&self.head_commit()?)?;
-        if head == before {
-            return Ok(Moved::Stayed);
-        }
-        let descends = self
-            .inner
-            .graph_descendant_of(head, before)
-            .with_context(|| format!("cannot compare commits {head} and {before}"))?;
-        if !descends {
-            return Ok(Moved::Elsewhere(head.to_string()));
-        }
-        let mut walk = self.inner.revwalk().context("cannot walk history")?;
-        walk.push(head).context("cannot walk history")?;
-        walk.hide(before).context("cannot walk history")?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .context("cannot walk history")?;
-        let ids = walk
-            .map(|id| id.map(|id| id.to_string()))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .context("cannot walk history")?;
-        Ok(Moved::Ahead(ids))
-    }
-
     /// Stage what the task changed, run the commit hooks, commit on top of
     /// `spec.parent`, move the branch, and point the checkpoint ref (and the
     /// tag, if asked) at the new commit.
@@ -228,56 +93,6 @@ impl Repo {
         Ok(Checkpoint {
             commit: commit.to_string(),
             left_out,
-        })
-    }
-
-    /// Remove every checkpoint ref of `milestone` (on `--restart`); the
-    /// commits stay in the branch's history.
-    pub fn delete_checkpoint_refs(&self, milestone: &str) -> Result<()> {
-        let glob = format!("{}/*", super::refs::checkpoints_prefix(milestone));
-        let refs = self
-            .inner
-            .references_glob(&glob)
-            .with_context(|| format!("cannot list {glob}"))?;
-        for r in refs {
-            let mut r = r.with_context(|| format!("cannot list {glob}"))?;
-            let name = r.name().unwrap_or_default().to_string();
-            r.delete()
-                .with_context(|| format!("cannot delete {name}"))?;
-        }
-        Ok(())
-    }
-
-    /// The commit a checkpoint ref points at, if it exists.
-    pub fn checkpoint_commit(&self, milestone: &str, task: &str) -> Result<Option<String>> {
-        let name = checkpoint_ref(milestone, task);
-        match self.inner.refname_to_id(&name) {
-            Ok(id) => Ok(Some(id.to_string())),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
-        }
-    }
-
-    /// Work out who commits (user.name and user.email, or the
-    /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
-    /// any task runs: a run must not fail at its first checkpoint for that.
-    pub fn committer(&self) -> Result<Committer> {
-        // Three lookups, started together: each is a git process.
-        let [hooks, author, committer]: [std::process::Output; 3] = self
-            .git_all(&[
-                &["rev-parse", "--git-path", "hooks"],
-                &["var", Role::Author.var()],
-                &["var", Role::Committer.var()],
-            ])?
-            .try_into()
-            .expect("three commands, three outputs");
-        let hooks = String::from_utf8_lossy(&hooks.stdout)
-            .trim_end()
-            .to_string();
-        Ok(Committer {
-            author: ident_from(&author, Role::Author, Unknown::Refuse)?,
-            committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
-            hooks_dir: self.root().join(hooks),
         })
     }
 
@@ -384,21 +199,6 @@ impl Repo {
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect())
-    }
-
-    /// Whether the file at `rel` (from the root) last changed before
-    /// `since`: its inode change time, which writing, renaming or a
-    /// `chmod` move on and no program can set back, is earlier. Such a file
-    /// existed before an attempt that started at `since`, and that attempt
-    /// neither created nor changed it.
-    pub fn untouched_since(&self, rel: &Path, since: SystemTime) -> bool {
-        std::fs::symlink_metadata(self.root().join(rel)).is_ok_and(|m| {
-            let changed = u64::try_from(m.ctime()).ok().map(|s| {
-                SystemTime::UNIX_EPOCH
-                    + Duration::new(s, u32::try_from(m.ctime_nsec()).unwrap_or(0))
-            });
-            changed.is_some_and(|c| c < since)
-        })
     }
 
     /// `git update-index --add --remove` of `paths`: only they are read,
@@ -631,15 +431,5 @@ mod tests {
         );
         assert_eq!(added_paths(raw.as_bytes()), [&b".env"[..], b"a b/c"]);
         assert!(added_paths(b"").is_empty());
-    }
-
-    #[test]
-    fn task_ids_must_fit_in_ref_names() {
-        for ok in ["TASK-001", "T012", "2.3", "#123"] {
-            assert!(task_id_fits_refs("M1", ok), "{ok}");
-        }
-        for bad in ["a/b", "x..y", "a b", "t~1", "x.lock"] {
-            assert!(!task_id_fits_refs("M1", bad), "{bad}");
-        }
     }
 }

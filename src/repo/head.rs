@@ -1,8 +1,8 @@
-//! HEAD while a task runs: the branch it is on, and the reflog entries
-//! that moved it since a point, which tell the task's commits from
-//! commits made elsewhere (see `run::watch`).
+//! HEAD: its commit, the branch it is on, and the reflog entries that
+//! moved it since a point, which tell a task's commits from commits made
+//! elsewhere (see `run::watch`).
 
-use super::Repo;
+use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
 /// One reflog entry: a ref moved from `old` to `new`, and why.
@@ -28,7 +28,67 @@ impl RefUpdate {
     }
 }
 
+/// How HEAD moved during a task, relative to where it was before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    Stayed,
+    /// The task made these commits on top (oldest first).
+    Ahead(Vec<String>),
+    /// HEAD no longer descends from where the task started.
+    Elsewhere(String),
+}
+
 impl Repo {
+    /// How HEAD relates to `before`, the commit it was at when a task started.
+    pub fn head_moved_since(&self, before: &str) -> Result<Moved> {
+        let before = parse_oid(before)?;
+        let head = parse_oid(&self.head_commit()?)?;
+        if head == before {
+            return Ok(Moved::Stayed);
+        }
+        let descends = self
+            .inner
+            .graph_descendant_of(head, before)
+            .with_context(|| format!("cannot compare commits {head} and {before}"))?;
+        if !descends {
+            return Ok(Moved::Elsewhere(head.to_string()));
+        }
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        walk.push(head).context("cannot walk history")?;
+        walk.hide(before).context("cannot walk history")?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .context("cannot walk history")?;
+        let ids = walk
+            .map(|id| id.map(|id| id.to_string()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .context("cannot walk history")?;
+        Ok(Moved::Ahead(ids))
+    }
+
+    /// The current HEAD commit id.
+    pub fn head_commit(&self) -> Result<String> {
+        let head = self.inner.head().context("cannot read HEAD")?;
+        Ok(head
+            .peel_to_commit()
+            .context("cannot read the commit at HEAD")?
+            .id()
+            .to_string())
+    }
+
+    /// HEAD's commit id; `None` on an unborn branch.
+    pub fn head_if_born(&self) -> Result<Option<String>> {
+        match self.inner.head() {
+            Ok(r) => Ok(Some(
+                r.peel_to_commit()
+                    .context("cannot read the commit HEAD points at")?
+                    .id()
+                    .to_string(),
+            )),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Ok(None),
+            Err(e) => Err(e).context("cannot read HEAD"),
+        }
+    }
+
     /// The branch HEAD points at (`refs/heads/...`), or `None` when HEAD is
     /// detached.
     pub fn head_branch(&self) -> Option<String> {

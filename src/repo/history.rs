@@ -1,5 +1,5 @@
-//! History as a rollback reads it: HEAD, refs, ancestry, the commits after
-//! a checkpoint with their trailers, and which of them were pushed.
+//! History: ancestry, the trailer walks (a milestone's checkpoints on the
+//! branch, the commits after a checkpoint), and which commits were pushed.
 
 use std::collections::HashSet;
 
@@ -20,6 +20,65 @@ pub struct DiscardedCommit {
 }
 
 impl Repo {
+    /// `milestone`'s checkpoints on HEAD's first-parent line since `base`,
+    /// by their trailers, as (task, commit) sorted by task, the newest
+    /// for a task seen twice. Unlike the checkpoint refs, which all
+    /// worktrees share, this is what this branch holds.
+    pub fn checkpoints_on_branch(
+        &self,
+        milestone: &str,
+        base: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        self.walk_checkpoints(milestone, base, |task, oid| {
+            if !found.iter().any(|(t, _)| t == task) {
+                found.push((task.to_string(), oid.to_string()));
+            }
+            true
+        })?;
+        found.sort();
+        Ok(found)
+    }
+
+    /// Call `each(task, commit)` for the commits on HEAD's first-parent
+    /// line since `base`, newest first, that carry `milestone`'s checkpoint
+    /// trailers, until it returns false.
+    fn walk_checkpoints(
+        &self,
+        milestone: &str,
+        base: &str,
+        mut each: impl FnMut(&str, &str) -> bool,
+    ) -> Result<()> {
+        let head = self.head_commit()?;
+        let mut walk = self.inner.revwalk().context("cannot walk history")?;
+        walk.simplify_first_parent()
+            .context("cannot walk history")?;
+        walk.push(Oid::from_str(&head).context("cannot walk history")?)
+            .context("cannot walk history")?;
+        if let Ok(base) = Oid::from_str(base) {
+            // A base that is gone (history rewritten) just means a longer walk.
+            let _ = walk.hide(base);
+        }
+        for id in walk {
+            let id = id.context("cannot walk history")?;
+            let commit = self
+                .inner
+                .find_commit(id)
+                .with_context(|| format!("cannot read commit {id}"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+            // Read as git reads trailers, the same way rollback does.
+            if trailer(&message, "Milestone").as_deref() != Some(milestone) {
+                continue;
+            }
+            if let Some(task) = trailer(&message, "Milestone-Task")
+                && !each(&task, &id.to_string())
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// The message of commit `oid`, as text.
     pub fn commit_message(&self, oid: &str) -> Result<String> {
         let c = self
@@ -29,82 +88,9 @@ impl Repo {
         Ok(String::from_utf8_lossy(c.message_bytes()).into_owned())
     }
 
-    /// HEAD's commit id; `None` on an unborn branch.
-    pub fn head_if_born(&self) -> Result<Option<String>> {
-        match self.inner.head() {
-            Ok(r) => Ok(Some(
-                r.peel_to_commit()
-                    .context("cannot read the commit HEAD points at")?
-                    .id()
-                    .to_string(),
-            )),
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Ok(None),
-            Err(e) => Err(e).context("cannot read HEAD"),
-        }
-    }
-
-    /// The commit a ref points at, `None` when the ref does not exist.
-    pub fn ref_target(&self, name: &str) -> Result<Option<String>> {
-        match self.inner.find_reference(name) {
-            Ok(r) => Ok(Some(
-                r.peel_to_commit()
-                    .with_context(|| format!("{name} does not point at a commit"))?
-                    .id()
-                    .to_string(),
-            )),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
-        }
-    }
-
-    /// Refs under `prefix` (e.g. `refs/milestone/M1/checkpoints/`), as
-    /// (name without the prefix, commit id), sorted by name.
-    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, String)>> {
-        let glob = format!("{prefix}*");
-        let mut out = Vec::new();
-        let refs = self
-            .inner
-            .references_glob(&glob)
-            .with_context(|| format!("cannot list {glob}"))?;
-        for r in refs {
-            let r = r.with_context(|| format!("cannot read a ref under {prefix}"))?;
-            let (Ok(name), Ok(commit)) = (r.name(), r.peel_to_commit()) else {
-                continue;
-            };
-            out.push((name[prefix.len()..].to_string(), commit.id().to_string()));
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    /// Point `name` at `oid`, creating or moving it.
-    pub fn set_ref(&self, name: &str, oid: &str, why: &str) -> Result<()> {
-        self.inner
-            .reference(name, parse_oid(oid)?, true, why)
-            .map_err(|e| {
-                super::preflight::ref_write_error(e, name, format!("cannot update {name} to {oid}"))
-            })?;
-        Ok(())
-    }
-
-    pub fn delete_ref(&self, name: &str) -> Result<()> {
-        match self.inner.find_reference(name) {
-            Ok(mut r) => r.delete().map_err(|e| {
-                super::preflight::ref_write_error(e, name, format!("cannot delete {name}"))
-            }),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
-        }
-    }
-
     /// Whether `oid` names a commit in this repository.
     pub fn commit_exists(&self, oid: &str) -> bool {
         Oid::from_str(oid).is_ok_and(|o| self.inner.find_commit(o).is_ok())
-    }
-
-    /// Whether git accepts `name` as a full ref name.
-    pub fn is_valid_ref_name(name: &str) -> bool {
-        git2::Reference::is_valid_name(name)
     }
 
     /// Whether `ancestor` is `commit` or one of its ancestors.

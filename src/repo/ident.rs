@@ -1,8 +1,12 @@
 //! Who commits: author and committer as the git program works them out
 //! (`git var`: config, `-c`, `GIT_AUTHOR_*`/`GIT_COMMITTER_*`, dates),
-//! which libgit2 does not read.
+//! which libgit2 does not read; and the `Committer` a run works out once.
+
+use std::path::PathBuf;
 
 use git2::{Signature, Time};
+
+use super::Repo;
 
 use crate::error::{Context, Error, Result};
 
@@ -97,6 +101,47 @@ fn parse_ident(text: &str) -> Option<Signature<'static>> {
     let minutes: i32 = digits.get(2..4)?.parse().ok()?;
     let offset = sign * (hours * 60 + minutes);
     Signature::new(name.trim(), email, &Time::new(secs, offset)).ok()
+}
+
+/// Who commits checkpoints and which hooks run, worked out once per run.
+#[derive(Debug, Clone)]
+pub struct Committer {
+    pub(super) author: Ident,
+    pub(super) committer: Ident,
+    /// Where git looks for hooks (`core.hooksPath` honoured).
+    pub(super) hooks_dir: PathBuf,
+}
+
+impl Committer {
+    /// Whether a checkpoint runs a hook (`pre-commit`, `commit-msg` or
+    /// `post-commit`): a hook may leave new files in the work tree.
+    pub fn has_commit_hooks(&self) -> bool {
+        ["pre-commit", "commit-msg", "post-commit"]
+            .iter()
+            .any(|h| self.hooks_dir.join(h).is_file())
+    }
+}
+
+impl Repo {
+    /// Work out who commits (user.name and user.email, or the
+    /// GIT_AUTHOR_*/GIT_COMMITTER_* variables) and where hooks live, before
+    /// any task runs: a run must not fail at its first checkpoint for that.
+    pub fn committer(&self) -> Result<Committer> {
+        // Three lookups, started together: each is a git process.
+        let [hooks, author, committer]: [std::process::Output; 3] = self
+            .git_all(&[
+                super::HOOKS_DIR,
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("three commands, three outputs");
+        Ok(Committer {
+            author: ident_from(&author, Role::Author, Unknown::Refuse)?,
+            committer: ident_from(&committer, Role::Committer, Unknown::Refuse)?,
+            hooks_dir: self.hooks_dir_from(hooks)?,
+        })
+    }
 }
 
 #[cfg(test)]

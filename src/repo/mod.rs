@@ -10,8 +10,9 @@ pub mod checkpoint;
 mod diffstat;
 pub mod head;
 mod history;
-mod ident;
+pub mod ident;
 mod ignore;
+pub mod objects;
 pub mod operation;
 pub mod refs;
 pub mod scan;
@@ -21,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::error::{Context, Error, Kind, Result};
+
+/// The command that says where git looks for hooks.
+const HOOKS_DIR: &[&str] = &["rev-parse", "--git-path", "hooks"];
 
 mod branch;
 mod line;
@@ -74,7 +78,7 @@ impl Repo {
         // tree, so this is measurable at 100,000 files.
         git2::opts::strict_hash_verification(false);
         let inner = git2::Repository::discover(dir).map_err(|e| {
-            if let Some(format) = refs::unsupported_format_error(dir) {
+            if let Some(format) = objects::unsupported_format_error(dir) {
                 return format;
             }
             Error::new(
@@ -158,11 +162,32 @@ impl Repo {
     /// what libgit2 cannot do the way git does: config with `-c`
     /// overrides, hooks, filters, split indexes, the threaded work-tree
     /// walk. Arguments are passed as argv, never through a shell.
-    pub fn git(&self, args: &[&str]) -> Result<Output> {
+    fn git(&self, args: &[&str]) -> Result<Output> {
         self.git_command()
             .args(args)
             .output()
             .with_context(|| format!("cannot run `git {}`", args.join(" ")))
+    }
+
+    /// Where git looks for hooks: `git rev-parse --git-path hooks`, which
+    /// honours `core.hooksPath` and points linked worktrees at the common
+    /// directory.
+    pub fn hooks_dir(&self) -> Result<PathBuf> {
+        self.hooks_dir_from(self.git(HOOKS_DIR)?)
+    }
+
+    /// The hooks directory from the output of [`HOOKS_DIR`]'s command.
+    fn hooks_dir_from(&self, out: Output) -> Result<PathBuf> {
+        if !out.status.success() {
+            return Err(Error::failed(format!(
+                "`git rev-parse --git-path hooks` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let rel = String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string();
+        Ok(self.root().join(rel))
     }
 
     /// Start git commands in a process group of their own until the guard
@@ -179,7 +204,7 @@ impl Repo {
     /// none of the variables that would make git read another index than
     /// the repository's own (which libgit2 uses), or read this program's
     /// pathspecs (`:(literal)`, `:(exclude)`, `*.md`) other than as written.
-    pub(crate) fn git_command(&self) -> Command {
+    pub(super) fn git_command(&self) -> Command {
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(&self.root);
         for var in [
@@ -200,7 +225,7 @@ impl Repo {
     /// `out` when git exited 0; else an error saying what could not be
     /// done (`cannot <what>`) with what git said, or the clear error for
     /// an `index.lock` left in the way.
-    pub(crate) fn succeeded(&self, out: Output, what: &str) -> Result<Output> {
+    pub(super) fn succeeded(&self, out: Output, what: &str) -> Result<Output> {
         if out.status.success() {
             return Ok(out);
         }
@@ -213,7 +238,7 @@ impl Repo {
     }
 
     /// [`git`](Self::git) with `input` on its standard input.
-    pub fn git_input(&self, args: &[&str], input: &[u8]) -> Result<Output> {
+    pub(super) fn git_input(&self, args: &[&str], input: &[u8]) -> Result<Output> {
         use std::io::Write;
         let what = || format!("cannot run `git {}`", args.join(" "));
         let mut child = self
@@ -237,7 +262,7 @@ impl Repo {
 
     /// Run several `git` commands at once and wait for all of them, in
     /// order: start-up lookups that each cost a process, overlapped.
-    pub fn git_all(&self, commands: &[&[&str]]) -> Result<Vec<Output>> {
+    pub(super) fn git_all(&self, commands: &[&[&str]]) -> Result<Vec<Output>> {
         let children = commands
             .iter()
             .map(|args| {

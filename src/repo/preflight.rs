@@ -1,17 +1,43 @@
 //! Faults a run checks for before any task runs (locks left by a crashed
-//! git, an index libgit2 cannot read, a git directory it cannot write), the
-//! recovery of checkpoints a killed run made but did not record, and the
-//! clear errors for faults that can only show at checkpoint time.
+//! git, an index libgit2 cannot read, a git directory it cannot write), and
+//! the clear errors for faults that can only show at checkpoint time.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use git2::Oid;
 
 use super::Repo;
 use crate::error::{Context, Error, Kind, Result};
 
 impl Repo {
+    /// Refuse to start while git is in the middle of something, or on a
+    /// detached HEAD (unless allowed), or before the first commit.
+    /// Returns HEAD's commit id.
+    pub fn check_can_run(&self, detach_ok: bool) -> Result<String> {
+        if let Some(op) = self.operation_in_progress() {
+            return Err(Error::refused(format!("{} is in progress", op.what)).hint(op.hint));
+        }
+        let head = match self.inner.head() {
+            Ok(h) => h,
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+                return Err(Error::refused("this branch has no commits yet").hint(
+                    "make a first commit, e.g. `git commit --allow-empty -m 'Initial commit'`",
+                ));
+            }
+            Err(e) => return Err(e).context("cannot read HEAD"),
+        };
+        if !detach_ok && self.inner.head_detached().unwrap_or(false) {
+            return Err(
+                Error::refused("HEAD is detached: checkpoints would belong to no branch").hint(
+                    "switch to a branch with `git switch -c <branch>`, or pass `--detach-ok`",
+                ),
+            );
+        }
+        let commit = head
+            .peel_to_commit()
+            .context("cannot read the commit at HEAD")?;
+        Ok(commit.id().to_string())
+    }
+
     /// Refuse a lock file git or a killed run left where a checkpoint
     /// writes (index, branch, HEAD, packed refs, the milestone's checkpoint
     /// refs and tags). Call under the run lock, so that a lock held by a
@@ -73,94 +99,6 @@ impl Repo {
         }
         candidates.retain(|p| p.exists());
         candidates
-    }
-
-    /// The commit on HEAD's first-parent line since `base` that carries
-    /// `milestone`'s checkpoint trailers for `task`: a run killed between
-    /// committing and recording the checkpoint leaves one.
-    pub fn find_checkpoint_commit(
-        &self,
-        milestone: &str,
-        task: &str,
-        base: &str,
-    ) -> Result<Option<String>> {
-        let mut found = None;
-        self.walk_checkpoints(milestone, base, |t, oid| {
-            if t == task {
-                found = Some(oid.to_string());
-            }
-            found.is_none()
-        })?;
-        Ok(found)
-    }
-
-    /// `milestone`'s checkpoints on HEAD's first-parent line since `base`,
-    /// by their trailers, as (task, commit) sorted by task, the newest
-    /// for a task seen twice. Unlike the checkpoint refs, which all
-    /// worktrees share, this is what this branch holds.
-    pub fn checkpoints_on_branch(
-        &self,
-        milestone: &str,
-        base: &str,
-    ) -> Result<Vec<(String, String)>> {
-        let mut found: Vec<(String, String)> = Vec::new();
-        self.walk_checkpoints(milestone, base, |task, oid| {
-            if !found.iter().any(|(t, _)| t == task) {
-                found.push((task.to_string(), oid.to_string()));
-            }
-            true
-        })?;
-        found.sort();
-        Ok(found)
-    }
-
-    /// Call `each(task, commit)` for the commits on HEAD's first-parent
-    /// line since `base`, newest first, that carry `milestone`'s checkpoint
-    /// trailers, until it returns false.
-    fn walk_checkpoints(
-        &self,
-        milestone: &str,
-        base: &str,
-        mut each: impl FnMut(&str, &str) -> bool,
-    ) -> Result<()> {
-        let head = self.head_commit()?;
-        let mut walk = self.inner.revwalk().context("cannot walk history")?;
-        walk.simplify_first_parent()
-            .context("cannot walk history")?;
-        walk.push(Oid::from_str(&head).context("cannot walk history")?)
-            .context("cannot walk history")?;
-        if let Ok(base) = Oid::from_str(base) {
-            // A base that is gone (history rewritten) just means a longer walk.
-            let _ = walk.hide(base);
-        }
-        for id in walk {
-            let id = id.context("cannot walk history")?;
-            let commit = self
-                .inner
-                .find_commit(id)
-                .with_context(|| format!("cannot read commit {id}"))?;
-            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-            // Read as git reads trailers, the same way rollback does.
-            if super::rollback::trailer(&message, "Milestone").as_deref() != Some(milestone) {
-                continue;
-            }
-            if let Some(task) = super::rollback::trailer(&message, "Milestone-Task")
-                && !each(&task, &id.to_string())
-            {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Point `milestone`'s checkpoint ref for `task` at `commit`.
-    pub fn set_checkpoint_ref(&self, milestone: &str, task: &str, commit: &str) -> Result<()> {
-        let name = super::checkpoint::checkpoint_ref(milestone, task);
-        let id = Oid::from_str(commit).with_context(|| format!("invalid commit id {commit}"))?;
-        self.inner
-            .reference(&name, id, true, "milestone: recover checkpoint")
-            .map_err(|e| ref_write_error(e, &name, format!("cannot update {name}")))?;
-        Ok(())
     }
 }
 

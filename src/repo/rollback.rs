@@ -21,7 +21,6 @@ use super::scan::Scope;
 use crate::error::{Context, Result};
 
 pub use super::history::DiscardedCommit;
-pub(super) use super::history::trailer;
 
 /// The work tree's differences from HEAD, read once per rollback: tracked
 /// changes, staged or not, and untracked (not ignored) files,

@@ -10,12 +10,15 @@ use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
 
 use super::Repo;
 use crate::error::{Context, Error, Result};
+use crate::milestone::BUNDLES_DIR;
 
 /// One path that differs between HEAD, the index and the work tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +172,52 @@ impl Drop for Prefetch {
     }
 }
 
+/// What the work tree holds besides HEAD, outside `.milestone_bundles/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkTree {
+    /// Tracked files with staged or unstaged changes.
+    pub changed: Vec<String>,
+    /// Untracked, not ignored files (every file, not just directories).
+    pub untracked: Vec<String>,
+}
+
 impl Repo {
+    /// Changed tracked files and untracked files, outside `.milestone_bundles/`.
+    ///
+    /// Read-only: a dry run or a refusal must leave `.git/index` as it was;
+    /// the scan after a task refreshes the stat data.
+    pub fn work_tree(&self) -> Result<WorkTree> {
+        let mut out = WorkTree::default();
+        let bundles = Path::new(BUNDLES_DIR);
+        for change in self.scan(Scope::Run(Refresh::ReadOnly))? {
+            if change.path().starts_with(bundles) {
+                continue;
+            }
+            let path = change.path_lossy().into_owned();
+            if change.is_untracked() {
+                out.untracked.push(path);
+            } else {
+                out.changed.push(path);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the file at `rel` (from the root) last changed before
+    /// `since`: its inode change time, which writing, renaming or a
+    /// `chmod` move on and no program can set back, is earlier. Such a file
+    /// existed before an attempt that started at `since`, and that attempt
+    /// neither created nor changed it.
+    pub fn untouched_since(&self, rel: &Path, since: SystemTime) -> bool {
+        std::fs::symlink_metadata(self.root().join(rel)).is_ok_and(|m| {
+            let changed = u64::try_from(m.ctime()).ok().map(|s| {
+                SystemTime::UNIX_EPOCH
+                    + Duration::new(s, u32::try_from(m.ctime_nsec()).unwrap_or(0))
+            });
+            changed.is_some_and(|c| c < since)
+        })
+    }
+
     /// Start a read-only scan in the background (a run's first, a
     /// rollback's); the next [`scan`](Self::scan) of the same scope takes
     /// its result. Nothing may change the work tree in between. If git

@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::repo::Repo;
-use crate::repo::checkpoint::Moved;
+use crate::repo::head::Moved;
 use crate::repo::head::RefUpdate;
 use crate::ui::text;
 

@@ -7,8 +7,8 @@
 use super::{RECORD, Record};
 use crate::error::{Context, Error, Result};
 use crate::lock::RunLock;
-use crate::repo::Repo;
 use crate::repo::short_oid as short;
+use crate::repo::{Repo, refs};
 use crate::state;
 use crate::ui::text::{clean, count, list, quote};
 
@@ -37,7 +37,7 @@ pub fn undo(repo: &Repo, name: &str, force: bool) -> Result<Undone> {
         ))
         .hint(format!(
             "list what is left: git for-each-ref {}",
-            super::squashed_prefix(name)
+            refs::squashed_prefix(name)
         )));
     }
     let mut done = Undone {
@@ -170,8 +170,8 @@ fn read_record(repo: &Repo, name: &str) -> Result<Record> {
         ))
         .hint(format!(
             "squashed checkpoints are kept under {}; list them with `git for-each-ref {}`",
-            super::squashed_prefix(name),
-            super::squashed_prefix(name)
+            refs::squashed_prefix(name),
+            refs::squashed_prefix(name)
         ))
     };
     let bytes = match std::fs::read(&path) {
