@@ -6,14 +6,7 @@
 //! [`Choice::Rollback`]. The `rollback` command's checks and bookkeeping are
 //! in [`rollback`]; the git side is in `repo/rollback.rs`.
 
-mod journal;
-mod refuse;
-pub mod rollback;
-mod submodules;
-mod target;
-pub mod undo;
-
-pub use journal::refuse_unfinished as refuse_unfinished_rollback;
+pub use crate::rollback::refuse_unfinished as refuse_unfinished_rollback;
 
 use std::fmt;
 use std::path::Path;
@@ -158,7 +151,7 @@ pub struct SavedAttempt {
 }
 
 impl SavedAttempt {
-    fn new(
+    pub(crate) fn new(
         name: &str,
         ref_name: String,
         commit: String,
@@ -220,7 +213,7 @@ pub fn roll_back_attempt(
     checkpoint: &str,
     started_from: &str,
 ) -> Result<SavedAttempt> {
-    rollback::attempt(repo, status, task, checkpoint, started_from)
+    crate::rollback::attempt(repo, status, task, checkpoint, started_from)
 }
 
 /// A skipped task's work, saved and taken away like a rolled-back
@@ -231,7 +224,7 @@ pub fn set_aside_skipped(
     task: &str,
     started_from: &str,
 ) -> Result<Option<SavedAttempt>> {
-    rollback::set_aside(repo, status, task, started_from)
+    crate::rollback::set_aside(repo, status, task, started_from)
 }
 
 #[cfg(test)]

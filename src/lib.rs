@@ -14,6 +14,7 @@ pub mod lock;
 pub mod milestone;
 pub mod plan;
 pub mod repo;
+pub mod rollback;
 pub mod run;
 pub mod runner;
 pub mod sequence;

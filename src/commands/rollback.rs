@@ -5,10 +5,10 @@ use std::path::Path;
 
 use crate::cli::RollbackArgs;
 use crate::error::{Error, Result};
-use crate::failure::rollback::{self, Request, RolledBack};
-use crate::failure::undo::{self, Undone};
 use crate::failure::{SavedAttempt, signal_name};
 use crate::repo::{Repo, short_oid};
+use crate::rollback::undo::{self, Undone};
+use crate::rollback::{self, Request, RolledBack};
 use crate::runner::signals;
 use crate::ui::text::{clean, count, is_are, list};
 

@@ -10,15 +10,18 @@
 //! and marked done once the status file says so: a record still
 //! `restoring` is a rollback the next `rollback` finishes.
 
+mod journal;
+mod refuse;
+mod submodules;
+mod target;
+pub mod undo;
+
+pub use journal::refuse_unfinished;
+
 use std::collections::HashSet;
 
-use super::journal::{self, Phase, Record};
-use super::refuse::{
-    head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
-};
-use super::target::{attempt_task, forget_discarded, oids, resolve_target, run_made};
-use super::{SavedAttempt, signal_name, submodules};
 use crate::error::{Error, Result};
+use crate::failure::{SavedAttempt, signal_name};
 use crate::history::checkpoints;
 use crate::lock::RunLock;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
@@ -29,6 +32,11 @@ use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state::{self, Status, TaskState};
 use crate::ui::text::quote;
+use journal::{Phase, Record};
+use refuse::{
+    head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
+};
+use target::{attempt_task, forget_discarded, oids, resolve_target, run_made};
 
 /// `git milestone rollback <name> [--to <ID>] [--force]`.
 #[derive(Debug, Clone)]

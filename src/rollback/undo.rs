@@ -6,8 +6,8 @@
 
 use super::journal::{self, Phase, Record};
 use super::refuse::{head_or_refuse, refuse_operation};
-use super::signal_name;
 use crate::error::{Error, Result};
+use crate::failure::signal_name;
 use crate::lock::RunLock;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::rollback::Request;
+use super::Request;
 use crate::error::{Error, Result};
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::{Repo, refs};
