@@ -1,12 +1,9 @@
 //! What happens when a task fails: the policy without a terminal, the prompt
 //! with one, and the choice the run loop acts on.
 //!
-//! The run loop (`run/mod.rs`) calls [`decide`] after every failed
-//! attempt and acts on the returned [`Choice`], and [`roll_back_attempt`] on
-//! [`Choice::Rollback`]. The `rollback` command's checks and bookkeeping are
-//! in [`rollback`]; the git side is in `repo/rollback.rs`.
-
-pub use crate::rollback::refuse_unfinished as refuse_unfinished_rollback;
+//! The run loop (`run/session.rs`) calls [`decide`] after every failed
+//! attempt and acts on the returned [`Choice`]; on [`Choice::Rollback`] it
+//! calls `rollback::attempt`.
 
 use std::fmt;
 use std::path::Path;
@@ -128,103 +125,6 @@ pub fn read_log_tail(path: &Path, lines: usize) -> String {
     let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// The work of a failed attempt, saved before a rollback.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavedAttempt {
-    /// `refs/milestone/<name>/attempts/<ID>/<n>`.
-    pub ref_name: String,
-    /// The commit that holds the attempt's tree (and has its commits as ancestors).
-    pub commit: String,
-    /// The one command that brings the work back.
-    pub restore_command: String,
-    /// The same with the git program alone.
-    pub plain_git_command: String,
-    /// The files the rollback removed (the checkpoint has none of them), sorted.
-    pub removed: Vec<String>,
-    /// Untracked files made since the run started that are not the
-    /// attempt's: left where they were, and not saved.
-    pub left_alone: Vec<String>,
-    /// Submodules whose work was saved in them, under `ref_name` too.
-    pub submodules: Vec<String>,
-}
-
-impl SavedAttempt {
-    pub(crate) fn new(
-        name: &str,
-        ref_name: String,
-        commit: String,
-        (removed, left_alone): (Vec<String>, Vec<String>),
-    ) -> SavedAttempt {
-        let r = crate::ui::text::quote(&ref_name);
-        SavedAttempt {
-            restore_command: format!(
-                "git milestone rollback {} --undo",
-                crate::ui::text::quote(name)
-            ),
-            plain_git_command: format!("git read-tree -u --reset {r} && git reset -q {r}~1"),
-            ref_name,
-            commit,
-            removed,
-            left_alone,
-            submodules: Vec::new(),
-        }
-    }
-}
-
-/// ` (removed from the work tree: a.txt and b.txt)`, or nothing when the
-/// rollback removed no file.
-pub fn removed_note(saved: &SavedAttempt) -> String {
-    if saved.removed.is_empty() {
-        return String::new();
-    }
-    let shown: Vec<String> = saved
-        .removed
-        .iter()
-        .map(|p| crate::ui::text::clean(p).into_owned())
-        .collect();
-    format!(
-        " (removed from the work tree: {})",
-        crate::ui::text::list(&shown, 10)
-    )
-}
-
-/// `SIGINT` or `SIGTERM`, for messages.
-pub fn signal_name(sig: i32) -> &'static str {
-    if sig == libc::SIGTERM {
-        "SIGTERM"
-    } else {
-        "SIGINT"
-    }
-}
-
-/// Save everything the failed attempt produced under
-/// `refs/milestone/<milestone>/attempts/<task>/<n>`, then return the branch
-/// and work tree exactly to `checkpoint` (an oid), keeping ignored files,
-/// untracked files that are not the attempt's, and the status file, which
-/// records the rollback. Commits after `checkpoint` count as the task's own
-/// only from `started_from` (HEAD when the task started); any other stops
-/// the rollback before anything changes.
-pub fn roll_back_attempt(
-    repo: &crate::repo::Repo,
-    status: &mut crate::state::Status,
-    task: &str,
-    checkpoint: &str,
-    started_from: &str,
-) -> Result<SavedAttempt> {
-    crate::rollback::attempt(repo, status, task, checkpoint, started_from)
-}
-
-/// A skipped task's work, saved and taken away like a rolled-back
-/// attempt's so that no checkpoint commits it: see [`rollback::set_aside`].
-pub fn set_aside_skipped(
-    repo: &crate::repo::Repo,
-    status: &crate::state::Status,
-    task: &str,
-    started_from: &str,
-) -> Result<Option<SavedAttempt>> {
-    crate::rollback::set_aside(repo, status, task, started_from)
 }
 
 #[cfg(test)]

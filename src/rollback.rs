@@ -21,7 +21,6 @@ pub use journal::refuse_unfinished;
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
-use crate::failure::{SavedAttempt, signal_name};
 use crate::history::checkpoints;
 use crate::lock::RunLock;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
@@ -32,6 +31,7 @@ use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state::{self, Status, TaskState};
 use crate::ui::text::quote;
+use crate::ui::text::signal_name;
 use journal::{Phase, Record};
 use refuse::{
     head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
@@ -152,10 +152,74 @@ impl Found {
     }
 }
 
-/// The run loop's rollback after task `task` failed: only the commits since
-/// `started_from` (HEAD when the task started) are the task's own; any
-/// other commit after `checkpoint`, or a pushed one, stops it before
-/// anything changes. Records the rollback in `status` (and saves it).
+/// The work of a failed attempt, saved before a rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedAttempt {
+    /// `refs/milestone/<name>/attempts/<ID>/<n>`.
+    pub ref_name: String,
+    /// The commit that holds the attempt's tree (and has its commits as ancestors).
+    pub commit: String,
+    /// The one command that brings the work back.
+    pub restore_command: String,
+    /// The same with the git program alone.
+    pub plain_git_command: String,
+    /// The files the rollback removed (the checkpoint has none of them), sorted.
+    pub removed: Vec<String>,
+    /// Untracked files made since the run started that are not the
+    /// attempt's: left where they were, and not saved.
+    pub left_alone: Vec<String>,
+    /// Submodules whose work was saved in them, under `ref_name` too.
+    pub submodules: Vec<String>,
+}
+
+impl SavedAttempt {
+    fn new(
+        name: &str,
+        ref_name: String,
+        commit: String,
+        (removed, left_alone): (Vec<String>, Vec<String>),
+    ) -> SavedAttempt {
+        let r = crate::ui::text::quote(&ref_name);
+        SavedAttempt {
+            restore_command: format!(
+                "git milestone rollback {} --undo",
+                crate::ui::text::quote(name)
+            ),
+            plain_git_command: format!("git read-tree -u --reset {r} && git reset -q {r}~1"),
+            ref_name,
+            commit,
+            removed,
+            left_alone,
+            submodules: Vec::new(),
+        }
+    }
+}
+
+/// ` (removed from the work tree: a.txt and b.txt)`, or nothing when the
+/// rollback removed no file.
+pub fn removed_note(saved: &SavedAttempt) -> String {
+    if saved.removed.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = saved
+        .removed
+        .iter()
+        .map(|p| crate::ui::text::clean(p).into_owned())
+        .collect();
+    format!(
+        " (removed from the work tree: {})",
+        crate::ui::text::list(&shown, 10)
+    )
+}
+
+/// The run loop's rollback after task `task` failed: save everything the
+/// attempt produced under `refs/milestone/<name>/attempts/<task>/<n>`, then
+/// return the branch and work tree exactly to `checkpoint`, keeping
+/// ignored files, untracked files that are not the attempt's, and the
+/// status file. Only the commits since `started_from` (HEAD when the task
+/// started) are the task's own; any other commit after `checkpoint`, or a
+/// pushed one, stops it before anything changes. Records the rollback in
+/// `status` (and saves it).
 pub fn attempt(
     repo: &Repo,
     status: &mut Status,

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::BisectArgs;
 use crate::error::{Error, Result};
-use crate::failure::signal_name;
 use crate::history::bisect::{self, Base, Bisected, Missing, Outcome, Request, Step, Verdict};
 use crate::history::log::last_log;
 use crate::history::probe::Check;
 use crate::repo::{Repo, short_oid as short};
 use crate::runner::signals;
 use crate::state::{self, journal_dir};
+use crate::ui::text::signal_name;
 use crate::ui::text::{clean, command_line, count, list, quote};
 
 pub fn run(args: &BisectArgs, cwd: &Path) -> Result<i32> {

@@ -5,11 +5,12 @@ use std::path::Path;
 
 use crate::cli::RollbackArgs;
 use crate::error::{Error, Result};
-use crate::failure::{SavedAttempt, signal_name};
 use crate::repo::{Repo, short_oid};
+use crate::rollback::SavedAttempt;
 use crate::rollback::undo::{self, Undone};
 use crate::rollback::{self, Request, RolledBack};
 use crate::runner::signals;
+use crate::ui::text::signal_name;
 use crate::ui::text::{clean, count, is_are, list};
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {

@@ -7,13 +7,13 @@
 use super::journal::{self, Phase, Record};
 use super::refuse::{head_or_refuse, refuse_operation};
 use crate::error::{Error, Result};
-use crate::failure::signal_name;
 use crate::lock::RunLock;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
 use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state;
+use crate::ui::text::signal_name;
 use crate::ui::text::{clean, count, list, quote};
 
 /// What `--undo` did.

@@ -91,7 +91,7 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     }
     // A rollback stopped half way left a tree that is neither the
     // attempt's nor the checkpoint's.
-    crate::failure::refuse_unfinished_rollback(repo.git_dir(), name)?;
+    crate::rollback::refuse_unfinished(repo.git_dir(), name)?;
     let tree = repo.work_tree()?;
     if opts.restart {
         check_restart(repo, name, &tree)?;

@@ -4,8 +4,8 @@
 
 use super::session::Session;
 use crate::error::{Error, Result};
-use crate::failure;
 use crate::repo::short_oid as short;
+use crate::rollback;
 use crate::runner::{Outcome, signals};
 
 impl Session<'_> {
@@ -17,7 +17,7 @@ impl Session<'_> {
     ) -> Result<Error> {
         let id = self.plan.tasks[i].id.clone();
         let last = self.last_checkpoint(i)?;
-        let result = failure::roll_back_attempt(self.repo, &mut self.status, &id, &last, before);
+        let result = rollback::attempt(self.repo, &mut self.status, &id, &last, before);
         if let Some(sig) = signals::pending() {
             return self.rollback_interrupted(&id, sig, result, (&last, outcome, log));
         }
@@ -26,7 +26,7 @@ impl Session<'_> {
             "{}; its work is saved in {}{} and the branch is back at {}",
             self.failure_words(&id, outcome),
             saved.ref_name,
-            failure::removed_note(&saved),
+            rollback::removed_note(&saved),
             short(&last)
         ));
         Ok(self
@@ -48,7 +48,7 @@ impl Session<'_> {
         &mut self,
         id: &str,
         sig: i32,
-        result: Result<failure::SavedAttempt>,
+        result: Result<rollback::SavedAttempt>,
         (last, outcome, log): (&str, Outcome, &std::path::Path),
     ) -> Result<Error> {
         self.interrupted(Some(id), sig)?;
@@ -58,9 +58,9 @@ impl Session<'_> {
             Ok(saved) => self.log_hint(Error::interrupted(format!(
                 "{failed}, and {} arrived while it was rolled back; the rollback finished first: \
                  its work is saved in {}{} and the branch is back at {}",
-                failure::signal_name(sig),
+                crate::ui::text::signal_name(sig),
                 saved.ref_name,
-                failure::removed_note(&saved),
+                rollback::removed_note(&saved),
                 short(last)
             )), log)
             .hint(format!(

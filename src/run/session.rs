@@ -372,7 +372,7 @@ impl Session<'_> {
             outcome.exit.code(),
             outcome.duration,
         );
-        let set_aside = failure::set_aside_skipped(self.repo, &self.status, &id, &watch.before);
+        let set_aside = crate::rollback::set_aside(self.repo, &self.status, &id, &watch.before);
         if let Some(sig) = signals::pending() {
             // Nothing is left half done; the task runs again next time.
             self.status.tasks[i].state = TaskState::Interrupted;

@@ -121,6 +121,15 @@ pub fn is_are(n: usize) -> &'static str {
     if n == 1 { "is" } else { "are" }
 }
 
+/// `SIGINT` or `SIGTERM`, for messages.
+pub fn signal_name(sig: i32) -> &'static str {
+    if sig == libc::SIGTERM {
+        "SIGTERM"
+    } else {
+        "SIGINT"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
