@@ -4,8 +4,6 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use comfy_table::{ContentArrangement, Table};
-
 use super::confirm::TerminalConfirmer;
 use crate::cli::PlanArgs;
 use crate::error::{Context, Result};
@@ -16,6 +14,7 @@ use crate::sequence::confirm::{self, edit_command};
 use crate::sequence::store::Kept;
 use crate::sequence::{self, Decision};
 use crate::state::{self, Status};
+use crate::ui::table::{Cell, Target, render_boxed};
 use crate::ui::text::clean;
 
 pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
@@ -142,42 +141,33 @@ fn run_positions(plan: &Plan) -> Vec<usize> {
 
 /// The tasks in run order: ID, title, done, what each waits for.
 pub fn table(plan: &Plan) -> String {
-    let mut t = Table::new();
-    t.set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["#", "ID", "Title", "Done", "Depends on"]);
+    let pos = run_positions(plan);
+    // IDs and titles are the plan's text: the table cleans every cell.
+    let rows: Vec<Vec<Cell>> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let mut done = if task.done { "yes" } else { "" }.to_string();
+            if task.optional {
+                done.push_str(if task.done { " (optional)" } else { "optional" });
+            }
+            vec![
+                Cell::plain((i + 1).to_string()),
+                Cell::plain(&task.id),
+                Cell::plain(&task.title),
+                Cell::plain(done),
+                Cell::plain(compact(&task.depends_on, &pos)),
+            ]
+        })
+        .collect();
     // Width and colour as every table decides them (COLUMNS, the terminal,
     // NO_COLOR); the plan keeps its boxed look.
-    let target = crate::ui::table::Target::stdout();
-    if target.color {
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    } else {
-        t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
-        t.force_no_tty();
-    }
-    match target.width {
-        Some(width) => {
-            t.set_width(width);
-        }
-        // Nothing to fit: no column widths to work out for every cell.
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    let pos = run_positions(plan);
-    for (i, task) in plan.tasks.iter().enumerate() {
-        let mut done = if task.done { "yes" } else { "" }.to_string();
-        if task.optional {
-            done.push_str(if task.done { " (optional)" } else { "optional" });
-        }
-        // IDs and titles are the plan's text: never a terminal escape.
-        t.add_row([
-            (i + 1).to_string(),
-            clean(&task.id).into_owned(),
-            clean(&task.title).into_owned(),
-            done,
-            clean(&compact(&task.depends_on, &pos)).into_owned(),
-        ]);
-    }
+    let t = render_boxed(
+        &["#", "ID", "Title", "Done", "Depends on"],
+        &rows,
+        Target::stdout(),
+    );
     let open = plan.tasks.iter().filter(|t| !t.done).count();
     format!(
         "milestone {}: {}, {open} not done ({})\n{t}\n",

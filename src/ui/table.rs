@@ -135,6 +135,35 @@ pub fn render_unbroken(
     out
 }
 
+/// `rows` under `headers` in a box, as `plan` shows a plan's tasks:
+/// box-drawing characters where colour is allowed, ASCII otherwise. No
+/// trailing newline.
+pub fn render_boxed(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
+    let mut table = Table::new();
+    table.set_header(headers.iter().map(TableCell::new));
+    if target.color {
+        table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    } else {
+        table.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
+        table.force_no_tty();
+    }
+    match target.width {
+        Some(w) => {
+            table
+                .set_width(w)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        // Nothing to fit: no column widths to work out for every cell.
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    for row in rows {
+        table.add_row(row.iter().map(|c| styled(c, target.color)));
+    }
+    table.to_string()
+}
+
 /// Every cell is cleaned of control characters: tables show titles, names
 /// and IDs read from files and commits.
 /// The narrowest a wrapped column may become while others are kept whole.
