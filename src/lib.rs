@@ -13,6 +13,7 @@ pub mod hook_install;
 pub mod lock;
 pub mod milestone;
 pub mod plan;
+pub mod push;
 pub mod repo;
 pub mod rollback;
 pub mod run;
