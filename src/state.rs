@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Context, Error, Result};
 
 mod attempt;
+pub mod glance;
 mod sequence;
 pub use crate::files::{now, replace_file, write_atomically};
 pub use crate::milestone::{

@@ -13,11 +13,12 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN, Error, Result};
+use crate::error::{Error, Result};
 use crate::history::Checkpoints;
 use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
 use crate::repo::short_oid as short;
+use crate::state::glance;
 use crate::state::{
     BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
     validate_name,
@@ -252,20 +253,12 @@ fn warn_unreadable(found: &[Found]) {
     }
 }
 
-/// `--exit-code`: 1 when a listed milestone failed, completed with skipped
-/// tasks, or cannot be read (it might hide a failure), else 3 when one is
-/// mid-run, else 0.
+/// `--exit-code`: [`glance::exit_code`] of the listed milestones; else 0.
 fn exit_code(reports: &[Report], wanted: bool) -> i32 {
-    let any = |states: &[Shown]| reports.iter().any(|r| states.contains(&r.state));
     if !wanted {
-        0
-    } else if any(&[Shown::Failed, Shown::CompletedWithSkips, Shown::Unreadable]) {
-        EXIT_MILESTONE_FAILED
-    } else if any(&[Shown::Running, Shown::Interrupted]) {
-        EXIT_MILESTONE_MID_RUN
-    } else {
-        0
+        return 0;
     }
+    glance::exit_code(reports.iter().map(|r| r.state.run_state()))
 }
 
 fn print_json(value: &impl Serialize) -> Result<()> {
@@ -330,6 +323,18 @@ enum Shown {
 }
 
 impl Shown {
+    /// The run's state; `None` for a file that cannot be read.
+    fn run_state(self) -> Option<RunState> {
+        match self {
+            Shown::Running => Some(RunState::Running),
+            Shown::Failed => Some(RunState::Failed),
+            Shown::Interrupted => Some(RunState::Interrupted),
+            Shown::Completed => Some(RunState::Completed),
+            Shown::CompletedWithSkips => Some(RunState::CompletedWithSkips),
+            Shown::Unreadable => None,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Shown::Running => "running",
@@ -414,7 +419,7 @@ impl Report {
             plan: Some(status.plan.clone()),
             done: Some(done),
             total: Some(total),
-            current_task: current_task(status),
+            current_task: status.current_task(),
             last_checkpoint,
             started_at: status.started_at.clone(),
             updated_at: Some(status.updated_at.clone()),
@@ -465,32 +470,6 @@ fn task_json(t: &TaskStatus, checkpoints: &Checkpoints) -> TaskJson {
         checkpoint,
         usage: t.usage,
         history: t.history.clone(),
-    }
-}
-
-/// The task the milestone is at: the failed one, the one running or
-/// interrupted, else the next to run; none once completed.
-fn current_task(status: &Status) -> Option<String> {
-    let first = |states: &[TaskState]| {
-        status
-            .tasks
-            .iter()
-            .find(|t| states.contains(&t.state))
-            .map(|t| t.id.clone())
-    };
-    match status.state {
-        RunState::Completed | RunState::CompletedWithSkips => None,
-        RunState::Failed => status
-            .failure
-            .as_ref()
-            .map(|f| f.task.clone())
-            .or_else(|| first(&[TaskState::Failed])),
-        RunState::Running | RunState::Interrupted => first(&[
-            TaskState::Failed,
-            TaskState::Interrupted,
-            TaskState::Running,
-        ])
-        .or_else(|| first(&[TaskState::Pending])),
     }
 }
 
