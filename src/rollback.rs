@@ -347,6 +347,22 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     })
 }
 
+/// The refusal to finish a stopped rollback after HEAD moved elsewhere.
+fn moved_since_stopped(name: &str, record: &Record, from: &str, head: &str) -> Error {
+    Error::refused(format!(
+        "the last rollback of {name} was stopped half way, and HEAD moved since \
+         (it was {}, going back to {}; it is {})",
+        short(from),
+        short(&record.checkpoint),
+        short(head)
+    ))
+    .hint(format!(
+        "its work is saved in {}; bring it back over HEAD with `git milestone rollback {} --undo --force`",
+        record.saved_ref,
+        quote(name)
+    ))
+}
+
 /// Finish a rollback that was stopped after its save: put the work tree
 /// back at the checkpoint it was going to, without taking the half-restored
 /// tree for the attempt's work. Anything in it that is neither the saved
@@ -367,18 +383,7 @@ fn finish_stopped(
     let head = head_or_refuse(repo, name)?;
     let from = record.from.clone().unwrap_or_else(|| head.clone());
     if head != record.checkpoint && head != from {
-        return Err(Error::refused(format!(
-            "the last rollback of {name} was stopped half way, and HEAD moved since \
-             (it was {}, going back to {}; it is {})",
-            short(&from),
-            short(&record.checkpoint),
-            short(&head)
-        ))
-        .hint(format!(
-            "its work is saved in {}; bring it back over HEAD with `git milestone rollback {} --undo --force`",
-            record.saved_ref,
-            quote(name)
-        )));
+        return Err(moved_since_stopped(name, &record, &from, &head));
     }
     let mut found = Found::read(repo, name, &status)?;
     found.claim(&record.leftovers);

@@ -24,23 +24,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let key = crate::state::resolve_key(repo.root(), &args.name)?;
     // git walks the work tree while the settings and the plan are read.
     repo.prefetch_scan(Scope::Run(Refresh::ReadOnly));
-    let given = settings::Given {
-        plan: args.plan.as_deref(),
-        runner: args.runner.as_deref(),
-        tag: args.tag,
-        timeout: args.timeout.as_deref(),
-        on_failure: args.on_failure.as_deref(),
-        restart: args.restart,
-        cwd,
-        agent: args.agent.as_deref(),
-        agent_args: &args.agent_args,
-        prompt_file: args.prompt_file.as_deref(),
-        verify: &args.verify,
-        allow_empty: args.allow_empty,
-        max_cost: args.max_cost.as_deref(),
-        max_tokens: args.max_tokens.as_deref(),
-    };
-    let mut resolved = settings::resolve(&repo, &key, given)?;
+    let mut resolved = settings::resolve(&repo, &key, given(args, cwd))?;
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
     let explicit = resolved.plan.is_some();
     let left_out = plan.left_out_line(explicit);
@@ -88,10 +72,35 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         // The status file holds it now (if the run got that far).
         settle_journal(&repo, &plan.milestone);
     }
-    match result? {
+    say_how_it_ended(result?, &plan.milestone);
+    Ok(0)
+}
+
+/// The flags as `settings::resolve` takes them.
+fn given<'a>(args: &'a RunArgs, cwd: &'a Path) -> settings::Given<'a> {
+    settings::Given {
+        plan: args.plan.as_deref(),
+        runner: args.runner.as_deref(),
+        tag: args.tag,
+        timeout: args.timeout.as_deref(),
+        on_failure: args.on_failure.as_deref(),
+        restart: args.restart,
+        cwd,
+        agent: args.agent.as_deref(),
+        agent_args: &args.agent_args,
+        prompt_file: args.prompt_file.as_deref(),
+        verify: &args.verify,
+        allow_empty: args.allow_empty,
+        max_cost: args.max_cost.as_deref(),
+        max_tokens: args.max_tokens.as_deref(),
+    }
+}
+
+/// The line (or two) that says how the run ended.
+fn say_how_it_ended(finished: Finished, milestone: &str) {
+    match finished {
         Finished::Completed { ran, total } => println!(
-            "Milestone {} is complete ({}).",
-            plan.milestone,
+            "Milestone {milestone} is complete ({}).",
             ran_and_before(ran, total)
         ),
         Finished::CompletedWithSkips {
@@ -104,19 +113,16 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
                 .map(|id| text::clean(id).into_owned())
                 .collect();
             println!(
-                "Milestone {} completed with skipped tasks: {} ({}).",
-                plan.milestone,
+                "Milestone {milestone} completed with skipped tasks: {} ({}).",
                 text::list(&ids, 5),
                 ran_and_before(ran, total)
             );
             println!(
-                "A skipped task's changes are not committed: they are saved under refs/milestone/{}/attempts/<ID>/.",
-                plan.milestone
+                "A skipped task's changes are not committed: they are saved under refs/milestone/{milestone}/attempts/<ID>/."
             );
         }
         Finished::NothingToDo | Finished::DryRun => {}
     }
-    Ok(0)
 }
 
 /// The plan in the order the run follows, and the sequence its status file
