@@ -310,9 +310,10 @@ fn refuses_commits_the_run_did_not_make_unless_forced() {
         &t,
         &["rollback", "M1"],
         &format!(
-            "error: HEAD has 1 commit(s) after the checkpoint that the run of M1 did not make: {} my own fix\n\
-             hint: nothing was changed; move those commits to another branch first (`git branch keep-work`)\n\
-             hint: or take them off too (they are saved under a ref): git milestone rollback M1 --force\n",
+            "error: HEAD has 1 commit after the checkpoint that the run of M1 did not make: {} my own fix\n\
+             hint: nothing was changed; to keep those commits on a branch and take them off this one: \
+             `git branch keep-work && git milestone rollback M1 --force`\n\
+             hint: or take them off without a branch (they are saved under a ref): `git milestone rollback M1 --force`\n",
             &mine[..7]
         ),
     );
@@ -330,7 +331,7 @@ fn refuses_commits_already_pushed() {
         &t,
         &["rollback", "M1"],
         &format!(
-            "error: 1 commit(s) that a rollback would take off the branch were already pushed: {}\n\
+            "error: 1 commit that a rollback would take off the branch was already pushed: {}\n\
              hint: nothing was changed; to undo published work, add a commit with `git revert`\n\
              hint: or roll back anyway (others keep the pushed commits): git milestone rollback M1 --force\n",
             &agent[..7]
@@ -885,10 +886,11 @@ fn a_runs_rollback_refuses_to_take_off_the_users_commit() {
     assert_eq!(
         tail,
         [
-            "hint: or take them off too (they are saved under a ref): git milestone rollback M1 --force",
-            "hint: nothing was changed; move those commits to another branch first (`git branch keep-work`)",
+            "hint: or take them off without a branch (they are saved under a ref): `git milestone rollback M1 --force`",
+            "hint: nothing was changed; to keep those commits on a branch and take them off this one: \
+             `git branch keep-work && git milestone rollback M1 --force`",
             &*format!(
-                "error: HEAD has 1 commit(s) after the checkpoint that the run of M1 did not make: {} user's own commit",
+                "error: HEAD has 1 commit after the checkpoint that the run of M1 did not make: {} user's own commit",
                 &user[..7]
             ),
         ],

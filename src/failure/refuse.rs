@@ -8,7 +8,7 @@ use crate::repo::Repo;
 use crate::repo::rollback::{DiscardedCommit, is_kept};
 use crate::repo::short_oid as short;
 use crate::state;
-use crate::ui::text::list as list_of;
+use crate::ui::text::{count, list as list_of, quote, was_were};
 
 /// At most five items, then how many more.
 fn list(items: &[String]) -> String {
@@ -44,16 +44,20 @@ pub(super) fn refuse_unowned(
     if foreign.is_empty() {
         return Ok(());
     }
+    // A branch alone leaves the commits on HEAD: the rollback must still
+    // take them off, so the hint names both steps.
+    let force = format!("git milestone rollback {} --force", quote(name));
     Err(Error::refused(format!(
-        "HEAD has {} commit(s) after the checkpoint that the run of {name} did not make: {}",
-        foreign.len(),
+        "HEAD has {} after the checkpoint that the run of {name} did not make: {}",
+        count(foreign.len(), "commit"),
         list(&foreign)
     ))
-    .hint(
-        "nothing was changed; move those commits to another branch first (`git branch keep-work`)",
-    )
     .hint(format!(
-        "or take them off too (they are saved under a ref): git milestone rollback {name} --force"
+        "nothing was changed; to keep those commits on a branch and take them off this one: \
+         `git branch keep-work && {force}`"
+    ))
+    .hint(format!(
+        "or take them off without a branch (they are saved under a ref): `{force}`"
     )))
 }
 
@@ -65,8 +69,9 @@ pub(super) fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommi
     }
     let shown: Vec<String> = pushed.iter().map(|o| short(o).to_string()).collect();
     Err(Error::refused(format!(
-        "{} commit(s) that a rollback would take off the branch were already pushed: {}",
-        pushed.len(),
+        "{} that a rollback would take off the branch {} already pushed: {}",
+        count(pushed.len(), "commit"),
+        was_were(pushed.len()),
         list(&shown)
     ))
     .hint("nothing was changed; to undo published work, add a commit with `git revert`")

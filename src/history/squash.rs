@@ -14,7 +14,7 @@ use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
 use crate::run::message::one_line;
 use crate::state::{self, Status, TaskState};
-use crate::ui::text::{count, list, quote};
+use crate::ui::text::{count, list, quote, was_were};
 
 /// Where the squashed commit goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +166,7 @@ fn refuse_in_place(repo: &Repo, name: &str, status: &Status, line: &Line) -> Res
         return Err(Error::refused(format!(
             "{} of {name} {} already pushed ({}); squashing in place would rewrite published history",
             count(pushed.len(), "commit"),
-            if pushed.len() == 1 { "was" } else { "were" },
+            was_were(pushed.len()),
             list(&shown, 5)
         ))
         .hint(new_branch));
