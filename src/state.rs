@@ -394,9 +394,14 @@ impl Status {
 }
 
 fn corrupted(origin: &str, e: serde_json::Error) -> Error {
-    Error::refused(format!("{origin} is not a valid status file")).with_cause(e).hint(
-        "nothing was changed; restore it with `git checkout -- <path>`, or run with `--restart` to start over",
-    )
+    // `:/` makes the path the root's, so the command works from any subdirectory.
+    let path = crate::ui::text::quote(&format!(":/{origin}"));
+    Error::refused(format!("{origin} is not a valid status file"))
+        .with_cause(e)
+        .hint(format!(
+            "nothing was changed; restore the last checkpoint's with `git checkout HEAD -- {path}`, \
+             or run with `--restart` to start over"
+        ))
 }
 
 /// Write `bytes` to `path` so that readers see the old file or the new one,

@@ -74,3 +74,380 @@ mod rollback {
         common::inspect::assert_fsck_clean(&t);
     }
 }
+
+/// `args` run from the root, rendered for a snapshot.
+fn render(t: &TestRepo, args: &[&str]) -> String {
+    t.run(args).render(t)
+}
+
+mod rollback_refusals {
+    use super::*;
+
+    #[test]
+    fn on_an_unborn_branch() {
+        let t = TestRepo::new();
+        let status = common::milestone_status(
+            "M1",
+            git_milestone::state::RunState::Failed,
+            &[("TASK-001", git_milestone::state::TaskState::Failed)],
+        );
+        t.write_status(&status);
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+
+    #[test]
+    fn without_a_run() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+
+    #[test]
+    fn already_at_the_checkpoint() {
+        let (t, _) = failed_m1();
+        t.run(["rollback", "M1"]).success();
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+
+    #[test]
+    fn head_moved_sideways() {
+        let (t, _) = failed_m1();
+        let status = t.read(".milestone_bundles/M1/status.json");
+        t.git(&["stash", "-q", "-u"]);
+        t.git(&["switch", "-q", "-c", "other", "HEAD~1"]);
+        t.write(".milestone_bundles/M1/status.json", &status);
+        t.commit_all("elsewhere");
+        let out = t.run(["rollback", "M1", "--to", "TASK-001"]);
+        insta::assert_snapshot!(out.render(&t));
+        // The hint keeps the checkpoint asked for.
+        paste(&t, t.path(), &hinted(&out, "hint: to do it anyway")).success();
+        let checkpoint = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+        assert_eq!(head(&t), checkpoint.trim());
+    }
+
+    #[test]
+    fn pushed_commits() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        // TASK-002 commits its half-done work, then fails.
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n\
+             git add -A && git commit -q -m wip && exit 3",
+        );
+        t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+            .code(1);
+        t.git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+
+    #[test]
+    fn in_the_middle_of_a_merge() {
+        let (t, _) = failed_m1();
+        t.git(&["checkout", "-q", "--", "."]);
+        t.git(&["clean", "-qfd"]);
+        t.diverge("side", "src/lib.txt", "side\n", "main\n");
+        t.git_cmd().args(["merge", "-q", "side"]).output().unwrap();
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+
+    #[test]
+    fn to_a_task_without_a_checkpoint_or_an_ambiguous_one() {
+        let t = TestRepo::with_files(&[(
+            "plan.md",
+            "# M1\n\n- [ ] 1.1: One\n- [ ] 2.1: Two\n- [ ] 2.1.1: Sub\n",
+        )]);
+        let runner = sh_runner(&t, "runner.sh", "echo \"$1\" > \"t$1.txt\"");
+        let out = t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        out.success();
+        insta::assert_snapshot!(render(&t, &["rollback", "M1", "--to", "9"]));
+    }
+
+    #[test]
+    fn undo_with_nothing_recorded() {
+        let (t, _) = failed_m1();
+        insta::assert_snapshot!(render(&t, &["rollback", "M1", "--undo"]));
+    }
+}
+
+#[test]
+fn a_user_hook_left_alone_is_renamed_back_by_the_hinted_command() {
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let hooks = t.path().join("my hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    t.git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    std::fs::write(hooks.join("pre-push.user"), "#!/bin/sh\n").unwrap();
+    let out = t.run(["install-hook"]);
+    insta::assert_snapshot!(out.render(&t));
+    paste(&t, t.path(), &hinted(&out, "hint: rename it back")).success();
+    assert!(hooks.join("pre-push").exists());
+    assert!(!hooks.join("pre-push.user").exists());
+}
+
+mod run_refusals {
+    use super::*;
+
+    fn run(t: &TestRepo, extra: &[&str]) -> String {
+        let runner = sh_runner(t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+        let mut args = vec!["run", "M1", "--plan", "plan.md", "--runner", &runner];
+        args.extend_from_slice(extra);
+        render(t, &args)
+    }
+
+    #[test]
+    fn retry_without_an_earlier_run() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(run(&t, &["--retry"]));
+    }
+
+    #[test]
+    fn uncommitted_changes() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN), ("a.txt", "a\n")]);
+        t.write("a.txt", "changed\n");
+        insta::assert_snapshot!(run(&t, &[]));
+    }
+
+    #[test]
+    fn detached_head() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        t.git(&["switch", "-q", "--detach"]);
+        insta::assert_snapshot!(run(&t, &[]));
+    }
+
+    #[test]
+    fn unborn_branch() {
+        let t = TestRepo::new();
+        t.write("plan.md", PLAN);
+        t.git(&["add", "plan.md"]);
+        insta::assert_snapshot!(run(&t, &[]));
+    }
+
+    #[test]
+    fn a_task_id_that_cannot_be_a_ref_name() {
+        let t = TestRepo::with_files(&[(
+            "plan.md",
+            "# M1\n\n<task id=\"T1\">One</task>\n\n<task id=\"T..2\">Two</task>\n",
+        )]);
+        insta::assert_snapshot!(run(&t, &[]));
+    }
+
+    #[test]
+    fn a_runner_program_that_is_not_there() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(
+            &t,
+            &[
+                "run",
+                "M1",
+                "--plan",
+                "plan.md",
+                "--runner",
+                "no-such-runner-x"
+            ]
+        ));
+    }
+
+    #[test]
+    fn no_runner_at_all() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(&t, &["run", "M1", "--plan", "plan.md"]));
+    }
+
+    #[test]
+    fn an_agent_that_is_not_installed() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let mut c = t.cmd();
+        c.env("PATH", "/usr/bin:/bin")
+            .args(["run", "M1", "--plan", "plan.md", "--agent", "aider"]);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn bad_budget_values() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let cost = run(&t, &["--max-cost", "lots"]);
+        let tokens = run(&t, &["--max-tokens", "many"]);
+        let agent = run(&t, &["--agent", "robot"]);
+        insta::assert_snapshot!(format!("{cost}\n{tokens}\n{agent}"));
+    }
+
+    #[test]
+    fn agent_args_with_an_unclosed_quote() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        t.git(&["config", "milestone.agentArgs", "--model 'sonnet"]);
+        let fake = common::runner::script(&t, "claude", "exit 0");
+        let mut c = t.cmd();
+        let path = format!(
+            "{}:{}",
+            fake.parent().unwrap().display(),
+            std::env::var("PATH").unwrap()
+        );
+        c.env("PATH", path)
+            .args(["run", "M1", "--plan", "plan.md", "--agent", "claude"]);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn a_prompt_with_an_unknown_variable() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let prompt = t.home.path().join("prompt.txt");
+        std::fs::write(&prompt, "Do {task} with {colour}\n").unwrap();
+        let fake = common::runner::script(&t, "claude", "exit 0");
+        let mut c = t.cmd();
+        let path = format!(
+            "{}:{}",
+            fake.parent().unwrap().display(),
+            std::env::var("PATH").unwrap()
+        );
+        c.env("PATH", path)
+            .args(["run", "M1", "--plan", "plan.md", "--agent", "claude"])
+            .arg("--prompt-file")
+            .arg(&prompt);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn nobody_to_commit_as() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+        let mut c = t.cmd();
+        for k in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ] {
+            c.env_remove(k);
+        }
+        c.env("EMAIL", "")
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "user.useConfigOnly")
+            .env("GIT_CONFIG_VALUE_0", "true")
+            .args(["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn a_bare_repository() {
+        let t = TestRepo::new();
+        let bare = t.home.path().join("bare.git");
+        t.git(&["init", "-q", "--bare", bare.to_str().unwrap()]);
+        let out = common::Run::from(
+            t.cmd_at(&bare)
+                .args(["run", "M1", "--runner", "true"])
+                .output()
+                .unwrap(),
+        );
+        insta::assert_snapshot!(out.render(&t));
+    }
+
+    #[test]
+    fn a_status_file_from_a_newer_version_or_broken() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        t.write(".milestone_bundles/M1/status.json", "{\"version\": 99}\n");
+        let newer = run(&t, &[]);
+        t.write(".milestone_bundles/M1/status.json", "{ not json\n");
+        let broken = run(&t, &[]);
+        insta::assert_snapshot!(format!("{newer}\n{broken}"));
+    }
+
+    #[test]
+    fn a_pre_commit_hook_that_refuses_the_checkpoint() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let hook = t.path().join(".git/hooks/pre-commit");
+        std::fs::write(&hook, "#!/bin/sh\necho 'no, not today' >&2\nexit 1\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        insta::assert_snapshot!(run(&t, &[]));
+    }
+}
+
+#[test]
+fn a_broken_status_file_is_restored_by_the_hinted_command_from_a_subdirectory() {
+    let (t, runner) = failed_m1();
+    let status = ".milestone_bundles/M1/status.json";
+    t.write(status, "{ not json\n");
+    let sub = t.path().join("src");
+    let args = ["run", "M1", "--plan", "../plan.md", "--runner", &runner];
+    let out = common::Run::from(t.cmd_at(&sub).args(args).output().unwrap());
+    insta::assert_snapshot!(out.render(&t));
+    paste(&t, &sub, &hinted(&out, "hint: nothing was changed")).success();
+    assert_eq!(t.read(status), t.git(&["show", &format!("HEAD:{status}")]));
+}
+
+mod plan_refusals {
+    use super::*;
+
+    #[test]
+    fn a_name_without_letters_or_digits() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(&t, &["plan", "--", "-+-"]));
+    }
+
+    #[test]
+    fn no_markdown_at_all() {
+        let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+        insta::assert_snapshot!(render(&t, &["plan", "M1"]));
+    }
+
+    #[test]
+    fn two_plans_name_it() {
+        let t = TestRepo::with_files(&[("a/M1.md", PLAN), ("b/M1.md", PLAN)]);
+        insta::assert_snapshot!(render(&t, &["plan", "M1"]));
+    }
+
+    #[test]
+    fn a_plan_file_that_is_missing_or_outside() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let missing = render(&t, &["plan", "M1", "--plan", "nope.md"]);
+        let outside = t.home.path().join("plan.md");
+        std::fs::write(&outside, PLAN).unwrap();
+        let outside = render(&t, &["plan", "M1", "--plan", outside.to_str().unwrap()]);
+        insta::assert_snapshot!(format!("{missing}\n{outside}"));
+    }
+}
+
+mod squash_refusals {
+    use super::*;
+
+    #[test]
+    fn detached_unfinished_and_mid_merge() {
+        let (t, _) = failed_m1();
+        let unfinished = render(&t, &["squash", "M1", "--in-place"]);
+        t.git(&["stash", "-q", "-u"]);
+        t.git(&["switch", "-q", "--detach"]);
+        let detached = render(&t, &["squash", "M1"]);
+        insta::assert_snapshot!(format!("{unfinished}\n{detached}"));
+    }
+}
+
+mod status_refusals {
+    use super::*;
+
+    #[test]
+    fn bundles_that_are_not_a_directory() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        std::os::unix::fs::symlink("/etc", t.path().join(".milestone_bundles")).unwrap();
+        insta::assert_snapshot!(render(&t, &["status"]));
+    }
+}
+
+mod hook_install_refusals {
+    use super::*;
+
+    #[test]
+    fn a_user_hook_without_a_hook_and_an_edited_shim() {
+        let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+        let hooks = t.path().join(".git/hooks");
+        std::fs::write(hooks.join("pre-push.user"), "#!/bin/sh\n").unwrap();
+        let orphan = render(&t, &["install-hook"]);
+        std::fs::remove_file(hooks.join("pre-push.user")).unwrap();
+        t.run(["install-hook"]).success();
+        let shim = std::fs::read_to_string(hooks.join("pre-push")).unwrap();
+        std::fs::write(hooks.join("pre-push"), format!("{shim}echo mine\n")).unwrap();
+        let edited = render(&t, &["install-hook"]);
+        std::fs::write(hooks.join("pre-push"), "#!/bin/sh\necho mine\n").unwrap();
+        std::fs::write(hooks.join("pre-push.user"), "#!/bin/sh\n").unwrap();
+        let both = render(&t, &["install-hook"]);
+        insta::assert_snapshot!(format!("{orphan}\n{edited}\n{both}"));
+    }
+}

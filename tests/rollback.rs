@@ -333,7 +333,7 @@ fn refuses_commits_already_pushed() {
         &format!(
             "error: 1 commit that a rollback would take off the branch was already pushed: {}\n\
              hint: nothing was changed; to undo published work, add a commit with `git revert`\n\
-             hint: or roll back anyway (others keep the pushed commits): git milestone rollback M1 --force\n",
+             hint: or roll back anyway (others keep the pushed commits): `git milestone rollback M1 --force`\n",
             &agent[..7]
         ),
     );
@@ -697,7 +697,7 @@ fn refuses_to_move_the_branch_sideways_unless_forced() {
         &format!(
             "error: HEAD does not descend from the checkpoint of TASK-001 ({}); \
              rolling back would move the branch sideways\n\
-             hint: to do it anyway: git milestone rollback M1 --force\n",
+             hint: to do it anyway: `git milestone rollback M1 --to TASK-001 --force`\n",
             &cp1[..7]
         ),
     );

@@ -15,26 +15,39 @@ fn list(items: &[String]) -> String {
     list_of(items, 5)
 }
 
+/// The rollback the user asked for (`--to` kept, so the same checkpoint
+/// is the target), with `--force`.
+fn force_command(name: &str, to: Option<&str>) -> String {
+    match to {
+        Some(to) => format!(
+            "git milestone rollback {} --to {} --force",
+            quote(name),
+            quote(to)
+        ),
+        None => format!("git milestone rollback {} --force", quote(name)),
+    }
+}
+
 /// Refuse to move the branch sideways, or to take off commits that are
 /// neither the run's checkpoints (by their trailer) nor in `own`.
-/// `target` is the checkpoint's oid and how to name it.
+/// `target` is the checkpoint's oid and how to name it; `to` is the
+/// `--to` the user gave.
 pub(super) fn refuse_unowned(
     repo: &Repo,
-    name: &str,
+    (name, to): (&str, Option<&str>),
     target: (&str, &str),
     head: &str,
     discarded: &[DiscardedCommit],
     own: &HashSet<String>,
 ) -> Result<()> {
     let (oid, label) = target;
+    let force = force_command(name, to);
     if !repo.is_ancestor(oid, head)? {
         return Err(Error::refused(format!(
             "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
             short(oid)
         ))
-        .hint(format!(
-            "to do it anyway: git milestone rollback {name} --force"
-        )));
+        .hint(format!("to do it anyway: `{force}`")));
     }
     let foreign: Vec<String> = discarded
         .iter()
@@ -46,7 +59,6 @@ pub(super) fn refuse_unowned(
     }
     // A branch alone leaves the commits on HEAD: the rollback must still
     // take them off, so the hint names both steps.
-    let force = format!("git milestone rollback {} --force", quote(name));
     Err(Error::refused(format!(
         "HEAD has {} after the checkpoint that the run of {name} did not make: {}",
         count(foreign.len(), "commit"),
@@ -61,7 +73,11 @@ pub(super) fn refuse_unowned(
     )))
 }
 
-pub(super) fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Result<()> {
+pub(super) fn refuse_pushed(
+    repo: &Repo,
+    (name, to): (&str, Option<&str>),
+    discarded: &[DiscardedCommit],
+) -> Result<()> {
     let oids: Vec<String> = discarded.iter().map(|c| c.oid.clone()).collect();
     let pushed = repo.pushed(&oids)?;
     if pushed.is_empty() {
@@ -75,7 +91,10 @@ pub(super) fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommi
         list(&shown)
     ))
     .hint("nothing was changed; to undo published work, add a commit with `git revert`")
-    .hint(format!("or roll back anyway (others keep the pushed commits): git milestone rollback {name} --force")))
+    .hint(format!(
+        "or roll back anyway (others keep the pushed commits): `{}`",
+        force_command(name, to)
+    )))
 }
 
 pub(super) fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {

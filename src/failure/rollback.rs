@@ -213,8 +213,8 @@ fn checked(
         HashSet::new()
     };
     let target = (checkpoint, "the last checkpoint");
-    refuse_unowned(repo, name, target, &head, &discarded, &own)?;
-    refuse_pushed(repo, name, &discarded)?;
+    refuse_unowned(repo, (name, None), target, &head, &discarded, &own)?;
+    refuse_pushed(repo, (name, None), &discarded)?;
     Ok((found, head))
 }
 
@@ -245,8 +245,9 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
         let own = run_made(repo, &status, &target)?;
-        refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
-        refuse_pushed(repo, name, &discarded)?;
+        let asked = (name, req.to);
+        refuse_unowned(repo, asked, (&target, &label), &head, &discarded, &own)?;
+        refuse_pushed(repo, asked, &discarded)?;
     }
     if discarded.is_empty() && found.clean(name)? {
         return Err(Error::refused(format!(

@@ -213,7 +213,9 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
             "task ID {:?} (line {} of {}) cannot be used in a git ref name",
             t.id, t.line, plan.plan
         ))
-        .hint("rename the task in the plan: letters, digits, '.', '-', '_' and '#' work")),
+        .hint(
+            "rename the task in the plan: letters, digits, '-', '_', '#' and single dots inside the ID work",
+        )),
     }
 }
 
