@@ -78,7 +78,7 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
         return None;
     }
     let tmux = start_m1(t, &runner_arg(t), &[]);
-    let screen = tmux.wait_for("What now?");
+    let screen = tmux.wait_for("Stop here and keep the changes");
     // Shown once, by the prompt: no summary line above it.
     assert!(
         !screen.contains("TASK-002 failed (exit code 3)"),
@@ -101,6 +101,10 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
             "the prompt lacks {line:?}:\n{screen}"
         );
     }
+    // The whole screen, as every test that reaches the prompt sees it.
+    let shown: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let shown = shown.join("\n");
+    insta::assert_snapshot!("failure_prompt", common::normalize(shown.trim_end(), t));
     Some(tmux)
 }
 

@@ -4,7 +4,6 @@
 
 use dialoguer::Select;
 use dialoguer::console::Term;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 
@@ -15,13 +14,8 @@ pub fn select(text: &str, question: &str, items: &[String]) -> Result<Option<usi
     let term = Term::stderr();
     term.write_str(text)
         .context("cannot write to the terminal")?;
-    let colorful = ColorfulTheme::default();
-    let theme: &dyn Theme = if super::color_allowed() {
-        &colorful
-    } else {
-        &SimpleTheme
-    };
-    let picked = Select::with_theme(theme)
+    let theme = super::question_theme();
+    let picked = Select::with_theme(&*theme)
         .with_prompt(question)
         .items(items)
         .default(0)

@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 
 use dialoguer::Select;
 use dialoguer::console::Term;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
@@ -34,13 +33,8 @@ impl Prompter for TerminalPrompter {
             .context("cannot write to the terminal")?;
         let items = items(failed);
         let labels: Vec<&str> = items.iter().map(|(label, _)| label.as_str()).collect();
-        let colorful = ColorfulTheme::default();
-        let theme: &dyn Theme = if super::color_allowed() {
-            &colorful
-        } else {
-            &SimpleTheme
-        };
-        let picked = Select::with_theme(theme)
+        let theme = super::question_theme();
+        let picked = Select::with_theme(&*theme)
             .with_prompt(format!("{} failed. What now?", clean(failed.task)))
             .items(&labels)
             .default(0)
