@@ -451,3 +451,63 @@ mod hook_install_refusals {
         insta::assert_snapshot!(format!("{orphan}\n{edited}\n{both}"));
     }
 }
+
+mod views {
+    use super::*;
+
+    /// [`common::Run::render`], with the milliseconds a JSON field records filtered too.
+    fn render_json(out: &common::Run, t: &TestRepo) -> String {
+        let re = regex::Regex::new(r#""duration_ms": \d+"#).unwrap();
+        re.replace_all(&out.render(t), r#""duration_ms": [MS]"#)
+            .into_owned()
+    }
+
+    #[test]
+    fn status_of_a_failed_run_as_tables_and_json() {
+        let (t, _) = failed_m1();
+        let all = render(&t, &["status"]);
+        let one = render(&t, &["status", "M1"]);
+        let exit = render(&t, &["status", "M1", "--exit-code"]);
+        insta::assert_snapshot!(format!("{all}\n{one}\n{exit}"));
+        insta::assert_snapshot!(render_json(&t.run(["status", "--json"]), &t));
+        insta::assert_snapshot!(render_json(&t.run(["status", "M1", "--json"]), &t));
+    }
+
+    #[test]
+    fn dry_runs_before_and_after_a_failure() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN), ("src/lib.txt", "v1\n")]);
+        let runner = sh_runner(&t, "runner.sh", "exit 0");
+        let args = [
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            &runner,
+            "--dry-run",
+        ];
+        let fresh = render(&t, &args);
+        let (t, runner) = failed_m1();
+        let args = [
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            &runner,
+            "--dry-run",
+        ];
+        let resumed = render(&t, &args);
+        let flags = [
+            "--timeout",
+            "90s",
+            "--on-failure",
+            "retry:2",
+            "--tag",
+            "--verify",
+            "make test",
+        ];
+        let flagged = render(&t, &[&args[..], &flags[..]].concat());
+        insta::assert_snapshot!(format!("{fresh}\n{resumed}\n{flagged}"));
+    }
+}

@@ -509,6 +509,7 @@ pub(super) fn dry_run(
         plan.plan,
         text::count(n, "task")
     ));
+    dry_run_limits(opts, report);
     for (i, ((task, record), runner)) in plan
         .tasks
         .iter()
@@ -565,6 +566,23 @@ pub(super) fn dry_run(
             then.push_str(&format!(", tag milestone/{}/{}", plan.milestone, task.id));
         }
         report.info(&then);
+    }
+}
+
+/// The dry run's lines for a time limit and a failure policy other than
+/// the default, which change what a run does and so belong in its plan.
+fn dry_run_limits(opts: &Options, report: &mut dyn Report) {
+    if let Some(limit) = opts.timeout {
+        report.info(&format!(
+            "each task is stopped after {}",
+            text::duration(limit)
+        ));
+    }
+    if opts.policy != crate::failure::Policy::Stop {
+        report.info(&format!(
+            "a task that fails with no terminal to ask: --on-failure {}",
+            opts.policy
+        ));
     }
 }
 
