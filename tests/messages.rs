@@ -511,3 +511,214 @@ mod views {
         insta::assert_snapshot!(format!("{fresh}\n{resumed}\n{flagged}"));
     }
 }
+
+mod run_failures {
+    use super::*;
+
+    #[test]
+    fn a_task_that_moves_head_back() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] && git reset -q --hard HEAD~1\nexit 0",
+        );
+        insta::assert_snapshot!(render(
+            &t,
+            &["run", "M1", "--plan", "plan.md", "--runner", &runner]
+        ));
+    }
+
+    #[test]
+    fn a_retry_that_fails_the_same_way() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "echo broken; exit 4");
+        let args = ["run", "M1", "--plan", "plan.md", "--runner", &runner];
+        insta::assert_snapshot!(render(
+            &t,
+            &[&args[..], &["--on-failure", "retry:3"]].concat()
+        ));
+    }
+
+    #[test]
+    fn warnings_when_the_plan_and_the_status_file_disagree() {
+        let (t, runner) = failed_m1();
+        // TASK-003 leaves the plan; TASK-001's checkpoint ref and commit are lost.
+        t.git(&["update-ref", "-d", "refs/milestone/M1/checkpoints/TASK-001"]);
+        t.git(&["reset", "-q", "--soft", "HEAD~1"]);
+        t.git(&["commit", "-q", "-m", "not a checkpoint"]);
+        t.git(&["stash", "-q", "-u"]);
+        t.write(
+            "plan.md",
+            "# M1\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+        );
+        t.commit_all("TASK-003 is dropped");
+        let args = [
+            "run",
+            "M1",
+            "--plan",
+            "plan.md",
+            "--runner",
+            &runner,
+            "--dry-run",
+        ];
+        insta::assert_snapshot!(render(&t, &args));
+    }
+
+    #[test]
+    fn a_run_lock_left_by_a_dead_process() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let lock = t.path().join(".git/milestone/run.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::fs::write(
+            &lock,
+            "pid 999999\nstarted 2026-01-01T00:00:00Z\nmilestone M1\n",
+        )
+        .unwrap();
+        let runner = sh_runner(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+        insta::assert_snapshot!(render(
+            &t,
+            &["run", "M1", "--plan", "plan.md", "--runner", &runner]
+        ));
+    }
+
+    #[test]
+    fn a_status_file_that_is_a_directory() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        std::fs::create_dir_all(t.path().join(".milestone_bundles/M1/status.json")).unwrap();
+        std::fs::write(t.path().join(".milestone_bundles/M1/status.json/x"), "x").unwrap();
+        let runner = sh_runner(&t, "runner.sh", "exit 0");
+        let run = render(&t, &["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        let status = render(&t, &["status"]);
+        insta::assert_snapshot!(format!("{run}\n{status}"));
+    }
+
+    #[test]
+    fn a_prompt_too_long_for_an_argument() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let prompt = t.home.path().join("prompt.txt");
+        std::fs::write(&prompt, "x".repeat(300 * 1024)).unwrap();
+        let fake = common::runner::script(&t, "claude", "exit 0");
+        let mut c = t.cmd();
+        let path = format!(
+            "{}:{}",
+            fake.parent().unwrap().display(),
+            std::env::var("PATH").unwrap()
+        );
+        c.env("PATH", path)
+            .args(["run", "M1", "--plan", "plan.md", "--agent", "claude"])
+            .arg("--prompt-file")
+            .arg(&prompt);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn from_a_directory_that_was_removed() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let mut c = std::process::Command::new("sh");
+        common::seal(&mut c, t.home.path());
+        c.current_dir(t.path()).args([
+            "-c",
+            "mkdir gone && cd gone && rmdir ../gone && exec \"$0\" status",
+            common::bin().to_str().unwrap(),
+        ]);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+}
+
+mod history_refusals {
+    use super::*;
+
+    #[test]
+    fn squash_and_log_before_any_checkpoint() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "exit 3");
+        t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+            .code(1);
+        insta::assert_snapshot!(render(&t, &["squash", "M1"]));
+    }
+
+    fn completed() -> TestRepo {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+        t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+            .success();
+        t
+    }
+
+    #[test]
+    fn squash_refusals_of_a_completed_run() {
+        let t = completed();
+        let bad_branch = render(&t, &["squash", "M1", "--branch", "a..b"]);
+        t.run(["squash", "M1", "--in-place"]).success();
+        t.git(&["switch", "-q", "-c", "elsewhere"]);
+        let other_branch = render(&t, &["squash", "M1", "--undo"]);
+        t.git(&["switch", "-q", "main"]);
+        t.git(&["update-ref", "refs/milestone/M1/squashed/1", "HEAD"]);
+        let moved = render(&t, &["squash", "M1", "--undo"]);
+        insta::assert_snapshot!(format!("{bad_branch}\n{other_branch}\n{moved}"));
+    }
+
+    #[test]
+    fn squash_in_place_in_the_middle_of_a_merge() {
+        let t = completed();
+        t.diverge("side", "TASK-001.txt", "side\n", "main\n");
+        t.git_cmd().args(["merge", "-q", "side"]).output().unwrap();
+        insta::assert_snapshot!(render(&t, &["squash", "M1", "--in-place"]));
+    }
+
+    #[test]
+    fn bisect_with_a_check_that_always_skips() {
+        let t = completed();
+        insta::assert_snapshot!(render(&t, &["bisect", "M1", "--", "sh", "-c", "exit 125"]));
+    }
+}
+
+mod more_rollback_refusals {
+    use super::*;
+
+    #[test]
+    fn undo_after_the_saved_attempt_was_deleted() {
+        let (t, _) = failed_m1();
+        t.run(["rollback", "M1"]).success();
+        let saved = t.git(&[
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/milestone/M1/attempts/",
+        ]);
+        t.git(&["update-ref", "-d", saved.trim()]);
+        insta::assert_snapshot!(render(&t, &["rollback", "M1", "--undo"]));
+    }
+
+    #[test]
+    fn head_on_a_line_without_any_checkpoint() {
+        let (t, _) = failed_m1();
+        let status = t.read(".milestone_bundles/M1/status.json");
+        t.git(&["stash", "-q", "-u"]);
+        t.git(&["switch", "-q", "--orphan", "other"]);
+        t.git(&["clean", "-qfdx"]);
+        t.write(".milestone_bundles/M1/status.json", &status);
+        t.commit_all("elsewhere");
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+}
+
+mod more_views {
+    use super::*;
+
+    #[test]
+    fn status_lists_what_it_can_and_warns_about_an_unreadable_file() {
+        let (t, _) = failed_m1();
+        t.write(".milestone_bundles/M2/status.json", "{ broken\n");
+        insta::assert_snapshot!(render(&t, &["status"]));
+    }
+
+    #[test]
+    fn the_pre_push_check_with_a_line_git_never_writes() {
+        let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+        let mut c = t.cmd();
+        c.args(["hook", "pre-push", "origin", "url"]);
+        let out = common::run_with_stdin(&mut c, "refs/heads/main nothex refs/heads/main 0000\n");
+        insta::assert_snapshot!(out.render(&t));
+    }
+}

@@ -190,6 +190,7 @@ fn after_tip(after: &[DiscardedCommit]) -> String {
 }
 
 fn refuse_existing(repo: &Repo, branch: &str) -> Result<()> {
+    Repo::check_branch_name(branch)?;
     if repo.ref_target(&format!("refs/heads/{branch}"))?.is_none() {
         return Ok(());
     }
