@@ -873,6 +873,20 @@ fn milestone_names_match_whole_tokens() {
     assert_eq!(ids("phases-decimal.md", "Phase 5"), ["1", "2"]);
     assert_eq!(ids("phases-decimal.md", "Phase 5.1"), ["3"]);
     assert_eq!(ids("phases-decimal.md", "P6"), ["4"]);
+    // A version's pre-release is a version of its own, whichever comes first.
+    assert_eq!(ids("versions.md", "0.4.0"), ["T003"]);
+    assert_eq!(ids("versions.md", "0.4.0-rc.1"), ["T001", "T002"]);
+}
+
+#[test]
+fn a_short_phase_name_the_plan_lacks_is_refused_not_read_as_the_whole_file() {
+    insta::assert_snapshot!(explained("phases-decimal.md", "P7"), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: docs/phases-decimal.md does not name milestone P7: it names Phase 5, Phase 5.1 and Phase 6
+    hint: use one of those names, e.g. `git milestone plan 'Phase 5' --plan docs/phases-decimal.md`
+    ");
 }
 
 #[test]
