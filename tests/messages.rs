@@ -203,7 +203,13 @@ mod run_refusals {
     fn uncommitted_changes() {
         let t = TestRepo::with_files(&[("plan.md", PLAN), ("a.txt", "a\n")]);
         t.write("a.txt", "changed\n");
-        insta::assert_snapshot!(run(&t, &[]));
+        let one = run(&t, &[]);
+        for f in ["b", "c", "d", "e", "f", "g"] {
+            t.write(&format!("{f}.txt"), "new\n");
+            t.git(&["add", &format!("{f}.txt")]);
+        }
+        let seven = run(&t, &[]);
+        insta::assert_snapshot!(format!("{one}\n{seven}"));
     }
 
     #[test]
@@ -721,4 +727,22 @@ mod more_views {
         let out = common::run_with_stdin(&mut c, "refs/heads/main nothex refs/heads/main 0000\n");
         insta::assert_snapshot!(out.render(&t));
     }
+}
+
+/// Past twenty, the dependencies against the document's order are counted,
+/// in the singular for one.
+#[test]
+fn one_more_backward_dependency_is_counted_in_the_singular() {
+    let mut plan = String::from("# M1\n\n");
+    for i in 1..=22 {
+        let next = if i < 22 {
+            format!(" (depends on T{:02})", i + 1)
+        } else {
+            String::new()
+        };
+        plan.push_str(&format!("- [ ] T{i:02}: Task {i}{next}\n"));
+    }
+    let t = TestRepo::with_files(&[("plan.md", &plan)]);
+    let out = t.run(["plan", "M1", "--plan", "plan.md", "--explain"]);
+    insta::assert_snapshot!(out.render(&t));
 }

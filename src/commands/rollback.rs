@@ -10,7 +10,7 @@ use crate::failure::undo::{self, Undone};
 use crate::failure::{SavedAttempt, signal_name};
 use crate::repo::{Repo, short_oid};
 use crate::runner::signals;
-use crate::ui::text::{clean, count, is_are, list};
+use crate::ui::text::{clean, count, is_are, list, was_were};
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
     // Ctrl-C and SIGTERM become a flag the rollback checks between steps.
@@ -46,7 +46,7 @@ fn print_rolled_back(name: &str, done: &RolledBack) {
         n => format!(
             "; {} {} taken off the branch",
             count(n, "commit"),
-            if n == 1 { "was" } else { "were" }
+            was_were(n)
         ),
     };
     let what = if done.finished_stopped {

@@ -293,23 +293,22 @@ fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool
     // A submodule is named with what changed inside it: `git status`
     // lists only its path.
     let mut submodules = Vec::new();
+    // Only the five shown are looked into.
     let shown: Vec<String> = tree
         .changed
         .iter()
-        .take(5)
-        .map(|p| match repo.describe_submodule(p, 3) {
-            Some(inside) => {
-                submodules.push(text::quote(p));
-                format!("{inside} in submodule {}", text::clean(p))
-            }
-            None => text::clean(p).into_owned(),
-        })
+        .enumerate()
+        .map(
+            |(i, p)| match (i < 5).then(|| repo.describe_submodule(p, 3)).flatten() {
+                Some(inside) => {
+                    submodules.push(text::quote(p));
+                    format!("{inside} in submodule {}", text::clean(p))
+                }
+                None => text::clean(p).into_owned(),
+            },
+        )
         .collect();
-    let more = tree.changed.len().saturating_sub(shown.len());
-    let mut list = shown.join(", ");
-    if more > 0 {
-        list.push_str(&format!(" and {more} more"));
-    }
+    let list = text::list(&shown, 5);
     let mut e = Error::refused(format!(
         "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
     ))

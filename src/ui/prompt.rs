@@ -13,7 +13,7 @@ use dialoguer::console::Term;
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
 use crate::runner::signals;
-use crate::ui::text::clean;
+use crate::ui::text::{clean, count};
 
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
 #[derive(Debug, Default)]
@@ -108,8 +108,8 @@ pub fn report(failed: &FailedAttempt<'_>) -> String {
         let shown = tail.lines().count();
         let _ = writeln!(
             s,
-            "Last {shown} line{} of {}:",
-            if shown == 1 { "" } else { "s" },
+            "Last {} of {}:",
+            count(shown, "line"),
             failed.log_path.display()
         );
         for line in tail.lines() {
