@@ -746,3 +746,61 @@ fn one_more_backward_dependency_is_counted_in_the_singular() {
     let out = t.run(["plan", "M1", "--plan", "plan.md", "--explain"]);
     insta::assert_snapshot!(out.render(&t));
 }
+
+mod more_run_refusals {
+    use super::*;
+
+    #[test]
+    fn a_name_that_cannot_name_a_run() {
+        let t = TestRepo::with_files(&[("plan.md", "# M:1\n\n- [ ] T1: One\n")]);
+        insta::assert_snapshot!(render(
+            &t,
+            &["run", "M:1", "--plan", "plan.md", "--runner", "true"]
+        ));
+    }
+
+    #[test]
+    fn a_recorded_sequence_that_cannot_be_read() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let journal = t.path().join(".git/milestone/M1");
+        std::fs::create_dir_all(&journal).unwrap();
+        std::fs::write(journal.join("sequence.json"), "{ nope\n").unwrap();
+        insta::assert_snapshot!(render(
+            &t,
+            &["run", "M1", "--plan", "plan.md", "--runner", "true"]
+        ));
+    }
+
+    #[test]
+    fn a_git_config_git_cannot_read() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let config = t.path().join(".git/config");
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str("[milestone]\n\trunner = \"unclosed\n");
+        std::fs::write(&config, text).unwrap();
+        insta::assert_snapshot!(render(&t, &["run", "M1", "--plan", "plan.md"]));
+    }
+
+    #[test]
+    fn ctrl_c_during_a_task() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "echo started; sleep 30");
+        let child = t
+            .cmd()
+            .args(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = t.path().join(".git/milestone/M1/logs/TASK-001.1.log");
+        while std::fs::read_to_string(&log).unwrap_or_default() != "started\n" {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: signals the child this test started.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let out = common::Run::from(child.wait_with_output().unwrap());
+        insta::assert_snapshot!(out.render(&t));
+    }
+}
