@@ -804,3 +804,39 @@ mod more_run_refusals {
         insta::assert_snapshot!(out.render(&t));
     }
 }
+
+mod edited_by_hand {
+    use super::*;
+
+    #[test]
+    fn an_editor_that_writes_bytes_that_are_not_text() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let editor = common::runner::script(&t, "editor.sh", "printf 'run \\377\\n' > \"$1\"");
+        let mut c = t.cmd();
+        c.env("GIT_EDITOR", &editor)
+            .args(["plan", "M1", "--plan", "plan.md", "--edit"]);
+        insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+    }
+
+    #[test]
+    fn a_squash_record_that_is_not_one() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let runner = sh_runner(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+        t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+            .success();
+        t.run(["squash", "M1"]).success();
+        std::fs::write(t.path().join(".git/milestone/M1/last-squash.json"), "[]\n").unwrap();
+        insta::assert_snapshot!(render(&t, &["squash", "M1", "--undo"]));
+    }
+
+    #[test]
+    fn a_failed_task_id_no_ref_can_hold() {
+        let (t, _) = failed_m1();
+        let status = t.read(".milestone_bundles/M1/status.json");
+        t.write(
+            ".milestone_bundles/M1/status.json",
+            &status.replace("TASK-002", "TASK..2"),
+        );
+        insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
+    }
+}
