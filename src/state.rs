@@ -298,11 +298,22 @@ pub fn check_bundle_path(root: &Path, name: &str) -> Result<()> {
                 "{shown} is {what}; git-milestone reads and writes only real files there"
             ))
             .hint(format!(
-                "remove it with `git rm {shown}` (`rm {shown}` if it is not committed), then run the command again"
+                "{}, then run the command again",
+                removal_hint(&path)
             )));
         }
     }
     Ok(())
+}
+
+/// How to remove what stands where a bundle should be: `rm -r` takes a
+/// file, a link (not what it points at) or a directory, and an absolute
+/// path works from any directory.
+pub fn removal_hint(path: &Path) -> String {
+    format!(
+        "remove it with `rm -r {}` (and commit the removal if it was committed)",
+        crate::ui::text::quote_path(path)
+    )
 }
 
 /// `.milestone_bundles/<name>/status.json` relative to the root, `/`-separated.

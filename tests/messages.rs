@@ -433,7 +433,16 @@ mod status_refusals {
     fn bundles_that_are_not_a_directory() {
         let t = TestRepo::with_files(&[("plan.md", PLAN)]);
         std::os::unix::fs::symlink("/etc", t.path().join(".milestone_bundles")).unwrap();
-        insta::assert_snapshot!(render(&t, &["status"]));
+        std::fs::create_dir(t.path().join("sub")).unwrap();
+        let sub = t.path().join("sub");
+        let out = common::Run::from(t.cmd_at(&sub).arg("status").output().unwrap());
+        insta::assert_snapshot!(out.render(&t));
+        paste(&t, &sub, &hinted(&out, "hint: remove it")).success();
+        t.run(["status"]).success();
+        assert!(
+            std::path::Path::new("/etc/passwd").exists(),
+            "not what it pointed at"
+        );
     }
 }
 
@@ -594,9 +603,14 @@ mod run_failures {
         std::fs::create_dir_all(t.path().join(".milestone_bundles/M1/status.json")).unwrap();
         std::fs::write(t.path().join(".milestone_bundles/M1/status.json/x"), "x").unwrap();
         let runner = sh_runner(&t, "runner.sh", "exit 0");
-        let run = render(&t, &["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        let args = ["run", "M1", "--plan", "plan.md", "--runner", &runner];
+        let run = t.run(args);
         let status = render(&t, &["status"]);
-        insta::assert_snapshot!(format!("{run}\n{status}"));
+        insta::assert_snapshot!(format!("{}\n{status}", run.render(&t)));
+        let sub = t.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        paste(&t, &sub, &hinted(&run, "hint: remove it")).success();
+        t.run(args).success();
     }
 
     #[test]
