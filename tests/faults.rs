@@ -788,9 +788,9 @@ fn read_only_git_dir_is_refused_before_anything_runs() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: cannot write to {}/, so no checkpoint could be committed\n\
+            "error: cannot write to {0}/, so no checkpoint could be committed\n\
              cause: Read-only file system (os error 30)\n\
-             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again\n",
+             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld {0}/`), then run again\n",
             shown.display()
         )
     );
