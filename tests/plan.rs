@@ -554,6 +554,18 @@ fn set_aside_sections_but_not_phases_or_the_tasks_own_heading() {
 }
 
 #[test]
+fn placeholder_looking_ids_are_tasks_where_the_document_defines_them() {
+    let text = "# M1\n\n- [ ] TASK-000 Set up the workspace\n- [ ] TASK-001 Parse input\n\n\
+                ## T000: Bootstrap\n\nNotes.\n";
+    let got = extract(text, "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["TASK-000", "TASK-001"]);
+    let got = extract("# M1\n\n## T000: Bootstrap\n\n## T001: Build\n", "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T000", "T001"]);
+}
+
+#[test]
 fn the_heading_that_starts_with_the_name_wins() {
     let text = "# Roadmap\n\n## M2 – Sync (after M1)\n\n- [ ] TASK-003 Sync\n\n\
                 ## M1 – Storage\n\n- [ ] TASK-001 Format\n- [ ] TASK-002 Layer\n";
