@@ -1137,9 +1137,9 @@ fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: cannot write to {}, so no checkpoint could be committed\n\
+            "error: cannot write to {0}, so no checkpoint could be committed\n\
              cause: Permission denied (os error 13)\n\
-             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again\n",
+             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld {0}`), then run again\n",
             shown.display()
         )
     );
