@@ -13,7 +13,7 @@ use crate::repo::Repo;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
 use crate::run::message::one_line;
-use crate::state::{self, Status, TaskState};
+use crate::state::{self, RunState, Status, TaskState};
 use crate::ui::text::{count, list, quote, was_were};
 
 /// Where the squashed commit goes.
@@ -139,9 +139,13 @@ fn refuse_in_place(repo: &Repo, name: &str, status: &Status, line: &Line) -> Res
         .hint(format!("{}; then squash", op.hint)));
     }
     if !status.state.is_completed() {
+        let why = match status.state {
+            RunState::Failed => "failed",
+            RunState::Interrupted => "was interrupted",
+            _ => "is mid-run",
+        };
         return Err(Error::refused(format!(
-            "{name} is {}, not complete; squashing it in place would leave no status for the run to go on from",
-            state_word(status)
+            "{name} {why}, so it is not complete; squashing it in place would leave no status for the run to go on from"
         ))
         .hint(new_branch));
     }
