@@ -483,7 +483,10 @@ mod views {
         let all = render(&t, &["status"]);
         let one = render(&t, &["status", "M1"]);
         let exit = render(&t, &["status", "M1", "--exit-code"]);
-        insta::assert_snapshot!(format!("{all}\n{one}\n{exit}"));
+        // A measured duration's width moves the columns after it.
+        let columns = regex::Regex::new(r"\[DURATION\] +").unwrap();
+        let tables = format!("{all}\n{one}\n{exit}");
+        insta::assert_snapshot!(columns.replace_all(&tables, "[DURATION]  "));
         insta::assert_snapshot!(render_json(&t.run(["status", "--json"]), &t));
         insta::assert_snapshot!(render_json(&t.run(["status", "M1", "--json"]), &t));
     }
@@ -853,4 +856,37 @@ mod edited_by_hand {
         );
         insta::assert_snapshot!(render(&t, &["rollback", "M1"]));
     }
+}
+
+#[test]
+fn rollback_to_a_task_several_checkpoints_could_be() {
+    use git_milestone::state::{RunState, TaskState};
+    let t = TestRepo::with_files(&[("a.txt", "a\n")]);
+    let mut s = common::milestone_status(
+        "M1",
+        RunState::Running,
+        &[
+            ("3", TaskState::Pending),
+            ("#3", TaskState::Pending),
+            ("4", TaskState::Pending),
+        ],
+    );
+    s.base_commit = Some(head(&t));
+    s.tasks[0].state = TaskState::Done;
+    t.write("b.txt", "b\n");
+    t.checkpoint(&s, "3");
+    s.tasks[1].state = TaskState::Done;
+    t.write("c.txt", "c\n");
+    t.checkpoint(&s, "#3");
+    let out = t.run(["rollback", "M1", "--to", "Task 3"]);
+    insta::assert_snapshot!(out.render(&t));
+    // Quoted, `#3` reaches git-milestone (a shell would take `#3` bare
+    // for a comment); it names the checkpoint HEAD is at.
+    let pasted = paste(&t, t.path(), &hinted(&out, "hint: name one exactly"));
+    pasted.code(2);
+    assert!(
+        pasted.stderr.contains("already at the checkpoint of #3"),
+        "{}",
+        pasted.stderr
+    );
 }
