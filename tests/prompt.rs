@@ -228,6 +228,10 @@ fn ctrl_c_at_the_prompt_interrupts_the_run() {
     tmux.keys(&["C-c"]);
     let screen = tmux.wait_for("[exit ");
     assert!(screen.contains("[exit 130]"), "{screen}");
+    // What follows the prompt, where it stood.
+    let after = screen.split("What now?").nth(1).unwrap_or_default();
+    let after: Vec<&str> = after.lines().map(str::trim_end).collect();
+    insta::assert_snapshot!(common::normalize(after.join("\n").trim_end(), &t));
     assert_eq!(
         t.read("partial.txt"),
         "partial\n",

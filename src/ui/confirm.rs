@@ -12,6 +12,9 @@ use crate::error::{Context, Error, Result};
 /// `ui::can_prompt()`.
 pub fn select(text: &str, question: &str, items: &[String]) -> Result<Option<usize>> {
     let term = Term::stderr();
+    // As the failure prompt: raw mode for the whole question, or a Ctrl-C
+    // between dialoguer's reads would end the process without a word.
+    let _raw = super::raw::RawMode::enter().context("cannot set up the terminal")?;
     term.write_str(text)
         .context("cannot write to the terminal")?;
     let theme = super::question_theme();

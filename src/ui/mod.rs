@@ -4,6 +4,7 @@ pub mod confirm;
 pub mod editor;
 pub mod live;
 pub mod prompt;
+pub mod raw;
 pub mod table;
 pub mod text;
 

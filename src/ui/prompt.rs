@@ -13,6 +13,7 @@ use dialoguer::console::Term;
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
 use crate::runner::signals;
+use crate::ui::raw::RawMode;
 use crate::ui::text::{clean, count};
 
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
@@ -57,39 +58,6 @@ fn interrupted(failed: &FailedAttempt<'_>) -> Error {
         "interrupted while asking what to do about {}",
         failed.task
     ))
-}
-
-/// Standard input (the terminal `ui::can_prompt` found) in raw mode, as
-/// dialoguer sets it for each key, output processing kept; the settings
-/// before are put back on drop.
-struct RawMode(libc::termios);
-
-impl RawMode {
-    fn enter() -> std::io::Result<RawMode> {
-        let mut original = std::mem::MaybeUninit::<libc::termios>::uninit();
-        // SAFETY: tcgetattr fills the termios it is given, or fails.
-        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, original.as_mut_ptr()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: tcgetattr succeeded, so it is initialised.
-        let original = unsafe { original.assume_init() };
-        let mut raw = original;
-        // SAFETY: cfmakeraw only changes the flags of the termios it is given.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        raw.c_oflag = original.c_oflag;
-        // SAFETY: a termios read from this terminal, with flags changed.
-        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &raw) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(RawMode(original))
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        // SAFETY: the settings tcgetattr read from this terminal.
-        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &self.0) };
-    }
 }
 
 /// The lines shown above the question: what failed, how, and the log's end.
