@@ -890,3 +890,36 @@ fn rollback_to_a_task_several_checkpoints_could_be() {
         pasted.stderr
     );
 }
+
+#[test]
+fn a_submodule_the_failed_task_added() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+    let lib = t.home.path().join("lib");
+    t.git(&["init", "-q", "-b", "main", lib.to_str().unwrap()]);
+    t.git(&[
+        "-C",
+        lib.to_str().unwrap(),
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "lib",
+    ]);
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        &format!(
+            "[ \"$1\" = TASK-002 ] || exit 0\n\
+             git -c protocol.file.allow=always submodule -q add '{}' vendor/lib\nexit 3",
+            lib.display()
+        ),
+    );
+    t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
+        .code(1);
+    let sub = t.path().join("plan-notes");
+    std::fs::create_dir(&sub).unwrap();
+    let out = common::Run::from(t.cmd_at(&sub).args(["rollback", "M1"]).output().unwrap());
+    insta::assert_snapshot!(out.render(&t));
+    // The hint's first command works from where the user is.
+    paste(&t, &sub, &hinted(&out, "hint: nothing was changed")).success();
+}
