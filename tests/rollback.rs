@@ -1490,7 +1490,7 @@ fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
     --- stderr
     error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); a checkpoint would mix them into the first task
     hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
-    hint: inside a submodule, commit or remove them there first (`git -C sub status`)
+    hint: inside a submodule, commit or remove them there first (`git -C [REPO]/sub status`)
     ");
 }
 

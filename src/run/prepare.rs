@@ -301,7 +301,8 @@ fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool
         .map(
             |(i, p)| match (i < 5).then(|| repo.describe_submodule(p, 3)).flatten() {
                 Some(inside) => {
-                    submodules.push(text::quote(p));
+                    // Absolute: `git -C` takes a directory, from where the user is.
+                    submodules.push(text::quote_path(&repo.root().join(p)));
                     format!("{inside} in submodule {}", text::clean(p))
                 }
                 None => text::clean(p).into_owned(),
