@@ -923,3 +923,13 @@ fn a_submodule_the_failed_task_added() {
     // The hint's first command works from where the user is.
     paste(&t, &sub, &hinted(&out, "hint: nothing was changed")).success();
 }
+
+#[test]
+fn a_milestone_whose_first_checkpoint_is_a_root_commit() {
+    use git_milestone::state::{RunState, TaskState};
+    let t = TestRepo::new();
+    let s = common::milestone_status("M1", RunState::Completed, &[("T1", TaskState::Done)]);
+    t.write("a.txt", "a\n");
+    t.checkpoint(&s, "T1");
+    insta::assert_snapshot!(render(&t, &["squash", "M1"]));
+}
