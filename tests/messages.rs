@@ -933,3 +933,33 @@ fn a_milestone_whose_first_checkpoint_is_a_root_commit() {
     t.checkpoint(&s, "T1");
     insta::assert_snapshot!(render(&t, &["squash", "M1"]));
 }
+
+/// The foreign-commits hint, pasted in a linked worktree where the run was.
+#[test]
+fn foreign_commits_hint_works_in_a_linked_worktree() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+    let wt = t.home.path().join("side");
+    t.add_worktree("side", &wt);
+    let runner = sh_runner(
+        &t,
+        "runner.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] && exit 3\nexit 0",
+    );
+    let run = |args: &[&str]| common::Run::from(t.cmd_at(&wt).args(args).output().unwrap());
+    run(&["run", "M1", "--plan", "plan.md", "--runner", &runner]).code(1);
+    let git = |args: &[&str]| {
+        let mut c = t.git_cmd();
+        c.current_dir(&wt).args(args);
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    let checkpoint = git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-001"]);
+    std::fs::write(wt.join("mine.txt"), "mine\n").unwrap();
+    git(&["add", "mine.txt"]);
+    git(&["commit", "-q", "-m", "my own fix"]);
+    let mine = git(&["rev-parse", "HEAD"]);
+    let out = run(&["rollback", "M1"]);
+    out.code(2);
+    paste(&t, &wt, &hinted(&out, "hint: nothing was changed")).success();
+    assert_eq!(git(&["rev-parse", "HEAD"]), checkpoint);
+    assert_eq!(git(&["rev-parse", "keep-work"]), mine);
+}
