@@ -109,15 +109,16 @@ pub(super) fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
 }
 
 /// Refuse changes a rollback could not save (files from before the run,
-/// in `snapshot`, are never saved, so never in the way).
+/// in `snapshot`, are never saved, so never in the way); `checkpoint` is
+/// where the rollback goes.
 pub(super) fn refuse_unsavable(
     repo: &Repo,
-    name: &str,
+    (name, checkpoint): (&str, &str),
     changed: &[String],
     snapshot: &[String],
 ) -> Result<()> {
     refuse_nested(repo, name, changed, snapshot)?;
-    refuse_unreadable_names(name, changed, snapshot)
+    refuse_unreadable_names(checkpoint, changed, snapshot)
 }
 
 /// Refuse a repository the task made inside the work tree: it can be
@@ -149,7 +150,11 @@ fn refuse_nested(repo: &Repo, name: &str, changed: &[String], snapshot: &[String
 /// Refuse a changed file whose name is not UTF-8 (other than one of the
 /// user's from before the run): a rollback could neither save it nor
 /// remove it exactly.
-fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
+fn refuse_unreadable_names(
+    checkpoint: &str,
+    changed: &[String],
+    snapshot: &[String],
+) -> Result<()> {
     let odd: Vec<String> = changed
         .iter()
         .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, snapshot))
@@ -163,7 +168,9 @@ fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) 
         list(&odd)
     ))
     .hint(format!(
-        "nothing was changed; keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>` (see `git milestone status {name}`)"
+        "nothing was changed; keep the work with `git stash push --include-untracked`, \
+         then go back to the checkpoint with `git reset --keep {}`",
+        short(checkpoint)
     )))
 }
 

@@ -203,7 +203,7 @@ fn checked(
     // of them changes the work tree before the restore's removals.
     let mut found = Found::read(repo, name, status)?;
     found.claim_tracked(repo, checkpoint)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(repo, (name, checkpoint), &found.changed, &found.keep)?;
     found.subs = submodules::with_work(repo, name, checkpoint)?;
     let head = head_or_refuse(repo, name)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
@@ -240,7 +240,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let checkpoints = checkpoints(repo, name, &status)?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     found.claim_tracked(repo, &target)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(repo, (name, &target), &found.changed, &found.keep)?;
     found.subs = submodules::with_work(repo, name, &target)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
@@ -312,7 +312,12 @@ fn finish_stopped(
     let mut found = Found::read(repo, name, &status)?;
     found.claim(&record.leftovers);
     found.claim_tracked(repo, &record.checkpoint)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(
+        repo,
+        (name, &record.checkpoint),
+        &found.changed,
+        &found.keep,
+    )?;
     found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
     let keep = found.kept(name)?;
     let left: Vec<&str> = found
