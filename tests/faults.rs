@@ -922,7 +922,7 @@ fn corrupted_status_file_is_refused_and_restart_recovers() {
         ),
         (
             "{\"version\": 7, \"future\": true}\n",
-            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (2)\n\
+            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (3)\n\
              hint: upgrade git-milestone, or run with `--restart` to start the milestone over\n",
         ),
     ] {

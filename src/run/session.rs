@@ -295,6 +295,7 @@ impl Session<'_> {
             &self.plan.tasks[i].title,
             &verdict,
             progress,
+            self.status.tasks[i].attempts,
         );
         let evidence: Vec<String> = match verdict {
             Verdict::Done => self.status.tasks[i]
