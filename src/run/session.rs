@@ -46,6 +46,8 @@ pub(super) struct Session<'a> {
     pub(super) cause: Option<String>,
     /// What the user can do about the last attempt's outcome.
     pub(super) advice: Option<String>,
+    /// Checkpoints mark their task done in the plan (`milestone.markDone`).
+    pub(super) mark_done: bool,
 }
 
 impl Session<'_> {
@@ -287,6 +289,10 @@ impl Session<'_> {
             outcome.duration,
         );
         self.status.tasks[i].adopted_commits = adopted;
+        let written = match verdict {
+            Verdict::Done => self.write_back(i, &watch.before)?,
+            Verdict::Skipped(_) => None,
+        };
         self.status.save(self.repo.root())?;
         let progress = self.status.progress();
         let msg = message::checkpoint_message(
@@ -322,7 +328,12 @@ impl Session<'_> {
         };
         let cp = match self.repo.checkpoint(&spec) {
             Ok(cp) => cp,
-            Err(e) => return Err(self.checkpoint_failed(i, e)),
+            Err(e) => {
+                if let Some(w) = written {
+                    w.undo();
+                }
+                return Err(self.checkpoint_failed(i, e));
+            }
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
         self.keep_left_out(&id, &cp.left_out)?;
