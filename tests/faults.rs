@@ -203,7 +203,8 @@ fn two_runs_at_once(linked: bool) {
         checkpoints_per_task(&t),
         once_each(&["TASK-001", "TASK-002"])
     );
-    // No empty checkpoint: each one changes its task's file and the status.
+    // No empty checkpoint: each one changes its task's file, the status and
+    // the task's mark in the plan.
     for id in ["TASK-001", "TASK-002"] {
         assert_eq!(
             t.git(&[
@@ -212,7 +213,7 @@ fn two_runs_at_once(linked: bool) {
                 "--name-only",
                 &format!("refs/milestone/M1/checkpoints/{id}")
             ]),
-            format!(".milestone_bundles/M1/status.json\n{id}.txt\n")
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
         );
     }
     assert_eq!(porcelain(&t), "");

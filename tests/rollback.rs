@@ -1288,7 +1288,7 @@ fn rollback_removes_only_the_files_the_attempt_created() {
     assert_eq!(porcelain(&t), "?? notes.txt\n?? out/mine.txt\n");
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        format!("{STATUS}\nTASK-002.txt\nout/made.txt\n")
+        format!("{STATUS}\nTASK-002.txt\ndocs/plan.md\nout/made.txt\n")
     );
 }
 

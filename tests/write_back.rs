@@ -185,6 +185,9 @@ fn a_checkpoint_that_fails_puts_the_mark_back() {
     run_m1(&t, writing_runner(&t), &[]).code(1);
     assert_eq!(t.read("plan.md"), plan);
     assert_eq!(t.read("T001.txt"), "T001\n");
+    // Its index entry matches again: git shows no change to the plan.
+    let porcelain = t.git(&["status", "--porcelain"]);
+    assert!(!porcelain.contains("plan.md"), "{porcelain}");
 }
 
 #[test]
@@ -217,4 +220,16 @@ fn resume_and_rollback_read_the_marks_as_the_checkpoints_left_them() {
         t.read("plan.md"),
         "# M1\n\n- [x] T001 Parse\n- [x] T002 Print\n- [ ] T003 Lint\n"
     );
+}
+
+#[test]
+fn restart_runs_again_what_the_checkpoints_marked() {
+    let plan = "# M1\n\n- [x] T000 Done before\n- [ ] T001 Parse\n- [ ] T002 Print\n";
+    let t = TestRepo::with_files(&[("plan.md", plan)]);
+    run_through(&t);
+    let out = run_m1(&t, writing_runner(&t), &["--restart"]);
+    out.success();
+    assert!(out.stdout.contains("Starting T001") && out.stdout.contains("Starting T002"));
+    assert!(out.stdout.contains("T000 [1/3] is marked done in the plan: not run"));
+    plan_and_status_agree(&t);
 }

@@ -289,11 +289,13 @@ impl Session<'_> {
             outcome.duration,
         );
         self.status.tasks[i].adopted_commits = adopted;
+        self.status.save(self.repo.root())?;
+        // After the status file says done: a run killed before the commit
+        // then runs the task again on top of its work, ticked plan included.
         let written = match verdict {
             Verdict::Done => self.write_back(i, &watch.before)?,
             Verdict::Skipped(_) => None,
         };
-        self.status.save(self.repo.root())?;
         let progress = self.status.progress();
         let msg = message::checkpoint_message(
             self.name(),
@@ -330,7 +332,7 @@ impl Session<'_> {
             Ok(cp) => cp,
             Err(e) => {
                 if let Some(w) = written {
-                    w.undo();
+                    w.undo(self.repo);
                 }
                 return Err(self.checkpoint_failed(i, e));
             }

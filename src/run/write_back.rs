@@ -4,7 +4,8 @@
 //! as only git-milestone decides what is done.
 
 use std::fs;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::session::Session;
 use crate::error::{Context, Result};
@@ -15,13 +16,18 @@ use crate::ui::text::{list, quote};
 /// The plan as it was before the write-back, put back when the checkpoint
 /// fails: the task is not done, so its mark is not either.
 pub(super) struct Written {
+    rel: String,
     path: PathBuf,
     old: Vec<u8>,
+    bundle: PathBuf,
 }
 
 impl Written {
-    pub(super) fn undo(self) {
-        let _ = write_keeping_mode(&self.path, &self.old);
+    /// Best effort: the checkpoint's own failure is what the user is told.
+    pub(super) fn undo(self, repo: &crate::repo::Repo) {
+        if write_keeping_mode(&self.path, &self.old, &self.bundle).is_ok() {
+            let _ = repo.stage_path(&self.rel);
+        }
     }
 }
 
@@ -55,10 +61,13 @@ impl Session<'_> {
         }
         match result {
             WriteBack::Marked { text: new, .. } => {
-                write_keeping_mode(&path, new.as_bytes())?;
+                let bundle = crate::state::bundle_dir(self.repo.root(), self.name())?;
+                write_keeping_mode(&path, new.as_bytes(), &bundle)?;
                 Ok(Some(Written {
+                    rel,
                     path,
                     old: text.into_bytes(),
+                    bundle,
                 }))
             }
             WriteBack::Unsafe(why) => {
@@ -116,12 +125,36 @@ impl Session<'_> {
     }
 }
 
-/// Replace the file's bytes whole (a temp file renamed over it), keeping
-/// its permissions: the plan is the user's file.
-fn write_keeping_mode(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+/// On `--restart`: the tasks an earlier run checkpointed (`ran`: they have
+/// a checkpoint ref, even when the status file is unreadable) run again,
+/// though their checkpoints marked them done in the plan. Tasks the plan
+/// marked done before any run stay done in the plan.
+pub(super) fn reopen_marked(fresh: &mut crate::state::Status, ran: impl Fn(&str) -> bool) {
+    use crate::state::TaskState;
+    for t in &mut fresh.tasks {
+        if t.state == TaskState::DoneInPlan && ran(&t.id) {
+            t.state = TaskState::Pending;
+        }
+    }
+}
+
+/// Replace the plan's bytes whole, keeping its permissions: a temp file in
+/// the milestone's bundle directory (in the work tree, so on the plan's
+/// file system, and where a killed run's temp files are removed under the
+/// lock by `state::remove_stale_temp_files`), synced, then renamed over it.
+fn write_keeping_mode(path: &Path, bytes: &[u8], bundle: &Path) -> Result<()> {
     let mode = fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .permissions();
-    crate::state::replace_file(path, bytes)?;
-    fs::set_permissions(path, mode).with_context(|| format!("cannot write {}", path.display()))
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .permissions(mode)
+        .tempfile_in(bundle)
+        .with_context(|| format!("cannot create a temporary file in {}", bundle.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
 }
