@@ -5,6 +5,7 @@
 //! kept only if that task now reads as done and every other task reads as
 //! before. Pure: text in, text out.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::extract::{Tasks, with_tasks};
@@ -100,7 +101,7 @@ fn apply(text: &str, mut edits: Vec<Edit>) -> (String, Vec<Range<usize>>) {
 /// inside it, the box of a container whose every item is then ticked, or a
 /// `✅` where the document's done tasks carry one.
 fn edits_for(doc: &Doc<'_>, units: &[Unit], tasks: &Tasks, k: usize) -> Vec<Edit> {
-    let defining: Vec<usize> = tasks.defs.iter().flatten().copied().collect();
+    let defining: HashSet<usize> = tasks.defs.iter().flatten().copied().collect();
     let mut edits = Vec::new();
     let mut has_mark = false;
     for &u in &tasks.defs[k] {
@@ -155,7 +156,7 @@ fn tick(doc: &Doc<'_>, unit: &Unit) -> Option<Edit> {
 
 /// Open checkboxes inside task unit `u` that are not tasks themselves: its
 /// steps. Left open, they would make the ticked task read as not done.
-fn open_steps(doc: &Doc<'_>, units: &[Unit], u: usize, defining: &[usize]) -> Vec<Edit> {
+fn open_steps(doc: &Doc<'_>, units: &[Unit], u: usize, defining: &HashSet<usize>) -> Vec<Edit> {
     let mut out = Vec::new();
     for (i, step) in units.iter().enumerate().skip(u + 1) {
         if step.start >= units[u].extent.end {
@@ -180,7 +181,7 @@ fn containers(
     doc: &Doc<'_>,
     units: &[Unit],
     u: usize,
-    defining: &[usize],
+    defining: &HashSet<usize>,
     ticked: &[usize],
 ) -> Vec<Edit> {
     let mut out = Vec::new();
