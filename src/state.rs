@@ -351,8 +351,7 @@ impl Status {
             ))
             .hint("upgrade git-milestone, or run with `--restart` to start the milestone over"));
         }
-        let mut status: Status =
-            serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))?;
+        let mut status: Status = serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))?;
         layout::migrate(&mut status);
         Ok(status)
     }
@@ -687,12 +686,19 @@ mod tests {
         // but for what version 3 no longer writes.
         let dir = tempfile::tempdir().unwrap();
         s.save(dir.path()).unwrap();
-        let text = fs::read_to_string(dir.path().join(".milestone_bundles/M1/status.json")).unwrap();
+        let text =
+            fs::read_to_string(dir.path().join(".milestone_bundles/M1/status.json")).unwrap();
         assert!(text.starts_with("{\n  \"version\": 3,\n"), "{text}");
-        assert!(!text.contains("updated_at") && !text.contains("checkpoint"), "{text}");
+        assert!(
+            !text.contains("updated_at") && !text.contains("checkpoint"),
+            "{text}"
+        );
         let again = Status::load(dir.path(), "M1").unwrap().unwrap();
         assert_eq!(again.tasks[0].checkpoint, None);
-        assert_eq!(again.updated_at, "2026-01-01T00:00:04Z", "the latest time recorded");
+        assert_eq!(
+            again.updated_at, "2026-01-01T00:00:04Z",
+            "the latest time recorded"
+        );
         let mut expected = s.clone();
         expected.tasks[0].checkpoint = None;
         expected.updated_at = again.updated_at.clone();

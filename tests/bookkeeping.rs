@@ -63,7 +63,10 @@ fn a_retried_and_checked_task_still_changes_one_line_of_the_status_file() {
     assert_eq!(churn(&t, "HEAD"), format!("2\t2\t{M1_STATUS}\n"));
     // `git show` of a checkpoint: the task's file and those lines.
     let show = t.git(&["show", "--format=", "--stat=200", "HEAD~2"]);
-    assert!(show.contains(" 2 files changed, 2 insertions(+), 1 deletion(-)"), "{show}");
+    assert!(
+        show.contains(" 2 files changed, 2 insertions(+), 1 deletion(-)"),
+        "{show}"
+    );
     assert!(
         message(&t, "T002").trim_end().ends_with(
             "Milestone-Progress: 2/4\nMilestone-Attempts: 2\n\
@@ -123,7 +126,10 @@ fn a_version_1_status_file_resumes_and_is_written_as_version_3() {
     let base = rev(&t, "HEAD");
     // T001's checkpoint, as a run of version 1 made it.
     t.write("T001.txt", "T001\n");
-    t.write(M1_STATUS, &version_1(&base, "0000000000000000000000000000000000000000"));
+    t.write(
+        M1_STATUS,
+        &version_1(&base, "0000000000000000000000000000000000000000"),
+    );
     t.git(&["add", "-A"]);
     t.git(&[
         "commit",
@@ -142,7 +148,11 @@ fn a_version_1_status_file_resumes_and_is_written_as_version_3() {
 
     let out = run_m1(&t, writing_runner(&t), &[]);
     out.success();
-    assert!(out.stdout.starts_with("Starting T002 [2/3]"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("Starting T002 [2/3]"),
+        "{}",
+        out.stdout
+    );
     let st = status_json(&t);
     assert_eq!(st["version"], 3);
     assert_eq!(st["state"], "completed");
@@ -154,6 +164,9 @@ fn a_version_1_status_file_resumes_and_is_written_as_version_3() {
     // The first version-3 checkpoint rewrites the file once; the next
     // changes one line.
     assert_eq!(churn(&t, "HEAD"), format!("2\t2\t{M1_STATUS}\n"));
-    assert_eq!(t.read("plan.md"), "# M1\n\n- [x] T001 Do T001\n- [x] T002 Do T002\n- [x] T003 Do T003\n");
+    assert_eq!(
+        t.read("plan.md"),
+        "# M1\n\n- [x] T001 Do T001\n- [x] T002 Do T002\n- [x] T003 Do T003\n"
+    );
     assert_fsck_clean(&t);
 }

@@ -592,10 +592,7 @@ fn timestamps_never_wrap_in_an_80_column_table() {
     for line in out.stdout.lines() {
         assert!(line.chars().count() <= 80, "{line:?} is wider than 80");
     }
-    let rows = out
-        .stdout
-        .lines()
-        .filter(|l| l.contains("2026-01-01T00:"));
+    let rows = out.stdout.lines().filter(|l| l.contains("2026-01-01T00:"));
     assert_eq!(rows.count(), 3, "{}", out.stdout);
     // Commit ids depend on the status files' bytes: name them by role.
     let named = common::Run {

@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::TestRepo;
 use common::inspect::{assert_fsck_clean, checkpoint_ids, rev};
 use common::runner::{run_m1, sh_runner, writing_runner};
-use common::TestRepo;
 
 /// Run M1 of `plan` to the end with a runner that writes `<ID>.txt`, and
 /// return the plan as each checkpoint committed it, oldest first.
@@ -66,7 +66,12 @@ fn checkboxes_are_ticked_one_per_checkpoint_never_in_code() {
     );
     // The plan is part of the checkpoint, beside the task's own file.
     assert_eq!(
-        t.git(&["show", "--name-only", "--format=", "refs/milestone/M1/checkpoints/T001"]),
+        t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            "refs/milestone/M1/checkpoints/T001"
+        ]),
         ".milestone_bundles/M1/status.json\nT001.txt\nplan.md\n"
     );
     plan_and_status_agree(&t);
@@ -82,7 +87,11 @@ fn kiro_children_then_their_parent() {
     let seen = run_through(&t);
     let ids: Vec<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["2.1", "2.2", "2.3", "3"]);
-    assert!(seen[0].1.contains("- [ ] 2. Build the parser\n  - [x] 2.1 Tokenise"));
+    assert!(
+        seen[0]
+            .1
+            .contains("- [ ] 2. Build the parser\n  - [x] 2.1 Tokenise")
+    );
     // The last required child ticks the parent; the optional one follows.
     assert!(
         seen[1]
@@ -92,7 +101,11 @@ fn kiro_children_then_their_parent() {
         seen[1].1
     );
     assert!(seen[2].1.contains("  - [x]* 2.3 Write"));
-    assert!(seen[3].1.ends_with("- [x] 3. Checkpoint - ensure all tests pass\n"));
+    assert!(
+        seen[3]
+            .1
+            .ends_with("- [x] 3. Checkpoint - ensure all tests pass\n")
+    );
     plan_and_status_agree(&t);
 }
 
@@ -176,7 +189,10 @@ fn a_runner_that_ticks_other_tasks_is_named() {
 fn a_checkpoint_that_fails_puts_the_mark_back() {
     let plan = "# M1\n\n- [ ] T001 Parse\n";
     let t = TestRepo::with_files(&[("plan.md", plan)]);
-    t.write(".git/hooks/pre-commit", "#!/bin/sh\necho refused >&2\nexit 1\n");
+    t.write(
+        ".git/hooks/pre-commit",
+        "#!/bin/sh\necho refused >&2\nexit 1\n",
+    );
     std::fs::set_permissions(
         t.path().join(".git/hooks/pre-commit"),
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
@@ -194,7 +210,11 @@ fn a_checkpoint_that_fails_puts_the_mark_back() {
 fn resume_and_rollback_read_the_marks_as_the_checkpoints_left_them() {
     let plan = "# M1\n\n- [ ] T001 Parse\n- [ ] T002 Print\n- [ ] T003 Lint\n";
     let t = TestRepo::with_files(&[("plan.md", plan)]);
-    let fails = sh_runner(&t, "fails.sh", "echo \"$1\" > \"$1.txt\"\n[ \"$1\" != T002 ]");
+    let fails = sh_runner(
+        &t,
+        "fails.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" != T002 ]",
+    );
     run_m1(&t, &fails, &[]).code(1);
     assert_eq!(
         t.read("plan.md"),
@@ -210,12 +230,17 @@ fn resume_and_rollback_read_the_marks_as_the_checkpoints_left_them() {
     // "done in the plan".
     let out = run_m1(&t, writing_runner(&t), &[]);
     out.success();
-    assert!(!out.stdout.contains("marked done in the plan"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("marked done in the plan"),
+        "{}",
+        out.stdout
+    );
     let status = t.run(["status", "M1", "--json"]).json();
     assert_eq!(status["milestone"]["tasks"][0]["state"], "done");
     plan_and_status_agree(&t);
     // Rolling back to before T003's checkpoint takes its mark away with it.
-    t.run(["rollback", "M1", "--to", "T002", "--force"]).success();
+    t.run(["rollback", "M1", "--to", "T002", "--force"])
+        .success();
     assert_eq!(
         t.read("plan.md"),
         "# M1\n\n- [x] T001 Parse\n- [x] T002 Print\n- [ ] T003 Lint\n"
@@ -230,6 +255,9 @@ fn restart_runs_again_what_the_checkpoints_marked() {
     let out = run_m1(&t, writing_runner(&t), &["--restart"]);
     out.success();
     assert!(out.stdout.contains("Starting T001") && out.stdout.contains("Starting T002"));
-    assert!(out.stdout.contains("T000 [1/3] is marked done in the plan: not run"));
+    assert!(
+        out.stdout
+            .contains("T000 [1/3] is marked done in the plan: not run")
+    );
     plan_and_status_agree(&t);
 }

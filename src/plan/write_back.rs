@@ -17,7 +17,10 @@ use super::units::{Kind, Unit, strip_list_marker};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteBack {
     /// The new text, and the byte ranges of the old text it replaced.
-    Marked { text: String, changed: Vec<Range<usize>> },
+    Marked {
+        text: String,
+        changed: Vec<Range<usize>>,
+    },
     /// The task reads as done already.
     AlreadyDone,
     /// The document has no mark for the task, and no `✅` on done tasks
@@ -39,11 +42,7 @@ struct Edit {
 pub fn mark_done(text: &str, milestone: &str, id: &str) -> WriteBack {
     let found = with_tasks(text, milestone, |doc, units, tasks| {
         let k = tasks.list.iter().position(|t| t.id == id)?;
-        let done: Vec<(String, bool)> = tasks
-            .list
-            .iter()
-            .map(|t| (t.id.clone(), t.done))
-            .collect();
+        let done: Vec<(String, bool)> = tasks.list.iter().map(|t| (t.id.clone(), t.done)).collect();
         let edits = if tasks.list[k].done {
             Vec::new()
         } else {
@@ -375,9 +374,7 @@ fn status_line_edit(doc: &Doc<'_>, unit: &Unit) -> (Option<Edit>, bool) {
                 let others: Vec<String> = others
                     .map(|v| v.trim_matches([' ', '*', '_']).to_string())
                     .collect();
-                let edit = value_edit(doc, offset, ':', |open| {
-                    done_word(open, others.into_iter())
-                });
+                let edit = value_edit(doc, offset, ':', |open| done_word(open, others.into_iter()));
                 return (edit, true);
             }
             Some(_) => return (None, true),

@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn subjects_stay_within_72_characters() {
-        let long = "Implement the retry policy for the upload client, with exponential backoff and jitter";
+        let long =
+            "Implement the retry policy for the upload client, with exponential backoff and jitter";
         let s = subject("M1 TASK-014", long);
         assert_eq!(
             s,
@@ -178,7 +179,10 @@ mod tests {
         // A title that fits is kept whole, and the ID is never cut for it.
         assert_eq!(subject("M1 T1", "Short"), "M1 T1: Short");
         let name = "N".repeat(60);
-        assert_eq!(subject(&format!("{name} T1"), "Some title"), format!("{name} T1"));
+        assert_eq!(
+            subject(&format!("{name} T1"), "Some title"),
+            format!("{name} T1")
+        );
         let huge = "N".repeat(100);
         assert_eq!(subject(&huge, "").chars().count(), SUBJECT_MAX);
     }

@@ -54,7 +54,9 @@ fn kiro_children_are_ticked_then_their_parent() {
     assert!(after.contains("- [ ] 3. Evaluate") && after.contains("- [x] 3.1 Add"));
     let after = marked(&after, "3.2");
     assert!(
-        after.contains("- [x] 3. Evaluate expressions\n  - [x] 3.1 Add integer division\n  - [x] 3.2"),
+        after.contains(
+            "- [x] 3. Evaluate expressions\n  - [x] 3.1 Add integer division\n  - [x] 3.2"
+        ),
         "{after}"
     );
     // Kiro's in-progress parent is ticked by its last required child; the
@@ -87,7 +89,8 @@ fn a_status_cell_takes_the_documents_done_word_and_keeps_its_width() {
         "# M1\n\n| ID | Task | Status |\n|----|------|--------|\n\
 | T001 | Download | ✅ Done |\n| T002 | Resume | ✅ Done         |\n| T003 | Mirrors | ⏳ Pending |\n"
     );
-    let plain = "# M1\n\n| ID | Task | Status |\n|---|---|---|\n| T001 | Download | Not started |\n";
+    let plain =
+        "# M1\n\n| ID | Task | Status |\n|---|---|---|\n| T001 | Download | Not started |\n";
     assert_eq!(
         marked(plain, "T001"),
         "# M1\n\n| ID | Task | Status |\n|---|---|---|\n| T001 | Download | Done        |\n"
@@ -115,7 +118,8 @@ fn status_words_in_a_line_or_a_title() {
         marked(text, "2"),
         "# M1\n\n## Task 1: Parse\n\n**Status**: Complete\n\n## Task 2: Print\n\n**Status**: Complete\n"
     );
-    let title = "# M1\n\n## Task 1: Parse (todo)\n\nWork.\n\n## Task 2: Print — in progress\n\nWork.\n";
+    let title =
+        "# M1\n\n## Task 1: Parse (todo)\n\nWork.\n\n## Task 2: Print — in progress\n\nWork.\n";
     let after = marked(title, "1");
     assert!(after.contains("## Task 1: Parse (done)"), "{after}");
     let after = marked(&after, "2");
