@@ -261,3 +261,27 @@ fn restart_runs_again_what_the_checkpoints_marked() {
     );
     plan_and_status_agree(&t);
 }
+
+#[test]
+fn a_task_the_runner_took_out_of_the_plan_is_not_marked_and_said_so() {
+    let plan = "# M1\n\n- [ ] T001 Parse\n- [ ] T002 Print\n";
+    let t = TestRepo::with_files(&[("plan.md", plan)]);
+    let runner = sh_runner(
+        &t,
+        "drops.sh",
+        "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = T002 ] && sed -i '/T002/d' plan.md\nexit 0",
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting T001 [1/2] Parse
+    checkpoint [OID] T001 [1/2] in [DURATION]
+    Starting T002 [2/2] Print
+    checkpoint [OID] T002 [2/2] in [DURATION]
+    Milestone M1 is complete (2 tasks run).
+    --- stderr
+    warning: T002 is not marked done in plan.md: the plan no longer holds it; the plan is committed as it is
+    ");
+    assert_eq!(t.read("plan.md"), "# M1\n\n- [x] T001 Parse\n");
+}

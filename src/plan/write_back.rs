@@ -51,7 +51,7 @@ pub fn mark_done(text: &str, milestone: &str, id: &str) -> WriteBack {
         Some((done, edits))
     });
     let Some(Some((before, edits))) = found else {
-        return WriteBack::Unsafe(format!("the plan does not hold {id} any more"));
+        return WriteBack::Unsafe("the plan no longer holds it".to_string());
     };
     if before.iter().any(|(t, done)| t == id && *done) {
         return WriteBack::AlreadyDone;
@@ -76,9 +76,9 @@ pub fn mark_done(text: &str, milestone: &str, id: &str) -> WriteBack {
         .collect();
     match after {
         Some(after) if after == expected => WriteBack::Marked { text: new, changed },
-        _ => WriteBack::Unsafe(format!(
-            "marking {id} done would change how the plan reads other tasks"
-        )),
+        _ => {
+            WriteBack::Unsafe("marking it would change how the plan reads other tasks".to_string())
+        }
     }
 }
 

@@ -296,10 +296,7 @@ impl Session<'_> {
         self.status.save(self.repo.root())?;
         // After the status file says done: a run killed before the commit
         // then runs the task again on top of its work, ticked plan included.
-        let written = match verdict {
-            Verdict::Done => self.write_back(i, &watch.before)?,
-            Verdict::Skipped(_) => None,
-        };
+        let written = self.write_back(i, &verdict, &watch.before)?;
         let progress = self.status.progress();
         let msg = message::checkpoint_message(
             self.name(),

@@ -7,6 +7,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::message::Verdict;
 use super::session::Session;
 use crate::error::{Context, Result};
 use crate::plan::extract::extract;
@@ -34,7 +35,16 @@ impl Written {
 impl Session<'_> {
     /// Before task `i`'s checkpoint (`before` the commit it started from):
     /// say which other tasks' marks its runner changed, then mark it done.
-    pub(super) fn write_back(&mut self, i: usize, before: &str) -> Result<Option<Written>> {
+    /// A skipped task's checkpoint leaves the plan alone.
+    pub(super) fn write_back(
+        &mut self,
+        i: usize,
+        verdict: &Verdict,
+        before: &str,
+    ) -> Result<Option<Written>> {
+        if matches!(verdict, Verdict::Skipped(_)) {
+            return Ok(None);
+        }
         let rel = self.plan.plan.clone();
         let path = self.repo.root().join(&rel);
         // A plan that is gone, unreadable or not UTF-8 has no mark to write.
