@@ -74,12 +74,21 @@ pub fn mark_done(text: &str, milestone: &str, id: &str) -> WriteBack {
             (t, now)
         })
         .collect();
-    match after {
-        Some(after) if after == expected => WriteBack::Marked { text: new, changed },
-        _ => {
-            WriteBack::Unsafe("marking it would change how the plan reads other tasks".to_string())
-        }
+    let Some(after) = after else {
+        return WriteBack::Unsafe("marking it would make the plan unreadable".to_string());
+    };
+    if after == expected {
+        return WriteBack::Marked { text: new, changed };
     }
+    let others = |list: &[(String, bool)]| -> Vec<(String, bool)> {
+        list.iter().filter(|(t, _)| t != id).cloned().collect()
+    };
+    if others(&after) == others(&expected) {
+        // Its steps alone, say, with no mark of its own: it would still
+        // read as not done, so nothing is written.
+        return WriteBack::NoMark;
+    }
+    WriteBack::Unsafe("marking it would change how the plan reads other tasks".to_string())
 }
 
 fn apply(text: &str, mut edits: Vec<Edit>) -> (String, Vec<Range<usize>>) {
@@ -118,7 +127,7 @@ fn edits_for(doc: &Doc<'_>, units: &[Unit], tasks: &Tasks, k: usize) -> Vec<Edit
         }
         edits.extend(open_steps(doc, units, u, &defining));
     }
-    if !has_mark && edits.is_empty() {
+    if !has_mark {
         edits.extend(check_mark(doc, units, tasks, k));
     }
     let ticked: Vec<usize> = edits.iter().map(|e| e.at.start).collect();

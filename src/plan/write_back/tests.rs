@@ -130,4 +130,17 @@ fn status_words_in_a_line_or_a_title() {
 fn no_mark_no_write() {
     let text = "# M1\n\n## Task 1: Parse\n\nWork.\n\n## Task 2: Print\n\nWork.\n";
     assert_eq!(mark_done(text, "M1", "1"), WriteBack::NoMark);
+    // Steps alone do not make a heading done: nothing is ticked.
+    let steps = "# M1\n\n## Task 1: Parse\n\n- [ ] lex\n- [x] parse\n\n## Task 2: Print\n\nWork.\n";
+    assert_eq!(mark_done(steps, "M1", "1"), WriteBack::NoMark);
+}
+
+#[test]
+fn a_heading_with_steps_gets_the_documents_check_mark_and_its_steps_ticked() {
+    let text =
+        "# M1\n\n### Step 1 ✅ — Read\n\nDone.\n\n### Step 2 — Export\n- [ ] Button\n- [x] Size\n";
+    assert_eq!(
+        marked(text, "2"),
+        "# M1\n\n### Step 1 ✅ — Read\n\nDone.\n\n### Step 2 ✅ — Export\n- [x] Button\n- [x] Size\n"
+    );
 }
