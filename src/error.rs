@@ -78,6 +78,15 @@ impl Error {
     /// Keep the underlying error; it is printed as `cause:` below the message.
     pub fn with_cause(mut self, cause: impl Into<anyhow::Error>) -> Self {
         let cause = cause.into();
+        // One of ours as the cause: its sentence and its causes, not its
+        // whole report (`cause: error: …`, its hints).
+        let cause = match cause.downcast::<Error>() {
+            Ok(inner) => match inner.cause {
+                Some(c) => c.context(inner.message),
+                None => anyhow::anyhow!(inner.message),
+            },
+            Err(cause) => cause,
+        };
         // libgit2's own text ends in `; class=Repository (6); code=NotFound
         // (-3)`: its internals, not words for a user. Keep the sentence.
         let cause = match cause.downcast_ref::<git2::Error>() {
@@ -167,6 +176,18 @@ mod tests {
             "error: cannot start\ncause: disk on fire\nhint: run `git milestone status`"
         );
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn one_of_ours_as_a_cause_adds_its_sentence_and_causes_only() {
+        let inner = Error::failed("cannot read the parent")
+            .with_cause(std::io::Error::other("bad object"))
+            .hint("not shown");
+        let e = Error::refused("no base").with_cause(inner);
+        assert_eq!(
+            e.to_string(),
+            "error: no base\ncause: cannot read the parent\ncause: bad object"
+        );
     }
 
     #[test]

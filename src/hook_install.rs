@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::files::write_atomically;
+use crate::ui::text::quote_path;
 
 /// The hook we install, exactly as shipped in `hooks/pre-push`.
 pub const SHIM: &str = include_str!("../hooks/pre-push");
@@ -59,8 +60,8 @@ pub fn install(dir: &Path) -> Result<Installed> {
                 ))
                 .hint(format!(
                     "rename it back with `mv {} {}` or remove it, then run `git milestone install-hook`",
-                    user.display(),
-                    hook.display()
+                    quote_path(&user),
+                    quote_path(&hook)
                 )));
             }
             write_shim(&hook)?;

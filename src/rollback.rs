@@ -275,7 +275,7 @@ fn checked(
     // of them changes the work tree before the restore's removals.
     let mut found = Found::read(repo, name, status)?;
     found.claim_tracked(repo, checkpoint)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(repo, (name, checkpoint), &found.changed, &found.keep)?;
     found.subs = submodules::with_work(repo, name, checkpoint)?;
     let head = head_or_refuse(repo, name)?;
     let discarded = repo.commits_after(checkpoint, &head)?;
@@ -285,8 +285,8 @@ fn checked(
         HashSet::new()
     };
     let target = (checkpoint, "the last checkpoint");
-    refuse_unowned(repo, name, target, &head, &discarded, &own)?;
-    refuse_pushed(repo, name, &discarded)?;
+    refuse_unowned(repo, (name, None), target, &head, &discarded, &own)?;
+    refuse_pushed(repo, (name, None), &discarded)?;
     Ok((found, head))
 }
 
@@ -312,13 +312,14 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let checkpoints = checkpoints(repo, name, &status)?;
     let (target, label) = resolve_target(repo, req, &status, &checkpoints)?;
     found.claim_tracked(repo, &target)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(repo, (name, &target), &found.changed, &found.keep)?;
     found.subs = submodules::with_work(repo, name, &target)?;
     let discarded = repo.commits_after(&target, &head)?;
     if !req.force {
         let own = run_made(repo, &status, &target)?;
-        refuse_unowned(repo, name, (&target, &label), &head, &discarded, &own)?;
-        refuse_pushed(repo, name, &discarded)?;
+        let asked = (name, req.to);
+        refuse_unowned(repo, asked, (&target, &label), &head, &discarded, &own)?;
+        refuse_pushed(repo, asked, &discarded)?;
     }
     if discarded.is_empty() && found.clean(name)? {
         return Err(Error::refused(format!(
@@ -388,7 +389,12 @@ fn finish_stopped(
     let mut found = Found::read(repo, name, &status)?;
     found.claim(&record.leftovers);
     found.claim_tracked(repo, &record.checkpoint)?;
-    refuse_unsavable(repo, name, &found.changed, &found.keep)?;
+    refuse_unsavable(
+        repo,
+        (name, &record.checkpoint),
+        &found.changed,
+        &found.keep,
+    )?;
     found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
     let keep = found.kept(name)?;
     let left: Vec<&str> = found

@@ -301,10 +301,7 @@ fn a_plan_edited_after_the_sequence_was_recorded_asks_again_with_what_changed() 
     tmux.keys(&["Down", "Down", "Enter"]);
     let shown = tmux.wait_for("[exit ");
     assert!(shown.contains("[exit 1]"), "{shown}");
-    assert!(
-        shown.contains("Quit: nothing ran, and nothing was recorded."),
-        "{shown}"
-    );
+    insta::assert_snapshot!("terminal_quit", screen(&tmux, &t));
     assert_eq!(ran(&t), "T3 T1");
     assert_eq!(t.read(".milestone_bundles/M1/status.json"), before);
 }
@@ -362,6 +359,7 @@ fn ctrl_c_at_the_question_runs_and_records_nothing() {
     tmux.keys(&["C-c"]);
     let shown = tmux.wait_for("[exit ");
     assert!(shown.contains("[exit 130]"), "{shown}");
+    insta::assert_snapshot!("terminal_ctrl_c", screen(&tmux, &t));
     assert_eq!(ran(&t), "");
     assert!(!t.path().join(".milestone_bundles").exists());
     assert!(!journal(&t).exists());

@@ -203,7 +203,8 @@ fn two_runs_at_once(linked: bool) {
         checkpoints_per_task(&t),
         once_each(&["TASK-001", "TASK-002"])
     );
-    // No empty checkpoint: each one changes its task's file and the status.
+    // No empty checkpoint: each one changes its task's file, the status and
+    // the task's mark in the plan.
     for id in ["TASK-001", "TASK-002"] {
         assert_eq!(
             t.git(&[
@@ -212,7 +213,7 @@ fn two_runs_at_once(linked: bool) {
                 "--name-only",
                 &format!("refs/milestone/M1/checkpoints/{id}")
             ]),
-            format!(".milestone_bundles/M1/status.json\n{id}.txt\n")
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
         );
     }
     assert_eq!(porcelain(&t), "");
@@ -788,9 +789,9 @@ fn read_only_git_dir_is_refused_before_anything_runs() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: cannot write to {}/, so no checkpoint could be committed\n\
+            "error: cannot write to {0}/, so no checkpoint could be committed\n\
              cause: Read-only file system (os error 30)\n\
-             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again\n",
+             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld {0}/`), then run again\n",
             shown.display()
         )
     );
@@ -922,7 +923,7 @@ fn corrupted_status_file_is_refused_and_restart_recovers() {
         ),
         (
             "{\"version\": 7, \"future\": true}\n",
-            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (2)\n\
+            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (3)\n\
              hint: upgrade git-milestone, or run with `--restart` to start the milestone over\n",
         ),
     ] {
@@ -1137,9 +1138,9 @@ fn git_dir_without_write_permission_is_refused_for_a_normal_user() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: cannot write to {}, so no checkpoint could be committed\n\
+            "error: cannot write to {0}, so no checkpoint could be committed\n\
              cause: Permission denied (os error 13)\n\
-             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again\n",
+             hint: nothing was changed; make the repository writable (check `mount` and `ls -ld {0}`), then run again\n",
             shown.display()
         )
     );

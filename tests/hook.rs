@@ -585,3 +585,22 @@ fn after_a_real_failure_a_push_is_refused_as_mid_run() {
         ");
     assert_eq!(p.remote_has("refs/heads/main"), None);
 }
+
+/// Each refusal of a real `git push` whole, as the user sees it: failed,
+/// mid-run, and the hook without the tool on PATH.
+#[test]
+fn the_pre_push_refusals_whole() {
+    let p = Pushing::new();
+    p.install();
+    p.commit_failed();
+    let failed = p.push(&["main"]).render(&p.t);
+    let mid = Pushing::new();
+    mid.install();
+    mid.commit_mid_run();
+    let mid_run = mid.push(&["main"]).render(&mid.t);
+    let mut c = p.t.git_cmd();
+    c.env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["push", "-q", "origin", "main"]);
+    let off_path = Run::from(c.output().unwrap()).render(&p.t);
+    insta::assert_snapshot!(format!("{failed}\n{mid_run}\n{off_path}"));
+}

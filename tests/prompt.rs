@@ -78,7 +78,7 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
         return None;
     }
     let tmux = start_m1(t, &runner_arg(t), &[]);
-    let screen = tmux.wait_for("What now?");
+    let screen = tmux.wait_for("Stop here and keep the changes");
     // Shown once, by the prompt: no summary line above it.
     assert!(
         !screen.contains("TASK-002 failed (exit code 3)"),
@@ -101,6 +101,10 @@ fn run_until_prompt(t: &TestRepo) -> Option<Tmux> {
             "the prompt lacks {line:?}:\n{screen}"
         );
     }
+    // The whole screen, as every test that reaches the prompt sees it.
+    let shown: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let shown = shown.join("\n");
+    insta::assert_snapshot!("failure_prompt", common::normalize(shown.trim_end(), t));
     Some(tmux)
 }
 
@@ -224,6 +228,10 @@ fn ctrl_c_at_the_prompt_interrupts_the_run() {
     tmux.keys(&["C-c"]);
     let screen = tmux.wait_for("[exit ");
     assert!(screen.contains("[exit 130]"), "{screen}");
+    // What follows the prompt, where it stood.
+    let after = screen.split("What now?").nth(1).unwrap_or_default();
+    let after: Vec<&str> = after.lines().map(str::trim_end).collect();
+    insta::assert_snapshot!(common::normalize(after.join("\n").trim_end(), &t));
     assert_eq!(
         t.read("partial.txt"),
         "partial\n",

@@ -57,7 +57,7 @@ impl Confirmer for TerminalConfirmer<'_> {
             )
         };
         let labels: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
-        Ok(match ui::confirm::select(&text, &question, &labels)? {
+        Ok(match select(&text, &question, &labels)? {
             Some(i) => answers[i].1,
             // Esc or q: the answer that changes nothing.
             None => Answer::Quit,
@@ -97,12 +97,22 @@ impl Confirmer for TerminalConfirmer<'_> {
             "Edit the list again".to_string(),
             "Abandon the edit (nothing changes)".to_string(),
         ];
-        Ok(ui::confirm::select(&text, "What now?", &items)? == Some(0))
+        Ok(select(&text, "What now?", &items)? == Some(0))
     }
 
     fn note(&mut self, line: &str) {
         eprintln!("{}", clean(line));
     }
+}
+
+/// [`ui::confirm::select`], with the signal handlers in place: dialoguer
+/// raises SIGINT itself for a Ctrl-C it reads, which would otherwise end
+/// the process without a word; with them it is the question's
+/// interruption, said and exiting 130. (The run keeps them: it installs
+/// the same ones.)
+fn select(text: &str, question: &str, items: &[String]) -> Result<Option<usize>> {
+    crate::runner::signals::install().context("cannot install signal handlers")?;
+    ui::confirm::select(text, question, items)
 }
 
 /// What the question shows: what changed, the tasks that run, the ones

@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 
 use dialoguer::Select;
 use dialoguer::console::Term;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
 use crate::runner::signals;
-use crate::ui::text::clean;
+use crate::ui::raw::RawMode;
+use crate::ui::text::{clean, count};
 
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
 #[derive(Debug, Default)]
@@ -34,13 +34,8 @@ impl Prompter for TerminalPrompter {
             .context("cannot write to the terminal")?;
         let items = items(failed);
         let labels: Vec<&str> = items.iter().map(|(label, _)| label.as_str()).collect();
-        let colorful = ColorfulTheme::default();
-        let theme: &dyn Theme = if crate::ui::color_allowed() {
-            &colorful
-        } else {
-            &SimpleTheme
-        };
-        let picked = Select::with_theme(theme)
+        let theme = crate::ui::question_theme();
+        let picked = Select::with_theme(&*theme)
             .with_prompt(format!("{} failed. What now?", clean(failed.task)))
             .items(&labels)
             .default(0)
@@ -65,39 +60,6 @@ fn interrupted(failed: &FailedAttempt<'_>) -> Error {
     ))
 }
 
-/// Standard input (the terminal `ui::can_prompt` found) in raw mode, as
-/// dialoguer sets it for each key, output processing kept; the settings
-/// before are put back on drop.
-struct RawMode(libc::termios);
-
-impl RawMode {
-    fn enter() -> std::io::Result<RawMode> {
-        let mut original = std::mem::MaybeUninit::<libc::termios>::uninit();
-        // SAFETY: tcgetattr fills the termios it is given, or fails.
-        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, original.as_mut_ptr()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: tcgetattr succeeded, so it is initialised.
-        let original = unsafe { original.assume_init() };
-        let mut raw = original;
-        // SAFETY: cfmakeraw only changes the flags of the termios it is given.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        raw.c_oflag = original.c_oflag;
-        // SAFETY: a termios read from this terminal, with flags changed.
-        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &raw) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(RawMode(original))
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        // SAFETY: the settings tcgetattr read from this terminal.
-        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &self.0) };
-    }
-}
-
 /// The lines shown above the question: what failed, how, and the log's end.
 pub fn report(failed: &FailedAttempt<'_>) -> String {
     let mut s = format!(
@@ -114,8 +76,8 @@ pub fn report(failed: &FailedAttempt<'_>) -> String {
         let shown = tail.lines().count();
         let _ = writeln!(
             s,
-            "Last {shown} line{} of {}:",
-            if shown == 1 { "" } else { "s" },
+            "Last {} of {}:",
+            count(shown, "line"),
             failed.log_path.display()
         );
         for line in tail.lines() {

@@ -11,7 +11,7 @@ use crate::rollback::undo::{self, Undone};
 use crate::rollback::{self, Request, RolledBack};
 use crate::runner::signals;
 use crate::ui::text::signal_name;
-use crate::ui::text::{clean, count, is_are, list};
+use crate::ui::text::{clean, count, is_are, list, was_were};
 
 pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
     // Ctrl-C and SIGTERM become a flag the rollback checks between steps.
@@ -47,7 +47,7 @@ fn print_rolled_back(name: &str, done: &RolledBack) {
         n => format!(
             "; {} {} taken off the branch",
             count(n, "commit"),
-            if n == 1 { "was" } else { "were" }
+            was_were(n)
         ),
     };
     let what = if done.finished_stopped {

@@ -7,7 +7,7 @@ use crate::cli::SquashArgs;
 use crate::error::{Error, Result};
 use crate::history::squash::{self, Squashed, Target, Undone};
 use crate::repo::{Repo, short_oid as short};
-use crate::ui::text::{clean, count, quote};
+use crate::ui::text::{clean, count, is_are, quote};
 
 pub fn run(args: &SquashArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
@@ -72,7 +72,7 @@ fn print_squashed(name: &str, done: &Squashed) {
         println!(
             "{} after the last checkpoint {} not in it.",
             count(done.after, "commit"),
-            if done.after == 1 { "is" } else { "are" }
+            is_are(done.after)
         );
     }
     println!(

@@ -111,9 +111,7 @@ fn find_milestones(root: &Path) -> Result<Vec<Found>> {
         return Err(Error::refused(format!(
             "{BUNDLES_DIR} is not a directory (a symbolic link?); it holds no status files"
         ))
-        .hint(format!(
-            "remove it with `git rm {BUNDLES_DIR}` (`rm {BUNDLES_DIR}` if it is not committed)"
-        )));
+        .hint(crate::state::removal_hint(&dir)));
     }
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,

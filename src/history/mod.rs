@@ -63,11 +63,11 @@ pub fn line(repo: &Repo, name: &str, status: &Status) -> Result<Line> {
     };
     let base = match &status.base_commit {
         Some(b) if repo.commit_exists(b) && repo.is_ancestor(b, first)? && b != first => b.clone(),
-        _ => repo.first_parent(first).map_err(|e| {
+        // The failure says no more than the refusal: libgit2 finds no parent.
+        _ => repo.first_parent(first).map_err(|_| {
             Error::refused(format!(
                 "the first checkpoint of {name} has no parent, so the milestone has no base"
             ))
-            .with_cause(anyhow::anyhow!("{e}"))
         })?,
     };
     Ok(Line { base, checkpoints })

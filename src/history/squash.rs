@@ -12,9 +12,8 @@ use crate::lock::RunLock;
 use crate::repo::rollback::DiscardedCommit;
 use crate::repo::short_oid as short;
 use crate::repo::{Repo, refs};
-use crate::state::{self, Status, TaskState};
-use crate::ui::text::one_line;
-use crate::ui::text::{count, list, quote};
+use crate::state::{self, RunState, Status, TaskState};
+use crate::ui::text::{count, list, one_line, quote, was_were};
 
 /// Where the squashed commit goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,9 +133,13 @@ fn refuse_in_place(repo: &Repo, name: &str, status: &Status, line: &Line) -> Res
         .hint(format!("{}; then squash", op.hint)));
     }
     if !status.state.is_completed() {
+        let why = match status.state {
+            RunState::Failed => "failed",
+            RunState::Interrupted => "was interrupted",
+            _ => "is mid-run",
+        };
         return Err(Error::refused(format!(
-            "{name} is {}, not complete; squashing it in place would leave no status for the run to go on from",
-            state_word(status)
+            "{name} {why}, so it is not complete; squashing it in place would leave no status for the run to go on from"
         ))
         .hint(new_branch));
     }
@@ -161,7 +164,7 @@ fn refuse_in_place(repo: &Repo, name: &str, status: &Status, line: &Line) -> Res
         return Err(Error::refused(format!(
             "{} of {name} {} already pushed ({}); squashing in place would rewrite published history",
             count(pushed.len(), "commit"),
-            if pushed.len() == 1 { "was" } else { "were" },
+            was_were(pushed.len()),
             list(&shown, 5)
         ))
         .hint(new_branch));
@@ -185,6 +188,7 @@ fn after_tip(after: &[DiscardedCommit]) -> String {
 }
 
 fn refuse_existing(repo: &Repo, branch: &str) -> Result<()> {
+    Repo::check_branch_name(branch)?;
     if repo.ref_target(&format!("refs/heads/{branch}"))?.is_none() {
         return Ok(());
     }

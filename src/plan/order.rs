@@ -202,7 +202,10 @@ fn backward_warnings(g: &Graph<'_>) -> Vec<Warning> {
     if more > 0 {
         out.push(Warning {
             line: None,
-            message: format!("{more} more dependencies run against the document's order"),
+            message: format!(
+                "not shown: {} against the document's order",
+                crate::ui::text::count(more, "more dependency")
+            ),
         });
     }
     out

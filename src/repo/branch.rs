@@ -75,15 +75,22 @@ impl Repo {
             .map(str::to_string)
     }
 
+    /// Refuse a branch name git would refuse, before anything reads or writes it.
+    pub fn check_branch_name(name: &str) -> Result<()> {
+        if git2::Branch::name_is_valid(name).unwrap_or(false) {
+            return Ok(());
+        }
+        Err(
+            Error::bad_input(format!("{name:?} is not a valid branch name"))
+                .hint("name another with `--branch NAME` (see `git check-ref-format --branch`)"),
+        )
+    }
+
     /// Create branch `name` at `oid`; refuses a name git would refuse, and
     /// one that exists.
     pub fn create_branch(&self, name: &str, oid: &str) -> Result<()> {
         let full = format!("refs/heads/{name}");
-        if !git2::Branch::name_is_valid(name).unwrap_or(false) {
-            return Err(Error::bad_input(format!(
-                "{name:?} is not a valid branch name"
-            )));
-        }
+        Self::check_branch_name(name)?;
         // Compare and swap from nothing: git refuses if it appeared since.
         let out = self.git(&["update-ref", "-m", "milestone: squash", &full, oid, ""])?;
         self.succeeded(out, &format!("create branch {name}"))?;

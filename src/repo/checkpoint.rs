@@ -96,6 +96,21 @@ impl Repo {
         })
     }
 
+    /// Stage the file at `rel` as the work tree has it, after a checkpoint
+    /// that failed once it had staged everything: the plan whose mark was
+    /// put back then matches its index entry again.
+    pub fn stage_path(&self, rel: &str) -> Result<()> {
+        let spec = format!(":(literal){rel}");
+        let out = self.git(&["add", "--", &spec])?;
+        if !out.status.success() {
+            return Err(Error::failed(format!(
+                "`git add {rel}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
     /// Stage everything the task changed as `git add -A` does, in one walk
     /// that also refreshes the stat data of files that were only touched,
     /// leaving out the untracked files from before the run; and the status

@@ -117,8 +117,16 @@ fn not_writable(dir: &Path, e: std::io::Error) -> Error {
         )
     } else {
         (
-            format!("cannot write to {}, so no checkpoint could be committed", dir.display()),
-            "nothing was changed; make the repository writable (check `mount` and `ls -ld .git`), then run again".to_string(),
+            format!(
+                "cannot write to {}, so no checkpoint could be committed",
+                dir.display()
+            ),
+            // The directory itself: `.git` is a file in a linked worktree,
+            // and relative to the root only.
+            format!(
+                "nothing was changed; make the repository writable (check `mount` and `ls -ld {}`), then run again",
+                crate::ui::text::quote_path(dir)
+            ),
         )
     };
     Error::refused(message).with_cause(e).hint(hint)

@@ -8,33 +8,46 @@ use crate::repo::Repo;
 use crate::repo::rollback::{DiscardedCommit, is_kept};
 use crate::repo::short_oid as short;
 use crate::state;
-use crate::ui::text::list as list_of;
+use crate::ui::text::{count, list as list_of, quote, was_were};
 
 /// At most five items, then how many more.
 fn list(items: &[String]) -> String {
     list_of(items, 5)
 }
 
+/// The rollback the user asked for (`--to` kept, so the same checkpoint
+/// is the target), with `--force`.
+fn force_command(name: &str, to: Option<&str>) -> String {
+    match to {
+        Some(to) => format!(
+            "git milestone rollback {} --to {} --force",
+            quote(name),
+            quote(to)
+        ),
+        None => format!("git milestone rollback {} --force", quote(name)),
+    }
+}
+
 /// Refuse to move the branch sideways, or to take off commits that are
 /// neither the run's checkpoints (by their trailer) nor in `own`.
-/// `target` is the checkpoint's oid and how to name it.
+/// `target` is the checkpoint's oid and how to name it; `to` is the
+/// `--to` the user gave.
 pub(super) fn refuse_unowned(
     repo: &Repo,
-    name: &str,
+    (name, to): (&str, Option<&str>),
     target: (&str, &str),
     head: &str,
     discarded: &[DiscardedCommit],
     own: &HashSet<String>,
 ) -> Result<()> {
     let (oid, label) = target;
+    let force = force_command(name, to);
     if !repo.is_ancestor(oid, head)? {
         return Err(Error::refused(format!(
             "HEAD does not descend from {label} ({}); rolling back would move the branch sideways",
             short(oid)
         ))
-        .hint(format!(
-            "to do it anyway: git milestone rollback {name} --force"
-        )));
+        .hint(format!("to do it anyway: `{force}`")));
     }
     let foreign: Vec<String> = discarded
         .iter()
@@ -44,20 +57,27 @@ pub(super) fn refuse_unowned(
     if foreign.is_empty() {
         return Ok(());
     }
+    // A branch alone leaves the commits on HEAD: the rollback must still
+    // take them off, so the hint names both steps.
     Err(Error::refused(format!(
-        "HEAD has {} commit(s) after the checkpoint that the run of {name} did not make: {}",
-        foreign.len(),
+        "HEAD has {} after the checkpoint that the run of {name} did not make: {}",
+        count(foreign.len(), "commit"),
         list(&foreign)
     ))
-    .hint(
-        "nothing was changed; move those commits to another branch first (`git branch keep-work`)",
-    )
     .hint(format!(
-        "or take them off too (they are saved under a ref): git milestone rollback {name} --force"
+        "nothing was changed; to keep those commits on a branch and take them off this one: \
+         `git branch keep-work && {force}`"
+    ))
+    .hint(format!(
+        "or take them off without a branch (they are saved under a ref): `{force}`"
     )))
 }
 
-pub(super) fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommit]) -> Result<()> {
+pub(super) fn refuse_pushed(
+    repo: &Repo,
+    (name, to): (&str, Option<&str>),
+    discarded: &[DiscardedCommit],
+) -> Result<()> {
     let oids: Vec<String> = discarded.iter().map(|c| c.oid.clone()).collect();
     let pushed = repo.pushed(&oids)?;
     if pushed.is_empty() {
@@ -65,12 +85,16 @@ pub(super) fn refuse_pushed(repo: &Repo, name: &str, discarded: &[DiscardedCommi
     }
     let shown: Vec<String> = pushed.iter().map(|o| short(o).to_string()).collect();
     Err(Error::refused(format!(
-        "{} commit(s) that a rollback would take off the branch were already pushed: {}",
-        pushed.len(),
+        "{} that a rollback would take off the branch {} already pushed: {}",
+        count(pushed.len(), "commit"),
+        was_were(pushed.len()),
         list(&shown)
     ))
     .hint("nothing was changed; to undo published work, add a commit with `git revert`")
-    .hint(format!("or roll back anyway (others keep the pushed commits): git milestone rollback {name} --force")))
+    .hint(format!(
+        "or roll back anyway (others keep the pushed commits): `{}`",
+        force_command(name, to)
+    )))
 }
 
 pub(super) fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
@@ -85,15 +109,16 @@ pub(super) fn refuse_operation(repo: &Repo, name: &str) -> Result<()> {
 }
 
 /// Refuse changes a rollback could not save (files from before the run,
-/// in `snapshot`, are never saved, so never in the way).
+/// in `snapshot`, are never saved, so never in the way); `checkpoint` is
+/// where the rollback goes.
 pub(super) fn refuse_unsavable(
     repo: &Repo,
-    name: &str,
+    (name, checkpoint): (&str, &str),
     changed: &[String],
     snapshot: &[String],
 ) -> Result<()> {
     refuse_nested(repo, name, changed, snapshot)?;
-    refuse_unreadable_names(name, changed, snapshot)
+    refuse_unreadable_names(checkpoint, changed, snapshot)
 }
 
 /// Refuse a repository the task made inside the work tree: it can be
@@ -125,7 +150,11 @@ fn refuse_nested(repo: &Repo, name: &str, changed: &[String], snapshot: &[String
 /// Refuse a changed file whose name is not UTF-8 (other than one of the
 /// user's from before the run): a rollback could neither save it nor
 /// remove it exactly.
-fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) -> Result<()> {
+fn refuse_unreadable_names(
+    checkpoint: &str,
+    changed: &[String],
+    snapshot: &[String],
+) -> Result<()> {
     let odd: Vec<String> = changed
         .iter()
         .filter(|p| p.contains('\u{FFFD}') && !is_kept(p, snapshot))
@@ -139,7 +168,9 @@ fn refuse_unreadable_names(name: &str, changed: &[String], snapshot: &[String]) 
         list(&odd)
     ))
     .hint(format!(
-        "nothing was changed; keep the work with `git stash push --include-untracked`, then go back with `git reset --keep <checkpoint>` (see `git milestone status {name}`)"
+        "nothing was changed; keep the work with `git stash push --include-untracked`, \
+         then go back to the checkpoint with `git reset --keep {}`",
+        short(checkpoint)
     )))
 }
 

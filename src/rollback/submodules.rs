@@ -32,7 +32,8 @@ pub(super) fn with_work(repo: &Repo, name: &str, checkpoint: &str) -> Result<Vec
     .hint(format!(
         "nothing was changed; save its work, take it out (`git rm -r --cached {}` and move the directory \
          out of the work tree), then `git milestone rollback {}`",
-        quote(&subs.iter().find(|s| s.target.is_none()).expect("one").path),
+        // `:/`: from the root, wherever the user is.
+        quote(&format!(":/{}", subs.iter().find(|s| s.target.is_none()).expect("one").path)),
         quote(name)
     )))
 }

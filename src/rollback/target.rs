@@ -28,7 +28,10 @@ pub(super) fn resolve_target(
             "nothing to roll back to: HEAD does not descend from any checkpoint of {name}, \
              nor from the commit its run started from"
         ))
-        .hint(format!("see where it stands: git milestone status {name}")));
+        .hint(format!(
+            "see where it stands: git milestone status {}",
+            quote(name)
+        )));
     };
     let label = match checkpoints.iter().find(|(_, o)| *o == target) {
         Some((id, _)) => format!("the checkpoint of {id}"),
@@ -62,7 +65,10 @@ fn named_checkpoint(
             clean(typed)
         ))
         .hint(if checkpoints.is_empty() {
-            format!("no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {name}`")
+            format!(
+                "no task of {name} has a checkpoint yet; roll back to the start with `git milestone rollback {}`",
+                quote(name)
+            )
         } else {
             let all: Vec<&(String, String)> = checkpoints.iter().collect();
             format!("tasks with a checkpoint: {}", ids(&all).join(", "))
@@ -73,7 +79,8 @@ fn named_checkpoint(
             list(&ids(many), many.len())
         ))
         .hint(format!(
-            "name one exactly, e.g. `git milestone rollback {name} --to {}`",
+            "name one exactly, e.g. `git milestone rollback {} --to {}`",
+            quote(name),
             quote(&many[0].0)
         ))),
     }

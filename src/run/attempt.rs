@@ -57,7 +57,7 @@ impl Attempted {
                 "{} could not reach its provider: check the network connection (and any proxy), then run again",
                 agent.title()
             ),
-            Kind::TurnLimit => "allow more turns with the agent's own option after `--` (claude: `-- --max-turns 50`), or split the task".to_string(),
+            Kind::TurnLimit => turn_limit_advice(agent).to_string(),
             Kind::Budget => "raise the budget with `--max-cost USD` or `--max-tokens N`".to_string(),
             Kind::NoOp => "if the task needs no change, pass --allow-empty or add an `Allow-empty: yes` line to its section of the plan".to_string(),
             _ => return None,
@@ -72,6 +72,21 @@ impl Attempted {
             && self.outcome.kind == other.outcome.kind
             && self.outcome.message == other.outcome.message
             && last(self) == last(other)
+    }
+}
+
+/// How to allow `agent` more turns: each CLI has its own way.
+fn turn_limit_advice(agent: Agent) -> &'static str {
+    match agent {
+        Agent::Claude => {
+            "allow more turns with `-- --max-turns 50` after the run's flags, or split the task"
+        }
+        Agent::Gemini => {
+            "allow more turns with `maxSessionTurns` in Gemini CLI's settings.json, or split the task"
+        }
+        Agent::Codex | Agent::Aider => {
+            "allow more turns with the agent's own option after `--`, or split the task"
+        }
     }
 }
 

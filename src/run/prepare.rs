@@ -200,7 +200,14 @@ fn load_status(
             "there is no earlier run of {name} to retry"
         ))
         .hint(format!("start one with `git milestone run {name}`"))),
-        None => Ok((progress::fresh(plan, head), false, Vec::new())),
+        None => {
+            let mut fresh = progress::fresh(plan, head);
+            if opts.restart {
+                let ran = repo.checkpoint_refs(name)?;
+                super::write_back::reopen_marked(&mut fresh, |id| ran.contains_key(id));
+            }
+            Ok((fresh, false, Vec::new()))
+        }
     }
 }
 
@@ -215,7 +222,9 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
             "task ID {:?} (line {} of {}) cannot be used in a git ref name",
             t.id, t.line, plan.plan
         ))
-        .hint("rename the task in the plan: letters, digits, '.', '-', '_' and '#' work")),
+        .hint(
+            "rename the task in the plan: letters, digits, '-', '_', '#' and single dots inside the ID work",
+        )),
     }
 }
 
@@ -293,23 +302,23 @@ fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool
     // A submodule is named with what changed inside it: `git status`
     // lists only its path.
     let mut submodules = Vec::new();
+    // Only the five shown are looked into.
     let shown: Vec<String> = tree
         .changed
         .iter()
-        .take(5)
-        .map(|p| match repo.describe_submodule(p, 3) {
-            Some(inside) => {
-                submodules.push(text::quote(p));
-                format!("{inside} in submodule {}", text::clean(p))
-            }
-            None => text::clean(p).into_owned(),
-        })
+        .enumerate()
+        .map(
+            |(i, p)| match (i < 5).then(|| repo.describe_submodule(p, 3)).flatten() {
+                Some(inside) => {
+                    // Absolute: `git -C` takes a directory, from where the user is.
+                    submodules.push(text::quote_path(&repo.root().join(p)));
+                    format!("{inside} in submodule {}", text::clean(p))
+                }
+                None => text::clean(p).into_owned(),
+            },
+        )
         .collect();
-    let more = tree.changed.len().saturating_sub(shown.len());
-    let mut list = shown.join(", ");
-    if more > 0 {
-        list.push_str(&format!(" and {more} more"));
-    }
+    let list = text::list(&shown, 5);
     let mut e = Error::refused(format!(
         "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
     ))
@@ -490,6 +499,7 @@ pub(super) fn dry_run(
         plan.plan,
         text::count(n, "task")
     ));
+    dry_run_limits(opts, report);
     for (i, ((task, record), runner)) in plan
         .tasks
         .iter()
@@ -546,6 +556,23 @@ pub(super) fn dry_run(
             then.push_str(&format!(", tag milestone/{}/{}", plan.milestone, task.id));
         }
         report.info(&then);
+    }
+}
+
+/// The dry run's lines for a time limit and a failure policy other than
+/// the default, which change what a run does and so belong in its plan.
+fn dry_run_limits(opts: &Options, report: &mut dyn Report) {
+    if let Some(limit) = opts.timeout {
+        report.info(&format!(
+            "each task is stopped after {}",
+            text::duration(limit)
+        ));
+    }
+    if opts.policy != crate::failure::Policy::Stop {
+        report.info(&format!(
+            "a task that fails with no terminal to ask: --on-failure {}",
+            opts.policy
+        ));
     }
 }
 

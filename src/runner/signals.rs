@@ -2,15 +2,12 @@
 //! stops the task's process group and the run records it, instead of killing
 //! git-milestone halfway through writing a file or a commit.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The last signal received, or 0. Only async-signal-safe work happens in
-/// the handler: one atomic store.
-static PENDING: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_signal(sig: libc::c_int) {
-    PENDING.store(sig, Ordering::SeqCst);
-}
+/// The last signal received, or 0. signal-hook's handler stores it: one
+/// atomic store, the only work that is async-signal-safe.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
 
 /// Route SIGINT and SIGTERM to the flag for the rest of the process.
 ///
@@ -18,21 +15,20 @@ extern "C" fn on_signal(sig: libc::c_int) {
 /// which is git-milestone (and git, when started as `git milestone`), not
 /// the task: tasks run in a group of their own so that they can be stopped
 /// as a whole, so the run loop forwards the signal to that group.
+/// signal-hook installs with `SA_RESTART`, so reads and waits in progress
+/// resume instead of failing with `EINTR`. Only the first call registers:
+/// signal-hook adds an action for each registration.
 pub fn install() -> std::io::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: a zeroed sigaction with a handler that only stores an
-        // atomic is valid; sigemptyset initialises the mask it points at.
-        let rc = unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if *installed {
+        return Ok(());
     }
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let value = usize::try_from(sig).expect("signal numbers are positive");
+        signal_hook::flag::register_usize(sig, &PENDING, value)?;
+    }
+    *installed = true;
     Ok(())
 }
 
@@ -40,7 +36,7 @@ pub fn install() -> std::io::Result<()> {
 pub fn pending() -> Option<i32> {
     match PENDING.load(Ordering::SeqCst) {
         0 => None,
-        sig => Some(sig),
+        sig => i32::try_from(sig).ok(),
     }
 }
 

@@ -4,7 +4,6 @@
 
 use dialoguer::Select;
 use dialoguer::console::Term;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 
@@ -13,15 +12,13 @@ use crate::error::{Context, Error, Result};
 /// `ui::can_prompt()`.
 pub fn select(text: &str, question: &str, items: &[String]) -> Result<Option<usize>> {
     let term = Term::stderr();
+    // As the failure prompt: raw mode for the whole question, or a Ctrl-C
+    // between dialoguer's reads would end the process without a word.
+    let _raw = super::raw::RawMode::enter().context("cannot set up the terminal")?;
     term.write_str(text)
         .context("cannot write to the terminal")?;
-    let colorful = ColorfulTheme::default();
-    let theme: &dyn Theme = if super::color_allowed() {
-        &colorful
-    } else {
-        &SimpleTheme
-    };
-    let picked = Select::with_theme(theme)
+    let theme = super::question_theme();
+    let picked = Select::with_theme(&*theme)
         .with_prompt(question)
         .items(items)
         .default(0)

@@ -130,6 +130,11 @@ pub fn signal_name(sig: i32) -> &'static str {
     }
 }
 
+/// `was` or `were` for `n` things.
+pub fn was_were(n: usize) -> &'static str {
+    if n == 1 { "was" } else { "were" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +190,6 @@ mod tests {
         assert_eq!(count(2, "pass"), "2 passes");
         assert_eq!(is_are(1), "is");
         assert_eq!(is_are(4), "are");
+        assert_eq!((was_were(1), was_were(2)), ("was", "were"));
     }
 }

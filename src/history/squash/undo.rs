@@ -180,6 +180,13 @@ fn read_record(repo: &Repo, name: &str) -> Result<Record> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     serde_json::from_slice(&bytes).map_err(|e| {
-        Error::refused(format!("{} is not a squash record", path.display())).with_cause(e)
+        Error::refused(format!("{} is not a squash record", path.display()))
+            .with_cause(e)
+            .hint(format!(
+                "nothing was changed; the squashed checkpoints are kept under {prefix} \
+                 (list them with `git for-each-ref {prefix}`); remove the record with `rm {}`",
+                crate::ui::text::quote_path(&path),
+                prefix = refs::squashed_prefix(name),
+            ))
     })
 }
