@@ -78,6 +78,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         tasks: resolved.tasks,
         live: ui::live::enabled(),
         sequence,
+        jobs: crate::config::jobs(&repo, args.jobs)?,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;

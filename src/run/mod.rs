@@ -5,6 +5,7 @@
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
 mod attempt;
+mod jobs;
 mod learn;
 pub mod message;
 mod prepare;
@@ -56,6 +57,8 @@ pub struct Options {
     /// The sequence the status file records, when the user confirmed one
     /// (`plan` is already in its order, its skipped tasks left out).
     pub sequence: Option<crate::sequence::Sequence>,
+    /// How many tasks run at the same time (`--jobs`); 1 is the sequential run.
+    pub jobs: usize,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -112,6 +115,9 @@ pub fn execute<'a>(
     if opts.dry_run {
         notes.replay(report);
         dry_run(plan, &prep.status, &prep.runners, opts, report);
+        if opts.jobs > 1 {
+            jobs::print_waves(plan, &prep.status, opts.jobs, report);
+        }
         return Ok(Finished::DryRun);
     }
     signals::install()
