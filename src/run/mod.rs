@@ -122,7 +122,8 @@ pub fn execute<'a>(
     }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
-    let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
+    let lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)
+        .map_err(|e| disk_full_hint(repo, e))?;
     // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
     report_replaced(&lock, report);
@@ -169,7 +170,7 @@ pub fn execute<'a>(
 /// other from its commit's trailers.
 fn nothing_to_do(repo: &Repo, mut status: Status, report: &mut dyn Report) -> Result<Finished> {
     let name = status.milestone.clone();
-    if let Ok(lock) = RunLock::acquire(repo.common_dir(), &name) {
+    if let Ok(lock) = RunLock::acquire(repo.git_dir(), repo.common_dir(), &name) {
         report_replaced(&lock, report);
         fill_checkpoints(repo, &mut status, report)?;
     }
