@@ -282,7 +282,7 @@ fn ctrl_c_just_before_the_prompt_interrupts_the_run() {
         }
     }
     let bin = common::bin().display().to_string();
-    let argv = [&*bin, "run", "M1", "--plan", "docs/plan.md"];
+    let argv = [&*bin, "run", "M1", "--yes", "--plan", "docs/plan.md"];
     let tmux = Tmux::start(
         t.path(),
         &env,
