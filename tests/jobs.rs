@@ -6,6 +6,7 @@ mod common;
 
 use common::Run;
 use common::TestRepo;
+use common::inspect::{assert_fsck_clean, porcelain, status_json};
 use common::runner::{run_cmd, run_cmd_in, run_m1, script, writing_runner};
 
 /// Three parallel tasks, two joins and a last task that keeps document order.
@@ -98,7 +99,9 @@ fn another_milestone_runs_in_another_worktree_and_the_same_one_is_refused() {
     std::fs::write(&go, "").unwrap();
     let first: Run = first.wait_with_output().unwrap().into();
     first.success();
-    let again = again.render(&t).replace(&format!("kill {pid}"), "kill [PID]");
+    let again = again
+        .render(&t)
+        .replace(&format!("kill {pid}"), "kill [PID]");
     insta::assert_snapshot!(again, @r"
     exit: 2
     --- stdout
@@ -109,4 +112,83 @@ fn another_milestone_runs_in_another_worktree_and_the_same_one_is_refused() {
     let subjects = |branch: &str| t.git(&["log", "--format=%s", branch]);
     assert_eq!(subjects("other"), "M2 T001: First\ninitial\n");
     assert_eq!(subjects("main"), "M1 T001: First\ninitial\n");
+}
+
+/// A runner for PLAN: T001-T003 each wait until all three have started (so
+/// they can only finish when they run at the same time), then every task
+/// writes `<ID>.txt` and says so.
+fn meeting_runner(t: &TestRepo) -> std::path::PathBuf {
+    let dir = t.home.path().display().to_string();
+    script(
+        t,
+        "meet.sh",
+        &format!(
+            "case \"$1\" in T00[123])\n\
+             touch '{dir}/started-'\"$1\"\n\
+             n=0\n\
+             until [ -e '{dir}/started-T001' ] && [ -e '{dir}/started-T002' ] && [ -e '{dir}/started-T003' ]; do\n\
+               n=$((n+1)); [ $n -gt 3000 ] && {{ echo \"$1 ran alone\"; exit 7; }}; sleep 0.01\n\
+             done;;\n\
+             esac\n\
+             echo \"did $1\"\necho \"$1\" > \"$1.txt\""
+        ),
+    )
+}
+
+fn first_parent_subjects(t: &TestRepo) -> String {
+    t.git(&["log", "--first-parent", "--format=%s", "HEAD"])
+}
+
+#[test]
+fn independent_tasks_run_at_the_same_time_and_integrate_in_plan_order() {
+    let t = repo(PLAN);
+    t.write("notes.txt", "mine, untracked\n");
+    let out = run_m1(&t, meeting_runner(&t), &["--jobs", "3", "-y"]);
+    out.success();
+    for id in ["T001", "T002", "T003", "T004", "T005", "T006"] {
+        assert!(
+            out.stdout.contains(&format!("[{id}] did {id}\n")),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout
+            .ends_with("Milestone M1 is complete (6 tasks run).\n")
+    );
+    insta::assert_snapshot!(first_parent_subjects(&t), @r"
+    M1 T006: Last
+    M1 T005: Join c
+    M1 T004: Join a and b
+    M1 T003: Write c
+    M1 T002: Write b
+    M1 T001: Write a
+    initial
+    ");
+    // One parent each: the branch's history is linear.
+    assert_eq!(t.git(&["rev-list", "--min-parents=2", "HEAD"]), "");
+    for id in ["T001", "T004", "T006"] {
+        let files = t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            &format!("refs/milestone/M1/checkpoints/{id}"),
+        ]);
+        assert_eq!(
+            files,
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\n")
+        );
+    }
+    assert_eq!(status_json(&t)["state"], "completed");
+    assert_eq!(porcelain(&t), "?? notes.txt\n");
+    assert_eq!(t.read("notes.txt"), "mine, untracked\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts"]), "");
+    assert!(!t.path().join(".git/milestone/M1/jobs").exists());
+    assert_fsck_clean(&t);
 }

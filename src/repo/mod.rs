@@ -24,6 +24,7 @@ use crate::error::{Context, Error, Kind, Result};
 
 mod branch;
 mod line;
+pub mod merge;
 pub mod preflight;
 pub mod rollback;
 mod save;

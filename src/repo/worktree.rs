@@ -92,6 +92,36 @@ impl Scratch<'_> {
         Ok(())
     }
 
+    /// Commit everything in the worktree (tracked changes and untracked,
+    /// not ignored files) on top of its HEAD, with `message`; no ref
+    /// points at it yet. Returns the commit.
+    pub fn commit_all(&self, message: &str) -> Result<String> {
+        let what = format!("commit the work in {}", self.path.display());
+        let out = self
+            .git()
+            .args(["add", "-A"])
+            .output()
+            .context("cannot run `git add`")?;
+        self.repo.succeeded(out, &what)?;
+        let out = self
+            .git()
+            .arg("write-tree")
+            .output()
+            .context("cannot run `git write-tree`")?;
+        let tree = String::from_utf8_lossy(&self.repo.succeeded(out, &what)?.stdout)
+            .trim()
+            .to_string();
+        let out = self
+            .git()
+            .args(["commit-tree", &tree, "-p", "HEAD", "-m", message])
+            .output()
+            .context("cannot run `git commit-tree`")?;
+        let commit = String::from_utf8_lossy(&self.repo.succeeded(out, &what)?.stdout)
+            .trim()
+            .to_string();
+        Ok(commit)
+    }
+
     /// Remove the worktree and git's record of it.
     pub fn remove(&mut self) {
         if !self.removed {

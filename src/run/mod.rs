@@ -120,6 +120,9 @@ pub fn execute<'a>(
         }
         return Ok(Finished::DryRun);
     }
+    if opts.jobs > 1 {
+        jobs::refuse(plan, &prep.runners)?;
+    }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
     let lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)
@@ -159,7 +162,12 @@ pub fn execute<'a>(
         cause: None,
         advice: None,
     };
-    let result = session.all().map_err(|e| disk_full_hint(repo, e));
+    let result = if opts.jobs > 1 {
+        jobs::run_all(&mut session, opts.jobs)
+    } else {
+        session.all()
+    };
+    let result = result.map_err(|e| disk_full_hint(repo, e));
     drop(lock);
     result
 }

@@ -2,11 +2,22 @@
 //! linked worktree under the git directory, integrated onto the branch in
 //! plan order as ordinary checkpoints. `--jobs 1` never comes here.
 
+mod integrate;
 mod waves;
 
-use super::Report;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+
+use super::prepare::TaskRunner;
+use super::session::Session;
+use super::{Finished, Report, message, progress};
+use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::state::Status;
+use crate::repo::worktree::Scratch;
+use crate::runner::{self, Invocation, Outcome, TaskEnv, signals};
+use crate::state::{Status, TaskState};
+use crate::ui::prefixed::Prefixed;
 use crate::ui::text;
 
 /// The dry run's waves: which tasks would run together with `jobs` at a
@@ -29,4 +40,243 @@ pub(super) fn print_waves(plan: &Plan, status: &Status, jobs: usize, report: &mu
             text::list(&ids, usize::MAX)
         ));
     }
+}
+
+/// Refuse what `--jobs N` cannot run yet, before anything is written:
+/// agent presets (their sessions, budget and prompt are the sequential
+/// run's).
+pub(super) fn refuse(plan: &Plan, runners: &[Option<TaskRunner>]) -> Result<()> {
+    let agents: Vec<&str> = plan
+        .tasks
+        .iter()
+        .zip(runners)
+        .filter(|(_, r)| r.as_ref().is_some_and(|r| r.agent.is_some()))
+        .map(|(t, _)| t.id.as_str())
+        .collect();
+    if agents.is_empty() {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "--jobs runs runner commands only; {} would run through an agent",
+        text::list(&agents, 5)
+    ))
+    .hint("run agent tasks one at a time: leave out --jobs (or pass --jobs 1)"))
+}
+
+/// A task started in its own worktree, until it is integrated.
+struct Job<'r> {
+    attempt: u32,
+    log: PathBuf,
+    tree: Scratch<'r>,
+    /// The commit it started from: the latest integrated checkpoint.
+    base: String,
+}
+
+/// What became of a task that ended.
+enum Next {
+    /// Checkpointed, or skipped with a checkpoint.
+    Done,
+    /// It runs again (the failure policy's retry).
+    Again,
+    /// Stopped by a signal; its work is saved.
+    Interrupted,
+    /// The run stops once the tasks still running have ended.
+    Stop(Error),
+}
+
+/// Run every task left with up to `jobs` at a time: ready tasks start in
+/// the run's order, each in a worktree of its own made from the latest
+/// checkpoint, and end in plan order (`integrate`). A failure that stops
+/// the run, or a signal, starts nothing new; the tasks still running end
+/// (a signal stops them) and are integrated or saved before it returns.
+pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
+    // Tasks end at any moment: the policy decides, never a prompt.
+    s.prompter = None;
+    let plan = s.plan;
+    let graph = waves::Graph::new(&plan.tasks);
+    let mut finished: Vec<bool> = s
+        .status
+        .tasks
+        .iter()
+        .map(|t| t.state.is_finished())
+        .collect();
+    note_done_in_plan(s);
+    let dir = s.repo.task_worktrees_dir(s.name());
+    integrate::recover(s, &dir)?;
+    let mut retries = vec![0u32; plan.tasks.len()];
+    let (tx, rx) = mpsc::channel::<(usize, Result<Outcome>)>();
+    let (stop, interrupted) = std::thread::scope(|scope| {
+        let mut running: BTreeMap<usize, Job<'_>> = BTreeMap::new();
+        let mut ended: BTreeMap<usize, Result<Outcome>> = BTreeMap::new();
+        let mut stop: Option<Error> = None;
+        let mut interrupted = false;
+        loop {
+            let ready: Vec<usize> = (0..plan.tasks.len())
+                .filter(|&i| !finished[i] && !running.contains_key(&i) && graph.ready(i, &finished))
+                .collect();
+            for i in ready {
+                if running.len() >= jobs || stop.is_some() || signals::pending().is_some() {
+                    break;
+                }
+                match start(s, i, &dir) {
+                    Ok(job) => {
+                        let go = launch(s, i, &job, tx.clone());
+                        scope.spawn(go);
+                        running.insert(i, job);
+                    }
+                    Err(e) => stop = Some(e),
+                }
+            }
+            if running.is_empty() {
+                return (stop, interrupted);
+            }
+            let (i, out) = rx.recv().expect("every task's thread sends before it ends");
+            ended.insert(i, out);
+            // Plan order: the first task still in hand ends first.
+            while let Some((&first, _)) = running.first_key_value() {
+                let Some(out) = ended.remove(&first) else {
+                    break;
+                };
+                let job = running.remove(&first).expect("it is running");
+                match integrate::end(s, first, job, out, &mut retries[first]) {
+                    Ok(Next::Done) => finished[first] = true,
+                    Ok(Next::Again) => {}
+                    Ok(Next::Interrupted) => interrupted = true,
+                    Ok(Next::Stop(e)) | Err(e) => {
+                        stop.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    });
+    // Empty now: every worktree was removed once its work was saved.
+    let _ = std::fs::remove_dir(&dir);
+    if interrupted || signals::pending().is_some() {
+        return Err(stopped_by_signal(s)?);
+    }
+    if let Some(e) = stop {
+        return Err(e);
+    }
+    Ok(s.completed())
+}
+
+/// Say which tasks the plan marks done, as the sequential run does.
+fn note_done_in_plan(s: &mut Session<'_>) {
+    let total = s.plan.tasks.len();
+    for (i, task) in s.plan.tasks.iter().enumerate() {
+        if s.status.tasks[i].state == TaskState::DoneInPlan {
+            s.report.info(&format!(
+                "{} [{}/{total}] is marked done in the plan: not run",
+                task.id,
+                i + 1
+            ));
+        }
+    }
+}
+
+/// Make task `i`'s worktree from HEAD and record that it runs.
+fn start<'r>(s: &mut Session<'r>, i: usize, dir: &Path) -> Result<Job<'r>> {
+    let task = &s.plan.tasks[i];
+    let id = task.id.clone();
+    let attempt = s.status.tasks[i].attempts + 1;
+    let base = s.repo.head_commit()?;
+    let tree = s.repo.add_scratch_worktree(&dir.join(safe(&id)), &base)?;
+    let log = s.log_path(&id, attempt)?;
+    progress::start(&mut s.status, &id, attempt);
+    s.status.save(s.repo.root())?;
+    s.report.info(&format!(
+        "Starting {id} [{}/{}] {}",
+        i + 1,
+        s.plan.tasks.len(),
+        message::one_line(&task.title)
+    ));
+    Ok(Job {
+        attempt,
+        log,
+        tree,
+        base,
+    })
+}
+
+/// The thread that runs task `i`'s command in its worktree and says when
+/// it has ended.
+fn launch<'a>(
+    s: &Session<'a>,
+    i: usize,
+    job: &Job<'_>,
+    tx: mpsc::Sender<(usize, Result<Outcome>)>,
+) -> impl FnOnce() + Send + 'a {
+    let (plan, opts) = (s.plan, s.opts);
+    let runner = s.runners[i].clone();
+    let (cwd, log, attempt) = (job.tree.path().to_path_buf(), job.log.clone(), job.attempt);
+    move || {
+        let task = &plan.tasks[i];
+        let Some(runner) = runner else {
+            let _ = tx.send((i, Err(crate::config::no_runner_error(&task.id))));
+            return;
+        };
+        let inv = Invocation {
+            command: &runner.command,
+            script: runner.script,
+            env: TaskEnv {
+                milestone: &plan.milestone,
+                task: &task.id,
+                title: &task.title,
+                index: i + 1,
+                total: plan.tasks.len(),
+                plan: &plan.plan,
+                attempt,
+            },
+            cwd: &cwd,
+            log,
+            timeout: opts.timeout,
+            echo: opts.echo,
+            extra_env: Vec::new(),
+            argv: None,
+            env_defaults: Vec::new(),
+            filter: None,
+            screen: Some(Arc::new(Prefixed::new(&task.id, opts.echo))),
+            log_note: None,
+        };
+        let _ = tx.send((i, runner::run(&inv)));
+    }
+}
+
+/// A worktree's directory name for task `id`.
+fn safe(id: &str) -> String {
+    id.chars()
+        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+        .collect()
+}
+
+/// Record the run as interrupted: every task that was running is.
+fn stopped_by_signal(s: &mut Session<'_>) -> Result<Error> {
+    let sig = signals::pending().unwrap_or(libc::SIGINT);
+    let ids: Vec<String> = s
+        .status
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Interrupted)
+        .map(|t| t.id.clone())
+        .collect();
+    s.status.state = crate::state::RunState::Interrupted;
+    s.status.updated_at = crate::state::now();
+    s.status.save(s.repo.root())?;
+    let signal = if sig == libc::SIGTERM {
+        "SIGTERM"
+    } else {
+        "SIGINT"
+    };
+    let what = match ids.len() {
+        0 => format!("the run was stopped by {signal} between tasks"),
+        n => format!(
+            "{} {} stopped by {signal} and {} recorded as interrupted; {} work is saved under refs/milestone/{}/attempts/",
+            text::list(&ids, 10),
+            if n == 1 { "was" } else { "were" },
+            text::is_are(n),
+            if n == 1 { "its" } else { "their" },
+            s.name()
+        ),
+    };
+    Ok(Error::interrupted(what).hint(format!("continue with `{}`", s.opts.continue_with)))
 }

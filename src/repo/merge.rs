@@ -1,0 +1,122 @@
+//! A task that ran in its own worktree brought onto the branch (`run
+//! --jobs N`): its work as a commit, kept under an attempt ref until it is
+//! integrated; the three-way merge of trees (`git merge-tree`, nothing
+//! checked out); the user's work tree moved from one tree to another by
+//! `git read-tree -m -u`, which refuses to overwrite what it does not know.
+
+use std::path::Path;
+
+use super::Repo;
+use super::refs::{attempt_ref, attempts_prefix};
+use super::worktree::Scratch;
+use crate::error::{Context, Error, Result};
+
+/// How a merge of trees went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// The merged tree.
+    Clean(String),
+    /// The paths both sides changed differently.
+    Conflict(Vec<String>),
+}
+
+impl Repo {
+    /// Commit everything in the task worktree `tree` (tracked changes and
+    /// untracked, not ignored files) on top of its HEAD, and keep it under
+    /// the next attempt ref of `task`. Returns the ref and the commit.
+    /// The worktree's index is updated; the user's is not touched.
+    pub fn save_task_worktree(
+        &self,
+        tree: &Scratch<'_>,
+        (milestone, task): (&str, &str),
+        why: &str,
+    ) -> Result<(String, String)> {
+        let n = self
+            .refs_under(&attempts_prefix(milestone, task))?
+            .iter()
+            .filter_map(|(n, _)| n.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let ref_name = attempt_ref(milestone, task, n);
+        if !Repo::is_valid_ref_name(&ref_name) {
+            return Err(Error::bad_input(format!(
+                "task ID {task:?} cannot be used in a ref name ({ref_name})"
+            )));
+        }
+        let message = format!(
+            "Attempt at {task} ({milestone}) in its own worktree, {why}\n\n\
+             Milestone-Attempt: {milestone} {task} {n}\n"
+        );
+        let commit = tree.commit_all(&message)?;
+        self.set_ref(&ref_name, &commit, "milestone: save a task's worktree")?;
+        Ok((ref_name, commit))
+    }
+
+    /// Merge the changes from `base` to `theirs` into `ours`, trees only.
+    pub fn merge_trees(&self, base: &str, ours: &str, theirs: &str) -> Result<Merged> {
+        let out = self
+            .git_command()
+            .args([
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "--no-messages",
+                "-z",
+            ])
+            .arg(format!("--merge-base={base}"))
+            .args([ours, theirs])
+            .output()
+            .context("cannot run `git merge-tree`")?;
+        let code = out.status.code();
+        if !matches!(code, Some(0 | 1)) {
+            self.succeeded(out, &format!("merge {theirs} into {ours}"))?;
+            unreachable!("git merge-tree failed");
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut fields = text.split('\0').filter(|f| !f.is_empty());
+        let tree = fields.next().unwrap_or_default().to_string();
+        if code == Some(0) {
+            return Ok(Merged::Clean(tree));
+        }
+        let mut paths: Vec<String> = fields.map(str::to_string).collect();
+        paths.dedup();
+        Ok(Merged::Conflict(paths))
+    }
+
+    /// Move the index and the work tree from tree-ish `from` (which they
+    /// match) to `to`. Untracked files are left alone: git refuses rather
+    /// than overwrite one, and nothing has changed then.
+    pub fn move_work_tree(&self, from: &str, to: &str) -> Result<()> {
+        let out = self
+            .git_command()
+            .args(["read-tree", "-m", "-u", from, to])
+            .output()
+            .context("cannot run `git read-tree`")?;
+        self.succeeded(out, "bring the task's changes into the work tree")
+            .map(drop)
+    }
+
+    /// Put the index and the tracked files back as `to` has them.
+    pub fn reset_work_tree(&self, to: &str) -> Result<()> {
+        let out = self
+            .git_command()
+            .args(["read-tree", "--reset", "-u", to])
+            .output()
+            .context("cannot run `git read-tree`")?;
+        self.succeeded(out, "put the work tree back").map(drop)
+    }
+
+    /// The directory task worktrees of `milestone` are made in.
+    pub fn task_worktrees_dir(&self, milestone: &str) -> std::path::PathBuf {
+        self.git_dir()
+            .join("milestone")
+            .join(milestone)
+            .join("jobs")
+    }
+
+    /// Whether `path` is a linked worktree git knows about.
+    pub fn is_worktree(path: &Path) -> bool {
+        path.join(".git").is_file()
+    }
+}
