@@ -192,3 +192,95 @@ fn independent_tasks_run_at_the_same_time_and_integrate_in_plan_order() {
     assert!(!t.path().join(".git/milestone/M1/jobs").exists());
     assert_fsck_clean(&t);
 }
+
+#[test]
+fn two_tasks_that_edit_the_same_line_integrate_one_and_fail_the_other() {
+    let t = TestRepo::with_files(&[
+        (
+            "plan.md",
+            "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 Three\n",
+        ),
+        ("shared.txt", "first line\nsecond line\n"),
+    ]);
+    let edit = script(
+        &t,
+        "edit.sh",
+        "printf 'first line, as %s has it\\nsecond line\\n' \"$1\" > shared.txt\necho \"$1\" > \"$1.txt\"",
+    );
+    let out = run_m1(&t, &edit, &["--jobs", "2", "-y"]);
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r"
+    --- stderr
+    error: T002 failed (its changes conflict with the branch's in shared.txt) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: both versions are kept: the branch's at HEAD, T002's as refs/milestone/M1/attempts/T002/1 (its change: `git show refs/milestone/M1/attempts/T002/1`)
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/edit.sh`
+    ");
+    out.code(1);
+    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
+    // Both versions are kept: T001's on the branch, T002's under its attempt ref.
+    assert_eq!(
+        t.read("shared.txt"),
+        "first line, as T001 has it\nsecond line\n"
+    );
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:shared.txt")]),
+        "first line, as T002 has it\nsecond line\n"
+    );
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let status = status_json(&t);
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["task"], "T002");
+    assert_eq!(status["failure"]["saved_ref"], saved);
+    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(&t);
+    // Run again: T002 starts from T001's checkpoint and integrates.
+    let fix = script(&t, "fix.sh", "echo \"$1\" > \"$1.txt\"");
+    run_m1(&t, &fix, &["--jobs", "2", "-y"]).success();
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T003: Three\nM1 T002: Two\nM1 T001: One\ninitial\n"
+    );
+}
+
+#[test]
+fn a_check_that_fails_on_the_merged_result_fails_that_task_only() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
+    )]);
+    let out = run_m1(
+        &t,
+        writing_runner(&t),
+        &["--jobs", "2", "-y", "--verify", "test ! -e T002.txt"],
+    );
+    out.code(1);
+    assert!(
+        out.stderr.starts_with(
+            "error: T002 failed (check failed: `test ! -e T002.txt` (exit code 1) once merged)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
+    // The work tree is back at T001's checkpoint; T002's work is saved.
+    assert!(!t.path().join("T002.txt").exists());
+    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks[0]["exit_code"], 1, "{checks}");
+    assert_fsck_clean(&t);
+}

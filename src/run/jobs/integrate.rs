@@ -164,7 +164,7 @@ fn conflict(id: &str, paths: &[String], saved: &str) -> Failed {
             text::list(&quoted, 10)
         ),
         hints: vec![format!(
-            "both versions are kept: the branch's at HEAD, {id}'s as {saved} (see `git diff HEAD {saved}`)"
+            "both versions are kept: the branch's at HEAD, {id}'s as {saved} (its change: `git show {saved}`)"
         )],
     }
 }
