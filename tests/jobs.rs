@@ -6,7 +6,7 @@ mod common;
 
 use common::Run;
 use common::TestRepo;
-use common::inspect::{assert_fsck_clean, porcelain, status_json};
+use common::inspect::{assert_fsck_clean, checkpoint_ids, porcelain, status_json};
 use common::runner::{run_cmd, run_cmd_in, run_m1, script, writing_runner};
 
 /// Three parallel tasks, two joins and a last task that keeps document order.
@@ -283,4 +283,72 @@ fn a_check_that_fails_on_the_merged_result_fails_that_task_only() {
     let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
     assert_eq!(checks[0]["exit_code"], 1, "{checks}");
     assert_fsck_clean(&t);
+}
+
+#[test]
+fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
+    let t = repo(PLAN);
+    let dir = t.home.path().display().to_string();
+    let hang = script(
+        &t,
+        "hang.sh",
+        &format!(
+            "echo \"$1 half done\" > \"$1.txt\"\ntouch '{dir}/started-'\"$1\"\n\
+             while [ ! -e '{dir}/never' ]; do sleep 0.01; done"
+        ),
+    );
+    let child = run_cmd(&t, &hang, &["--jobs", "3", "-y"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for id in ["T001", "T002", "T003"] {
+        let started = t.home.path().join(format!("started-{id}"));
+        while !started.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    // SAFETY: a plain kill(2) of the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t).lines().skip_while(|l| *l != "--- stderr").collect::<Vec<_>>().join("\n"), @r"
+    --- stderr
+    error: T001, T002 and T003 were stopped by SIGINT and are recorded as interrupted; their work is saved under refs/milestone/M1/attempts/
+    hint: continue with `git milestone run M1 --plan plan.md --runner [HOME]/hang.sh`
+    ");
+    out.code(130);
+    let status = status_json(&t);
+    assert_eq!(status["state"], "interrupted");
+    let states: Vec<&str> = (0..6)
+        .map(|k| status["tasks"][k]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "interrupted",
+            "interrupted",
+            "interrupted",
+            "pending",
+            "pending",
+            "pending"
+        ]
+    );
+    for id in ["T001", "T002", "T003"] {
+        let saved = format!("refs/milestone/M1/attempts/{id}/1:{id}.txt");
+        assert_eq!(t.git(&["show", &saved]), format!("{id} half done\n"));
+    }
+    assert_eq!(first_parent_subjects(&t), "initial\n");
+    // The status file is not committed yet: no task has a checkpoint.
+    assert_eq!(porcelain(&t), "?? .milestone_bundles/M1/status.json\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(&t);
+    run_m1(&t, writing_runner(&t), &["--jobs", "3", "-y"]).success();
+    assert_eq!(status_json(&t)["state"], "completed");
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 6);
+    assert_eq!(t.read("T001.txt"), "T001\n");
 }

@@ -107,6 +107,31 @@ impl Repo {
         self.succeeded(out, "put the work tree back").map(drop)
     }
 
+    /// Whether the index holds `tree` exactly and the work tree holds the
+    /// index, but for `except` (the status file, which a run rewrites).
+    pub fn holds_exactly(&self, tree: &str, except: &str) -> Result<bool> {
+        let cached = self
+            .git_command()
+            .args(["diff-index", "--cached", "--quiet", tree, "--"])
+            .status()
+            .context("cannot run `git diff-index`")?;
+        if !cached.success() {
+            return Ok(false);
+        }
+        let files = self
+            .git_command()
+            .args(["diff-files", "--quiet", "--", "."])
+            .arg(format!(":(exclude,literal){except}"))
+            .status()
+            .context("cannot run `git diff-files`")?;
+        Ok(files.success())
+    }
+
+    /// An existing task worktree at `path`, to save and remove.
+    pub fn open_scratch(&self, path: &Path) -> Scratch<'_> {
+        Scratch::existing(self, path)
+    }
+
     /// The directory task worktrees of `milestone` are made in.
     pub fn task_worktrees_dir(&self, milestone: &str) -> std::path::PathBuf {
         self.git_dir()

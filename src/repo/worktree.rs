@@ -70,7 +70,16 @@ impl Repo {
     }
 }
 
-impl Scratch<'_> {
+impl<'a> Scratch<'a> {
+    /// A worktree that is already at `path`, removed when dropped.
+    pub(super) fn existing(repo: &'a Repo, path: &Path) -> Scratch<'a> {
+        Scratch {
+            repo,
+            path: path.to_path_buf(),
+            removed: false,
+        }
+    }
+
     /// The worktree's top directory.
     pub fn path(&self) -> &Path {
         &self.path

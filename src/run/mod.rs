@@ -131,6 +131,7 @@ pub fn execute<'a>(
     repo.check_no_stale_locks(name)?;
     report_replaced(&lock, report);
     notes.replay(report);
+    jobs::recover::after_kill(repo, plan, report)?;
     let Prepared {
         mut status,
         resuming,

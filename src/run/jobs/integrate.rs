@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Job, Next};
+use super::{Job, Next, recover};
 use crate::agent::{Kind, Outcome as Ended};
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt};
@@ -128,7 +128,9 @@ fn merge(
     s.keep_untracked()?;
     s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
     let watch = Watch::start(s.repo, s.name(), &id)?;
+    recover::note(s.repo, s.name(), &id, &head, &tree)?;
     if let Err(e) = s.repo.move_work_tree(&head, &tree) {
+        recover::clear(s.repo, s.name())?;
         let failed = Failed {
             cause: format!("its changes could not be brought into the work tree: {e}"),
             hints: vec![format!("its work is saved as {}", ctx.saved)],
@@ -139,6 +141,7 @@ fn merge(
     progress::record(&mut s.status, &id, done.record.clone());
     if !done.outcome.is_success() {
         s.repo.reset_work_tree(&head)?;
+        recover::clear(s.repo, s.name())?;
         if done.outcome.kind == Kind::Interrupted {
             return interrupted(s, &id, outcome);
         }
@@ -149,6 +152,7 @@ fn merge(
         return fail(s, ctx, outcome, failed, retries);
     }
     s.checkpoint(ctx.i, Verdict::Done, &watch, outcome)?;
+    recover::clear(s.repo, s.name())?;
     // The branch holds the work now.
     s.repo.delete_ref(ctx.saved)?;
     s.ran += 1;
@@ -272,14 +276,4 @@ fn interrupted(s: &mut Session<'_>, id: &str, outcome: Outcome) -> Result<Next> 
     );
     s.status.save(s.repo.root())?;
     Ok(Next::Interrupted)
-}
-
-/// Before a run starts tasks: the worktrees a killed run left. Each one's
-/// work is saved under an attempt ref of its task, then it is removed.
-pub(super) fn recover(s: &mut Session<'_>, dir: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    let _ = (s, entries);
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! plan order as ordinary checkpoints. `--jobs 1` never comes here.
 
 mod integrate;
+pub(super) mod recover;
 mod waves;
 
 use std::collections::BTreeMap;
@@ -102,7 +103,6 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
         .collect();
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());
-    integrate::recover(s, &dir)?;
     let mut retries = vec![0u32; plan.tasks.len()];
     let (tx, rx) = mpsc::channel::<(usize, Result<Outcome>)>();
     let (stop, interrupted) = std::thread::scope(|scope| {
