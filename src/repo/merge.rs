@@ -107,12 +107,14 @@ impl Repo {
         self.succeeded(out, "put the work tree back").map(drop)
     }
 
-    /// Whether the index holds `tree` exactly and the work tree holds the
-    /// index, but for `except` (the status file, which a run rewrites).
+    /// Whether the index holds `tree` and the work tree holds the index,
+    /// but for `except` (the status file, which a run rewrites and a
+    /// checkpoint stages).
     pub fn holds_exactly(&self, tree: &str, except: &str) -> Result<bool> {
         let cached = self
             .git_command()
-            .args(["diff-index", "--cached", "--quiet", tree, "--"])
+            .args(["diff-index", "--cached", "--quiet", tree, "--", "."])
+            .arg(format!(":(exclude,literal){except}"))
             .status()
             .context("cannot run `git diff-index`")?;
         if !cached.success() {
