@@ -308,6 +308,22 @@ fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+    let status = t.run(["status", "M1"]);
+    insta::assert_snapshot!(status.render(&t), @r"
+    exit: 0
+    --- stdout
+    M1: running at T001, T002 and T003, 0/6 tasks done (plan plan.md)
+    ID    TITLE         STATE    ATTEMPTS  DURATION  CHECKPOINT
+    ----- ------------- -------- --------- --------- -----------
+    T001  Write a       running  1
+    T002  Write b       running  1
+    T003  Write c       running  1
+    T004  Join a and b  pending  0
+    T005  Join c        pending  0
+    T006  Last          pending  0
+    A run of M1 is in progress (pid [PID], started [TIME]): wait for it to finish, or stop it with Ctrl-C in its terminal.
+    --- stderr
+    ");
     // SAFETY: a plain kill(2) of the child we started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out: Run = child.wait_with_output().unwrap().into();

@@ -467,8 +467,18 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
 }
 
 /// The task the milestone is at: the failed one, the one running or
-/// interrupted, else the next to run; none once completed.
+/// interrupted (all of them, when `run --jobs` runs several), else the
+/// next to run; none once completed.
 fn current_task(status: &Status) -> Option<String> {
+    let busy: Vec<&str> = status
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.state, TaskState::Running | TaskState::Interrupted))
+        .map(|t| t.id.as_str())
+        .collect();
+    if busy.len() > 1 && matches!(status.state, RunState::Running | RunState::Interrupted) {
+        return Some(crate::ui::text::list(&busy, 5));
+    }
     let first = |states: &[TaskState]| {
         status
             .tasks
