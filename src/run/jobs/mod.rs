@@ -130,21 +130,24 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
             if running.is_empty() {
                 return (stop, interrupted);
             }
-            let (i, out) = rx.recv().expect("every task's thread sends before it ends");
-            ended.insert(i, out);
-            // Plan order: the first task still in hand ends first.
-            while let Some((&first, _)) = running.first_key_value() {
-                let Some(out) = ended.remove(&first) else {
-                    break;
-                };
-                let job = running.remove(&first).expect("it is running");
-                match integrate::end(s, first, job, out, &mut retries[first]) {
-                    Ok(Next::Done) => finished[first] = true,
-                    Ok(Next::Again) => {}
-                    Ok(Next::Interrupted) => interrupted = true,
-                    Ok(Next::Stop(e)) | Err(e) => {
-                        stop.get_or_insert(e);
-                    }
+            while let Ok((i, out)) = rx.try_recv() {
+                ended.insert(i, out);
+            }
+            // Plan order: the first task still in hand ends first; one at a
+            // time, so that what it makes ready starts before the next ends.
+            let first = *running.keys().next().expect("not empty");
+            let Some(out) = ended.remove(&first) else {
+                let (i, out) = rx.recv().expect("every task's thread sends before it ends");
+                ended.insert(i, out);
+                continue;
+            };
+            let job = running.remove(&first).expect("it is running");
+            match integrate::end(s, first, job, out, &mut retries[first]) {
+                Ok(Next::Done) => finished[first] = true,
+                Ok(Next::Again) => {}
+                Ok(Next::Interrupted) => interrupted = true,
+                Ok(Next::Stop(e)) | Err(e) => {
+                    stop.get_or_insert(e);
                 }
             }
         }
