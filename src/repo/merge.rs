@@ -1,5 +1,5 @@
 //! A task that ran in its own worktree brought onto the branch (`run
-//! --jobs N`): its work as a commit, kept under an attempt ref until it is
+//! --jobs N`): the attempt ref its work is kept under until it is
 //! integrated; the three-way merge of trees (`git merge-tree`, nothing
 //! checked out); the user's work tree moved from one tree to another by
 //! `git read-tree -m -u`, which refuses to overwrite what it does not know.
@@ -8,7 +8,6 @@ use std::path::Path;
 
 use super::Repo;
 use super::refs::{attempt_ref, attempts_prefix};
-use super::worktree::Scratch;
 use crate::error::{Context, Error, Result};
 
 /// How a merge of trees went.
@@ -21,16 +20,9 @@ pub enum Merged {
 }
 
 impl Repo {
-    /// Commit everything in the task worktree `tree` (tracked changes and
-    /// untracked, not ignored files) on top of its HEAD, and keep it under
-    /// the next attempt ref of `task`. Returns the ref and the commit.
-    /// The worktree's index is updated; the user's is not touched.
-    pub fn save_task_worktree(
-        &self,
-        tree: &Scratch<'_>,
-        (milestone, task): (&str, &str),
-        why: &str,
-    ) -> Result<(String, String)> {
+    /// The next attempt ref of `task` (none is numbered higher), and its
+    /// number.
+    pub fn next_attempt_ref(&self, milestone: &str, task: &str) -> Result<(String, u32)> {
         let n = self
             .refs_under(&attempts_prefix(milestone, task))?
             .iter()
@@ -44,13 +36,7 @@ impl Repo {
                 "task ID {task:?} cannot be used in a ref name ({ref_name})"
             )));
         }
-        let message = format!(
-            "Attempt at {task} ({milestone}) in its own worktree, {why}\n\n\
-             Milestone-Attempt: {milestone} {task} {n}\n"
-        );
-        let commit = tree.commit_all(&message)?;
-        self.set_ref(&ref_name, &commit, "milestone: save a task's worktree")?;
-        Ok((ref_name, commit))
+        Ok((ref_name, n))
     }
 
     /// Merge the changes from `base` to `theirs` into `ours`, trees only.
@@ -127,11 +113,6 @@ impl Repo {
             .status()
             .context("cannot run `git diff-files`")?;
         Ok(files.success())
-    }
-
-    /// An existing task worktree at `path`, to save and remove.
-    pub fn open_scratch(&self, path: &Path) -> Scratch<'_> {
-        Scratch::existing(self, path)
     }
 
     /// The directory task worktrees of `milestone` are made in.

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::{Job, Next, recover};
-use crate::agent::{Kind, Outcome as Ended};
+use super::{Ended, Job, Next, recover};
+use crate::agent::{Kind, Outcome as AgentOutcome};
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt};
 use crate::repo::merge::Merged;
@@ -30,26 +30,30 @@ struct Failed {
 pub(super) fn end(
     s: &mut Session<'_>,
     i: usize,
-    job: Job<'_>,
-    out: Result<Outcome>,
+    job: Job,
+    out: Ended,
     retries: &mut u32,
 ) -> Result<Next> {
     let id = s.plan.tasks[i].id.clone();
     let Job {
         attempt,
         log,
-        mut tree,
+        tree,
         base,
+        saved,
+        ..
     } = job;
-    let why = match &out {
-        Ok(o) if o.exit == Exit::Code(0) => "before it is integrated",
-        _ => "as it ended",
-    };
-    let (saved, commit) = s.repo.save_task_worktree(&tree, (s.name(), &id), why)?;
-    tree.remove();
-    let outcome = match out {
-        Ok(outcome) => outcome,
-        Err(e) => {
+    let (commit, outcome) = match (out.commit, out.run) {
+        (Ok(Some(commit)), Ok(outcome)) => (commit, outcome),
+        (commit, run) => {
+            let e = match (commit, run) {
+                (Err(e), _) => e.hint(format!(
+                    "{id}'s work is left in its worktree, {}",
+                    tree.path().display()
+                )),
+                (Ok(_), Err(e)) => e,
+                (Ok(_), Ok(_)) => unreachable!("a task that ran is saved"),
+            };
             progress::finish(
                 &mut s.status,
                 &id,
@@ -63,10 +67,10 @@ pub(super) fn end(
         }
     };
     let ended = match outcome.exit {
-        Exit::Code(0) => Ended::new(Kind::Success),
-        Exit::Code(EXIT_SKIP) => Ended::with_message(Kind::Skipped, "exit code 125"),
-        Exit::Interrupted(_) => Ended::new(Kind::Interrupted),
-        other => Ended::with_message(Kind::Failed, describe(other, s.opts.timeout)),
+        Exit::Code(0) => AgentOutcome::new(Kind::Success),
+        Exit::Code(EXIT_SKIP) => AgentOutcome::with_message(Kind::Skipped, "exit code 125"),
+        Exit::Interrupted(_) => AgentOutcome::new(Kind::Interrupted),
+        other => AgentOutcome::with_message(Kind::Failed, describe(other, s.opts.timeout)),
     };
     let done = Attempted {
         record: record(attempt, None, &ended, &outcome),

@@ -15,7 +15,7 @@ use super::session::Session;
 use super::{Finished, Report, message, progress};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::repo::worktree::Scratch;
+use crate::repo::worktree::TaskTree;
 use crate::runner::{self, Invocation, Outcome, TaskEnv, signals};
 use crate::state::{Status, TaskState};
 use crate::ui::prefixed::Prefixed;
@@ -65,12 +65,24 @@ pub(super) fn refuse(plan: &Plan, runners: &[Option<TaskRunner>]) -> Result<()> 
 }
 
 /// A task started in its own worktree, until it is integrated.
-struct Job<'r> {
+struct Job {
     attempt: u32,
     log: PathBuf,
-    tree: Scratch<'r>,
+    tree: TaskTree,
     /// The commit it started from: the latest integrated checkpoint.
     base: String,
+    /// The attempt ref its work is saved under when it ends, and the
+    /// saved commit's message.
+    saved: String,
+    message: String,
+}
+
+/// How a task's thread ended: the runner's outcome (or why it could not
+/// run), and the commit its work was saved as (none when it never ran;
+/// an error keeps the worktree).
+struct Ended {
+    run: Result<Outcome>,
+    commit: Result<Option<String>>,
 }
 
 /// What became of a task that ended.
@@ -104,10 +116,10 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());
     let mut retries = vec![0u32; plan.tasks.len()];
-    let (tx, rx) = mpsc::channel::<(usize, Result<Outcome>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Ended)>();
     let (stop, interrupted) = std::thread::scope(|scope| {
-        let mut running: BTreeMap<usize, Job<'_>> = BTreeMap::new();
-        let mut ended: BTreeMap<usize, Result<Outcome>> = BTreeMap::new();
+        let mut running: BTreeMap<usize, Job> = BTreeMap::new();
+        let mut ended: BTreeMap<usize, Ended> = BTreeMap::new();
         let mut stop: Option<Error> = None;
         let mut interrupted = false;
         loop {
@@ -177,13 +189,19 @@ fn note_done_in_plan(s: &mut Session<'_>) {
     }
 }
 
-/// Make task `i`'s worktree from HEAD and record that it runs.
-fn start<'r>(s: &mut Session<'r>, i: usize, dir: &Path) -> Result<Job<'r>> {
+/// Record that task `i` runs, from HEAD; its thread makes its worktree.
+fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
     let task = &s.plan.tasks[i];
     let id = task.id.clone();
     let attempt = s.status.tasks[i].attempts + 1;
     let base = s.repo.head_commit()?;
-    let tree = s.repo.add_scratch_worktree(&dir.join(safe(&id)), &base)?;
+    let (saved, n) = s.repo.next_attempt_ref(s.name(), &id)?;
+    let message = format!(
+        "Attempt {attempt} at {id} ({}) in its own worktree\n\nMilestone-Attempt: {} {id} {n}\n",
+        s.name(),
+        s.name()
+    );
+    let tree = s.repo.task_tree(&dir.join(safe(&id)));
     let log = s.log_path(&id, attempt)?;
     progress::start(&mut s.status, &id, attempt);
     s.status.save(s.repo.root())?;
@@ -198,55 +216,73 @@ fn start<'r>(s: &mut Session<'r>, i: usize, dir: &Path) -> Result<Job<'r>> {
         log,
         tree,
         base,
+        saved,
+        message,
     })
 }
 
-/// The thread that runs task `i`'s command in its worktree and says when
-/// it has ended.
+/// The thread of task `i`: make its worktree, run its command there, save
+/// what it left under its attempt ref, remove the worktree, and say so.
+/// The slow parts of a task's start and end run beside the other tasks.
 fn launch<'a>(
     s: &Session<'a>,
     i: usize,
-    job: &Job<'_>,
-    tx: mpsc::Sender<(usize, Result<Outcome>)>,
+    job: &Job,
+    tx: mpsc::Sender<(usize, Ended)>,
 ) -> impl FnOnce() + Send + 'a {
     let (plan, opts) = (s.plan, s.opts);
     let runner = s.runners[i].clone();
-    let (cwd, log, attempt) = (job.tree.path().to_path_buf(), job.log.clone(), job.attempt);
+    let (tree, log, attempt) = (job.tree.clone(), job.log.clone(), job.attempt);
+    let (base, saved, message) = (job.base.clone(), job.saved.clone(), job.message.clone());
     move || {
         let task = &plan.tasks[i];
-        let Some(runner) = runner else {
-            let _ = tx.send((i, Err(crate::config::no_runner_error(&task.id))));
+        if let Err(e) = tree.add(&base) {
+            tree.remove();
+            let _ = tx.send((
+                i,
+                Ended {
+                    run: Err(e),
+                    commit: Ok(None),
+                },
+            ));
             return;
+        }
+        let run = match runner {
+            None => Err(crate::config::no_runner_error(&task.id)),
+            Some(runner) => runner::run(&Invocation {
+                command: &runner.command,
+                script: runner.script,
+                env: TaskEnv {
+                    milestone: &plan.milestone,
+                    task: &task.id,
+                    title: &task.title,
+                    index: i + 1,
+                    total: plan.tasks.len(),
+                    plan: &plan.plan,
+                    attempt,
+                },
+                cwd: tree.path(),
+                log,
+                timeout: opts.timeout,
+                echo: opts.echo,
+                extra_env: Vec::new(),
+                argv: None,
+                env_defaults: Vec::new(),
+                filter: None,
+                screen: Some(Arc::new(Prefixed::new(&task.id, opts.echo))),
+                log_note: None,
+            }),
         };
-        let inv = Invocation {
-            command: &runner.command,
-            script: runner.script,
-            env: TaskEnv {
-                milestone: &plan.milestone,
-                task: &task.id,
-                title: &task.title,
-                index: i + 1,
-                total: plan.tasks.len(),
-                plan: &plan.plan,
-                attempt,
-            },
-            cwd: &cwd,
-            log,
-            timeout: opts.timeout,
-            echo: opts.echo,
-            extra_env: Vec::new(),
-            argv: None,
-            env_defaults: Vec::new(),
-            filter: None,
-            screen: Some(Arc::new(Prefixed::new(&task.id, opts.echo))),
-            log_note: None,
-        };
-        let _ = tx.send((i, runner::run(&inv)));
+        let commit = tree.save(&saved, &message).map(Some);
+        if commit.is_ok() {
+            tree.remove();
+        }
+        let _ = tx.send((i, Ended { run, commit }));
     }
 }
 
 /// A worktree's directory name for task `id`.
-fn safe(id: &str) -> String {
+pub(super) fn safe(id: &str) -> String {
     id.chars()
         .map(|c| if c == '/' || c.is_control() { '_' } else { c })
         .collect()

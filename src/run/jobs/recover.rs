@@ -100,10 +100,17 @@ fn save_worktree(
     path: &Path,
     report: &mut dyn Report,
 ) -> Result<()> {
-    let mut tree = repo.open_scratch(path);
+    let tree = repo.task_tree(path);
     if Repo::is_worktree(path) {
-        match repo.save_task_worktree(&tree, (name, task), "left by a run that was stopped") {
-            Ok((saved, _)) => report.info(&format!(
+        let saved = repo.next_attempt_ref(name, task).and_then(|(saved, n)| {
+            let message = format!(
+                "Attempt at {task} ({name}) in its own worktree, left by a run that was stopped\n\n\
+                 Milestone-Attempt: {name} {task} {n}\n"
+            );
+            tree.save(&saved, &message).map(|_| saved)
+        });
+        match saved {
+            Ok(saved) => report.info(&format!(
                 "{task}'s worktree, left by a run that was stopped, is saved as {saved} and removed"
             )),
             Err(e) => {
@@ -111,7 +118,6 @@ fn save_worktree(
                     "warning: {task}'s worktree at {} could not be saved ({e}); left as it is",
                     path.display()
                 ));
-                std::mem::forget(tree);
                 return Ok(());
             }
         }
