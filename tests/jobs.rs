@@ -477,3 +477,151 @@ fn sigkill_during_integration_loses_nothing_and_the_rerun_converges() {
         "only {killed} of {rounds} kills landed"
     );
 }
+
+#[test]
+fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
+    let t = repo(PLAN);
+    t.git(&["config", "milestone.jobs", "3"]);
+    let out = run_m1(&t, "true", &["--dry-run", "-y"]);
+    assert!(
+        out.stdout.contains("With --jobs 3: 6 tasks in 3 waves"),
+        "{}",
+        out.stdout
+    );
+    let mut agent = t.cmd();
+    agent
+        .args(["run", "M1", "--plan", "plan.md", "--agent", "claude", "-y"])
+        .env("PATH", common::path_with_bin());
+    let before = common::inspect::snapshot(&t);
+    let out: Run = agent.output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: --jobs runs runner commands only; T001, T002, T003, T004, T005 and 1 more would run through an agent
+    hint: run agent tasks one at a time: leave out --jobs (or pass --jobs 1)
+    ");
+    assert_eq!(common::inspect::snapshot(&t), before);
+}
+
+#[test]
+fn a_failed_task_the_policy_retries_runs_again_from_the_new_head() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
+    )]);
+    let dir = t.home.path().display().to_string();
+    let flaky = script(
+        &t,
+        "flaky.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = T002 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; echo 'not yet'; exit 3; fi"
+        ),
+    );
+    let out = run_m1(
+        &t,
+        &flaky,
+        &["--jobs", "2", "-y", "--on-failure", "retry:1"],
+    );
+    out.success();
+    let warned = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let warned: String = warned
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!(warned, @r"
+    --- stderr
+    T002 failed (exit code 3) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    ");
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T002: Two\nM1 T001: One\ninitial\n"
+    );
+    // The failed attempt's work stays saved.
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/attempts/T002/1:T002.txt"]),
+        "T002\n"
+    );
+}
+
+#[test]
+fn a_worktree_a_killed_run_left_is_saved_and_removed() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+    let left = t.path().join(".git/milestone/M1/jobs/T001");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        left.to_str().unwrap(),
+        "HEAD",
+    ]);
+    std::fs::write(left.join("half.txt"), "half done\n").unwrap();
+    let out = run_m1(&t, writing_runner(&t), &["--jobs", "2", "-y"]);
+    out.success();
+    let first = out.stdout.lines().next().unwrap_or_default().to_string();
+    insta::assert_snapshot!(first, @"T001's worktree, left by a run that was stopped, is saved as refs/milestone/M1/attempts/T001/1 and removed");
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/attempts/T001/1:half.txt"]),
+        "half done\n"
+    );
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert!(!left.exists());
+}
+
+#[test]
+fn a_merge_a_killed_run_left_uncommitted_is_taken_out_unless_changed_since() {
+    let mut said_all = String::new();
+    for changed_since in [false, true] {
+        let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+        let head = t.git(&["rev-parse", "HEAD"]).trim().to_string();
+        use git_milestone::state::{RunState, TaskState};
+        let running = [("T001", TaskState::Running), ("T002", TaskState::Running)];
+        t.write_status(&common::milestone_status("M1", RunState::Running, &running));
+        // As a killed run leaves it: T001's merge in the index and work tree.
+        t.write("T001.txt", "T001\n");
+        t.git(&["add", "T001.txt"]);
+        let tree = t.git(&["write-tree"]).trim().to_string();
+        let note = t.path().join(".git/milestone/M1/integrating");
+        std::fs::create_dir_all(note.parent().unwrap()).unwrap();
+        std::fs::write(&note, format!("T001\n{head}\n{tree}\n")).unwrap();
+        if changed_since {
+            t.write("T001.txt", "edited by hand\n");
+        }
+        let out = run_m1(&t, writing_runner(&t), &["--jobs", "2", "-y"]);
+        let said: Vec<&str> = out
+            .stdout
+            .lines()
+            .chain(out.stderr.lines())
+            .filter(|l| l.contains("T001's changes"))
+            .collect();
+        said_all.push_str(&format!(
+            "changed since: {changed_since}, exit {}, T001.txt: {}{}\n",
+            out.code,
+            t.read("T001.txt"),
+            said.join("\n")
+        ));
+        assert!(!note.exists());
+        if !changed_since {
+            out.success();
+            assert_eq!(
+                first_parent_subjects(&t),
+                "M1 T002: Two\nM1 T001: One\ninitial\n"
+            );
+        }
+    }
+    // Changed since, nothing is thrown away: the edit stays where it is.
+    insta::assert_snapshot!(said_all, @r"
+    changed since: false, exit 0, T001.txt: T001
+    T001's changes, brought into the work tree by a run that was stopped before its checkpoint, were taken out again (they are saved under refs/milestone/M1/attempts/)
+    changed since: true, exit 0, T001.txt: edited by hand
+    warning: a run stopped while bringing T001's changes into the work tree, which has changed since; left as it is
+    ");
+}
