@@ -219,7 +219,7 @@ fn two_tasks_that_edit_the_same_line_integrate_one_and_fail_the_other() {
     error: T002 failed (its changes conflict with the branch's in shared.txt) after [DURATION]; the run stopped once the tasks running beside it had ended
     hint: both versions are kept: the branch's at HEAD, T002's as refs/milestone/M1/attempts/T002/1 (its change: `git show refs/milestone/M1/attempts/T002/1`)
     hint: its output: [REPO]/[LOGS]/T002.1.log
-    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/edit.sh`
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/edit.sh --jobs 2`
     ");
     out.code(1);
     assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
@@ -330,7 +330,7 @@ fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
     insta::assert_snapshot!(out.render(&t).lines().skip_while(|l| *l != "--- stderr").collect::<Vec<_>>().join("\n"), @r"
     --- stderr
     error: T001, T002 and T003 were stopped by SIGINT and are recorded as interrupted; their work is saved under refs/milestone/M1/attempts/
-    hint: continue with `git milestone run M1 --plan plan.md --runner [HOME]/hang.sh`
+    hint: continue with `git milestone run M1 --plan plan.md --runner [HOME]/hang.sh --jobs 3`
     ");
     out.code(130);
     let status = status_json(&t);
