@@ -97,6 +97,35 @@ enum Next {
     Stop(Error),
 }
 
+/// Where a parallel run is: which tasks are finished, how often the
+/// policy retried each, and what stops it.
+struct Tally {
+    finished: Vec<bool>,
+    retries: Vec<u32>,
+    /// A failure that stops the run: nothing new starts.
+    stop: Option<Error>,
+    interrupted: bool,
+}
+
+impl Tally {
+    /// Whether another task may start now.
+    fn may_start(&self) -> bool {
+        self.stop.is_none() && !self.interrupted && signals::pending().is_none()
+    }
+
+    /// End task `i` (see `integrate::end`) and note what became of it.
+    fn end(&mut self, s: &mut Session<'_>, i: usize, job: Job, out: Ended) {
+        match integrate::end(s, i, job, out, &mut self.retries[i]) {
+            Ok(Next::Done) => self.finished[i] = true,
+            Ok(Next::Again) => {}
+            Ok(Next::Interrupted) => self.interrupted = true,
+            Ok(Next::Stop(e)) | Err(e) => {
+                self.stop.get_or_insert(e);
+            }
+        }
+    }
+}
+
 /// Run every task left with up to `jobs` at a time: ready tasks start in
 /// the run's order, each in a worktree of its own made from the latest
 /// checkpoint, and end in plan order (`integrate`). A failure that stops
@@ -107,69 +136,61 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     s.prompter = None;
     let plan = s.plan;
     let graph = waves::Graph::new(&plan.tasks);
-    let mut finished: Vec<bool> = s
-        .status
-        .tasks
-        .iter()
-        .map(|t| t.state.is_finished())
-        .collect();
+    let mut tally = Tally {
+        finished: s
+            .status
+            .tasks
+            .iter()
+            .map(|t| t.state.is_finished())
+            .collect(),
+        retries: vec![0; plan.tasks.len()],
+        stop: None,
+        interrupted: false,
+    };
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());
-    let mut retries = vec![0u32; plan.tasks.len()];
     let (tx, rx) = mpsc::channel::<(usize, Ended)>();
-    let (stop, interrupted) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let mut running: BTreeMap<usize, Job> = BTreeMap::new();
         let mut ended: BTreeMap<usize, Ended> = BTreeMap::new();
-        let mut stop: Option<Error> = None;
-        let mut interrupted = false;
         loop {
+            let finished = &tally.finished;
             let ready: Vec<usize> = (0..plan.tasks.len())
-                .filter(|&i| !finished[i] && !running.contains_key(&i) && graph.ready(i, &finished))
+                .filter(|&i| !finished[i] && !running.contains_key(&i) && graph.ready(i, finished))
                 .collect();
             for i in ready {
-                if running.len() >= jobs || stop.is_some() || signals::pending().is_some() {
+                if running.len() >= jobs || !tally.may_start() {
                     break;
                 }
                 match start(s, i, &dir) {
                     Ok(job) => {
-                        let go = launch(s, i, &job, tx.clone());
-                        scope.spawn(go);
+                        scope.spawn(launch(s, i, &job, tx.clone()));
                         running.insert(i, job);
                     }
-                    Err(e) => stop = Some(e),
+                    Err(e) => tally.stop = Some(e),
                 }
             }
-            if running.is_empty() {
-                return (stop, interrupted);
-            }
-            while let Ok((i, out)) = rx.try_recv() {
-                ended.insert(i, out);
-            }
+            let Some(&first) = running.keys().next() else {
+                return;
+            };
+            ended.extend(rx.try_iter());
             // Plan order: the first task still in hand ends first; one at a
             // time, so that what it makes ready starts before the next ends.
-            let first = *running.keys().next().expect("not empty");
             let Some(out) = ended.remove(&first) else {
                 let (i, out) = rx.recv().expect("every task's thread sends before it ends");
                 ended.insert(i, out);
                 continue;
             };
             let job = running.remove(&first).expect("it is running");
-            match integrate::end(s, first, job, out, &mut retries[first]) {
-                Ok(Next::Done) => finished[first] = true,
-                Ok(Next::Again) => {}
-                Ok(Next::Interrupted) => interrupted = true,
-                Ok(Next::Stop(e)) | Err(e) => {
-                    stop.get_or_insert(e);
-                }
-            }
+            tally.end(s, first, job, out);
         }
     });
     // Empty now: every worktree was removed once its work was saved.
     let _ = std::fs::remove_dir(&dir);
-    if interrupted || signals::pending().is_some() {
+    if tally.interrupted || signals::pending().is_some() {
         return Err(stopped_by_signal(s)?);
     }
-    if let Some(e) = stop {
+    if let Some(e) = tally.stop {
         return Err(e);
     }
     Ok(s.completed())
