@@ -176,7 +176,7 @@ fn independent_tasks_run_at_the_same_time_and_integrate_in_plan_order() {
         ]);
         assert_eq!(
             files,
-            format!(".milestone_bundles/M1/status.json\n{id}.txt\n")
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
         );
     }
     assert_eq!(status_json(&t)["state"], "completed");

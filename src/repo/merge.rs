@@ -94,13 +94,17 @@ impl Repo {
     }
 
     /// Whether the index holds `tree` and the work tree holds the index,
-    /// but for `except` (the status file, which a run rewrites and a
-    /// checkpoint stages).
-    pub fn holds_exactly(&self, tree: &str, except: &str) -> Result<bool> {
+    /// but for `except` (the status file and the plan, which a checkpoint
+    /// writes and stages).
+    pub fn holds_exactly(&self, tree: &str, except: &[&str]) -> Result<bool> {
+        let excluded: Vec<String> = except
+            .iter()
+            .map(|p| format!(":(exclude,literal){p}"))
+            .collect();
         let cached = self
             .git_command()
             .args(["diff-index", "--cached", "--quiet", tree, "--", "."])
-            .arg(format!(":(exclude,literal){except}"))
+            .args(&excluded)
             .status()
             .context("cannot run `git diff-index`")?;
         if !cached.success() {
@@ -109,7 +113,7 @@ impl Repo {
         let files = self
             .git_command()
             .args(["diff-files", "--quiet", "--", "."])
-            .arg(format!(":(exclude,literal){except}"))
+            .args(&excluded)
             .status()
             .context("cannot run `git diff-files`")?;
         Ok(files.success())

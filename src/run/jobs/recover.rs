@@ -43,7 +43,7 @@ pub(crate) fn after_kill(repo: &Repo, plan: &Plan, report: &mut dyn Report) -> R
         let mut lines = text.lines();
         let (task, head, tree) = (lines.next(), lines.next(), lines.next());
         if let (Some(task), Some(head), Some(tree)) = (task, head, tree) {
-            put_back(repo, name, (task, head, tree), report)?;
+            put_back(repo, plan, (task, head, tree), report)?;
         }
         clear(repo, name)?;
     }
@@ -68,16 +68,18 @@ pub(crate) fn after_kill(repo: &Repo, plan: &Plan, report: &mut dyn Report) -> R
 /// The work tree holds `task`'s merge onto `head`, uncommitted: put it back.
 fn put_back(
     repo: &Repo,
-    name: &str,
+    plan: &Plan,
     (task, head, tree): (&str, &str, &str),
     report: &mut dyn Report,
 ) -> Result<()> {
+    let name = &plan.milestone;
     if repo.head_commit()? != head {
         // Its checkpoint was committed.
         return Ok(());
     }
     let status = state::status_rel_path(name)?;
-    if !repo.holds_exactly(tree, &status)? {
+    // The checkpoint writes both (the plan: its task's mark).
+    if !repo.holds_exactly(tree, &[&status, &plan.plan])? {
         report.warn(&format!(
             "warning: a run stopped while bringing {task}'s changes into the work tree, which has changed since; left as it is"
         ));
