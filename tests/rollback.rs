@@ -632,7 +632,7 @@ fn refuses_while_a_run_holds_the_lock() {
         &t,
         &["rollback", "M1"],
         &format!(
-            "error: another `git milestone run` is in progress in this repository \
+            "error: another `git milestone run` is in progress in this work tree \
              (pid {pid}, milestone M1, started 2026-01-01T00:00:00Z)\n\
              hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`\n"
         ),

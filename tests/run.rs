@@ -6,7 +6,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::inspect::{self, M1_STATUS, m1_bundle_entries, rev, status_json};
-use common::runner::{hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
+use common::runner::{
+    hold_milestone_lock, hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script,
+    writing_runner,
+};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -932,7 +935,7 @@ fn refuses_while_another_run_holds_the_lock() {
     exit: 2
     --- stdout
     --- stderr
-    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M9, started [TIME])
+    error: another `git milestone run` is in progress in this work tree (pid [PID], milestone M9, started [TIME])
     hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
     ");
     assert_eq!(
@@ -1192,13 +1195,13 @@ fn runs_from_a_subdirectory_with_the_task_in_the_root() {
 }
 
 #[test]
-fn the_lock_covers_linked_worktrees() {
+fn the_milestone_lock_covers_linked_worktrees() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);
     let linked = t.home.path().join("linked");
     t.add_worktree("other", &linked);
     let me = std::process::id();
-    let held = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
+    let held = hold_milestone_lock(&t, "m1", &format!("pid {me}\nstarted x\nmilestone M1\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1206,12 +1209,14 @@ fn the_lock_covers_linked_worktrees() {
     out.code(2);
     assert!(
         out.stderr.starts_with(&format!(
-            "error: another `git milestone run` is in progress in this repository (pid {me}, milestone M2"
+            "error: another `git milestone run` of milestone M1 is in progress (pid {me}, started x)"
         )),
         "{}",
         out.stderr
     );
     drop(held);
+    // Another milestone's run in the main worktree holds nothing up here.
+    let _main = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1526,7 +1531,7 @@ fn a_second_run_while_one_holds_the_lock_prints_the_refusal_only() {
     exit: 2
     --- stdout
     --- stderr
-    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M1, started [TIME])
+    error: another `git milestone run` is in progress in this work tree (pid [PID], milestone M1, started [TIME])
     hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
     ");
     assert_eq!(snapshot(&t), before);

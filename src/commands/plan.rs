@@ -86,7 +86,7 @@ fn edit(repo: &Repo, args: &PlanArgs, cwd: &Path) -> Result<i32> {
     };
     let kept = {
         // Under the run lock: a run of the milestone writes the status file.
-        let _lock = RunLock::acquire(repo.common_dir(), &key).map_err(|e| {
+        let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), &key).map_err(|e| {
             let path = editor.todo_path().map(|p| p.display().to_string());
             e.hint(format!(
                 "the list you wrote is kept in {}",

@@ -58,10 +58,14 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         );
         return Ok(0);
     }
-    let continue_with =
+    let mut continue_with =
         resolved
             .settings
             .command(&plan.milestone, repo.root(), cwd, args.detach_ok);
+    // A parallel run is continued in parallel (git config's jobs apply anyway).
+    if let Some(n) = args.jobs.filter(|&n| n > 1) {
+        continue_with.push_str(&format!(" --jobs {n}"));
+    }
     let opts = Options {
         runner: resolved.runner,
         tag: resolved.tag,
@@ -78,6 +82,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         tasks: resolved.tasks,
         live: ui::live::enabled(),
         sequence,
+        jobs: crate::config::jobs(&repo, args.jobs)?,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;

@@ -35,7 +35,7 @@ pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
         Some(name) => Some(crate::state::resolve_key(repo.root(), name)?),
         None => None,
     };
-    let live = RunLock::holder(repo.common_dir(), name.as_deref().unwrap_or_default());
+    let live = RunLock::holder(repo.git_dir(), repo.common_dir(), name.as_deref());
     let live = live.as_ref().map(LiveRun::from);
     match &name {
         Some(name) => show_one(&repo, &found, name, args, live.as_ref()),
@@ -470,8 +470,18 @@ fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
 }
 
 /// The task the milestone is at: the failed one, the one running or
-/// interrupted, else the next to run; none once completed.
+/// interrupted (all of them, when `run --jobs` runs several), else the
+/// next to run; none once completed.
 fn current_task(status: &Status) -> Option<String> {
+    let busy: Vec<&str> = status
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.state, TaskState::Running | TaskState::Interrupted))
+        .map(|t| t.id.as_str())
+        .collect();
+    if busy.len() > 1 && matches!(status.state, RunState::Running | RunState::Interrupted) {
+        return Some(crate::ui::text::list(&busy, 5));
+    }
     let first = |states: &[TaskState]| {
         status
             .tasks

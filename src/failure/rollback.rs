@@ -222,7 +222,7 @@ fn checked(
 pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let name = state::validate_name(req.milestone)?;
     // Never under a run's feet: the run lock is held until we return.
-    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?;
     let _shield = repo.shield_git();
     // git walks the work tree while the checks below run.
     repo.prefetch_scan(Scope::Rollback);

@@ -68,7 +68,7 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
     let line = line(repo, name, &status)?;
     let in_place = *target == Target::InPlace;
     let _lock = if in_place {
-        Some(RunLock::acquire(repo.common_dir(), name)?)
+        Some(RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?)
     } else {
         None
     };

@@ -68,6 +68,10 @@ pub struct Task {
     /// The task may change nothing (an `Allow-empty: yes` line).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_empty: bool,
+    /// The plan marks the task as one that may run beside its neighbours
+    /// (spec-kit's `[P]`): `run --jobs N` runs a run of them together.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
 }
 
 /// The IDs a task depends on: indices into one shared table of names, so a

@@ -338,6 +338,7 @@ mod tests {
                 runner: None,
                 verify: Vec::new(),
                 allow_empty: false,
+                parallel: false,
             })
             .collect()
     }

@@ -156,6 +156,7 @@ mod tests {
             runner: None,
             verify: Vec::new(),
             allow_empty: false,
+            parallel: false,
             label: None,
         }
     }

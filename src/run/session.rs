@@ -78,6 +78,11 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
+        Ok(self.completed())
+    }
+
+    /// Every task ended: how the run finished, with what agents used.
+    pub(super) fn completed(&mut self) -> Finished {
         if let Some(usage) = self.status.usage {
             self.report.info(&format!(
                 "Agents used {} on milestone {} so far.",
@@ -93,13 +98,13 @@ impl Session<'_> {
             .map(|s| s.to_string())
             .collect();
         if !skipped.is_empty() {
-            return Ok(Finished::CompletedWithSkips {
+            return Finished::CompletedWithSkips {
                 ran,
                 total,
                 skipped,
-            });
+            };
         }
-        Ok(Finished::Completed { ran, total })
+        Finished::Completed { ran, total }
     }
 
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
@@ -187,7 +192,7 @@ impl Session<'_> {
     /// they are not its work: add them to the files checkpoints leave alone
     /// (the user may have made some between runs). A stopped attempt's own
     /// new files are the exception: the retry continues them.
-    fn keep_untracked(&mut self) -> Result<()> {
+    pub(super) fn keep_untracked(&mut self) -> Result<()> {
         let untracked = match self.untracked_now.take() {
             Some(known) => known,
             None => self.repo.work_tree()?.untracked,
@@ -248,7 +253,7 @@ impl Session<'_> {
         state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)
     }
 
-    fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
+    pub(super) fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
         let safe: String = id
             .chars()
             .map(|c| if c == '/' || c.is_control() { '_' } else { c })
@@ -268,7 +273,7 @@ impl Session<'_> {
 
     /// Commit task `i`'s work with the status file, on top of any commits
     /// the task made itself.
-    fn checkpoint(
+    pub(super) fn checkpoint(
         &mut self,
         i: usize,
         verdict: Verdict,

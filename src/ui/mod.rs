@@ -3,6 +3,7 @@
 pub mod confirm;
 pub mod editor;
 pub mod live;
+pub mod prefixed;
 pub mod prompt;
 pub mod raw;
 pub mod table;
