@@ -5,6 +5,7 @@
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
 mod attempt;
+mod dirty;
 mod learn;
 pub mod message;
 mod prepare;

@@ -77,6 +77,13 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
             "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
         ));
     }
+    for (task, how) in progress::ticked_but_stopped(plan, &status) {
+        notes.warn(&format!(
+            "warning: {} is marked done in {}, but its last attempt {how} and it has no checkpoint: it runs again",
+            text::clean(task),
+            text::clean(&plan.plan)
+        ));
+    }
     if !opts.reused.is_empty() {
         notes.info(&format!(
             "reusing the earlier run's {}",
@@ -95,7 +102,9 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         check_restart(repo, name, &tree)?;
     }
     let after_attempt = resuming && continues_an_attempt(&status);
-    check_work_tree(repo, &tree, name, after_attempt)?;
+    let next = status.tasks.iter().find(|t| !t.state.is_finished());
+    let next = next.map_or(name, |t| t.id.as_str());
+    super::dirty::check_work_tree(repo, &tree, name, next, after_attempt)?;
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
@@ -221,18 +230,7 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
 /// interrupted, or killed while running) and was not rolled back, so the
 /// work tree may hold that attempt's changes.
 fn continues_an_attempt(status: &Status) -> bool {
-    // A rollback discarded the attempt's changes: what is left is the user's.
-    if status.failure.as_ref().is_some_and(|f| f.rolled_back) {
-        return false;
-    }
-    // The task's state, not the run's: a run interrupted between tasks left
-    // nothing behind.
-    status.tasks.iter().any(|t| {
-        matches!(
-            t.state,
-            TaskState::Running | TaskState::Failed | TaskState::Interrupted
-        )
-    })
+    super::dirty::stopped_attempt(status).is_some()
 }
 
 /// `--restart` starts a new run, which takes every untracked file for the
@@ -279,47 +277,6 @@ fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
         cmd(" --restart")
     ))
     .hint(format!("or continue {} on top of them: `{}`", task.id, cmd(""))))
-}
-
-/// A run needs a clean tree, so that a checkpoint holds only what its task
-/// changed. Continuing after a failed or interrupted attempt starts from
-/// what that attempt left, as a retry would.
-fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
-    if after_attempt || tree.changed.is_empty() {
-        return Ok(());
-    }
-    // A submodule is named with what changed inside it: `git status`
-    // lists only its path.
-    let mut submodules = Vec::new();
-    let shown: Vec<String> = tree
-        .changed
-        .iter()
-        .take(5)
-        .map(|p| match repo.describe_submodule(p, 3) {
-            Some(inside) => {
-                submodules.push(text::quote(p));
-                format!("{inside} in submodule {}", text::clean(p))
-            }
-            None => text::clean(p).into_owned(),
-        })
-        .collect();
-    let more = tree.changed.len().saturating_sub(shown.len());
-    let mut list = shown.join(", ");
-    if more > 0 {
-        list.push_str(&format!(" and {more} more"));
-    }
-    let mut e = Error::refused(format!(
-        "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
-    ))
-    .hint(format!(
-        "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {name}` again"
-    ));
-    if let Some(sub) = submodules.first() {
-        e = e.hint(format!(
-            "inside a submodule, commit or remove them there first (`git -C {sub} status`)"
-        ));
-    }
-    Err(e)
 }
 
 fn resolve_runners(
