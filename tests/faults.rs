@@ -14,7 +14,7 @@ use common::inspect::{
     assert_fsck_clean, checkpoint_ids, m1_bundle_entries, porcelain, snapshot, status_json,
 };
 use common::runner::{ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
-use common::{Run, TestRepo};
+use common::{Run, TestRepo, stop};
 
 const PLAN2: &str = "# M1\n\n- [ ] TASK-001: First\n- [ ] TASK-002: Second\n";
 
@@ -138,9 +138,9 @@ fn spawn_run(t: &TestRepo, dir: &Path, runner: &Path) -> Child {
         .unwrap()
 }
 
-/// Wait until `path` exists.
+/// Wait until `path` exists; the deadline only bounds a hang.
 fn wait_for(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !path.exists() {
         assert!(
             Instant::now() < deadline,
@@ -156,9 +156,7 @@ fn wait_for(path: &Path) {
                     .collect::<Vec<_>>())
                 .unwrap_or_default()
         );
-        // Short: the kill test aims at the few milliseconds a checkpoint
-        // takes after its task's marker appears.
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -285,18 +283,37 @@ fn runs_started_together_never_both_proceed() {
         let lock = t.path().join(".git/milestone/run.lock");
         std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
         std::fs::write(&lock, "pid 999999999\nstarted x\nmilestone M1\n").unwrap();
+        // The task that runs holds its run until every other run has been
+        // refused (or has started a task too, which the test then reports).
         let log = t.home.path().join("ran.log");
+        let go = t.home.path().join("go");
         let runner = script(
             &t,
             "slow.sh",
             &format!(
-                "echo \"$1\" >> '{}'\nsleep 0.3\necho \"$1\" > \"$1.txt\"",
-                log.display()
+                "echo \"$1\" >> '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\n\
+                 echo \"$1\" > \"$1.txt\"",
+                log.display(),
+                go.display()
             ),
         );
-        let runs: Vec<Child> = (0..RUNS)
+        let mut runs: Vec<Child> = (0..RUNS)
             .map(|_| spawn_run(&t, t.path(), &runner))
             .collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ended = runs
+                .iter_mut()
+                .map(|c| c.try_wait().unwrap().is_some())
+                .filter(|&ended| ended)
+                .count();
+            if ended + ran_log(&t).lines().count() >= RUNS {
+                break;
+            }
+            assert!(Instant::now() < deadline, "round {round}: the runs hang");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::fs::write(&go, "").unwrap();
         let outs: Vec<Run> = runs
             .into_iter()
             .map(|c| c.wait_with_output().unwrap().into())
@@ -330,28 +347,37 @@ impl Rng {
     }
 }
 
-/// How long, on this machine and build, from one task's end to the next
-/// one's (a checkpoint and a task start): the window the kills aim at.
-fn checkpoint_cycle_ms(plan: &str) -> u64 {
-    let t = TestRepo::with_files(&[("plan.md", plan)]);
-    let marks = t.home.path().join("at");
-    let runner = script(
-        &t,
-        "stamp.sh",
-        &format!("touch '{}-'\"$1\"", marks.display()),
-    );
-    run_m1(&t, &runner, &[]).success();
-    let at = |id: &str| {
-        std::fs::metadata(format!("{}-{id}", marks.display()))
-            .and_then(|m| m.modified())
-            .unwrap()
-    };
-    let span = at("TASK-003")
-        .duration_since(at("TASK-001"))
-        .unwrap_or_default();
-    u64::try_from(span.as_millis() / 2)
-        .unwrap_or(u64::MAX)
-        .clamp(5, 500)
+/// The generator for a test's moments. `FAULTS_SEED=<n>` replays or
+/// varies them (each test prints the seed it used).
+fn seeded_rng() -> (u64, Rng) {
+    let seed = std::env::var("FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0bac_0000_0005_u64);
+    (seed, Rng(seed | 1))
+}
+
+/// How many seeded moments a test stops its command at: `default`, or
+/// `FAULTS_SEEDS=<n>` for a longer (or shorter) search.
+fn seeded_moments(default: usize) -> usize {
+    std::env::var("FAULTS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `run M1 --plan plan.md --runner <runner>`, for [`stop::stop_at`].
+fn run_m1_args(runner: &Path) -> [&std::ffi::OsStr; 6] {
+    let s = std::ffi::OsStr::new;
+    let runner = runner.as_os_str();
+    [
+        s("run"),
+        s("M1"),
+        s("--plan"),
+        s("plan.md"),
+        s("--runner"),
+        runner,
+    ]
 }
 
 fn kill9(pid: u32) {
@@ -361,45 +387,18 @@ fn kill9(pid: u32) {
     }
 }
 
-/// Wait until no process is left in process group `pgid`: a git command
-/// the killed run had started finishes its job (as it would for a user
-/// who killed the run), and only then is the repository looked at.
-fn wait_for_group(pgid: u32) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // SAFETY: signal 0 only asks whether the group has any process left.
-    while unsafe { libc::kill(-(pgid as i32), 0) } == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "process group {pgid} never ended"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
+/// SIGKILL at seeded moments of a three-task run: on entry to its n-th
+/// write of one kind (a file, an object, a ref, the status file, the lock;
+/// every git command is a moment of its own in the next test).
 #[test]
 fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
+    if !stop::can_trace() {
+        return;
+    }
     let plan = "# M1\n\n- [ ] TASK-001: A\n- [ ] TASK-002: B\n- [ ] TASK-003: C\n";
-    // FAULTS_SEED=<n> replays or varies the kill moments.
-    let seed = std::env::var("FAULTS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_1234_abcd_0001_u64);
-    let mut rng = Rng(seed | 1);
-    let mut recovered_locks = Vec::new();
-    // How many checkpoints existed when the kill landed, per round.
-    let mut killed_with = [0usize; 4];
-    let mut finished_first = 0;
-    // Kills that landed before the awaited task's checkpoint reached the branch.
-    let mut mid_checkpoint = 0;
-    // Kills between the commit and its checkpoint ref; and between recording
-    // a task done and committing it (the task then runs again).
-    let mut refs_missing = 0;
-    let mut rerun_again = 0;
-    let cycle_ms = checkpoint_cycle_ms(plan);
-    for round in 0..20 {
+    let (seed, mut rng) = seeded_rng();
+    let setup = || {
         let t = TestRepo::with_files(&[("plan.md", plan)]);
-        // The task ends at once; the kill lands within one task-to-task
-        // cycle (mostly the checkpoint) after a random task ended.
         let marks = t.home.path().join("finished");
         let runner = script(
             &t,
@@ -409,36 +408,37 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
                 marks.display()
             ),
         );
-        let errors = std::fs::File::create(t.home.path().join("stderr")).unwrap();
-        let mut child = run_cmd(&t, &runner, &[])
-            .stdout(Stdio::null())
-            .stderr(errors)
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let after = 1 + rng.below(3);
-        wait_for(&PathBuf::from(format!(
-            "{}-TASK-00{after}",
-            marks.display()
-        )));
-        let delay = rng.below(cycle_ms);
-        std::thread::sleep(Duration::from_millis(delay));
-        let exited = child.try_wait().unwrap().is_some();
-        kill9(child.id());
-        child.wait().unwrap();
-        wait_for_group(child.id());
+        (t, runner)
+    };
+    let events = {
+        let (t, runner) = setup();
+        stop::events(&t, &run_m1_args(&runner))
+    };
+    let mut recovered_locks = Vec::new();
+    // How many checkpoints existed when the kill landed, per round.
+    let mut killed_with = [0usize; 4];
+    // Kills after a task ended and before its checkpoint reached the branch.
+    let mut mid_checkpoint = 0;
+    // Kills between the commit and its checkpoint ref; and between recording
+    // a task done and committing it (the task then runs again).
+    let mut refs_missing = 0;
+    let mut rerun_again = 0;
+    for round in 0..seeded_moments(20) {
+        let (t, runner) = setup();
+        let at = events.moment(false, |n| rng.below(n));
+        stop::stop_at(&t, &run_m1_args(&runner), libc::SIGKILL, at);
         assert_fsck_clean(&t);
         let made: usize = checkpoints_per_task(&t).values().sum();
         killed_with[made] += 1;
+        let ended = (1..=3)
+            .filter(|i| t.home.path().join(format!("finished-TASK-00{i}")).exists())
+            .count();
+        mid_checkpoint += usize::from(ended > made);
         let refs = t
             .git(&["for-each-ref", "refs/milestone/M1/checkpoints"])
             .lines()
             .count();
         refs_missing += usize::from(refs < made);
-        if made < after as usize {
-            mid_checkpoint += 1;
-        }
-        finished_first += usize::from(exited);
         if t.path().join(".milestone_bundles/M1/status.json").exists() {
             status_json(&t);
         }
@@ -454,7 +454,7 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
                 .split("remove the stale lock with `rm ")
                 .nth(1)
                 .and_then(|s| s.split('`').next())
-                .unwrap_or_else(|| panic!("round {round}: {}", out.stderr));
+                .unwrap_or_else(|| panic!("round {round} ({at:?}): {}", out.stderr));
             std::fs::remove_file(path).unwrap();
             recovered_locks.push(
                 Path::new(path)
@@ -465,30 +465,26 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
             );
             out = run_m1(&t, &runner, &[]);
         }
-        assert_eq!(
-            out.code, 0,
-            "round {round} (delay {delay} ms): {}",
-            out.stderr
-        );
+        assert_eq!(out.code, 0, "round {round} ({at:?}): {}", out.stderr);
         rerun_again += usize::from(out.stderr.contains("has no checkpoint commit"));
         assert_eq!(status_json(&t)["state"], "completed", "round {round}");
         assert_eq!(
             checkpoints_per_task(&t),
             once_each(&["TASK-001", "TASK-002", "TASK-003"]),
-            "round {round} (delay {delay} ms)\n{}{}",
+            "round {round} ({at:?})\n{}{}",
             out.stdout,
             out.stderr
         );
-        assert_eq!(porcelain(&t), "", "round {round}");
+        assert_eq!(porcelain(&t), "", "round {round} ({at:?})");
         assert_fsck_clean(&t);
         assert!(!t.path().join(".git/milestone/run.lock").exists());
     }
     eprintln!(
-        "seed {seed:#x}, cycle {cycle_ms} ms: rounds by checkpoints made before the kill: {killed_with:?}; \
-         runs that finished before it: {finished_first}; kills before the awaited \
-         checkpoint was on the branch: {mid_checkpoint}; git lock files removed by \
-         following the hint: {recovered_locks:?}; checkpoint refs recovered from \
-         history: {refs_missing}; done-but-uncommitted tasks run again: {rerun_again}"
+        "seed {seed:#x}, moments {events:?}: rounds by checkpoints made before the kill: \
+         {killed_with:?}; kills between a task's end and its checkpoint: {mid_checkpoint}; \
+         git lock files removed by following the hint: {recovered_locks:?}; checkpoint \
+         refs recovered from history: {refs_missing}; done-but-uncommitted tasks run \
+         again: {rerun_again}"
     );
     // The kills must land mid-run, or this test shows nothing.
     assert!(
@@ -498,51 +494,6 @@ fn sigkill_during_checkpoints_never_loses_or_repeats_a_task() {
 }
 
 // ---- 4b. SIGKILL at every git command a run starts ----
-
-/// The git program this test machine runs.
-fn real_git() -> String {
-    let out = Command::new("sh")
-        .args(["-c", "command -v git"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A `git` that counts the git commands git-milestone starts (some start
-/// together, hence the `mkdir` lock) and, at the
-/// `kill_at`-th, SIGKILLs git-milestone and then does the job with its
-/// standard input already at its end: what git sees when the kill lands
-/// before git-milestone wrote anything to it. Returns the directory to put
-/// first on `PATH`.
-fn killing_git(t: &TestRepo, kill_at: usize) -> PathBuf {
-    let dir = t.home.path().join("bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let count = t.home.path().join("git-count");
-    std::fs::write(&count, "0").unwrap();
-    let body = format!(
-        "#!/bin/sh\n\
-         if [ \"$(cat /proc/$PPID/comm 2>/dev/null)\" = git-milestone ]; then\n\
-         until mkdir '{c}.lock' 2>/dev/null; do :; done\n\
-         n=$(( $(cat '{c}') + 1 )); echo $n > '{c}'; rmdir '{c}.lock'\n\
-         if [ $n = {kill_at} ]; then kill -9 $PPID; exec '{git}' \"$@\" </dev/null; fi\n\
-         fi\n\
-         exec '{git}' \"$@\"\n",
-        c = count.display(),
-        git = real_git()
-    );
-    let path = dir.join("git");
-    std::fs::write(&path, body).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    dir
-}
-
-fn git_commands_started(t: &TestRepo) -> usize {
-    std::fs::read_to_string(t.home.path().join("git-count"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
 
 /// The user's untracked file is in no commit and not in the index.
 #[track_caller]
@@ -606,19 +557,10 @@ fn kill_at_every_git_command(post_commit: bool) -> usize {
             "quick.sh",
             "echo \"$1\" > \"$1.txt\"; [ \"$1\" != TASK-002 ] || : > .gitignore",
         );
-        let mut path = vec![killing_git(&t, kill_at)];
-        path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
-        let mut child = run_cmd(&t, &runner, &[])
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let status = child.wait().unwrap();
-        wait_for_group(child.id());
-        if git_commands_started(&t) < kill_at {
-            assert!(status.success(), "{context}: {status:?}");
+        let at = stop::At::Git(kill_at);
+        let stopped = stop::stop_at(&t, &run_m1_args(&runner), libc::SIGKILL, at);
+        if !stopped.signalled {
+            assert_eq!(stopped.code, 0, "{context}: {stopped:?}");
             return kill_at - 1;
         }
         assert_fsck_clean(&t);
@@ -652,9 +594,14 @@ fn sigkill_between_the_branch_update_and_the_checkpoint_ref_restores_the_ref() {
 
 // ---- 5. SIGINT stops the whole process group ----
 
-fn pid_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+/// Whether process `pid` exists and is not a zombie (one that exited,
+/// waiting to be reaped: a container's init may do that late).
+fn running(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    state.is_some_and(|s| !matches!(s, "Z" | "X" | "x"))
 }
 
 #[test]
@@ -665,7 +612,7 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         &t,
         "spawning.sh",
         &format!(
-            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n[ -e '{0}' ] && exit 0\nsleep 30 &\necho $! > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwait",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = TASK-002 ] || exit 0\n[ -e '{0}' ] && exit 0\nsleep 300 &\necho $! > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwait",
             pidfile.display()
         ),
     );
@@ -680,7 +627,7 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         .trim()
         .parse()
         .unwrap();
-    assert!(pid_alive(grandchild));
+    assert!(running(grandchild));
     // SAFETY: signals the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -696,10 +643,13 @@ fn sigint_stops_the_task_and_its_grandchildren() {
         "{}",
         out.stderr
     );
-    // The grandchild belongs to the task's process group, which is gone.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pid_alive(grandchild) {
-        // A zombie waiting for init also answers kill -0 for a moment.
+    // The grandchild belongs to the task's process group, which is gone:
+    // dead, or a zombie that init reaps when it gets to it. The run ended
+    // once no process of the group was running, or right after it SIGKILLed
+    // what was left, which the kernel carries out a moment later. The
+    // deadline is well short of the grandchild's own 300 s.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while running(grandchild) {
         assert!(
             Instant::now() < deadline,
             "the task's grandchild {grandchild} survived"
@@ -1232,54 +1182,6 @@ fn failed_with_many_files() -> (TestRepo, PathBuf) {
     (t, runner)
 }
 
-/// When to stop a command: after a delay from its start, or after a delay
-/// from when it writes a file (a path under `.git`).
-#[derive(Debug, Clone, Copy)]
-enum At<'a> {
-    Start(u64),
-    After(&'a str, u64),
-}
-
-/// Kill or interrupt `args` in its own process group (as a terminal's
-/// Ctrl-C reaches the foreground group) at `at`, and wait for any git
-/// command it left running to finish its job.
-fn stop_after(t: &TestRepo, args: &[&str], sig: i32, at: At<'_>) -> i32 {
-    let mut child = t
-        .cmd()
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let delay = match at {
-        At::Start(ms) => ms,
-        At::After(marker, ms) => {
-            let marker = t.path().join(".git").join(marker);
-            while !marker.exists() && child.try_wait().unwrap().is_none() {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            ms
-        }
-    };
-    std::thread::sleep(Duration::from_millis(delay));
-    // SAFETY: signals the process group this test started.
-    unsafe {
-        libc::kill(-(child.id() as i32), sig);
-    }
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    // git commands started out of reach of the signal finish their write.
-    let lock = t.path().join(".git/index.lock");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut quiet = 0;
-    while quiet < 5 {
-        assert!(Instant::now() < deadline, "{} stayed", lock.display());
-        quiet = if lock.exists() { 0 } else { quiet + 1 };
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    code
-}
-
 /// Run `args` until it stops refusing for a lock that a killed git left,
 /// removing the lock as the hint says.
 fn run_following_lock_hints(t: &TestRepo, args: &[&str]) -> Run {
@@ -1344,127 +1246,102 @@ fn assert_undo_brings_everything_back_and_the_run_converges(t: &TestRepo, runner
     assert_fsck_clean(t);
 }
 
-/// How long, on this machine and build, `args` run on a repository
-/// `setup` made takes in all, and after it writes `marker` (a path under
-/// `.git`), in ms: the windows the kills aim at.
-fn window(setup: impl Fn() -> TestRepo, args: &[&str], marker: &str) -> (u64, u64) {
-    let t = setup();
-    let marker = t.path().join(".git").join(marker);
-    let start = Instant::now();
-    let mut child = t.cmd().args(args).stdout(Stdio::null()).spawn().unwrap();
-    let mut seen = None;
-    while child.try_wait().unwrap().is_none() {
-        if seen.is_none() && marker.exists() {
-            seen = Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    let end = start.elapsed();
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
-    (ms(end), ms(end - seen.unwrap_or(end)))
-}
-
-/// Round `round`'s moment: every other one anywhere in the command, the
-/// rest after it wrote `marker`.
-fn moment<'a>(rng: &mut Rng, round: usize, (all, after): (u64, u64), marker: &'a str) -> At<'a> {
-    if round.is_multiple_of(2) {
-        At::Start(rng.below(all))
+/// SIGINT every third round, else SIGKILL.
+fn signal_of(round: usize) -> i32 {
+    if round % 3 == 2 {
+        libc::SIGINT
     } else {
-        At::After(marker, rng.below(after))
+        libc::SIGKILL
     }
-}
-
-fn seeded_rng() -> (u64, Rng) {
-    // FAULTS_SEED=<n> replays or varies the kill moments.
-    let seed = std::env::var("FAULTS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_0bac_0000_0005_u64);
-    (seed, Rng(seed | 1))
 }
 
 #[test]
 fn a_rollback_killed_or_interrupted_half_way_is_finished_and_undone_whole() {
+    if !stop::can_trace() {
+        return;
+    }
     let (seed, mut rng) = seeded_rng();
-    let journal = "milestone/M1/last-rollback.json";
-    let window = window(|| failed_with_many_files().0, &["rollback", "M1"], journal);
+    let rollback = ["rollback", "M1"];
+    let events = stop::events(&failed_with_many_files().0, &rollback);
     let mut by_exit = BTreeMap::<i32, usize>::new();
     let mut finished_by_rerun = 0;
-    for round in 0..12 {
+    for round in 0..seeded_moments(12) {
         let (t, runner) = failed_with_many_files();
-        let sig = if round % 3 == 2 {
-            libc::SIGINT
-        } else {
-            libc::SIGKILL
-        };
-        let at = moment(&mut rng, round, window, journal);
-        let code = stop_after(&t, &["rollback", "M1"], sig, at);
-        *by_exit.entry(code).or_default() += 1;
+        let sig = signal_of(round);
+        // Every fourth moment a git command, else a write: a file removed,
+        // the journal or the status file written.
+        let at = events.moment(round % 4 == 0, |n| rng.below(n));
+        let stopped = stop::stop_at(&t, &rollback, sig, at);
+        eprintln!("round {round}: {at:?}, {stopped:?}");
+        *by_exit.entry(stopped.code).or_default() += 1;
         assert_fsck_clean(&t);
-        assert!(t.path().join("notes.txt").exists(), "round {round}");
-        if sig == libc::SIGINT {
+        assert!(
+            t.path().join("notes.txt").exists(),
+            "round {round} ({at:?})"
+        );
+        if !stopped.signalled {
+            assert_eq!(stopped.code, 0, "round {round} ({at:?})");
+        } else if sig == libc::SIGINT {
             // Finished, stopped (130), or killed before it could install
             // its handler, when nothing had happened yet.
-            assert!(matches!(code, 0 | 130 | -1), "round {round}: exit {code}");
+            assert!(
+                matches!(stopped.code, 0 | 130 | -1),
+                "round {round} ({at:?}): exit {}",
+                stopped.code
+            );
         }
         // The next rollback finishes the stopped one (or starts afresh when
         // nothing had changed, or finds nothing left to do).
-        let out = run_following_lock_hints(&t, &["rollback", "M1"]);
+        let out = run_following_lock_hints(&t, &rollback);
         let done = out.code == 0
             || (out.code == 2 && out.stderr.starts_with("error: nothing to roll back"));
         assert!(done, "round {round} ({at:?}): {}", out.stderr);
         finished_by_rerun += usize::from(out.stdout.starts_with("Finished the rollback"));
-        assert!(!t.path().join("gen").exists(), "round {round}");
-        assert_eq!(t.read("tracked.txt"), "v1\n", "round {round}");
+        assert!(!t.path().join("gen").exists(), "round {round} ({at:?})");
+        assert_eq!(t.read("tracked.txt"), "v1\n", "round {round} ({at:?})");
         assert_eq!(
             porcelain(&t),
             " M .milestone_bundles/M1/status.json\n?? notes.txt\n",
-            "round {round}"
+            "round {round} ({at:?})"
         );
         assert_fsck_clean(&t);
         assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
     }
     eprintln!(
-        "seed {seed:#x}, window {window:?} ms: exits of the stopped rollback {by_exit:?}; \
+        "seed {seed:#x}, moments {events:?}: exits of the stopped rollback {by_exit:?}; \
          stopped rollbacks finished by the next one: {finished_by_rerun}"
     );
-    // The kills must land after the save, or this test shows little.
+    // The moments must fall after the save, or this test shows little.
     assert!(
         finished_by_rerun >= 2,
-        "too few kills landed while the work tree was put back: {finished_by_rerun}"
+        "too few stops landed while the work tree was put back: {finished_by_rerun}"
     );
 }
 
 #[test]
 fn undo_force_killed_half_way_never_loses_the_users_commit() {
+    if !stop::can_trace() {
+        return;
+    }
     let (seed, mut rng) = seeded_rng();
     let committed = || {
-        let (t, _) = failed_with_many_files();
-        t.run(["rollback", "M1"]).success();
-        t.write("later.txt", "the user's commit\n");
-        t.git(&["add", "later.txt"]);
-        t.git(&["commit", "-q", "-m", "later work"]);
-        t
-    };
-    let undo = ["rollback", "M1", "--undo", "--force"];
-    let saved = "refs/milestone/M1/before-undo/1";
-    let window = window(committed, &undo, saved);
-    let mut by_exit = BTreeMap::<i32, usize>::new();
-    for round in 0..10 {
         let (t, runner) = failed_with_many_files();
         t.run(["rollback", "M1"]).success();
         t.write("later.txt", "the user's commit\n");
         t.git(&["add", "later.txt"]);
         t.git(&["commit", "-q", "-m", "later work"]);
+        (t, runner)
+    };
+    let undo = ["rollback", "M1", "--undo", "--force"];
+    let events = stop::events(&committed().0, &undo);
+    let mut by_exit = BTreeMap::<i32, usize>::new();
+    for round in 0..seeded_moments(10) {
+        let (t, runner) = committed();
         let later = common::inspect::head(&t);
-        let sig = if round % 3 == 2 {
-            libc::SIGINT
-        } else {
-            libc::SIGKILL
-        };
-        let at = moment(&mut rng, round, window, saved);
-        let code = stop_after(&t, &undo, sig, at);
-        *by_exit.entry(code).or_default() += 1;
+        let at = events.moment(round % 4 == 0, |n| rng.below(n));
+        let stopped = stop::stop_at(&t, &undo, signal_of(round), at);
+        eprintln!("round {round}: {at:?}, {stopped:?}");
+        *by_exit.entry(stopped.code).or_default() += 1;
         assert_fsck_clean(&t);
         // The commit is on the branch, or saved under a ref first.
         let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
@@ -1476,10 +1353,104 @@ fn undo_force_killed_half_way_never_loses_the_users_commit() {
         let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
         assert!(
             keeping.contains("before-undo/"),
-            "round {round}: {keeping:?}"
+            "round {round} ({at:?}): {keeping:?}"
         );
     }
-    eprintln!("seed {seed:#x}, window {window:?} ms: exits of the stopped undo {by_exit:?}");
+    eprintln!("seed {seed:#x}, moments {events:?}: exits of the stopped undo {by_exit:?}");
+}
+
+/// A SIGKILL between a rollback's removal of the attempt's last file in a
+/// directory and the removal of that directory: the rollback that finishes
+/// the stopped one removes the directory too (git lists no empty
+/// directory, so it has to know it from the attempt's files).
+#[test]
+fn a_rollback_killed_before_removing_an_emptied_directory_is_finished_without_it() {
+    if !stop::can_trace() {
+        return;
+    }
+    let rollback = ["rollback", "M1"];
+    // How many times a whole rollback tries to remove gen/: the last one
+    // succeeds.
+    let (t, _) = failed_with_many_files();
+    let last = stop::calls_on(&t, &rollback, "rmdir", &t.path().join("gen"));
+    let (t, runner) = failed_with_many_files();
+    let dir = t.path().join("gen");
+    let at = stop::At::SyscallOn("rmdir", last, &dir);
+    let stopped = stop::stop_at(&t, &rollback, libc::SIGKILL, at);
+    assert!(stopped.signalled, "{stopped:?}");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "gen/ is left empty"
+    );
+    let out = t.run(rollback);
+    out.success();
+    assert!(
+        out.stdout.starts_with("Finished the rollback of M1"),
+        "{}",
+        out.stdout
+    );
+    assert!(!dir.exists());
+    assert_eq!(
+        porcelain(&t),
+        " M .milestone_bundles/M1/status.json\n?? notes.txt\n"
+    );
+    assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
+}
+
+/// A SIGKILL as a rollback, or `--undo --force`, creates the ref that
+/// saves the work (libgit2 writes `<ref>.lock`, then links it into place)
+/// leaves that lock behind, as a killed git does. The next command says
+/// which lock is in the way and how to remove it; once it is removed, the
+/// command does its whole job and nothing is lost.
+#[test]
+fn a_kill_while_saving_work_under_a_ref_leaves_a_lock_the_next_command_names() {
+    if !stop::can_trace() {
+        return;
+    }
+    let (t, runner) = failed_with_many_files();
+    let lock = t
+        .path()
+        .join(".git/refs/milestone/M1/attempts/TASK-002/1.lock");
+    let at = stop::At::SyscallOn("link", 1, &lock);
+    let stopped = stop::stop_at(&t, &["rollback", "M1"], libc::SIGKILL, at);
+    assert!(stopped.signalled && lock.exists(), "{stopped:?}");
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: refs/milestone/M1/attempts/TASK-002/1 is locked: [REPO]/.git/refs/milestone/M1/attempts/TASK-002/1.lock exists (another git command is running, or one crashed)
+    hint: if no git command is running, remove the stale lock with `rm [REPO]/.git/refs/milestone/M1/attempts/TASK-002/1.lock`
+    ");
+    std::fs::remove_file(&lock).unwrap();
+    t.run(["rollback", "M1"]).success();
+    assert!(!t.path().join("gen").exists());
+
+    // The user commits after the rollback; --undo --force saves that commit
+    // under a ref before it puts the attempt back.
+    t.write("later.txt", "the user's commit\n");
+    t.git(&["add", "later.txt"]);
+    t.git(&["commit", "-q", "-m", "later work"]);
+    let later = common::inspect::head(&t);
+    let undo = ["rollback", "M1", "--undo", "--force"];
+    let lock = t.path().join(".git/refs/milestone/M1/before-undo/1.lock");
+    let at = stop::At::SyscallOn("link", 1, &lock);
+    let stopped = stop::stop_at(&t, &undo, libc::SIGKILL, at);
+    assert!(stopped.signalled && lock.exists(), "{stopped:?}");
+    let out = t.run(undo);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: refs/milestone/M1/before-undo/1 is locked: [REPO]/.git/refs/milestone/M1/before-undo/1.lock exists (another git command is running, or one crashed)
+    hint: if no git command is running, remove the stale lock with `rm [REPO]/.git/refs/milestone/M1/before-undo/1.lock`
+    ");
+    std::fs::remove_file(&lock).unwrap();
+    t.run(undo).success();
+    let keeping = t.git(&["for-each-ref", "--contains", &later, "--format=%(refname)"]);
+    assert!(keeping.contains("before-undo/"), "{keeping:?}");
+    assert_undo_brings_everything_back_and_the_run_converges(&t, &runner);
 }
 
 /// Ctrl-C while the run rolls a failed task back (`--on-failure rollback`):
@@ -1492,11 +1463,17 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
         ("plan.md", PLAN2),
         (".gitattributes", "*.slow filter=slow\n"),
     ]);
+    // The filter holds the save until the test has sent its Ctrl-C.
     let marker = t.home.path().join("filtering");
+    let go = t.home.path().join("go");
     let filter = script(
         &t,
         "slow-filter.sh",
-        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\ncat",
+            marker.display(),
+            go.display()
+        ),
     );
     t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
     let once = t.home.path().join("failed-once");
@@ -1521,6 +1498,7 @@ fn ctrl_c_during_the_runs_rollback_exits_130_and_is_recorded() {
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGINT);
     }
+    std::fs::write(&go, "").unwrap();
     let out: Run = child.wait_with_output().unwrap().into();
     insta::assert_snapshot!(out.render(&t), @r"
     exit: 130
@@ -1561,11 +1539,17 @@ fn ctrl_c_during_a_rollback_lets_it_finish_and_exits_130() {
         ("plan.md", PLAN2),
         (".gitattributes", "*.slow filter=slow\n"),
     ]);
+    // The filter holds the save until the test has sent its Ctrl-C.
     let marker = t.home.path().join("filtering");
+    let go = t.home.path().join("go");
     let filter = script(
         &t,
         "slow-filter.sh",
-        &format!("touch '{}'\nsleep 1\ncat", marker.display()),
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\ncat",
+            marker.display(),
+            go.display()
+        ),
     );
     t.git(&["config", "filter.slow.clean", &filter.display().to_string()]);
     let runner = script(
@@ -1587,6 +1571,7 @@ fn ctrl_c_during_a_rollback_lets_it_finish_and_exits_130() {
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGINT);
     }
+    std::fs::write(&go, "").unwrap();
     let out: Run = child.wait_with_output().unwrap().into();
     insta::assert_snapshot!(out.render(&t), @r"
     exit: 130

@@ -1083,3 +1083,258 @@ fn a_task_s_own_checks_and_allow_empty_mark_are_read() {
         ]
     );
 }
+
+#[test]
+fn a_numbered_section_that_makes_templates_is_a_step_of_the_list() {
+    // "Templates" names what section 2 delivers; only the unnumbered
+    // "Examples" section is a specimen of the format.
+    let got = extract(&fixture("numbered-deliverables.md"), "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1.1", "1.2", "2.1", "2.2"]);
+    let left: Vec<(&str, &str)> = got
+        .left_out
+        .iter()
+        .map(|l| (l.item.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(left, [("9.1", "it is under the heading \"Examples\"")]);
+}
+
+#[test]
+fn a_task_element_without_a_name_is_numbered_by_its_position() {
+    let t = repo_with("unnamed-checkpoint.md");
+    let out = t.run([
+        "plan",
+        "07-02",
+        "--plan",
+        "docs/unnamed-checkpoint.md",
+        "--json",
+    ]);
+    out.success();
+    let tasks = out.json()["tasks"].clone();
+    let got: Vec<(&str, &str, &str)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap(),
+                t["label"].as_str().unwrap(),
+                t["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "Task 1", "Write the CSV encoder"),
+            ("2", "Task 2", "Add the export button"),
+            ("3", "Task 3", "CSV export from the report page"),
+        ]
+    );
+    // Named by `id` attributes, not by position: the unnamed one is its position.
+    let text = "<task id=\"a-1\">\n<name>Build</name>\n</task>\n\n<task>\n<what-built>Build</what-built>\n</task>\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["a-1", "2"]);
+}
+
+#[test]
+fn a_status_word_in_capitals_inside_a_task_line_leaves_it_out() {
+    let got = extract(&fixture("deferred-inline.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("T001", true), ("T002", true), ("T004", false)]);
+    insta::assert_snapshot!(explained("deferred-inline.md", "offline-sync"), @r#"
+    exit: 0
+    --- stdout
+    milestone offline-sync: 3 tasks, 1 not done (docs/deferred-inline.md)
+    +---+------+---------------------------------------------------+------+------------+
+    | # | ID   | Title                                             | Done | Depends on |
+    +==================================================================================+
+    | 1 | T001 | Add the change journal in src/sync/journal.rs     | yes  |            |
+    | 2 | T002 | Replay the journal on reconnect — depends on T001 | yes  | T001       |
+    | 3 | T004 | Document the journal format in docs/sync.md       |      |            |
+    +---+------+---------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/deferred-inline.md:6  T002 waits for T001  ("depends on" in the task's text)
+
+    left out:
+      docs/deferred-inline.md:7  T003: its title marks it left out (line 7)
+      docs/deferred-inline.md:9  T005: its title marks it left out (line 9)
+    --- stderr
+    "#);
+}
+
+#[test]
+fn an_epic_among_its_issues_is_left_out() {
+    let got = extract(&fixture("epic-row.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("#41", true), ("#42", false), ("#43", false)]);
+    let left: Vec<(&str, &str)> = got
+        .left_out
+        .iter()
+        .map(|l| (l.item.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(left, [("#40", "it is the epic that holds the other tasks")]);
+    // A tag says so too; a plan made only of epics runs them.
+    let text = "- [ ] T010 [Epic] Payments\n- [ ] T011 Card form\n- [ ] T012 Refunds\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T011", "T012"]);
+    let text = "- [ ] T010 Epic: Payments\n- [ ] T011 Epic: Search\n";
+    let ids: Vec<String> = extract(text, "x")
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["T010", "T011"]);
+}
+
+#[test]
+fn many_tasks_of_a_phase_is_not_every_task_of_it() {
+    let got = extract(&fixture("partial-group.md"), "x").unwrap();
+    let deps: Vec<(&str, Vec<String>)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.depends_on.to_vec()))
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        deps,
+        [
+            ("T001", s(&[])),
+            ("T002", s(&["T001"])),
+            ("T003", s(&["T002", "T001"])),
+            ("T004", s(&["T001"])),
+        ]
+    );
+    assert_eq!(got.warnings, []);
+}
+
+#[test]
+fn a_dependency_in_a_section_heading_holds_for_the_sections_tasks() {
+    let got = extract(&fixture("section-deps.md"), "x").unwrap();
+    let deps: Vec<(&str, String)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.depends_on.to_vec().join(" ")))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("1.1", String::new()),
+            ("1.2", String::new()),
+            ("2.1", "1.1".into()),
+            ("2.2", "1.1".into()),
+            ("3.1", "1.1 1.2 2.1 2.2".into()),
+            ("4.1", "1.1 1.2 2.1 2.2 3.1".into()),
+            ("4.2", "1.1 1.2 2.1 2.2 3.1".into()),
+            // "2 reviews" counts reviews; it names no section.
+            ("5.1", String::new()),
+        ]
+    );
+    // A task heading's own note is the task's.
+    let text = "## Task 1: Parse\n\nRead it.\n\n## Task 2: Render (after Task 1)\n\nDraw it.\n";
+    let got = extract(text, "x").unwrap();
+    assert_eq!(got.tasks[1].depends_on, ["1"]);
+    assert_eq!(got.deps[0].reason, "\"after\" in a heading");
+}
+
+#[test]
+fn sub_items_indented_with_tabs_are_read_as_written() {
+    let got = extract(&fixture("tab-indented.md"), "x").unwrap();
+    let ids: Vec<(&str, bool)> = got.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+    assert_eq!(ids, [("1.1", true), ("1.2", false), ("2", false)]);
+    assert_eq!(got.unsure, Vec::<String>::new());
+}
+
+#[test]
+fn a_table_without_its_separator_line_is_refused_saying_so() {
+    let t = repo_with("table-no-separator.md");
+    let out = t.run(["plan", "x", "--plan", "docs/table-no-separator.md"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: no tasks found in docs/table-no-separator.md
+    hint: line 5 looks like a table row, but its table has no `|---|` line under the header, so Markdown reads it as text: add one
+    hint: git milestone runs a plan's units of work: checklist items (`- [ ] …`), numbered headings (`## Task 3: …`), table rows with an ID column, or `<task>` elements
+    hint: if the milestone's tasks are in another file, name it: `git milestone plan x --plan <path>`
+    ");
+}
+
+#[test]
+fn odd_input_gives_a_reading_or_a_clear_error() {
+    // Nothing, or only headings: refused.
+    for text in ["", "\n\n", "# Title\n\n## Part one\n\n### More\n"] {
+        let e = extract(text, "x").unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{text:?}");
+        assert!(e.to_string().contains("no tasks found"), "{e}");
+    }
+    let ids = |text: &str| -> Vec<(String, bool, Vec<String>)> {
+        extract(text, "x")
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| (t.id, t.done, t.depends_on.to_vec()))
+            .collect()
+    };
+    let want = vec![
+        ("T001".to_string(), true, vec![]),
+        ("T002".to_string(), false, vec!["T001".to_string()]),
+    ];
+    // Windows line endings, a byte-order mark.
+    let lf = "# Tasks\n\n- [x] T001 First\n- [ ] T002 Second, after T001\n";
+    assert_eq!(ids(&lf.replace('\n', "\r\n")), want);
+    assert_eq!(ids(&format!("\u{feff}{lf}")), want);
+    // Commented-out items are not the plan's.
+    let commented = "# Tasks\n\n<!--\n- [ ] T000 Old\n-->\n- [x] T001 First\n\
+                     <!-- - [ ] T009 Parked -->\n- [ ] T002 Second, after T001\n";
+    assert_eq!(ids(commented), want);
+    // Deep nesting: the innermost item is the task, no stack to overflow.
+    let deep: String = (0..400)
+        .map(|d| format!("{}- [ ] T{:03} Step\n", "  ".repeat(d), d + 1))
+        .collect();
+    assert_eq!(ids(&deep).last().unwrap().0, "T400");
+    // A README's roadmap checklist: its items, numbered, when asked for it.
+    let readme = "# Tool\n\nA tool.\n\n## Install\n\n```sh\n- [ ] not a task\n```\n\n\
+                  ## Roadmap\n\n- [x] Parse input\n- [ ] Plugins\n\n## License\n\nMIT\n";
+    let got = extract(readme, "Roadmap").unwrap();
+    let items: Vec<(&str, &str, bool)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.title.as_str(), t.done))
+        .collect();
+    assert_eq!(items, [("1", "Parse input", true), ("2", "Plugins", false)]);
+    // A long changelog: version headings are no units, so nothing to run.
+    let log: String = (0..1000)
+        .map(|v| format!("## [1.{v}.0]\n\n### Fixed\n\n- Crash on empty input (#{v})\n\n"))
+        .collect();
+    assert!(extract(&format!("# Changelog\n\n{log}"), "x").is_err());
+}
+
+#[test]
+fn labelled_items_inside_a_task_element_are_its_steps() {
+    let got = extract(&fixture("task-element-steps.md"), "x").unwrap();
+    let ids: Vec<(&str, Option<&str>)> = got
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.label.as_deref()))
+        .collect();
+    assert_eq!(ids, [("1", Some("Task 1")), ("2", Some("Task 2"))]);
+}
+
+#[test]
+fn a_hyphenated_status_after_a_dash_is_still_a_status() {
+    let text = "## 1. Tests\n\n- [x] 1.1 Unit tests for the parser\n\
+                - [ ] 1.2 Unit tests for the importer — deferred to follow-up\n";
+    let got = extract(text, "x").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1.1"]);
+    assert_eq!(got.left_out[0].item, "1.2");
+}

@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::inspect::{checkpoint_ids, porcelain, status_json};
 use common::runner::{script, sh_runner};
 use common::tmux::{Tmux, sealed_env, tmux_installed};
@@ -231,6 +233,72 @@ fn ctrl_c_at_the_prompt_interrupts_the_run() {
         !t.path().join(".git/milestone/run.lock").exists(),
         "the run lock is released"
     );
+}
+
+/// A Ctrl-C that lands after the task failed but before the prompt reads a
+/// key (here: while the run lists the attempt's files with `git status`)
+/// interrupts the run as one at the prompt does; the prompt never waits
+/// for a key that already came. A `git` first on PATH sends the SIGINT the
+/// moment git-milestone starts its first git command after the task's end,
+/// so the moment is an event, not a time.
+#[test]
+fn ctrl_c_just_before_the_prompt_interrupts_the_run() {
+    let t = milestone();
+    if !tmux_installed() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is not installed");
+        common::skip("tmux is not installed, so the terminal prompt cannot be tested");
+        return;
+    }
+    let ended = t.home.path().join("ended");
+    let runner = sh_runner(
+        &t,
+        "fails.sh",
+        &format!(
+            "[ \"$1\" = TASK-002 ] || exit 0\necho partial > partial.txt\ntouch '{}'\nexit 3",
+            ended.display()
+        ),
+    );
+    let real_git = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real_git = String::from_utf8(real_git.stdout).unwrap();
+    let bin = t.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    script(
+        &t,
+        "bin/git",
+        &format!(
+            "if [ -e '{ended}' ] && [ \"$(cat /proc/$PPID/comm)\" = git-milestone ] \
+             && mkdir '{ended}.sent' 2>/dev/null; then kill -INT $PPID; fi\nexec '{}' \"$@\"",
+            real_git.trim(),
+            ended = ended.display()
+        ),
+    );
+    let mut env = sealed_env(&t);
+    for (k, v) in &mut env {
+        if k == "PATH" {
+            *v = format!("{}:{v}", bin.display());
+        }
+    }
+    let bin = common::bin().display().to_string();
+    let argv = [&*bin, "run", "M1", "--yes", "--plan", "docs/plan.md"];
+    let tmux = Tmux::start(
+        t.path(),
+        &env,
+        &[&argv[..], &["--runner", &runner]].concat(),
+    );
+    let screen = tmux.wait_for("[exit ");
+    assert!(screen.contains("[exit 130]"), "{screen}");
+    assert!(
+        screen.contains("error: interrupted while asking what to do about TASK-002"),
+        "{screen}"
+    );
+    assert!(t.home.path().join("ended.sent").exists());
+    assert_eq!(t.read("partial.txt"), "partial\n", "nothing rolled back");
+    // As after a Ctrl-C at the prompt: the task failed, unanswered.
+    assert_eq!(status_json(&t)["state"], "failed");
+    assert!(!t.path().join(".git/milestone/run.lock").exists());
 }
 
 /// Without a terminal the policy decides; these run with stdin at /dev/null.

@@ -330,6 +330,7 @@ fn finish_stopped(
         journal::write(repo.git_dir(), name, &record)?;
     }
     let removed = restore(repo, name, &record.checkpoint, &found, hidden)?;
+    repo.remove_emptied_dirs(&record.leftovers);
     let checkpoints = checkpoints(repo, name, &status)?;
     let discarded = repo.commits_after(&record.checkpoint, &from)?;
     let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();

@@ -141,6 +141,10 @@ pub struct Context<'g> {
     pub sections: &'g [Group],
     /// The whole text is a dependency field's value (a Depends column).
     pub field: bool,
+    /// The text is a section heading's: the tasks of its section wait
+    /// when the clause names no one else, and section numbers (`4.x`,
+    /// `2–7`) name sections.
+    pub section: Option<&'g [u32]>,
 }
 
 /// Phrases that place a task inside a later group of the plan: "in the
@@ -353,7 +357,7 @@ fn field_statement(
     };
     let mut on = field_references(&without_asides(&clause[value..]), known);
     if on.is_empty() {
-        on = side(&clause[value..], known, cx.groups);
+        on = side(&clause[value..], known, cx);
     }
     if on.is_empty() {
         return statement(&clause[value..], v, prose, known).map(|mut s| {
@@ -440,7 +444,7 @@ fn object(
             end = from + i;
         }
     }
-    let mut right = side(&without_asides(&clause[from..end]), known, cx.groups);
+    let mut right = side(&without_asides(&clause[from..end]), known, cx);
     if !right.is_empty() {
         return Some((right, false));
     }
@@ -472,8 +476,18 @@ fn points_back(object: &str) -> bool {
 /// it is. An ID further into the sentence ("using the T003 output, depends
 /// on T004") is not its subject.
 fn subject(left: &str, cx: Context<'_>, known: &Known) -> Vec<u32> {
-    let refs = side(left, known, cx.groups);
+    let refs = side(
+        left,
+        known,
+        Context {
+            section: None,
+            ..cx
+        },
+    );
     let tasks = refs.tasks;
+    if let Some(section) = cx.section.filter(|_| tasks.is_empty()) {
+        return section.to_vec();
+    }
     let opens = refs.first.is_some_and(|(at, _)| {
         left[..at.min(left.len())]
             .chars()
@@ -523,17 +537,21 @@ fn starts_with_unit_word(s: &str) -> bool {
 }
 
 /// The tasks one side of a statement names: its IDs if it has any, else the
-/// groups it names.
-fn side(text: &str, known: &Known, groups: Option<&[Group]>) -> Refs {
+/// groups it names (in a heading, also the sections it numbers).
+fn side(text: &str, known: &Known, cx: Context<'_>) -> Refs {
     let ids = references(text, known);
     if !ids.is_empty() {
         return ids;
     }
-    let Some(groups) = groups else {
+    let Some(groups) = cx.groups else {
         return Refs::default();
     };
+    let mut tasks = groups::named(text, groups);
+    if tasks.is_empty() && cx.section.is_some() {
+        tasks = groups::numbered(text, groups);
+    }
     let mut out = Refs {
-        tasks: groups::named(text, groups),
+        tasks,
         ..Refs::default()
     };
     if let Some(&t) = out.tasks.first() {
@@ -563,6 +581,7 @@ mod tests {
             groups: None,
             sections: &[],
             field: false,
+            section: None,
         }
     }
 
@@ -690,6 +709,7 @@ mod tests {
             groups: None,
             sections: &sections,
             field: false,
+            section: None,
         };
         let s = statements(
             "Rename the glossary, in the first commit of slice 1.",
@@ -728,6 +748,7 @@ mod tests {
                 groups: Some(&groups),
                 sections: &[],
                 field: false,
+                section: None,
             },
             &k,
         );
@@ -773,6 +794,7 @@ mod tests {
                 groups: Some(&groups),
                 sections: &[],
                 field: false,
+                section: None,
             },
             &k,
         );

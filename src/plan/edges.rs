@@ -44,6 +44,8 @@ struct Reader<'a> {
     known: Known,
     task_of: HashMap<usize, u32>,
     groups: Vec<Group>,
+    /// Per heading unit that is not a task: the tasks of its section.
+    sections: HashMap<usize, Vec<u32>>,
     dep_sections: Vec<Range<usize>>,
     /// Every label the document defines, for telling a typo from an ID of
     /// another milestone.
@@ -76,6 +78,7 @@ pub fn read(doc: &Doc<'_>, units: &[Unit], defs: &[Vec<usize>], tasks: &Tasks) -
         doc,
         units,
         groups: Vec::new(),
+        sections: HashMap::new(),
         dep_sections: scope::dependency_sections(doc),
         defined: units
             .iter()
@@ -88,6 +91,7 @@ pub fn read(doc: &Doc<'_>, units: &[Unit], defs: &[Vec<usize>], tasks: &Tasks) -
     };
     r.groups = r.groups(defs, tasks);
     r.blocks();
+    r.headings();
     r.fields();
     r.finish(tasks.list.len())
 }
@@ -106,7 +110,7 @@ impl Reader<'_> {
 
     /// Phases and stories: each heading with the tasks under it, and each
     /// `[US1]` tag with the tasks that carry it.
-    fn groups(&self, defs: &[Vec<usize>], tasks: &Tasks) -> Vec<Group> {
+    fn groups(&mut self, defs: &[Vec<usize>], tasks: &Tasks) -> Vec<Group> {
         let mut by_heading: HashMap<usize, Vec<u32>> = HashMap::new();
         let mut stories: Vec<(String, Vec<u32>)> = Vec::new();
         for (t, ds) in defs.iter().enumerate() {
@@ -136,6 +140,11 @@ impl Reader<'_> {
             }
         }
         let _ = tasks;
+        self.sections = by_heading
+            .iter()
+            .filter(|(h, _)| !self.task_of.contains_key(h))
+            .map(|(&h, t)| (h, t.clone()))
+            .collect();
         let mut heads: Vec<(usize, Vec<u32>)> = by_heading.into_iter().collect();
         heads.sort_by_key(|(h, _)| *h);
         let mut out: Vec<Group> = heads
@@ -181,6 +190,7 @@ impl Reader<'_> {
                 groups: in_deps.then_some(&self.groups[..]),
                 sections: &self.groups,
                 field: false,
+                section: None,
             };
             for s in deps::statements(text, cx, &self.known) {
                 let reason = match (in_deps, owner, s.strength) {
@@ -190,6 +200,37 @@ impl Reader<'_> {
                     (false, None, _) => format!("\"{}\" in prose", s.phrase),
                 };
                 self.add(s, b.start, reason);
+            }
+        }
+    }
+
+    /// A heading's own line: a task heading's note is the task's ("###
+    /// Task 4: Export (after Task 2)"); a section heading's is its tasks'
+    /// ("## 4. Reader (depends on 2.1 + 3.1)", "## 8. Tests (depends on 2–7)").
+    fn headings(&mut self) {
+        let doc = self.doc;
+        for (u, unit) in self.units.iter().enumerate() {
+            if unit.kind != Kind::Heading || doc.in_code(unit.start) {
+                continue;
+            }
+            let owner = self.task_of.get(&u).copied();
+            let section = self.sections.get(&u).filter(|_| owner.is_none());
+            if owner.is_none() && section.is_none() {
+                continue;
+            }
+            let line = doc.line_range(unit.start);
+            let text = &doc.text[line.clone()];
+            let cx = Context {
+                owner,
+                groups: Some(&self.groups[..]),
+                sections: &self.groups,
+                field: false,
+                section: section.map(Vec::as_slice),
+            };
+            let found = deps::statements(text, cx, &self.known);
+            for s in found {
+                let reason = format!("\"{}\" in a heading", s.phrase);
+                self.add(s, line.start, reason);
             }
         }
     }
@@ -219,6 +260,7 @@ impl Reader<'_> {
                 groups: None,
                 sections: &[],
                 field: table,
+                section: None,
             };
             for s in deps::statements(&text, cx, &self.known) {
                 let reason = if s.strength == Strength::Structured {
@@ -279,6 +321,8 @@ impl Reader<'_> {
 
     /// Per task, what it depends on (tasks and outside IDs), first stated first.
     fn finish(mut self, n: usize) -> Read {
+        // Statements as the document states them, top to bottom.
+        self.deps.sort_by_key(|d| d.line);
         let mut names: Vec<String> = (0..n)
             .map(|i| self.known.id(i as u32).to_string())
             .collect();

@@ -39,7 +39,13 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
         None => r.generated_tasks(),
     };
     if tasks.list.is_empty() {
-        return Err(nothing_to_run(path, milestone));
+        let table = table_without_separator(&doc).map(|line| {
+            format!(
+                "line {line} looks like a table row, but its table has no `|---|` line \
+                 under the header, so Markdown reads it as text: add one"
+            )
+        });
+        return Err(nothing_to_run(path, milestone, table));
     }
     r.report_others(&choice);
     r.report_unplaced(&tasks);
@@ -65,19 +71,38 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     })
 }
 
-/// The error for a document with nothing that looks like a unit of work.
-pub fn nothing_to_run(path: &str, milestone: &str) -> Error {
-    Error::bad_input(format!("no tasks found in {path}"))
-        .hint(
-            "git milestone runs a plan's units of work: checklist items (`- [ ] …`), \
+/// The error for a document with nothing that looks like a unit of work,
+/// with what went wrong first when the reader can tell.
+pub fn nothing_to_run(path: &str, milestone: &str, first: Option<String>) -> Error {
+    let e = Error::bad_input(format!("no tasks found in {path}"));
+    match first {
+        Some(h) => e.hint(h),
+        None => e,
+    }
+    .hint(
+        "git milestone runs a plan's units of work: checklist items (`- [ ] …`), \
              numbered headings (`## Task 3: …`), table rows with an ID column, \
              or `<task>` elements",
-        )
-        .hint(format!(
-            "if the milestone's tasks are in another file, name it: \
+    )
+    .hint(format!(
+        "if the milestone's tasks are in another file, name it: \
              `git milestone plan {} --plan <path>`",
-            crate::ui::text::quote(milestone)
-        ))
+        crate::ui::text::quote(milestone)
+    ))
+}
+
+/// The first line of a paragraph that is written like a table row (`| T001
+/// | … |`): a table whose separator line is missing is only text.
+fn table_without_separator(doc: &Doc<'_>) -> Option<usize> {
+    doc.paragraphs.iter().find_map(|p| {
+        doc.text[p.clone()]
+            .lines()
+            .position(|l| {
+                let t = l.trim();
+                t.starts_with('|') && t.matches('|').count() >= 3
+            })
+            .map(|n| doc.line_of(p.start) + n)
+    })
 }
 
 fn not_this_milestone(path: &str, milestone: &str, names: &[String]) -> Error {

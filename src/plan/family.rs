@@ -228,7 +228,8 @@ pub fn choose(units: &[Unit], candidates: &[usize], unlabelled: &[usize]) -> Cho
 /// none is a better reading: outward when the inner units are steps that
 /// restart under each outer unit, or sub-tasks namespaced by several outer
 /// units (`F1-2` in `Fase 1`); inward when the inner units fill most of the
-/// outer ones (`TASK-001` items in `Slice 1` headings).
+/// outer ones (`TASK-001` items in `Slice 1` headings), never into a
+/// `<task>` element.
 fn settle(units: &[Unit], all: &[Family]) -> usize {
     let mut best = 0;
     for _ in 0..all.len() {
@@ -242,7 +243,14 @@ fn settle(units: &[Unit], all: &[Family]) -> usize {
                 out.inside && (out.restarts || out.namespaced && distinct(units, &all[i]) >= 2);
             let inn = nesting(units, &all[best], &all[i]);
             let held = inn.namespaced && distinct(units, &all[best]) >= 2;
+            // `<task>` elements are the document declaring its units: the
+            // labelled items inside one are its steps.
+            let declared = all[best]
+                .members
+                .iter()
+                .all(|&m| units[m].kind == Kind::Block);
             let inward = inn.inside
+                && !declared
                 && !inn.restarts
                 && !inn.extends
                 && !held

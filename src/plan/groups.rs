@@ -23,6 +23,99 @@ pub const SECTION_WORDS: &[&str] = &[
     "milestone",
 ];
 
+/// The numbered sections a heading's note names: `4.x` (every task of
+/// section 4), a bare `4`, or a range `2–7`; each section's tasks once.
+pub fn numbered(text: &str, groups: &[Group]) -> Vec<u32> {
+    let mut wanted: Vec<(u32, u32)> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let a: u32 = text[i..i + n].parse().unwrap_or(u32::MAX);
+        let mut j = i + n;
+        let rest = &text[j..];
+        let after = rest.trim_start();
+        let range_end = ["–", "-", "—", "to "]
+            .iter()
+            .filter_map(|d| after.strip_prefix(d))
+            .map(str::trim_start)
+            .find(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+        let mut z = a;
+        if let Some(r) = range_end {
+            let m = r.bytes().take_while(u8::is_ascii_digit).count();
+            z = r[..m].parse().unwrap_or(a);
+            j = text.len() - r.len() + m;
+        } else if let Some(r) = rest.strip_prefix(".x").or_else(|| rest.strip_prefix(".*")) {
+            j = text.len() - r.len();
+        } else if !(after.is_empty()
+            || after.starts_with([',', ')', ';', '+', '&', '/', ']'])
+            || after.starts_with("and ")
+            || after.starts_with("or "))
+        {
+            // `2.1` is a task, `2 reviews` a count: not a section.
+            i = j + 1;
+            continue;
+        }
+        wanted.push((a, z.max(a)));
+        i = j.max(i + 1);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for g in groups {
+        let n = g
+            .aliases
+            .iter()
+            .find_map(|a| a.strip_prefix("section ")?.parse::<u32>().ok());
+        if n.is_some_and(|n| wanted.iter().any(|(a, z)| *a <= n && n <= *z)) {
+            for &t in &g.tasks {
+                if seen.insert(t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Words that pick some of a group's tasks, not all of them: "Many
+/// foundational tasks depend on T006" names no particular task.
+const SOME_OF: &[&str] = &[
+    "many",
+    "some",
+    "most",
+    "several",
+    "few",
+    "certain",
+    "viele",
+    "einige",
+    "algunas",
+    "algunos",
+    "muchas",
+    "muchos",
+    "plusieurs",
+    "certaines",
+    "certains",
+    "beberapa",
+];
+
+/// "many foundational …": the word before the group's name picks only some
+/// of its tasks.
+fn only_some(lower: &str, alias: &str) -> bool {
+    lower.match_indices(alias).any(|(i, _)| {
+        let before = lower[..i].trim_end();
+        let word = before
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        SOME_OF.contains(&word)
+    })
+}
+
 /// The tasks of the groups `text` names, each once.
 pub fn named(text: &str, groups: &[Group]) -> Vec<u32> {
     let lower = text.to_lowercase();
@@ -31,7 +124,8 @@ pub fn named(text: &str, groups: &[Group]) -> Vec<u32> {
     let mut out = Vec::new();
     for g in groups {
         let story = g.aliases.iter().any(|a| is_story(a));
-        if (every_story && story) || g.aliases.iter().any(|a| mentions(&lower, a)) {
+        let named = |a: &String| mentions(&lower, a) && !only_some(&lower, a);
+        if (every_story && story) || g.aliases.iter().any(named) {
             for &t in &g.tasks {
                 if seen.insert(t) {
                     out.push(t);

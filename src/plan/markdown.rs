@@ -151,7 +151,16 @@ impl<'a> Doc<'a> {
             }
             Event::Start(Tag::Item) => {
                 r.items += 1;
-                self.items.push(Item { range });
+                // An item indented with a tab can start at the line break
+                // before it: its own line starts after the break.
+                let lead = self.text[range.clone()]
+                    .bytes()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                let start = (range.start + lead).min(range.end);
+                self.items.push(Item {
+                    range: start..range.end,
+                });
             }
             Event::End(TagEnd::Item) => r.items -= 1,
             Event::Start(Tag::Paragraph) if r.items == 0 => self.paragraphs.push(range),

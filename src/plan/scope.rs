@@ -328,8 +328,10 @@ fn namespace(units: &[Unit], name: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Section names whose tasks are not part of the sequence.
-const NOT_THE_SEQUENCE: &[&str] = &[
+/// Nouns that make a section a specimen of the format rather than work
+/// ("Examples", "Task template"); a numbered section ("## 9. Docs +
+/// Templates") that produces them is still a step of the list.
+const SPECIMENS: &[&str] = &[
     "example",
     "examples",
     "sample",
@@ -338,6 +340,10 @@ const NOT_THE_SEQUENCE: &[&str] = &[
     "templates",
     "placeholder",
     "placeholders",
+];
+
+/// Section names whose tasks are not part of the sequence.
+const NOT_THE_SEQUENCE: &[&str] = &[
     "deferred",
     "removed",
     "backlog",
@@ -374,7 +380,8 @@ const NOT_THE_SEQUENCE_PHRASES: &[&str] = &[
 const SEQUENCE_WORDS: &[&str] = &["phase", "milestone", "sprint", "slice", "story", "stage"];
 
 /// "Examples", "Tasks deferred to v2", "Out of scope": a set-aside word
-/// anywhere in a heading that is not itself a phase of the sequence.
+/// anywhere in a heading that is not itself a phase of the sequence (a
+/// specimen noun only in a heading that is not numbered).
 pub fn names_a_set_aside(heading: &str) -> bool {
     let lower = heading.to_lowercase();
     let words: Vec<String> = lower
@@ -385,8 +392,11 @@ pub fn names_a_set_aside(heading: &str) -> bool {
     if words.iter().any(|w| SEQUENCE_WORDS.contains(&w.as_str())) {
         return false;
     }
-    words.iter().any(|w| NOT_THE_SEQUENCE.contains(&w.as_str()))
-        || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
+    let numbered = super::label::number(heading.trim_start())
+        .is_some_and(|(_, n)| heading.trim_start()[n..].starts_with(['.', ')', ':']));
+    words.iter().any(|w| {
+        NOT_THE_SEQUENCE.contains(&w.as_str()) || !numbered && SPECIMENS.contains(&w.as_str())
+    }) || NOT_THE_SEQUENCE_PHRASES.iter().any(|p| lower.contains(p))
 }
 
 /// Section names that talk about tasks defined elsewhere.

@@ -218,6 +218,23 @@ impl Vote {
     }
 }
 
+/// The container a task sits in: the defined ID its number extends (`2`
+/// for `2.3`), a container of that ID first.
+fn parent_of(dr: &Draft, drafts: &[Draft], by_key: &HashMap<String, usize>) -> Option<String> {
+    let p = parent_number(&dr.id)?;
+    by_key.get(&key(p)).map(|&d| drafts[d].id.clone())
+}
+
+/// A unit titled as an epic (`Epic: Sync`, `[Epic] Sync`): the issue that
+/// gathers the others, not one of the units of work.
+fn is_epic(u: &super::units::Unit) -> bool {
+    let t = u.title.trim_start();
+    let head = t.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("epic"));
+    let rest = t.get(4..).unwrap_or("").trim_start();
+    head && (rest.starts_with([':', '—', '–', '-']))
+        || u.tags.iter().any(|g| g.eq_ignore_ascii_case("epic"))
+}
+
 /// Two titles say the same thing: most of their words are shared (a path
 /// written two ways does not make two tasks).
 fn similar(a: &str, b: &str) -> bool {
@@ -248,6 +265,18 @@ impl Reading<'_> {
         let positions = self.positions(&drafts);
         let mut order: Vec<usize> = (0..drafts.len()).collect();
         order.sort_by_key(|&d| positions[d]);
+        let epics: HashSet<usize> = (0..drafts.len())
+            .filter(|d| drafts[*d].defs.iter().any(|&u| is_epic(&self.units[u])))
+            .collect();
+        let some_work = epics.len() + containers.len() < drafts.len();
+        // Per ID key: the container that holds it, else the first draft.
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (d, dr) in drafts.iter().enumerate() {
+            let e = by_key.entry(key(&dr.id)).or_insert(d);
+            if containers.contains(&d) && !containers.contains(e) {
+                *e = d;
+            }
+        }
         let mut list = Vec::new();
         let mut defs = Vec::new();
         for d in order {
@@ -255,17 +284,26 @@ impl Reading<'_> {
             if containers.contains(&d) {
                 continue;
             }
+            if some_work && epics.contains(&d) {
+                self.leave_out(
+                    dr.defs[0],
+                    "it is the epic that holds the other tasks".into(),
+                );
+                continue;
+            }
             let votes = self.votes(dr, open(d));
             if let Some(v) = votes.iter().find(|v| v.mark == Mark::LeftOut) {
                 let why = if v.what == "struck through" {
                     "it is struck through".to_string()
+                } else if v.what == "its title" {
+                    format!("its title marks it left out (line {})", v.line)
                 } else {
                     format!("it is marked {} (line {})", v.what, v.line)
                 };
                 self.leave_out(dr.defs[0], why);
                 continue;
             }
-            let parent = self.parent_of(dr, &drafts, &containers);
+            let parent = parent_of(dr, &drafts, &by_key);
             list.push(self.task(dr, &votes, parent));
             defs.push(dr.defs.clone());
         }
@@ -311,29 +349,6 @@ impl Reading<'_> {
             verify: Vec::new(),
             allow_empty: false,
         }
-    }
-
-    /// The container a task sits in: the defined ID its number extends
-    /// (`2` for `2.3`), or the task-family heading around it.
-    fn parent_of(
-        &self,
-        dr: &Draft,
-        drafts: &[Draft],
-        containers: &HashSet<usize>,
-    ) -> Option<String> {
-        let p = parent_number(&dr.id)?;
-        let k = key(p);
-        drafts
-            .iter()
-            .enumerate()
-            .find(|(d, o)| key(&o.id) == k && containers.contains(d))
-            .map(|(_, o)| o.id.clone())
-            .or_else(|| {
-                drafts
-                    .iter()
-                    .find(|o| key(&o.id) == k)
-                    .map(|o| o.id.clone())
-            })
     }
 
     /// Drafts that only group others: a heading whose section holds other

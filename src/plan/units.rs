@@ -174,9 +174,13 @@ pub fn collect(doc: &Doc<'_>) -> Vec<Unit> {
     }
     headings(doc, &mut units);
     super::table::rows(doc, &mut units);
-    for b in &doc.blocks {
-        units.extend(block_unit(doc, b));
-    }
+    let mut blocks: Vec<Unit> = doc
+        .blocks
+        .iter()
+        .filter_map(|b| block_unit(doc, b))
+        .collect();
+    number_unnamed(&mut blocks);
+    units.extend(blocks);
     units.extend(line_units(doc));
     units.sort_by_key(|u| (u.start, std::cmp::Reverse(u.extent.end), u.kind));
     nest(&mut units);
@@ -382,7 +386,7 @@ fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
         }
         let (text, struck) = strip_open_markup(h.text.trim());
         let mut unit = Unit::new(Kind::Heading, h.start, h.start..h.section_end, h.end);
-        if let Some(l) = label::at_start(text) {
+        if let Some(l) = label::at_start(text).filter(|l| !release_heading(l, &text[l.len..])) {
             let (rest, _) = strip_after_label(&text[l.len..]);
             unit.set_title(rest);
             unit.label = Some(l);
@@ -398,6 +402,16 @@ fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
         }
         units.push(unit);
     }
+}
+
+/// `## [1.4.0] - 2024-01-05`, `## 2.1`: a bare number with no title, or
+/// only a date, names a release or a version, not a unit of work.
+fn release_heading(l: &Label, rest: &str) -> bool {
+    let bare = l.word.is_none() && l.shape == Shape::Numbered(String::new());
+    let rest = rest.trim_matches(|c: char| !c.is_alphanumeric());
+    bare && rest
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" -./".contains(&b))
 }
 
 /// A record written as headings (`# Task ID: 4`, `# Title: …`, `# Status:
@@ -472,6 +486,32 @@ fn block_unit(doc: &Doc<'_>, b: &super::markdown::Block) -> Option<Unit> {
         (None, None) => None,
     };
     Some(unit)
+}
+
+/// A `<task>` element without an `id` or a name (a checkpoint that only has
+/// `<what-built>`) is still a unit: it takes its position among the
+/// elements, with the unit word of named ones numbered by position
+/// (`Task 3` after `Task 1`, `Task 2`).
+fn number_unnamed(blocks: &mut [Unit]) {
+    let mut word: Option<Option<String>> = None;
+    for (n, b) in blocks.iter().enumerate() {
+        if let Some(l) = &b.label {
+            let by_position = l.id == (n + 1).to_string() && l.word.is_some();
+            let same = word.as_ref().is_none_or(|w| *w == l.word);
+            word = Some(l.word.clone().filter(|_| by_position && same));
+        }
+    }
+    let word = word.flatten();
+    for (n, b) in blocks.iter_mut().enumerate() {
+        if b.label.is_none() {
+            b.label = Some(Label {
+                id: (n + 1).to_string(),
+                word: word.clone(),
+                shape: Shape::Attribute,
+                len: 0,
+            });
+        }
+    }
 }
 
 /// The first line of text inside a `<task>` element, without its tags: the

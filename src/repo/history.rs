@@ -81,13 +81,17 @@ impl Repo {
     pub fn set_ref(&self, name: &str, oid: &str, why: &str) -> Result<()> {
         self.inner
             .reference(name, parse_oid(oid)?, true, why)
-            .with_context(|| format!("cannot update {name} to {oid}"))?;
+            .map_err(|e| {
+                super::preflight::ref_write_error(e, name, format!("cannot update {name} to {oid}"))
+            })?;
         Ok(())
     }
 
     pub fn delete_ref(&self, name: &str) -> Result<()> {
         match self.inner.find_reference(name) {
-            Ok(mut r) => r.delete().with_context(|| format!("cannot delete {name}")),
+            Ok(mut r) => r.delete().map_err(|e| {
+                super::preflight::ref_write_error(e, name, format!("cannot delete {name}"))
+            }),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(()),
             Err(e) => Err(e).with_context(|| format!("cannot read {name}")),
         }

@@ -159,7 +159,7 @@ impl Repo {
         let id = Oid::from_str(commit).with_context(|| format!("invalid commit id {commit}"))?;
         self.inner
             .reference(&name, id, true, "milestone: recover checkpoint")
-            .with_context(|| format!("cannot update {name}"))?;
+            .map_err(|e| ref_write_error(e, &name, format!("cannot update {name}")))?;
         Ok(())
     }
 }
@@ -199,6 +199,16 @@ pub(crate) fn lock_file_error(path: &Path, what: &str, kind: Kind) -> Error {
         "if no git command is running, remove the stale lock with `rm {}`",
         crate::ui::text::quote_path(path)
     ))
+}
+
+/// A failed write of ref `name` as an error: the clear one for a lock
+/// file in the way (a git command, or git-milestone, killed while it
+/// wrote the ref leaves it), with the command that removes it.
+pub(crate) fn ref_write_error(e: git2::Error, name: &str, what: String) -> Error {
+    match locked_path(&e) {
+        Some(path) => lock_file_error(&path, name, Kind::Failed),
+        None => Error::failed(what).with_cause(e),
+    }
 }
 
 /// The `<file>.lock` a git2 "locked" error is about, when it names one.

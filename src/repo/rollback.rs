@@ -453,6 +453,28 @@ impl Repo {
                 ) => {}
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
         }
+        self.remove_empty_parents(&path);
+        Ok(())
+    }
+
+    /// Remove the directories that held `files` (the attempt's, all
+    /// removed by now) and are left empty: a rollback stopped between
+    /// removing a directory's last file and the directory itself leaves
+    /// it, and git does not list an empty directory for the rollback that
+    /// finishes the job to find.
+    pub fn remove_emptied_dirs(&self, files: &[String]) {
+        let mut dirs = RealDirs::default();
+        for rel in files {
+            let path = self.root().join(rel);
+            if dirs.reach(self.root(), rel) && fs::symlink_metadata(&path).is_err() {
+                self.remove_empty_parents(&path);
+            }
+        }
+    }
+
+    /// Remove each directory above `path` that is empty, up to the root (a
+    /// directory that still holds an ignored file stays).
+    fn remove_empty_parents(&self, path: &Path) {
         let mut dir = path.parent();
         while let Some(d) = dir {
             if d == self.root() || fs::remove_dir(d).is_err() {
@@ -460,7 +482,6 @@ impl Repo {
             }
             dir = d.parent();
         }
-        Ok(())
     }
 }
 

@@ -112,7 +112,9 @@ impl Repo {
                 false,
                 "milestone: save work before replacing it",
             )
-            .with_context(|| format!("cannot create {ref_name}"))?;
+            .map_err(|e| {
+                super::preflight::ref_write_error(e, ref_name, format!("cannot create {ref_name}"))
+            })?;
         Ok(oid.to_string())
     }
 

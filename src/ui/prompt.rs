@@ -1,5 +1,9 @@
 //! The question asked on a terminal when a task fails: how it failed and
 //! the log's tail first, then retry, roll back or stop (dialoguer, on stderr).
+//!
+//! The terminal stays in raw mode for the whole question, so a Ctrl-C is a
+//! key the prompt reads, never a signal lost between two of its reads; one
+//! that came before (after the task ended) stops the run before it asks.
 
 use std::fmt::Write as _;
 
@@ -9,6 +13,7 @@ use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
 use crate::error::{Context, Error, Result};
 use crate::failure::{Choice, FailedAttempt, Prompter};
+use crate::runner::signals;
 use crate::ui::text::clean;
 
 /// Asks on the terminal (stderr). Use only when `ui::can_prompt()`.
@@ -18,6 +23,13 @@ pub struct TerminalPrompter;
 impl Prompter for TerminalPrompter {
     fn choose(&mut self, failed: &FailedAttempt<'_>) -> Result<Choice> {
         let term = Term::stderr();
+        // dialoguer puts the terminal in raw mode only while it waits for a
+        // key: a Ctrl-C in between is a SIGINT our handler only records, and
+        // the prompt would wait on. From here on it is a key.
+        let _raw = RawMode::enter().context("cannot set up the terminal")?;
+        if signals::pending().is_some() {
+            return Err(interrupted(failed));
+        }
         term.write_str(&report(failed))
             .context("cannot write to the terminal")?;
         let items = items(failed);
@@ -39,13 +51,50 @@ impl Prompter for TerminalPrompter {
             Ok(None) => Ok(Choice::Stop),
             Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
                 let _ = term.show_cursor();
-                Err(Error::interrupted(format!(
-                    "interrupted while asking what to do about {}",
-                    failed.task
-                )))
+                Err(interrupted(failed))
             }
             Err(e) => Err(e).context("cannot ask on the terminal"),
         }
+    }
+}
+
+fn interrupted(failed: &FailedAttempt<'_>) -> Error {
+    Error::interrupted(format!(
+        "interrupted while asking what to do about {}",
+        failed.task
+    ))
+}
+
+/// Standard input (the terminal `ui::can_prompt` found) in raw mode, as
+/// dialoguer sets it for each key, output processing kept; the settings
+/// before are put back on drop.
+struct RawMode(libc::termios);
+
+impl RawMode {
+    fn enter() -> std::io::Result<RawMode> {
+        let mut original = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the termios it is given, or fails.
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, original.as_mut_ptr()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: tcgetattr succeeded, so it is initialised.
+        let original = unsafe { original.assume_init() };
+        let mut raw = original;
+        // SAFETY: cfmakeraw only changes the flags of the termios it is given.
+        unsafe { libc::cfmakeraw(&mut raw) };
+        raw.c_oflag = original.c_oflag;
+        // SAFETY: a termios read from this terminal, with flags changed.
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &raw) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(RawMode(original))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        // SAFETY: the settings tcgetattr read from this terminal.
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &self.0) };
     }
 }
 

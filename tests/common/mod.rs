@@ -351,6 +351,7 @@ impl TestRepo {
 pub mod history;
 pub mod inspect;
 pub mod runner;
+pub mod stop;
 pub mod tmux;
 
 impl TestRepo {

@@ -88,7 +88,8 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-J", "-S", "-200"])
     }
 
-    /// Wait until the pane shows `text`; panics with the screen after 20s.
+    /// Wait until the pane shows `text`; panics with the screen after 60 s,
+    /// a deadline that only bounds a hang.
     pub fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {
@@ -96,7 +97,7 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            if start.elapsed() > Duration::from_secs(20) {
+            if start.elapsed() > Duration::from_secs(60) {
                 panic!("timed out waiting for {text:?}; the screen shows:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
