@@ -142,3 +142,98 @@ fn the_dirty_tree_refusal_never_sends_a_failed_attempt_into_a_user_commit() {
     hint: or discard them (saved under a ref first) with `git milestone rollback M2`, then run `git milestone run M1` again
     ");
 }
+
+/// A runner that writes `<ID>.txt` and fails on `T002` while `fail` exists
+/// in HOME.
+fn failing_on_t002(t: &TestRepo) -> std::path::PathBuf {
+    let fail = t.home.path().join("fail");
+    std::fs::write(&fail, "").unwrap();
+    script(
+        t,
+        "failon.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\nif [ \"$1\" = T002 ] && [ -e '{}' ]; then exit 3; fi",
+            fail.display()
+        ),
+    )
+}
+
+/// T002 failed, leaving `T002.txt`; then the plan gained T004 before it.
+fn failed_then_task_added(t004: &str) -> (TestRepo, std::path::PathBuf) {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# Milestone M1\n\n- [ ] T001 one\n- [ ] T002 two\n",
+    )]);
+    let runner = failing_on_t002(&t);
+    run_m1(&t, &runner, &[]).code(1);
+    std::fs::remove_file(t.home.path().join("fail")).unwrap();
+    t.write(
+        "plan.md",
+        &format!("# Milestone M1\n\n- [ ] T001 one\n{t004}- [ ] T002 two\n"),
+    );
+    t.git(&["commit", "-qm", "plan: add T004", "plan.md"]);
+    (t, runner)
+}
+
+/// The failed attempt's changes go into its own task's checkpoint, not
+/// into that of a task the plan now puts before it.
+#[test]
+fn a_stopped_task_runs_before_a_task_added_ahead_of_it() {
+    let (t, runner) = failed_then_task_added("- [ ] T004 four\n");
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
+    T002 runs first, before T004: its checkpoint takes its failed attempt's changes
+    Starting T002 [2/3] two
+    checkpoint [OID] T002 [2/3] in [DURATION]
+    Starting T004 [3/3] four
+    checkpoint [OID] T004 [3/3] in [DURATION]
+    Milestone M1 is complete (2 tasks run now, 1 done before).
+    --- stderr
+    ");
+    assert_eq!(checkpoint_ids(&t, "HEAD"), ["T004", "T002", "T001"]);
+    let files = |rev: &str| t.git(&["show", "--format=", "--name-only", rev]);
+    assert_eq!(
+        files("HEAD~1")
+            .lines()
+            .filter(|l| l.ends_with(".txt"))
+            .collect::<Vec<_>>(),
+        ["T002.txt"]
+    );
+    assert_eq!(
+        files("HEAD")
+            .lines()
+            .filter(|l| l.ends_with(".txt"))
+            .collect::<Vec<_>>(),
+        ["T004.txt"]
+    );
+    assert_eq!(porcelain(&t), "");
+}
+
+/// When the stopped task now waits for the task added before it, it cannot
+/// run first: the run refuses rather than give its changes to that task.
+#[test]
+fn a_stopped_task_that_now_waits_for_a_new_task_is_refused() {
+    let (t, runner) = failed_then_task_added("- [ ] T004 four\n");
+    t.write(
+        "plan.md",
+        "# Milestone M1\n\n- [ ] T001 one\n- [ ] T004 four\n- [ ] T002 two, requires T004\n",
+    );
+    t.git(&["commit", "-qm", "plan: T002 needs T004", "plan.md"]);
+    let before = common::inspect::snapshot(&t);
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the failed attempt of T002 left its changes in the work tree, but T002 now waits for T004, which has not run: the checkpoint of T004 would take them
+    hint: discard them (saved under a ref first) with `git milestone rollback M1`, then `git milestone run M1 --plan plan.md --runner [HOME]/failon.sh`
+    ");
+    let after = common::inspect::snapshot(&t);
+    assert_eq!(
+        (before.head, before.porcelain, before.refs),
+        (after.head, after.porcelain, after.refs)
+    );
+}

@@ -1,9 +1,13 @@
-//! The refusal of a run over uncommitted changes: which task's checkpoint
-//! would take them, and, when a stopped attempt (of this milestone or
-//! another) may have left them, the commands that continue or discard that
-//! attempt rather than a commit that would make its work the user's.
+//! A stopped attempt's changes in the work tree: they go into that task's
+//! own checkpoint (it runs first when the plan now puts other tasks before
+//! it), and the refusal of a run over uncommitted changes names which
+//! task's checkpoint would take them and, when a stopped attempt (of this
+//! milestone or another) may have left them, the commands that continue or
+//! discard that attempt rather than a commit that would make its work the
+//! user's.
 
 use crate::error::{Error, Result};
+use crate::plan::Plan;
 use crate::repo::Repo;
 use crate::repo::checkpoint::WorkTree;
 use crate::state::{self, Status, TaskState};
@@ -34,6 +38,63 @@ pub(super) fn stopped_attempt(status: &Status) -> Option<&str> {
             )
         })
         .map(|t| t.id.as_str())
+}
+
+/// The stopped task continues on top of its attempt's changes, so it must
+/// run before any other unfinished task, or another task's checkpoint would
+/// take them (tasks added before it since, or an order changed). Returns
+/// the plan in that order, `status` moved alike, and a line saying so; or
+/// refuses when the task now waits for one of those tasks. `how` is how the
+/// attempt ended, `again` the command that runs the milestone again.
+pub(super) fn stopped_first(
+    plan: &Plan,
+    status: &mut Status,
+    how: &str,
+    again: &str,
+) -> Result<Option<(Plan, String)>> {
+    let Some(j) = status.tasks.iter().position(|t| {
+        matches!(
+            t.state,
+            TaskState::Running | TaskState::Failed | TaskState::Interrupted
+        )
+    }) else {
+        return Ok(None);
+    };
+    let ahead: Vec<&str> = plan.tasks[..j]
+        .iter()
+        .zip(&status.tasks[..j])
+        .filter(|(_, s)| !s.state.is_finished())
+        .map(|(t, _)| t.id.as_str())
+        .collect();
+    let Some(k) = status.tasks[..j]
+        .iter()
+        .position(|t| !t.state.is_finished())
+    else {
+        return Ok(None);
+    };
+    let id = text::clean(&plan.tasks[j].id);
+    if let Some(dep) = plan.tasks[j].depends_on.iter().find(|d| ahead.contains(d)) {
+        let dep = text::clean(dep);
+        return Err(Error::refused(format!(
+            "the {how} attempt of {id} left its changes in the work tree, but {id} now waits for {dep}, \
+             which has not run: the checkpoint of {dep} would take them"
+        ))
+        .hint(format!(
+            "discard them (saved under a ref first) with `git milestone rollback {}`, then `{again}`",
+            text::quote(&status.milestone)
+        )));
+    }
+    let shown: Vec<String> = ahead.iter().map(|a| text::clean(a).into_owned()).collect();
+    let line = format!(
+        "{id} runs first, before {}: its checkpoint takes its {how} attempt's changes",
+        text::list(&shown, 5)
+    );
+    let mut plan = plan.clone();
+    let task = plan.tasks.remove(j);
+    plan.tasks.insert(k, task);
+    let record = status.tasks.remove(j);
+    status.tasks.insert(k, record);
+    Ok(Some((plan, line)))
 }
 
 /// Every milestone whose status file in the work tree records a stopped
@@ -78,23 +139,23 @@ pub(super) fn check_work_tree(
     // A submodule is named with what changed inside it: `git status`
     // lists only its path.
     let mut submodules = Vec::new();
-    let shown: Vec<String> = tree
+    // Only the paths shown are described; the rest are only counted.
+    let shown: Vec<std::borrow::Cow<'_, str>> = tree
         .changed
         .iter()
-        .take(5)
-        .map(|p| match repo.describe_submodule(p, 3) {
-            Some(inside) => {
-                submodules.push(text::quote(p));
-                format!("{inside} in submodule {}", text::clean(p))
-            }
-            None => text::clean(p).into_owned(),
-        })
+        .enumerate()
+        .map(
+            |(i, p)| match (i < 5).then(|| repo.describe_submodule(p, 3)) {
+                Some(Some(inside)) => {
+                    submodules.push(text::quote(p));
+                    format!("{inside} in submodule {}", text::clean(p)).into()
+                }
+                Some(None) => text::clean(p),
+                None => p.into(),
+            },
+        )
         .collect();
-    let more = tree.changed.len().saturating_sub(shown.len());
-    let mut list = shown.join(", ");
-    if more > 0 {
-        list.push_str(&format!(" and {more} more"));
-    }
+    let list = text::list(&shown, 5);
     let e = Error::refused(format!(
         "the work tree has uncommitted changes ({list}); the checkpoint of {}, the next task, would take them for its work",
         text::clean(next)

@@ -48,6 +48,9 @@ pub(super) struct Prepared {
     pub(super) leftovers: HashSet<String>,
     pub(super) runners: Vec<Option<TaskRunner>>,
     pub(super) committer: Committer,
+    /// The plan in the order this run follows, when it is not the one it
+    /// was given (a stopped task runs first: `dirty::stopped_first`).
+    pub(super) plan: Option<Plan>,
 }
 
 /// What the checks before a run lead to.
@@ -112,14 +115,23 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     } else {
         HashSet::new()
     };
+    let mut reordered = None;
     if after_attempt
         && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
     {
+        let how = stopped_attempt(&status);
         notes.info(&format!(
-            "continuing on top of the {} attempt's changes; `git milestone rollback {name}` discards them",
-            stopped_attempt(&status)
+            "continuing on top of the {how} attempt's changes; `git milestone rollback {name}` discards them"
         ));
+        reordered = super::dirty::stopped_first(plan, &mut status, how, &opts.continue_with)?;
     }
+    let plan = match &reordered {
+        Some((moved, line)) => {
+            notes.info(line);
+            moved
+        }
+        None => plan,
+    };
     let runners = resolve_runners(plan, &status, opts)?;
     let overridden = overridden_blocks(plan, &runners);
     if !overridden.is_empty() {
@@ -137,6 +149,7 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         leftovers,
         runners,
         committer,
+        plan: reordered.map(|(moved, _)| moved),
     })))
 }
 
