@@ -112,6 +112,10 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
                 "A skipped task's changes are not committed: they are saved under refs/milestone/{}/attempts/<ID>/.",
                 plan.milestone
             );
+            println!(
+                "To run the skipped tasks again: {}",
+                text::command_line(&["git", "milestone", "run", &plan.milestone])
+            );
         }
         Finished::NothingToDo | Finished::DryRun => {}
     }

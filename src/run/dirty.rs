@@ -90,10 +90,7 @@ pub(super) fn stopped_first(
         text::list(&shown, 5)
     );
     let mut plan = plan.clone();
-    let task = plan.tasks.remove(j);
-    plan.tasks.insert(k, task);
-    let record = status.tasks.remove(j);
-    status.tasks.insert(k, record);
+    super::progress::move_task(&mut plan, status, j, k);
     Ok(Some((plan, line)))
 }
 

@@ -70,30 +70,18 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     // Before the work tree is read: reading it refreshes the index.
     repo.check_writable()?;
     let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
-    for id in &dropped {
-        let gone = if opts.sequence.as_ref().is_some_and(|s| s.skips(id)) {
-            "is skipped by the recorded sequence".to_string()
-        } else {
-            format!("is no longer in {}", plan.plan)
-        };
-        notes.warn(&format!(
-            "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
-        ));
-    }
-    for (task, how) in progress::ticked_but_stopped(plan, &status) {
-        notes.warn(&format!(
-            "warning: {} is marked done in {}, but its last attempt {how} and it has no checkpoint: it runs again",
-            text::clean(task),
-            text::clean(&plan.plan)
-        ));
-    }
-    if !opts.reused.is_empty() {
-        notes.info(&format!(
-            "reusing the earlier run's {}",
-            text::list(&opts.reused, opts.reused.len())
-        ));
-    }
+    note_the_record(plan, &status, &dropped, opts, notes);
     let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, notes)?;
+    let mut reordered = None;
+    if resuming && let Some((moved, skipped)) = progress::reopen_skipped(plan, &mut status) {
+        let ids: Vec<_> = skipped.iter().map(|id| text::clean(id)).collect();
+        let tasks = if ids.len() == 1 { "task" } else { "tasks" };
+        notes.info(&format!(
+            "running the skipped {tasks} again: {}",
+            text::list(&ids, 5)
+        ));
+        reordered = Some(moved);
+    }
     if progress::all_finished(&status) {
         return Ok(Prep::AllDone(Box::new(status)));
     }
@@ -115,7 +103,6 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     } else {
         HashSet::new()
     };
-    let mut reordered = None;
     if after_attempt
         && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
     {
@@ -123,15 +110,15 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         notes.info(&format!(
             "continuing on top of the {how} attempt's changes; `git milestone rollback {name}` discards them"
         ));
-        reordered = super::dirty::stopped_first(plan, &mut status, how, &opts.continue_with)?;
-    }
-    let plan = match &reordered {
-        Some((moved, line)) => {
-            notes.info(line);
-            moved
+        let now = reordered.as_ref().unwrap_or(plan);
+        if let Some((moved, line)) =
+            super::dirty::stopped_first(now, &mut status, how, &opts.continue_with)?
+        {
+            notes.info(&line);
+            reordered = Some(moved);
         }
-        None => plan,
-    };
+    }
+    let plan = reordered.as_ref().unwrap_or(plan);
     let runners = resolve_runners(plan, &status, opts)?;
     let overridden = overridden_blocks(plan, &runners);
     if !overridden.is_empty() {
@@ -149,8 +136,42 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         leftovers,
         runners,
         committer,
-        plan: reordered.map(|(moved, _)| moved),
+        plan: reordered,
     })))
+}
+
+/// What the record the run starts from says about the plan: tasks dropped
+/// from it, ticked tasks whose attempt stopped, and the settings reused.
+fn note_the_record(
+    plan: &Plan,
+    status: &Status,
+    dropped: &[String],
+    opts: &Options,
+    notes: &mut Notes,
+) {
+    for id in dropped {
+        let gone = if opts.sequence.as_ref().is_some_and(|s| s.skips(id)) {
+            "is skipped by the recorded sequence".to_string()
+        } else {
+            format!("is no longer in {}", plan.plan)
+        };
+        notes.warn(&format!(
+            "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
+        ));
+    }
+    for (task, how) in progress::ticked_but_stopped(plan, status) {
+        notes.warn(&format!(
+            "warning: {} is marked done in {}, but its last attempt {how} and it has no checkpoint: it runs again",
+            text::clean(task),
+            text::clean(&plan.plan)
+        ));
+    }
+    if !opts.reused.is_empty() {
+        notes.info(&format!(
+            "reusing the earlier run's {}",
+            text::list(&opts.reused, opts.reused.len())
+        ));
+    }
 }
 
 /// How the attempt a resumed run continues ended: `failed`, `interrupted`

@@ -112,6 +112,44 @@ pub fn unmark_stopped(plan: &mut Plan, status: &Status) -> Vec<(String, &'static
     stopped
 }
 
+/// Move task `from` to position `to` in both the plan and its record, which
+/// stay in step: the run follows their order, and a task's rollback target
+/// is the last checkpoint before it.
+pub fn move_task(plan: &mut Plan, status: &mut Status, from: usize, to: usize) {
+    let task = plan.tasks.remove(from);
+    plan.tasks.insert(to, task);
+    let record = status.tasks.remove(from);
+    status.tasks.insert(to, record);
+}
+
+/// A milestone that completed with skipped tasks runs those again, after
+/// every other task (their checkpoints come after the last one): returns
+/// the plan in that order and the skipped IDs, the record reopened alike.
+pub fn reopen_skipped(plan: &Plan, status: &mut Status) -> Option<(Plan, Vec<String>)> {
+    if !all_finished(status) || !status.tasks.iter().any(|t| t.state == TaskState::Skipped) {
+        return None;
+    }
+    let mut plan = plan.clone();
+    let mut skipped = Vec::new();
+    let last = plan.tasks.len() - 1;
+    // From the end, so that moving one does not shift those still to move,
+    // and they keep their order among themselves.
+    for i in (0..=last).rev() {
+        if status.tasks[i].state != TaskState::Skipped {
+            continue;
+        }
+        let t = &mut status.tasks[i];
+        skipped.push(t.id.clone());
+        t.state = TaskState::Pending;
+        t.checkpoint = None;
+        t.exit_code = None;
+        move_task(&mut plan, status, i, last + 1 - skipped.len());
+    }
+    skipped.reverse();
+    status.state = RunState::Running;
+    Some((plan, skipped))
+}
+
 /// Every task is finished.
 pub fn all_finished(status: &Status) -> bool {
     status.tasks.iter().all(|t| t.state.is_finished())
@@ -262,6 +300,43 @@ mod tests {
         let new = reconcile(old, &plan(vec![task("A", false), task("B", true)]));
         let states: Vec<_> = new.tasks.iter().map(|t| t.state).collect();
         assert_eq!(states, [TaskState::Pending, TaskState::Failed]);
+    }
+
+    #[test]
+    fn skipped_tasks_reopen_after_the_others_in_their_order() {
+        let p = plan(vec![
+            task("A", false),
+            task("B", false),
+            task("C", false),
+            task("D", false),
+        ]);
+        let mut s = fresh(&p, "abc");
+        for (id, state) in [
+            ("A", TaskState::Skipped),
+            ("B", TaskState::Done),
+            ("C", TaskState::Skipped),
+            ("D", TaskState::Done),
+        ] {
+            start(&mut s, id, 1);
+            finish(&mut s, id, state, Some(0), Duration::ZERO);
+        }
+        assert_eq!(s.state, RunState::CompletedWithSkips);
+        let (moved, skipped) = reopen_skipped(&p, &mut s).unwrap();
+        assert_eq!(skipped, ["A", "C"]);
+        let ids: Vec<_> = moved.tasks.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["B", "D", "A", "C"]);
+        let rows: Vec<_> = s.tasks.iter().map(|t| (t.id.as_str(), t.state)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("B", TaskState::Done),
+                ("D", TaskState::Done),
+                ("A", TaskState::Pending),
+                ("C", TaskState::Pending)
+            ]
+        );
+        assert_eq!(s.state, RunState::Running);
+        assert!(reopen_skipped(&moved, &mut s).is_none());
     }
 
     #[test]
