@@ -24,6 +24,12 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
         return edit(&repo, args, cwd);
     }
     let mut plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    if !args.explain && !args.json {
+        // --explain lists them with the rest of the reading.
+        for line in plan.warning_lines(args.plan.is_some()) {
+            eprintln!("{line}");
+        }
+    }
     not_done_by_the_run(&repo, &mut plan);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -43,6 +43,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
     let explicit = resolved.plan.is_some();
     let left_out = plan.left_out_line(explicit);
+    for line in plan.warning_lines(explicit) {
+        eprintln!("{line}");
+    }
     plan.milestone = key;
     if explicit {
         resolved.settings.plan = Some(plan.plan.clone());

@@ -274,6 +274,38 @@ impl Plan {
             )
         })
     }
+
+    /// The `warning:` lines `plan` and `run` print on standard error (a
+    /// dependency cycle broken, an ID defined twice...): at most five, then
+    /// how many more `--explain` lists; `explicit` as for
+    /// [`Plan::left_out_line`].
+    pub fn warning_lines(&self, explicit: bool) -> Vec<String> {
+        const SHOWN: usize = 5;
+        let clean = crate::ui::text::clean;
+        let mut lines: Vec<String> = self
+            .warnings
+            .iter()
+            .take(SHOWN)
+            .map(|w| match w.line {
+                Some(l) => format!("warning: {}:{l}: {}", clean(&self.plan), clean(&w.message)),
+                None => format!("warning: {}", clean(&w.message)),
+            })
+            .collect();
+        let more = self.warnings.len().saturating_sub(SHOWN);
+        if more > 0 {
+            let plan = if explicit {
+                format!(" --plan {}", crate::ui::text::quote(&self.plan))
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "warning: {} more (see `git milestone plan {}{plan} --explain`)",
+                more,
+                crate::ui::text::quote(&self.milestone)
+            ));
+        }
+        lines
+    }
 }
 
 /// Whether two milestone names spell the same milestone: the same words
