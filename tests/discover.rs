@@ -473,3 +473,19 @@ fn an_unknown_name_lists_names_that_select_a_plan() {
     hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
     "#);
 }
+
+/// A plan whose only task is `T001` has task IDs: against a same-named
+/// plan with two tasks it is a tie, not a silent loss.
+#[test]
+fn a_plan_with_a_single_task_has_task_ids() {
+    let t = TestRepo::with_files(&[
+        ("a/M3.md", "# M3\n\n- [ ] T001 one\n- [ ] T002 two\n"),
+        ("b/M3.md", "# M3\n\n- [ ] T001 uno\n"),
+    ]);
+    insta::assert_snapshot!(found(&t, "M3").unwrap_err(), @r"
+    error: milestone name `M3` is ambiguous: 2 plans match it equally well
+      a/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs
+      b/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs
+    hint: choose one with --plan, e.g. `git milestone plan M3 --plan a/M3.md`
+    ");
+}

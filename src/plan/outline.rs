@@ -9,7 +9,9 @@
 use super::names::{self, Tokens};
 
 /// Lines that look like task definitions before a document counts as
-/// holding task IDs; one stray `T1` in prose is not a plan.
+/// holding task IDs; one stray `T1` in prose is not a plan, but one
+/// checkbox item that starts with an ID (`- [ ] T001 Set up`) is: a plan
+/// may have a single task.
 const MIN_TASK_LINES: usize = 2;
 
 /// Heading-like lines longer than this are prose, not headings.
@@ -69,7 +71,7 @@ pub fn outline(text: &str) -> Outline {
         }
     }
     Outline {
-        has_task_ids: scan.task_lines >= MIN_TASK_LINES,
+        has_task_ids: scan.task_lines >= MIN_TASK_LINES || scan.checkbox_task_lines > 0,
         task_lines: scan.task_lines,
         units: scan.units,
     }
@@ -79,6 +81,8 @@ pub fn outline(text: &str) -> Outline {
 struct Scan<'a> {
     units: Vec<Unit>,
     task_lines: usize,
+    /// Of those, checkbox items that start with a task ID.
+    checkbox_task_lines: usize,
     seen_heading: bool,
     level_one_headings: usize,
     /// The line of a front-matter `title:`, which stays the title.
@@ -170,13 +174,18 @@ impl<'a> Scan<'a> {
             return;
         }
         let (is_list, checkbox, rest) = strip_list_marker(t);
+        let with_id = is_list && starts_with_task_id(rest, checkbox);
         let defines_task = if is_list {
-            starts_with_task_id(rest, checkbox) || checkbox && checkbox_phase(rest)
+            with_id || checkbox && checkbox_phase(rest)
         } else {
             starts_with_task_id(rest, false) && id_followed_by_colon(rest)
         };
         if defines_task {
             self.task_lines += 1;
+        }
+        // A bare number after a checkbox (`- [ ] 2024 ...`) is too weak alone.
+        if checkbox && with_id && first_word(rest).starts_with(|c: char| c.is_alphabetic()) {
+            self.checkbox_task_lines += 1;
         }
         if rest.len() <= MAX_LINE_UNIT {
             if is_bold_line(rest) {
@@ -435,6 +444,7 @@ mod tests {
             "1. **TASK-998:** ok\n2. **TASK-999:** fails\n",
             "### Task 1: Set up\n### Task 2: Wire\n",
             "| 1 | poller | [#8824](u) |\n| 2 | logs | [#8825](u) |\n",
+            "# M3\n\n- [ ] T001 uno\n",
         ] {
             assert!(outline(doc).has_task_ids, "{doc}");
         }
@@ -451,6 +461,7 @@ mod tests {
             "- Task list\n- Task owners\n",
             "- **FR-001**: Log in\n- **FR-002**: Log out\n",
             "- [ ] US1 story\n- [ ] US2 story\n",
+            "- [ ] 2024 review\n",
         ] {
             assert!(!outline(doc).has_task_ids, "{doc}");
         }
