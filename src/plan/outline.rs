@@ -139,6 +139,14 @@ impl<'a> Scan<'a> {
             self.paragraph = None;
             return;
         }
+        // A `<details>` summary heads a collapsed part (GSD collapses each
+        // shipped milestone so): a heading, as plan reading takes it.
+        if let Some(text) = summary_text(t) {
+            self.seen_heading = true;
+            self.push(n, text, UnitKind::Heading);
+            self.paragraph = None;
+            return;
+        }
         if let Some(level) = setext_level(t)
             && let Some((pn, text)) = self.paragraph.take()
         {
@@ -245,6 +253,15 @@ fn setext_level(t: &str) -> Option<usize> {
     } else {
         None
     }
+}
+
+/// The text of a `<summary>` element that starts on this line (after an
+/// optional `<details>`), without its tags.
+fn summary_text(t: &str) -> Option<&str> {
+    let t = t.strip_prefix("<details>").map_or(t, str::trim_start);
+    let rest = t.strip_prefix("<summary>")?;
+    let text = rest.split("</summary>").next().unwrap_or(rest).trim();
+    (!text.is_empty() && text.len() <= MAX_LINE_UNIT).then_some(text)
 }
 
 /// `(is a list item, has a checkbox, the text after the markers)`.
@@ -424,6 +441,20 @@ mod tests {
             [
                 (1, "heading", "M1: Setup".into()),
                 (5, "heading", "M2: Core".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_details_summary_is_a_heading() {
+        let doc = "# Roadmap\n\n<details>\n<summary>v1.0 MVP (Phases 1-2) - SHIPPED</summary>\n\n\
+                   <details><summary>✅ **v0.9 Beta**</summary>\n<summary></summary>\n";
+        assert_eq!(
+            units(doc),
+            [
+                (1, "title", "Roadmap".into()),
+                (4, "heading", "v1.0 MVP (Phases 1-2) - SHIPPED".into()),
+                (6, "heading", "✅ **v0.9 Beta**".into()),
             ]
         );
     }
