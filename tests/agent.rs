@@ -687,3 +687,83 @@ fn the_dry_run_shows_each_preset_s_command() {
     --- stderr
     ");
 }
+
+/// What git config gives an agent run: extra arguments (split as a shell
+/// would, never run by one), a prompt template, and checks; `--prompt-file`
+/// beats the configured template.
+#[test]
+fn git_config_gives_the_agent_s_arguments_prompt_and_checks() {
+    let t = repo();
+    let argv = t.home.path().join("argv");
+    t.git(&["config", "milestone.agentArgs", "--model \"big model\""]);
+    t.git(&[
+        "config",
+        "milestone.prompt",
+        "Do {task} ({title}) of {milestone}; $(touch pwned)",
+    ]);
+    t.git(&[
+        "config",
+        "--add",
+        "milestone.verify",
+        "test -s agent-work.txt",
+    ]);
+    t.git(&["config", "--add", "milestone.verify", "true"]);
+    let out = run(&t, "gemini", &[("FAKE_ARGV", argv.to_str().unwrap())], &[]);
+    out.success();
+    let args = std::fs::read_to_string(&argv).unwrap();
+    let args: Vec<&str> = args.trim_end_matches('\0').split('\0').collect();
+    let model = args.iter().position(|a| *a == "--model").unwrap();
+    assert_eq!(args[model + 1], "big model", "{args:?}");
+    assert_eq!(
+        prompt_seen(&argv),
+        "Do TASK-002 (Write it again) of M1; $(touch pwned)"
+    );
+    assert!(
+        !t.path().join("pwned").exists(),
+        "the prompt reached a shell"
+    );
+    let body = t.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Milestone-Verified,valueonly)",
+        "refs/milestone/M1/checkpoints/TASK-002",
+    ]);
+    assert_eq!(
+        body,
+        "test -s agent-work.txt (exit 0, 0s)\ntrue (exit 0, 0s)\n\n"
+    );
+    // A prompt file given on the command line beats the configured template.
+    let t = repo();
+    t.git(&["config", "milestone.prompt", "from config {task}"]);
+    t.write("prompt.txt", "from the file {task}\n");
+    t.commit_all("prompt file");
+    let env = [("FAKE_ARGV", argv.to_str().unwrap()), ("FAKE_CASE", "noop")];
+    run(&t, "gemini", &env, &["--prompt-file", "prompt.txt"]).code(1);
+    assert_eq!(prompt_seen(&argv).trim_end(), "from the file TASK-001");
+}
+
+/// `--on-failure retry` without a count retries twice: three attempts,
+/// each ending differently (so the same-ending rule does not stop them).
+#[test]
+fn a_retry_policy_without_a_count_makes_three_attempts() {
+    let t = repo();
+    let runner = common::runner::sh_runner(
+        &t,
+        "fails.sh",
+        "echo \"attempt $MILESTONE_ATTEMPT\"; exit 1",
+    );
+    let out = t.run([
+        "run",
+        "M1",
+        "--plan",
+        "plan.md",
+        "--runner",
+        &runner,
+        "--on-failure",
+        "retry",
+    ]);
+    out.code(1);
+    let st = status_json(&t);
+    assert_eq!(st["tasks"][0]["attempts"], 3, "{st}");
+    assert_eq!(checkpoints(&t), "");
+}

@@ -125,7 +125,7 @@ fn plan_titles_reach_the_terminal_escaped_in_plan_and_run() {
     insta::assert_snapshot!(out.render(&t), @r"
         exit: 0
         --- stdout
-        milestone M1: 1 tasks, 1 not done (plan.md)
+        milestone M1: 1 task, 1 not done (plan.md)
         +---+------+---------------------------------------------------+------+------------+
         | # | ID   | Title                                             | Done | Depends on |
         +==================================================================================+

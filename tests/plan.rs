@@ -556,6 +556,18 @@ fn set_aside_sections_but_not_phases_or_the_tasks_own_heading() {
 }
 
 #[test]
+fn placeholder_looking_ids_are_tasks_where_the_document_defines_them() {
+    let text = "# M1\n\n- [ ] TASK-000 Set up the workspace\n- [ ] TASK-001 Parse input\n\n\
+                ## T000: Bootstrap\n\nNotes.\n";
+    let got = extract(text, "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["TASK-000", "TASK-001"]);
+    let got = extract("# M1\n\n## T000: Bootstrap\n\n## T001: Build\n", "M1").unwrap();
+    let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T000", "T001"]);
+}
+
+#[test]
 fn the_heading_that_starts_with_the_name_wins() {
     let text = "# Roadmap\n\n## M2 – Sync (after M1)\n\n- [ ] TASK-003 Sync\n\n\
                 ## M1 – Storage\n\n- [ ] TASK-001 Format\n- [ ] TASK-002 Layer\n";
@@ -875,6 +887,20 @@ fn milestone_names_match_whole_tokens() {
     assert_eq!(ids("phases-decimal.md", "Phase 5"), ["1", "2"]);
     assert_eq!(ids("phases-decimal.md", "Phase 5.1"), ["3"]);
     assert_eq!(ids("phases-decimal.md", "P6"), ["4"]);
+    // A version's pre-release is a version of its own, whichever comes first.
+    assert_eq!(ids("versions.md", "0.4.0"), ["T003"]);
+    assert_eq!(ids("versions.md", "0.4.0-rc.1"), ["T001", "T002"]);
+}
+
+#[test]
+fn a_short_phase_name_the_plan_lacks_is_refused_not_read_as_the_whole_file() {
+    insta::assert_snapshot!(explained("phases-decimal.md", "P7"), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: docs/phases-decimal.md does not name milestone P7: it names Phase 5, Phase 5.1 and Phase 6
+    hint: use one of those names, e.g. `git milestone plan 'Phase 5' --plan docs/phases-decimal.md`
+    ");
 }
 
 #[test]

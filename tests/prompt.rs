@@ -443,3 +443,36 @@ fn a_silent_task_shows_a_live_line_that_leaves_nothing_behind() {
     );
     assert_eq!(lines[3], "[exit 0]", "{screen}");
 }
+
+/// An agent's failure prompt shows the readable lines the screen showed,
+/// never the raw JSON events its log holds.
+#[test]
+fn an_agent_s_failure_prompt_shows_readable_lines_not_json() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n\n- [ ] TASK-001: Write the file\n")]);
+    if !tmux_installed() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is not installed");
+        common::skip("tmux is not installed, so the terminal prompt cannot be tested");
+        return;
+    }
+    let fakes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents");
+    let mut env = sealed_env(&t);
+    for (k, v) in &mut env {
+        if k == "PATH" {
+            *v = format!("{}:{v}", fakes.display());
+        }
+    }
+    env.push(("FAKE_CASE".into(), "turnlimit".into()));
+    env.push(("FAKE_FILE".into(), "agent-work.txt".into()));
+    let bin = common::bin().display().to_string();
+    let argv = [
+        &*bin, "run", "M1", "--yes", "--plan", "plan.md", "--agent", "claude",
+    ];
+    let tmux = Tmux::start(t.path(), &env, &argv);
+    let screen = tmux.wait_for("What now?");
+    let prompt = &screen[screen.find("failed on attempt 1").unwrap()..];
+    assert!(!prompt.contains("{\""), "raw JSON in the prompt:\n{screen}");
+    assert!(prompt.contains("  | Working on it."), "{screen}");
+    // The log keeps the raw events.
+    let log = t.read(".git/milestone/M1/logs/TASK-001.1.log");
+    assert!(log.contains("\"type\":\"result\""), "{log}");
+}

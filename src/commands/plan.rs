@@ -207,9 +207,9 @@ pub fn table(plan: &Plan) -> String {
     }
     let open = plan.tasks.iter().filter(|t| !t.done).count();
     format!(
-        "milestone {}: {} tasks, {open} not done ({})\n{t}\n",
+        "milestone {}: {}, {open} not done ({})\n{t}\n",
         clean(&plan.milestone),
-        plan.tasks.len(),
+        crate::ui::text::count(plan.tasks.len(), "task"),
         clean(&plan.plan)
     )
 }

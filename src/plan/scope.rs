@@ -66,14 +66,40 @@ pub struct NotHere {
 }
 
 /// Lower-case words; a dot inside a word stays (`5.5`, `v1.1`), so
-/// "Phase 5" does not name "Phase 5.5".
+/// "Phase 5" does not name "Phase 5.5". A version's pre-release suffix
+/// stays too (`0.4.0-rc.1`), so "0.4.0" does not name "0.4.0-rc.1".
 fn tokens(s: &str) -> Vec<String> {
-    s.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric() && c != '.')
-        .map(|w| w.trim_matches('.'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut chars = s.chars().flat_map(char::to_lowercase).peekable();
+    while let Some(c) = chars.next() {
+        let suffix = c == '-'
+            && is_version(word.trim_matches('.'))
+            && chars.peek().is_some_and(|n| n.is_alphabetic());
+        if c.is_alphanumeric() || c == '.' || suffix {
+            word.push(c);
+            continue;
+        }
+        push_word(&mut out, &mut word);
+    }
+    push_word(&mut out, &mut word);
+    out
+}
+
+fn push_word(out: &mut Vec<String>, word: &mut String) {
+    let w = word.trim_matches('.');
+    if !w.is_empty() {
+        out.push(w.to_string());
+    }
+    word.clear();
+}
+
+/// `1.2`, `v0.4.0`: digits with a dot, after an optional `v`.
+fn is_version(w: &str) -> bool {
+    let n = w.strip_prefix('v').unwrap_or(w);
+    n.starts_with(|c: char| c.is_ascii_digit())
+        && n.contains('.')
+        && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// Words that may come before a milestone's name in its heading ("5.
@@ -229,6 +255,7 @@ pub fn select(doc: &Doc<'_>, units: &[Unit], milestone: &str) -> Result<Scope, N
     let kind = best
         .and_then(|p| names::milestone_named(&p.text))
         .or_else(|| names::milestone_named(milestone))
+        .or_else(|| names::milestone_named(&alt.as_ref()?.join(" ")))
         .map(|n| kind_of(&n));
     let other_names = other_milestones(&places, kind.as_deref(), &mut scope);
     if scope.regions.is_empty() && scope.rows.is_empty() {

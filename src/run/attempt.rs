@@ -24,7 +24,7 @@ pub const FEEDBACK_VAR: &str = "MILESTONE_FEEDBACK";
 
 /// How many of its last lines an attempt keeps for the feedback file and
 /// for telling two endings apart.
-const TAIL: usize = 20;
+const TAIL: usize = crate::failure::LOG_TAIL_LINES;
 
 /// How an attempt ended.
 pub(super) struct Attempted {

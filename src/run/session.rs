@@ -162,8 +162,12 @@ impl Session<'_> {
                 _ => {
                     let same = previous.as_ref().is_some_and(|p| p.same_ending(&done));
                     self.write_feedback(i, &done, &log)?;
+                    // The lines the screen showed: an agent's are readable
+                    // text, never the raw JSON events of its log.
+                    let tail = done.tail.join("\n");
                     previous = Some(done);
-                    self.failed(i, (attempt, retries_used, same), outcome, &log, &watch)?
+                    let ended = (outcome, log.as_path(), tail.as_str());
+                    self.failed(i, (attempt, retries_used, same), ended, &watch)?
                 }
             };
             match choice {
@@ -457,8 +461,7 @@ impl Session<'_> {
         &mut self,
         i: usize,
         (attempt, retries_used, same): (u32, u32, bool),
-        outcome: Outcome,
-        log: &std::path::Path,
+        (outcome, log, tail): (Outcome, &std::path::Path, &str),
         watch: &Watch,
     ) -> Result<Choice> {
         let id = self.plan.tasks[i].id.clone();
@@ -479,7 +482,6 @@ impl Session<'_> {
         }
         self.status.save(self.repo.root())?;
         let cause = self.cause_of(outcome.exit);
-        let tail = failure::read_log_tail(log, failure::LOG_TAIL_LINES);
         let plan = self.plan;
         let failed = FailedAttempt {
             milestone: &plan.milestone,
@@ -487,7 +489,7 @@ impl Session<'_> {
             title: &plan.tasks[i].title,
             cause: &cause,
             attempt,
-            log_tail: &tail,
+            log_tail: tail,
             log_path: log,
         };
         let prompter = self
