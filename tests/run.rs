@@ -2133,3 +2133,57 @@ fn a_task_s_own_plan_block_beats_configured_runners_but_not_the_flag() {
     ");
     assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "flag\n");
 }
+
+/// The hint that repeats a run's command names the plan from the root, and
+/// `--plan` falls back to the root, so the hint works from any directory
+/// of the work tree, not only the one it was printed in.
+#[test]
+fn the_run_again_hint_works_from_another_directory() {
+    let t = TestRepo::with_files(&[
+        (
+            "plans/sprint-7.md",
+            "# S7\n\n- [ ] T001 one\n- [ ] T002 two\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+    ]);
+    let flag = t.home.path().join("fail");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "failon.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\nif [ \"$1\" = T002 ] && [ -e '{}' ]; then exit 3; fi",
+            flag.display()
+        ),
+    );
+    let out: Run = t
+        .cmd_in("src")
+        .args(["run", "S7", "--plan", "../plans/sprint-7.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    let hint = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hint: run it again"))
+        .unwrap();
+    insta::assert_snapshot!(common::normalize(hint, &t), @r"
+    hint: run it again: `git milestone run S7 --plan plans/sprint-7.md --runner [HOME]/failon.sh`
+    ");
+    std::fs::remove_file(&flag).unwrap();
+    // The hint's command, typed in src/ again: `--plan` falls back to the root.
+    let out: Run = t
+        .cmd_in("src")
+        .args(["run", "S7", "--plan", "plans/sprint-7.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert_eq!(status_json_of(&t, "S7")["state"], "completed");
+}
+
+fn status_json_of(t: &TestRepo, name: &str) -> serde_json::Value {
+    serde_json::from_str(&t.read(&format!(".milestone_bundles/{name}/status.json"))).unwrap()
+}

@@ -381,7 +381,13 @@ pub fn load(
     use crate::error::Error;
     let rel = match plan_path {
         Some(p) => {
-            let abs = cwd.join(p);
+            // Relative to where the user is, else to the root: the hints
+            // that repeat a run's command name it from the root, so they
+            // work from any directory of the work tree.
+            let mut abs = cwd.join(p);
+            if p.is_relative() && !abs.exists() && repo.root().join(p).exists() {
+                abs = repo.root().join(p);
+            }
             let abs = abs.canonicalize().map_err(|e| {
                 Error::bad_input(format!("cannot read plan file {}", p.display()))
                     .with_cause(e)

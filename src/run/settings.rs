@@ -400,15 +400,13 @@ impl Settings {
     }
 }
 
-/// `rel` (from the root) as a path from `cwd`: `../../plan.md` from two
-/// levels down, absolute from outside the work tree.
+/// `rel` (from the root) as `--plan` takes it from `cwd`: as it is inside
+/// the work tree (`--plan` falls back to the root, so a hint works from any
+/// directory of it), absolute from outside.
 fn from_cwd(root: &Path, cwd: &Path, rel: &str) -> String {
     let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     match cwd.strip_prefix(root) {
-        Ok(below) => {
-            let up = "../".repeat(below.components().count());
-            format!("{up}{rel}")
-        }
+        Ok(_) => rel.to_string(),
         Err(_) => root.join(rel).display().to_string(),
     }
 }
@@ -431,7 +429,7 @@ mod tests {
         let root = Path::new("/nonexistent/repo");
         assert_eq!(
             s.command("M1", root, &root.join("sub/dir"), false),
-            "git milestone run M1 --plan ../../docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2"
+            "git milestone run M1 --plan docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2"
         );
         assert_eq!(
             Settings::default().command("Phase-2", root, root, true),
