@@ -108,7 +108,7 @@ fn the_dirty_tree_refusal_names_the_next_task() {
     --- stdout
     --- stderr
     error: the work tree has uncommitted changes (notes.md); the checkpoint of T002, the next task, would take them for its work
-    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1 --plan plan.md --runner [HOME]/tick.sh` again
     ");
 }
 
@@ -139,7 +139,7 @@ fn the_dirty_tree_refusal_never_sends_a_failed_attempt_into_a_user_commit() {
     --- stderr
     error: the work tree has uncommitted changes (shared.txt); the checkpoint of T001, the next task, would take them for its work
     hint: they may be what the stopped attempt of T101 of M2 left: continue it with `git milestone run M2`
-    hint: or discard them (saved under a ref first) with `git milestone rollback M2`, then run `git milestone run M1` again
+    hint: or discard them (saved under a ref first) with `git milestone rollback M2`, then run `git milestone run M1 --plan plan.md --runner [HOME]/ok.sh` again
     ");
 }
 

@@ -1487,7 +1487,7 @@ fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
     --- stdout
     --- stderr
     error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); the checkpoint of TASK-001, the next task, would take them for its work
-    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1 --plan docs/plan.md --runner true` again
     hint: inside a submodule, commit or remove them there first (`git -C sub status`)
     ");
 }

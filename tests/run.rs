@@ -2187,3 +2187,42 @@ fn the_run_again_hint_works_from_another_directory() {
 fn status_json_of(t: &TestRepo, name: &str) -> serde_json::Value {
     serde_json::from_str(&t.read(&format!(".milestone_bundles/{name}/status.json"))).unwrap()
 }
+
+/// The dirty-tree refusal's hint repeats the command as typed, `--runner`
+/// included, not a bare `run` that would reuse an earlier run's runner;
+/// and the dry run names a reused runner as the earlier run's.
+#[test]
+fn the_dirty_tree_hint_keeps_the_runner_typed_and_a_reused_one_is_named() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN3), ("src.txt", "base\n")]);
+    let old = script(&t, "old.sh", "echo half > half.txt\nexit 3");
+    run_m1(&t, &old, &[]).code(1);
+    t.run(["rollback", "M1"]).success();
+    t.write("src.txt", "wip\n");
+    let new = script(&t, "new.sh", "echo \"$1\" > \"$1.txt\"");
+    let out = run_m1(&t, &new, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the work tree has uncommitted changes (src.txt); the checkpoint of TASK-001, the next task, would take them for its work
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1 --plan plan.md --runner [HOME]/new.sh` again
+    ");
+    t.git(&["stash", "-q"]);
+    let out = t.run(["run", "M1", "--dry-run"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 0
+    --- stdout
+    reusing the earlier run's --plan plan.md and --runner [HOME]/old.sh
+    Milestone M1 from plan.md: 3 tasks (dry run: nothing will be changed)
+    1/3 TASK-001 Create a.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-001   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/3 TASK-002 Create b.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-002   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    3/3 TASK-003 Create c.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-003   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-003
+    --- stderr
+    "#);
+}

@@ -122,11 +122,12 @@ fn stopped_attempts(repo: &Repo) -> Vec<Stopped> {
 /// A run needs a clean tree, so that a checkpoint holds only what its task
 /// changed. Continuing after a failed or interrupted attempt starts from
 /// what that attempt left, as a retry would. `next` is the task whose
-/// checkpoint would take the changes.
+/// checkpoint would take the changes; `again` the command that runs the
+/// milestone with the settings given (the hints repeat it whole).
 pub(super) fn check_work_tree(
     repo: &Repo,
     tree: &WorkTree,
-    name: &str,
+    (name, again): (&str, &str),
     next: &str,
     after_attempt: bool,
 ) -> Result<()> {
@@ -158,10 +159,9 @@ pub(super) fn check_work_tree(
         text::clean(next)
     ));
     let mut e = match stopped_attempts(repo).first() {
-        Some(stopped) => stopped_hints(e, stopped, name),
+        Some(stopped) => stopped_hints(e, stopped, (name, again)),
         None => e.hint(format!(
-            "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {}` again",
-            text::quote(name)
+            "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `{again}` again"
         )),
     };
     if let Some(sub) = submodules.first() {
@@ -176,12 +176,11 @@ pub(super) fn check_work_tree(
 /// the user's own commit; continue the attempt, or discard it (saved first).
 /// A stopped task of this very milestone that the run cannot continue is
 /// gone from its plan: only discarding is left.
-fn stopped_hints(e: Error, stopped: &Stopped, name: &str) -> Error {
+fn stopped_hints(e: Error, stopped: &Stopped, (name, again): (&str, &str)) -> Error {
     let m = text::quote(&stopped.milestone);
     let task = text::clean(&stopped.task);
     let discard = format!(
-        "discard them (saved under a ref first) with `git milestone rollback {m}`, then run `git milestone run {}` again",
-        text::quote(name)
+        "discard them (saved under a ref first) with `git milestone rollback {m}`, then run `{again}` again"
     );
     if stopped.milestone == name {
         return e.hint(format!(

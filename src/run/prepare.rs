@@ -95,7 +95,13 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     let after_attempt = resuming && continues_an_attempt(&status);
     let next = status.tasks.iter().find(|t| !t.state.is_finished());
     let next = next.map_or(name, |t| t.id.as_str());
-    super::dirty::check_work_tree(repo, &tree, name, next, after_attempt)?;
+    super::dirty::check_work_tree(
+        repo,
+        &tree,
+        (name, &opts.continue_with),
+        next,
+        after_attempt,
+    )?;
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
@@ -349,7 +355,7 @@ fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> 
         agent: g.agent,
     });
     match (global, block) {
-        (Some(g), _) if g.source == RunnerSource::Flag => Ok(g),
+        (Some(g), _) if g.source.is_flag() => Ok(g),
         (_, Some(b)) => Ok(b),
         (Some(g), None) => Ok(g),
         (None, None) => Err(config::no_runner_error(&task.id)),

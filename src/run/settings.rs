@@ -162,7 +162,7 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         Some(p)
     });
     let (tasks, recorded) = task_settings(repo, &given, &saved, &mut reuse)?;
-    let flag = runner.as_ref().filter(|r| r.source == RunnerSource::Flag);
+    let flag = runner.as_ref().filter(|r| r.source.is_flag());
     let settings = Settings {
         version: VERSION,
         plan: None,
@@ -212,13 +212,16 @@ fn pick_runner(
         reuse("--runner", Some(command));
         return Ok(Some(GlobalRunner {
             command: command.clone(),
-            source: RunnerSource::Flag,
+            source: RunnerSource::Saved,
             agent: None,
         }));
     }
     if let Some(a) = config::pick_agent(saved.agent.as_deref(), None, None)? {
         reuse("--agent", saved.agent.as_deref());
-        return Ok(Some(a));
+        return Ok(Some(GlobalRunner {
+            source: RunnerSource::Saved,
+            ..a
+        }));
     }
     let env_runner = std::env::var(config::RUNNER_ENV).is_ok_and(|v| !v.trim().is_empty());
     if env_runner {
