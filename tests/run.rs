@@ -2226,3 +2226,31 @@ fn the_dirty_tree_hint_keeps_the_runner_typed_and_a_reused_one_is_named() {
     --- stderr
     "#);
 }
+
+/// Another milestone's status file changed in the work tree (a sequence
+/// `plan --edit` wrote, a failure) is that milestone's state: this
+/// milestone's checkpoint leaves it out, and it stays as it was.
+#[test]
+fn a_checkpoint_leaves_another_milestones_status_file_out() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN3),
+        ("m2.md", "# M2\n\n- [ ] TASK-101 Alpha\n"),
+    ]);
+    let runner = writing_runner(&t);
+    let out: Run = t
+        .cmd()
+        .args(["run", "M2", "--plan", "m2.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    let m2 = ".milestone_bundles/M2/status.json";
+    let edited = t.read(m2).replace("\"completed\"", "\"completed\" ");
+    t.write(m2, &edited);
+    run_m1(&t, &runner, &[]).success();
+    let committed = t.git(&["log", "--format=", "--name-only", "-3"]);
+    assert!(!committed.contains(m2), "{committed}");
+    assert_eq!(t.read(m2), edited);
+    assert_eq!(inspect::porcelain(&t), format!(" M {m2}\n"));
+}
