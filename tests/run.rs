@@ -2254,3 +2254,28 @@ fn a_checkpoint_leaves_another_milestones_status_file_out() {
     assert_eq!(t.read(m2), edited);
     assert_eq!(inspect::porcelain(&t), format!(" M {m2}\n"));
 }
+
+/// `run | head -1`: once standard output is closed, the run stops as for
+/// a signal and records it, instead of dying at its next line with the
+/// status file still saying `running`; the same command continues it.
+#[test]
+fn a_closed_standard_output_stops_the_run_and_records_it() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN3)]);
+    let runner = writing_runner(&t);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = run_cmd(&t, &runner, &[])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = common::normalize(&String::from_utf8_lossy(&out.stderr), &t);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    insta::assert_snapshot!(stderr, @r"
+    error: TASK-001 was stopped by a closed standard output (SIGPIPE) and is recorded as interrupted
+    hint: continue with `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh`
+    ");
+    assert_eq!(status_json(&t)["state"], "interrupted");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(status_json(&t)["state"], "completed");
+}

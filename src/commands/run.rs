@@ -209,9 +209,19 @@ fn ran_and_before(ran: usize, total: usize) -> String {
 struct Terminal;
 
 impl Report for Terminal {
+    /// A closed standard output (`run | head -1`) stops the run as a
+    /// signal does, recorded as interrupted, rather than a panic at this
+    /// line that would leave the status file saying `running`.
     fn info(&mut self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for part in line.split('\n') {
-            println!("{}", ui::text::clean(part));
+            if let Err(e) = writeln!(out, "{}", ui::text::clean(part)) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    crate::runner::signals::note(libc::SIGPIPE);
+                }
+                return;
+            }
         }
     }
     fn warn(&mut self, line: &str) {

@@ -569,10 +569,10 @@ impl Session<'_> {
         self.status.state = state::RunState::Interrupted;
         self.status.updated_at = state::now();
         self.status.save(self.repo.root())?;
-        let signal = if sig == libc::SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
+        let signal = match sig {
+            libc::SIGTERM => "SIGTERM",
+            libc::SIGPIPE => "a closed standard output (SIGPIPE)",
+            _ => "SIGINT",
         };
         let what = match task {
             Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
