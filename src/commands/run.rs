@@ -90,6 +90,11 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         // The status file holds it now (if the run got that far).
         settle_journal(&repo, &plan.milestone);
     }
+    // Standard output closed (`run | head -1`): the run recorded itself as
+    // interrupted; end quietly, as git does (141).
+    if result.is_err() && crate::runner::signals::pending() == Some(libc::SIGPIPE) {
+        return Ok(crate::runner::signals::exit_code(libc::SIGPIPE));
+    }
     match result? {
         Finished::Completed { ran, total } => println!(
             "Milestone {} is complete ({}).",
