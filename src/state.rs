@@ -394,9 +394,12 @@ impl Status {
 }
 
 fn corrupted(origin: &str, e: serde_json::Error) -> Error {
-    Error::refused(format!("{origin} is not a valid status file")).with_cause(e).hint(
-        "nothing was changed; restore it with `git checkout -- <path>`, or run with `--restart` to start over",
-    )
+    Error::refused(format!("{origin} is not a valid status file"))
+        .with_cause(e)
+        .hint(format!(
+            "nothing was changed; restore it with `git checkout -- {}`, or run with `--restart` to start over",
+            crate::ui::text::quote(origin)
+        ))
 }
 
 /// Write `bytes` to `path` so that readers see the old file or the new one,
@@ -581,6 +584,11 @@ mod tests {
         let e = Status::parse(newer, "x").unwrap_err();
         assert!(e.message().contains("newer"), "{e}");
         let e = Status::parse(b"{\"version\": 1, \"milest", "x").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("restore it with `git checkout -- x`"),
+            "{e}"
+        );
         assert!(e.message().contains("not a valid status file"), "{e}");
         assert_eq!(e.exit_code(), 2);
     }

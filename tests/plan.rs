@@ -331,7 +331,6 @@ fn a_cycle_of_dependency_fields_is_refused_naming_every_edge() {
     --- stderr
     error: dependency cycle: T001 -> T003 (docs/cycle-fields.md:5) -> T002 (docs/cycle-fields.md:13) -> T001 (docs/cycle-fields.md:9)
     hint: each arrow reads "waits for"; remove one of these dependencies from docs/cycle-fields.md
-    hint: `git milestone plan <milestone> --explain` lists every dependency with its line
     "#);
 }
 
@@ -1434,4 +1433,16 @@ fn more_than_five_warnings_are_counted() {
     warning: c3.md:7: T005 depends on itself; that dependency is ignored
     warning: 2 more (see `git milestone plan C3 --explain`)
     ");
+}
+
+/// Two tasks that wait for the same ones read as a plural.
+#[test]
+fn explain_says_two_tasks_wait_for_one() {
+    let t = TestRepo::with_files(&[(
+        "c.md",
+        "# C\n\n- [ ] T001 a\n- [ ] T002 b\n- [ ] T003 c\n\n## Dependencies\n\n- T002 and T003 depend on T001\n",
+    )]);
+    let out = t.run(["plan", "C", "--explain"]);
+    let line = out.stdout.lines().find(|l| l.contains("T001  (")).unwrap();
+    insta::assert_snapshot!(line, @r#"  c.md:9  T002, T003 wait for T001  ("depend on" in a dependency section)"#);
 }

@@ -1524,3 +1524,18 @@ fn rollback_to_takes_a_task_id_with_or_without_its_unit_word() {
     hint: tasks with a checkpoint: 1
     ");
 }
+
+/// When the first task fails, the status file is still untracked (the
+/// first checkpoint commits it): the rollback keeps it and does not list
+/// it as a file of the user's that it left alone.
+#[test]
+fn the_rollback_of_a_first_task_does_not_call_the_status_file_the_users() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n\n- [ ] TASK-001: One\n")]);
+    let runner = common::runner::script(&t, "runner.sh", "echo half > half.txt\nexit 3");
+    common::runner::run_m1(&t, &runner, &[]).code(1);
+    let out = t.run(["rollback", "M1"]);
+    out.success();
+    assert!(!out.stdout.contains("Left alone"), "{}", out.stdout);
+    assert!(t.path().join(".milestone_bundles/M1/status.json").exists());
+    assert!(!t.path().join("half.txt").exists());
+}

@@ -257,8 +257,9 @@ pub fn explain(plan: &Plan) -> String {
         s.push_str("\ndependencies:\n");
         for (line, reason, task, on) in grouped(plan) {
             s.push_str(&clean(&format!(
-                "  {}:{line}  {task} waits for {on}  ({reason})",
-                plan.plan
+                "  {}:{line}  {task} {} for {on}  ({reason})",
+                plan.plan,
+                if task.contains(", ") { "wait" } else { "waits" }
             )));
             s.push('\n');
         }

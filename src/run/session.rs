@@ -509,9 +509,9 @@ impl Session<'_> {
         // or rolls back says it in its error.
         if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
             self.report.warn(&format!(
-                "{} failed ({cause}) after {}; log: {}",
+                "{} failed ({cause}){}; log: {}",
                 id,
-                seconds(outcome.duration),
+                took(outcome),
                 log.display()
             ));
         }
@@ -525,9 +525,9 @@ impl Session<'_> {
             return format!("{id} failed");
         }
         format!(
-            "{id} failed ({}) after {}",
+            "{id} failed ({}){}",
             self.cause_of(outcome.exit),
-            seconds(outcome.duration)
+            took(outcome)
         )
     }
 
@@ -589,6 +589,15 @@ pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {
         Exit::TimedOut => format!("timed out after {}", seconds(timeout.unwrap_or_default())),
         Exit::Interrupted(s) => format!("interrupted by signal {s}"),
         Exit::Stopped => "stopped by git-milestone".to_string(),
+    }
+}
+
+/// ` after 2.0s`: how long a failed attempt took, unless its cause (a
+/// timeout) says it already.
+fn took(outcome: Outcome) -> String {
+    match outcome.exit {
+        Exit::TimedOut => String::new(),
+        _ => format!(" after {}", seconds(outcome.duration)),
     }
 }
 
