@@ -2277,3 +2277,27 @@ fn a_closed_standard_output_stops_the_run_and_records_it() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(status_json(&t)["state"], "completed");
 }
+
+/// The checkpoint line gives the task's place as its `Starting` line did,
+/// even when a later task is marked done in the plan.
+#[test]
+fn the_checkpoint_line_does_not_count_a_later_task_done_in_the_plan() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n- [x] TASK-003: Three\n",
+    )]);
+    let out = run_m1(&t, writing_runner(&t), &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/3] One
+    did TASK-001
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
+    Starting TASK-002 [2/3] Two
+    did TASK-002
+    checkpoint [OID] TASK-002 [2/3] in [DURATION]
+    TASK-003 [3/3] is marked done in the plan: not run
+    Milestone M1 is complete (2 tasks run now, 1 done before).
+    --- stderr
+    ");
+}

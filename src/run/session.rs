@@ -348,11 +348,14 @@ impl Session<'_> {
             .and_then(|a| a.usage)
             .map(|u| format!(", {}", u.describe()))
             .unwrap_or_default();
+        // The task's place, as `Starting` said it: how many tasks are
+        // finished (the trailer's progress) counts later ones the plan
+        // marks done, and would jump ahead.
         self.report.info(&format!(
             "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
             short(&cp.commit),
-            progress.0,
-            progress.1,
+            i + 1,
+            self.plan.tasks.len(),
             crate::ui::text::duration(outcome.duration)
         ));
         Ok(())
