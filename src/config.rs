@@ -28,6 +28,8 @@ pub const VERIFY_KEY: &str = "milestone.verify";
 /// git config keys for the milestone's budget.
 pub const MAX_COST_KEY: &str = "milestone.maxCost";
 pub const MAX_TOKENS_KEY: &str = "milestone.maxTokens";
+/// Whether a checkpoint marks its task done in the plan (on by default).
+pub const MARK_DONE_KEY: &str = "milestone.markDone";
 
 /// Where a runner command came from; shown by `--dry-run` and in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +278,32 @@ pub fn no_runner_error(task: &str) -> Error {
             "or set it with `export {RUNNER_ENV}='CMD'` or `git config {RUNNER_KEY} 'CMD'`"
         ))
         .hint("or put a ```sh milestone fenced block under the task's heading in the plan")
+}
+
+/// Whether checkpoints mark their task done in the plan document:
+/// `milestone.markDone`, a git boolean, on when unset.
+pub fn mark_done(repo: &Repo) -> Result<bool> {
+    let Some(value) = repo.config_string(MARK_DONE_KEY)? else {
+        return Ok(true);
+    };
+    parse_bool(&value).ok_or_else(|| {
+        Error::bad_input(format!(
+            "{MARK_DONE_KEY} is \"{}\", which git does not read as true or false",
+            crate::ui::text::clean(&value)
+        ))
+        .hint(format!(
+            "set it with `git config {MARK_DONE_KEY} false` (or `true`, the default)"
+        ))
+    })
+}
+
+/// A git config boolean as git reads one.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" | "" => Some(false),
+        _ => None,
+    }
 }
 
 /// Resolve the failure policy: `--on-failure` > `milestone.onFailure` > stop.

@@ -13,12 +13,17 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Context, Error, Result};
 
 mod attempt;
+mod layout;
 pub use attempt::{Attempt, Check, total as total_usage};
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record
-/// (`history`) and the usage totals; version 1 files read as before.
-pub const STATUS_VERSION: u32 = 2;
+/// (`history`) and the usage totals. Version 3 writes each task on one
+/// line and leaves out what changes with every write (`updated_at`, the
+/// milestone's usage, each task's checkpoint), so that a checkpoint's diff
+/// of the file is a line or two. Files of versions 1 and 2 read as before,
+/// and are written as version 3 (`layout::migrate`).
+pub const STATUS_VERSION: u32 = 3;
 
 /// The directory, relative to the repository root, that holds every bundle.
 pub const BUNDLES_DIR: &str = ".milestone_bundles";
@@ -36,17 +41,20 @@ pub struct Status {
     pub state: RunState,
     /// When the first task of this run started (RFC 3339).
     pub started_at: Option<String>,
-    /// When this file was last written (RFC 3339).
+    /// When the run last changed (RFC 3339). Not written since version 3:
+    /// read, it is the latest time the file records.
+    #[serde(default, skip_serializing)]
     pub updated_at: String,
     /// HEAD when the run started: the checkpoint before the first task.
     pub base_commit: Option<String>,
     /// The tasks in execution order.
     pub tasks: Vec<TaskStatus>,
     /// The last failure, while the milestone is failed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     /// Tokens and cost of every attempt so far, when agents reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Not written since version 3: read, it is the tasks' added up.
+    #[serde(default, skip_serializing)]
     pub usage: Option<crate::agent::Usage>,
     /// The sequence the user confirmed (order and skipped tasks), which
     /// later runs follow. Added within version 1: older files have none.
@@ -87,13 +95,20 @@ pub struct TaskStatus {
     pub title: String,
     pub state: TaskState,
     pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// The checkpoint commit. Unset in the copy committed by that very
-    /// checkpoint (a commit cannot name itself); `refs/milestone/<name>/checkpoints/<ID>`
-    /// always has it.
+    /// The checkpoint commit, while a run holds it. Not written since
+    /// version 3: the copy a checkpoint commits cannot name that very
+    /// checkpoint, so writing it would change the line of the task before
+    /// in every checkpoint. Its trailers and `refs/milestone/<name>/checkpoints/<ID>`
+    /// name it (`history::checkpoints`).
+    #[serde(default, skip_serializing)]
     pub checkpoint: Option<String>,
     /// Commits the runner made itself, kept below the checkpoint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -336,7 +351,9 @@ impl Status {
             ))
             .hint("upgrade git-milestone, or run with `--restart` to start the milestone over"));
         }
-        serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))
+        let mut status: Status = serde_json::from_slice(bytes).map_err(|e| corrupted(origin, e))?;
+        layout::migrate(&mut status);
+        Ok(status)
     }
 
     /// Read the status file under `root` for `name`; `None` when there is none.
@@ -354,8 +371,7 @@ impl Status {
     pub fn save(&self, root: &Path) -> Result<()> {
         check_bundle_path(root, &self.milestone)?;
         let dir = bundle_dir(root, &self.milestone)?;
-        let mut bytes = serde_json::to_vec_pretty(self).context("cannot encode the status file")?;
-        bytes.push(b'\n');
+        let bytes = layout::encode(self).context("cannot encode the status file")?;
         write_atomically(&dir.join(STATUS_FILE), &bytes)
     }
 
@@ -541,7 +557,7 @@ mod tests {
             plan: "docs/plan.md".into(),
             state: RunState::Running,
             started_at: Some("2026-01-01T00:00:00Z".into()),
-            updated_at: "2026-01-01T00:00:05Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
             base_commit: None,
             tasks: vec![TaskStatus {
                 id: "TASK-001".into(),
@@ -576,6 +592,138 @@ mod tests {
         assert_eq!(mode & 0o777, 0o644);
         assert_eq!(Status::load(dir.path(), "M1").unwrap(), Some(s));
         assert_eq!(Status::load(dir.path(), "M2").unwrap(), None);
+    }
+
+    #[test]
+    fn each_task_is_one_line_and_nothing_changes_with_every_write() {
+        let mut s = sample();
+        s.tasks.push(TaskStatus {
+            id: "TASK-002".into(),
+            title: "Second".into(),
+            state: TaskState::Pending,
+            attempts: 0,
+            duration_ms: None,
+            exit_code: None,
+            ..s.tasks[0].clone()
+        });
+        s.tasks[0].checkpoint = Some("abc".into());
+        let text = String::from_utf8(layout::encode(&s).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            r#"{
+  "version": 3,
+  "milestone": "M1",
+  "plan": "docs/plan.md",
+  "state": "running",
+  "started_at": "2026-01-01T00:00:00Z",
+  "base_commit": null,
+  "tasks": [
+    {"id": "TASK-001", "title": "First", "state": "done", "attempts": 1, "duration_ms": 5, "exit_code": 0},
+    {"id": "TASK-002", "title": "Second", "state": "pending", "attempts": 0}
+  ]
+}
+"#
+        );
+        s.tasks[0].checkpoint = None;
+        assert_eq!(Status::parse(text.as_bytes(), "x").unwrap(), s);
+    }
+
+    /// A version-1 file as version 1 wrote it: pretty, with `updated_at`,
+    /// checkpoints, and no attempt records.
+    const VERSION_1: &str = r#"{
+  "version": 1,
+  "milestone": "M1",
+  "plan": "plan.md",
+  "state": "failed",
+  "started_at": "2026-01-01T00:00:00Z",
+  "updated_at": "2026-01-01T00:09:00Z",
+  "base_commit": "1111111111111111111111111111111111111111",
+  "tasks": [
+    {
+      "id": "T1",
+      "title": "One",
+      "state": "done",
+      "attempts": 1,
+      "started_at": "2026-01-01T00:00:01Z",
+      "ended_at": "2026-01-01T00:00:02Z",
+      "duration_ms": 1000,
+      "exit_code": 0,
+      "checkpoint": "2222222222222222222222222222222222222222"
+    },
+    {
+      "id": "T2",
+      "title": "Two",
+      "state": "failed",
+      "attempts": 2,
+      "started_at": "2026-01-01T00:00:03Z",
+      "ended_at": "2026-01-01T00:00:04Z",
+      "duration_ms": 1000,
+      "exit_code": 3,
+      "checkpoint": null
+    }
+  ],
+  "failure": {
+    "task": "T2",
+    "at": "2026-01-01T00:00:04Z",
+    "exit_code": 3,
+    "attempts": 2,
+    "rolled_back": false,
+    "saved_ref": null
+  }
+}
+"#;
+
+    #[test]
+    fn a_version_1_file_migrates_to_the_current_version() {
+        let s = Status::parse(VERSION_1.as_bytes(), "x").unwrap();
+        assert_eq!(s.version, STATUS_VERSION);
+        assert_eq!(s.updated_at, "2026-01-01T00:09:00Z", "its own time is kept");
+        assert_eq!(
+            s.tasks[0].checkpoint.as_deref(),
+            Some("2222222222222222222222222222222222222222")
+        );
+        assert_eq!(s.tasks[1].exit_code, Some(3));
+        assert!(s.tasks.iter().all(|t| t.history.is_empty()));
+        assert_eq!(s.failure.as_ref().unwrap().attempts, 2);
+        // Written back, it is a version-3 file, and reads as the same record
+        // but for what version 3 no longer writes.
+        let dir = tempfile::tempdir().unwrap();
+        s.save(dir.path()).unwrap();
+        let text =
+            fs::read_to_string(dir.path().join(".milestone_bundles/M1/status.json")).unwrap();
+        assert!(text.starts_with("{\n  \"version\": 3,\n"), "{text}");
+        assert!(
+            !text.contains("updated_at") && !text.contains("checkpoint"),
+            "{text}"
+        );
+        let again = Status::load(dir.path(), "M1").unwrap().unwrap();
+        assert_eq!(again.tasks[0].checkpoint, None);
+        assert_eq!(
+            again.updated_at, "2026-01-01T00:00:04Z",
+            "the latest time recorded"
+        );
+        let mut expected = s.clone();
+        expected.tasks[0].checkpoint = None;
+        expected.updated_at = again.updated_at.clone();
+        assert_eq!(again, expected);
+    }
+
+    #[test]
+    fn a_version_2_file_keeps_its_usage_and_a_version_3_one_adds_it_up() {
+        let v2 = r#"{"version": 2, "milestone": "M1", "plan": "p.md", "state": "running",
+            "started_at": null, "updated_at": "2026-01-01T00:00:00Z", "base_commit": null,
+            "tasks": [{"id": "A", "title": "a", "state": "done", "attempts": 1,
+                "usage": {"input_tokens": 10, "output_tokens": 5}},
+              {"id": "B", "title": "b", "state": "done", "attempts": 1,
+                "usage": {"input_tokens": 1, "output_tokens": 1}}],
+            "usage": {"input_tokens": 11, "output_tokens": 6}}"#;
+        let s = Status::parse(v2.as_bytes(), "x").unwrap();
+        assert_eq!(s.version, 3);
+        let total = s.usage.unwrap();
+        assert_eq!((total.input_tokens, total.output_tokens), (11, 6));
+        let v3 = layout::encode(&s).unwrap();
+        assert!(!String::from_utf8_lossy(&v3).contains("\"usage\": {\"input_tokens\": 11"));
+        assert_eq!(Status::parse(&v3, "x").unwrap().usage, s.usage);
     }
 
     #[test]

@@ -81,7 +81,12 @@ fn a_successful_agent_gets_a_checkpoint_and_its_messages_are_readable() {
     let log = t.read(".git/milestone/M1/logs/TASK-001.1.log");
     assert!(log.starts_with("{\"type\":\"system\""), "{log}");
     let st = status_json(&t);
-    assert_eq!(st["usage"]["cost_usd"], 0.0426);
+    // The file keeps each task's usage; the milestone's is their sum.
+    let cost = |i: usize| st["tasks"][i]["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost(0) + cost(1) - 0.0426).abs() < 1e-9);
+    assert!(st.get("usage").is_none());
+    let json = t.run(["status", "M1", "--json"]).json();
+    assert_eq!(json["milestone"]["usage"]["cost_usd"], 0.0426);
     assert_eq!(st["tasks"][0]["history"][0]["session"], "fake-claude-0001");
     assert_eq!(outcome(&t, 0, 0), "success");
 }

@@ -203,7 +203,8 @@ fn two_runs_at_once(linked: bool) {
         checkpoints_per_task(&t),
         once_each(&["TASK-001", "TASK-002"])
     );
-    // No empty checkpoint: each one changes its task's file and the status.
+    // No empty checkpoint: each one changes its task's file, the status and
+    // the task's mark in the plan.
     for id in ["TASK-001", "TASK-002"] {
         assert_eq!(
             t.git(&[
@@ -212,7 +213,7 @@ fn two_runs_at_once(linked: bool) {
                 "--name-only",
                 &format!("refs/milestone/M1/checkpoints/{id}")
             ]),
-            format!(".milestone_bundles/M1/status.json\n{id}.txt\n")
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
         );
     }
     assert_eq!(porcelain(&t), "");
@@ -922,7 +923,7 @@ fn corrupted_status_file_is_refused_and_restart_recovers() {
         ),
         (
             "{\"version\": 7, \"future\": true}\n",
-            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (2)\n\
+            "error: .milestone_bundles/M1/status.json has format version 7, newer than this git-milestone understands (3)\n\
              hint: upgrade git-milestone, or run with `--restart` to start the milestone over\n",
         ),
     ] {

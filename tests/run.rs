@@ -5,7 +5,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::inspect::{self, m1_bundle_entries, rev, status_json};
+use common::inspect::{self, M1_STATUS, m1_bundle_entries, rev, status_json};
 use common::runner::{hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
 use common::{Run, TestRepo};
 
@@ -92,9 +92,9 @@ fn three_checkpoints_with_trailers() {
     assert_eq!(out.stderr, "");
     assert_eq!(
         t.git(&["log", "--format=%s%n%(trailers)", &format!("{base}..HEAD")]),
-        "M1 TASK-003: Create c.txt\nMilestone: M1\nMilestone-Task: TASK-003\nMilestone-Progress: 3/3\n\n\
-         M1 TASK-002: Create b.txt\nMilestone: M1\nMilestone-Task: TASK-002\nMilestone-Progress: 2/3\n\n\
-         M1 TASK-001: Create a.txt\nMilestone: M1\nMilestone-Task: TASK-001\nMilestone-Progress: 1/3\n\n"
+        "M1 TASK-003: Create c.txt\nMilestone: M1\nMilestone-Task: TASK-003\nMilestone-Progress: 3/3\nMilestone-Attempts: 1\n\n\
+         M1 TASK-002: Create b.txt\nMilestone: M1\nMilestone-Task: TASK-002\nMilestone-Progress: 2/3\nMilestone-Attempts: 1\n\n\
+         M1 TASK-001: Create a.txt\nMilestone: M1\nMilestone-Task: TASK-001\nMilestone-Progress: 1/3\nMilestone-Attempts: 1\n\n"
     );
     // Each checkpoint holds its task's file and the status file.
     assert_eq!(
@@ -104,7 +104,7 @@ fn three_checkpoints_with_trailers() {
             "--name-only",
             "refs/milestone/M1/checkpoints/TASK-002"
         ]),
-        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(
         rev(&t, "HEAD"),
@@ -112,13 +112,16 @@ fn three_checkpoints_with_trailers() {
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
     t.git(&["fsck", "--strict", "--no-progress"]);
-    // The last checkpoint cannot name itself; earlier ones are filled in.
+    // The file names no checkpoint (a commit cannot name itself; trailers
+    // and refs name them), so a checkpoint changes its own task's line of
+    // the file, and the last one the run's state too.
     let status = committed_status(&t, "HEAD");
     assert_eq!(status["state"], "completed");
     assert_eq!(status["base_commit"], base.as_str());
-    assert_eq!(status["tasks"][0]["checkpoint"], rev(&t, "HEAD~2").as_str());
-    assert_eq!(status["tasks"][1]["checkpoint"], rev(&t, "HEAD~1").as_str());
-    assert_eq!(status["tasks"][2]["checkpoint"], serde_json::Value::Null);
+    assert!(status["tasks"][0].get("checkpoint").is_none());
+    let churn = |c: &str| t.git(&["diff", "--numstat", &format!("{c}~1"), c, "--", M1_STATUS]);
+    assert_eq!(churn("HEAD~1"), format!("1\t1\t{M1_STATUS}\n"));
+    assert_eq!(churn("HEAD"), format!("2\t2\t{M1_STATUS}\n"));
     assert_eq!(status["tasks"][2]["exit_code"], 0);
     assert_eq!(status["tasks"][2]["attempts"], 1);
     let mid = committed_status(&t, "HEAD~1");
@@ -263,11 +266,11 @@ fn a_task_recorded_done_without_a_checkpoint_runs_again() {
     assert_eq!(ran_log(&t), "TASK-002\nTASK-003\n");
     assert_eq!(
         t.git(&["show", "--format=%s", "--name-only", "HEAD~1"]),
-        "M1 TASK-002: Create b.txt\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        "M1 TASK-002: Create b.txt\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(
         t.git(&["show", "--format=%s", "--name-only", "HEAD"]),
-        "M1 TASK-003: Create c.txt\n\n.milestone_bundles/M1/status.json\nTASK-003.txt\n"
+        "M1 TASK-003: Create c.txt\n\n.milestone_bundles/M1/status.json\nTASK-003.txt\nplan.md\n"
     );
     assert_eq!(committed_status(&t, "HEAD")["tasks"][1]["attempts"], 2);
 }
@@ -323,11 +326,11 @@ fn untracked_files_made_between_runs_are_not_committed_but_the_attempt_s_are() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
-        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nTASK-003.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-003.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
     // A rollback leaves it alone too: it is not the milestone's.
@@ -442,7 +445,7 @@ fn untracked_files_from_before_the_run_are_never_committed() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nnew.txt\n"
+        ".milestone_bundles/M1/status.json\nnew.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes/\n");
     assert_eq!(t.read("notes/mine.txt"), "my notes\nmore\n");
@@ -469,7 +472,7 @@ fn commits_made_by_the_runner_are_adopted() {
     );
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nthree.txt\n"
+        ".milestone_bundles/M1/status.json\nplan.md\nthree.txt\n"
     );
 }
 
@@ -806,7 +809,7 @@ fn a_failed_attempt_s_edits_are_continued_and_said_so() {
     );
     assert_eq!(
         t.git(&["show", "HEAD:plan.md"]),
-        "# M1\n- [ ] TASK-001: A\n1\n2\n"
+        "# M1\n- [x] TASK-001: A\n1\n2\n"
     );
 }
 
@@ -1258,8 +1261,8 @@ fn a_file_a_commit_hook_leaves_behind_is_not_the_next_tasks_work() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["log", "--format=%s", "--name-only", "-2"]),
-        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n\
-         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n\
+         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? hook-made.txt\n");
 }
@@ -1272,8 +1275,8 @@ fn files_made_before_each_task_starts_are_kept_across_a_session() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["log", "--format=%s", "--name-only", "-2"]),
-        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n\
-         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n\
+         M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? mine.txt\n");
 }
@@ -1303,7 +1306,7 @@ fn new_files_of_a_task_whose_checkpoint_a_hook_refused_go_in_the_next_checkpoint
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["log", "--format=%s", "--name-only", "-1"]),
-        "M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        "M1 TASK-001: A\n\n.milestone_bundles/M1/status.json\nTASK-001.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
@@ -1378,7 +1381,7 @@ fn new_files_of_a_task_stopped_before_its_checkpoint_go_in_its_checkpoint() {
             "--format=",
             "refs/milestone/M1/checkpoints/TASK-002"
         ]),
-        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
 }
@@ -1395,7 +1398,7 @@ fn many_untracked_files_from_before_the_run_stay_out_of_checkpoints() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\nplan.md\n"
     );
     let left = t.git(&["status", "--porcelain", "--untracked-files=all"]);
     assert_eq!(left.lines().count(), 251, "{left}");
@@ -1417,7 +1420,7 @@ fn the_status_file_is_committed_even_where_an_ignore_rule_covers_it() {
         let commit = format!("refs/milestone/M1/checkpoints/{task}");
         assert_eq!(
             t.git(&["show", "--name-only", "--format=", &commit]),
-            format!(".milestone_bundles/M1/status.json\n{task}.txt\n")
+            format!(".milestone_bundles/M1/status.json\n{task}.txt\nplan.md\n")
         );
     }
     assert_eq!(committed_status(&t, "HEAD")["tasks"][2]["state"], "done");
@@ -1448,7 +1451,7 @@ fn new_files_of_a_task_whose_checkpoint_could_not_stage_go_in_the_retry() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nnew.txt\n"
+        ".milestone_bundles/M1/status.json\nnew.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
@@ -1462,7 +1465,7 @@ fn a_kept_file_the_task_turned_into_a_directory_does_not_hide_it() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nout/a.txt\n"
+        ".milestone_bundles/M1/status.json\nout/a.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
 }
@@ -1477,7 +1480,7 @@ fn an_untracked_file_whose_name_is_not_utf8_stays_out_of_checkpoints() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\nplan.md\n"
     );
     assert!(t.path().join(name).exists());
 }
@@ -1500,7 +1503,7 @@ fn pathspec_variables_in_the_environment_change_nothing() {
     out.success();
     assert_eq!(
         t.git(&["show", "--name-only", "--format=", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nTASK-001.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-001.txt\ndocs/plans/m1.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? notes.txt\n");
     assert!(!t.path().join(".git/other-index").exists());
@@ -1652,7 +1655,7 @@ fn checkpoints_work_in_a_cone_mode_sparse_checkout() {
                     &format!("refs/milestone/M1/checkpoints/{id}")
                 ]),
                 format!(
-                    "{}\t.milestone_bundles/M1/status.json\nA\tapp/{id}.txt\n",
+                    "{}\t.milestone_bundles/M1/status.json\nA\tapp/{id}.txt\nM\tplan.md\n",
                     if id == "TASK-001" { "A" } else { "M" }
                 ),
                 "sparse index: {sparse_index}"
@@ -1695,7 +1698,7 @@ fn a_task_that_switches_branches_fails_naming_both() {
     run_m1(&t, "true", &[]).success();
     assert_eq!(
         t.git(&["show", "--format=%s", "--name-only", "main"]),
-        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        "M1 TASK-002: B\n\n.milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
 }
 
@@ -1803,11 +1806,11 @@ fn a_file_ignored_before_the_task_stays_out_when_the_task_unignores_it() {
     ");
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
-        ".gitignore\n.milestone_bundles/M1/status.json\ndist/app.js\n"
+        ".gitignore\n.milestone_bundles/M1/status.json\ndist/app.js\nplan.md\n"
     );
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD"]),
-        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(
         t.git(&["status", "--porcelain"]),
@@ -1837,7 +1840,7 @@ fn a_file_a_failed_attempt_unignored_stays_out_of_the_retry() {
     run_m1(&t, &runner, &[]).success();
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD"]),
-        ".gitignore\n.milestone_bundles/M1/status.json\nnew.txt\n"
+        ".gitignore\n.milestone_bundles/M1/status.json\nnew.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "?? .env\n");
 }
@@ -1870,7 +1873,7 @@ fn restart_refuses_while_a_failed_attempt_s_files_are_in_the_tree() {
     assert_eq!(ran_log(&t), "TASK-001\nTASK-002\nTASK-003\n");
     assert_eq!(
         t.git(&["show", "--format=", "--name-only", "HEAD~1"]),
-        ".milestone_bundles/M1/status.json\nTASK-002.txt\n"
+        ".milestone_bundles/M1/status.json\nTASK-002.txt\nplan.md\n"
     );
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 }

@@ -107,6 +107,7 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     Milestone: M1
     Milestone-Task: TASK-002
     Milestone-Progress: 2/3
+    Milestone-Attempts: 1
     Milestone-Skipped: failed: exit code 3
     ");
     let status = status_json(&t);

@@ -392,7 +392,12 @@ impl Report {
             Ok(s) => s,
             Err(e) => return Ok(Report::unreadable(found, e)),
         };
-        let refs = repo.checkpoint_refs(&found.name)?;
+        // This branch's checkpoints first (the file names none of them
+        // since version 3; the refs are shared by every worktree).
+        let refs: BTreeMap<String, String> =
+            crate::history::checkpoints(repo, &found.name, status)?
+                .into_iter()
+                .collect();
         let tasks: Vec<TaskJson> = status.tasks.iter().map(|t| task_json(t, &refs)).collect();
         let last_checkpoint = tasks.iter().rev().find_map(|t| {
             let commit = t.checkpoint.clone()?;
@@ -442,9 +447,9 @@ impl Report {
     }
 }
 
-/// A task's record, with its checkpoint from the ref when the file has none
-/// (the copy committed by a checkpoint cannot name that checkpoint): for
-/// any task that finished by running, done or skipped.
+/// A task's record, with its checkpoint from `history::checkpoints` when the
+/// file has none (version 3 files name none): for any task that finished
+/// by running, done or skipped.
 fn task_json(t: &TaskStatus, refs: &BTreeMap<String, String>) -> TaskJson {
     let from_ref = matches!(t.state, TaskState::Done | TaskState::Skipped)
         .then(|| refs.get(&t.id).cloned())

@@ -71,6 +71,27 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     })
 }
 
+/// The document read as far as its tasks, each with the units that define
+/// it: for writing a task's mark back (`write_back`). `None` when the
+/// document does not name the milestone.
+pub(super) fn with_tasks<R>(
+    text: &str,
+    milestone: &str,
+    f: impl FnOnce(&Doc<'_>, &[Unit], &Tasks) -> R,
+) -> Option<R> {
+    let doc = Doc::parse(text);
+    let units = super::units::collect(&doc);
+    let scope = scope::select(&doc, &units, milestone).ok()?;
+    let mut r = Reading::new(&doc, &units, &scope);
+    r.candidates();
+    let choice = family::choose(&units, &r.candidates, &r.unlabelled);
+    let tasks = match &choice.tasks {
+        Some(f) => r.family_tasks(f, choice.sub.as_ref()),
+        None => r.generated_tasks(),
+    };
+    Some(f(&doc, &units, &tasks))
+}
+
 /// The error for a document with nothing that looks like a unit of work,
 /// with what went wrong first when the reader can tell.
 pub fn nothing_to_run(path: &str, milestone: &str, first: Option<String>) -> Error {

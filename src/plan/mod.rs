@@ -25,6 +25,7 @@ mod scope;
 mod table;
 mod tasks;
 mod units;
+pub mod write_back;
 
 use std::sync::Arc;
 

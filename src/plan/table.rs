@@ -45,7 +45,7 @@ pub fn is_dependency_header(h: &str) -> bool {
         .any(|w| h.contains(w))
 }
 
-fn is_status_header(h: &str) -> bool {
+pub(super) fn is_status_header(h: &str) -> bool {
     h.contains("status") || h == "state" || h == "done"
 }
 

@@ -231,6 +231,21 @@ impl Repo {
         })
     }
 
+    /// Stage the file at `rel` as the work tree has it, after a checkpoint
+    /// that failed once it had staged everything: the plan whose mark was
+    /// put back then matches its index entry again.
+    pub fn stage_path(&self, rel: &str) -> Result<()> {
+        let spec = format!(":(literal){rel}");
+        let out = self.git(&["add", "--", &spec])?;
+        if !out.status.success() {
+            return Err(Error::failed(format!(
+                "`git add {rel}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
     /// Remove every checkpoint ref of `milestone` (on `--restart`); the
     /// commits stay in the branch's history.
     pub fn delete_checkpoint_refs(&self, milestone: &str) -> Result<()> {

@@ -56,4 +56,27 @@ impl Repo {
         let message = self.commit_message(oid)?;
         Ok(message.lines().next().unwrap_or("").to_string())
     }
+
+    /// The bytes of the file at `path` (`/`-separated, from the root) in
+    /// commit `oid`; `None` when the commit has no regular file there.
+    pub fn file_at(&self, oid: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let commit = self
+            .inner
+            .find_commit(parse_oid(oid)?)
+            .with_context(|| format!("cannot read commit {oid}"))?;
+        let tree = commit
+            .tree()
+            .with_context(|| format!("cannot read commit {oid}"))?;
+        let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
+            return Ok(None);
+        };
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return Ok(None);
+        }
+        let blob = self
+            .inner
+            .find_blob(entry.id())
+            .with_context(|| format!("cannot read {path} in commit {oid}"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
 }

@@ -14,6 +14,7 @@ mod roll_back;
 mod session;
 pub mod settings;
 pub mod watch;
+mod write_back;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -102,6 +103,7 @@ pub fn execute<'a>(
     prompter: Option<&'a mut dyn Prompter>,
 ) -> Result<Finished> {
     let name = state::validate_name(&plan.milestone)?;
+    let mark_done = crate::config::mark_done(repo)?;
     let mut notes = Notes::default();
     let prep = match prepare(repo, plan, opts, &mut notes)? {
         Prep::Run(prep) => prep,
@@ -156,6 +158,7 @@ pub fn execute<'a>(
         attempt_started: None,
         cause: None,
         advice: None,
+        mark_done,
     };
     let result = session.all().map_err(|e| disk_full_hint(repo, e));
     drop(lock);

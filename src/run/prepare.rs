@@ -247,7 +247,14 @@ fn load_status(
             "there is no earlier run of {name} to retry"
         ))
         .hint(format!("start one with `git milestone run {name}`"))),
-        None => Ok((progress::fresh(plan, head), false, Vec::new())),
+        None => {
+            let mut fresh = progress::fresh(plan, head);
+            if opts.restart {
+                let ran = repo.checkpoint_refs(name)?;
+                super::write_back::reopen_marked(&mut fresh, |id| ran.contains_key(id));
+            }
+            Ok((fresh, false, Vec::new()))
+        }
     }
 }
 

@@ -46,6 +46,8 @@ pub(super) struct Session<'a> {
     pub(super) cause: Option<String>,
     /// What the user can do about the last attempt's outcome.
     pub(super) advice: Option<String>,
+    /// Checkpoints mark their task done in the plan (`milestone.markDone`).
+    pub(super) mark_done: bool,
 }
 
 impl Session<'_> {
@@ -292,6 +294,9 @@ impl Session<'_> {
         );
         self.status.tasks[i].adopted_commits = adopted;
         self.status.save(self.repo.root())?;
+        // After the status file says done: a run killed before the commit
+        // then runs the task again on top of its work, ticked plan included.
+        let written = self.write_back(i, &verdict, &watch.before)?;
         let progress = self.status.progress();
         let msg = message::checkpoint_message(
             self.name(),
@@ -299,6 +304,7 @@ impl Session<'_> {
             &self.plan.tasks[i].title,
             &verdict,
             progress,
+            self.status.tasks[i].attempts,
         );
         let evidence: Vec<String> = match verdict {
             Verdict::Done => self.status.tasks[i]
@@ -325,7 +331,12 @@ impl Session<'_> {
         };
         let cp = match self.repo.checkpoint(&spec) {
             Ok(cp) => cp,
-            Err(e) => return Err(self.checkpoint_failed(i, e)),
+            Err(e) => {
+                if let Some(w) = written {
+                    w.undo(self.repo);
+                }
+                return Err(self.checkpoint_failed(i, e));
+            }
         };
         self.status.tasks[i].checkpoint = Some(cp.commit.clone());
         self.keep_left_out(&id, &cp.left_out)?;
