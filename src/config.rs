@@ -41,15 +41,25 @@ pub enum RunnerSource {
     GitConfig,
     /// A ```` ```sh milestone ```` block under the task's heading in the plan.
     Plan,
+    /// The earlier run's `--runner` or `--agent`, which its resume reuses
+    /// (it ranks as the flag).
+    Saved,
 }
 
 impl RunnerSource {
+    /// Given on the command line, now or by the run this one resumes: it
+    /// beats a plan's own block.
+    pub fn is_flag(self) -> bool {
+        matches!(self, RunnerSource::Flag | RunnerSource::Saved)
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             RunnerSource::Flag => "--runner",
             RunnerSource::Env => RUNNER_ENV,
             RunnerSource::GitConfig => RUNNER_KEY,
             RunnerSource::Plan => "the plan's ```sh milestone block",
+            RunnerSource::Saved => "the earlier run's --runner",
         }
     }
 
@@ -60,6 +70,7 @@ impl RunnerSource {
             RunnerSource::Env => AGENT_ENV,
             RunnerSource::GitConfig => AGENT_KEY,
             RunnerSource::Plan => self.describe(),
+            RunnerSource::Saved => "the earlier run's --agent",
         }
     }
 }

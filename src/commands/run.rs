@@ -43,6 +43,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
     let explicit = resolved.plan.is_some();
     let left_out = plan.left_out_line(explicit);
+    for line in plan.warning_lines(explicit) {
+        eprintln!("{line}");
+    }
     plan.milestone = key;
     if explicit {
         resolved.settings.plan = Some(plan.plan.clone());
@@ -92,6 +95,11 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         // The status file holds it now (if the run got that far).
         settle_journal(&repo, &plan.milestone);
     }
+    // Standard output closed (`run | head -1`): the run recorded itself as
+    // interrupted; end quietly, as git does (141).
+    if result.is_err() && crate::runner::signals::pending() == Some(libc::SIGPIPE) {
+        return Ok(crate::runner::signals::exit_code(libc::SIGPIPE));
+    }
     match result? {
         Finished::Completed { ran, total } => println!(
             "Milestone {} is complete ({}).",
@@ -116,6 +124,10 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
             println!(
                 "A skipped task's changes are not committed: they are saved under refs/milestone/{}/attempts/<ID>/.",
                 plan.milestone
+            );
+            println!(
+                "To run the skipped tasks again: {}",
+                text::command_line(&["git", "milestone", "run", &plan.milestone])
             );
         }
         Finished::NothingToDo | Finished::DryRun => {}
@@ -207,9 +219,19 @@ fn ran_and_before(ran: usize, total: usize) -> String {
 struct Terminal;
 
 impl Report for Terminal {
+    /// A closed standard output (`run | head -1`) stops the run as a
+    /// signal does, recorded as interrupted, rather than a panic at this
+    /// line that would leave the status file saying `running`.
     fn info(&mut self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for part in line.split('\n') {
-            println!("{}", ui::text::clean(part));
+            if let Err(e) = writeln!(out, "{}", ui::text::clean(part)) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    crate::runner::signals::note(libc::SIGPIPE);
+                }
+                return;
+            }
         }
     }
     fn warn(&mut self, line: &str) {

@@ -83,9 +83,12 @@ impl Found {
         let recorded: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
             .into_iter()
             .collect();
+        // Untracked until the first checkpoint commits it: the run's, kept
+        // by the restore, and no one's file to list.
+        let own = state::status_rel_path(name)?;
         let (mut leftovers, mut users) = (Vec::new(), Vec::new());
         for p in changed.iter() {
-            if !changed.is_untracked(p) || is_kept(p, &snapshot) {
+            if !changed.is_untracked(p) || is_kept(p, &snapshot) || *p == own {
                 continue;
             }
             if killed || recorded.contains(p) {

@@ -5,6 +5,7 @@
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
 mod attempt;
+mod dirty;
 mod jobs;
 mod learn;
 pub mod message;
@@ -114,6 +115,8 @@ pub fn execute<'a>(
             return nothing_to_do(repo, *status, report);
         }
     };
+    let prep = *prep;
+    let plan = prep.plan.as_ref().unwrap_or(plan);
     if opts.dry_run {
         notes.replay(report);
         dry_run(plan, &prep.status, &prep.runners, opts, report);
@@ -141,7 +144,8 @@ pub fn execute<'a>(
         leftovers,
         runners,
         committer,
-    } = *prep;
+        plan: _,
+    } = prep;
     if let Some(seq) = &opts.sequence {
         status.sequence = Some(seq.clone());
     }
@@ -153,7 +157,8 @@ pub fn execute<'a>(
         plan,
         opts,
         report,
-        prompter,
+        // The plan may be this function's own now: a shorter borrow.
+        prompter: prompter.map(|p| p as &mut dyn Prompter),
         status,
         keep,
         leftovers,

@@ -364,11 +364,14 @@ impl Session<'_> {
             .and_then(|a| a.usage)
             .map(|u| format!(", {}", u.describe()))
             .unwrap_or_default();
+        // The task's place, as `Starting` said it: how many tasks are
+        // finished (the trailer's progress) counts later ones the plan
+        // marks done, and would jump ahead.
         self.report.info(&format!(
             "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
             short(&cp.commit),
-            progress.0,
-            progress.1,
+            i + 1,
+            self.plan.tasks.len(),
             crate::ui::text::duration(outcome.duration)
         ));
         Ok(())
@@ -525,9 +528,9 @@ impl Session<'_> {
         // or rolls back says it in its error.
         if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
             self.report.warn(&format!(
-                "{} failed ({cause}) after {}; log: {}",
+                "{} failed ({cause}){}; log: {}",
                 id,
-                seconds(outcome.duration),
+                took(outcome),
                 log.display()
             ));
         }
@@ -541,9 +544,9 @@ impl Session<'_> {
             return format!("{id} failed");
         }
         format!(
-            "{id} failed ({}) after {}",
+            "{id} failed ({}){}",
             self.cause_of(outcome.exit),
-            seconds(outcome.duration)
+            took(outcome)
         )
     }
 
@@ -585,10 +588,10 @@ impl Session<'_> {
         self.status.state = state::RunState::Interrupted;
         self.status.updated_at = state::now();
         self.status.save(self.repo.root())?;
-        let signal = if sig == libc::SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
+        let signal = match sig {
+            libc::SIGTERM => "SIGTERM",
+            libc::SIGPIPE => "a closed standard output (SIGPIPE)",
+            _ => "SIGINT",
         };
         let what = match task {
             Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
@@ -605,6 +608,15 @@ pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {
         Exit::TimedOut => format!("timed out after {}", seconds(timeout.unwrap_or_default())),
         Exit::Interrupted(s) => format!("interrupted by signal {s}"),
         Exit::Stopped => "stopped by git-milestone".to_string(),
+    }
+}
+
+/// ` after 2.0s`: how long a failed attempt took, unless its cause (a
+/// timeout) says it already.
+fn took(outcome: Outcome) -> String {
+    match outcome.exit {
+        Exit::TimedOut => String::new(),
+        _ => format!(" after {}", seconds(outcome.duration)),
     }
 }
 
