@@ -217,6 +217,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "POLICY",
           value_parser = Checked::new(check_policy, POLICIES))]
     pub on_failure: Option<String>,
+    /// Run up to N independent tasks at the same time, each in its own
+    /// worktree, integrated in plan order (default: git config
+    /// `milestone.jobs`, then 1).
+    ///
+    /// Tasks run together when the plan marks them parallel (`[P]`) or
+    /// states their dependencies; others keep document order.
+    #[arg(long, short = 'j', value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
 }
 
 /// The failure policies, as help and completion show them (`retry:N`

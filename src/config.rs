@@ -28,6 +28,8 @@ pub const VERIFY_KEY: &str = "milestone.verify";
 /// git config keys for the milestone's budget.
 pub const MAX_COST_KEY: &str = "milestone.maxCost";
 pub const MAX_TOKENS_KEY: &str = "milestone.maxTokens";
+/// How many tasks `run` runs at the same time (`--jobs`).
+pub const JOBS_KEY: &str = "milestone.jobs";
 /// Whether a checkpoint marks its task done in the plan (on by default).
 pub const MARK_DONE_KEY: &str = "milestone.markDone";
 
@@ -39,15 +41,25 @@ pub enum RunnerSource {
     GitConfig,
     /// A ```` ```sh milestone ```` block under the task's heading in the plan.
     Plan,
+    /// The earlier run's `--runner` or `--agent`, which its resume reuses
+    /// (it ranks as the flag).
+    Saved,
 }
 
 impl RunnerSource {
+    /// Given on the command line, now or by the run this one resumes: it
+    /// beats a plan's own block.
+    pub fn is_flag(self) -> bool {
+        matches!(self, RunnerSource::Flag | RunnerSource::Saved)
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             RunnerSource::Flag => "--runner",
             RunnerSource::Env => RUNNER_ENV,
             RunnerSource::GitConfig => RUNNER_KEY,
             RunnerSource::Plan => "the plan's ```sh milestone block",
+            RunnerSource::Saved => "the earlier run's --runner",
         }
     }
 
@@ -58,6 +70,7 @@ impl RunnerSource {
             RunnerSource::Env => AGENT_ENV,
             RunnerSource::GitConfig => AGENT_KEY,
             RunnerSource::Plan => self.describe(),
+            RunnerSource::Saved => "the earlier run's --agent",
         }
     }
 }
@@ -302,6 +315,26 @@ pub fn policy(repo: &Repo, flag: Option<&str>) -> Result<Policy> {
         None => repo.config_string(ON_FAILURE_KEY)?,
     };
     configured.map_or(Ok(Policy::Stop), |s| Policy::parse(&s))
+}
+
+/// Resolve how many tasks run at once: `--jobs` > `milestone.jobs` > 1.
+pub fn jobs(repo: &Repo, flag: Option<u32>) -> Result<usize> {
+    if let Some(n) = flag {
+        return Ok(n as usize);
+    }
+    let Some(text) = repo.config_string(JOBS_KEY)? else {
+        return Ok(1);
+    };
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        _ => Err(Error::bad_input(format!(
+            "git config {JOBS_KEY} is {}: not a number of tasks from 1 to 256",
+            crate::ui::text::quote(&text)
+        ))
+        .hint(format!(
+            "set it with `git config {JOBS_KEY} 4`, or pass `--jobs N`"
+        ))),
+    }
 }
 
 #[cfg(test)]

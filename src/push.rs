@@ -168,9 +168,11 @@ fn refusal(p: &PushedRef, found: &Committed) -> Option<String> {
                 .map(|id| clean(id).into_owned())
                 .collect();
             let see = command_line(&["git", "milestone", "status", &found.name]);
+            let run = command_line(&["git", "milestone", "run", &found.name]);
             return Some(format!(
                 "not pushing {target}: milestone {name} completed with skipped tasks: {} \
-                 (their changes are not committed); see them with `{see}`, {skip}",
+                 (their changes are not committed); run them again with `{run}` \
+                 (see them with `{see}`), {skip}",
                 crate::ui::text::list(&ids, 5)
             ));
         }

@@ -91,9 +91,12 @@ impl Found {
         let recorded: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
             .into_iter()
             .collect();
+        // Untracked until the first checkpoint commits it: the run's, kept
+        // by the restore, and no one's file to list.
+        let own = state::status_rel_path(name)?;
         let (mut leftovers, mut users) = (Vec::new(), Vec::new());
         for p in changed.iter() {
-            if !changed.is_untracked(p) || is_kept(p, &snapshot) {
+            if !changed.is_untracked(p) || is_kept(p, &snapshot) || *p == own {
                 continue;
             }
             if killed || recorded.contains(p) {
@@ -294,7 +297,7 @@ fn checked(
 pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     let name = state::validate_name(req.milestone)?;
     // Never under a run's feet: the run lock is held until we return.
-    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?;
     let _shield = repo.shield_git();
     // git walks the work tree while the checks below run.
     repo.prefetch_scan(Scope::Rollback);

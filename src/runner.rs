@@ -8,6 +8,7 @@
 //! task ID reaches it as `$1`, the way git runs aliases.
 
 mod log;
+pub mod prefixed;
 pub mod signals;
 mod tee;
 
@@ -241,7 +242,13 @@ fn wait(
             return Ok(exit_of(status));
         }
         if let Some(sig) = signals::pending() {
-            stop_group(child, sig)?;
+            // A closed output is git-milestone's: the task gets a SIGTERM.
+            let forward = if sig == libc::SIGPIPE {
+                libc::SIGTERM
+            } else {
+                sig
+            };
+            stop_group(child, forward)?;
             return Ok(Exit::Interrupted(sig));
         }
         if timeout.is_some_and(|t| started.elapsed() >= t) {

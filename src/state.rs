@@ -571,6 +571,11 @@ mod tests {
         let e = Status::parse(newer, "x").unwrap_err();
         assert!(e.message().contains("newer"), "{e}");
         let e = Status::parse(b"{\"version\": 1, \"milest", "x").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("restore the last checkpoint's with `git checkout HEAD -- :/x`"),
+            "{e}"
+        );
         assert!(e.message().contains("not a valid status file"), "{e}");
         assert_eq!(e.exit_code(), 2);
     }

@@ -473,3 +473,42 @@ fn an_unknown_name_lists_names_that_select_a_plan() {
     hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
     "#);
 }
+
+/// A plan whose only task is `T001` has task IDs: against a same-named
+/// plan with two tasks it is a tie, not a silent loss.
+#[test]
+fn a_plan_with_a_single_task_has_task_ids() {
+    let t = TestRepo::with_files(&[
+        ("a/M3.md", "# M3\n\n- [ ] T001 one\n- [ ] T002 two\n"),
+        ("b/M3.md", "# M3\n\n- [ ] T001 uno\n"),
+    ]);
+    insta::assert_snapshot!(found(&t, "M3").unwrap_err(), @r"
+    error: milestone name `M3` is ambiguous: 2 plans match it equally well
+      a/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs
+      b/M3.md: file name `M3.md`; title `M3` (line 1); has task IDs
+    hint: choose one with --plan, e.g. `git milestone plan M3 --plan a/M3.md`
+    ");
+}
+
+/// GSD collapses a shipped milestone into `<details>`: its summary names
+/// it, so the finder finds the roadmap and lists the milestone.
+#[test]
+fn a_milestone_in_a_details_summary_is_found_and_listed() {
+    let roadmap = "# Roadmap\n\n## Milestones\n\n- **v1.0 MVP** - Phases 1-2 (shipped)\n\
+                   - 🚧 **v1.1 Sharing** - Phase 3\n\n## Phases\n\n<details>\n\
+                   <summary>✅ v1.0 MVP (Phases 1-2) - SHIPPED</summary>\n\n\
+                   ### Phase 1: Foundation\n- [x] 01-01: Scaffold\n\n\
+                   ### Phase 2: Recipes\n- [x] 02-01: Model\n\n</details>\n\n\
+                   ### 🚧 v1.1 Sharing\n\n### Phase 3: Links\n- [ ] 03-01: Tokens\n";
+    let t = TestRepo::with_files(&[(".planning/ROADMAP.md", roadmap)]);
+    assert_eq!(found(&t, "v1.0").as_deref(), Ok(".planning/ROADMAP.md"));
+    let out = t.run(["plan", "v2.0"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: no plan found for milestone `v2.0`: no tracked Markdown file names it in its path, title or headings
+    hint: milestones named in this repository: v1.0, Phase 1, Phase 2, v1.1, Phase 3
+    hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
+    ");
+}

@@ -187,14 +187,18 @@ fn two_runs_at_once(linked: bool) {
         .unwrap()
         .into();
     second.code(2);
-    assert!(
-        second.stderr.starts_with(&format!(
-            "error: another `git milestone run` is in progress in this repository (pid {}, milestone M1",
+    let refusal = if linked {
+        format!(
+            "error: another `git milestone run` of milestone M1 is in progress (pid {}",
             first.id()
-        )),
-        "{}",
-        second.stderr
-    );
+        )
+    } else {
+        format!(
+            "error: another `git milestone run` is in progress in this work tree (pid {}, milestone M1",
+            first.id()
+        )
+    };
+    assert!(second.stderr.starts_with(&refusal), "{}", second.stderr);
     assert_eq!(second.stdout, "");
     std::fs::write(&go, "").unwrap();
     let first: Run = first.wait_with_output().unwrap().into();

@@ -301,6 +301,8 @@ fn plan_says_how_many_items_were_left_out() {
     +---+------------+---------------------------+------+--------------------+
     3 items left out (see `git milestone plan cleanup --plan docs/traps.md --explain`)
     --- stderr
+    warning: docs/traps.md:12: TASK-011 depends on TASK-009, which this plan does not define; it does not hold up TASK-011
+    warning: docs/traps.md:29: TASK-013 is defined twice: "Update the changelog" (line 22) and "Release" (line 29); the second is TASK-013#2
     "#);
 }
 
@@ -329,7 +331,6 @@ fn a_cycle_of_dependency_fields_is_refused_naming_every_edge() {
     --- stderr
     error: dependency cycle: T001 -> T003 (docs/cycle-fields.md:5) -> T002 (docs/cycle-fields.md:13) -> T001 (docs/cycle-fields.md:9)
     hint: each arrow reads "waits for"; remove one of these dependencies from docs/cycle-fields.md
-    hint: `git milestone plan <milestone> --explain` lists every dependency with its line
     "#);
 }
 
@@ -1363,4 +1364,85 @@ fn a_hyphenated_status_after_a_dash_is_still_a_status() {
     let ids: Vec<&str> = got.tasks.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["1.1"]);
     assert_eq!(got.left_out[0].item, "1.2");
+}
+
+/// A broken dependency cycle and an ID defined twice are warned about on
+/// every `plan` and `run`, not only under `--explain`.
+#[test]
+fn plan_and_run_warn_about_a_broken_cycle_and_a_duplicate_id() {
+    let t = TestRepo::with_files(&[(
+        "c2.md",
+        "# C2\n\n- [ ] T001 Schema, requires T002\n- [ ] T002 API, requires T001\n\
+         - [ ] T003 Docs\n- [ ] T003 Release\n",
+    )]);
+    insta::assert_snapshot!(t.run(["plan", "C2"]).render(&t), @r#"
+    exit: 0
+    --- stdout
+    milestone C2: 4 tasks, 4 not done (c2.md)
+    +---+--------+-----------------------+------+------------+
+    | # | ID     | Title                 | Done | Depends on |
+    +========================================================+
+    | 1 | T002   | API, requires T001    |      |            |
+    | 2 | T001   | Schema, requires T002 |      | T002       |
+    | 3 | T003   | Docs                  |      |            |
+    | 4 | T003#2 | Release               |      |            |
+    +---+--------+-----------------------+------+------------+
+    --- stderr
+    warning: c2.md:3: T001 is listed before T002 but depends on it; T002 runs first
+    warning: c2.md:4: dependency cycle: T001 -> T002 (c2.md:3) -> T001 (c2.md:4); T002 waiting for T001 (c2.md:4) is the weakest and is ignored
+    warning: c2.md:6: T003 is defined twice: "Docs" (line 5) and "Release" (line 6); the second is T003#2
+    "#);
+    let out = t.run(["run", "C2", "--dry-run", "--runner", "true"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 0
+    --- stdout
+    Milestone C2 from c2.md: 4 tasks (dry run: nothing will be changed)
+    1/4 T002 API, requires T001
+        run: sh -c 'true "$@"' true T002   (runner from --runner)
+        then: checkpoint commit, refs/milestone/C2/checkpoints/T002
+    2/4 T001 Schema, requires T002
+        run: sh -c 'true "$@"' true T001   (runner from --runner)
+        then: checkpoint commit, refs/milestone/C2/checkpoints/T001
+    3/4 T003 Docs
+        run: sh -c 'true "$@"' true T003   (runner from --runner)
+        then: checkpoint commit, refs/milestone/C2/checkpoints/T003
+    4/4 T003#2 Release
+        run: sh -c 'true "$@"' true 'T003#2'   (runner from --runner)
+        then: checkpoint commit, refs/milestone/C2/checkpoints/T003#2
+    --- stderr
+    warning: c2.md:3: T001 is listed before T002 but depends on it; T002 runs first
+    warning: c2.md:4: dependency cycle: T001 -> T002 (c2.md:3) -> T001 (c2.md:4); T002 waiting for T001 (c2.md:4) is the weakest and is ignored
+    warning: c2.md:6: T003 is defined twice: "Docs" (line 5) and "Release" (line 6); the second is T003#2
+    "#);
+}
+
+/// Past five warnings, the rest are counted and `--explain` named.
+#[test]
+fn more_than_five_warnings_are_counted() {
+    let mut plan = String::from("# C3\n\n");
+    for i in 1..=7 {
+        plan.push_str(&format!("- [ ] T00{i} Task {i}, requires T00{i}\n"));
+    }
+    let t = TestRepo::with_files(&[("c3.md", &plan)]);
+    let out = t.run(["plan", "C3"]);
+    insta::assert_snapshot!(out.stderr, @r"
+    warning: c3.md:3: T001 depends on itself; that dependency is ignored
+    warning: c3.md:4: T002 depends on itself; that dependency is ignored
+    warning: c3.md:5: T003 depends on itself; that dependency is ignored
+    warning: c3.md:6: T004 depends on itself; that dependency is ignored
+    warning: c3.md:7: T005 depends on itself; that dependency is ignored
+    warning: 2 more (see `git milestone plan C3 --explain`)
+    ");
+}
+
+/// Two tasks that wait for the same ones read as a plural.
+#[test]
+fn explain_says_two_tasks_wait_for_one() {
+    let t = TestRepo::with_files(&[(
+        "c.md",
+        "# C\n\n- [ ] T001 a\n- [ ] T002 b\n- [ ] T003 c\n\n## Dependencies\n\n- T002 and T003 depend on T001\n",
+    )]);
+    let out = t.run(["plan", "C", "--explain"]);
+    let line = out.stdout.lines().find(|l| l.contains("T001  (")).unwrap();
+    insta::assert_snapshot!(line, @r#"  c.md:9  T002, T003 wait for T001  ("depend on" in a dependency section)"#);
 }

@@ -632,7 +632,7 @@ fn refuses_while_a_run_holds_the_lock() {
         &t,
         &["rollback", "M1"],
         &format!(
-            "error: another `git milestone run` is in progress in this repository \
+            "error: another `git milestone run` is in progress in this work tree \
              (pid {pid}, milestone M1, started 2026-01-01T00:00:00Z)\n\
              hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill {pid}`\n"
         ),
@@ -1479,8 +1479,8 @@ fn an_untracked_file_in_a_submodule_is_named_when_a_run_refuses() {
     exit: 2
     --- stdout
     --- stderr
-    error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); a checkpoint would mix them into the first task
-    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1` again
+    error: the work tree has uncommitted changes (stray.txt untracked in submodule sub); the checkpoint of TASK-001, the next task, would take them for its work
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1 --plan docs/plan.md --runner true` again
     hint: inside a submodule, commit or remove them there first (`git -C [REPO]/sub status`)
     ");
 }
@@ -1516,4 +1516,19 @@ fn rollback_to_takes_a_task_id_with_or_without_its_unit_word() {
     error: M1 has no checkpoint for task Task 9
     hint: tasks with a checkpoint: 1
     ");
+}
+
+/// When the first task fails, the status file is still untracked (the
+/// first checkpoint commits it): the rollback keeps it and does not list
+/// it as a file of the user's that it left alone.
+#[test]
+fn the_rollback_of_a_first_task_does_not_call_the_status_file_the_users() {
+    let t = TestRepo::with_files(&[("plan.md", "# M1\n\n- [ ] TASK-001: One\n")]);
+    let runner = common::runner::script(&t, "runner.sh", "echo half > half.txt\nexit 3");
+    common::runner::run_m1(&t, &runner, &[]).code(1);
+    let out = t.run(["rollback", "M1"]);
+    out.success();
+    assert!(!out.stdout.contains("Left alone"), "{}", out.stdout);
+    assert!(t.path().join(".milestone_bundles/M1/status.json").exists());
+    assert!(!t.path().join("half.txt").exists());
 }

@@ -6,7 +6,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::inspect::{self, M1_STATUS, m1_bundle_entries, rev, status_json};
-use common::runner::{hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script, writing_runner};
+use common::runner::{
+    hold_milestone_lock, hold_run_lock, ran_log, run_cmd, run_cmd_in, run_m1, script,
+    writing_runner,
+};
 use common::{Run, TestRepo};
 
 const PLAN3: &str = "# M1\n\n## Tasks\n\n\
@@ -660,7 +663,7 @@ fn timeout_fails_the_task_without_an_exit_code() {
     out.code(1);
     assert!(
         out.stderr
-            .contains("error: TASK-001 failed (timed out after 0.3s)"),
+            .contains("error: TASK-001 failed (timed out after 0.3s); the run stopped"),
         "{}",
         out.stderr
     );
@@ -932,7 +935,7 @@ fn refuses_while_another_run_holds_the_lock() {
     exit: 2
     --- stdout
     --- stderr
-    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M9, started [TIME])
+    error: another `git milestone run` is in progress in this work tree (pid [PID], milestone M9, started [TIME])
     hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
     ");
     assert_eq!(
@@ -1192,13 +1195,13 @@ fn runs_from_a_subdirectory_with_the_task_in_the_root() {
 }
 
 #[test]
-fn the_lock_covers_linked_worktrees() {
+fn the_milestone_lock_covers_linked_worktrees() {
     let t = repo_with_plan("# M1\n- [ ] TASK-001: A\n");
     let runner = writing_runner(&t);
     let linked = t.home.path().join("linked");
     t.add_worktree("other", &linked);
     let me = std::process::id();
-    let held = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
+    let held = hold_milestone_lock(&t, "m1", &format!("pid {me}\nstarted x\nmilestone M1\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1206,12 +1209,14 @@ fn the_lock_covers_linked_worktrees() {
     out.code(2);
     assert!(
         out.stderr.starts_with(&format!(
-            "error: another `git milestone run` is in progress in this repository (pid {me}, milestone M2"
+            "error: another `git milestone run` of milestone M1 is in progress (pid {me}, started x)"
         )),
         "{}",
         out.stderr
     );
     drop(held);
+    // Another milestone's run in the main worktree holds nothing up here.
+    let _main = hold_run_lock(&t, &format!("pid {me}\nstarted x\nmilestone M2\n"));
     let out: Run = run_cmd_in(&t, &linked, &runner, &[])
         .output()
         .unwrap()
@@ -1526,7 +1531,7 @@ fn a_second_run_while_one_holds_the_lock_prints_the_refusal_only() {
     exit: 2
     --- stdout
     --- stderr
-    error: another `git milestone run` is in progress in this repository (pid [PID], milestone M1, started [TIME])
+    error: another `git milestone run` is in progress in this work tree (pid [PID], milestone M1, started [TIME])
     hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill 4242`
     ");
     assert_eq!(snapshot(&t), before);
@@ -2135,4 +2140,172 @@ fn a_task_s_own_plan_block_beats_configured_runners_but_not_the_flag() {
     warning: --runner overrides the plan's own ```sh milestone block for TASK-001
     ");
     assert_eq!(t.git(&["show", "HEAD~1:TASK-001.txt"]), "flag\n");
+}
+
+/// The hint that repeats a run's command names the plan from the root, and
+/// `--plan` falls back to the root, so the hint works from any directory
+/// of the work tree, not only the one it was printed in.
+#[test]
+fn the_run_again_hint_works_from_another_directory() {
+    let t = TestRepo::with_files(&[
+        (
+            "plans/sprint-7.md",
+            "# S7\n\n- [ ] T001 one\n- [ ] T002 two\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+    ]);
+    let flag = t.home.path().join("fail");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "failon.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\nif [ \"$1\" = T002 ] && [ -e '{}' ]; then exit 3; fi",
+            flag.display()
+        ),
+    );
+    let out: Run = t
+        .cmd_in("src")
+        .args(["run", "S7", "--plan", "../plans/sprint-7.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    let hint = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hint: run it again"))
+        .unwrap();
+    insta::assert_snapshot!(common::normalize(hint, &t), @r"
+    hint: run it again: `git milestone run S7 --plan plans/sprint-7.md --runner [HOME]/failon.sh`
+    ");
+    std::fs::remove_file(&flag).unwrap();
+    // The hint's command, typed in src/ again: `--plan` falls back to the root.
+    let out: Run = t
+        .cmd_in("src")
+        .args(["run", "S7", "--plan", "plans/sprint-7.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    assert_eq!(status_json_of(&t, "S7")["state"], "completed");
+}
+
+fn status_json_of(t: &TestRepo, name: &str) -> serde_json::Value {
+    serde_json::from_str(&t.read(&format!(".milestone_bundles/{name}/status.json"))).unwrap()
+}
+
+/// The dirty-tree refusal's hint repeats the command as typed, `--runner`
+/// included, not a bare `run` that would reuse an earlier run's runner;
+/// and the dry run names a reused runner as the earlier run's.
+#[test]
+fn the_dirty_tree_hint_keeps_the_runner_typed_and_a_reused_one_is_named() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN3), ("src.txt", "base\n")]);
+    let old = script(&t, "old.sh", "echo half > half.txt\nexit 3");
+    run_m1(&t, &old, &[]).code(1);
+    t.run(["rollback", "M1"]).success();
+    t.write("src.txt", "wip\n");
+    let new = script(&t, "new.sh", "echo \"$1\" > \"$1.txt\"");
+    let out = run_m1(&t, &new, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the work tree has uncommitted changes (src.txt); the checkpoint of TASK-001, the next task, would take them for its work
+    hint: commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run M1 --plan plan.md --runner [HOME]/new.sh` again
+    ");
+    t.git(&["stash", "-q"]);
+    let out = t.run(["run", "M1", "--dry-run"]);
+    insta::assert_snapshot!(out.render(&t), @r#"
+    exit: 0
+    --- stdout
+    reusing the earlier run's --plan plan.md and --runner [HOME]/old.sh
+    Milestone M1 from plan.md: 3 tasks (dry run: nothing will be changed)
+    1/3 TASK-001 Create a.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-001   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-001
+    2/3 TASK-002 Create b.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-002   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-002
+    3/3 TASK-003 Create c.txt
+        run: sh -c '[HOME]/old.sh "$@"' [HOME]/old.sh TASK-003   (runner from the earlier run's --runner)
+        then: checkpoint commit, refs/milestone/M1/checkpoints/TASK-003
+    --- stderr
+    "#);
+}
+
+/// Another milestone's status file changed in the work tree (a sequence
+/// `plan --edit` wrote, a failure) is that milestone's state: this
+/// milestone's checkpoint leaves it out, and it stays as it was.
+#[test]
+fn a_checkpoint_leaves_another_milestones_status_file_out() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN3),
+        ("m2.md", "# M2\n\n- [ ] TASK-101 Alpha\n"),
+    ]);
+    let runner = writing_runner(&t);
+    let out: Run = t
+        .cmd()
+        .args(["run", "M2", "--plan", "m2.md", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap()
+        .into();
+    out.success();
+    let m2 = ".milestone_bundles/M2/status.json";
+    let edited = t.read(m2).replace("\"completed\"", "\"completed\" ");
+    t.write(m2, &edited);
+    run_m1(&t, &runner, &[]).success();
+    let committed = t.git(&["log", "--format=", "--name-only", "-3"]);
+    assert!(!committed.contains(m2), "{committed}");
+    assert_eq!(t.read(m2), edited);
+    assert_eq!(inspect::porcelain(&t), format!(" M {m2}\n"));
+}
+
+/// `run | head -1`: once standard output is closed, the run stops as for
+/// a signal and records it, instead of dying at its next line with the
+/// status file still saying `running`; it ends quietly (141, as git does),
+/// and the same command continues it.
+#[test]
+fn a_closed_standard_output_stops_the_run_and_records_it() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN3)]);
+    let runner = writing_runner(&t);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = run_cmd(&t, &runner, &[])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!((out.status.code(), stderr.as_ref()), (Some(141), ""));
+    assert_eq!(status_json(&t)["state"], "interrupted");
+    assert_eq!(status_json(&t)["tasks"][0]["state"], "interrupted");
+    run_m1(&t, &runner, &[]).success();
+    assert_eq!(status_json(&t)["state"], "completed");
+}
+
+/// The checkpoint line gives the task's place as its `Starting` line did,
+/// even when a later task is marked done in the plan.
+#[test]
+fn the_checkpoint_line_does_not_count_a_later_task_done_in_the_plan() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n- [x] TASK-003: Three\n",
+    )]);
+    let out = run_m1(&t, writing_runner(&t), &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/3] One
+    did TASK-001
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
+    Starting TASK-002 [2/3] Two
+    did TASK-002
+    checkpoint [OID] TASK-002 [2/3] in [DURATION]
+    TASK-003 [3/3] is marked done in the plan: not run
+    Milestone M1 is complete (2 tasks run now, 1 done before).
+    --- stderr
+    ");
 }

@@ -82,6 +82,7 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
     A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    To run the skipped tasks again: git milestone run M1
     --- stderr
     TASK-002 failed (exit code 3) after [DURATION]; log: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
     ");
@@ -136,9 +137,9 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     exit: 1
     --- stdout
     --- stderr
-    error: not pushing main: milestone M1 completed with skipped tasks: TASK-002 (their changes are not committed); see them with `git milestone status M1`, or skip this check with `git push --no-verify`
+    error: not pushing main: milestone M1 completed with skipped tasks: TASK-002 (their changes are not committed); run them again with `git milestone run M1` (see them with `git milestone status M1`), or skip this check with `git push --no-verify`
     ");
-    // Nothing is left to run.
+    // Running again runs TASK-002 again, which fails and is skipped again.
     run_m1(&t, &runner, &[]).success();
     assert_eq!(porcelain(&t), "");
 }
@@ -163,6 +164,7 @@ fn exit_125_skips_the_task_and_saves_what_it_changed() {
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
     A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    To run the skipped tasks again: git milestone run M1
     --- stderr
     ");
     assert_eq!(t.read("notes.txt"), "mine\n");
@@ -207,4 +209,62 @@ fn a_skipped_last_task_that_changed_nothing_saves_nothing() {
     let committed: serde_json::Value =
         serde_json::from_str(&t.git(&["show", &format!("HEAD:{M1_STATUS}")])).unwrap();
     assert_eq!(committed["state"], "completed_with_skips");
+}
+
+/// A milestone that completed with skipped tasks is no dead end: `run`
+/// runs just the skipped ones again, after the others (their checkpoints
+/// come last), and the milestone completes; the pre-push hook then passes.
+#[test]
+fn run_after_completed_with_skips_runs_only_the_skipped_tasks() {
+    let t = TestRepo::with_files(&[("plan.md", PLAN3)]);
+    let flag = t.home.path().join("skip");
+    std::fs::write(&flag, "").unwrap();
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "[ \"$1\" = TASK-002 ] && [ -e '{}' ] && exit 125\necho \"$1\" > \"$1.txt\"",
+            flag.display()
+        ),
+    );
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    Starting TASK-001 [1/3] Create a.txt
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
+    Starting TASK-002 [2/3] Half-done work
+    checkpoint [OID] TASK-002 [2/3] (skipped) in [DURATION]
+    Starting TASK-003 [3/3] Create c.txt
+    checkpoint [OID] TASK-003 [3/3] in [DURATION]
+    Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
+    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    To run the skipped tasks again: git milestone run M1
+    --- stderr
+    ");
+    insta::assert_snapshot!(pre_push(&t).render(&t), @r"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: not pushing main: milestone M1 completed with skipped tasks: TASK-002 (their changes are not committed); run them again with `git milestone run M1` (see them with `git milestone status M1`), or skip this check with `git push --no-verify`
+    ");
+    std::fs::remove_file(&flag).unwrap();
+    let out = run_m1(&t, &runner, &[]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 0
+    --- stdout
+    running the skipped task again: TASK-002
+    Starting TASK-002 [3/3] Half-done work
+    checkpoint [OID] TASK-002 [3/3] in [DURATION]
+    Milestone M1 is complete (1 task run now, 2 done before).
+    --- stderr
+    ");
+    assert_eq!(
+        t.git(&["log", "--format=%s", "-4"]),
+        "M1 TASK-002: Half-done work\nM1 TASK-003: Create c.txt\nM1 TASK-002 skipped\nM1 TASK-001: Create a.txt\n"
+    );
+    assert_eq!(status_json(&t)["state"], "completed");
+    pre_push(&t).success();
+    assert_eq!(porcelain(&t), "");
+    assert_fsck_clean(&t);
 }

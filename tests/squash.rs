@@ -194,3 +194,38 @@ fn the_bookkeeping_of_earlier_milestones_stays_as_the_base_has_it() {
             .contains("TASK-101.txt")
     );
 }
+
+/// After `run --restart`, the run's base holds the first run's status file
+/// (here: a task skipped); the squashed commit must not carry it, or it
+/// would misstate its own content and the pre-push hook would refuse it.
+#[test]
+fn after_a_restart_the_squash_leaves_out_the_earlier_runs_status_file() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] TASK-001: One\n- [ ] TASK-002: Two\n",
+    )]);
+    let flag = t.home.path().join("skip");
+    std::fs::write(&flag, "").unwrap();
+    let runner = common::runner::script(
+        &t,
+        "runner.sh",
+        &format!(
+            "[ \"$1\" = TASK-002 ] && [ -e '{}' ] && exit 125\necho \"$1\" > \"$1.txt\"",
+            flag.display()
+        ),
+    );
+    common::runner::run_m1(&t, &runner, &[]).success();
+    std::fs::remove_file(&flag).unwrap();
+    common::runner::run_m1(&t, &runner, &["--restart"]).success();
+    squash(&t, &[]).success();
+    let files = t.git(&["ls-tree", "-r", "--name-only", "main-squashed"]);
+    assert_eq!(files, "TASK-001.txt\nTASK-002.txt\nplan.md\n");
+    let head = rev(&t, "main-squashed");
+    let mut c = t.cmd();
+    c.args(["hook", "pre-push", "origin", "url"]);
+    let line = format!(
+        "refs/heads/review {head} refs/heads/review {}\n",
+        "0".repeat(40)
+    );
+    common::run_with_stdin(&mut c, &line).success();
+}

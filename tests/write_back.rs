@@ -173,9 +173,9 @@ fn a_runner_that_ticks_other_tasks_is_named() {
     exit: 0
     --- stdout
     Starting T001 [1/3] Parse
-    checkpoint [OID] T001 [2/3] in [DURATION]
+    checkpoint [OID] T001 [1/3] in [DURATION]
     Starting T002 [2/3] Print
-    checkpoint [OID] T002 [3/3] in [DURATION]
+    checkpoint [OID] T002 [2/3] in [DURATION]
     T003 [3/3] is marked done in the plan: not run
     Milestone M1 is complete (2 tasks run now, 1 done before).
     --- stderr

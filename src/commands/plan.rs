@@ -22,7 +22,14 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     if args.edit {
         return edit(&repo, args, cwd);
     }
-    let plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    let mut plan = plan::load(&repo, &args.name, args.plan.as_deref(), cwd)?;
+    if !args.explain && !args.json {
+        // --explain lists them with the rest of the reading.
+        for line in plan.warning_lines(args.plan.is_some()) {
+            eprintln!("{line}");
+        }
+    }
+    not_done_by_the_run(&repo, &mut plan);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {
@@ -52,6 +59,26 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
     }
     out.flush().context("cannot write to standard output")?;
     Ok(0)
+}
+
+/// Only a checkpoint makes a task done: a task the plan marks done whose
+/// attempt stopped without one (the runner ticked the box, then failed) is
+/// shown not done, and a warning says why.
+fn not_done_by_the_run(repo: &Repo, plan: &mut Plan) {
+    let Ok(key) = state::resolve_key(repo.root(), &plan.milestone) else {
+        return;
+    };
+    let Ok(Some(status)) = Status::load(repo.root(), &key) else {
+        return;
+    };
+    for (id, how) in crate::run::progress::unmark_stopped(plan, &status) {
+        eprintln!(
+            "warning: {} is marked done in {}, but its last attempt {how} and it has no checkpoint: `{}` runs it again",
+            clean(&id),
+            clean(&plan.plan),
+            crate::ui::text::command_line(&["git", "milestone", "run", &key])
+        );
+    }
 }
 
 /// `plan --edit`: the recorded sequence (brought up to date with the plan,
@@ -85,7 +112,7 @@ fn edit(repo: &Repo, args: &PlanArgs, cwd: &Path) -> Result<i32> {
     };
     let kept = {
         // Under the run lock: a run of the milestone writes the status file.
-        let _lock = RunLock::acquire(repo.common_dir(), &key).map_err(|e| {
+        let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), &key).map_err(|e| {
             let path = editor.todo_path().map(|p| p.display().to_string());
             e.hint(format!(
                 "the list you wrote is kept in {}",
@@ -220,8 +247,9 @@ pub fn explain(plan: &Plan) -> String {
         s.push_str("\ndependencies:\n");
         for (line, reason, task, on) in grouped(plan) {
             s.push_str(&clean(&format!(
-                "  {}:{line}  {task} waits for {on}  ({reason})",
-                plan.plan
+                "  {}:{line}  {task} {} for {on}  ({reason})",
+                plan.plan,
+                if task.contains(", ") { "wait" } else { "waits" }
             )));
             s.push('\n');
         }

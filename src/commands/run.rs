@@ -28,6 +28,9 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
     let explicit = resolved.plan.is_some();
     let left_out = plan.left_out_line(explicit);
+    for line in plan.warning_lines(explicit) {
+        eprintln!("{line}");
+    }
     plan.milestone = key;
     if explicit {
         resolved.settings.plan = Some(plan.plan.clone());
@@ -43,10 +46,14 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         );
         return Ok(0);
     }
-    let continue_with =
+    let mut continue_with =
         resolved
             .settings
             .command(&plan.milestone, repo.root(), cwd, args.detach_ok);
+    // A parallel run is continued in parallel (git config's jobs apply anyway).
+    if let Some(n) = args.jobs.filter(|&n| n > 1) {
+        continue_with.push_str(&format!(" --jobs {n}"));
+    }
     let opts = Options {
         runner: resolved.runner,
         tag: resolved.tag,
@@ -63,6 +70,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         tasks: resolved.tasks,
         live: ui::live::enabled(),
         sequence,
+        jobs: crate::config::jobs(&repo, args.jobs)?,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
@@ -71,6 +79,11 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     if opts.sequence.is_some() {
         // The status file holds it now (if the run got that far).
         settle_journal(&repo, &plan.milestone);
+    }
+    // Standard output closed (`run | head -1`): the run recorded itself as
+    // interrupted; end quietly, as git does (141).
+    if result.is_err() && crate::runner::signals::pending() == Some(libc::SIGPIPE) {
+        return Ok(crate::runner::signals::exit_code(libc::SIGPIPE));
     }
     say_how_it_ended(result?, &plan.milestone);
     Ok(0)
@@ -119,6 +132,10 @@ fn say_how_it_ended(finished: Finished, milestone: &str) {
             );
             println!(
                 "A skipped task's changes are not committed: they are saved under refs/milestone/{milestone}/attempts/<ID>/."
+            );
+            println!(
+                "To run the skipped tasks again: {}",
+                text::command_line(&["git", "milestone", "run", milestone])
             );
         }
         Finished::NothingToDo | Finished::DryRun => {}
@@ -209,9 +226,19 @@ fn ran_and_before(ran: usize, total: usize) -> String {
 struct Terminal;
 
 impl Report for Terminal {
+    /// A closed standard output (`run | head -1`) stops the run as a
+    /// signal does, recorded as interrupted, rather than a panic at this
+    /// line that would leave the status file saying `running`.
     fn info(&mut self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for part in line.split('\n') {
-            println!("{}", ui::text::clean(part));
+            if let Err(e) = writeln!(out, "{}", ui::text::clean(part)) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    crate::runner::signals::note(libc::SIGPIPE);
+                }
+                return;
+            }
         }
     }
     fn warn(&mut self, line: &str) {

@@ -41,7 +41,7 @@ pub fn run(args: &StatusArgs, cwd: &Path) -> Result<i32> {
         Some(name) => Some(crate::state::resolve_key(repo.root(), name)?),
         None => None,
     };
-    let live = RunLock::holder(repo.common_dir(), name.as_deref().unwrap_or_default());
+    let live = RunLock::holder(repo.git_dir(), repo.common_dir(), name.as_deref());
     let live = live.as_ref().map(LiveRun::from);
     match &name {
         Some(name) => show_one(&repo, &found, name, args, live.as_ref()),

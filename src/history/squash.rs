@@ -1,5 +1,5 @@
 //! `squash`: one commit for review holding a milestone's work (its last
-//! checkpoint's tree, with the base's `.milestone_bundles/`), on a new
+//! checkpoint's tree, with the base's `.milestone_bundles/` less its own), on a new
 //! branch or, when nothing was pushed, in place of the checkpoints; and
 //! `--undo`. The checkpoints stay under `refs/milestone/<key>/squashed/<n>`
 //! and the last squash is recorded in `<git-dir>/milestone/<key>/last-squash.json`.
@@ -62,7 +62,7 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
     let line = line(repo, name, &status)?;
     let in_place = *target == Target::InPlace;
     let _lock = if in_place {
-        Some(RunLock::acquire(repo.common_dir(), name)?)
+        Some(RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?)
     } else {
         None
     };
@@ -77,7 +77,7 @@ pub fn squash(repo: &Repo, name: &str, target: &Target) -> Result<Squashed> {
         Target::InPlace => repo.current_branch_name(),
     };
     let saved_ref = repo.next_numbered_ref(&refs::squashed_prefix(name))?;
-    let tree = repo.tree_without_bookkeeping(line.tip(), &line.base)?;
+    let tree = repo.tree_without_bookkeeping(line.tip(), &line.base, name)?;
     let message = message(&status, &line, &saved_ref);
     let commit = repo.write_commit(&tree, &line.base, &message)?;
     repo.set_ref(&saved_ref, line.tip(), "milestone: squash")?;

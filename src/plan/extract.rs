@@ -287,6 +287,7 @@ impl Reading<'_> {
                 runner: None,
                 verify: Vec::new(),
                 allow_empty: false,
+                parallel: u.tags.iter().any(|g| g == "P"),
             });
             defs.push(vec![i]);
         }

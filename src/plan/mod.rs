@@ -67,6 +67,10 @@ pub struct Task {
     /// The task may change nothing (an `Allow-empty: yes` line).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_empty: bool,
+    /// The plan marks the task as one that may run beside its neighbours
+    /// (spec-kit's `[P]`): `run --jobs N` runs a run of them together.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
 }
 
 /// The IDs a task depends on: indices into one shared table of names, so a
@@ -274,6 +278,38 @@ impl Plan {
             )
         })
     }
+
+    /// The `warning:` lines `plan` and `run` print on standard error (a
+    /// dependency cycle broken, an ID defined twice...): at most five, then
+    /// how many more `--explain` lists; `explicit` as for
+    /// [`Plan::left_out_line`].
+    pub fn warning_lines(&self, explicit: bool) -> Vec<String> {
+        const SHOWN: usize = 5;
+        let clean = crate::ui::text::clean;
+        let mut lines: Vec<String> = self
+            .warnings
+            .iter()
+            .take(SHOWN)
+            .map(|w| match w.line {
+                Some(l) => format!("warning: {}:{l}: {}", clean(&self.plan), clean(&w.message)),
+                None => format!("warning: {}", clean(&w.message)),
+            })
+            .collect();
+        let more = self.warnings.len().saturating_sub(SHOWN);
+        if more > 0 {
+            let plan = if explicit {
+                format!(" --plan {}", crate::ui::text::quote(&self.plan))
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "warning: {} more (see `git milestone plan {}{plan} --explain`)",
+                more,
+                crate::ui::text::quote(&self.milestone)
+            ));
+        }
+        lines
+    }
 }
 
 pub use crate::milestone::same_milestone;
@@ -342,7 +378,13 @@ pub fn load(
     use crate::error::Error;
     let rel = match plan_path {
         Some(p) => {
-            let abs = cwd.join(p);
+            // Relative to where the user is, else to the root: the hints
+            // that repeat a run's command name it from the root, so they
+            // work from any directory of the work tree.
+            let mut abs = cwd.join(p);
+            if p.is_relative() && !abs.exists() && repo.root().join(p).exists() {
+                abs = repo.root().join(p);
+            }
             let abs = abs.canonicalize().map_err(|e| {
                 Error::bad_input(format!("cannot read plan file {}", p.display()))
                     .with_cause(e)

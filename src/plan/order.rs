@@ -262,12 +262,11 @@ fn break_cycle(g: &mut Graph<'_>, plan_path: &str) -> Result<Warning> {
         .expect("a cycle has edges");
     if strength == Strength::Structured {
         return Err(Error::bad_input(format!("dependency cycle: {text}"))
+            // No pointer to `plan --explain`: it refuses the same cycle, and
+            // the error already names every edge with its line.
             .hint(format!(
                 "each arrow reads \"waits for\"; remove one of these dependencies from {plan_path}"
-            ))
-            .hint(
-                "`git milestone plan <milestone> --explain` lists every dependency with its line",
-            ));
+            )));
     }
     g.dropped.insert((w, on));
     Ok(Warning {
@@ -338,6 +337,7 @@ mod tests {
                 runner: None,
                 verify: Vec::new(),
                 allow_empty: false,
+                parallel: false,
             })
             .collect()
     }

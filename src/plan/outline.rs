@@ -9,7 +9,9 @@
 use crate::milestone::names::{self, Tokens};
 
 /// Lines that look like task definitions before a document counts as
-/// holding task IDs; one stray `T1` in prose is not a plan.
+/// holding task IDs; one stray `T1` in prose is not a plan, but one
+/// checkbox item that starts with an ID (`- [ ] T001 Set up`) is: a plan
+/// may have a single task.
 const MIN_TASK_LINES: usize = 2;
 
 /// Heading-like lines longer than this are prose, not headings.
@@ -69,7 +71,7 @@ pub fn outline(text: &str) -> Outline {
         }
     }
     Outline {
-        has_task_ids: scan.task_lines >= MIN_TASK_LINES,
+        has_task_ids: scan.task_lines >= MIN_TASK_LINES || scan.checkbox_task_lines > 0,
         task_lines: scan.task_lines,
         units: scan.units,
     }
@@ -79,6 +81,8 @@ pub fn outline(text: &str) -> Outline {
 struct Scan<'a> {
     units: Vec<Unit>,
     task_lines: usize,
+    /// Of those, checkbox items that start with a task ID.
+    checkbox_task_lines: usize,
     seen_heading: bool,
     level_one_headings: usize,
     /// The line of a front-matter `title:`, which stays the title.
@@ -135,6 +139,14 @@ impl<'a> Scan<'a> {
             self.paragraph = None;
             return;
         }
+        // A `<details>` summary heads a collapsed part (GSD collapses each
+        // shipped milestone so): a heading, as plan reading takes it.
+        if let Some(text) = summary_text(t) {
+            self.seen_heading = true;
+            self.push(n, text, UnitKind::Heading);
+            self.paragraph = None;
+            return;
+        }
         if let Some(level) = setext_level(t)
             && let Some((pn, text)) = self.paragraph.take()
         {
@@ -170,13 +182,18 @@ impl<'a> Scan<'a> {
             return;
         }
         let (is_list, checkbox, rest) = strip_list_marker(t);
+        let with_id = is_list && starts_with_task_id(rest, checkbox);
         let defines_task = if is_list {
-            starts_with_task_id(rest, checkbox) || checkbox && checkbox_phase(rest)
+            with_id || checkbox && checkbox_phase(rest)
         } else {
             starts_with_task_id(rest, false) && id_followed_by_colon(rest)
         };
         if defines_task {
             self.task_lines += 1;
+        }
+        // A bare number after a checkbox (`- [ ] 2024 ...`) is too weak alone.
+        if checkbox && with_id && first_word(rest).starts_with(|c: char| c.is_alphabetic()) {
+            self.checkbox_task_lines += 1;
         }
         if rest.len() <= MAX_LINE_UNIT {
             if is_bold_line(rest) {
@@ -236,6 +253,15 @@ fn setext_level(t: &str) -> Option<usize> {
     } else {
         None
     }
+}
+
+/// The text of a `<summary>` element that starts on this line (after an
+/// optional `<details>`), without its tags.
+fn summary_text(t: &str) -> Option<&str> {
+    let t = t.strip_prefix("<details>").map_or(t, str::trim_start);
+    let rest = t.strip_prefix("<summary>")?;
+    let text = rest.split("</summary>").next().unwrap_or(rest).trim();
+    (!text.is_empty() && text.len() <= MAX_LINE_UNIT).then_some(text)
 }
 
 /// `(is a list item, has a checkbox, the text after the markers)`.
@@ -420,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn a_details_summary_is_a_heading() {
+        let doc = "# Roadmap\n\n<details>\n<summary>v1.0 MVP (Phases 1-2) - SHIPPED</summary>\n\n\
+                   <details><summary>✅ **v0.9 Beta**</summary>\n<summary></summary>\n";
+        assert_eq!(
+            units(doc),
+            [
+                (1, "title", "Roadmap".into()),
+                (4, "heading", "v1.0 MVP (Phases 1-2) - SHIPPED".into()),
+                (6, "heading", "✅ **v0.9 Beta**".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn front_matter_title_is_the_title() {
         let doc = "---\ntitle: \"M2 plan\"\nowner: me\n---\nText\n";
         assert_eq!(units(doc), [(2, "title", "M2 plan".into())]);
@@ -435,6 +475,7 @@ mod tests {
             "1. **TASK-998:** ok\n2. **TASK-999:** fails\n",
             "### Task 1: Set up\n### Task 2: Wire\n",
             "| 1 | poller | [#8824](u) |\n| 2 | logs | [#8825](u) |\n",
+            "# M3\n\n- [ ] T001 uno\n",
         ] {
             assert!(outline(doc).has_task_ids, "{doc}");
         }
@@ -451,6 +492,7 @@ mod tests {
             "- Task list\n- Task owners\n",
             "- **FR-001**: Log in\n- **FR-002**: Log out\n",
             "- [ ] US1 story\n- [ ] US2 story\n",
+            "- [ ] 2024 review\n",
         ] {
             assert!(!outline(doc).has_task_ids, "{doc}");
         }

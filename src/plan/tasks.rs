@@ -348,6 +348,10 @@ impl Reading<'_> {
             runner: None,
             verify: Vec::new(),
             allow_empty: false,
+            parallel: dr
+                .defs
+                .iter()
+                .any(|&i| self.units[i].tags.iter().any(|g| g == "P")),
         }
     }
 

@@ -11,9 +11,11 @@ use crate::milestone::BUNDLES_DIR;
 
 impl Repo {
     /// The tree of commit `tip` with `.milestone_bundles` as commit `base`
-    /// has it, or without it when `base` has none: the milestone's work
-    /// without the milestone's bookkeeping. Writes the tree object only.
-    pub fn tree_without_bookkeeping(&self, tip: &str, base: &str) -> Result<String> {
+    /// has it, less milestone `name`'s own bundle (a base can hold an earlier
+    /// run's, after `--restart`, which would misstate the work), or without
+    /// it when nothing is left: the milestone's work without the
+    /// milestone's bookkeeping. Writes tree objects only.
+    pub fn tree_without_bookkeeping(&self, tip: &str, base: &str, name: &str) -> Result<String> {
         let read = |oid: &str| {
             self.inner
                 .find_commit(parse_oid(oid)?)
@@ -25,10 +27,10 @@ impl Repo {
             .inner
             .treebuilder(Some(&tip_tree))
             .context("cannot build a tree")?;
-        match base_tree.get_name(BUNDLES_DIR) {
-            Some(entry) => {
+        match self.bundles_without(&base_tree, name)? {
+            Some((id, mode)) => {
                 builder
-                    .insert(BUNDLES_DIR, entry.id(), entry.filemode())
+                    .insert(BUNDLES_DIR, id, mode)
                     .context("cannot build a tree")?;
             }
             None if tip_tree.get_name(BUNDLES_DIR).is_some() => {
@@ -38,6 +40,36 @@ impl Repo {
         }
         let oid = builder.write().context("cannot write a tree")?;
         Ok(oid.to_string())
+    }
+
+    /// `tree`'s `.milestone_bundles` entry without `name`'s bundle; `None`
+    /// when there is none or nothing else is in it.
+    fn bundles_without(
+        &self,
+        tree: &git2::Tree<'_>,
+        name: &str,
+    ) -> Result<Option<(git2::Oid, i32)>> {
+        let Some(entry) = tree.get_name(BUNDLES_DIR) else {
+            return Ok(None);
+        };
+        let mode = entry.filemode();
+        let Ok(bundles) = self.inner.find_tree(entry.id()) else {
+            // Not a directory: kept as it is.
+            return Ok(Some((entry.id(), mode)));
+        };
+        if bundles.get_name(name).is_none() {
+            return Ok(Some((entry.id(), mode)));
+        }
+        let mut builder = self
+            .inner
+            .treebuilder(Some(&bundles))
+            .context("cannot build a tree")?;
+        builder.remove(name).context("cannot build a tree")?;
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        let oid = builder.write().context("cannot write a tree")?;
+        Ok(Some((oid, mode)))
     }
 
     /// Write a commit of `tree` on `parent` with `message`, authored and

@@ -136,7 +136,7 @@ impl Repo {
                 || std::fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
         });
         let mut input = b".\0".to_vec();
-        for path in excluded {
+        for path in excluded.chain(&self.other_bundles(spec.milestone)) {
             input.extend_from_slice(format!(":(exclude,literal){path}").as_bytes());
             input.push(0);
         }
@@ -158,15 +158,33 @@ impl Repo {
         Ok(())
     }
 
+    /// The bundles of milestones other than `milestone` (a key), as
+    /// `.milestone_bundles/<key>`: their status files are their runs'
+    /// state (a failure, a sequence `plan --edit` wrote), which their own
+    /// next checkpoint commits, never this milestone's.
+    fn other_bundles(&self, milestone: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.root().join(BUNDLES_DIR)) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n != milestone)
+            .map(|n| format!("{BUNDLES_DIR}/{n}"))
+            .collect()
+    }
+
     /// [`stage_all`](Self::stage_all) for many untracked files to leave
     /// out: one scan, then exactly the paths it listed.
     fn stage_listed(&self, spec: &CheckpointSpec<'_>) -> Result<()> {
         let changes = self.scan(Scope::Run(Refresh::Write))?;
+        let others = self.other_bundles(spec.milestone);
         let mut staged: Vec<&[u8]> = changes
             .iter()
             .filter(|c| {
                 !(c.is_untracked() && spec.keep_untracked.contains(c.path_lossy().as_ref()))
             })
+            .filter(|c| !others.iter().any(|o| c.path().starts_with(o)))
             .map(Change::index_path)
             .collect();
         let status = spec.status_path.as_bytes();

@@ -28,6 +28,7 @@ const HOOKS_DIR: &[&str] = &["rev-parse", "--git-path", "hooks"];
 
 mod branch;
 mod line;
+pub mod merge;
 pub mod preflight;
 pub mod rollback;
 mod save;
@@ -205,17 +206,7 @@ impl Repo {
     /// the repository's own (which libgit2 uses), or read this program's
     /// pathspecs (`:(literal)`, `:(exclude)`, `*.md`) other than as written.
     pub(super) fn git_command(&self) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.arg("-C").arg(&self.root);
-        for var in [
-            "GIT_INDEX_FILE",
-            "GIT_LITERAL_PATHSPECS",
-            "GIT_GLOB_PATHSPECS",
-            "GIT_NOGLOB_PATHSPECS",
-            "GIT_ICASE_PATHSPECS",
-        ] {
-            cmd.env_remove(var);
-        }
+        let mut cmd = plain_git(&self.root);
         if self.shielded.get() {
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         }
@@ -320,4 +311,22 @@ impl Repo {
             ))),
         }
     }
+}
+
+/// `git -C <root>` with none of the variables that would make git read
+/// another index or the program's pathspecs otherwise than as written (see
+/// [`Repo::git_command`]); for threads that hold no repository handle.
+pub(crate) fn plain_git(root: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root);
+    for var in [
+        "GIT_INDEX_FILE",
+        "GIT_LITERAL_PATHSPECS",
+        "GIT_GLOB_PATHSPECS",
+        "GIT_NOGLOB_PATHSPECS",
+        "GIT_ICASE_PATHSPECS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }

@@ -71,7 +71,7 @@ impl Replaced {
 /// `rollback --undo`: bring back the work the last rollback saved.
 pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let name = state::validate_name(milestone)?;
-    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?;
     let _shield = repo.shield_git();
     let mut record = read_record(repo, name)?;
     refuse_operation(repo, name)?;

@@ -311,7 +311,7 @@ impl Session<'_> {
     }
 
     /// An attempt that says it succeeded: the no-change rule, then the checks.
-    fn after_success(
+    pub(super) fn after_success(
         &mut self,
         i: usize,
         attempt: u32,
@@ -419,7 +419,12 @@ fn check_log_path(log: &Path, k: usize) -> PathBuf {
 }
 
 /// The attempt's record, before usage and checks are known.
-fn record(n: u32, agent: Option<Agent>, outcome: &Outcome, run: &runner::Outcome) -> Attempt {
+pub(super) fn record(
+    n: u32,
+    agent: Option<Agent>,
+    outcome: &Outcome,
+    run: &runner::Outcome,
+) -> Attempt {
     Attempt {
         n,
         agent,

@@ -5,6 +5,8 @@
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
 mod attempt;
+mod dirty;
+mod jobs;
 mod learn;
 pub mod message;
 mod prepare;
@@ -59,6 +61,8 @@ pub struct Options {
     /// The sequence the status file records, when the user confirmed one
     /// (`plan` is already in its order, its skipped tasks left out).
     pub sequence: Option<crate::sequence::Sequence>,
+    /// How many tasks run at the same time (`--jobs`); 1 is the sequential run.
+    pub jobs: usize,
 }
 
 /// Where a run's own lines go (the task's output goes to `Options::echo`).
@@ -113,18 +117,28 @@ pub fn execute<'a>(
             return nothing_to_do(repo, *status, report);
         }
     };
+    let prep = *prep;
+    let plan = prep.plan.as_ref().unwrap_or(plan);
     if opts.dry_run {
         notes.replay(report);
         dry_run(plan, &prep.status, &prep.runners, opts, report);
+        if opts.jobs > 1 {
+            jobs::print_waves(plan, &prep.status, opts.jobs, report);
+        }
         return Ok(Finished::DryRun);
+    }
+    if opts.jobs > 1 {
+        jobs::refuse(plan, &prep.runners)?;
     }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
-    let lock = RunLock::acquire(repo.common_dir(), name).map_err(|e| disk_full_hint(repo, e))?;
+    let lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)
+        .map_err(|e| disk_full_hint(repo, e))?;
     // Under the run lock: a git lock file now is not a live run's.
     repo.check_no_stale_locks(name)?;
     report_replaced(&lock, report);
     notes.replay(report);
+    jobs::recover::after_kill(repo, plan, report)?;
     let Prepared {
         mut status,
         resuming,
@@ -132,7 +146,8 @@ pub fn execute<'a>(
         leftovers,
         runners,
         committer,
-    } = *prep;
+        plan: _,
+    } = prep;
     if let Some(seq) = &opts.sequence {
         status.sequence = Some(seq.clone());
     }
@@ -144,7 +159,8 @@ pub fn execute<'a>(
         plan,
         opts,
         report,
-        prompter,
+        // The plan may be this function's own now: a shorter borrow.
+        prompter: prompter.map(|p| p as &mut dyn Prompter),
         status,
         keep,
         leftovers,
@@ -157,7 +173,12 @@ pub fn execute<'a>(
         advice: None,
         mark_done,
     };
-    let result = session.all().map_err(|e| disk_full_hint(repo, e));
+    let result = if opts.jobs > 1 {
+        jobs::run_all(&mut session, opts.jobs)
+    } else {
+        session.all()
+    };
+    let result = result.map_err(|e| disk_full_hint(repo, e));
     drop(lock);
     result
 }
@@ -168,7 +189,7 @@ pub fn execute<'a>(
 /// other from its commit's trailers.
 fn nothing_to_do(repo: &Repo, mut status: Status, report: &mut dyn Report) -> Result<Finished> {
     let name = status.milestone.clone();
-    if let Ok(lock) = RunLock::acquire(repo.common_dir(), &name) {
+    if let Ok(lock) = RunLock::acquire(repo.git_dir(), repo.common_dir(), &name) {
         report_replaced(&lock, report);
         fill_checkpoints(repo, &mut status, report)?;
     }

@@ -50,6 +50,9 @@ pub(super) struct Prepared {
     pub(super) leftovers: HashSet<String>,
     pub(super) runners: Vec<Option<TaskRunner>>,
     pub(super) committer: Committer,
+    /// The plan in the order this run follows, when it is not the one it
+    /// was given (a stopped task runs first: `dirty::stopped_first`).
+    pub(super) plan: Option<Plan>,
 }
 
 /// What the checks before a run lead to.
@@ -69,23 +72,18 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     // Before the work tree is read: reading it refreshes the index.
     repo.check_writable()?;
     let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
-    for id in &dropped {
-        let gone = if opts.sequence.as_ref().is_some_and(|s| s.skips(id)) {
-            "is skipped by the recorded sequence".to_string()
-        } else {
-            format!("is no longer in {}", plan.plan)
-        };
-        notes.warn(&format!(
-            "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
-        ));
-    }
-    if !opts.reused.is_empty() {
-        notes.info(&format!(
-            "reusing the earlier run's {}",
-            text::list(&opts.reused, opts.reused.len())
-        ));
-    }
+    note_the_record(plan, &status, &dropped, opts, notes);
     let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, notes)?;
+    let mut reordered = None;
+    if resuming && let Some((moved, skipped)) = progress::reopen_skipped(plan, &mut status) {
+        let ids: Vec<_> = skipped.iter().map(|id| text::clean(id)).collect();
+        let tasks = if ids.len() == 1 { "task" } else { "tasks" };
+        notes.info(&format!(
+            "running the skipped {tasks} again: {}",
+            text::list(&ids, 5)
+        ));
+        reordered = Some(moved);
+    }
     if progress::all_finished(&status) {
         return Ok(Prep::AllDone(Box::new(status)));
     }
@@ -97,7 +95,15 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         check_restart(repo, name, &tree)?;
     }
     let after_attempt = resuming && continues_an_attempt(&status);
-    check_work_tree(repo, &tree, name, after_attempt)?;
+    let next = status.tasks.iter().find(|t| !t.state.is_finished());
+    let next = next.map_or(name, |t| t.id.as_str());
+    super::dirty::check_work_tree(
+        repo,
+        &tree,
+        (name, &opts.continue_with),
+        next,
+        after_attempt,
+    )?;
     // Files the stopped attempt created are its task's work; any other
     // untracked file is not the milestone's.
     let leftovers = if after_attempt {
@@ -108,11 +114,19 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
     if after_attempt
         && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
     {
+        let how = stopped_attempt(&status);
         notes.info(&format!(
-            "continuing on top of the {} attempt's changes; `git milestone rollback {name}` discards them",
-            stopped_attempt(&status)
+            "continuing on top of the {how} attempt's changes; `git milestone rollback {name}` discards them"
         ));
+        let now = reordered.as_ref().unwrap_or(plan);
+        if let Some((moved, line)) =
+            super::dirty::stopped_first(now, &mut status, how, &opts.continue_with)?
+        {
+            notes.info(&line);
+            reordered = Some(moved);
+        }
     }
+    let plan = reordered.as_ref().unwrap_or(plan);
     let runners = resolve_runners(plan, &status, opts)?;
     let overridden = overridden_blocks(plan, &runners);
     if !overridden.is_empty() {
@@ -130,7 +144,42 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         leftovers,
         runners,
         committer,
+        plan: reordered,
     })))
+}
+
+/// What the record the run starts from says about the plan: tasks dropped
+/// from it, ticked tasks whose attempt stopped, and the settings reused.
+fn note_the_record(
+    plan: &Plan,
+    status: &Status,
+    dropped: &[String],
+    opts: &Options,
+    notes: &mut Notes,
+) {
+    for id in dropped {
+        let gone = if opts.sequence.as_ref().is_some_and(|s| s.skips(id)) {
+            "is skipped by the recorded sequence".to_string()
+        } else {
+            format!("is no longer in {}", plan.plan)
+        };
+        notes.warn(&format!(
+            "warning: {id} {gone}: dropped from the status file (its checkpoint, if any, stays in history)"
+        ));
+    }
+    for (task, how) in progress::ticked_but_stopped(plan, status) {
+        notes.warn(&format!(
+            "warning: {} is marked done in {}, but its last attempt {how} and it has no checkpoint: it runs again",
+            text::clean(task),
+            text::clean(&plan.plan)
+        ));
+    }
+    if !opts.reused.is_empty() {
+        notes.info(&format!(
+            "reusing the earlier run's {}",
+            text::list(&opts.reused, opts.reused.len())
+        ));
+    }
 }
 
 /// How the attempt a resumed run continues ended: `failed`, `interrupted`
@@ -232,18 +281,7 @@ fn check_task_ids(plan: &Plan) -> Result<()> {
 /// interrupted, or killed while running) and was not rolled back, so the
 /// work tree may hold that attempt's changes.
 fn continues_an_attempt(status: &Status) -> bool {
-    // A rollback discarded the attempt's changes: what is left is the user's.
-    if status.failure.as_ref().is_some_and(|f| f.rolled_back) {
-        return false;
-    }
-    // The task's state, not the run's: a run interrupted between tasks left
-    // nothing behind.
-    status.tasks.iter().any(|t| {
-        matches!(
-            t.state,
-            TaskState::Running | TaskState::Failed | TaskState::Interrupted
-        )
-    })
+    super::dirty::stopped_attempt(status).is_some()
 }
 
 /// `--restart` starts a new run, which takes every untracked file for the
@@ -292,47 +330,6 @@ fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
     .hint(format!("or continue {} on top of them: `{}`", task.id, cmd(""))))
 }
 
-/// A run needs a clean tree, so that a checkpoint holds only what its task
-/// changed. Continuing after a failed or interrupted attempt starts from
-/// what that attempt left, as a retry would.
-fn check_work_tree(repo: &Repo, tree: &WorkTree, name: &str, after_attempt: bool) -> Result<()> {
-    if after_attempt || tree.changed.is_empty() {
-        return Ok(());
-    }
-    // A submodule is named with what changed inside it: `git status`
-    // lists only its path.
-    let mut submodules = Vec::new();
-    // Only the five shown are looked into.
-    let shown: Vec<String> = tree
-        .changed
-        .iter()
-        .enumerate()
-        .map(
-            |(i, p)| match (i < 5).then(|| repo.describe_submodule(p, 3)).flatten() {
-                Some(inside) => {
-                    // Absolute: `git -C` takes a directory, from where the user is.
-                    submodules.push(text::quote_path(&repo.root().join(p)));
-                    format!("{inside} in submodule {}", text::clean(p))
-                }
-                None => text::clean(p).into_owned(),
-            },
-        )
-        .collect();
-    let list = text::list(&shown, 5);
-    let mut e = Error::refused(format!(
-        "the work tree has uncommitted changes ({list}); a checkpoint would mix them into the first task"
-    ))
-    .hint(format!(
-        "commit them (`git commit -am ...`) or put them aside (`git stash`), then run `git milestone run {name}` again"
-    ));
-    if let Some(sub) = submodules.first() {
-        e = e.hint(format!(
-            "inside a submodule, commit or remove them there first (`git -C {sub} status`)"
-        ));
-    }
-    Err(e)
-}
-
 fn resolve_runners(
     plan: &Plan,
     status: &Status,
@@ -369,7 +366,7 @@ fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> 
         agent: g.agent,
     });
     match (global, block) {
-        (Some(g), _) if g.source == RunnerSource::Flag => Ok(g),
+        (Some(g), _) if g.source.is_flag() => Ok(g),
         (_, Some(b)) => Ok(b),
         (Some(g), None) => Ok(g),
         (None, None) => Err(config::no_runner_error(&task.id)),

@@ -47,6 +47,10 @@ fn new_task(task: &Task) -> crate::state::TaskStatus {
 /// Line an earlier record up with the plan as it is now: tasks in plan
 /// order, earlier records kept (a task with a checkpoint stays done),
 /// tasks new to the plan added, tasks gone from it dropped.
+///
+/// The plan's marks speak only for pending tasks: a box ticked by the
+/// runner of an attempt that then stopped (agents tick as they go) does
+/// not make that task done; only its checkpoint does.
 pub fn reconcile(old: Status, plan: &Plan) -> Status {
     let mut old_tasks = old.tasks;
     let tasks = plan
@@ -57,9 +61,11 @@ pub fn reconcile(old: Status, plan: &Plan) -> Status {
                 Some(i) => {
                     let mut kept = old_tasks.swap_remove(i);
                     kept.title = task.title.clone();
-                    if task.done && !kept.state.is_finished() {
-                        kept.state = TaskState::DoneInPlan;
-                    }
+                    kept.state = match kept.state {
+                        TaskState::Pending if task.done => TaskState::DoneInPlan,
+                        TaskState::DoneInPlan if !task.done => TaskState::Pending,
+                        state => state,
+                    };
                     kept
                 }
                 None => new_task(task),
@@ -71,6 +77,77 @@ pub fn reconcile(old: Status, plan: &Plan) -> Status {
         tasks,
         ..old
     }
+}
+
+/// Tasks the plan marks done whose last attempt stopped without a
+/// checkpoint (an agent ticked the box, then failed), with how it stopped:
+/// the run's record wins over the mark, and they run again.
+pub fn ticked_but_stopped<'a>(plan: &'a Plan, status: &Status) -> Vec<(&'a str, &'static str)> {
+    plan.tasks
+        .iter()
+        .filter(|task| task.done)
+        .filter_map(|task| {
+            let how = match status.task(&task.id)?.state {
+                TaskState::Failed => "failed",
+                TaskState::Interrupted => "was interrupted",
+                TaskState::Running => "did not finish",
+                _ => return None,
+            };
+            Some((task.id.as_str(), how))
+        })
+        .collect()
+}
+
+/// As [`ticked_but_stopped`], and those tasks are not done in `plan`.
+pub fn unmark_stopped(plan: &mut Plan, status: &Status) -> Vec<(String, &'static str)> {
+    let stopped: Vec<(String, &'static str)> = ticked_but_stopped(plan, status)
+        .into_iter()
+        .map(|(id, how)| (id.to_string(), how))
+        .collect();
+    for task in &mut plan.tasks {
+        if stopped.iter().any(|(id, _)| *id == task.id) {
+            task.done = false;
+        }
+    }
+    stopped
+}
+
+/// Move task `from` to position `to` in both the plan and its record, which
+/// stay in step: the run follows their order, and a task's rollback target
+/// is the last checkpoint before it.
+pub fn move_task(plan: &mut Plan, status: &mut Status, from: usize, to: usize) {
+    let task = plan.tasks.remove(from);
+    plan.tasks.insert(to, task);
+    let record = status.tasks.remove(from);
+    status.tasks.insert(to, record);
+}
+
+/// A milestone that completed with skipped tasks runs those again, after
+/// every other task (their checkpoints come after the last one): returns
+/// the plan in that order and the skipped IDs, the record reopened alike.
+pub fn reopen_skipped(plan: &Plan, status: &mut Status) -> Option<(Plan, Vec<String>)> {
+    if !all_finished(status) || !status.tasks.iter().any(|t| t.state == TaskState::Skipped) {
+        return None;
+    }
+    let mut plan = plan.clone();
+    let mut skipped = Vec::new();
+    let last = plan.tasks.len() - 1;
+    // From the end, so that moving one does not shift those still to move,
+    // and they keep their order among themselves.
+    for i in (0..=last).rev() {
+        if status.tasks[i].state != TaskState::Skipped {
+            continue;
+        }
+        let t = &mut status.tasks[i];
+        skipped.push(t.id.clone());
+        t.state = TaskState::Pending;
+        t.checkpoint = None;
+        t.exit_code = None;
+        move_task(&mut plan, status, i, last + 1 - skipped.len());
+    }
+    skipped.reverse();
+    status.state = RunState::Running;
+    Some((plan, skipped))
 }
 
 /// Every task is finished.
@@ -156,6 +233,7 @@ mod tests {
             runner: None,
             verify: Vec::new(),
             allow_empty: false,
+            parallel: false,
             label: None,
         }
     }
@@ -213,6 +291,53 @@ mod tests {
         );
         assert_eq!(new.state, RunState::Failed);
         assert_eq!(new.failure.unwrap().exit_code, Some(3));
+    }
+
+    #[test]
+    fn a_tick_does_not_finish_a_stopped_task_and_an_untick_reopens_a_plan_done_one() {
+        let mut old = fresh(&plan(vec![task("A", true), task("B", false)]), "abc");
+        start(&mut old, "B", 1);
+        finish(&mut old, "B", TaskState::Failed, Some(1), Duration::ZERO);
+        let new = reconcile(old, &plan(vec![task("A", false), task("B", true)]));
+        let states: Vec<_> = new.tasks.iter().map(|t| t.state).collect();
+        assert_eq!(states, [TaskState::Pending, TaskState::Failed]);
+    }
+
+    #[test]
+    fn skipped_tasks_reopen_after_the_others_in_their_order() {
+        let p = plan(vec![
+            task("A", false),
+            task("B", false),
+            task("C", false),
+            task("D", false),
+        ]);
+        let mut s = fresh(&p, "abc");
+        for (id, state) in [
+            ("A", TaskState::Skipped),
+            ("B", TaskState::Done),
+            ("C", TaskState::Skipped),
+            ("D", TaskState::Done),
+        ] {
+            start(&mut s, id, 1);
+            finish(&mut s, id, state, Some(0), Duration::ZERO);
+        }
+        assert_eq!(s.state, RunState::CompletedWithSkips);
+        let (moved, skipped) = reopen_skipped(&p, &mut s).unwrap();
+        assert_eq!(skipped, ["A", "C"]);
+        let ids: Vec<_> = moved.tasks.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["B", "D", "A", "C"]);
+        let rows: Vec<_> = s.tasks.iter().map(|t| (t.id.as_str(), t.state)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("B", TaskState::Done),
+                ("D", TaskState::Done),
+                ("A", TaskState::Pending),
+                ("C", TaskState::Pending)
+            ]
+        );
+        assert_eq!(s.state, RunState::Running);
+        assert!(reopen_skipped(&moved, &mut s).is_none());
     }
 
     #[test]

@@ -79,6 +79,11 @@ impl Session<'_> {
         if let Some(sig) = signals::pending() {
             return Err(self.interrupted(None, sig)?);
         }
+        Ok(self.completed())
+    }
+
+    /// Every task ended: how the run finished, with what agents used.
+    pub(super) fn completed(&mut self) -> Finished {
         if let Some(usage) = self.status.usage {
             self.report.info(&format!(
                 "Agents used {} on milestone {} so far.",
@@ -94,13 +99,13 @@ impl Session<'_> {
             .map(|s| s.to_string())
             .collect();
         if !skipped.is_empty() {
-            return Ok(Finished::CompletedWithSkips {
+            return Finished::CompletedWithSkips {
                 ran,
                 total,
                 skipped,
-            });
+            };
         }
-        Ok(Finished::Completed { ran, total })
+        Finished::Completed { ran, total }
     }
 
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
@@ -188,7 +193,7 @@ impl Session<'_> {
     /// they are not its work: add them to the files checkpoints leave alone
     /// (the user may have made some between runs). A stopped attempt's own
     /// new files are the exception: the retry continues them.
-    fn keep_untracked(&mut self) -> Result<()> {
+    pub(super) fn keep_untracked(&mut self) -> Result<()> {
         let untracked = match self.untracked_now.take() {
             Some(known) => known,
             None => self.repo.work_tree()?.untracked,
@@ -249,7 +254,7 @@ impl Session<'_> {
         state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)
     }
 
-    fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
+    pub(super) fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
         let safe: String = id
             .chars()
             .map(|c| if c == '/' || c.is_control() { '_' } else { c })
@@ -269,7 +274,7 @@ impl Session<'_> {
 
     /// Commit task `i`'s work with the status file, on top of any commits
     /// the task made itself.
-    fn checkpoint(
+    pub(super) fn checkpoint(
         &mut self,
         i: usize,
         verdict: Verdict,
@@ -360,11 +365,14 @@ impl Session<'_> {
             .and_then(|a| a.usage)
             .map(|u| format!(", {}", u.describe()))
             .unwrap_or_default();
+        // The task's place, as `Starting` said it: how many tasks are
+        // finished (the trailer's progress) counts later ones the plan
+        // marks done, and would jump ahead.
         self.report.info(&format!(
             "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
             short(&cp.commit),
-            progress.0,
-            progress.1,
+            i + 1,
+            self.plan.tasks.len(),
             crate::ui::text::duration(outcome.duration)
         ));
         Ok(())
@@ -521,9 +529,9 @@ impl Session<'_> {
         // or rolls back says it in its error.
         if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
             self.report.warn(&format!(
-                "{} failed ({cause}) after {}; log: {}",
+                "{} failed ({cause}){}; log: {}",
                 id,
-                seconds(outcome.duration),
+                took(outcome),
                 log.display()
             ));
         }
@@ -537,9 +545,9 @@ impl Session<'_> {
             return format!("{id} failed");
         }
         format!(
-            "{id} failed ({}) after {}",
+            "{id} failed ({}){}",
             self.cause_of(outcome.exit),
-            seconds(outcome.duration)
+            took(outcome)
         )
     }
 
@@ -581,10 +589,10 @@ impl Session<'_> {
         self.status.state = state::RunState::Interrupted;
         self.status.updated_at = state::now();
         self.status.save(self.repo.root())?;
-        let signal = if sig == libc::SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
+        let signal = match sig {
+            libc::SIGTERM => "SIGTERM",
+            libc::SIGPIPE => "a closed standard output (SIGPIPE)",
+            _ => "SIGINT",
         };
         let what = match task {
             Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
@@ -601,6 +609,15 @@ pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {
         Exit::TimedOut => format!("timed out after {}", seconds(timeout.unwrap_or_default())),
         Exit::Interrupted(s) => format!("interrupted by signal {s}"),
         Exit::Stopped => "stopped by git-milestone".to_string(),
+    }
+}
+
+/// ` after 2.0s`: how long a failed attempt took, unless its cause (a
+/// timeout) says it already.
+fn took(outcome: Outcome) -> String {
+    match outcome.exit {
+        Exit::TimedOut => String::new(),
+        _ => format!(" after {}", seconds(outcome.duration)),
     }
 }
 

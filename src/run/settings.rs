@@ -162,7 +162,7 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         Some(p)
     });
     let (tasks, recorded) = task_settings(repo, &given, &saved, &mut reuse)?;
-    let flag = runner.as_ref().filter(|r| r.source == RunnerSource::Flag);
+    let flag = runner.as_ref().filter(|r| r.source.is_flag());
     let settings = Settings {
         version: VERSION,
         plan: None,
@@ -212,13 +212,16 @@ fn pick_runner(
         reuse("--runner", Some(command));
         return Ok(Some(GlobalRunner {
             command: command.clone(),
-            source: RunnerSource::Flag,
+            source: RunnerSource::Saved,
             agent: None,
         }));
     }
     if let Some(a) = config::pick_agent(saved.agent.as_deref(), None, None)? {
         reuse("--agent", saved.agent.as_deref());
-        return Ok(Some(a));
+        return Ok(Some(GlobalRunner {
+            source: RunnerSource::Saved,
+            ..a
+        }));
     }
     let env_runner = std::env::var(config::RUNNER_ENV).is_ok_and(|v| !v.trim().is_empty());
     if env_runner {
@@ -400,15 +403,13 @@ impl Settings {
     }
 }
 
-/// `rel` (from the root) as a path from `cwd`: `../../plan.md` from two
-/// levels down, absolute from outside the work tree.
+/// `rel` (from the root) as `--plan` takes it from `cwd`: as it is inside
+/// the work tree (`--plan` falls back to the root, so a hint works from any
+/// directory of it), absolute from outside.
 fn from_cwd(root: &Path, cwd: &Path, rel: &str) -> String {
     let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     match cwd.strip_prefix(root) {
-        Ok(below) => {
-            let up = "../".repeat(below.components().count());
-            format!("{up}{rel}")
-        }
+        Ok(_) => rel.to_string(),
         Err(_) => root.join(rel).display().to_string(),
     }
 }
@@ -431,7 +432,7 @@ mod tests {
         let root = Path::new("/nonexistent/repo");
         assert_eq!(
             s.command("M1", root, &root.join("sub/dir"), false),
-            "git milestone run M1 --plan ../../docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2"
+            "git milestone run M1 --plan docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2"
         );
         assert_eq!(
             Settings::default().command("Phase-2", root, root, true),

@@ -32,6 +32,14 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Act as if `sig` had arrived: `run` notes a closed standard output
+/// (SIGPIPE, which it ignores) so, and stops as for Ctrl-C, recording it.
+pub fn note(sig: i32) {
+    if let Ok(value) = usize::try_from(sig) {
+        PENDING.store(value, Ordering::SeqCst);
+    }
+}
+
 /// The signal received since [`install`], if any.
 pub fn pending() -> Option<i32> {
     match PENDING.load(Ordering::SeqCst) {

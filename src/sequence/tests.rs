@@ -232,6 +232,7 @@ fn an_id_two_tasks_could_have_is_refused() {
         runner: None,
         verify: Vec::new(),
         allow_empty: false,
+        parallel: false,
     };
     let plan = Plan {
         plan: "plan.md".into(),

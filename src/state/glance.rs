@@ -6,8 +6,18 @@ use crate::error::{EXIT_MILESTONE_FAILED, EXIT_MILESTONE_MID_RUN};
 
 impl Status {
     /// The task the milestone is at: the failed one, the one running or
-    /// interrupted, else the next to run; none once completed.
+    /// interrupted (all of them, when `run --jobs` runs several), else the
+    /// next to run; none once completed.
     pub fn current_task(&self) -> Option<String> {
+        let busy: Vec<&str> = self
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.state, TaskState::Running | TaskState::Interrupted))
+            .map(|t| t.id.as_str())
+            .collect();
+        if busy.len() > 1 && matches!(self.state, RunState::Running | RunState::Interrupted) {
+            return Some(crate::ui::text::list(&busy, 5));
+        }
         let first = |states: &[TaskState]| {
             self.tasks
                 .iter()

@@ -73,10 +73,22 @@ impl TestRepo {
 /// (`pid …\nstarted …\nmilestone …\n`) and the kernel lock taken, until
 /// the returned file is dropped.
 pub fn hold_run_lock(t: &TestRepo, text: &str) -> std::fs::File {
-    let path = t.path().join(".git/milestone/run.lock");
+    hold_lock(&t.path().join(".git/milestone/run.lock"), text)
+}
+
+/// Hold milestone `key`'s run lock (lower case) as a live run in another
+/// worktree would, as [`hold_run_lock`].
+pub fn hold_milestone_lock(t: &TestRepo, key: &str, text: &str) -> std::fs::File {
+    hold_lock(
+        &t.path().join(format!(".git/milestone/locks/{key}.lock")),
+        text,
+    )
+}
+
+fn hold_lock(path: &Path, text: &str) -> std::fs::File {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    let file = std::fs::File::open(&path).unwrap();
+    std::fs::write(path, text).unwrap();
+    let file = std::fs::File::open(path).unwrap();
     file.try_lock().unwrap();
     file
 }

@@ -27,7 +27,7 @@ pub struct Undone {
 
 /// Undo the last squash of milestone `name` (a key) recorded here.
 pub fn undo(repo: &Repo, name: &str, force: bool) -> Result<Undone> {
-    let _lock = RunLock::acquire(repo.common_dir(), name)?;
+    let _lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)?;
     let record = read_record(repo, name)?;
     if repo.ref_target(&record.saved_ref)?.as_deref() != Some(record.original.as_str()) {
         return Err(Error::refused(format!(

@@ -1,0 +1,219 @@
+//! Which tasks may run at the same time under `run --jobs N`: each task's
+//! predecessors, from the plan's dependencies and its parallel marks, and
+//! the waves a dry run prints. Pure: tasks in, indices out.
+//!
+//! A task that states dependencies waits for those only (the graph shows it
+//! independent of the rest). A task the plan marks parallel (`[P]`) waits
+//! for everything before its run of parallel tasks. Any other task keeps
+//! document order: it waits for every task before it.
+
+use std::collections::HashMap;
+
+use crate::plan::Task;
+
+/// What task `i` waits for: every task before `before`, and those in `on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Need {
+    before: usize,
+    on: Vec<usize>,
+}
+
+/// The tasks of a run, in the order it follows, with what each waits for.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    needs: Vec<Need>,
+}
+
+impl Graph {
+    pub fn new(tasks: &[Task]) -> Graph {
+        let index: HashMap<&str, usize> = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        let mut run_start = 0;
+        let needs = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if !(t.parallel && i > 0 && tasks[i - 1].parallel) {
+                    run_start = i;
+                }
+                if !t.depends_on.is_empty() {
+                    // A dependency on a later task was broken by the order the
+                    // user confirmed (and said so); an outside ID holds nothing up.
+                    let on = t
+                        .depends_on
+                        .iter()
+                        .filter_map(|id| index.get(id).copied())
+                        .filter(|&j| j < i)
+                        .collect();
+                    Need { before: 0, on }
+                } else if t.parallel {
+                    Need {
+                        before: run_start,
+                        on: Vec::new(),
+                    }
+                } else {
+                    Need {
+                        before: i,
+                        on: Vec::new(),
+                    }
+                }
+            })
+            .collect();
+        Graph { needs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.needs.len()
+    }
+
+    /// Task `i` may start: everything it waits for is `finished`.
+    pub fn ready(&self, i: usize, finished: &[bool]) -> bool {
+        let need = &self.needs[i];
+        finished[..need.before].iter().all(|&f| f) && need.on.iter().all(|&j| finished[j])
+    }
+}
+
+/// The waves a run with `jobs` at a time goes through when every task takes
+/// as long: each wave the first `jobs` ready tasks, in the run's order.
+/// `finished` tasks are in none.
+pub fn waves(graph: &Graph, finished: &[bool], jobs: usize) -> Vec<Vec<usize>> {
+    let mut done = finished.to_vec();
+    let mut out = Vec::new();
+    loop {
+        let wave: Vec<usize> = (0..graph.len())
+            .filter(|&i| !done[i] && graph.ready(i, &done))
+            .take(jobs.max(1))
+            .collect();
+        if wave.is_empty() {
+            // Every task waits only for earlier ones, so nothing is left.
+            return out;
+        }
+        for &i in &wave {
+            done[i] = true;
+        }
+        out.push(wave);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::plan::DependsOn;
+
+    /// Tasks named by `spec`: `(id, parallel, depends_on)`.
+    fn tasks(spec: &[(&str, bool, &[&str])]) -> Vec<Task> {
+        let names: Arc<Vec<String>> = Arc::new(spec.iter().map(|s| s.0.to_string()).collect());
+        spec.iter()
+            .map(|&(id, parallel, on)| {
+                let on = on
+                    .iter()
+                    .map(|d| names.iter().position(|n| n == d).unwrap() as u32)
+                    .collect();
+                Task {
+                    id: id.into(),
+                    label: None,
+                    title: String::new(),
+                    line: 1,
+                    done: false,
+                    optional: false,
+                    parent: None,
+                    depends_on: DependsOn::new(Arc::clone(&names), on),
+                    runner: None,
+                    verify: Vec::new(),
+                    allow_empty: false,
+                    parallel,
+                }
+            })
+            .collect()
+    }
+
+    fn ids(tasks: &[Task], waves: Vec<Vec<usize>>) -> Vec<Vec<&str>> {
+        waves
+            .into_iter()
+            .map(|w| w.into_iter().map(|i| tasks[i].id.as_str()).collect())
+            .collect()
+    }
+
+    fn plan_waves(tasks: &[Task], jobs: usize) -> Vec<Vec<&str>> {
+        let g = Graph::new(tasks);
+        ids(tasks, waves(&g, &vec![false; tasks.len()], jobs))
+    }
+
+    #[test]
+    fn tasks_with_no_stated_relation_keep_document_order() {
+        let t = tasks(&[("A", false, &[]), ("B", false, &[]), ("C", false, &[])]);
+        assert_eq!(plan_waves(&t, 4), [["A"], ["B"], ["C"]]);
+    }
+
+    #[test]
+    fn a_run_of_parallel_tasks_waits_for_what_comes_before_it() {
+        let t = tasks(&[
+            ("setup", false, &[]),
+            ("A", true, &[]),
+            ("B", true, &[]),
+            ("C", true, &[]),
+            ("join", false, &[]),
+            ("D", true, &[]),
+        ]);
+        assert_eq!(
+            plan_waves(&t, 4),
+            vec![vec!["setup"], vec!["A", "B", "C"], vec!["join"], vec!["D"]]
+        );
+    }
+
+    #[test]
+    fn stated_dependencies_alone_hold_a_task_back() {
+        // 12 tasks, 4 wide, a critical path of 4: the benchmark's plan.
+        let t = tasks(&[
+            ("A1", true, &[]),
+            ("A2", true, &[]),
+            ("A3", true, &[]),
+            ("A4", true, &[]),
+            ("B1", false, &["A1"]),
+            ("B2", false, &["A2"]),
+            ("B3", false, &["A3"]),
+            ("B4", false, &["A4"]),
+            ("C1", false, &["B1", "B2"]),
+            ("C2", false, &["B3", "B4"]),
+            ("D1", false, &["C1"]),
+            ("D2", false, &["C2"]),
+        ]);
+        assert_eq!(
+            plan_waves(&t, 4),
+            vec![
+                vec!["A1", "A2", "A3", "A4"],
+                vec!["B1", "B2", "B3", "B4"],
+                vec!["C1", "C2"],
+                vec!["D1", "D2"],
+            ]
+        );
+        assert_eq!(plan_waves(&t, 3).len(), 5);
+        assert_eq!(plan_waves(&t, 1).len(), 12);
+    }
+
+    #[test]
+    fn finished_tasks_are_in_no_wave_and_hold_nothing_up() {
+        let t = tasks(&[
+            ("A", false, &[]),
+            ("B", false, &["A"]),
+            ("C", false, &["A"]),
+        ]);
+        let g = Graph::new(&t);
+        assert_eq!(ids(&t, waves(&g, &[true, false, false], 2)), [["B", "C"]]);
+        assert!(!g.ready(1, &[false, false, false]));
+        assert!(g.ready(2, &[true, false, false]));
+    }
+
+    #[test]
+    fn a_dependency_on_a_later_or_outside_task_holds_nothing_up() {
+        let mut t = tasks(&[("A", false, &[]), ("B", false, &["C"]), ("C", false, &[])]);
+        let names = Arc::new(vec!["A".into(), "B".into(), "C".into(), "M0-9".into()]);
+        t[0].depends_on = DependsOn::new(names, vec![3]);
+        assert_eq!(plan_waves(&t, 2), vec![vec!["A", "B"], vec!["C"]]);
+    }
+}

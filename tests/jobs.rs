@@ -1,0 +1,627 @@
+//! `run --jobs N`: which tasks run together (the dry run's waves), the
+//! per-milestone lock, tasks in their own worktrees integrated in plan
+//! order, conflicts, and stopping.
+
+mod common;
+
+use common::Run;
+use common::inspect::{assert_fsck_clean, checkpoint_ids, porcelain, status_json};
+use common::runner::{run_cmd, run_cmd_in, run_m1, script, writing_runner};
+use common::{TestRepo, stop};
+
+/// Three parallel tasks, two joins and a last task that keeps document order.
+const PLAN: &str = "# M1\n\n\
+- [ ] T001 [P] Write a\n\
+- [ ] T002 [P] Write b\n\
+- [ ] T003 [P] Write c\n\
+- [ ] T004 Join a and b\n  - Depends on: T001, T002\n\
+- [ ] T005 Join c\n  - Depends on: T003\n\
+- [ ] T006 Last\n";
+
+fn repo(plan: &str) -> TestRepo {
+    TestRepo::with_files(&[("plan.md", plan)])
+}
+
+#[test]
+fn dry_run_prints_the_waves() {
+    let t = repo(PLAN);
+    let out = run_m1(&t, "true", &["--dry-run", "--jobs", "2", "-y"]);
+    out.success();
+    let waves: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("With --jobs"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(waves, @r"
+    With --jobs 2: 6 tasks in 4 waves (the tasks of a wave run at the same time):
+      wave 1: T001 and T002
+      wave 2: T003 and T004
+      wave 3: T005
+      wave 4: T006
+    ");
+}
+
+#[test]
+fn dry_run_with_one_job_prints_no_waves() {
+    let t = repo(PLAN);
+    let out = run_m1(&t, "true", &["--dry-run", "-y"]);
+    out.success();
+    assert!(!out.stdout.contains("wave"), "{}", out.stdout);
+}
+
+#[test]
+fn a_bad_jobs_setting_is_refused() {
+    let t = repo(PLAN);
+    t.git(&["config", "milestone.jobs", "many"]);
+    let out = run_m1(&t, "true", &["--dry-run", "-y"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: git config milestone.jobs is many: not a number of tasks from 1 to 256
+    hint: set it with `git config milestone.jobs 4`, or pass `--jobs N`
+    ");
+}
+
+#[test]
+fn another_milestone_runs_in_another_worktree_and_the_same_one_is_refused() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", "# M1\n\n- [ ] T001 First\n"),
+        ("plan2.md", "# M2\n\n- [ ] T001 First\n"),
+    ]);
+    let (started, go) = (t.home.path().join("started"), t.home.path().join("go"));
+    let waiting = script(
+        &t,
+        "wait.sh",
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.01; done\necho \"$1\" > \"$1.txt\"",
+            started.display(),
+            go.display()
+        ),
+    );
+    let linked = t.home.path().join("linked");
+    t.add_worktree("other", &linked);
+    let first = run_cmd(&t, &waiting, &[]).spawn().unwrap();
+    while !started.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut m2 = t.cmd_at(&linked);
+    m2.args(["run", "M2", "--plan", "plan2.md", "--runner"])
+        .arg(writing_runner(&t));
+    let m2: Run = m2.output().unwrap().into();
+    m2.success();
+    let again: Run = run_cmd_in(&t, &linked, "true", &[])
+        .output()
+        .unwrap()
+        .into();
+    let pid = first.id();
+    std::fs::write(&go, "").unwrap();
+    let first: Run = first.wait_with_output().unwrap().into();
+    first.success();
+    let again = again
+        .render(&t)
+        .replace(&format!("kill {pid}"), "kill [PID]");
+    insta::assert_snapshot!(again, @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: another `git milestone run` of milestone M1 is in progress (pid [PID], started [TIME]); one milestone runs in one place at a time
+    hint: wait for it to finish, or stop it: Ctrl-C in its terminal, or `kill [PID]`
+    ");
+    let subjects = |branch: &str| t.git(&["log", "--format=%s", branch]);
+    assert_eq!(subjects("other"), "M2 T001: First\ninitial\n");
+    assert_eq!(subjects("main"), "M1 T001: First\ninitial\n");
+}
+
+/// A runner for PLAN: T001-T003 each wait until all three have started (so
+/// they can only finish when they run at the same time), then every task
+/// writes `<ID>.txt` and says so.
+fn meeting_runner(t: &TestRepo) -> std::path::PathBuf {
+    let dir = t.home.path().display().to_string();
+    script(
+        t,
+        "meet.sh",
+        &format!(
+            "case \"$1\" in T00[123])\n\
+             touch '{dir}/started-'\"$1\"\n\
+             n=0\n\
+             until [ -e '{dir}/started-T001' ] && [ -e '{dir}/started-T002' ] && [ -e '{dir}/started-T003' ]; do\n\
+               n=$((n+1)); [ $n -gt 3000 ] && {{ echo \"$1 ran alone\"; exit 7; }}; sleep 0.01\n\
+             done;;\n\
+             esac\n\
+             echo \"did $1\"\necho \"$1\" > \"$1.txt\""
+        ),
+    )
+}
+
+fn first_parent_subjects(t: &TestRepo) -> String {
+    t.git(&["log", "--first-parent", "--format=%s", "HEAD"])
+}
+
+#[test]
+fn independent_tasks_run_at_the_same_time_and_integrate_in_plan_order() {
+    let t = repo(PLAN);
+    t.write("notes.txt", "mine, untracked\n");
+    let out = run_m1(&t, meeting_runner(&t), &["--jobs", "3", "-y"]);
+    out.success();
+    for id in ["T001", "T002", "T003", "T004", "T005", "T006"] {
+        assert!(
+            out.stdout.contains(&format!("[{id}] did {id}\n")),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout
+            .ends_with("Milestone M1 is complete (6 tasks run).\n")
+    );
+    insta::assert_snapshot!(first_parent_subjects(&t), @r"
+    M1 T006: Last
+    M1 T005: Join c
+    M1 T004: Join a and b
+    M1 T003: Write c
+    M1 T002: Write b
+    M1 T001: Write a
+    initial
+    ");
+    // One parent each: the branch's history is linear.
+    assert_eq!(t.git(&["rev-list", "--min-parents=2", "HEAD"]), "");
+    for id in ["T001", "T004", "T006"] {
+        let files = t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            &format!("refs/milestone/M1/checkpoints/{id}"),
+        ]);
+        assert_eq!(
+            files,
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
+        );
+    }
+    assert_eq!(status_json(&t)["state"], "completed");
+    assert_eq!(porcelain(&t), "?? notes.txt\n");
+    assert_eq!(t.read("notes.txt"), "mine, untracked\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_eq!(t.git(&["for-each-ref", "refs/milestone/M1/attempts"]), "");
+    assert!(!t.path().join(".git/milestone/M1/jobs").exists());
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn two_tasks_that_edit_the_same_line_integrate_one_and_fail_the_other() {
+    let t = TestRepo::with_files(&[
+        (
+            "plan.md",
+            "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 Three\n",
+        ),
+        ("shared.txt", "first line\nsecond line\n"),
+    ]);
+    let edit = script(
+        &t,
+        "edit.sh",
+        "printf 'first line, as %s has it\\nsecond line\\n' \"$1\" > shared.txt\necho \"$1\" > \"$1.txt\"",
+    );
+    let out = run_m1(&t, &edit, &["--jobs", "2", "-y"]);
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r"
+    --- stderr
+    error: T002 failed (its changes conflict with the branch's in shared.txt) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: both versions are kept: the branch's at HEAD, T002's as refs/milestone/M1/attempts/T002/1 (its change: `git show refs/milestone/M1/attempts/T002/1`)
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/edit.sh --jobs 2`
+    ");
+    out.code(1);
+    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
+    // Both versions are kept: T001's on the branch, T002's under its attempt ref.
+    assert_eq!(
+        t.read("shared.txt"),
+        "first line, as T001 has it\nsecond line\n"
+    );
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(
+        t.git(&["show", &format!("{saved}:shared.txt")]),
+        "first line, as T002 has it\nsecond line\n"
+    );
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let status = status_json(&t);
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["task"], "T002");
+    assert_eq!(status["failure"]["saved_ref"], saved);
+    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(&t);
+    // Run again: T002 starts from T001's checkpoint and integrates.
+    let fix = script(&t, "fix.sh", "echo \"$1\" > \"$1.txt\"");
+    run_m1(&t, &fix, &["--jobs", "2", "-y"]).success();
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T003: Three\nM1 T002: Two\nM1 T001: One\ninitial\n"
+    );
+}
+
+#[test]
+fn a_check_that_fails_on_the_merged_result_fails_that_task_only() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
+    )]);
+    let out = run_m1(
+        &t,
+        writing_runner(&t),
+        &["--jobs", "2", "-y", "--verify", "test ! -e T002.txt"],
+    );
+    out.code(1);
+    assert!(
+        out.stderr.starts_with(
+            "error: T002 failed (check failed: `test ! -e T002.txt` (exit code 1) once merged)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
+    // The work tree is back at T001's checkpoint; T002's work is saved.
+    assert!(!t.path().join("T002.txt").exists());
+    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks[0]["exit_code"], 1, "{checks}");
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
+    let t = repo(PLAN);
+    let dir = t.home.path().display().to_string();
+    let hang = script(
+        &t,
+        "hang.sh",
+        &format!(
+            "echo \"$1 half done\" > \"$1.txt\"\ntouch '{dir}/started-'\"$1\"\n\
+             while [ ! -e '{dir}/never' ]; do sleep 0.01; done"
+        ),
+    );
+    let child = run_cmd(&t, &hang, &["--jobs", "3", "-y"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for id in ["T001", "T002", "T003"] {
+        let started = t.home.path().join(format!("started-{id}"));
+        while !started.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    let status = t.run(["status", "M1"]);
+    insta::assert_snapshot!(status.render(&t), @r"
+    exit: 0
+    --- stdout
+    M1: running at T001, T002 and T003, 0/6 tasks done (plan plan.md)
+    ID    TITLE         STATE    ATTEMPTS  DURATION  CHECKPOINT
+    ----- ------------- -------- --------- --------- -----------
+    T001  Write a       running  1
+    T002  Write b       running  1
+    T003  Write c       running  1
+    T004  Join a and b  pending  0
+    T005  Join c        pending  0
+    T006  Last          pending  0
+    A run of M1 is in progress (pid [PID], started [TIME]): wait for it to finish, or stop it with Ctrl-C in its terminal.
+    --- stderr
+    ");
+    // SAFETY: a plain kill(2) of the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out: Run = child.wait_with_output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t).lines().skip_while(|l| *l != "--- stderr").collect::<Vec<_>>().join("\n"), @r"
+    --- stderr
+    error: T001, T002 and T003 were stopped by SIGINT and are recorded as interrupted; their work is saved under refs/milestone/M1/attempts/
+    hint: continue with `git milestone run M1 --plan plan.md --runner [HOME]/hang.sh --jobs 3`
+    ");
+    out.code(130);
+    let status = status_json(&t);
+    assert_eq!(status["state"], "interrupted");
+    let states: Vec<&str> = (0..6)
+        .map(|k| status["tasks"][k]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "interrupted",
+            "interrupted",
+            "interrupted",
+            "pending",
+            "pending",
+            "pending"
+        ]
+    );
+    for id in ["T001", "T002", "T003"] {
+        let saved = format!("refs/milestone/M1/attempts/{id}/1:{id}.txt");
+        assert_eq!(t.git(&["show", &saved]), format!("{id} half done\n"));
+    }
+    assert_eq!(first_parent_subjects(&t), "initial\n");
+    // The status file is not committed yet: no task has a checkpoint.
+    assert_eq!(porcelain(&t), "?? .milestone_bundles/M1/status.json\n");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(&t);
+    run_m1(&t, writing_runner(&t), &["--jobs", "3", "-y"]).success();
+    assert_eq!(status_json(&t)["state"], "completed");
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 6);
+    assert_eq!(t.read("T001.txt"), "T001\n");
+}
+
+/// A small deterministic generator (xorshift); `FAULTS_SEED=<n>` replays or
+/// varies the moments, `FAULTS_SEEDS=<n>` sets how many.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> (u64, Rng) {
+        let seed = std::env::var("FAULTS_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x005e_ed0f_10b5_u64);
+        (seed, Rng(seed | 1))
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// SIGKILL as the parallel run starts its n-th git command (worktrees
+/// made, work saved, merged, brought into the work tree, committed), at 20
+/// seeded moments: each time the repository is sound, the rerun ends with
+/// one checkpoint per task holding that task's output, and no worktree is
+/// left.
+#[test]
+fn sigkill_during_integration_loses_nothing_and_the_rerun_converges() {
+    let plan = "# M1\n\n- [ ] T001 [P] A\n- [ ] T002 [P] B\n- [ ] T003 [P] C\n- [ ] T004 D\n";
+    let ids = ["T001", "T002", "T003", "T004"];
+    let setup = || {
+        let t = repo(plan);
+        t.write("notes.txt", "mine\n");
+        let runner = script(&t, "quick.sh", "echo \"$1 output\" > \"$1.txt\"");
+        (t, runner)
+    };
+    let args = |runner: &std::path::Path| -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = [
+            "run", "M1", "--plan", "plan.md", "--jobs", "3", "-y", "--runner",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        a.push(runner.into());
+        a
+    };
+    let events = {
+        let (t, runner) = setup();
+        let done = stop::stop_at(&t, &args(&runner), libc::SIGKILL, stop::At::Git(usize::MAX));
+        assert_eq!(done.code, 0);
+        stop::git_commands_started(&t)
+    };
+    let (seed, mut rng) = Rng::seeded();
+    let rounds = std::env::var("FAULTS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let mut killed = 0;
+    for round in 0..rounds {
+        let (t, runner) = setup();
+        let n = 1 + rng.below(events as u64) as usize;
+        let context = format!("seed {seed:#x}, round {round}: kill at git command {n} of {events}");
+        let stopped = stop::stop_at(&t, &args(&runner), libc::SIGKILL, stop::At::Git(n));
+        killed += usize::from(stopped.signalled);
+        assert_fsck_clean(&t);
+        let out = run_m1(&t, &runner, &["--jobs", "3", "-y"]);
+        assert_eq!(out.code, 0, "{context}: {}{}", out.stdout, out.stderr);
+        assert_eq!(status_json(&t)["state"], "completed", "{context}");
+        let mut made = checkpoint_ids(&t, "HEAD");
+        made.sort();
+        assert_eq!(made, ids, "{context}");
+        for id in ids {
+            assert_eq!(
+                t.read(&format!("{id}.txt")),
+                format!("{id} output\n"),
+                "{context}"
+            );
+        }
+        assert_eq!(
+            t.git(&["rev-list", "--min-parents=2", "HEAD"]),
+            "",
+            "{context}"
+        );
+        assert_eq!(
+            porcelain(&t),
+            "?? notes.txt\n",
+            "{context}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert_eq!(
+            t.git(&["worktree", "list", "--porcelain"])
+                .matches("worktree ")
+                .count(),
+            1,
+            "{context}"
+        );
+        assert!(
+            !t.path().join(".git/milestone/M1/jobs").exists(),
+            "{context}"
+        );
+        assert_fsck_clean(&t);
+    }
+    assert!(
+        killed * 2 >= rounds,
+        "only {killed} of {rounds} kills landed"
+    );
+}
+
+#[test]
+fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
+    let t = repo(PLAN);
+    t.git(&["config", "milestone.jobs", "3"]);
+    let out = run_m1(&t, "true", &["--dry-run", "-y"]);
+    assert!(
+        out.stdout.contains("With --jobs 3: 6 tasks in 3 waves"),
+        "{}",
+        out.stdout
+    );
+    let mut agent = t.cmd();
+    agent
+        .args(["run", "M1", "--plan", "plan.md", "--agent", "claude", "-y"])
+        .env("PATH", common::path_with_bin());
+    let before = common::inspect::snapshot(&t);
+    let out: Run = agent.output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: --jobs runs runner commands only; T001, T002, T003, T004, T005 and 1 more would run through an agent
+    hint: run agent tasks one at a time: leave out --jobs (or pass --jobs 1)
+    ");
+    assert_eq!(common::inspect::snapshot(&t), before);
+}
+
+#[test]
+fn a_failed_task_the_policy_retries_runs_again_from_the_new_head() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
+    )]);
+    let dir = t.home.path().display().to_string();
+    let flaky = script(
+        &t,
+        "flaky.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = T002 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; echo 'not yet'; exit 3; fi"
+        ),
+    );
+    let out = run_m1(
+        &t,
+        &flaky,
+        &["--jobs", "2", "-y", "--on-failure", "retry:1"],
+    );
+    out.success();
+    let warned = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let warned: String = warned
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!(warned, @r"
+    --- stderr
+    T002 failed (exit code 3) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    ");
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T002: Two\nM1 T001: One\ninitial\n"
+    );
+    // The failed attempt's work stays saved.
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/attempts/T002/1:T002.txt"]),
+        "T002\n"
+    );
+}
+
+#[test]
+fn a_worktree_a_killed_run_left_is_saved_and_removed() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+    let left = t.path().join(".git/milestone/M1/jobs/T001");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        left.to_str().unwrap(),
+        "HEAD",
+    ]);
+    std::fs::write(left.join("half.txt"), "half done\n").unwrap();
+    let out = run_m1(&t, writing_runner(&t), &["--jobs", "2", "-y"]);
+    out.success();
+    let first = out.stdout.lines().next().unwrap_or_default().to_string();
+    insta::assert_snapshot!(first, @"T001's worktree, left by a run that was stopped, is saved as refs/milestone/M1/attempts/T001/1 and removed");
+    assert_eq!(
+        t.git(&["show", "refs/milestone/M1/attempts/T001/1:half.txt"]),
+        "half done\n"
+    );
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert!(!left.exists());
+}
+
+#[test]
+fn a_merge_a_killed_run_left_uncommitted_is_taken_out_unless_changed_since() {
+    let mut said_all = String::new();
+    for changed_since in [false, true] {
+        let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+        let head = t.git(&["rev-parse", "HEAD"]).trim().to_string();
+        use git_milestone::state::{RunState, TaskState};
+        let running = [("T001", TaskState::Running), ("T002", TaskState::Running)];
+        t.write_status(&common::milestone_status("M1", RunState::Running, &running));
+        // As a killed run leaves it: T001's merge in the index and work tree.
+        t.write("T001.txt", "T001\n");
+        t.git(&["add", "T001.txt"]);
+        let tree = t.git(&["write-tree"]).trim().to_string();
+        let note = t.path().join(".git/milestone/M1/integrating");
+        std::fs::create_dir_all(note.parent().unwrap()).unwrap();
+        std::fs::write(&note, format!("T001\n{head}\n{tree}\n")).unwrap();
+        if changed_since {
+            t.write("T001.txt", "edited by hand\n");
+        }
+        let out = run_m1(&t, writing_runner(&t), &["--jobs", "2", "-y"]);
+        let said: Vec<&str> = out
+            .stdout
+            .lines()
+            .chain(out.stderr.lines())
+            .filter(|l| l.contains("T001's changes"))
+            .collect();
+        said_all.push_str(&format!(
+            "changed since: {changed_since}, exit {}, T001.txt: {}{}\n",
+            out.code,
+            t.read("T001.txt"),
+            said.join("\n")
+        ));
+        assert!(!note.exists());
+        if !changed_since {
+            out.success();
+            assert_eq!(
+                first_parent_subjects(&t),
+                "M1 T002: Two\nM1 T001: One\ninitial\n"
+            );
+        }
+    }
+    // Changed since, nothing is thrown away: the edit stays where it is.
+    insta::assert_snapshot!(said_all, @r"
+    changed since: false, exit 0, T001.txt: T001
+    T001's changes, brought into the work tree by a run that was stopped before its checkpoint, were taken out again (they are saved under refs/milestone/M1/attempts/)
+    changed since: true, exit 0, T001.txt: edited by hand
+    warning: a run stopped while bringing T001's changes into the work tree, which has changed since; left as it is
+    ");
+}
