@@ -634,8 +634,11 @@ fn a_run_in_another_worktree_does_not_move_this_branchs_checkpoints() {
                 .to_string()
         })
         .collect();
+    // Other work, so that branch b's checkpoints are other commits (dates
+    // are fixed; a run's timings alone may not tell them apart).
+    let runner_b = common::runner::script(&t, "runner-b.sh", "echo \"$1 b\" > \"$1.txt\"");
     common::Run::from(
-        common::runner::run_cmd_in(&t, &other, &runner, &[])
+        common::runner::run_cmd_in(&t, &other, &runner_b, &[])
             .output()
             .unwrap(),
     )
