@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::ident::{Role, Unknown, ident_from};
+use super::ident::Unknown;
 use super::{Repo, parse_oid};
 use crate::error::{Context, Error, Result};
 use crate::milestone::BUNDLES_DIR;
@@ -75,15 +75,7 @@ impl Repo {
     /// Write a commit of `tree` on `parent` with `message`, authored and
     /// committed by the user as git works them out. No ref moves.
     pub fn write_commit(&self, tree: &str, parent: &str, message: &str) -> Result<String> {
-        let [author, committer]: [std::process::Output; 2] = self
-            .git_all(&[
-                &["var", Role::Author.var()],
-                &["var", Role::Committer.var()],
-            ])?
-            .try_into()
-            .expect("two commands, two outputs");
-        let author = ident_from(&author, Role::Author, Unknown::Refuse)?.signature()?;
-        let committer = ident_from(&committer, Role::Committer, Unknown::Refuse)?.signature()?;
+        let [author, committer] = self.signatures(Unknown::Refuse)?;
         let tree = self
             .inner
             .find_tree(parse_oid(tree)?)

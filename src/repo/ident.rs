@@ -55,6 +55,25 @@ impl Role {
     }
 }
 
+impl Repo {
+    /// The author and committer git works out for a new commit, both looked
+    /// up at once (each is a git process); `unknown` says what to do when
+    /// git cannot name one.
+    pub(super) fn signatures(&self, unknown: Unknown) -> Result<[Signature<'static>; 2]> {
+        let [author, committer]: [std::process::Output; 2] = self
+            .git_all(&[
+                &["var", Role::Author.var()],
+                &["var", Role::Committer.var()],
+            ])?
+            .try_into()
+            .expect("two commands, two outputs");
+        Ok([
+            ident_from(&author, Role::Author, unknown)?.signature()?,
+            ident_from(&committer, Role::Committer, unknown)?.signature()?,
+        ])
+    }
+}
+
 /// The identity in `git var <role.var()>`'s output `out`.
 pub(super) fn ident_from(
     out: &std::process::Output,

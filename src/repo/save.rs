@@ -9,7 +9,7 @@ use std::path::Path;
 
 use git2::Oid;
 
-use super::ident::{Role, Unknown, ident_from};
+use super::ident::Unknown;
 use super::ignore::Hidden;
 use super::rollback::{Changed, RealDirs, is_kept};
 use super::{Repo, parse_oid};
@@ -91,16 +91,7 @@ impl Repo {
         tree: &git2::Tree<'_>,
         head: &git2::Commit<'_>,
     ) -> Result<String> {
-        // Both lookups at once: each is a git process.
-        let [author, committer]: [std::process::Output; 2] = self
-            .git_all(&[
-                &["var", Role::Author.var()],
-                &["var", Role::Committer.var()],
-            ])?
-            .try_into()
-            .expect("two commands, two outputs");
-        let author = ident_from(&author, Role::Author, Unknown::StandIn)?.signature()?;
-        let committer = ident_from(&committer, Role::Committer, Unknown::StandIn)?.signature()?;
+        let [author, committer] = self.signatures(Unknown::StandIn)?;
         let oid = self
             .inner
             .commit(None, &author, &committer, message, tree, &[head])
