@@ -203,6 +203,13 @@ pub fn record(status: &mut Status, id: &str, attempt: crate::state::Attempt) {
         .reduce(|a, b| a.plus(&b));
 }
 
+/// The task's attempt ended failed: the task's end and the run's failure,
+/// recorded together.
+pub fn failed(status: &mut Status, id: &str, exit: Option<i32>, took: Duration) {
+    finish(status, id, TaskState::Failed, exit, took);
+    fail(status, id, exit);
+}
+
 /// Record `id`'s failure as the run's failure.
 pub fn fail(status: &mut Status, id: &str, exit: Option<i32>) {
     let attempts = status.task(id).map_or(0, |t| t.attempts);

@@ -402,14 +402,7 @@ impl Session<'_> {
             Err(e) => {
                 // It cannot be set aside (a commit of the user's, say): it
                 // stops the run as a failure, its changes where they are.
-                progress::finish(
-                    &mut self.status,
-                    &id,
-                    TaskState::Failed,
-                    outcome.exit.code(),
-                    outcome.duration,
-                );
-                progress::fail(&mut self.status, &id, outcome.exit.code());
+                progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
                 self.status.save(self.repo.root())?;
                 return Err(e.hint(format!(
                     "{id} was to be skipped; its changes are still in the work tree"
@@ -460,14 +453,7 @@ impl Session<'_> {
     fn no_checkpoint(&mut self, i: usize, watch: &Watch, seen: &Seen, outcome: Outcome) -> Error {
         let id = self.plan.tasks[i].id.clone();
         let _ = self.record_leftovers();
-        progress::finish(
-            &mut self.status,
-            &id,
-            TaskState::Failed,
-            outcome.exit.code(),
-            outcome.duration,
-        );
-        progress::fail(&mut self.status, &id, outcome.exit.code());
+        progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
         // Only the task's own commits may go in a rollback without --force.
         if let (Some(f), Ok(own)) = (self.status.failure.as_mut(), watch.own_head(self.repo)) {
             f.head = Some(own);
@@ -486,14 +472,7 @@ impl Session<'_> {
     ) -> Result<Choice> {
         let id = self.plan.tasks[i].id.clone();
         let code = outcome.exit.code();
-        progress::finish(
-            &mut self.status,
-            &id,
-            TaskState::Failed,
-            code,
-            outcome.duration,
-        );
-        progress::fail(&mut self.status, &id, code);
+        progress::failed(&mut self.status, &id, code, outcome.duration);
         // Commits up to here are the failed task's own: `rollback` may take
         // them off without --force.
         let own = watch.own_head(self.repo)?;

@@ -188,14 +188,7 @@ fn fail(
     let task = &s.plan.tasks[ctx.i];
     let id = task.id.clone();
     let code = outcome.exit.code();
-    progress::finish(
-        &mut s.status,
-        &id,
-        TaskState::Failed,
-        code,
-        outcome.duration,
-    );
-    progress::fail(&mut s.status, &id, code);
+    progress::failed(&mut s.status, &id, code, outcome.duration);
     if let Some(f) = s.status.failure.as_mut() {
         f.saved_ref = Some(ctx.saved.to_string());
     }
