@@ -458,11 +458,7 @@ fn task_of(record: &Record, name: &str) -> String {
 /// `--undo`), and the rollback is done.
 fn record_rolled_back(repo: &Repo, status: &mut Status, saved: &SavedAttempt) -> Result<()> {
     let name = status.milestone.clone();
-    if let Some(f) = status.failure.as_mut() {
-        f.rolled_back = true;
-        f.saved_ref = Some(saved.ref_name.clone());
-    }
-    status.updated_at = state::now();
+    status.rolled_back(&saved.ref_name);
     status.save(repo.root())?;
     state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
     if let Some(mut record) = journal::read(repo.git_dir(), &name)? {

@@ -15,6 +15,7 @@ mod attempt;
 pub mod glance;
 mod layout;
 mod sequence;
+mod transition;
 pub use crate::files::{now, replace_file, write_atomically};
 pub use crate::milestone::{
     BUNDLES_DIR, MAX_NAME_BYTES, STATUS_FILE, bundle_dir, journal_dir, milestone_key, resolve_key,
@@ -22,6 +23,7 @@ pub use crate::milestone::{
 };
 pub use attempt::{Attempt, Check, total as total_usage};
 pub use sequence::{Sequence, Step};
+pub use transition::Planned;
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record

@@ -149,7 +149,7 @@ pub fn execute<'a>(
         plan: _,
     } = prep;
     if let Some(seq) = &opts.sequence {
-        status.sequence = Some(seq.clone());
+        status.follow(seq.clone());
     }
     let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
         .and_then(|keep| opts.settings.save(repo.git_dir(), name).map(|()| keep))
@@ -267,25 +267,29 @@ fn begin(
 fn fill_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
     let name = status.milestone.clone();
     let index = Checkpoints::read(repo, &name, status)?;
-    for t in &mut status.tasks {
-        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
-            continue;
-        }
-        let Some(commit) = index.on_branch(repo, &t.id)? else {
+    let unrecorded: Vec<String> = status
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.state, TaskState::Done | TaskState::Skipped))
+        .filter(|t| t.checkpoint.is_none())
+        .map(|t| t.id.clone())
+        .collect();
+    for id in unrecorded {
+        let Some(commit) = index.on_branch(repo, &id)? else {
             continue;
         };
-        let current = repo.checkpoint_commit(&name, &t.id)?;
+        let current = repo.checkpoint_commit(&name, &id)?;
         if current.as_deref() != Some(commit.as_str()) {
-            repo.set_checkpoint_ref(&name, &t.id, &commit)?;
+            repo.set_checkpoint_ref(&name, &id, &commit)?;
         }
         if current.is_none() {
             report.info(&format!(
                 "restored {} from the trailers of {} (an earlier run was stopped before writing it)",
-                checkpoint_ref(&name, &t.id),
+                checkpoint_ref(&name, &id),
                 short(&commit)
             ));
         }
-        t.checkpoint = Some(commit);
+        status.checkpointed(&id, commit);
     }
     Ok(())
 }

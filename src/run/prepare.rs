@@ -84,7 +84,7 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         ));
         reordered = Some(moved);
     }
-    if progress::all_finished(&status) {
+    if status.all_finished() {
         return Ok(Prep::AllDone(Box::new(status)));
     }
     // A rollback stopped half way left a tree that is neither the
@@ -253,7 +253,7 @@ fn load_status(
             let mut fresh = progress::fresh(plan, head);
             if opts.restart {
                 let ran = repo.checkpoint_refs(name)?;
-                super::write_back::reopen_marked(&mut fresh, |id| ran.contains_key(id));
+                fresh.reopen_marked(|id| ran.contains_key(id));
             }
             Ok((fresh, false, Vec::new()))
         }
@@ -457,29 +457,26 @@ fn unrecorded_checkpoints(
     status: &mut Status,
     report: &mut dyn Report,
 ) -> Result<bool> {
-    let mut found = false;
     let index = crate::history::Checkpoints::read(repo, &status.milestone, status)?;
-    for t in &mut status.tasks {
-        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
+    let mut unrecorded = Vec::new();
+    for t in &status.tasks {
+        if t.state != TaskState::Done || t.checkpoint.is_some() {
             continue;
         }
-        if index.on_branch(repo, &t.id)?.is_some() {
-            continue;
+        if index.on_branch(repo, &t.id)?.is_none() {
+            unrecorded.push(t.id.clone());
         }
-        if t.state != TaskState::Done {
-            continue;
-        }
+    }
+    for id in &unrecorded {
         // Stopped between saving the status file and committing: its work is
         // in the tree, uncommitted. As an interrupted task it runs again on
         // top of that work, and its own checkpoint holds it.
         report.warn(&format!(
-            "warning: {} is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again",
-            t.id
+            "warning: {id} is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again"
         ));
-        t.state = TaskState::Interrupted;
-        found = true;
+        status.not_checkpointed(id);
     }
-    Ok(found)
+    Ok(!unrecorded.is_empty())
 }
 
 pub(super) fn dry_run(

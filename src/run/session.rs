@@ -9,7 +9,7 @@ use super::attempt::Attempted;
 use super::message::Verdict;
 use super::prepare::TaskRunner;
 use super::watch::{Seen, Watch};
-use super::{Finished, Options, Report, message, progress, watch};
+use super::{Finished, Options, Report, message, watch};
 use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt, Prompter};
@@ -122,7 +122,7 @@ impl Session<'_> {
             self.keep_untracked()?;
             self.attempt_started =
                 Some(state::mark_attempt_start(self.repo.git_dir(), self.name())?);
-            progress::start(&mut self.status, &id, attempt);
+            self.status.start(&id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
             self.report.info(&format!(
@@ -136,7 +136,7 @@ impl Session<'_> {
             let outcome = done.run;
             self.cause = Some(done.cause(self.opts.timeout));
             self.advice = done.advice();
-            progress::record(&mut self.status, &id, done.record.clone());
+            self.status.record(&id, done.record.clone());
             // Before the status file says how it ended, a stop from here on
             // must not leave the attempt's new files looking like the user's:
             // a failed or skipped attempt's are recorded now; a successful one's are
@@ -151,13 +151,8 @@ impl Session<'_> {
                         Exit::Interrupted(s) => s,
                         _ => libc::SIGINT,
                     };
-                    progress::finish(
-                        &mut self.status,
-                        &id,
-                        TaskState::Interrupted,
-                        None,
-                        outcome.duration,
-                    );
+                    self.status
+                        .finish(&id, TaskState::Interrupted, None, outcome.duration);
                     return Err(self.interrupted(Some(&id), sig)?);
                 }
                 (_, Kind::Success) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
@@ -291,14 +286,9 @@ impl Session<'_> {
             Verdict::Done => TaskState::Done,
             Verdict::Skipped(_) => TaskState::Skipped,
         };
-        progress::finish(
-            &mut self.status,
-            &id,
-            state,
-            outcome.exit.code(),
-            outcome.duration,
-        );
-        self.status.tasks[i].adopted_commits = adopted;
+        self.status
+            .finish(&id, state, outcome.exit.code(), outcome.duration);
+        self.status.adopt(&id, adopted);
         self.status.save(self.repo.root())?;
         // After the status file says done: a run killed before the commit
         // then runs the task again on top of its work, ticked plan included.
@@ -344,7 +334,7 @@ impl Session<'_> {
                 return Err(self.checkpoint_failed(i, e));
             }
         };
-        self.status.tasks[i].checkpoint = Some(cp.commit.clone());
+        self.status.checkpointed(&id, cp.commit.clone());
         self.keep_left_out(&id, &cp.left_out)?;
         if !self.committer.has_commit_hooks() {
             self.untracked_now = Some(Vec::new());
@@ -384,8 +374,7 @@ impl Session<'_> {
     fn skip(&mut self, i: usize, watch: &Watch, outcome: Outcome) -> Result<()> {
         let id = self.plan.tasks[i].id.clone();
         // Its end is known: the files it made are those recorded just now.
-        progress::finish(
-            &mut self.status,
+        self.status.finish(
             &id,
             TaskState::Skipped,
             outcome.exit.code(),
@@ -394,7 +383,7 @@ impl Session<'_> {
         let set_aside = crate::rollback::set_aside(self.repo, &self.status, &id, &watch.before);
         if let Some(sig) = signals::pending() {
             // Nothing is left half done; the task runs again next time.
-            self.status.tasks[i].state = TaskState::Interrupted;
+            self.status.interrupt_task(&id);
             return Err(self.interrupted(Some(&id), sig)?);
         }
         let saved = match set_aside {
@@ -402,7 +391,8 @@ impl Session<'_> {
             Err(e) => {
                 // It cannot be set aside (a commit of the user's, say): it
                 // stops the run as a failure, its changes where they are.
-                progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
+                self.status
+                    .failed(&id, outcome.exit.code(), outcome.duration);
                 self.status.save(self.repo.root())?;
                 return Err(e.hint(format!(
                     "{id} was to be skipped; its changes are still in the work tree"
@@ -410,8 +400,7 @@ impl Session<'_> {
             }
         };
         self.leftovers.clear();
-        // Skipping is not a failure: the task's record says how it ended.
-        self.status.failure = None;
+        self.status.not_failed();
         let why = match outcome.exit {
             Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
             exit => format!("failed: {}", self.cause_of(exit)),
@@ -431,13 +420,11 @@ impl Session<'_> {
         // Ctrl-C reaches the hooks (they share our process group) and makes
         // them fail: that is an interruption, not a refusal.
         if let Some(sig) = signals::pending() {
-            self.status.tasks[i].state = TaskState::Interrupted;
+            self.status.interrupt_task(&id);
             return self.interrupted(Some(&id), sig).unwrap_or(e);
         }
-        self.status.tasks[i].state = TaskState::Failed;
-        self.status.state = state::RunState::Failed;
         let code = self.status.tasks[i].exit_code;
-        progress::fail(&mut self.status, &id, code);
+        self.status.fail_task(&id, code);
         let _ = self.status.save(self.repo.root());
         e.hint(format!(
             "no checkpoint was made; {id}'s changes are kept in the work tree (see `git status`)"
@@ -453,10 +440,11 @@ impl Session<'_> {
     fn no_checkpoint(&mut self, i: usize, watch: &Watch, seen: &Seen, outcome: Outcome) -> Error {
         let id = self.plan.tasks[i].id.clone();
         let _ = self.record_leftovers();
-        progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
+        self.status
+            .failed(&id, outcome.exit.code(), outcome.duration);
         // Only the task's own commits may go in a rollback without --force.
-        if let (Some(f), Ok(own)) = (self.status.failure.as_mut(), watch.own_head(self.repo)) {
-            f.head = Some(own);
+        if let Ok(own) = watch.own_head(self.repo) {
+            self.status.failed_at(own);
         }
         let _ = self.status.save(self.repo.root());
         watch::refusal(self.repo, &id, &self.opts.continue_with, watch, seen)
@@ -472,13 +460,11 @@ impl Session<'_> {
     ) -> Result<Choice> {
         let id = self.plan.tasks[i].id.clone();
         let code = outcome.exit.code();
-        progress::failed(&mut self.status, &id, code, outcome.duration);
+        self.status.failed(&id, code, outcome.duration);
         // Commits up to here are the failed task's own: `rollback` may take
         // them off without --force.
         let own = watch.own_head(self.repo)?;
-        if let Some(f) = self.status.failure.as_mut() {
-            f.head = Some(own);
-        }
+        self.status.failed_at(own);
         self.status.save(self.repo.root())?;
         let cause = self.cause_of(outcome.exit);
         let plan = self.plan;
@@ -565,8 +551,7 @@ impl Session<'_> {
 
     /// Record the interruption and build the error that exits 130.
     pub(super) fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
-        self.status.state = state::RunState::Interrupted;
-        self.status.updated_at = state::now();
+        self.status.interrupt();
         self.status.save(self.repo.root())?;
         let signal = match sig {
             libc::SIGTERM => "SIGTERM",

@@ -135,19 +135,6 @@ impl Session<'_> {
     }
 }
 
-/// On `--restart`: the tasks an earlier run checkpointed (`ran`: they have
-/// a checkpoint ref, even when the status file is unreadable) run again,
-/// though their checkpoints marked them done in the plan. Tasks the plan
-/// marked done before any run stay done in the plan.
-pub(super) fn reopen_marked(fresh: &mut crate::state::Status, ran: impl Fn(&str) -> bool) {
-    use crate::state::TaskState;
-    for t in &mut fresh.tasks {
-        if t.state == TaskState::DoneInPlan && ran(&t.id) {
-            t.state = TaskState::Pending;
-        }
-    }
-}
-
 /// Replace the plan's bytes whole, keeping its permissions: a temp file in
 /// the milestone's bundle directory (in the work tree, so on the plan's
 /// file system, and where a killed run's temp files are removed under the
