@@ -72,7 +72,7 @@ impl Session<'_> {
             .map(|t| {
                 t.untracked
                     .into_iter()
-                    .filter(|p| !self.keep.contains(p))
+                    .filter(|p| !self.untracked.is_users(p))
                     .collect()
             })
             .unwrap_or_default();

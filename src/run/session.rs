@@ -1,13 +1,12 @@
 //! One run in progress: the loop over tasks, each attempt, its checkpoint,
 //! and what a failure, a refused checkpoint or a signal does.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::attempt::Attempted;
 use super::message::Verdict;
-use super::prepare::TaskRunner;
+use super::runners::TaskRunner;
 use super::watch::{Seen, Watch};
 use super::{Finished, Options, Report, message, watch};
 use crate::agent::Kind;
@@ -19,7 +18,7 @@ use crate::repo::checkpoint::CheckpointSpec;
 use crate::repo::ident::Committer;
 use crate::repo::short_oid as short;
 use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
-use crate::state::{self, Status, TaskState};
+use crate::state::{self, Status, TaskState, Untracked};
 
 /// One run in progress: the plan, the record, and where output goes.
 pub(super) struct Session<'a> {
@@ -30,18 +29,11 @@ pub(super) struct Session<'a> {
     /// The terminal prompt, when there is a terminal (else the policy decides).
     pub(super) prompter: Option<&'a mut dyn Prompter>,
     pub(super) status: Status,
-    pub(super) keep: HashSet<String>,
-    /// Untracked files the last stopped attempt created: not in `keep`.
-    pub(super) leftovers: HashSet<String>,
-    /// The work tree's untracked files, when known without reading it
-    /// again: as `execute` read them, or none outside `keep` right after a
-    /// checkpoint (it staged every other one) that ran no hook.
-    pub(super) untracked_now: Option<Vec<String>>,
+    /// Which untracked files are the user's, which the task's.
+    pub(super) untracked: Untracked,
     pub(super) runners: Vec<Option<TaskRunner>>,
     pub(super) committer: Committer,
     pub(super) ran: usize,
-    /// When the current attempt started, by the file system's clock.
-    pub(super) attempt_started: Option<SystemTime>,
     /// How the last attempt failed, in words, when its exit code does not
     /// say it (an agent's outcome, a check).
     pub(super) cause: Option<String>,
@@ -56,7 +48,15 @@ impl Session<'_> {
         &self.plan.milestone
     }
 
-    pub(super) fn all(&mut self) -> Result<Finished> {
+    /// The loop: every task left, in order, or `--jobs` at a time.
+    pub(super) fn run(&mut self) -> Result<Finished> {
+        match self.opts.jobs {
+            n if n > 1 => super::jobs::run_all(self, n),
+            _ => self.all(),
+        }
+    }
+
+    fn all(&mut self) -> Result<Finished> {
         for i in 0..self.plan.tasks.len() {
             if self.status.tasks[i].state == TaskState::DoneInPlan {
                 let task = &self.plan.tasks[i];
@@ -119,9 +119,7 @@ impl Session<'_> {
             self.check_budget(i)?;
             let attempt = self.status.tasks[i].attempts + 1;
             let id = self.plan.tasks[i].id.clone();
-            self.keep_untracked()?;
-            self.attempt_started =
-                Some(state::mark_attempt_start(self.repo.git_dir(), self.name())?);
+            self.untracked.attempt_start(self.repo)?;
             self.status.start(&id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
@@ -141,9 +139,9 @@ impl Session<'_> {
             // must not leave the attempt's new files looking like the user's:
             // a failed or skipped attempt's are recorded now; a successful one's are
             // staged by its checkpoint, and a run stopped before that treats
-            // every new untracked file as the attempt's (`attempt_leftovers`).
+            // every new untracked file as the attempt's (`Untracked::resumed`).
             if !done.outcome.is_success() {
-                self.record_leftovers()?;
+                self.untracked.attempt_end(self.repo)?;
             }
             let choice = match (outcome.exit, done.outcome.kind) {
                 (Exit::Interrupted(_), _) | (_, Kind::Interrupted) => {
@@ -184,43 +182,6 @@ impl Session<'_> {
         }
     }
 
-    /// Untracked files present as an attempt starts existed before it, so
-    /// they are not its work: add them to the files checkpoints leave alone
-    /// (the user may have made some between runs). A stopped attempt's own
-    /// new files are the exception: the retry continues them.
-    pub(super) fn keep_untracked(&mut self) -> Result<()> {
-        let untracked = match self.untracked_now.take() {
-            Some(known) => known,
-            None => self.repo.work_tree()?.untracked,
-        };
-        let new: Vec<String> = untracked
-            .into_iter()
-            .filter(|p| !self.leftovers.contains(p))
-            .collect();
-        self.add_to_keep(new)
-    }
-
-    /// Remember the untracked files the attempt that just stopped created,
-    /// so that a retry, perhaps in another run, commits them. New files it
-    /// did not touch (an ignore rule it changed no longer hides them) are
-    /// kept out of the milestone instead.
-    fn record_leftovers(&mut self) -> Result<()> {
-        let untracked = self.repo.work_tree()?.untracked;
-        let (mut created, exposed): (Vec<String>, Vec<String>) = untracked
-            .into_iter()
-            .filter(|p| !self.keep.contains(p))
-            .partition(|p| {
-                self.leftovers.contains(p)
-                    || !self
-                        .attempt_started
-                        .is_some_and(|t| self.repo.untouched_since(std::path::Path::new(p), t))
-            });
-        created.sort();
-        state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &created)?;
-        self.leftovers = created.into_iter().collect();
-        self.add_to_keep(exposed)
-    }
-
     /// Files a checkpoint left out as not the task's: kept out of every
     /// later checkpoint too, and said.
     fn keep_left_out(&mut self, id: &str, left_out: &[String]) -> Result<()> {
@@ -234,19 +195,7 @@ impl Session<'_> {
             if left_out.len() == 1 { "it was" } else { "they were" },
             if left_out.len() == 1 { "it" } else { "them" },
         ));
-        self.add_to_keep(left_out.to_vec())
-    }
-
-    /// Add `paths` to the untracked files no checkpoint commits.
-    pub(super) fn add_to_keep(&mut self, paths: Vec<String>) -> Result<()> {
-        let before = self.keep.len();
-        self.keep.extend(paths);
-        if self.keep.len() == before {
-            return Ok(());
-        }
-        let mut all: Vec<String> = self.keep.iter().cloned().collect();
-        all.sort();
-        state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)
+        self.untracked.keep(left_out.to_vec())
     }
 
     pub(super) fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
@@ -318,10 +267,10 @@ impl Session<'_> {
             task: &id,
             message: &msg,
             status_path: &status_path,
-            keep_untracked: &self.keep,
+            keep_untracked: self.untracked.users(),
             parent: &parent,
-            attempt_started: self.attempt_started,
-            task_files: &self.leftovers,
+            attempt_started: self.untracked.started(),
+            task_files: self.untracked.tasks(),
             tag: self.opts.tag,
             committer: &self.committer,
         };
@@ -336,14 +285,8 @@ impl Session<'_> {
         };
         self.status.checkpointed(&id, cp.commit.clone());
         self.keep_left_out(&id, &cp.left_out)?;
-        if !self.committer.has_commit_hooks() {
-            self.untracked_now = Some(Vec::new());
-        }
-        // The checkpoint holds them now.
-        if !self.leftovers.is_empty() {
-            self.leftovers.clear();
-            state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
-        }
+        self.untracked
+            .checkpointed(!self.committer.has_commit_hooks())?;
         let what = if matches!(verdict, Verdict::Skipped(_)) {
             " (skipped)"
         } else {
@@ -399,7 +342,7 @@ impl Session<'_> {
                 )));
             }
         };
-        self.leftovers.clear();
+        self.untracked.set_aside();
         self.status.not_failed();
         let why = match outcome.exit {
             Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
@@ -416,7 +359,7 @@ impl Session<'_> {
         let id = self.plan.tasks[i].id.clone();
         // The attempt's new files that staging did not reach are its own,
         // for the retry (best effort: the failure may be a full disk).
-        let _ = self.record_leftovers();
+        let _ = self.untracked.attempt_end(self.repo);
         // Ctrl-C reaches the hooks (they share our process group) and makes
         // them fail: that is an interruption, not a refusal.
         if let Some(sig) = signals::pending() {
@@ -439,7 +382,7 @@ impl Session<'_> {
     /// it as failed, its changes kept, and say what happened.
     fn no_checkpoint(&mut self, i: usize, watch: &Watch, seen: &Seen, outcome: Outcome) -> Error {
         let id = self.plan.tasks[i].id.clone();
-        let _ = self.record_leftovers();
+        let _ = self.untracked.attempt_end(self.repo);
         self.status
             .failed(&id, outcome.exit.code(), outcome.duration);
         // Only the task's own commits may go in a rollback without --force.

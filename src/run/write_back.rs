@@ -59,7 +59,7 @@ impl Session<'_> {
         // An untracked plan the run keeps out of checkpoints, or a link
         // (writing would replace it with a file), is left alone.
         let link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if !self.mark_done || link || self.keep.contains(&rel) {
+        if !self.mark_done || link || self.untracked.is_users(&rel) {
             return Ok(None);
         }
         let key = self.plan.milestone.as_str();

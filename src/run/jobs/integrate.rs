@@ -15,7 +15,7 @@ use crate::run::message::{Skip, Verdict};
 use crate::run::session::{Session, describe, seconds};
 use crate::run::watch::Watch;
 use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
-use crate::state::{self, TaskState};
+use crate::state::TaskState;
 use crate::ui::text;
 
 /// Why a task that ran failed, and what to say about it.
@@ -123,8 +123,7 @@ fn merge(
             return fail(s, ctx, outcome, failed, retries);
         }
     };
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     recover::note(s.repo, s.name(), &id, &head, &tree)?;
     if let Err(e) = s.repo.move_work_tree(&head, &tree) {
@@ -240,8 +239,7 @@ fn skip(s: &mut Session<'_>, ctx: &Ctx<'_>, outcome: Outcome, why: String) -> Re
         outcome.duration,
     );
     s.status.not_failed();
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     let skip = Skip {
         why,

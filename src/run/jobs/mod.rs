@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
-use super::prepare::TaskRunner;
+use super::runners::TaskRunner;
 use super::session::Session;
 use super::{Finished, Report, message};
 use crate::error::{Error, Result};
