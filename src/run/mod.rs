@@ -6,6 +6,7 @@
 
 mod attempt;
 mod begin;
+mod checkpoint;
 mod dirty;
 mod dry_run;
 mod jobs;
