@@ -98,18 +98,20 @@ impl Report for Recorded {
     }
 }
 
-/// Answers the failure prompt from a script, and records each question.
+/// Answers the failure prompt from a script, and records each question;
+/// `meanwhile` is a file the user makes while the question waits.
 #[derive(Default)]
 struct Scripted {
     answers: VecDeque<Choice>,
     asked: Vec<String>,
+    meanwhile: Option<std::path::PathBuf>,
 }
 
 impl Scripted {
     fn answering(answers: &[Choice]) -> Scripted {
         Scripted {
             answers: answers.iter().copied().collect(),
-            asked: Vec::new(),
+            ..Scripted::default()
         }
     }
 }
@@ -120,6 +122,9 @@ impl Prompter for Scripted {
             "{} attempt {}: {}",
             failed.task, failed.attempt, failed.cause
         ));
+        if let Some(path) = &self.meanwhile {
+            std::fs::write(path, "the user's, made while the question waited\n").unwrap();
+        }
         Ok(self
             .answers
             .pop_front()
@@ -305,6 +310,7 @@ fn a_failure_answered_retry_runs_the_task_again_and_its_checkpoint_takes_both_at
     let f = Fixture::new();
     f.fail("T2", 1);
     let mut prompter = Scripted::answering(&[Choice::Retry]);
+    prompter.meanwhile = Some(f.t.path().join("draft.txt"));
     let mut report = Recorded::default();
     let ended = f.execute(Some(&mut prompter), &mut report);
     assert_eq!(ended, Ended(Ok(Finished::Completed { ran: 3, total: 3 })));
@@ -354,7 +360,11 @@ fn a_failure_answered_retry_runs_the_task_again_and_its_checkpoint_takes_both_at
         ".milestone_bundles/M1/status.json\nT2.partial\nT2.txt\nplan.md\n",
         "T2's checkpoint"
     );
-    assert_eq!(common::inspect::porcelain(&f.t), "?? notes.txt\n");
+    assert_eq!(
+        common::inspect::porcelain(&f.t),
+        "?? draft.txt\n?? notes.txt\n",
+        "made while the question waited: the user's"
+    );
 }
 
 #[test]

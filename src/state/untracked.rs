@@ -296,3 +296,55 @@ fn write_paths(git_dir: &Path, name: &str, file: &str, paths: &[String]) -> Resu
     }
     write_atomically(&journal_dir(git_dir, name)?.join(file), &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owners(users: &[&str], task: &[&str]) -> Untracked {
+        Untracked {
+            git_dir: PathBuf::from("/nonexistent"),
+            name: "M1".into(),
+            users: users.iter().map(|p| p.to_string()).collect(),
+            task: task.iter().map(|p| p.to_string()).collect(),
+            started: None,
+            now: None,
+        }
+    }
+
+    #[test]
+    fn a_rollback_sorts_the_task_s_files_from_those_made_since() {
+        let o = owners(&["notes.txt", "scratch/"], &["new.rs"]);
+        let found: Vec<String> = [
+            "notes.txt",
+            "scratch/a.txt",
+            "new.rs",
+            "draft.txt",
+            ".milestone_bundles/M1/status.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let status = ".milestone_bundles/M1/status.json";
+        let (task, made) = o.sort_out(found.iter(), (status, false));
+        assert_eq!(
+            (task, made),
+            (vec!["new.rs".into()], vec!["draft.txt".into()])
+        );
+        // An attempt whose end was never recorded may have made any of them.
+        let (task, made) = o.sort_out(found.iter(), (status, true));
+        assert_eq!(task, ["new.rs", "draft.txt"]);
+        assert!(made.is_empty());
+    }
+
+    #[test]
+    fn journal_files_round_trip_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let git_dir = dir.path();
+        assert!(read_paths(git_dir, "M1", TASKS).unwrap().is_empty());
+        let paths = vec!["a b.txt".to_string(), "dir/c".to_string()];
+        write_paths(git_dir, "M1", TASKS, &paths).unwrap();
+        assert_eq!(read_paths(git_dir, "M1", TASKS).unwrap(), paths);
+        Untracked::gone(git_dir, "M1").unwrap();
+        assert!(read_paths(git_dir, "M1", TASKS).unwrap().is_empty());
+    }
+}
