@@ -1,5 +1,6 @@
-//! Running a milestone: the checks before, the loop over tasks, the
-//! checkpoint after each success, and what a failure or a signal does.
+//! Running a milestone: prepare (every check, one value), then execute
+//! (the lock, the first writes, the loop over tasks, the checkpoint after
+//! each success, and what a failure or a signal does).
 //!
 //! `execute` takes an opened repository and a loaded plan, so tests and the
 //! command share it. It prints nothing itself: lines go to a [`Report`].

@@ -1,5 +1,6 @@
-//! One run in progress: the loop over tasks, each attempt, its checkpoint,
-//! and what a failure, a refused checkpoint or a signal does.
+//! One run in progress: the loop over tasks, each attempt's start and
+//! end, and what a failure or a signal does (the checkpoint is
+//! `checkpoint.rs`'s).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
