@@ -135,7 +135,7 @@ impl Prompter for Scripted {
 /// A repository holding `plan.md` and an untracked file of the user's, and
 /// the runner every task runs: it writes `<ID>.txt`, and its first `n`
 /// attempts fail (exit 3) after leaving `<ID>.partial` when `fail-<ID>` in
-/// HOME says `n`.
+/// HOME says `n`; it first sleeps when there is a `slow-<ID>`.
 struct Fixture {
     t: TestRepo,
     runner: String,
@@ -150,7 +150,8 @@ impl Fixture {
             &t,
             "runner.sh",
             &format!(
-                "fail=$(cat '{home}/fail-'\"$1\" 2>/dev/null || echo 0)\n\
+                "if [ -f '{home}/slow-'\"$1\" ]; then sleep 10; fi\n\
+                 fail=$(cat '{home}/fail-'\"$1\" 2>/dev/null || echo 0)\n\
                  if [ \"$MILESTONE_ATTEMPT\" -le \"$fail\" ]; then\n\
                    echo \"$1 broke\" > \"$1.partial\"\n\
                    echo \"$1 attempt $MILESTONE_ATTEMPT broke\"\n\
@@ -165,6 +166,11 @@ impl Fixture {
     /// Task `id`'s first `n` attempts fail.
     fn fail(&self, id: &str, n: u32) {
         std::fs::write(self.t.home.path().join(format!("fail-{id}")), n.to_string()).unwrap();
+    }
+
+    /// Task `id` takes ten seconds, unless it is stopped first.
+    fn slow(&self, id: &str) {
+        std::fs::write(self.t.home.path().join(format!("slow-{id}")), "").unwrap();
     }
 
     fn options(&self) -> Options {
@@ -512,6 +518,8 @@ fn a_run_resumed_after_a_stop_continues_on_top_of_the_failed_attempt() {
 fn a_signal_during_a_task_records_it_interrupted_and_a_resume_runs_it_again() {
     let _sealed = sealed();
     let f = Fixture::new();
+    // Still running when the run looks for a signal, however busy the machine.
+    f.slow("T2");
     let mut report = Recorded {
         interrupt_on: Some("Starting T2"),
         ..Recorded::default()
@@ -539,6 +547,7 @@ fn a_signal_during_a_task_records_it_interrupted_and_a_resume_runs_it_again() {
     );
     assert_eq!(f.history(), ["M1 T1: Create T1.txt", "initial"]);
     signals::note(0);
+    std::fs::remove_file(f.t.home.path().join("slow-T2")).unwrap();
     let mut report = Recorded::default();
     let ended = f.execute(None, &mut report);
     assert_eq!(ended, Ended(Ok(Finished::Completed { ran: 2, total: 3 })));
