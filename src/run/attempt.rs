@@ -11,7 +11,6 @@ use std::time::Duration;
 use super::session::Session;
 use super::watch::{Seen, Watch};
 use crate::agent::prompt::{self, Template, Values};
-use crate::agent::stream::Finished;
 use crate::agent::{Agent, Kind, Limits, Monitor, Outcome, preset};
 use crate::config;
 use crate::error::Result;
@@ -169,9 +168,20 @@ impl Session<'_> {
         base: &Base<'_>,
         feedback: Option<&Path>,
     ) -> Result<Attempted> {
+        let prompt = self.prompt(agent, base, feedback);
         let limits = self.remaining_budget();
         let resume = self.resume_session(base.i, agent);
-        let cmd = self.agent_command(agent, base, feedback, (limits, resume.as_deref()))?;
+        let scratch = base.log.parent().unwrap_or(self.repo.git_dir());
+        let cmd = preset::build(
+            agent,
+            &preset::Request {
+                prompt: &prompt,
+                extra: &self.opts.tasks.agent_args,
+                resume: resume.as_deref(),
+                max_cost: limits.max_cost,
+                scratch,
+            },
+        )?;
         let note = resume.as_ref().map(|id| {
             format!(
                 "resuming {} session {} from the previous attempt",
@@ -192,7 +202,7 @@ impl Session<'_> {
         inv.screen = base.line.clone().map(|l| l as Arc<dyn runner::Screen>);
         inv.log_note = note;
         let run = runner::run(&inv)?;
-        let ended = match filter.lock() {
+        let (finished, mut tail) = match filter.lock() {
             Ok(mut f) => f.finish(run.exit),
             Err(_) => {
                 return Err(crate::error::Error::failed(
@@ -200,46 +210,11 @@ impl Session<'_> {
                 ));
             }
         };
-        self.agent_ended(agent, base.attempt, (run, ended), resume)
-    }
-
-    /// The agent's command line for this attempt of task `base.i`: its
-    /// prompt, the budget `limits` left, the session it `resume`s.
-    fn agent_command(
-        &self,
-        agent: Agent,
-        base: &Base<'_>,
-        feedback: Option<&Path>,
-        (limits, resume): (Limits, Option<&str>),
-    ) -> Result<preset::Command> {
-        let prompt = self.prompt(agent, base, feedback);
-        let scratch = base.log.parent().unwrap_or(self.repo.git_dir());
-        preset::build(
-            agent,
-            &preset::Request {
-                prompt: &prompt,
-                extra: &self.opts.tasks.agent_args,
-                resume,
-                max_cost: limits.max_cost,
-                scratch,
-            },
-        )
-    }
-
-    /// How an agent's attempt `attempt` ended: what it said last shown, and
-    /// its record (usage, turns, the session it resumed and left).
-    fn agent_ended(
-        &mut self,
-        agent: Agent,
-        attempt: u32,
-        (run, (finished, mut tail)): (runner::Outcome, (Finished, VecDeque<String>)),
-        resume: Option<String>,
-    ) -> Result<Attempted> {
         for line in &finished.show {
             self.report.info(line);
         }
         tail.extend(finished.show.iter().cloned());
-        let mut record = record(attempt, Some(agent), &finished.outcome, &run);
+        let mut record = record(base.attempt, Some(agent), &finished.outcome, &run);
         let activity = &finished.activity;
         record.usage = Some(activity.usage).filter(|u| !u.is_zero());
         record.turns = Some(activity.turns);
@@ -482,7 +457,7 @@ impl AgentFilter {
     }
 
     /// The attempt is over: its outcome and activity, and its last lines.
-    fn finish(&mut self, exit: Exit) -> (Finished, VecDeque<String>) {
+    fn finish(&mut self, exit: Exit) -> (crate::agent::stream::Finished, VecDeque<String>) {
         let monitor = self
             .monitor
             .take()
