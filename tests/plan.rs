@@ -244,7 +244,7 @@ fn table_output_lists_order_marks_and_dependencies() {
          +==============================================+\n\
          | 1 | #401 | Index writer  | yes  |            |\n\
          | 2 | #402 | Query planner |      | #401       |\n\
-         | 3 | #403 | Ranking       |      | #401–#402  |\n\
+         | 3 | #403 | Ranking       |      | #401, #402 |\n\
          +---+------+---------------+------+------------+\n"
     );
     assert_eq!(out.stderr, "");
