@@ -111,8 +111,9 @@ pub struct PlanArgs {
     /// Print JSON for scripts instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Show every dependency edge with the line it came from, and any warnings
-    /// (with --json: adds `edges` and `warnings` to the object).
+    /// Show every dependency with the line it came from, what was left out
+    /// and why, doubts and warnings (with --json: adds `edges`, `left_out`,
+    /// `unsure` and `warnings` to the object).
     #[arg(long)]
     pub explain: bool,
     /// Edit the sequence `run` follows (order, tasks to skip) in your editor,
@@ -211,7 +212,7 @@ pub struct RunArgs {
           value_parser = Checked::new(check_timeout, &[]))]
     pub timeout: Option<String>,
     /// What to do when a task fails and there is no terminal to ask:
-    /// stop, retry[:N], rollback or skip (see the failure policies below).
+    /// stop, retry[:N], rollback or skip (--help says what each does).
     ///
     /// Default: git config `milestone.onFailure`, then `stop`.
     #[arg(long, value_name = "POLICY",
@@ -228,12 +229,15 @@ pub struct RunArgs {
     pub jobs: Option<u32>,
 }
 
-/// The failure policies, as help and completion show them (`retry:N`
-/// takes any N).
+/// The failure policies, as help and completion show them (`retry:N`,
+/// which takes any N, is described under `retry`: listed as a value of
+/// its own, one N read as the only one).
 const POLICIES: &[(&str, &str)] = &[
     ("stop", "stop, keeping the failed attempt's changes"),
-    ("retry", "run the task again up to 2 times, then stop"),
-    ("retry:2", "run it again up to 2 times (any retry:N works)"),
+    (
+        "retry",
+        "run the task again up to 2 times (retry:N: up to N times), then stop",
+    ),
     (
         "rollback",
         "save the attempt's work, go back to the last checkpoint, stop",
