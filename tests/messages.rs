@@ -389,6 +389,21 @@ mod plan_refusals {
         insta::assert_snapshot!(render(&t, &["plan", "--", "-+-"]));
     }
 
+    /// A name that walks out of a directory is refused, as `run` refuses
+    /// it; names that hold dots, spaces and slashes as labels still work.
+    #[test]
+    fn a_name_that_is_a_path() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN), ("docs/M2.md", PLAN)]);
+        let refused: Vec<String> = ["../M2", "/M2", "./M2", "docs/../M2", "M1/.."]
+            .iter()
+            .map(|name| render(&t, &["plan", name]))
+            .collect();
+        insta::assert_snapshot!(refused.join("\n"));
+        for name in ["build/CI (epic #12)", "v1.1", "Phase 2", "a..b", ".hidden"] {
+            t.run(["plan", name, "--plan", "plan.md"]).success();
+        }
+    }
+
     #[test]
     fn no_markdown_at_all() {
         let t = TestRepo::with_files(&[("a.txt", "a\n")]);

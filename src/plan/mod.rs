@@ -376,6 +376,7 @@ pub fn load(
     cwd: &std::path::Path,
 ) -> crate::error::Result<Plan> {
     use crate::error::Error;
+    crate::milestone::refuse_path(name)?;
     let rel = match plan_path {
         Some(p) => {
             // Relative to where the user is, else to the root: the hints
