@@ -174,7 +174,15 @@ mod tests {
         for path in ["../M2", "/M2", "\\M2", "a\\..\\b", "./M2", "M1/.", "M\0"] {
             assert!(refuse_path(path).is_err(), "{path:?}");
         }
-        for name in ["M2", "v1.1", "a..b", "...", ".hidden", "build/CI (epic #1)", "Phase 2"] {
+        for name in [
+            "M2",
+            "v1.1",
+            "a..b",
+            "...",
+            ".hidden",
+            "build/CI (epic #1)",
+            "Phase 2",
+        ] {
             assert!(refuse_path(name).is_ok(), "{name:?}");
         }
     }

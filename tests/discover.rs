@@ -521,7 +521,10 @@ fn test_fixtures_rank_below_the_repositorys_own_plan() {
         ("docs/ROADMAP.md", ROADMAP),
         ("tests/fixtures/plans/m1-plan.md", M1_PLAN),
         ("testdata/M2.md", M1_PLAN.replace("M1", "M2").as_str()),
-        ("src/__fixtures__/m10.md", M1_PLAN.replace("M1", "M10").as_str()),
+        (
+            "src/__fixtures__/m10.md",
+            M1_PLAN.replace("M1", "M10").as_str(),
+        ),
     ]);
     for name in ["M1", "M2", "M10"] {
         assert_eq!(found(&t, name).as_deref(), Ok("docs/ROADMAP.md"), "{name}");

@@ -978,3 +978,35 @@ fn foreign_commits_hint_works_in_a_linked_worktree() {
     assert_eq!(git(&["rev-parse", "HEAD"]), checkpoint);
     assert_eq!(git(&["rev-parse", "keep-work"]), mine);
 }
+
+mod task_names {
+    use super::*;
+
+    const NUMBERED: &str = "# M1\n\n## Task 1: One\n\nwork\n\n## Task 2: Two\n\nwork\n\n\
+                            ## Task 3: Three\n\nwork\n";
+
+    /// A bare number reads as a count (`Starting 1 [1/3]`, `skipped tasks:
+    /// 2`): the run, the squash subject and the pre-push check name a
+    /// numbered task by its label.
+    #[test]
+    fn numbered_tasks_are_named_by_their_label() {
+        let t = TestRepo::with_files(&[("plan.md", NUMBERED)]);
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = 2 ] && exit 125\nexit 0",
+        );
+        let run = render(&t, &["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        t.run(["squash", "M1", "--branch", "squashed"]).success();
+        let subject = t.git(&["log", "-1", "--format=%s", "squashed"]);
+        let mut c = t.cmd();
+        c.args(["hook", "pre-push", "origin", "url"]);
+        let line = format!(
+            "refs/heads/main {} refs/heads/main {}\n",
+            head(&t),
+            "0".repeat(40)
+        );
+        let push = common::run_with_stdin(&mut c, &line).render(&t);
+        insta::assert_snapshot!(format!("{run}\nsquash subject: {subject}\n{push}"));
+    }
+}

@@ -26,6 +26,7 @@ pub fn fresh(plan: &Plan, base_commit: &str) -> Status {
 fn new_task(task: &Task) -> crate::state::TaskStatus {
     crate::state::TaskStatus {
         id: task.id.clone(),
+        label: task.label.clone(),
         title: task.title.clone(),
         state: if task.done {
             TaskState::DoneInPlan

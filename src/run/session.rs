@@ -62,7 +62,7 @@ impl Session<'_> {
                 let task = &self.plan.tasks[i];
                 self.report.info(&format!(
                     "{} [{}/{}] is marked done in the plan: not run",
-                    task.id,
+                    task.name(),
                     i + 1,
                     self.plan.tasks.len()
                 ));
@@ -125,12 +125,9 @@ impl Session<'_> {
             progress::start(&mut self.status, &id, attempt);
             self.status.save(self.repo.root())?;
             let task = &self.plan.tasks[i];
-            self.report.info(&format!(
-                "Starting {id} [{}/{}] {}",
-                i + 1,
-                self.plan.tasks.len(),
-                message::one_line(&task.title)
-            ));
+            let place = (i + 1, self.plan.tasks.len());
+            let line = message::starting(task.name(), place, attempt, &task.title);
+            self.report.info(&line);
             let log = self.log_path(&id, attempt)?;
             let done = self.attempt(i, attempt, &log, &watch)?;
             let outcome = done.run;
@@ -369,8 +366,9 @@ impl Session<'_> {
         // finished (the trailer's progress) counts later ones the plan
         // marks done, and would jump ahead.
         self.report.info(&format!(
-            "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
+            "checkpoint {} {} [{}/{}]{what} in {}{spent}",
             short(&cp.commit),
+            self.plan.tasks[i].name(),
             i + 1,
             self.plan.tasks.len(),
             crate::ui::text::duration(outcome.duration)
