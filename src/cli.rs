@@ -7,6 +7,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 pub mod help;
+pub mod usage;
 
 /// Run a milestone plan's tasks one at a time, with a git checkpoint after each.
 ///

@@ -42,6 +42,32 @@ fn unknown_flag_is_a_usage_error() {
     t.run(["plan", "M1", "--no-such-flag"]).code(2);
 }
 
+/// The command line's own errors read as every other error does: one
+/// `error:` line, then `hint:` lines (clap's tips, the values it takes, the
+/// usage, where the help is), with no blank lines between.
+#[test]
+fn command_line_errors_are_one_error_line_and_hints() {
+    let t = TestRepo::new();
+    let all: Vec<String> = [
+        &["completions", "nosh"][..],
+        &["run", "--bogus"],
+        &["bogus"],
+        &["bisect", "M1"],
+        &["run", "M1", "--jobs", "0"],
+        &["status", "--json", "--json"],
+    ]
+    .iter()
+    .map(|args| {
+        format!(
+            "$ git milestone {}\n{}",
+            args.join(" "),
+            t.run(*args).render(&t)
+        )
+    })
+    .collect();
+    insta::assert_snapshot!(all.join("\n"));
+}
+
 /// Run `args` with a standard output whose reader is already gone, as
 /// after `| head -1` has read its line: what a shell would report as the
 /// exit status, and what the command said on stderr.
