@@ -154,7 +154,7 @@ pub struct RunArgs {
           value_parser = Checked::new(check_agent, AGENTS))]
     pub agent: Option<String>,
     /// The agent's prompt template: {task}, {title}, {section}, {plan},
-    /// {line}, {feedback} and more (see the README).
+    /// {line}, {feedback} and more (--help lists them).
     ///
     /// Default: git config `milestone.prompt` (the template's text), then the
     /// built-in prompt (`/task <ID>` for claude when .claude/commands/task.md
@@ -342,10 +342,24 @@ fn run_help() -> String {
 pub struct StatusArgs {
     /// Show one milestone task by task.
     pub name: Option<String>,
-    /// Print JSON for scripts (a versioned schema, see the README).
+    /// Print JSON for scripts (a versioned schema: --help lists its fields).
+    ///
+    /// `{"version": 1, "milestones": [M, ...], "live_run": L}`; with a NAME,
+    /// `{"version": 1, "milestone": M, "live_run": L}`, where M also has
+    /// `tasks`. L is the run in progress, `{"milestone", "pid",
+    /// "started_at"}`, or null. Each M has `name`; `state` (running, failed,
+    /// interrupted, completed, completed_with_skips or unreadable); `path`,
+    /// its status file; `error`, why it is unreadable; `plan`; `done` and
+    /// `total`; `current_task`; `last_checkpoint`, `{"task", "commit"}`;
+    /// `started_at` and `updated_at`; `failure`, `{"task", "at",
+    /// "exit_code", "attempts", "rolled_back", "saved_ref", "head"}`; `usage`;
+    /// and each task `{"id", "title", "state", "attempts", "started_at",
+    /// "ended_at", "duration_ms", "exit_code", "checkpoint", "usage"?,
+    /// "history"?}`. `version` changes only when a field changes meaning.
     #[arg(long)]
     pub json: bool,
-    /// Exit 1 if a listed milestone failed, 3 if one is mid-run.
+    /// Exit 1 if a listed milestone failed, completed with skipped tasks or
+    /// cannot be read, else 3 if one is running or interrupted, else 0.
     #[arg(long)]
     pub exit_code: bool,
 }
@@ -370,7 +384,13 @@ pub struct RollbackArgs {
 pub struct LogArgs {
     /// The milestone whose history to show.
     pub name: String,
-    /// Print JSON for scripts (a versioned schema, see the README).
+    /// Print JSON for scripts (a versioned schema: --help lists its fields).
+    ///
+    /// `{"version": 1, "milestone", "plan", "state", "base", "tasks": [...]}`,
+    /// each task `{"id", "title", "outcome", "attempts", "duration_ms",
+    /// "checkpoint", "log"}` (full commit ids, an absolute log path, null
+    /// where there is none), with `cost_usd` and `checks` where recorded.
+    /// `version` changes only when a field changes meaning.
     #[arg(long)]
     pub json: bool,
 }

@@ -36,6 +36,29 @@ fn man_page_is_named_for_git_help() {
     }
 }
 
+/// Every man page says what its exit codes mean, and none points at a
+/// README the install does not put anywhere; the status page describes
+/// the JSON it prints.
+#[test]
+fn man_pages_have_an_exit_status_and_say_what_they_mean_themselves() {
+    let t = TestRepo::new();
+    let dir = t.home.path().join("man");
+    t.run(["man", "--dir", dir.to_str().unwrap()]).success();
+    let mut pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    assert!(pages.len() > 10, "{pages:?}");
+    for page in &pages {
+        let roff = std::fs::read_to_string(page).unwrap();
+        assert!(roff.contains(".SH \"EXIT STATUS\""), "{}", page.display());
+        assert!(!roff.contains("README"), "{}", page.display());
+    }
+    let status = t.run(["status", "--help"]);
+    insta::assert_snapshot!(status.stdout);
+}
+
 #[test]
 fn unknown_flag_is_a_usage_error() {
     let t = TestRepo::new();
@@ -338,6 +361,37 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
           anything else
                   the task failed (so does a timeout, or a signal that kills it): on a terminal
                   git-milestone asks what to do, elsewhere the failure policy decides
+
+        Prompt template:
+          With --agent, each task's prompt is a template (--prompt-file, else git config milestone.prompt,
+          else a built-in one) in which each of these names between braces, `{task}`, is replaced; any other
+          `{word}` is refused before the run, and `{{` and `}}` write a brace:
+          milestone
+                  the milestone's name
+          task
+                  the task's ID
+          title
+                  the task's title
+          plan
+                  the plan file, relative to the repository root
+          line
+                  the line of the plan where the task is defined
+          section
+                  the task's text in the plan (its heading or item and what follows, up to the next task)
+          index
+                  the task's position in the run, from 1
+          total
+                  the number of tasks in the run
+          attempt
+                  the attempt number, from 1
+          feedback_file
+                  on a retry, the file describing the previous attempt (also $MILESTONE_FEEDBACK); empty on
+                  a first attempt
+          feedback
+                  on a retry, a paragraph with the previous attempt's outcome, output, checks and changes;
+                  empty on a first attempt
+          retry_note
+                  on a retry, one sentence pointing at the feedback file; empty on a first attempt
 
         Failure policies:
           Without a terminal, a failed task is handled by --on-failure, else git config milestone.onFailure,
