@@ -684,6 +684,37 @@ mod history_refusals {
         t
     }
 
+    /// After `squash --in-place` the milestone has no status file here:
+    /// `status` says so and how to bring it back, not that nothing ever ran.
+    #[test]
+    fn status_after_an_in_place_squash() {
+        let t = completed();
+        t.run(["squash", "M1", "--in-place"]).success();
+        let all = render(&t, &["status"]);
+        let one = t.run(["status", "M1"]);
+        insta::assert_snapshot!(format!("{all}\n{}", one.render(&t)));
+        paste(&t, t.path(), &hinted(&one, "hint: M1 was squashed")).success();
+        t.run(["status", "M1"]).success();
+        // Run on another branch: its status file is in that branch's commits.
+        t.git(&["switch", "-q", "-c", "other", "HEAD~3"]);
+        insta::assert_snapshot!(render(&t, &["status"]), @r"
+        exit: 0
+        --- stdout
+        No milestone has a status file in this work tree.
+        M1 has checkpoints in this repository but no status file in this work tree: it ran on another branch or in another worktree.
+        Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`).
+        --- stderr
+        ");
+        let fresh = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(&fresh, &["status"]), @r"
+        exit: 0
+        --- stdout
+        No milestone has run in this repository yet.
+        Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`).
+        --- stderr
+        ");
+    }
+
     #[test]
     fn squash_refusals_of_a_completed_run() {
         let t = completed();

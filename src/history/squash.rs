@@ -294,7 +294,7 @@ fn write_record(repo: &Repo, name: &str, record: &Record) -> Result<()> {
 }
 
 mod undo;
-pub use undo::{Undone, undo};
+pub use undo::{Undone, squashed_in_place, undo};
 
 #[cfg(test)]
 mod tests {
