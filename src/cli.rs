@@ -353,7 +353,8 @@ pub struct StatusArgs {
     /// `total`; `current_task`; `last_checkpoint`, `{"task", "commit"}`;
     /// `started_at` and `updated_at`; `failure`, `{"task", "at",
     /// "exit_code", "attempts", "rolled_back", "saved_ref", "head"}`; `usage`;
-    /// and each task `{"id", "title", "state", "attempts", "started_at",
+    /// `skipped_by_sequence`, `[{"id", "title"}]`, the tasks the recorded
+    /// sequence skips; and each task `{"id", "title", "state", "attempts", "started_at",
     /// "ended_at", "duration_ms", "exit_code", "checkpoint", "usage"?,
     /// "history"?}`. `version` changes only when a field changes meaning.
     #[arg(long)]
@@ -389,7 +390,8 @@ pub struct LogArgs {
     /// `{"version": 1, "milestone", "plan", "state", "base", "tasks": [...]}`,
     /// each task `{"id", "title", "outcome", "attempts", "duration_ms",
     /// "checkpoint", "log"}` (full commit ids, an absolute log path, null
-    /// where there is none), with `cost_usd` and `checks` where recorded.
+    /// where there is none), with `cost_usd` and `checks` where recorded,
+    /// and `skipped_by_sequence` as `status --json` has it.
     /// `version` changes only when a field changes meaning.
     #[arg(long)]
     pub json: bool,

@@ -21,7 +21,7 @@ pub use crate::milestone::{
     status_rel_path, validate_name,
 };
 pub use attempt::{Attempt, Check, total as total_usage};
-pub use sequence::{Sequence, Step};
+pub use sequence::{Sequence, SkippedStep, Step};
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record

@@ -364,3 +364,39 @@ fn ctrl_c_at_the_question_runs_and_records_nothing() {
     assert!(!t.path().join(".milestone_bundles").exists());
     assert!(!journal(&t).exists());
 }
+
+/// Tasks the recorded sequence skips have no record in the status file,
+/// but `status` and `log` still name them, table and JSON.
+#[test]
+fn status_and_log_name_the_tasks_the_sequence_skips() {
+    let t = milestone();
+    plan_edit(&t, &reordering_editor(&t)).success();
+    run_m1(&t, runner(&t), &[]).success();
+    // Columns as single spaces: the durations' widths vary from run to run.
+    let columns = |out: Run| -> String {
+        let text = out.render(&t);
+        let lines = text
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+        lines.collect::<Vec<_>>().join("\n")
+    };
+    let status = columns(t.run(["status", "M1"]));
+    let log = columns(t.run(["log", "M1"]));
+    insta::assert_snapshot!(format!("{status}\n\n{log}"));
+    let skipped = |json: &serde_json::Value| -> String {
+        json["skipped_by_sequence"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| format!("{} {}", s["id"], s["title"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let status = t.run(["status", "M1", "--json"]).json();
+    let log = t.run(["log", "M1", "--json"]).json();
+    let want = r#""T4" "Create four", "T2" "Create two (depends on T1)""#;
+    assert_eq!(skipped(&status["milestone"]), want);
+    assert_eq!(skipped(&log), want);
+}

@@ -38,6 +38,17 @@ pub fn run(args: &LogArgs, cwd: &Path) -> Result<i32> {
     println!("{}", headline(&log));
     let (headers, rows) = table(&log, repo.root());
     print!("{}", render(&headers, &rows, Target::stdout()));
+    if !log.skipped_by_sequence.is_empty() {
+        let ids: Vec<String> = log
+            .skipped_by_sequence
+            .iter()
+            .map(|s| clean(&s.id).into_owned())
+            .collect();
+        println!(
+            "Not run: the recorded sequence skips {}.",
+            crate::ui::text::list(&ids, 10)
+        );
+    }
     Ok(0)
 }
 
@@ -142,6 +153,7 @@ mod tests {
             state: RunState::Completed,
             base: None,
             tasks: vec![row("T1", Evidence::default())],
+            skipped_by_sequence: Vec::new(),
         };
         let plain = [
             "ID",

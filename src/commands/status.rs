@@ -221,6 +221,9 @@ fn show_one(
         if let Some(total) = outcomes::total_line(report.usage.as_ref()) {
             println!("{total}");
         }
+        if let Some(line) = table::not_run(&report) {
+            println!("{line}");
+        }
         if let Some(next) = next_step(&report, live) {
             println!("{next}");
         }
@@ -314,6 +317,9 @@ struct Report {
     usage: Option<crate::agent::Usage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tasks: Option<Vec<TaskJson>>,
+    /// Tasks the recorded sequence skips, which have no record in `tasks`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_by_sequence: Vec<crate::state::SkippedStep>,
     /// The records behind `tasks`, for the table's outcome columns.
     #[serde(skip)]
     records: Vec<TaskStatus>,
@@ -435,6 +441,7 @@ impl Report {
             failure: status.failure.clone(),
             usage: status.usage,
             tasks: with_tasks.then_some(tasks),
+            skipped_by_sequence: status.skipped_by_sequence(),
             records: status.tasks.clone(),
         })
     }
@@ -455,6 +462,7 @@ impl Report {
             failure: None,
             usage: None,
             tasks: None,
+            skipped_by_sequence: Vec::new(),
             records: Vec::new(),
         }
     }

@@ -64,5 +64,8 @@ pub(super) fn lines(elsewhere: &[Elsewhere]) -> Vec<String> {
 
 /// Why milestone `name` has no status file here, when it has refs.
 pub(super) fn why_not_here(name: &str, elsewhere: &[Elsewhere]) -> Option<String> {
-    elsewhere.iter().find(|x| x.name == name).map(Elsewhere::why)
+    elsewhere
+        .iter()
+        .find(|x| x.name == name)
+        .map(Elsewhere::why)
 }
