@@ -400,3 +400,35 @@ fn status_and_log_name_the_tasks_the_sequence_skips() {
     assert_eq!(skipped(&status["milestone"]), want);
     assert_eq!(skipped(&log), want);
 }
+
+/// A run that continues an earlier one, which had no terminal and so
+/// recorded no sequence, does not ask: only a milestone's first run (or
+/// `--restart`), or a run whose plan changed since its sequence was
+/// recorded, shows the question.
+#[test]
+fn a_resumed_run_on_a_terminal_continues_without_asking() {
+    let t = milestone();
+    let log = t.home.path().join("ran.log");
+    script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" >> '{}'\n[ \"$1\" = T2 ] && [ ! -e \"$HOME/fixed\" ] && exit 3\n\
+             echo \"$1\" > \"$1.txt\"",
+            log.display()
+        ),
+    );
+    run_m1(&t, runner(&t), &[]).code(1);
+    std::fs::write(t.home.path().join("fixed"), "").unwrap();
+    let Some(tmux) = start_run(&t, None, &[]) else {
+        return;
+    };
+    let shown = tmux.wait_for("[exit ");
+    assert!(shown.contains("[exit 0]"), "{shown}");
+    assert!(!shown.contains("in this order?"), "{shown}");
+    assert_eq!(ran(&t), "T1 T2 T2 T3 T4");
+    assert!(
+        status_json(&t).get("sequence").is_none(),
+        "nothing recorded"
+    );
+}

@@ -153,8 +153,9 @@ fn say_how_it_ended(finished: Finished, plan: &plan::Plan) {
 
 /// The plan in the order the run follows, and the sequence its status file
 /// records: on a terminal (without --yes or --dry-run), the sequence is
-/// shown and confirmed first when nothing is recorded or the plan changed
-/// since (see `sequence::confirm::before_run`). `None`: the user quit.
+/// shown and confirmed first on the milestone's first run (no status file,
+/// or --restart) or when the plan changed since the sequence was recorded
+/// (see `sequence::confirm::before_run`). `None`: the user quit.
 fn confirm_sequence(
     repo: &Repo,
     plan: plan::Plan,
@@ -176,7 +177,11 @@ fn confirm_sequence(
         left_out: left_out.clone(),
         edit_command: edit_command(&plan, explicit),
     };
-    let ask = !args.yes && !args.dry_run && ui::can_prompt();
+    // A run that continues an earlier one (which recorded no sequence,
+    // having had no terminal) follows the plan as that one did: the
+    // question is for a milestone's first run, or a plan changed since.
+    let continuing = status.is_some() && recorded.is_none() && !args.restart;
+    let ask = !args.yes && !args.dry_run && !continuing && ui::can_prompt();
     let confirmer: Option<&mut dyn Confirmer> = ask.then_some(&mut terminal as _);
     let finished = |id: &str| {
         !args.restart
