@@ -309,6 +309,9 @@ mod run_refusals {
             .arg("--prompt-file")
             .arg(&prompt);
         insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+        // Refused with the other checks, before anything ran or was written.
+        assert!(!t.path().join(".milestone_bundles").exists());
+        assert_eq!(common::inspect::porcelain(&t), "");
     }
 
     #[test]

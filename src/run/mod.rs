@@ -11,6 +11,7 @@ mod learn;
 pub mod message;
 mod prepare;
 pub mod progress;
+mod prompt;
 mod roll_back;
 mod session;
 pub mod settings;

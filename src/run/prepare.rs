@@ -136,6 +136,7 @@ pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Note
         ));
     }
     check_programs(repo, &runners)?;
+    super::prompt::check(repo, plan, opts, &runners)?;
     let committer = repo.committer()?;
     Ok(Prep::Run(Box::new(Prepared {
         status,
