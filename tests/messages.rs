@@ -407,6 +407,20 @@ mod plan_refusals {
         }
     }
 
+    /// A task whose ID is too long to be one is left out, and `--explain`
+    /// says why.
+    #[test]
+    fn an_id_too_long_to_be_one() {
+        let plan = format!(
+            "# M1\n\n## Task 1: One\n\n## Task {}: Big\n\n## Task 3: Three\n",
+            "9".repeat(300)
+        );
+        let t = TestRepo::with_files(&[("plan.md", &plan)]);
+        let short = render(&t, &["plan", "M1"]);
+        let explain = render(&t, &["plan", "M1", "--explain"]);
+        insta::assert_snapshot!(format!("{short}\n{explain}"));
+    }
+
     #[test]
     fn no_markdown_at_all() {
         let t = TestRepo::with_files(&[("a.txt", "a\n")]);
