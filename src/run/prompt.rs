@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::Options;
-use super::prepare::TaskRunner;
+use super::runners::TaskRunner;
 use crate::agent::prompt::{self, Template, Values};
 use crate::agent::{Agent, preset};
 use crate::error::Result;
