@@ -207,30 +207,33 @@ pub fn table(plan: &Plan) -> String {
 /// Most IDs a table cell lists before it says how many more there are.
 const CELL_IDS: usize = 6;
 
-/// `T001, T002, T003, T009` as `T001–T003, T009`: runs of tasks that are
-/// neighbours in the run order fold into a range.
+/// `T001, T002, T003, T009` as `T001–T003, T009`: runs of three or more
+/// tasks that are neighbours in the run order fold into a range (two stay
+/// two: `3–3a` would read as a range of more).
 fn compact(deps: &DependsOn, pos: &[usize]) -> String {
-    let mut parts: Vec<(&str, &str)> = Vec::new();
+    // Each run: its first and last ID, and how many it holds.
+    let mut parts: Vec<(&str, &str, usize)> = Vec::new();
     let mut last: Option<usize> = None;
     for (&i, id) in deps.indices().iter().zip(deps.iter()) {
         let p = pos.get(i as usize).copied().filter(|&p| p != usize::MAX);
         match (parts.last_mut(), last, p) {
-            (Some(run), Some(l), Some(p)) if p == l + 1 => run.1 = id,
-            _ => parts.push((id, id)),
+            (Some(run), Some(l), Some(p)) if p == l + 1 => {
+                run.1 = id;
+                run.2 += 1;
+            }
+            _ => parts.push((id, id, 1)),
         }
         last = p;
     }
-    let mut shown: Vec<String> = parts
-        .iter()
-        .take(CELL_IDS)
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}–{b}")
-            }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .flat_map(|(a, b, n)| match n {
+            1 => vec![a.to_string()],
+            2 => vec![a.to_string(), b.to_string()],
+            _ => vec![format!("{a}–{b}")],
         })
         .collect();
+    let mut shown: Vec<String> = parts.iter().take(CELL_IDS).cloned().collect();
     if parts.len() > CELL_IDS {
         shown.push(format!("(+{} more)", parts.len() - CELL_IDS));
     }

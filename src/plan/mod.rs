@@ -73,6 +73,14 @@ pub struct Task {
     pub parallel: bool,
 }
 
+impl Task {
+    /// How messages name it: `Task 3` rather than `3` (see
+    /// [`crate::ui::text::task_name`]).
+    pub fn name(&self) -> &str {
+        crate::ui::text::task_name(&self.id, self.label.as_deref())
+    }
+}
+
 /// The IDs a task depends on: indices into one shared table of names, so a
 /// plan where every task depends on all earlier ones stays cheap.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -376,6 +384,7 @@ pub fn load(
     cwd: &std::path::Path,
 ) -> crate::error::Result<Plan> {
     use crate::error::Error;
+    crate::milestone::refuse_path(name)?;
     let rel = match plan_path {
         Some(p) => {
             // Relative to where the user is, else to the root: the hints

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use super::session::Session;
 use super::watch::{Seen, Watch};
-use crate::agent::prompt::{self, Template, Values};
 use crate::agent::{Agent, Kind, Limits, Monitor, Outcome, preset};
 use crate::config;
 use crate::error::Result;
@@ -261,28 +260,11 @@ impl Session<'_> {
 
     /// The prompt for this attempt of task `base.i`.
     fn prompt(&self, agent: Agent, base: &Base<'_>, feedback: Option<&Path>) -> String {
-        let template = self.opts.tasks.prompt.clone().unwrap_or_else(|| {
-            let task_command = self.repo.root().join(prompt::TASK_COMMAND).is_file();
-            Template::default_for(agent, task_command)
-        });
-        let task = &self.plan.tasks[base.i];
-        let plan_text =
-            std::fs::read_to_string(self.repo.root().join(&self.plan.plan)).unwrap_or_default();
-        let lines: Vec<usize> = self.plan.tasks.iter().map(|t| t.line).collect();
-        let section = prompt::section(&plan_text, task.line, &lines);
-        let feedback_text = feedback.map(|p| std::fs::read_to_string(p).unwrap_or_default());
-        template.render(&Values {
-            milestone: &self.plan.milestone,
-            task: &task.id,
-            title: &task.title,
-            plan: &self.plan.plan,
-            line: task.line,
-            section: &section,
-            index: base.i + 1,
-            total: self.plan.tasks.len(),
-            attempt: base.attempt,
-            feedback: feedback.zip(feedback_text.as_deref()),
-        })
+        super::prompt::Prompts::new(self.repo, self.plan, self.opts, agent).render(
+            base.i,
+            base.attempt,
+            feedback,
+        )
     }
 
     /// The session a retry continues: the previous attempt's, when the

@@ -15,6 +15,7 @@ mod learn;
 pub mod message;
 mod prepare;
 pub mod progress;
+mod prompt;
 mod roll_back;
 mod runners;
 mod session;

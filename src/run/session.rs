@@ -61,7 +61,7 @@ impl Session<'_> {
                 let task = &self.plan.tasks[i];
                 self.report.info(&format!(
                     "{} [{}/{}] is marked done in the plan: not run",
-                    task.id,
+                    task.name(),
                     i + 1,
                     self.plan.tasks.len()
                 ));
@@ -152,13 +152,9 @@ impl Session<'_> {
         self.untracked.attempt_start(self.repo)?;
         self.status.start(&task.id, attempt);
         self.status.save(self.repo.root())?;
-        self.report.info(&format!(
-            "Starting {} [{}/{}] {}",
-            task.id,
-            i + 1,
-            self.plan.tasks.len(),
-            message::one_line(&task.title)
-        ));
+        let place = (i + 1, self.plan.tasks.len());
+        let line = message::starting(task.name(), place, attempt, &task.title);
+        self.report.info(&line);
         Ok((attempt, self.log_path(&task.id, attempt)?))
     }
 
