@@ -255,34 +255,156 @@ fn two_tasks_that_edit_the_same_line_integrate_one_and_fail_the_other() {
     );
 }
 
+/// A check that notes where it ran (`<ID> worktree` or `<ID> root`) in
+/// HOME's `checks.log`, then runs `test`: `sh [HOME]/<name> "$1"`.
+fn noting_check(t: &TestRepo, name: &str, test: &str) -> String {
+    let log = t.home.path().join("checks.log");
+    let path = script(
+        t,
+        name,
+        &format!(
+            "case \"$PWD\" in */.git/milestone/M1/jobs/*) w=worktree;; *) w=root;; esac\n\
+             echo \"$1 $w\" >> '{}'\n{test}",
+            log.display()
+        ),
+    );
+    format!("sh {} \"$1\"", path.display())
+}
+
+/// The lines of HOME's `checks.log`, sorted (tasks end in any order).
+fn checks_log(t: &TestRepo) -> Vec<String> {
+    let text = std::fs::read_to_string(t.home.path().join("checks.log")).unwrap_or_default();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// What a check that failed left: the first-parent line, the work tree,
+/// the failed task's work under its attempt ref, no worktree.
+fn assert_only_t001_integrated(t: &TestRepo) {
+    assert_eq!(first_parent_subjects(t), "M1 T001: One\ninitial\n");
+    assert_eq!(t.read("T001.txt"), "T001\n");
+    assert!(!t.path().join("T002.txt").exists());
+    assert_eq!(
+        porcelain(t),
+        " M .milestone_bundles/M1/status.json\n?? notes.txt\n"
+    );
+    assert_eq!(t.read("notes.txt"), "mine\n");
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let status = status_json(t);
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["task"], "T002");
+    assert_eq!(status["failure"]["saved_ref"], saved);
+    assert_eq!(status["tasks"][0]["state"], "done");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(t);
+}
+
 #[test]
-fn a_check_that_fails_on_the_merged_result_fails_that_task_only() {
+fn a_check_that_fails_in_the_tasks_worktree_fails_it_before_integration() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 Three\n",
+    )]);
+    t.write("notes.txt", "mine\n");
+    let check = noting_check(&t, "not-t002.sh", "test \"$1\" != T002");
+    let out = run_m1(
+        &t,
+        writing_runner(&t),
+        &["--jobs", "2", "-y", "--verify", &check],
+    );
+    out.code(1);
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r#"
+    --- stderr
+    error: T002 failed (check failed: `sh [HOME]/not-t002.sh "$1"` (exit code 1) in its worktree) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh --verify 'sh [HOME]/not-t002.sh "$1"' --jobs 2`
+    "#);
+    assert!(
+        out.stdout.contains("[T002] Checking T002: "),
+        "{}",
+        out.stdout
+    );
+    // T002's check ran in its worktree only; T001's there, then on the branch.
+    assert_eq!(
+        checks_log(&t),
+        ["T001 root", "T001 worktree", "T002 worktree"]
+    );
+    assert_only_t001_integrated(&t);
+    let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks[0]["exit_code"], 1, "{checks}");
+    assert!(
+        t.path()
+            .join(".git/milestone/M1/logs/T002.1.check-1.log")
+            .is_file()
+    );
+}
+
+#[test]
+fn a_check_that_passes_in_the_worktree_fails_once_another_task_is_integrated() {
     let t = TestRepo::with_files(&[(
         "plan.md",
         "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
     )]);
+    t.write("notes.txt", "mine\n");
+    // Each task's change passes alone; together they do not.
+    let check = noting_check(
+        &t,
+        "not-both.sh",
+        "test ! -e T001.txt || test ! -e T002.txt",
+    );
     let out = run_m1(
         &t,
         writing_runner(&t),
-        &["--jobs", "2", "-y", "--verify", "test ! -e T002.txt"],
+        &["--jobs", "2", "-y", "--verify", &check],
     );
     out.code(1);
-    assert!(
-        out.stderr.starts_with(
-            "error: T002 failed (check failed: `test ! -e T002.txt` (exit code 1) once merged)"
-        ),
-        "{}",
-        out.stderr
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r#"
+    --- stderr
+    error: T002 failed (check failed: `sh [HOME]/not-both.sh "$1"` (exit code 1) once merged) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh --verify 'sh [HOME]/not-both.sh "$1"' --jobs 2`
+    "#);
+    assert_eq!(
+        checks_log(&t),
+        ["T001 root", "T001 worktree", "T002 root", "T002 worktree"]
     );
-    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
-    // The work tree is back at T001's checkpoint; T002's work is saved.
-    assert!(!t.path().join("T002.txt").exists());
-    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
-    let saved = "refs/milestone/M1/attempts/T002/1";
-    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    assert_only_t001_integrated(&t);
+    // The record holds the checks on the merged result; both logs are kept.
     let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks.as_array().unwrap().len(), 1, "{checks}");
     assert_eq!(checks[0]["exit_code"], 1, "{checks}");
-    assert_fsck_clean(&t);
+    let logs = t.path().join(".git/milestone/M1/logs");
+    assert!(logs.join("T002.1.check-1.log").is_file());
+    assert!(logs.join("T002.1.merged.check-1.log").is_file());
+    // T001's checkpoint names the check that passed on what it commits.
+    let body = t.git(&[
+        "log",
+        "-1",
+        "--format=%B",
+        "refs/milestone/M1/checkpoints/T001",
+    ]);
+    assert_eq!(body.matches("Milestone-Verified:").count(), 1, "{body}");
 }
 
 #[test]

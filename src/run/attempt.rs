@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::Options;
 use super::session::Session;
 use super::watch::{Seen, Watch};
 use crate::agent::prompt::{self, Template, Values};
 use crate::agent::{Agent, Kind, Limits, Monitor, Outcome, preset};
 use crate::config;
 use crate::error::Result;
+use crate::plan::Plan;
 use crate::runner::{self, EXIT_SKIP, Exit, Filter, Invocation, TaskEnv};
 use crate::state::{Attempt, Check};
 use crate::ui::live::TaskLine;
@@ -122,7 +124,7 @@ impl Session<'_> {
         };
         let mut done = match r.agent {
             Some(agent) => self.run_agent(agent, &base, feedback.as_deref())?,
-            None => self.run_command(&r.command, r.script, &base)?,
+            None => self.place().run_command(&r.command, r.script, &base)?,
         };
         // The line goes before the checks, whose output is not routed
         // through it.
@@ -133,33 +135,6 @@ impl Session<'_> {
             self.after_success(i, attempt, log, watch, &mut done)?;
         }
         Ok(done)
-    }
-
-    fn run_command(&mut self, command: &str, script: bool, base: &Base<'_>) -> Result<Attempted> {
-        let mut inv = self.invocation(base);
-        inv.command = command;
-        inv.script = script;
-        inv.screen = base.line.clone().map(|l| l as Arc<dyn runner::Screen>);
-        let run = runner::run(&inv)?;
-        let outcome = match run.exit {
-            Exit::Code(0) => Outcome::new(Kind::Success),
-            Exit::Code(EXIT_SKIP) => Outcome::with_message(Kind::Skipped, "exit code 125"),
-            Exit::Interrupted(_) => Outcome::new(Kind::Interrupted),
-            other => Outcome::with_message(
-                Kind::Failed,
-                super::session::describe(other, self.opts.timeout),
-            ),
-        };
-        let tail = crate::failure::read_log_tail(base.log, TAIL)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        Ok(Attempted {
-            record: record(base.attempt, None, &outcome, &run),
-            run,
-            outcome,
-            tail,
-        })
     }
 
     fn run_agent(
@@ -195,7 +170,8 @@ impl Session<'_> {
         let argv = cmd.argv();
         let monitor = Monitor::new(agent, limits);
         let filter = Arc::new(Mutex::new(AgentFilter::new(monitor, base.line.clone())));
-        let mut inv = self.invocation(base);
+        let place = self.place();
+        let mut inv = place.invocation(base);
         inv.argv = Some(&argv);
         inv.env_defaults = cmd.env_defaults.clone();
         inv.filter = Some(filter.clone());
@@ -231,31 +207,13 @@ impl Session<'_> {
         })
     }
 
-    /// The attempt's invocation, before the runner or agent fills it in.
-    fn invocation<'b>(&'b self, base: &'b Base<'b>) -> Invocation<'b> {
-        let task = &self.plan.tasks[base.i];
-        Invocation {
-            command: "",
-            script: false,
-            env: TaskEnv {
-                milestone: &self.plan.milestone,
-                task: &task.id,
-                title: &task.title,
-                index: base.i + 1,
-                total: self.plan.tasks.len(),
-                plan: &self.plan.plan,
-                attempt: base.attempt,
-            },
+    /// Where this session's attempts run: the work tree.
+    fn place(&self) -> Place<'_> {
+        Place {
+            plan: self.plan,
+            opts: self.opts,
             cwd: self.repo.root(),
-            log: base.log.to_path_buf(),
-            timeout: self.opts.timeout,
-            echo: self.opts.echo,
-            extra_env: base.extra_env.clone(),
-            argv: None,
-            env_defaults: Vec::new(),
-            filter: None,
             screen: None,
-            log_note: None,
         }
     }
 
@@ -326,9 +284,132 @@ impl Session<'_> {
             done.record.outcome = done.outcome.clone();
             return Ok(());
         }
+        let (plan, opts, repo) = (self.plan, self.opts, self.repo);
+        let place = Place {
+            plan,
+            opts,
+            cwd: repo.root(),
+            screen: None,
+        };
+        let report = &mut *self.report;
+        place.checks(i, attempt, log, done, &mut |line| report.info(line))
+    }
+
+    /// Whether the task changed anything: commits of its own, edited or
+    /// new files (not the status file, not files it must leave alone).
+    fn changed_anything(&self, watch: &Watch) -> Result<bool> {
+        if !matches!(watch.check(self.repo)?, Seen::Stayed) {
+            return Ok(true);
+        }
+        let tree = self.repo.work_tree()?;
+        Ok(!tree.changed.is_empty()
+            || tree
+                .untracked
+                .iter()
+                .any(|p| !self.keep.contains(p) || self.leftovers.contains(p)))
+    }
+}
+
+/// Where an attempt's commands run and where their output goes: the
+/// sequential run's work tree, or a `--jobs` task's own worktree (whose
+/// thread has no session).
+pub(super) struct Place<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) opts: &'a Options,
+    /// The directory the task and its checks run in.
+    pub(super) cwd: &'a Path,
+    /// Shows the checks' output instead of `opts.echo` (`[ID]` prefixes).
+    pub(super) screen: Option<Arc<dyn runner::Screen>>,
+}
+
+impl<'a> Place<'a> {
+    /// The attempt's invocation, before the runner or agent fills it in.
+    fn invocation<'b>(&self, base: &Base<'_>) -> Invocation<'b>
+    where
+        'a: 'b,
+    {
+        let (plan, task) = (self.plan, &self.plan.tasks[base.i]);
+        Invocation {
+            command: "",
+            script: false,
+            env: TaskEnv {
+                milestone: &plan.milestone,
+                task: &task.id,
+                title: &task.title,
+                index: base.i + 1,
+                total: plan.tasks.len(),
+                plan: &plan.plan,
+                attempt: base.attempt,
+            },
+            cwd: self.cwd,
+            log: base.log.to_path_buf(),
+            timeout: self.opts.timeout,
+            echo: self.opts.echo,
+            extra_env: base.extra_env.clone(),
+            argv: None,
+            env_defaults: Vec::new(),
+            filter: None,
+            screen: None,
+            log_note: None,
+        }
+    }
+
+    /// Run attempt `base.attempt` of a runner command: how it ended.
+    pub(super) fn run_command(
+        &self,
+        command: &str,
+        script: bool,
+        base: &Base<'_>,
+    ) -> Result<Attempted> {
+        let mut inv = self.invocation(base);
+        inv.command = command;
+        inv.script = script;
+        inv.screen = match &base.line {
+            Some(l) => Some(l.clone() as Arc<dyn runner::Screen>),
+            None => self.screen.clone(),
+        };
+        let run = runner::run(&inv)?;
+        let outcome = match run.exit {
+            Exit::Code(0) => Outcome::new(Kind::Success),
+            Exit::Code(EXIT_SKIP) => Outcome::with_message(Kind::Skipped, "exit code 125"),
+            Exit::Interrupted(_) => Outcome::new(Kind::Interrupted),
+            other => Outcome::with_message(
+                Kind::Failed,
+                super::session::describe(other, self.opts.timeout),
+            ),
+        };
+        let tail = crate::failure::read_log_tail(base.log, TAIL)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        Ok(Attempted {
+            record: record(base.attempt, None, &outcome, &run),
+            run,
+            outcome,
+            tail,
+        })
+    }
+
+    /// Run task `i`'s checks (the run's, then the plan's) after attempt
+    /// `attempt` succeeded, in order, until one fails or is interrupted:
+    /// recorded in `done`, whose outcome they change. `say` shows a line.
+    pub(super) fn checks(
+        &self,
+        i: usize,
+        attempt: u32,
+        log: &Path,
+        done: &mut Attempted,
+        say: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        let task = &self.plan.tasks[i];
         let mut checks: Vec<String> = self.opts.tasks.verify.clone();
         checks.extend(task.verify.iter().cloned());
         for (k, command) in checks.iter().enumerate() {
+            say(&format!(
+                "Checking {}: {}",
+                task.id,
+                super::message::one_line(command)
+            ));
             let (check, exit) = self.check(i, attempt, (k + 1, command), log)?;
             let passed = check.passed();
             done.record.checks.push(check);
@@ -353,17 +434,12 @@ impl Session<'_> {
     /// Run check `command` (the `k`th) after attempt `attempt` of task `i`,
     /// shown like the task's output and logged beside its log.
     fn check(
-        &mut self,
+        &self,
         i: usize,
         attempt: u32,
         (k, command): (usize, &str),
         log: &Path,
     ) -> Result<(Check, Exit)> {
-        let id = &self.plan.tasks[i].id;
-        self.report.info(&format!(
-            "Checking {id}: {}",
-            super::message::one_line(command)
-        ));
         let check_log = check_log_path(log, k);
         let base = Base {
             i,
@@ -376,6 +452,7 @@ impl Session<'_> {
         inv.command = command;
         // A script, so the task ID is `$1` and is not appended to the check.
         inv.script = true;
+        inv.screen = self.screen.clone();
         let run = runner::run(&inv)?;
         let check = Check {
             command: command.to_string(),
@@ -384,29 +461,16 @@ impl Session<'_> {
         };
         Ok((check, run.exit))
     }
-
-    /// Whether the task changed anything: commits of its own, edited or
-    /// new files (not the status file, not files it must leave alone).
-    fn changed_anything(&self, watch: &Watch) -> Result<bool> {
-        if !matches!(watch.check(self.repo)?, Seen::Stayed) {
-            return Ok(true);
-        }
-        let tree = self.repo.work_tree()?;
-        Ok(!tree.changed.is_empty()
-            || tree
-                .untracked
-                .iter()
-                .any(|p| !self.keep.contains(p) || self.leftovers.contains(p)))
-    }
 }
 
 /// What every kind of attempt shares.
-struct Base<'a> {
-    i: usize,
-    attempt: u32,
-    log: &'a Path,
-    extra_env: Vec<(&'static str, String)>,
-    line: Option<Arc<TaskLine>>,
+pub(super) struct Base<'a> {
+    pub(super) i: usize,
+    pub(super) attempt: u32,
+    pub(super) log: &'a Path,
+    pub(super) extra_env: Vec<(&'static str, String)>,
+    /// The live status line (the sequential run on a terminal).
+    pub(super) line: Option<Arc<TaskLine>>,
 }
 
 /// A check's log: `TASK-1.2.log` → `TASK-1.2.check-1.log`.

@@ -1,21 +1,22 @@
-//! A task that ended in its own worktree: its work saved under an attempt
-//! ref first, then merged onto the branch as its checkpoint (the checks run
-//! on the merged result), or failed, skipped or interrupted with the work
-//! kept under that ref. The worktree is removed only once the work is saved.
+//! A task that ended in its own worktree (its checks run there): its work
+//! saved under an attempt ref first, then merged onto the branch as its
+//! checkpoint (the checks run again on the merged result), or failed,
+//! skipped or interrupted with the work kept under that ref. The worktree
+//! is removed only once the work is saved.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Ended, Job, Next, recover};
-use crate::agent::{Kind, Outcome as AgentOutcome};
+use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt};
 use crate::repo::merge::Merged;
-use crate::run::attempt::{Attempted, record};
+use crate::run::attempt::Attempted;
 use crate::run::message::{Skip, Verdict};
 use crate::run::progress;
-use crate::run::session::{Session, describe, seconds};
+use crate::run::session::{Session, seconds};
 use crate::run::watch::Watch;
-use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
+use crate::runner::{EXIT_SKIP, Outcome, signals};
 use crate::state::{self, TaskState};
 use crate::ui::text;
 
@@ -43,8 +44,8 @@ pub(super) fn end(
         saved,
         ..
     } = job;
-    let (commit, outcome) = match (out.commit, out.run) {
-        (Ok(Some(commit)), Ok(outcome)) => (commit, outcome),
+    let (commit, done) = match (out.commit, out.run) {
+        (Ok(Some(commit)), Ok(done)) => (commit, done),
         (commit, run) => {
             let e = match (commit, run) {
                 (Err(e), _) => e.hint(format!(
@@ -66,19 +67,8 @@ pub(super) fn end(
             return Ok(Next::Stop(e));
         }
     };
-    let ended = match outcome.exit {
-        Exit::Code(0) => AgentOutcome::new(Kind::Success),
-        Exit::Code(EXIT_SKIP) => AgentOutcome::with_message(Kind::Skipped, "exit code 125"),
-        Exit::Interrupted(_) => AgentOutcome::new(Kind::Interrupted),
-        other => AgentOutcome::with_message(Kind::Failed, describe(other, s.opts.timeout)),
-    };
-    let done = Attempted {
-        record: record(attempt, None, &ended, &outcome),
-        run: outcome,
-        outcome: ended,
-        tail: Vec::new(),
-    };
     progress::record(&mut s.status, &id, done.record.clone());
+    let outcome = done.run;
     if done.outcome.kind == Kind::Interrupted || signals::pending().is_some() {
         return interrupted(s, &id, outcome);
     }
@@ -91,9 +81,13 @@ pub(super) fn end(
     match done.outcome.kind {
         Kind::Success => merge(s, &ctx, (&base, &commit), done, retries),
         Kind::Skipped => skip(s, &ctx, outcome, format!("exit code {EXIT_SKIP}")),
-        _ => {
+        kind => {
+            let mut cause = done.cause(s.opts.timeout);
+            if kind == Kind::ChecksFailed {
+                cause.push_str(" in its worktree");
+            }
             let failed = Failed {
-                cause: describe(outcome.exit, s.opts.timeout),
+                cause,
                 hints: Vec::new(),
             };
             fail(s, &ctx, outcome, failed, retries)
@@ -141,7 +135,9 @@ fn merge(
         };
         return fail(s, ctx, outcome, failed, retries);
     }
-    s.after_success(ctx.i, ctx.attempt, ctx.log, &watch, &mut done)?;
+    // The checkpoint's evidence is the checks on what it commits.
+    done.record.checks.clear();
+    s.after_success(ctx.i, ctx.attempt, &merged_log(ctx.log), &watch, &mut done)?;
     progress::record(&mut s.status, &id, done.record.clone());
     if !done.outcome.is_success() {
         s.repo.reset_work_tree(&head)?;
@@ -161,6 +157,14 @@ fn merge(
     s.repo.delete_ref(ctx.saved)?;
     s.ran += 1;
     Ok(Next::Done)
+}
+
+/// Where the checks on the merged result log, beside (not over) those of
+/// the task's worktree: `T002.1.merged.check-1.log`.
+fn merged_log(log: &Path) -> PathBuf {
+    let name = log.file_name().unwrap_or_default().to_string_lossy();
+    let stem = name.strip_suffix(".log").unwrap_or(&name);
+    log.with_file_name(format!("{stem}.merged.log"))
 }
 
 /// The failure of a task whose changes conflict with the branch's.

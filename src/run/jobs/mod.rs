@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
+use super::attempt::{Attempted, Base, Place};
 use super::prepare::TaskRunner;
 use super::session::Session;
 use super::{Finished, Report, message, progress};
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::repo::worktree::TaskTree;
 use crate::runner::prefixed::Prefixed;
-use crate::runner::{self, Invocation, Outcome, TaskEnv, signals};
+use crate::runner::signals;
 use crate::state::{Status, TaskState};
 use crate::ui::text;
 
@@ -77,11 +78,11 @@ struct Job {
     message: String,
 }
 
-/// How a task's thread ended: the runner's outcome (or why it could not
-/// run), and the commit its work was saved as (none when it never ran;
-/// an error keeps the worktree).
+/// How a task's thread ended: its attempt, checks in its worktree
+/// included (or why it could not run), and the commit its work was saved
+/// as (none when it never ran; an error keeps the worktree).
 struct Ended {
-    run: Result<Outcome>,
+    run: Result<Attempted>,
     commit: Result<Option<String>>,
 }
 
@@ -242,9 +243,9 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
     })
 }
 
-/// The thread of task `i`: make its worktree, run its command there, save
-/// what it left under its attempt ref, remove the worktree, and say so.
-/// The slow parts of a task's start and end run beside the other tasks.
+/// The thread of task `i`: make its worktree, run its command and then
+/// its checks there, save what it left under its attempt ref, remove the
+/// worktree, and say so. The slow parts of a task run beside the others.
 fn launch<'a>(
     s: &Session<'a>,
     i: usize,
@@ -256,7 +257,6 @@ fn launch<'a>(
     let (tree, log, attempt) = (job.tree.clone(), job.log.clone(), job.attempt);
     let (base, saved, message) = (job.base.clone(), job.saved.clone(), job.message.clone());
     move || {
-        let task = &plan.tasks[i];
         if let Err(e) = tree.add(&base) {
             tree.remove();
             let _ = tx.send((
@@ -268,38 +268,49 @@ fn launch<'a>(
             ));
             return;
         }
-        let run = match runner {
-            None => Err(crate::config::no_runner_error(&task.id)),
-            Some(runner) => runner::run(&Invocation {
-                command: &runner.command,
-                script: runner.script,
-                env: TaskEnv {
-                    milestone: &plan.milestone,
-                    task: &task.id,
-                    title: &task.title,
-                    index: i + 1,
-                    total: plan.tasks.len(),
-                    plan: &plan.plan,
-                    attempt,
-                },
-                cwd: tree.path(),
-                log,
-                timeout: opts.timeout,
-                echo: opts.echo,
-                extra_env: Vec::new(),
-                argv: None,
-                env_defaults: Vec::new(),
-                filter: None,
-                screen: Some(Arc::new(Prefixed::new(&task.id, opts.echo))),
-                log_note: None,
-            }),
+        let place = Place {
+            plan,
+            opts,
+            cwd: tree.path(),
+            screen: Some(Arc::new(Prefixed::new(&plan.tasks[i].id, opts.echo))),
         };
+        let base = Base {
+            i,
+            attempt,
+            log: &log,
+            extra_env: Vec::new(),
+            line: None,
+        };
+        let run = attempt_in(&place, runner.as_ref(), &base);
         let commit = tree.save(&saved, &message).map(Some);
         if commit.is_ok() {
             tree.remove();
         }
         let _ = tx.send((i, Ended { run, commit }));
     }
+}
+
+/// One attempt of task `base.i` in its worktree: its runner, then, when
+/// that succeeded, its checks there (a failing one fails the task before
+/// anything is integrated).
+fn attempt_in(
+    place: &Place<'_>,
+    runner: Option<&TaskRunner>,
+    base: &Base<'_>,
+) -> Result<Attempted> {
+    let id = &place.plan.tasks[base.i].id;
+    let runner = runner.ok_or_else(|| crate::config::no_runner_error(id))?;
+    let mut done = place.run_command(&runner.command, runner.script, base)?;
+    if done.outcome.is_success() {
+        let screen = place.screen.clone();
+        let mut say = |line: &str| {
+            if let Some(screen) = &screen {
+                screen.show(format!("{line}\n").as_bytes());
+            }
+        };
+        place.checks(base.i, base.attempt, base.log, &mut done, &mut say)?;
+    }
+    Ok(done)
 }
 
 /// A worktree's directory name for task `id`.
