@@ -485,7 +485,15 @@ fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
         1
     );
     assert_fsck_clean(&t);
-    run_m1(&t, writing_runner(&t), &["--jobs", "3", "-y"]).success();
+    // The resume runs in parallel again without being told.
+    let resumed = run_m1(&t, writing_runner(&t), &["-y"]);
+    resumed.success();
+    insta::assert_snapshot!(resumed.stdout.lines().next().unwrap_or_default(), @"reusing the earlier run's --jobs 3");
+    assert!(
+        resumed.stdout.contains("[T004] did T004\n"),
+        "{}",
+        resumed.stdout
+    );
     assert_eq!(status_json(&t)["state"], "completed");
     assert_eq!(checkpoint_ids(&t, "HEAD").len(), 6);
     assert_eq!(t.read("T001.txt"), "T001\n");
