@@ -755,3 +755,46 @@ fn a_merge_a_killed_run_left_uncommitted_is_taken_out_unless_changed_since() {
     warning: a run stopped while bringing T001's changes into the work tree, which has changed since; left as it is
     ");
 }
+
+/// Prose that says which tasks may run at the same time.
+const PROSE: &str = "# M1\n\n\
+- [ ] T001 Set up the project\n\
+- [ ] T002 Write the API\n\
+- [ ] T003 Write the UI\n  - Can run in parallel with T002.\n\
+- [ ] T004 Write the docs\n\
+- [ ] T005 Package it\n\n\
+T004 and T005 can run in parallel once T003 is done. T005 cannot run in parallel with T001.\n";
+
+#[test]
+fn prose_that_tasks_can_run_in_parallel_lifts_document_order() {
+    let t = repo(PROSE);
+    let out = t.run(["plan", "M1", "--plan", "plan.md", "--explain"]);
+    out.success();
+    let said: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("may run"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(said, @r#"
+    may run at the same time (with run --jobs):
+      plan.md:6  T003 may run beside T002  ("in parallel with" in the task's text)
+      plan.md:10  T004 and T005 may run beside each other  ("in parallel" in prose)
+    "#);
+    let out = run_m1(&t, "true", &["--dry-run", "--jobs", "4", "-y"]);
+    out.success();
+    let waves: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("With --jobs"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(waves, @r"
+    With --jobs 4: 5 tasks in 3 waves (the tasks of a wave run at the same time):
+      wave 1: T001
+      wave 2: T002 and T003
+      wave 3: T004 and T005
+    ");
+    run_m1(&t, writing_runner(&t), &["--jobs", "4", "-y"]).success();
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 5);
+}

@@ -25,7 +25,7 @@ use crate::ui::text;
 /// The dry run's waves: which tasks would run together with `jobs` at a
 /// time, if every task took as long.
 pub(super) fn print_waves(plan: &Plan, status: &Status, jobs: usize, report: &mut dyn Report) {
-    let graph = waves::Graph::new(&plan.tasks);
+    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
     let finished: Vec<bool> = status.tasks.iter().map(|t| t.state.is_finished()).collect();
     let waves = waves::waves(&graph, &finished, jobs);
     let left: usize = waves.iter().map(Vec::len).sum();
@@ -136,7 +136,7 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     // Tasks end at any moment: the policy decides, never a prompt.
     s.prompter = None;
     let plan = s.plan;
-    let graph = waves::Graph::new(&plan.tasks);
+    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
     let mut tally = Tally {
         finished: s
             .status
