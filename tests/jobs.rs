@@ -609,7 +609,7 @@ fn sigkill_during_integration_loses_nothing_and_the_rerun_converges() {
 }
 
 #[test]
-fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
+fn git_config_sets_the_jobs() {
     let t = repo(PLAN);
     t.git(&["config", "milestone.jobs", "3"]);
     let out = run_m1(&t, "true", &["--dry-run", "-y"]);
@@ -618,20 +618,6 @@ fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
         "{}",
         out.stdout
     );
-    let mut agent = t.cmd();
-    agent
-        .args(["run", "M1", "--plan", "plan.md", "--agent", "claude", "-y"])
-        .env("PATH", common::path_with_bin());
-    let before = common::inspect::snapshot(&t);
-    let out: Run = agent.output().unwrap().into();
-    insta::assert_snapshot!(out.render(&t), @r"
-    exit: 2
-    --- stdout
-    --- stderr
-    error: --jobs runs runner commands only; T001, T002, T003, T004, T005 and 1 more would run through an agent
-    hint: run agent tasks one at a time: leave out --jobs (or pass --jobs 1)
-    ");
-    assert_eq!(common::inspect::snapshot(&t), before);
 }
 
 #[test]
@@ -797,4 +783,268 @@ fn prose_that_tasks_can_run_in_parallel_lifts_document_order() {
     ");
     run_m1(&t, writing_runner(&t), &["--jobs", "4", "-y"]).success();
     assert_eq!(checkpoint_ids(&t, "HEAD").len(), 5);
+}
+
+/// A `claude` first on PATH that runs the fake Claude Code of
+/// `tests/agents` for each task with `FAKE_FILE` `<ID>.txt`, `FAKE_ARGV`
+/// `argv-<ID>` and `FAKE_ENV` `env-<ID>` in HOME, and `<ID>_CASE` and
+/// `<ID>_FILE` as its case and file when set; it notes where it ran in `pwd-<ID>`. With `MEET` set, T001
+/// and T002 wait until both have started.
+fn fake_claude(t: &TestRepo) -> std::ffi::OsString {
+    let home = t.home.path().display().to_string();
+    let fakes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents");
+    let bin = t.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    script(
+        t,
+        "bin/claude",
+        &format!(
+            "id=$MILESTONE_TASK\n\
+             export FAKE_FILE=\"$id.txt\" FAKE_ARGV='{home}/argv-'$id FAKE_ENV='{home}/env-'$id\n\
+             eval \"c=\\${{${{id}}_CASE:-}} f=\\${{${{id}}_FILE:-}}\"\n\
+             [ -n \"$c\" ] && export FAKE_CASE=\"$c\"; [ -n \"$f\" ] && export FAKE_FILE=\"$f\"\n\
+             pwd > '{home}/pwd-'$id\n\
+             if [ -n \"${{MEET:-}}\" ]; then touch '{home}/started-'$id; n=0\n\
+               until [ -e '{home}/started-T001' ] && [ -e '{home}/started-T002' ]; do\n\
+                 n=$((n+1)); [ $n -gt 3000 ] && {{ echo \"$id ran alone\"; exit 7; }}; sleep 0.01; done\n\
+             fi\n\
+             exec '{}' \"$@\"",
+            fakes.join("claude").display()
+        ),
+    );
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(&common::path_with_bin()));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// `run M1 --agent claude --jobs 2 -y <extra>` with [`fake_claude`].
+fn run_agents(t: &TestRepo, env: &[(&str, &str)], extra: &[&str]) -> Run {
+    let mut c = t.cmd();
+    c.args([
+        "run", "M1", "--plan", "plan.md", "--agent", "claude", "--jobs", "2", "-y",
+    ])
+    .args(extra)
+    .env("PATH", fake_claude(t));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap().into()
+}
+
+/// The lines of one task in a parallel run's output, in order.
+fn lines_of(out: &str, id: &str) -> String {
+    let prefix = format!("[{id}] ");
+    out.lines()
+        .filter(|l| l.starts_with(&prefix) || l.contains(&format!(" {id} ")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+const TWO_AGENTS: &str =
+    "# M1\n\n- [ ] T001 [P] Write one\n- [ ] T002 [P] Write two\n- [ ] T003 Write three\n";
+
+#[test]
+fn two_agent_tasks_run_at_the_same_time_each_in_its_worktree() {
+    let t = repo(TWO_AGENTS);
+    let out = run_agents(&t, &[("MEET", "1")], &[]);
+    out.success();
+    insta::assert_snapshot!(common::normalize(&lines_of(&out.stdout, "T002"), &t), @r"
+    Starting T002 [2/3] Write two
+    [T002] Claude Code started (model fake-sonnet)
+    [T002] Working on it.
+    [T002] > Write T002.txt
+    [T002] Working on it.
+    [T002] > Bash cat T002.txt
+    checkpoint [OID] T002 [2/3] in [DURATION], 2.8k tokens, $0.02
+    ");
+    assert!(
+        out.stdout
+            .ends_with("Milestone M1 is complete (3 tasks run).\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T003: Write three\nM1 T002: Write two\nM1 T001: Write one\ninitial\n"
+    );
+    let home = t.home.path();
+    for id in ["T001", "T002", "T003"] {
+        assert_eq!(t.read(&format!("{id}.txt")), format!("{id}\n"));
+        // Each ran in its own worktree, with its own prompt.
+        let pwd = std::fs::read_to_string(home.join(format!("pwd-{id}"))).unwrap();
+        assert!(
+            pwd.trim_end()
+                .ends_with(&format!(".git/milestone/M1/jobs/{id}")),
+            "{pwd}"
+        );
+        let argv = std::fs::read_to_string(home.join(format!("argv-{id}"))).unwrap();
+        assert!(argv.contains(&format!("{id} ")), "{argv}");
+        let log = t.read(&format!(".git/milestone/M1/logs/{id}.1.log"));
+        assert!(log.starts_with("{\"type\":\"system\""), "{log}");
+    }
+    let st = status_json(&t);
+    for k in 0..3 {
+        let attempt = &st["tasks"][k]["history"][0];
+        assert_eq!(attempt["outcome"]["kind"], "success", "{attempt}");
+        assert_eq!(attempt["session"], "fake-claude-0001", "{attempt}");
+    }
+    let json = t.run(["status", "M1", "--json"]).json();
+    let cost = json["milestone"]["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 3.0 * 0.0213).abs() < 1e-9, "{cost}");
+    assert_eq!(porcelain(&t), "");
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn an_agent_task_that_fails_is_classified_saved_and_retried_with_its_feedback() {
+    let t = repo(TWO_AGENTS);
+    let env = [("T002_CASE", "turnlimit"), ("FAKE_THEN", "success")];
+    let out = run_agents(&t, &env, &["--on-failure", "retry:1"]);
+    out.success();
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    ");
+    assert!(
+        out.stdout.contains(
+            "[T002] resuming Claude Code session fake-claude-0001 from the previous attempt\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[0]["outcome"]["kind"], "turn_limit");
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert_eq!(history[1]["resumed"], "fake-claude-0001");
+    // The first attempt's work is saved; the retry read where.
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let env_log = std::fs::read_to_string(t.home.path().join("env-T002")).unwrap();
+    let feedback_path = env_log.lines().nth(1).unwrap();
+    let feedback = std::fs::read_to_string(feedback_path).unwrap();
+    let changes: String = feedback
+        .lines()
+        .skip_while(|l| !l.starts_with("Its changes"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(changes, @r"
+    Its changes, saved as refs/milestone/M1/attempts/T002/1 (the next attempt starts from the latest checkpoint without them; `git show refs/milestone/M1/attempts/T002/1` shows them):
+
+         T002.txt | 1 +
+         1 file changed, 1 insertion(+)
+    ");
+    assert_eq!(t.read("T002.txt"), "T002\n");
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn an_agent_task_that_changes_nothing_fails_in_its_worktree() {
+    let t = repo(TWO_AGENTS);
+    // It says it succeeded, and writes outside the repository.
+    let outside = t.home.path().join("outside.txt");
+    let out = run_agents(&t, &[("T002_FILE", outside.to_str().unwrap())], &[]);
+    out.code(1);
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    error: T002 failed (no-op: no changes) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: if the task needs no change, pass --allow-empty or add an `Allow-empty: yes` line to its section of the plan
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --agent claude --jobs 2`
+    ");
+    assert_eq!(first_parent_subjects(&t), "M1 T001: Write one\ninitial\n");
+    assert_eq!(
+        status_json(&t)["tasks"][1]["history"][0]["outcome"]["kind"],
+        "no_op"
+    );
+}
+
+#[test]
+fn the_budget_is_shared_running_tasks_finish_and_no_new_one_starts() {
+    let t = repo(&format!("{TWO_AGENTS}  - Depends on: T001, T002\n"));
+    // Each task costs $0.0213: two at once spend more than $0.03 together.
+    let out = run_agents(&t, &[("MEET", "1")], &["--max-cost", "0.03"]);
+    out.code(1);
+    let err: String = out
+        .render(&t)
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    error: the milestone M1 has spent $0.04 of its $0.03 budget; T003 was not started
+    hint: raise the budget with `--max-cost USD` or `--max-tokens N` (git config milestone.maxCost, milestone.maxTokens), then run again
+    ");
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T002: Write two\nM1 T001: Write one\ninitial\n"
+    );
+    assert!(!t.home.path().join("pwd-T003").exists());
+    let st = status_json(&t);
+    assert_eq!(st["tasks"][2]["state"], "pending");
+    assert_eq!(st["failure"]["task"], "T003");
+}
+
+#[test]
+fn an_agent_at_a_rate_limit_waits_for_the_reset_and_runs_again() {
+    let t = repo(TWO_AGENTS);
+    let env = [
+        ("T002_CASE", "ratelimit"),
+        ("FAKE_THEN", "success"),
+        ("FAKE_RESET_IN", "1"),
+    ];
+    let out = run_agents(&t, &env, &[]);
+    out.success();
+    assert!(
+        out.stderr.starts_with("T002 hit a rate or usage limit"),
+        "{}",
+        out.stderr
+    );
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[0]["outcome"]["kind"], "rate_limit");
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 3);
+}
+
+/// Tasks that tick their own box in the plan, as agents do: the ticks a
+/// line apart would conflict when merged; each task's checkpoint ticks it.
+#[test]
+fn tasks_that_tick_their_own_box_integrate_without_conflicts() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 [P] Three\n");
+    let tick = script(
+        &t,
+        "tick.sh",
+        "sed \"s/- \\[ \\] $1 /- [x] $1 /\" plan.md > plan.new && mv plan.new plan.md\necho \"$1\" > \"$1.txt\"",
+    );
+    let out = run_m1(&t, &tick, &["--jobs", "3", "-y"]);
+    out.success();
+    assert_eq!(
+        t.read("plan.md"),
+        "# M1\n\n- [x] T001 [P] One\n- [x] T002 [P] Two\n- [x] T003 [P] Three\n"
+    );
+    for id in ["T001", "T002", "T003"] {
+        let files = t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            &format!("refs/milestone/M1/checkpoints/{id}"),
+        ]);
+        assert_eq!(
+            files,
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod dirty;
 mod jobs;
 mod learn;
 pub mod message;
+mod place;
 mod prepare;
 pub mod progress;
 mod roll_back;
@@ -126,9 +127,6 @@ pub fn execute<'a>(
             jobs::print_waves(plan, &prep.status, opts.jobs, report);
         }
         return Ok(Finished::DryRun);
-    }
-    if opts.jobs > 1 {
-        jobs::refuse(plan, &prep.runners)?;
     }
     signals::install()
         .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;

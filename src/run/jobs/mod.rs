@@ -10,17 +10,22 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
-use super::attempt::{Attempted, Base, Place};
+use super::attempt::{Attempted, FEEDBACK_VAR};
+use super::place::{Base, Learned, Place};
 use super::prepare::TaskRunner;
 use super::session::Session;
+use super::write_back::marked;
 use super::{Finished, Report, message, progress};
+use crate::agent::preset;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::plan::write_back::WriteBack;
 use crate::repo::worktree::TaskTree;
 use crate::runner::prefixed::Prefixed;
 use crate::runner::signals;
 use crate::state::{Status, TaskState};
 use crate::ui::text;
+use integrate::Tries;
 
 /// The dry run's waves: which tasks would run together with `jobs` at a
 /// time, if every task took as long.
@@ -44,28 +49,8 @@ pub(super) fn print_waves(plan: &Plan, status: &Status, jobs: usize, report: &mu
     }
 }
 
-/// Refuse what `--jobs N` cannot run yet, before anything is written:
-/// agent presets (their sessions, budget and prompt are the sequential
-/// run's).
-pub(super) fn refuse(plan: &Plan, runners: &[Option<TaskRunner>]) -> Result<()> {
-    let agents: Vec<&str> = plan
-        .tasks
-        .iter()
-        .zip(runners)
-        .filter(|(_, r)| r.as_ref().is_some_and(|r| r.agent.is_some()))
-        .map(|(t, _)| t.id.as_str())
-        .collect();
-    if agents.is_empty() {
-        return Ok(());
-    }
-    Err(Error::bad_input(format!(
-        "--jobs runs runner commands only; {} would run through an agent",
-        text::list(&agents, 5)
-    ))
-    .hint("run agent tasks one at a time: leave out --jobs (or pass --jobs 1)"))
-}
-
 /// A task started in its own worktree, until it is integrated.
+#[derive(Clone)]
 struct Job {
     attempt: u32,
     log: PathBuf,
@@ -76,6 +61,10 @@ struct Job {
     /// saved commit's message.
     saved: String,
     message: String,
+    /// The previous attempt's feedback and session, the budget left.
+    learned: Learned,
+    /// The plan's text it starts from, when checkpoints mark tasks done.
+    plan_text: Option<String>,
 }
 
 /// How a task's thread ended: its attempt, checks in its worktree
@@ -98,25 +87,31 @@ enum Next {
     Stop(Error),
 }
 
-/// Where a parallel run is: which tasks are finished, how often the
-/// policy retried each, and what stops it.
+/// Where a parallel run is: which tasks are finished, what the run knows
+/// of each one's failed attempts, and what stops it.
 struct Tally {
     finished: Vec<bool>,
-    retries: Vec<u32>,
+    tries: Vec<Tries>,
     /// A failure that stops the run: nothing new starts.
     stop: Option<Error>,
     interrupted: bool,
+    /// The first task that did not start because the milestone's budget
+    /// was spent: nothing new starts, the tasks running finish.
+    over_budget: Option<usize>,
 }
 
 impl Tally {
     /// Whether another task may start now.
     fn may_start(&self) -> bool {
-        self.stop.is_none() && !self.interrupted && signals::pending().is_none()
+        self.stop.is_none()
+            && !self.interrupted
+            && self.over_budget.is_none()
+            && signals::pending().is_none()
     }
 
     /// End task `i` (see `integrate::end`) and note what became of it.
     fn end(&mut self, s: &mut Session<'_>, i: usize, job: Job, out: Ended) {
-        match integrate::end(s, i, job, out, &mut self.retries[i]) {
+        match integrate::end(s, i, job, out, &mut self.tries[i]) {
             Ok(Next::Done) => self.finished[i] = true,
             Ok(Next::Again) => {}
             Ok(Next::Interrupted) => self.interrupted = true,
@@ -130,8 +125,9 @@ impl Tally {
 /// Run every task left with up to `jobs` at a time: ready tasks start in
 /// the run's order, each in a worktree of its own made from the latest
 /// checkpoint, and end in plan order (`integrate`). A failure that stops
-/// the run, or a signal, starts nothing new; the tasks still running end
-/// (a signal stops them) and are integrated or saved before it returns.
+/// the run, a spent budget or a signal starts nothing new; the tasks still
+/// running end (a signal stops them) and are integrated or saved before it
+/// returns.
 pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     // Tasks end at any moment: the policy decides, never a prompt.
     s.prompter = None;
@@ -144,9 +140,10 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
             .iter()
             .map(|t| t.state.is_finished())
             .collect(),
-        retries: vec![0; plan.tasks.len()],
+        tries: (0..plan.tasks.len()).map(|_| Tries::default()).collect(),
         stop: None,
         interrupted: false,
+        over_budget: None,
     };
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());
@@ -163,9 +160,14 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
                 if running.len() >= jobs || !tally.may_start() {
                     break;
                 }
+                if s.over_budget().is_some() {
+                    tally.over_budget = Some(i);
+                    break;
+                }
                 match start(s, i, &dir) {
                     Ok(job) => {
-                        scope.spawn(launch(s, i, &job, tx.clone()));
+                        let thread = launch(s, i, job.clone(), tx.clone());
+                        scope.spawn(thread);
                         running.insert(i, job);
                     }
                     Err(e) => tally.stop = Some(e),
@@ -193,6 +195,10 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     }
     if let Some(e) = tally.stop {
         return Err(e);
+    }
+    if let Some(i) = tally.over_budget {
+        // Records that task `i` was not started, and says why.
+        s.check_budget(i)?;
     }
     Ok(s.completed())
 }
@@ -225,6 +231,17 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
     );
     let tree = s.repo.task_tree(&dir.join(safe(&id)));
     let log = s.log_path(&id, attempt)?;
+    let agent = s.runners[i].as_ref().and_then(|r| r.agent);
+    let learned = Learned {
+        feedback: s.feedback_for(i, attempt)?,
+        resume: agent.and_then(|a| s.resume_session(i, a)),
+        limits: s.remaining_budget(),
+    };
+    // The work tree is at HEAD: its plan is the one the task starts from.
+    let plan_text = s
+        .mark_done
+        .then(|| std::fs::read_to_string(s.repo.root().join(&s.plan.plan)).ok())
+        .flatten();
     progress::start(&mut s.status, &id, attempt);
     s.status.save(s.repo.root())?;
     s.report.info(&format!(
@@ -240,23 +257,36 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
         base,
         saved,
         message,
+        learned,
+        plan_text,
     })
 }
 
-/// The thread of task `i`: make its worktree, run its command and then
-/// its checks there, save what it left under its attempt ref, remove the
-/// worktree, and say so. The slow parts of a task run beside the others.
+/// The thread of task `i`: make its worktree, run its command or agent and
+/// then its checks there, save what it left under its attempt ref, remove
+/// the worktree, and say so. The slow parts of a task run beside the others.
 fn launch<'a>(
     s: &Session<'a>,
     i: usize,
-    job: &Job,
+    job: Job,
     tx: mpsc::Sender<(usize, Ended)>,
 ) -> impl FnOnce() + Send + 'a {
-    let (plan, opts) = (s.plan, s.opts);
+    let place = Place {
+        screen: Some(Arc::new(Prefixed::new(&s.plan.tasks[i].id, s.opts.echo))),
+        ..s.place()
+    };
     let runner = s.runners[i].clone();
-    let (tree, log, attempt) = (job.tree.clone(), job.log.clone(), job.attempt);
-    let (base, saved, message) = (job.base.clone(), job.saved.clone(), job.message.clone());
     move || {
+        let Job {
+            attempt,
+            log,
+            tree,
+            base,
+            saved,
+            message,
+            learned,
+            plan_text,
+        } = job;
         if let Err(e) = tree.add(&base) {
             tree.remove();
             let _ = tx.send((
@@ -269,20 +299,28 @@ fn launch<'a>(
             return;
         }
         let place = Place {
-            plan,
-            opts,
             cwd: tree.path(),
-            screen: Some(Arc::new(Prefixed::new(&plan.tasks[i].id, opts.echo))),
+            ..place
         };
-        let base = Base {
+        let mut extra_env = Vec::new();
+        if let Some(f) = &learned.feedback {
+            extra_env.push((FEEDBACK_VAR, f.display().to_string()));
+        }
+        let at = Base {
             i,
             attempt,
             log: &log,
-            extra_env: Vec::new(),
+            extra_env,
             line: None,
         };
-        let run = attempt_in(&place, runner.as_ref(), &base);
-        let commit = tree.save(&saved, &message).map(Some);
+        let run = attempt_in(&place, runner.as_ref(), &at, &learned, (&tree, &base));
+        if run.as_ref().is_ok_and(|d| d.outcome.is_success()) {
+            untick(&place, i, plan_text.as_deref());
+        }
+        let own = runner
+            .and_then(|r| r.agent)
+            .map_or(&[][..], preset::own_files);
+        let commit = tree.save(&saved, &message, own).map(Some);
         if commit.is_ok() {
             tree.remove();
         }
@@ -290,27 +328,60 @@ fn launch<'a>(
     }
 }
 
-/// One attempt of task `base.i` in its worktree: its runner, then, when
-/// that succeeded, its checks there (a failing one fails the task before
+/// One attempt of task `at.i` in its worktree, made at commit `from`: its
+/// runner or agent, then, when that succeeded, the no-change rule (an
+/// agent's) and its checks there (a failing one fails the task before
 /// anything is integrated).
 fn attempt_in(
     place: &Place<'_>,
     runner: Option<&TaskRunner>,
-    base: &Base<'_>,
+    at: &Base<'_>,
+    learned: &Learned,
+    (tree, from): (&TaskTree, &str),
 ) -> Result<Attempted> {
-    let id = &place.plan.tasks[base.i].id;
+    let id = &place.plan.tasks[at.i].id;
     let runner = runner.ok_or_else(|| crate::config::no_runner_error(id))?;
-    let mut done = place.run_command(&runner.command, runner.script, base)?;
-    if done.outcome.is_success() {
-        let screen = place.screen.clone();
-        let mut say = |line: &str| {
-            if let Some(screen) = &screen {
-                screen.show(format!("{line}\n").as_bytes());
-            }
-        };
-        place.checks(base.i, base.attempt, base.log, &mut done, &mut say)?;
+    let screen = place.screen.clone();
+    let mut say = |line: &str| {
+        if let Some(screen) = &screen {
+            screen.show(format!("{line}\n").as_bytes());
+        }
+    };
+    let mut done = match runner.agent {
+        Some(agent) => place.run_agent(agent, at, learned, &mut say)?,
+        None => place.run_command(&runner.command, runner.script, at)?,
+    };
+    if !done.outcome.is_success() {
+        return Ok(done);
     }
+    if let Some(agent) = runner.agent
+        && !place.may_be_empty(at.i)
+        && !tree.changed(from, preset::own_files(agent))?
+    {
+        done.no_change();
+        return Ok(done);
+    }
+    place.checks(at.i, at.attempt, at.log, &mut done, &mut say)?;
     Ok(done)
+}
+
+/// A task that ticked its own box in the plan, and changed nothing else
+/// there, gets the plan back as it started: its checkpoint ticks the box
+/// in the plan as the branch has it by then. (Merged, the tick would
+/// conflict with the ticks of the tasks integrated meanwhile, a line
+/// above or below.)
+fn untick(place: &Place<'_>, i: usize, start: Option<&str>) {
+    let Some(start) = start else { return };
+    let path = place.cwd.join(&place.plan.plan);
+    let Ok(now) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let id = &place.plan.tasks[i].id;
+    if let WriteBack::Marked { text, .. } = marked(start, &place.plan.milestone, id)
+        && text == now
+    {
+        let _ = std::fs::write(&path, start);
+    }
 }
 
 /// A worktree's directory name for task `id`.
