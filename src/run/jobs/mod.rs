@@ -129,8 +129,15 @@ impl Tally {
 /// running end (a signal stops them) and are integrated or saved before it
 /// returns.
 pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
-    // Tasks end at any moment: the policy decides, never a prompt.
-    s.prompter = None;
+    // Tasks end at any moment, others running: a question would stop
+    // them all or be lost among their lines. The policy decides, and a
+    // terminal that would have asked is told so.
+    if s.prompter.take().is_some() {
+        s.report.info(&format!(
+            "With --jobs {jobs}, a task that fails does not ask what to do: the failure policy decides ({}; choose with --on-failure or git config milestone.onFailure).",
+            s.opts.policy
+        ));
+    }
     let plan = s.plan;
     let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
     let mut tally = Tally {
