@@ -944,6 +944,35 @@ fn an_agent_task_that_fails_is_classified_saved_and_retried_with_its_feedback() 
 }
 
 #[test]
+fn an_agent_that_ends_the_same_way_twice_is_not_retried_again() {
+    let t = repo(TWO_AGENTS);
+    let out = run_agents(
+        &t,
+        &[("T002_CASE", "turnlimit")],
+        &["--on-failure", "retry:3"],
+    );
+    out.code(1);
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    T002 ended the same way twice (turn limit reached: stopped after 1 turn (--max-turns)); not retrying it again
+    error: T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: allow more turns with `-- --max-turns 50` after the run's flags, or split the task
+    hint: its work is saved as refs/milestone/M1/attempts/T002/2
+    hint: its output: [REPO]/[LOGS]/T002.2.log
+    hint: run it again: `git milestone run M1 --plan plan.md --on-failure retry:3 --agent claude --jobs 2`
+    ");
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+}
+
+#[test]
 fn an_agent_task_that_changes_nothing_fails_in_its_worktree() {
     let t = repo(TWO_AGENTS);
     // It says it succeeded, and writes outside the repository.

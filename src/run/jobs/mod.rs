@@ -383,6 +383,9 @@ fn untick(place: &Place<'_>, i: usize, start: Option<&str>) {
     let Ok(now) = std::fs::read_to_string(&path) else {
         return;
     };
+    if now == start {
+        return;
+    }
     let id = &place.plan.tasks[i].id;
     if let WriteBack::Marked { text, .. } = marked(start, &place.plan.milestone, id)
         && text == now
