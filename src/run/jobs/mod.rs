@@ -101,12 +101,39 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(s: &Session<'_>) -> Tally {
+        Tally {
+            finished: s
+                .status
+                .tasks
+                .iter()
+                .map(|t| t.state.is_finished())
+                .collect(),
+            tries: s.status.tasks.iter().map(|_| Tries::default()).collect(),
+            stop: None,
+            interrupted: false,
+            over_budget: None,
+        }
+    }
+
     /// Whether another task may start now.
     fn may_start(&self) -> bool {
         self.stop.is_none()
             && !self.interrupted
             && self.over_budget.is_none()
             && signals::pending().is_none()
+    }
+
+    /// Start task `i` unless the run stops or the budget is spent.
+    fn start(&mut self, s: &mut Session<'_>, i: usize, dir: &Path) -> Option<Job> {
+        if !self.may_start() {
+            return None;
+        }
+        if s.over_budget().is_some() {
+            self.over_budget = Some(i);
+            return None;
+        }
+        start(s, i, dir).map_err(|e| self.stop = Some(e)).ok()
     }
 
     /// End task `i` (see `integrate::end`) and note what became of it.
@@ -129,29 +156,10 @@ impl Tally {
 /// running end (a signal stops them) and are integrated or saved before it
 /// returns.
 pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
-    // Tasks end at any moment, others running: a question would stop
-    // them all or be lost among their lines. The policy decides, and a
-    // terminal that would have asked is told so.
-    if s.prompter.take().is_some() {
-        s.report.info(&format!(
-            "With --jobs {jobs}, a task that fails does not ask what to do: the failure policy decides ({}; choose with --on-failure or git config milestone.onFailure).",
-            s.opts.policy
-        ));
-    }
+    policy_decides(s, jobs);
     let plan = s.plan;
     let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
-    let mut tally = Tally {
-        finished: s
-            .status
-            .tasks
-            .iter()
-            .map(|t| t.state.is_finished())
-            .collect(),
-        tries: (0..plan.tasks.len()).map(|_| Tries::default()).collect(),
-        stop: None,
-        interrupted: false,
-        over_budget: None,
-    };
+    let mut tally = Tally::new(s);
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());
     let (tx, rx) = mpsc::channel::<(usize, Ended)>();
@@ -162,23 +170,14 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
             let finished = &tally.finished;
             let ready: Vec<usize> = (0..plan.tasks.len())
                 .filter(|&i| !finished[i] && !running.contains_key(&i) && graph.ready(i, finished))
+                .take(jobs.saturating_sub(running.len()))
                 .collect();
             for i in ready {
-                if running.len() >= jobs || !tally.may_start() {
+                let Some(job) = tally.start(s, i, &dir) else {
                     break;
-                }
-                if s.over_budget().is_some() {
-                    tally.over_budget = Some(i);
-                    break;
-                }
-                match start(s, i, &dir) {
-                    Ok(job) => {
-                        let thread = launch(s, i, job.clone(), tx.clone());
-                        scope.spawn(thread);
-                        running.insert(i, job);
-                    }
-                    Err(e) => tally.stop = Some(e),
-                }
+                };
+                scope.spawn(launch(s, i, job.clone(), tx.clone()));
+                running.insert(i, job);
             }
             let Some(&first) = running.keys().next() else {
                 return;
@@ -208,6 +207,18 @@ pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
         s.check_budget(i)?;
     }
     Ok(s.completed())
+}
+
+/// Tasks end at any moment, others running: a question would stop them
+/// all or be lost among their lines. The policy decides, and a terminal
+/// that would have asked is told so.
+fn policy_decides(s: &mut Session<'_>, jobs: usize) {
+    if s.prompter.take().is_some() {
+        s.report.info(&format!(
+            "With --jobs {jobs}, a task that fails does not ask what to do: the failure policy decides ({}; choose with --on-failure or git config milestone.onFailure).",
+            s.opts.policy
+        ));
+    }
 }
 
 /// Say which tasks the plan marks done, as the sequential run does.
