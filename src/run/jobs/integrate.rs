@@ -56,26 +56,15 @@ pub(super) fn end(
     } = job;
     let (commit, done) = match (out.commit, out.run) {
         (Ok(Some(commit)), Ok(done)) => (commit, done),
-        (commit, run) => {
-            let e = match (commit, run) {
-                (Err(e), _) => e.hint(format!(
-                    "{id}'s work is left in its worktree, {}",
-                    tree.path().display()
-                )),
-                (Ok(_), Err(e)) => e,
-                (Ok(_), Ok(_)) => unreachable!("a task that ran is saved"),
-            };
-            progress::finish(
-                &mut s.status,
-                &id,
-                TaskState::Failed,
-                None,
-                Default::default(),
-            );
-            progress::fail(&mut s.status, &id, None);
-            s.status.save(s.repo.root())?;
-            return Ok(Next::Stop(e));
+        (Err(e), _) => {
+            let e = e.hint(format!(
+                "{id}'s work is left in its worktree, {}",
+                tree.path().display()
+            ));
+            return not_run(s, &id, e);
         }
+        (Ok(_), Err(e)) => return not_run(s, &id, e),
+        (Ok(None), Ok(_)) => unreachable!("a task that ran is saved"),
     };
     progress::record(&mut s.status, &id, done.record.clone());
     let outcome = done.run;
@@ -106,6 +95,21 @@ pub(super) fn end(
             fail(s, &ctx, done, failed, tries)
         }
     }
+}
+
+/// Task `id` could not run, or its work could not be saved: it failed,
+/// and the run stops with `e`.
+fn not_run(s: &mut Session<'_>, id: &str, e: Error) -> Result<Next> {
+    progress::finish(
+        &mut s.status,
+        id,
+        TaskState::Failed,
+        None,
+        Default::default(),
+    );
+    progress::fail(&mut s.status, id, None);
+    s.status.save(s.repo.root())?;
+    Ok(Next::Stop(e))
 }
 
 /// An agent hit a rate or usage limit: as a sequential run does, wait for

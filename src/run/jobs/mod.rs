@@ -307,13 +307,8 @@ fn launch<'a>(
         } = job;
         if let Err(e) = tree.add(&base) {
             tree.remove();
-            let _ = tx.send((
-                i,
-                Ended {
-                    run: Err(e),
-                    commit: Ok(None),
-                },
-            ));
+            let (run, commit) = (Err(e), Ok(None));
+            let _ = tx.send((i, Ended { run, commit }));
             return;
         }
         let place = Place {
