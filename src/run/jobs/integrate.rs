@@ -14,11 +14,10 @@ use crate::repo::merge::Merged;
 use crate::run::attempt::Attempted;
 use crate::run::learn::changes_text;
 use crate::run::message::{Skip, Verdict};
-use crate::run::progress;
 use crate::run::session::{Session, seconds};
 use crate::run::watch::Watch;
 use crate::runner::{EXIT_SKIP, Outcome, signals};
-use crate::state::{self, TaskState};
+use crate::state::TaskState;
 use crate::ui::text;
 
 /// What the run knows of a task's failed attempts: how often the policy
@@ -66,7 +65,7 @@ pub(super) fn end(
         (Ok(_), Err(e)) => return not_run(s, &id, e),
         (Ok(None), Ok(_)) => unreachable!("a task that ran is saved"),
     };
-    progress::record(&mut s.status, &id, done.record.clone());
+    s.status.record(&id, done.record.clone());
     let outcome = done.run;
     if done.outcome.kind == Kind::Interrupted || signals::pending().is_some() {
         return interrupted(s, &id, outcome);
@@ -100,14 +99,9 @@ pub(super) fn end(
 /// Task `id` could not run, or its work could not be saved: it failed,
 /// and the run stops with `e`.
 fn not_run(s: &mut Session<'_>, id: &str, e: Error) -> Result<Next> {
-    progress::finish(
-        &mut s.status,
-        id,
-        TaskState::Failed,
-        None,
-        Default::default(),
-    );
-    progress::fail(&mut s.status, id, None);
+    s.status
+        .finish(id, TaskState::Failed, None, Default::default());
+    s.status.fail(id, None);
     s.status.save(s.repo.root())?;
     Ok(Next::Stop(e))
 }
@@ -168,8 +162,7 @@ fn merge(
             return fail(s, ctx, done, failed, tries);
         }
     };
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     recover::note(s.repo, s.name(), &id, &head, &tree)?;
     if let Err(e) = s.repo.move_work_tree(&head, &tree) {
@@ -183,7 +176,7 @@ fn merge(
     // The checkpoint's evidence is the checks on what it commits.
     done.record.checks.clear();
     s.after_success(ctx.i, ctx.attempt, &merged_log(ctx.log), &watch, &mut done)?;
-    progress::record(&mut s.status, &id, done.record.clone());
+    s.status.record(&id, done.record.clone());
     if !done.outcome.is_success() {
         s.repo.reset_work_tree(&head)?;
         recover::clear(s.repo, s.name())?;
@@ -237,10 +230,8 @@ fn fail(
     let task = &s.plan.tasks[ctx.i];
     let id = task.id.clone();
     let outcome = done.run;
-    progress::failed(&mut s.status, &id, outcome.exit.code(), outcome.duration);
-    if let Some(f) = s.status.failure.as_mut() {
-        f.saved_ref = Some(ctx.saved.to_string());
-    }
+    s.status.failed(&id, outcome.exit.code(), outcome.duration);
+    s.status.failure_saved(ctx.saved);
     s.status.save(s.repo.root())?;
     write_feedback(s, ctx, &done)?;
     // The lines the task showed: an agent's readable text, not its events.
@@ -302,17 +293,14 @@ fn stopped(s: &Session<'_>, ctx: &Ctx<'_>, words: String, failed: Failed) -> Err
 /// the attempt ref that holds its work.
 fn skip(s: &mut Session<'_>, ctx: &Ctx<'_>, outcome: Outcome, why: String) -> Result<Next> {
     let id = s.plan.tasks[ctx.i].id.clone();
-    progress::finish(
-        &mut s.status,
+    s.status.finish(
         &id,
         TaskState::Skipped,
         outcome.exit.code(),
         outcome.duration,
     );
-    // Skipping is not a failure: the task's record says how it ended.
-    s.status.failure = None;
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.status.not_failed();
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     let skip = Skip {
         why,
@@ -325,13 +313,8 @@ fn skip(s: &mut Session<'_>, ctx: &Ctx<'_>, outcome: Outcome, why: String) -> Re
 
 /// Record task `id` interrupted; its work is saved.
 fn interrupted(s: &mut Session<'_>, id: &str, outcome: Outcome) -> Result<Next> {
-    progress::finish(
-        &mut s.status,
-        id,
-        TaskState::Interrupted,
-        None,
-        outcome.duration,
-    );
+    s.status
+        .finish(id, TaskState::Interrupted, None, outcome.duration);
     s.status.save(s.repo.root())?;
     Ok(Next::Interrupted)
 }

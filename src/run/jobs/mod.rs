@@ -12,10 +12,10 @@ use std::sync::{Arc, mpsc};
 
 use super::attempt::{Attempted, FEEDBACK_VAR};
 use super::place::{Base, Learned, Place};
-use super::prepare::TaskRunner;
+use super::runners::TaskRunner;
 use super::session::Session;
 use super::write_back::marked;
-use super::{Finished, Report, message, progress};
+use super::{Finished, Report, message};
 use crate::agent::preset;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -260,7 +260,7 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
         .mark_done
         .then(|| std::fs::read_to_string(s.repo.root().join(&s.plan.plan)).ok())
         .flatten();
-    progress::start(&mut s.status, &id, attempt);
+    s.status.start(&id, attempt);
     s.status.save(s.repo.root())?;
     s.report.info(&format!(
         "Starting {id} [{}/{}] {}",
@@ -417,8 +417,7 @@ fn stopped_by_signal(s: &mut Session<'_>) -> Result<Error> {
         .filter(|t| t.state == TaskState::Interrupted)
         .map(|t| t.id.clone())
         .collect();
-    s.status.state = crate::state::RunState::Interrupted;
-    s.status.updated_at = crate::state::now();
+    s.status.interrupt();
     s.status.save(s.repo.root())?;
     let signal = if sig == libc::SIGTERM {
         "SIGTERM"
