@@ -943,6 +943,21 @@ fn an_agent_task_that_fails_is_classified_saved_and_retried_with_its_feedback() 
     assert_fsck_clean(&t);
 }
 
+/// An agent's session from an earlier run may have been made in another
+/// directory (a sequential run's work tree): the next run does not resume
+/// it; a retry in the same run does (above).
+#[test]
+fn a_later_run_does_not_resume_an_agents_session() {
+    let t = repo(TWO_AGENTS);
+    run_agents(&t, &[("T002_CASE", "turnlimit")], &[]).code(1);
+    let out = run_agents(&t, &[], &[]);
+    out.success();
+    assert!(!out.stdout.contains("resuming"), "{}", out.stdout);
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert!(history[1]["resumed"].is_null(), "{history}");
+}
+
 #[test]
 fn an_agent_that_ends_the_same_way_twice_is_not_retried_again() {
     let t = repo(TWO_AGENTS);

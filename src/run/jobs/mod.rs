@@ -92,6 +92,10 @@ enum Next {
 struct Tally {
     finished: Vec<bool>,
     tries: Vec<Tries>,
+    /// The task runs again in this run: an agent continues its session
+    /// (made in the same worktree; one from an earlier run may have been
+    /// made elsewhere, and an agent cannot resume it there).
+    again: Vec<bool>,
     /// A failure that stops the run: nothing new starts.
     stop: Option<Error>,
     interrupted: bool,
@@ -110,6 +114,7 @@ impl Tally {
                 .map(|t| t.state.is_finished())
                 .collect(),
             tries: s.status.tasks.iter().map(|_| Tries::default()).collect(),
+            again: vec![false; s.status.tasks.len()],
             stop: None,
             interrupted: false,
             over_budget: None,
@@ -133,14 +138,16 @@ impl Tally {
             self.over_budget = Some(i);
             return None;
         }
-        start(s, i, dir).map_err(|e| self.stop = Some(e)).ok()
+        start(s, i, dir, self.again[i])
+            .map_err(|e| self.stop = Some(e))
+            .ok()
     }
 
     /// End task `i` (see `integrate::end`) and note what became of it.
     fn end(&mut self, s: &mut Session<'_>, i: usize, job: Job, out: Ended) {
         match integrate::end(s, i, job, out, &mut self.tries[i]) {
             Ok(Next::Done) => self.finished[i] = true,
-            Ok(Next::Again) => {}
+            Ok(Next::Again) => self.again[i] = true,
             Ok(Next::Interrupted) => self.interrupted = true,
             Ok(Next::Stop(e)) | Err(e) => {
                 self.stop.get_or_insert(e);
@@ -236,7 +243,8 @@ fn note_done_in_plan(s: &mut Session<'_>) {
 }
 
 /// Record that task `i` runs, from HEAD; its thread makes its worktree.
-fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
+/// `again`: it ran earlier in this run.
+fn start(s: &mut Session<'_>, i: usize, dir: &Path, again: bool) -> Result<Job> {
     let task = &s.plan.tasks[i];
     let id = task.id.clone();
     let attempt = s.status.tasks[i].attempts + 1;
@@ -252,7 +260,7 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
     let agent = s.runners[i].as_ref().and_then(|r| r.agent);
     let learned = Learned {
         feedback: s.feedback_for(i, attempt)?,
-        resume: agent.and_then(|a| s.resume_session(i, a)),
+        resume: agent.filter(|_| again).and_then(|a| s.resume_session(i, a)),
         limits: s.remaining_budget(),
     };
     // The work tree is at HEAD: its plan is the one the task starts from.
