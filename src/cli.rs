@@ -223,8 +223,10 @@ pub struct RunArgs {
     /// worktree, integrated in plan order (default: git config
     /// `milestone.jobs`, then 1).
     ///
-    /// Tasks run together when the plan marks them parallel (`[P]`) or
-    /// states their dependencies; others keep document order.
+    /// Tasks run together when the plan marks them parallel (`[P]`),
+    /// says so ("T003 can run in parallel with T002") or states their
+    /// dependencies; others keep document order. A failed task does not
+    /// ask: the failure policy decides.
     #[arg(long, short = 'j', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,

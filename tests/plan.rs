@@ -761,6 +761,9 @@ fn gsd_roadmap_scoped_to_a_version_with_inserted_phases_and_conflicting_marks() 
       docs/gsd-roadmap.md:47  07.1 waits for 7  ("before" in the task's text)
       docs/gsd-roadmap.md:64  07.1 waits for 7  (a dependency field)
 
+    may run at the same time (with run --jobs):
+      docs/gsd-roadmap.md:47  7 may run beside 6  ("independent of" in the task's text)
+
     unsure:
       5 counts as not done: marked done by [x] (line 22) and "Complete" (line 57), not done by an open item inside it (line 35)
     --- stderr

@@ -46,14 +46,10 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         );
         return Ok(0);
     }
-    let mut continue_with =
+    let continue_with =
         resolved
             .settings
             .command(&plan.milestone, repo.root(), cwd, args.detach_ok);
-    // A parallel run is continued in parallel (git config's jobs apply anyway).
-    if let Some(n) = args.jobs.filter(|&n| n > 1) {
-        continue_with.push_str(&format!(" --jobs {n}"));
-    }
     let opts = Options {
         runner: resolved.runner,
         tag: resolved.tag,
@@ -70,7 +66,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         tasks: resolved.tasks,
         live: ui::live::enabled(),
         sequence,
-        jobs: crate::config::jobs(&repo, args.jobs)?,
+        jobs: crate::config::jobs(&repo, resolved.jobs)?,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
@@ -106,6 +102,7 @@ fn given<'a>(args: &'a RunArgs, cwd: &'a Path) -> settings::Given<'a> {
         allow_empty: args.allow_empty,
         max_cost: args.max_cost.as_deref(),
         max_tokens: args.max_tokens.as_deref(),
+        jobs: args.jobs,
     }
 }
 

@@ -66,6 +66,7 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     Ok(Extracted {
         tasks: tasks.list,
         deps: read.deps,
+        parallel: read.parallel,
         warnings: r.warnings,
         left_out: r.left_out,
         unsure,

@@ -13,6 +13,7 @@ mod dry_run;
 mod jobs;
 mod learn;
 pub mod message;
+mod place;
 mod prepare;
 pub mod progress;
 mod prompt;

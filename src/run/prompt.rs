@@ -23,15 +23,15 @@ pub(super) struct Prompts<'a> {
 }
 
 impl<'a> Prompts<'a> {
-    pub(super) fn new(repo: &Repo, plan: &'a Plan, opts: &Options, agent: Agent) -> Prompts<'a> {
+    pub(super) fn new(root: &Path, plan: &'a Plan, opts: &Options, agent: Agent) -> Prompts<'a> {
         let template = opts.tasks.prompt.clone().unwrap_or_else(|| {
-            let task_command = repo.root().join(prompt::TASK_COMMAND).is_file();
+            let task_command = root.join(prompt::TASK_COMMAND).is_file();
             Template::default_for(agent, task_command)
         });
         Prompts {
             template,
             plan,
-            plan_text: std::fs::read_to_string(repo.root().join(&plan.plan)).unwrap_or_default(),
+            plan_text: std::fs::read_to_string(root.join(&plan.plan)).unwrap_or_default(),
             lines: plan.tasks.iter().map(|t| t.line).collect(),
         }
     }
@@ -72,7 +72,7 @@ pub(super) fn check(
             continue;
         };
         if prompts.as_ref().is_none_or(|(a, _)| *a != agent) {
-            prompts = Some((agent, Prompts::new(repo, plan, opts, agent)));
+            prompts = Some((agent, Prompts::new(repo.root(), plan, opts, agent)));
         }
         if let Some((_, p)) = &prompts {
             preset::check_prompt(&p.render(i, 1, None))?;
