@@ -1092,3 +1092,40 @@ fn tasks_that_tick_their_own_box_integrate_without_conflicts() {
         );
     }
 }
+
+/// The parallel run names a numbered task by its label and says which
+/// attempt a retry is, as the sequential run does.
+#[test]
+fn numbered_tasks_are_named_by_their_label_and_a_retry_by_its_attempt() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n## Task 1: One\n\nwork\n\n## Task 2: Two\n\nwork\n",
+    )]);
+    let dir = t.home.path().display().to_string();
+    let flaky = script(
+        &t,
+        "flaky.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = 2 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; exit 3; fi"
+        ),
+    );
+    let out = run_m1(
+        &t,
+        &flaky,
+        &["--jobs", "2", "-y", "--on-failure", "retry:1"],
+    );
+    out.success();
+    let mut starting: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Starting"))
+        .collect();
+    // The two first attempts start in either order.
+    starting[..2].sort_unstable();
+    insta::assert_snapshot!(starting.join("\n"), @r"
+    Starting Task 1 [1/2] One
+    Starting Task 2 [2/2] Two
+    Starting Task 2 [2/2] (attempt 2) Two
+    ");
+}

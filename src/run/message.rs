@@ -36,6 +36,14 @@ pub fn starting(name: &str, place: (usize, usize), attempt: u32, title: &str) ->
     )
 }
 
+/// `T003 [3/3] is marked done in the plan: not run`.
+pub fn done_in_plan(name: &str, place: (usize, usize)) -> String {
+    format!(
+        "{name} [{}/{}] is marked done in the plan: not run",
+        place.0, place.1
+    )
+}
+
 /// The longest subject a checkpoint gets, in characters: what `git log
 /// --oneline`, `git shortlog` and review tools show without wrapping.
 pub const SUBJECT_MAX: usize = 72;

@@ -59,12 +59,8 @@ impl Session<'_> {
         for i in 0..self.plan.tasks.len() {
             if self.status.tasks[i].state == TaskState::DoneInPlan {
                 let task = &self.plan.tasks[i];
-                self.report.info(&format!(
-                    "{} [{}/{}] is marked done in the plan: not run",
-                    task.name(),
-                    i + 1,
-                    self.plan.tasks.len()
-                ));
+                let place = (i + 1, self.plan.tasks.len());
+                self.report.info(&message::done_in_plan(task.name(), place));
             }
             if self.status.tasks[i].state.is_finished() {
                 continue;

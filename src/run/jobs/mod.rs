@@ -233,11 +233,8 @@ fn note_done_in_plan(s: &mut Session<'_>) {
     let total = s.plan.tasks.len();
     for (i, task) in s.plan.tasks.iter().enumerate() {
         if s.status.tasks[i].state == TaskState::DoneInPlan {
-            s.report.info(&format!(
-                "{} [{}/{total}] is marked done in the plan: not run",
-                task.id,
-                i + 1
-            ));
+            s.report
+                .info(&message::done_in_plan(task.name(), (i + 1, total)));
         }
     }
 }
@@ -270,12 +267,9 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path, again: bool) -> Result<Job> 
         .flatten();
     s.status.start(&id, attempt);
     s.status.save(s.repo.root())?;
-    s.report.info(&format!(
-        "Starting {id} [{}/{}] {}",
-        i + 1,
-        s.plan.tasks.len(),
-        message::one_line(&task.title)
-    ));
+    let place = (i + 1, s.plan.tasks.len());
+    s.report
+        .info(&message::starting(task.name(), place, attempt, &task.title));
     Ok(Job {
         attempt,
         log,
