@@ -1178,3 +1178,64 @@ fn numbered_tasks_are_named_by_their_label_and_a_retry_by_its_attempt() {
     Starting Task 2 [2/2] (attempt 2) Two
     ");
 }
+
+/// Two tasks running in their worktrees, `draft.txt` made in the work
+/// tree meanwhile, and the run killed (SIGKILL: nothing recorded after).
+fn killed_with_a_draft_made_meanwhile() -> TestRepo {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+    let dir = t.home.path().display().to_string();
+    let hang = script(
+        &t,
+        "hang.sh",
+        &format!(
+            "echo \"$1 half done\" > \"$1.txt\"\ntouch '{dir}/started-'\"$1\"\n\
+             while [ ! -e '{dir}/never' ]; do sleep 0.01; done"
+        ),
+    );
+    let mut child = run_cmd(&t, &hang, &["--jobs", "2", "-y"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for id in ["T001", "T002"] {
+        let started = t.home.path().join(format!("started-{id}"));
+        while !started.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    t.write("draft.txt", "the user's\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::write(t.home.path().join("never"), "").unwrap();
+    t
+}
+
+#[test]
+fn a_file_the_user_makes_while_a_killed_jobs_run_ran_is_in_no_checkpoint() {
+    let t = killed_with_a_draft_made_meanwhile();
+    let resumed = run_m1(&t, writing_runner(&t), &["-y"]);
+    resumed.success();
+    assert_eq!(status_json(&t)["state"], "completed");
+    let committed = t.git(&["log", "--name-only", "--format=", "HEAD"]);
+    assert!(!committed.contains("draft.txt"), "{committed}");
+    assert_eq!(porcelain(&t), "?? draft.txt\n");
+    assert_eq!(t.read("draft.txt"), "the user's\n");
+}
+
+#[test]
+fn a_rollback_after_a_killed_jobs_run_leaves_the_users_new_file() {
+    let t = killed_with_a_draft_made_meanwhile();
+    let out = t.run(["rollback", "M1"]);
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: nothing to roll back: M1 is already at the commit the run started from ([OID]) with no changes
+    hint: see where it stands: git milestone status M1
+    ");
+    assert_eq!(t.read("draft.txt"), "the user's\n");
+    assert_eq!(
+        porcelain(&t),
+        "?? .milestone_bundles/M1/status.json\n?? draft.txt\n"
+    );
+}

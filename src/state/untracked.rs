@@ -10,6 +10,10 @@
 //! stops, those are recorded, so that its retry (perhaps in another run)
 //! commits them. A file the attempt never touched that an ignore rule it
 //! changed exposed is the user's.
+//!
+//! A `--jobs` run's attempts run in worktrees of their own
+//! (`attempts-elsewhere` in the journal): an untracked file in the work
+//! tree is never one of theirs, even when the run was killed.
 
 use std::collections::HashSet;
 use std::fs;
@@ -25,6 +29,7 @@ use crate::repo::rollback::is_kept;
 const USERS: &str = "untracked-at-start";
 const TASKS: &str = "attempt-leftovers";
 const STARTED: &str = "attempt-start";
+const ELSEWHERE: &str = "attempts-elsewhere";
 
 /// The untracked files of a milestone's run: whose each is.
 #[derive(Debug, Clone)]
@@ -37,6 +42,9 @@ pub struct Untracked {
     task: HashSet<String>,
     /// When the current attempt started.
     started: Option<SystemTime>,
+    /// The run's attempts run in worktrees of their own (`--jobs`): a kill
+    /// leaves none of their files in the work tree.
+    elsewhere: bool,
     /// The work tree's untracked files, when known without reading it
     /// again: as the run's checks read them, or none outside the user's
     /// right after a checkpoint that ran no hook (it staged every other).
@@ -53,6 +61,7 @@ impl Untracked {
             users: read_paths(git_dir, name, USERS)?.into_iter().collect(),
             task: read_paths(git_dir, name, TASKS)?.into_iter().collect(),
             started: attempt_start(git_dir, name)?,
+            elsewhere: journal_dir(git_dir, name)?.join(ELSEWHERE).exists(),
             now: None,
         })
     }
@@ -66,6 +75,7 @@ impl Untracked {
             users: untracked.iter().cloned().collect(),
             task: HashSet::new(),
             started: None,
+            elsewhere: false,
             now: Some(untracked),
         }
     }
@@ -88,7 +98,7 @@ impl Untracked {
         let mut read = Untracked::read(repo, name)?;
         if !continues {
             read.task.clear();
-        } else if end_unrecorded {
+        } else if end_unrecorded && !read.elsewhere {
             let unclaimed: Vec<String> = untracked
                 .iter()
                 .filter(|p| !read.users.contains(*p) && !read.untouched(repo, p))
@@ -101,8 +111,17 @@ impl Untracked {
     }
 
     /// Under the run lock, before any task runs: a new run records its
-    /// untracked files as the user's, and that no attempt left any.
-    pub fn begin(&self, fresh: bool) -> Result<()> {
+    /// untracked files as the user's, and that no attempt left any. Its
+    /// attempts run in the work tree until [`elsewhere`](Self::elsewhere).
+    pub fn begin(&mut self, fresh: bool) -> Result<()> {
+        self.elsewhere = false;
+        let marker = journal_dir(&self.git_dir, &self.name)?.join(ELSEWHERE);
+        match fs::remove_file(&marker) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", marker.display()));
+            }
+            _ => {}
+        }
         if !fresh {
             return Ok(());
         }
@@ -110,6 +129,16 @@ impl Untracked {
         users.sort();
         write_paths(&self.git_dir, &self.name, USERS, &users)?;
         write_paths(&self.git_dir, &self.name, TASKS, &[])
+    }
+
+    /// The run's attempts run in worktrees of their own (`--jobs`), before
+    /// any starts: what is untracked in the work tree is never theirs.
+    pub fn elsewhere(&mut self) -> Result<()> {
+        self.elsewhere = true;
+        replace_file(
+            &journal_dir(&self.git_dir, &self.name)?.join(ELSEWHERE),
+            b"",
+        )
     }
 
     /// An attempt starts now: untracked files present existed before it,
@@ -207,8 +236,8 @@ impl Untracked {
     /// A rollback's sorting of the untracked files it found (`paths`):
     /// those neither the user's from before nor the run's own `status`
     /// file, split into the task's (its attempt recorded them, or, its end
-    /// never recorded, any may be its) and the user's, made since the run
-    /// started. An entry of the user's that ends in `/` (as an older run
+    /// never recorded in the work tree, any may be its) and the user's,
+    /// made since the run started. An entry of the user's that ends in `/` (as an older run
     /// recorded a directory) covers the files inside.
     pub fn sort_out<'p>(
         &self,
@@ -216,6 +245,7 @@ impl Untracked {
         (status, end_unrecorded): (&str, bool),
     ) -> (Vec<String>, Vec<String>) {
         let users = self.users_listed();
+        let end_unrecorded = end_unrecorded && !self.elsewhere;
         let (mut task, mut made) = (Vec::new(), Vec::new());
         for p in paths {
             if is_kept(p, &users) || *p == status {
@@ -308,6 +338,7 @@ mod tests {
             users: users.iter().map(|p| p.to_string()).collect(),
             task: task.iter().map(|p| p.to_string()).collect(),
             started: None,
+            elsewhere: false,
             now: None,
         }
     }
@@ -334,6 +365,16 @@ mod tests {
         let (task, made) = o.sort_out(found.iter(), (status, true));
         assert_eq!(task, ["new.rs", "draft.txt"]);
         assert!(made.is_empty());
+        // Unless its attempts ran in worktrees of their own (`--jobs`).
+        let jobs = Untracked {
+            elsewhere: true,
+            ..o
+        };
+        let (task, made) = jobs.sort_out(found.iter(), (status, true));
+        assert_eq!(
+            (task, made),
+            (vec!["new.rs".into()], vec!["draft.txt".into()])
+        );
     }
 
     #[test]

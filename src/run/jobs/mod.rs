@@ -164,6 +164,8 @@ impl Tally {
 /// returns.
 pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     policy_decides(s, jobs);
+    // A kill must not leave the user's new files looking like a task's.
+    s.untracked.elsewhere()?;
     let plan = s.plan;
     let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs(), &plan.waiting());
     let mut tally = Tally::new(s);
