@@ -1239,3 +1239,23 @@ fn a_rollback_after_a_killed_jobs_run_leaves_the_users_new_file() {
         "?? .milestone_bundles/M1/status.json\n?? draft.txt\n"
     );
 }
+
+#[test]
+fn a_file_the_user_makes_while_jobs_run_is_theirs_without_a_warning() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n");
+    let root = t.path().display().to_string();
+    // T001 stands for the user, writing in the work tree while it runs.
+    let runner = script(
+        &t,
+        "runner.sh",
+        &format!(
+            "[ \"$1\" = T001 ] && echo \"the user's\" > '{root}/draft.txt'\necho \"$1\" > \"$1.txt\""
+        ),
+    );
+    let out = run_m1(&t, runner, &["--jobs", "2", "-y"]);
+    out.success();
+    assert_eq!(out.stderr, "");
+    let committed = t.git(&["log", "--name-only", "--format=", "HEAD"]);
+    assert!(!committed.contains("draft.txt"), "{committed}");
+    assert_eq!(porcelain(&t), "?? draft.txt\n");
+}

@@ -132,9 +132,12 @@ impl Untracked {
     }
 
     /// The run's attempts run in worktrees of their own (`--jobs`), before
-    /// any starts: what is untracked in the work tree is never theirs.
+    /// any starts: what is untracked in the work tree is never theirs, and
+    /// each merge's start reads the work tree again (the user may have made
+    /// files there while the tasks ran).
     pub fn elsewhere(&mut self) -> Result<()> {
         self.elsewhere = true;
+        self.now = None;
         replace_file(
             &journal_dir(&self.git_dir, &self.name)?.join(ELSEWHERE),
             b"",
@@ -177,9 +180,10 @@ impl Untracked {
 
     /// The task's checkpoint holds its files now. `clean`: it staged every
     /// untracked file that is not the user's, and no hook ran that could
-    /// have made more.
+    /// have made more (known only when the next attempt starts right away,
+    /// not when the tasks run [`elsewhere`](Self::elsewhere)).
     pub fn checkpointed(&mut self, clean: bool) -> Result<()> {
-        if clean {
+        if clean && !self.elsewhere {
             self.now = Some(Vec::new());
         }
         if !self.task.is_empty() {
