@@ -1259,3 +1259,28 @@ fn a_file_the_user_makes_while_jobs_run_is_theirs_without_a_warning() {
     assert!(!committed.contains("draft.txt"), "{committed}");
     assert_eq!(porcelain(&t), "?? draft.txt\n");
 }
+
+#[test]
+fn a_run_stopped_by_a_failure_is_recorded_failed_though_a_task_beside_it_integrates() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 Three\n");
+    let runner = script(
+        &t,
+        "runner.sh",
+        "[ \"$1\" = T001 ] && { echo broken; exit 3; }\nsleep 0.2\necho \"$1\" > \"$1.txt\"",
+    );
+    let out = run_m1(&t, runner, &["--jobs", "2", "-y"]);
+    out.code(1);
+    let status = status_json(&t);
+    let states: Vec<&str> = (0..3)
+        .map(|k| status["tasks"][k]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["failed", "done", "pending"]);
+    assert_eq!(status["state"], "failed", "{}", out.render(&t));
+    assert_eq!(status["failure"]["task"], "T001");
+    let glance = t.run(["status", "M1"]);
+    assert!(
+        glance.stdout.starts_with("M1: failed at T001"),
+        "{}",
+        glance.stdout
+    );
+}

@@ -166,7 +166,9 @@ impl Status {
         }
     }
 
-    /// Record the end of an attempt: its state, exit code and duration.
+    /// Record the end of an attempt: its state, exit code and duration. A
+    /// failure recorded stays the run's state (under `--jobs`, a task that
+    /// ran beside the failed one ends after it) until a task starts.
     pub fn finish(&mut self, id: &str, state: TaskState, exit: Option<i32>, took: Duration) {
         self.updated_at = now();
         if let Some(t) = self.task_mut(id) {
@@ -178,9 +180,18 @@ impl Status {
         self.state = match state {
             TaskState::Failed => RunState::Failed,
             TaskState::Interrupted => RunState::Interrupted,
-            _ if self.all_finished() => self.finished_state(),
-            _ => RunState::Running,
+            _ if self.failure.is_some() => RunState::Failed,
+            _ => self.going_on(),
         };
+    }
+
+    /// The run's state while nothing stops it.
+    fn going_on(&self) -> RunState {
+        if self.all_finished() {
+            self.finished_state()
+        } else {
+            RunState::Running
+        }
     }
 
     /// Record one attempt of `id` (its outcome, usage and checks; a record
@@ -261,6 +272,7 @@ impl Status {
     /// task's record says how it ended.
     pub fn not_failed(&mut self) {
         self.failure = None;
+        self.state = self.going_on();
     }
 
     /// The commits task `id`'s runner made itself, kept below its checkpoint.
@@ -411,6 +423,21 @@ mod tests {
         );
         assert_eq!(s.state, RunState::Running);
         assert!(s.reopen_skipped().is_none());
+    }
+
+    #[test]
+    fn a_task_that_ends_after_the_runs_failure_leaves_the_run_failed() {
+        let mut s = fresh(&[task("A", false), task("B", false), task("C", false)]);
+        s.start("A", 1);
+        s.start("B", 1);
+        s.failed("A", Some(3), Duration::ZERO);
+        s.finish("B", TaskState::Done, Some(0), Duration::ZERO);
+        assert_eq!(s.state, RunState::Failed);
+        assert_eq!(s.failure.as_ref().map(|f| f.task.as_str()), Some("A"));
+        // Skipped by the policy instead: the failure is not one.
+        s.finish("A", TaskState::Skipped, Some(3), Duration::ZERO);
+        s.not_failed();
+        assert_eq!(s.state, RunState::Running);
     }
 
     #[test]
