@@ -23,6 +23,23 @@ pub const FEEDBACK_VAR: &str = "MILESTONE_FEEDBACK";
 /// for telling two endings apart.
 pub(super) const TAIL: usize = crate::failure::LOG_TAIL_LINES;
 
+/// A task's failed attempts so far, for the next failure's decision.
+#[derive(Default)]
+pub(super) struct Tries {
+    /// The failure policy's retries spent.
+    pub(super) retries: u32,
+    /// How the last failed attempt ended.
+    pub(super) last: Option<Attempted>,
+}
+
+impl Tries {
+    /// `done` ended as the last failed attempt did (the policy does not
+    /// retry an agent that ended the same way twice).
+    pub(super) fn same_again(&self, done: &Attempted) -> bool {
+        self.last.as_ref().is_some_and(|l| l.same_ending(done))
+    }
+}
+
 /// How an attempt ended.
 pub(super) struct Attempted {
     /// The process's end and duration.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::attempt::Attempted;
+use super::attempt::{Attempted, Tries};
 use super::message::Verdict;
 use super::runners::TaskRunner;
 use super::watch::Watch;
@@ -212,7 +212,7 @@ impl Session<'_> {
         tries: &mut Tries,
         watch: &Watch,
     ) -> Result<Choice> {
-        let same = tries.last.as_ref().is_some_and(|p| p.same_ending(&done));
+        let same = tries.same_again(&done);
         self.write_feedback(i, &done, log)?;
         // The lines the screen showed: an agent's are readable text, never
         // the raw JSON events of its log.
@@ -327,11 +327,7 @@ impl Session<'_> {
     pub(super) fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
         self.status.interrupt();
         self.status.save(self.repo.root())?;
-        let signal = match sig {
-            libc::SIGTERM => "SIGTERM",
-            libc::SIGPIPE => "a closed standard output (SIGPIPE)",
-            _ => "SIGINT",
-        };
+        let signal = signal_words(sig);
         let what = match task {
             Some(id) => format!("{id} was stopped by {signal} and is recorded as interrupted"),
             None => format!("the run was stopped by {signal} between tasks"),
@@ -340,13 +336,13 @@ impl Session<'_> {
     }
 }
 
-/// A task's attempts so far, for the next failure's decision.
-#[derive(Default)]
-struct Tries {
-    /// The failure policy's retries spent.
-    retries: u32,
-    /// How the last failed attempt ended.
-    last: Option<Attempted>,
+/// How messages name the signal `sig` that stopped a run.
+pub(super) fn signal_words(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGPIPE => "a closed standard output (SIGPIPE)",
+        _ => "SIGINT",
+    }
 }
 
 pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {

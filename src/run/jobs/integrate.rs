@@ -11,7 +11,7 @@ use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt};
 use crate::repo::merge::Merged;
-use crate::run::attempt::Attempted;
+use crate::run::attempt::{Attempted, Tries};
 use crate::run::learn::changes_text;
 use crate::run::message::{Skip, Verdict};
 use crate::run::session::{Session, seconds};
@@ -19,15 +19,6 @@ use crate::run::watch::Watch;
 use crate::runner::{EXIT_SKIP, Outcome, signals};
 use crate::state::TaskState;
 use crate::ui::text;
-
-/// What the run knows of a task's failed attempts: how often the policy
-/// retried it, and how the last one ended (the policy does not retry an
-/// agent that ended the same way twice).
-#[derive(Default)]
-pub(super) struct Tries {
-    retries: u32,
-    last: Option<Attempted>,
-}
 
 /// Why a task that ran failed, and what to say about it.
 struct Failed {
@@ -251,7 +242,7 @@ fn fail(
         failed.cause,
         seconds(outcome.duration)
     );
-    if choice == Choice::Retry && tries.last.as_ref().is_some_and(|l| l.same_ending(&done)) {
+    if choice == Choice::Retry && tries.same_again(&done) {
         s.report.warn(&format!(
             "{id} ended the same way twice ({}); not retrying it again",
             failed.cause

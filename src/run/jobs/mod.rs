@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
-use super::attempt::{Attempted, FEEDBACK_VAR};
+use super::attempt::{Attempted, FEEDBACK_VAR, Tries};
 use super::place::{Base, Learned, Place};
 use super::runners::TaskRunner;
 use super::session::Session;
@@ -25,7 +25,6 @@ use crate::runner::prefixed::Prefixed;
 use crate::runner::signals;
 use crate::state::{Status, TaskState};
 use crate::ui::text;
-use integrate::Tries;
 
 /// The dry run's waves: which tasks would run together with `jobs` at a
 /// time, if every task took as long.
@@ -423,11 +422,7 @@ fn stopped_by_signal(s: &mut Session<'_>) -> Result<Error> {
         .collect();
     s.status.interrupt();
     s.status.save(s.repo.root())?;
-    let signal = if sig == libc::SIGTERM {
-        "SIGTERM"
-    } else {
-        "SIGINT"
-    };
+    let signal = super::session::signal_words(sig);
     let what = match ids.len() {
         0 => format!("the run was stopped by {signal} between tasks"),
         n => format!(
