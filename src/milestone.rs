@@ -149,6 +149,14 @@ pub fn status_rel_path(name: &str) -> Result<String> {
     ))
 }
 
+/// Task `id` as a file name in the journal (its logs, feedback and `--jobs`
+/// worktree): `/` and control characters are `_`.
+pub fn task_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+        .collect()
+}
+
 /// The local run journal's directory for a milestone, inside this worktree's
 /// git directory: `<git-dir>/milestone/<name>/`. Logs and snapshots live here;
 /// nothing in it is committed.
@@ -168,6 +176,12 @@ pub fn same_milestone(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_s_file_name_has_no_slash_or_control_character() {
+        assert_eq!(task_file_name("auth/T1\n2"), "auth_T1_2");
+        assert_eq!(task_file_name("Task 3"), "Task 3");
+    }
 
     #[test]
     fn only_names_that_walk_out_of_a_directory_are_paths() {

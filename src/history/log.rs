@@ -115,10 +115,7 @@ pub fn last_log(dir: &Path, id: &str, attempt: u32) -> Option<PathBuf> {
     if attempt == 0 {
         return None;
     }
-    let safe: String = id
-        .chars()
-        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
-        .collect();
+    let safe = crate::milestone::task_file_name(id);
     let first = dir.join(format!("{safe}.{attempt}.log"));
     if !first.is_file() {
         return None;

@@ -28,10 +28,7 @@ impl Session<'_> {
 
     fn feedback_path(&self, i: usize) -> Result<PathBuf> {
         let id = &self.plan.tasks[i].id;
-        let safe: String = id
-            .chars()
-            .map(|c| if c == '/' || c.is_control() { '_' } else { c })
-            .collect();
+        let safe = crate::milestone::task_file_name(id);
         Ok(state::journal_dir(self.repo.git_dir(), self.name())?
             .join("feedback")
             .join(format!("{safe}.md")))

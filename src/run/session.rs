@@ -185,10 +185,7 @@ impl Session<'_> {
     }
 
     pub(super) fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
-        let safe: String = id
-            .chars()
-            .map(|c| if c == '/' || c.is_control() { '_' } else { c })
-            .collect();
+        let safe = crate::milestone::task_file_name(id);
         let dir = state::journal_dir(self.repo.git_dir(), self.name())?.join("logs");
         // A restart counts attempts from 1 again: its logs get a suffix
         // rather than overwrite the earlier run's.

@@ -253,7 +253,9 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path, again: bool) -> Result<Job> 
         s.name(),
         s.name()
     );
-    let tree = s.repo.task_tree(&dir.join(safe(&id)));
+    let tree = s
+        .repo
+        .task_tree(&dir.join(crate::milestone::task_file_name(&id)));
     let log = s.log_path(&id, attempt)?;
     let agent = s.runners[i].as_ref().and_then(|r| r.agent);
     let learned = Learned {
@@ -401,13 +403,6 @@ fn untick(place: &Place<'_>, i: usize, start: Option<&str>) {
     {
         let _ = std::fs::write(&path, start);
     }
-}
-
-/// A worktree's directory name for task `id`.
-pub(super) fn safe(id: &str) -> String {
-    id.chars()
-        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
-        .collect()
 }
 
 /// Record the run as interrupted: every task that was running is.

@@ -57,7 +57,7 @@ pub(crate) fn after_kill(repo: &Repo, plan: &Plan, report: &mut dyn Report) -> R
         let task = plan
             .tasks
             .iter()
-            .find(|t| super::safe(&t.id) == dir_name)
+            .find(|t| crate::milestone::task_file_name(&t.id) == dir_name)
             .map_or(dir_name.as_str(), |t| t.id.as_str());
         save_worktree(repo, name, task, &path, report)?;
     }
