@@ -853,6 +853,8 @@ fn fake_claude(t: &TestRepo) -> std::ffi::OsString {
              eval \"c=\\${{${{id}}_CASE:-}} f=\\${{${{id}}_FILE:-}}\"\n\
              [ -n \"$c\" ] && export FAKE_CASE=\"$c\"; [ -n \"$f\" ] && export FAKE_FILE=\"$f\"\n\
              pwd > '{home}/pwd-'$id\n\
+             eval \"k=\\${{${{id}}_TICK:-}}\"\n\
+             [ -n \"$k\" ] && sed \"s/- \\[ \\] $id /- [x] $id /\" plan.md > plan.new && mv plan.new plan.md\n\
              if [ -n \"${{MEET:-}}\" ]; then touch '{home}/started-'$id; n=0\n\
                until [ -e '{home}/started-T001' ] && [ -e '{home}/started-T002' ]; do\n\
                  n=$((n+1)); [ $n -gt 3000 ] && {{ echo \"$id ran alone\"; exit 7; }}; sleep 0.01; done\n\
@@ -1283,4 +1285,29 @@ fn a_run_stopped_by_a_failure_is_recorded_failed_though_a_task_beside_it_integra
         "{}",
         glance.stdout
     );
+}
+
+#[test]
+fn an_agent_that_only_ticks_its_own_box_changed_nothing() {
+    let t = repo(TWO_AGENTS);
+    let outside = t.home.path().join("outside.txt");
+    let env = [("T002_TICK", "1"), ("T002_FILE", outside.to_str().unwrap())];
+    let out = run_agents(&t, &env, &[]);
+    out.code(1);
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // Failed in its worktree, as the no-change rule says, not once merged.
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    error: T002 failed (no-op: no changes) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: if the task needs no change, pass --allow-empty or add an `Allow-empty: yes` line to its section of the plan
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --agent claude --jobs 2`
+    ");
+    assert_eq!(first_parent_subjects(&t), "M1 T001: Write one\ninitial\n");
 }

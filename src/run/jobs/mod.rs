@@ -331,10 +331,8 @@ fn launch<'a>(
             extra_env,
             line: None,
         };
-        let run = attempt_in(&place, runner.as_ref(), &at, &learned, (&tree, &base));
-        if run.as_ref().is_ok_and(|d| d.outcome.is_success()) {
-            untick(&place, i, plan_text.as_deref());
-        }
+        let from = (&tree, base.as_str(), plan_text.as_deref());
+        let run = attempt_in(&place, runner.as_ref(), &at, &learned, from);
         let own = runner
             .and_then(|r| r.agent)
             .map_or(&[][..], preset::own_files);
@@ -346,16 +344,17 @@ fn launch<'a>(
     }
 }
 
-/// One attempt of task `at.i` in its worktree, made at commit `from`: its
-/// runner or agent, then, when that succeeded, the no-change rule (an
-/// agent's) and its checks there (a failing one fails the task before
-/// anything is integrated).
+/// One attempt of task `at.i` in its worktree, made at commit `from` with
+/// the plan's text `plan` (when checkpoints tick boxes): its runner or
+/// agent, then, when that succeeded, its own tick taken back, the
+/// no-change rule (an agent's: a tick alone is no change) and its checks
+/// there (a failing one fails the task before anything is integrated).
 fn attempt_in(
     place: &Place<'_>,
     runner: Option<&TaskRunner>,
     at: &Base<'_>,
     learned: &Learned,
-    (tree, from): (&TaskTree, &str),
+    (tree, from, plan): (&TaskTree, &str, Option<&str>),
 ) -> Result<Attempted> {
     let id = &place.plan.tasks[at.i].id;
     let runner = runner.ok_or_else(|| crate::config::no_runner_error(id))?;
@@ -372,6 +371,7 @@ fn attempt_in(
     if !done.outcome.is_success() {
         return Ok(done);
     }
+    untick(place, at.i, plan);
     if let Some(agent) = runner.agent
         && !place.may_be_empty(at.i)
         && !tree.changed(from, preset::own_files(agent))?
