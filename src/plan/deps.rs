@@ -538,20 +538,8 @@ fn object(
     cx: Context<'_>,
     known: &Known,
 ) -> Option<(Refs, bool)> {
-    let mut end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
-    for aside in [
-        " - ",
-        " — ",
-        " – ",
-        " but ",
-        " and then ",
-        " regardless of ",
-        " independent of ",
-    ] {
-        if let Some(i) = low[from..end].find(aside) {
-            end = from + i;
-        }
-    }
+    let asides = [" regardless of ", " independent of "];
+    let end = object_end((clause, low), from, &asides);
     let mut right = side(&without_asides(&clause[from..end]), known, cx);
     if !right.is_empty() {
         return Some((right, false));
@@ -605,6 +593,20 @@ fn subject(left: &str, cx: Context<'_>, known: &Known) -> Vec<u32> {
         Some(owner) if !opens || tasks.is_empty() || tasks[0] == owner => vec![owner],
         _ => tasks,
     }
+}
+
+/// Where what a relation phrase ending at `from` relates to ends in
+/// `clause` (`low` its lower case): at the next relation phrase, or at a
+/// dash, "but" or "and then" before it, or at one of `more` asides.
+pub(super) fn object_end((clause, low): (&str, &str), from: usize, more: &[&str]) -> usize {
+    let mut end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
+    let common = [" - ", " — ", " – ", " but ", " and then "];
+    for aside in common.iter().chain(more) {
+        if let Some(i) = low[from..end].find(aside) {
+            end = from + i;
+        }
+    }
+    end
 }
 
 /// A parenthesis that starts with a word is an aside: "(see T004)",

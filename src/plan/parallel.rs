@@ -9,7 +9,7 @@
 //! often qualified ("all Setup tasks marked [P] can run in parallel"), and
 //! reading it as every task of the group would run too much together.
 
-use super::deps::{self, clauses, contains_words, find_phrase, first_words, without_asides};
+use super::deps::{self, clauses, contains_words, first_words, object_end, without_asides};
 use super::ids::{Known, references};
 
 /// Phrases after which the tasks before them may run beside those after.
@@ -166,22 +166,8 @@ fn beside(
     known: &Known,
 ) -> Option<(Vec<u32>, Vec<u32>)> {
     let from = k + phrase.len();
-    let mut end = find_phrase(low, from).map_or(clause.len(), |n| n.0);
-    for aside in [
-        " - ",
-        " — ",
-        " – ",
-        " but ",
-        " and then ",
-        " once ",
-        " when ",
-        " as soon as ",
-        " if ",
-    ] {
-        if let Some(i) = low[from..end].find(aside) {
-            end = from + i;
-        }
-    }
+    let asides = [" once ", " when ", " as soon as ", " if "];
+    let end = object_end((clause, low), from, &asides);
     let with = references(&without_asides(&clause[from..end]), known).tasks;
     let tasks = match subject(clause, k, known) {
         t if t.is_empty() => vec![owner?],
