@@ -177,6 +177,49 @@ fn a_task_that_changes_nothing_fails_unless_allowed() {
 }
 
 #[test]
+fn a_task_that_only_ticks_its_own_box_changed_nothing() {
+    let t = repo();
+    // Codex, as a wrapper that ticks the task's box in the plan and works
+    // outside the repository.
+    let bin = t.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    common::runner::script(
+        &t,
+        "bin/codex",
+        &format!(
+            "sed \"s/- \\[ \\] $MILESTONE_TASK:/- [x] $MILESTONE_TASK:/\" plan.md > plan.new && mv plan.new plan.md\n\
+             exec '{}' \"$@\"",
+            fakes().join("codex").display()
+        ),
+    );
+    let outside = t.home.path().join("elsewhere.txt");
+    let path = std::env::join_paths([bin, fakes()].into_iter().chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let mut c = t.cmd();
+    c.env("PATH", path)
+        .env("FAKE_FILE", &outside)
+        .args(["run", "M1", "--plan", "plan.md", "--agent", "codex"]);
+    let out: Run = c.output().unwrap().into();
+    insta::assert_snapshot!(out.render(&t), @r"
+    exit: 1
+    --- stdout
+    Starting TASK-001 [1/2] Write the file
+    > $ ls
+    > edit [HOME]/elsewhere.txt
+    I added the file.
+    --- stderr
+    error: TASK-001 failed (no-op: no changes) after [DURATION]; the run stopped, leaving its changes in the work tree
+    hint: if the task needs no change, pass --allow-empty or add an `Allow-empty: yes` line to its section of the plan
+    hint: its output: [REPO]/.git/milestone/M1/logs/TASK-001.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --agent codex`
+    hint: or discard its changes and go back to the last checkpoint: `git milestone rollback M1`
+    ");
+    assert_eq!(checkpoints(&t), "");
+}
+
+#[test]
 fn checks_decide_and_leave_their_evidence() {
     let t = repo();
     let out = run(&t, "gemini", &[], &["--verify", "test -s agent-work.txt"]);

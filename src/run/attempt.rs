@@ -12,6 +12,7 @@ use super::watch::{Seen, Watch};
 use crate::agent::{Agent, Kind, Outcome, preset};
 use crate::config;
 use crate::error::Result;
+use crate::plan::write_back::WriteBack;
 use crate::runner;
 use crate::state::Attempt;
 use crate::ui::live::TaskLine;
@@ -211,7 +212,10 @@ impl Session<'_> {
         done: &mut Attempted,
     ) -> Result<()> {
         let place = self.place();
-        if done.record.agent.is_some() && !place.may_be_empty(i) && !self.changed_anything(watch)? {
+        if done.record.agent.is_some()
+            && !place.may_be_empty(i)
+            && !self.changed_anything(i, watch)?
+        {
             done.no_change();
             return Ok(());
         }
@@ -219,18 +223,40 @@ impl Session<'_> {
         place.checks(i, attempt, log, done, &mut |line| report.info(line))
     }
 
-    /// Whether the task changed anything: commits of its own, edited or
-    /// new files (not the status file, not files it must leave alone).
-    fn changed_anything(&self, watch: &Watch) -> Result<bool> {
+    /// Whether task `i` changed anything: commits of its own, edited or
+    /// new files (not the status file, not files it must leave alone, not
+    /// a tick in its own box that its checkpoint would make).
+    fn changed_anything(&self, i: usize, watch: &Watch) -> Result<bool> {
         if !matches!(watch.check(self.repo)?, Seen::Stayed) {
             return Ok(true);
         }
         let tree = self.repo.work_tree()?;
-        Ok(!tree.changed.is_empty()
-            || tree
-                .untracked
-                .iter()
-                .any(|p| !self.untracked.is_users(p) || self.untracked.is_tasks(p)))
+        let new = |p: &String| !self.untracked.is_users(p) || self.untracked.is_tasks(p);
+        if tree.untracked.iter().any(new) {
+            return Ok(true);
+        }
+        match tree.changed.as_slice() {
+            [] => Ok(false),
+            [only] if *only == self.plan.plan => Ok(!self.only_ticked(i, &watch.before)?),
+            _ => Ok(true),
+        }
+    }
+
+    /// Whether the plan differs from commit `before`'s by task `i`'s tick
+    /// alone, when checkpoints tick boxes.
+    fn only_ticked(&self, i: usize, before: &str) -> Result<bool> {
+        let path = &self.plan.plan;
+        let Some(start) = self.repo.file_at(before, path)? else {
+            return Ok(false);
+        };
+        let (Ok(start), Ok(now)) = (
+            String::from_utf8(start),
+            std::fs::read_to_string(self.repo.root().join(path)),
+        ) else {
+            return Ok(false);
+        };
+        let ticked = super::write_back::marked(&start, self.name(), &self.plan.tasks[i].id);
+        Ok(self.mark_done && matches!(ticked, WriteBack::Marked { text, .. } if text == now))
     }
 }
 
