@@ -36,7 +36,7 @@ use journal::{Phase, Record};
 use refuse::{
     head_or_refuse, no_run, refuse_operation, refuse_pushed, refuse_unowned, refuse_unsavable,
 };
-use target::{attempt_task, forget_discarded, oids, resolve_target, run_made};
+use target::{attempt_task, checkpoint_label, forget_discarded, oids, resolve_target, run_made};
 
 /// `git milestone rollback <name> [--to <ID>] [--force]`.
 #[derive(Debug, Clone)]
@@ -389,32 +389,8 @@ fn finish_stopped(
     if head != record.checkpoint && head != from {
         return Err(moved_since_stopped(name, &record, &from, &head));
     }
-    let mut found = Found::read(repo, name, &status)?;
-    found.claim(&record.leftovers);
-    found.claim_tracked(repo, &record.checkpoint)?;
-    refuse_unsavable(
-        repo,
-        (name, &record.checkpoint),
-        &found.changed,
-        &found.keep,
-    )?;
-    found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
-    let keep = found.kept(name)?;
-    let left: Vec<&str> = found
-        .changed
-        .iter()
-        .filter(|p| !is_kept(p, &keep))
-        .map(String::as_str)
-        .collect();
-    let unsaved = repo.unsaved_files(&left, &[&record.saved_commit, &record.checkpoint, &head])?;
-    stop_if_signalled(name)?;
-    let hidden = repo.hidden_since(&record.checkpoint, &found.changed)?;
-    // Submodules are compared with nothing: what they hold is saved again.
-    if !unsaved.is_empty() || !found.subs.is_empty() {
-        let (ref_name, _, _) = save(repo, name, &task_of(&record, name), &found, &hidden)?;
-        record.also_saved.push(ref_name);
-        journal::write(repo.git_dir(), name, &record)?;
-    }
+    let found = found_since_stopped(repo, name, &status, &record)?;
+    let hidden = save_edits_since_stopped(repo, name, &found, &mut record, &head)?;
     let removed = restore(repo, name, &record.checkpoint, &found, hidden)?;
     repo.remove_emptied_dirs(&record.leftovers);
     let checkpoints = checkpoints(repo, name, &status)?;
@@ -428,19 +404,62 @@ fn finish_stopped(
         (removed, found.users),
     );
     record_rolled_back(repo, &mut status, &saved)?;
-    let label = match checkpoints.iter().find(|(_, o)| *o == record.checkpoint) {
-        Some((id, _)) => format!("the checkpoint of {id}"),
-        None => "the commit the run started from".to_string(),
-    };
     Ok(RolledBack {
+        checkpoint_label: checkpoint_label(&checkpoints, &record.checkpoint),
         checkpoint: record.checkpoint,
-        checkpoint_label: label,
         commits_removed: discarded.len(),
         saved,
         finished_stopped: true,
         also_saved: record.also_saved,
         interrupted: signals::pending(),
     })
+}
+
+/// The work tree of a stopped rollback, read again: the attempt's files
+/// (as the record names them) and what the checkpoint tracks are not the
+/// user's.
+fn found_since_stopped(repo: &Repo, name: &str, status: &Status, record: &Record) -> Result<Found> {
+    let mut found = Found::read(repo, name, status)?;
+    found.claim(&record.leftovers);
+    found.claim_tracked(repo, &record.checkpoint)?;
+    refuse_unsavable(
+        repo,
+        (name, &record.checkpoint),
+        &found.changed,
+        &found.keep,
+    )?;
+    found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
+    Ok(found)
+}
+
+/// Save what is in the work tree of a stopped rollback that is neither
+/// the saved attempt's, the checkpoint's nor HEAD's (the user's edits
+/// since), and the submodules' work, noting the ref in `record`; the files
+/// the checkpoint's ignore rules hide, for the restore.
+fn save_edits_since_stopped(
+    repo: &Repo,
+    name: &str,
+    found: &Found,
+    record: &mut Record,
+    head: &str,
+) -> Result<Hidden> {
+    let keep = found.kept(name)?;
+    let left: Vec<&str> = found
+        .changed
+        .iter()
+        .filter(|p| !is_kept(p, &keep))
+        .map(String::as_str)
+        .collect();
+    let unsaved = repo.unsaved_files(&left, &[&record.saved_commit, &record.checkpoint, head])?;
+    stop_if_signalled(name)?;
+    let hidden = repo.hidden_since(&record.checkpoint, &found.changed)?;
+    // Submodules are compared with nothing: what they hold is saved again.
+    if !unsaved.is_empty() || !found.subs.is_empty() {
+        let (ref_name, _, _) = save(repo, name, &task_of(record, name), found, &hidden)?;
+        record.also_saved.push(ref_name);
+        journal::write(repo.git_dir(), name, record)?;
+    }
+    Ok(hidden)
 }
 
 /// The task whose attempt `record` saved (from its ref's name).
