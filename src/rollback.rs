@@ -17,7 +17,7 @@ mod submodules;
 mod target;
 pub mod undo;
 
-pub use journal::refuse_unfinished;
+pub use journal::{Unfinished, refuse_unfinished};
 
 use std::collections::HashSet;
 
@@ -310,7 +310,7 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         Some(r) if r.phase == Phase::Restoring => {
             return stopped::finish(repo, req, status, r);
         }
-        Some(r) if r.phase == Phase::Undoing => return Err(undo_unfinished(name)),
+        Some(r) if r.phase == Phase::Undoing => return Err(Unfinished::Undo.refusal(name)),
         _ => {}
     }
     let mut found = Found::read(repo, name, &status)?;
@@ -473,14 +473,4 @@ fn stop_if_signalled(name: &str) -> Result<()> {
             quote(name)
         ))),
     }
-}
-
-fn undo_unfinished(name: &str) -> Error {
-    Error::refused(format!(
-        "the last `git milestone rollback {name} --undo` was stopped before it finished"
-    ))
-    .hint(format!(
-        "finish it with `git milestone rollback {} --undo`",
-        quote(name)
-    ))
 }
