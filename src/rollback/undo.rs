@@ -14,7 +14,7 @@ use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state;
 use crate::ui::text::signal_name;
-use crate::ui::text::{clean, count, list, quote};
+use crate::ui::text::{clean, command_line, count, list, quote};
 
 /// What `--undo` did.
 #[derive(Debug, Clone)]
@@ -29,6 +29,11 @@ pub struct Undone {
     pub before_undo: Vec<String>,
     /// What this undo saved there before replacing it.
     pub replaced: Replaced,
+    /// This finished an undo that had been stopped half way.
+    pub finished_stopped: bool,
+    /// A signal that arrived once the work was being put back: the undo
+    /// finished first.
+    pub interrupted: Option<i32>,
 }
 
 /// What an undo takes away that no other commit holds.
@@ -108,9 +113,15 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
         refuse_to_replace(repo, name, &record, (&head, moved), &replaced)?;
     }
     if let Some(sig) = signals::pending() {
+        let mut again = vec!["git", "milestone", "rollback", name, "--undo"];
+        again.extend(force.then_some("--force"));
         return Err(Error::interrupted(format!(
             "the undo of {name}'s rollback was stopped by {} before it changed anything",
             signal_name(sig)
+        ))
+        .hint(format!(
+            "bring the work back with `{}`",
+            command_line(&again)
         )));
     }
     if !replaced.is_empty() {
@@ -123,7 +134,9 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     journal::write(repo.git_dir(), name, &record)?;
     repo.restore_saved(&saved)?;
     super::submodules::undo(repo, &repo.commit_message(&saved)?)?;
-    finish(repo, name, record, replaced)
+    let mut done = finish(repo, name, record, replaced)?;
+    done.finished_stopped = resuming;
+    Ok(done)
 }
 
 /// After the restore: the attempt's files are its task's again, the
@@ -149,6 +162,8 @@ fn finish(repo: &Repo, name: &str, record: Record, replaced: Replaced) -> Result
         also_saved: record.also_saved,
         before_undo: record.before_undo,
         replaced,
+        finished_stopped: false,
+        interrupted: signals::pending(),
     })
 }
 
