@@ -125,20 +125,11 @@ fn print_undone(done: &Undone) {
     if !r.is_empty() {
         let mut what = Vec::new();
         if !r.commits.is_empty() {
-            let shown: Vec<String> = r
-                .commits
-                .iter()
-                .map(|c| format!("{} {}", short_oid(&c.oid), clean(&c.summary)))
-                .collect();
-            what.push(format!(
-                "{} ({})",
-                count(r.commits.len(), "commit"),
-                list(&shown, 5)
-            ));
+            let n = count(r.commits.len(), "commit");
+            what.push(format!("{n} ({})", r.commits_listed()));
         }
         if !r.files.is_empty() {
-            let shown: Vec<String> = r.files.iter().map(|p| clean(p).into_owned()).collect();
-            what.push(format!("your changes to {}", list(&shown, 10)));
+            what.push(format!("your changes to {}", r.files_listed(10)));
         }
         println!(
             "Saved what the undo replaces in {}: {}.",

@@ -50,26 +50,36 @@ impl Replaced {
         self.commits.is_empty() && self.files.is_empty()
     }
 
-    /// `1 commit (abc1234 fix) off the branch and overwrite notes.txt`.
+    /// `take 1 commit off the branch (abc1234 fix) and overwrite notes.txt`.
     fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.commits.is_empty() {
-            let shown: Vec<String> = self
-                .commits
-                .iter()
-                .map(|c| format!("{} {}", short(&c.oid), clean(&c.summary)))
-                .collect();
             parts.push(format!(
                 "take {} off the branch ({})",
                 count(self.commits.len(), "commit"),
-                list(&shown, 5)
+                self.commits_listed()
             ));
         }
         if !self.files.is_empty() {
-            let shown: Vec<String> = self.files.iter().map(|f| clean(f).into_owned()).collect();
-            parts.push(format!("overwrite {}", list(&shown, 5)));
+            parts.push(format!("overwrite {}", self.files_listed(5)));
         }
         parts.join(" and ")
+    }
+
+    /// The commits, as `abc1234 fix`, five at most.
+    pub fn commits_listed(&self) -> String {
+        let shown: Vec<String> = self
+            .commits
+            .iter()
+            .map(|c| format!("{} {}", short(&c.oid), clean(&c.summary)))
+            .collect();
+        list(&shown, 5)
+    }
+
+    /// The files, `max` at most.
+    pub fn files_listed(&self, max: usize) -> String {
+        let shown: Vec<String> = self.files.iter().map(|f| clean(f).into_owned()).collect();
+        list(&shown, max)
     }
 }
 
