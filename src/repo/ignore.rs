@@ -7,8 +7,8 @@ use std::path::Path;
 
 use git2::Repository;
 
+use super::Repo;
 use super::rollback::Changed;
-use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
 /// Files new since a checkpoint that its ignore rules hide, found once per
@@ -106,11 +106,7 @@ impl Repo {
     /// them.
     /// `changed` is what [`changed_paths`](Self::changed_paths) returned.
     pub fn hidden_since(&self, target: &str, changed: &Changed) -> Result<Hidden> {
-        let target_tree = self
-            .inner
-            .find_commit(parse_oid(target)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let target_tree = self.checkpoint_tree(target)?;
         let head_tree = self
             .inner
             .head()

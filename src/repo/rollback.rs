@@ -354,11 +354,7 @@ impl Repo {
         let Ok(index) = fs::read(park.join(PARK_INDEX)) else {
             return Ok(());
         };
-        let tree = self
-            .inner
-            .find_commit(parse_oid(target)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let tree = self.checkpoint_tree(target)?;
         let fields: Vec<&[u8]> = index.split(|b| *b == 0).collect();
         let mut parked = Vec::new();
         for (i, pair) in fields.chunks_exact(2).enumerate() {

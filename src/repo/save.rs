@@ -125,12 +125,7 @@ impl Repo {
     pub fn unsaved_files(&self, rels: &[&str], versions: &[&str]) -> Result<Vec<String>> {
         let mut trees = Vec::new();
         for v in versions {
-            let tree = self
-                .inner
-                .find_commit(parse_oid(v)?)
-                .and_then(|c| c.tree())
-                .with_context(|| format!("cannot read the tree of {v}"))?;
-            trees.push(tree);
+            trees.push(self.tree_at(v)?);
         }
         let Some(base) = trees.first() else {
             return Ok(rels.iter().map(|r| r.to_string()).collect());
@@ -156,11 +151,7 @@ impl Repo {
         commit: &str,
         paths: impl Iterator<Item = &'p str>,
     ) -> Result<HashSet<String>> {
-        let tree = self
-            .inner
-            .find_commit(parse_oid(commit)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of {commit}"))?;
+        let tree = self.tree_at(commit)?;
         Ok(paths
             .filter(|p| tree.get_path(Path::new(p)).is_ok())
             .map(str::to_string)
@@ -170,13 +161,7 @@ impl Repo {
     /// The paths whose entries differ between the trees of commits `a` and
     /// `b` (both sides of a rename); names that are not UTF-8 are left out.
     pub fn paths_between(&self, a: &str, b: &str) -> Result<Vec<String>> {
-        let tree = |c: &str| {
-            self.inner
-                .find_commit(parse_oid(c)?)
-                .and_then(|c| c.tree())
-                .with_context(|| format!("cannot read the tree of {c}"))
-        };
-        let (ta, tb) = (tree(a)?, tree(b)?);
+        let (ta, tb) = (self.tree_at(a)?, self.tree_at(b)?);
         if ta.id() == tb.id() {
             return Ok(Vec::new());
         }
