@@ -65,19 +65,7 @@ impl Repo {
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
         let base = head.tree().context("cannot read the tree HEAD points at")?;
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (rel, found) in files.iter().zip(self.hash_files(files, &base)?) {
-            match found {
-                Some((blob, mode)) => upserts.push((*rel, blob, mode)),
-                None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
-                None => {}
-            }
-        }
-        let oid = self.update_tree(&base, upserts, removals)?;
-        let tree = self
-            .inner
-            .find_tree(oid)
-            .with_context(|| format!("cannot read tree {oid}"))?;
+        let tree = self.with_files(&base, files)?;
         self.commit_on_head(ref_name, message, &tree, &head)
     }
 
@@ -205,15 +193,21 @@ impl Repo {
             })
             .map(String::as_str)
             .collect();
+        self.with_files(&base, &rels)
+    }
+
+    /// `base` with each of `rels` as the work tree has it: hashed, or taken
+    /// out where the work tree has no file.
+    fn with_files(&self, base: &git2::Tree<'_>, rels: &[&str]) -> Result<git2::Tree<'_>> {
         let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (rel, found) in rels.iter().zip(self.hash_files(&rels, &base)?) {
+        for (rel, found) in rels.iter().zip(self.hash_files(rels, base)?) {
             match found {
                 Some((blob, mode)) => upserts.push((*rel, blob, mode)),
                 None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
                 None => {}
             }
         }
-        let oid = self.update_tree(&base, upserts, removals)?;
+        let oid = self.update_tree(base, upserts, removals)?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))
