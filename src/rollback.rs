@@ -24,11 +24,11 @@ use std::collections::HashSet;
 use crate::error::{Error, Result};
 use crate::history::checkpoints;
 use crate::lock::RunLock;
+use crate::repo::Repo;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
 use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
 use crate::repo::submodule::SubmoduleWork;
-use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state::{self, Status, TaskState};
 use crate::ui::text::quote;
@@ -404,19 +404,7 @@ fn save(
     found: &Found,
     hidden: &Hidden,
 ) -> Result<(String, String, Vec<String>)> {
-    let n = repo
-        .refs_under(&refs::attempts_prefix(name, task))?
-        .iter()
-        .filter_map(|(n, _)| n.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let ref_name = refs::attempt_ref(name, task, n);
-    if !Repo::is_valid_ref_name(&ref_name) {
-        return Err(Error::bad_input(format!(
-            "task ID {task:?} cannot be used in a ref name ({ref_name})"
-        )));
-    }
+    let (ref_name, n) = repo.next_attempt_ref(name, task)?;
     let message = format!(
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
