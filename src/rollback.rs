@@ -30,7 +30,7 @@ use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
 use crate::repo::submodule::SubmoduleWork;
 use crate::runner::signals;
-use crate::state::{self, Status, TaskState};
+use crate::state::{self, Status, TaskState, Untracked};
 use crate::ui::text::quote;
 use crate::ui::text::signal_name;
 use journal::{Phase, Record};
@@ -84,29 +84,17 @@ struct Found {
 impl Found {
     fn read(repo: &Repo, name: &str, status: &Status) -> Result<Found> {
         let changed = repo.changed_paths()?;
-        let snapshot = state::read_untracked_snapshot(repo.git_dir(), name)?;
+        let owners = Untracked::read(repo, name)?;
         // A run killed during a task never recorded what the attempt
         // created: every new untracked file may be its work, as for a
-        // retry (`run::attempt_leftovers`).
+        // retry (`Untracked::resumed`).
         let killed = status.tasks.iter().any(|t| t.state == TaskState::Running);
-        let recorded: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
-            .into_iter()
-            .collect();
         // Untracked until the first checkpoint commits it: the run's, kept
         // by the restore, and no one's file to list.
         let own = state::status_rel_path(name)?;
-        let (mut leftovers, mut users) = (Vec::new(), Vec::new());
-        for p in changed.iter() {
-            if !changed.is_untracked(p) || is_kept(p, &snapshot) || *p == own {
-                continue;
-            }
-            if killed || recorded.contains(p) {
-                leftovers.push(p.clone());
-            } else {
-                users.push(p.clone());
-            }
-        }
-        let mut keep = snapshot;
+        let untracked = changed.iter().filter(|p| changed.is_untracked(p));
+        let (leftovers, users) = owners.sort_out(untracked, (&own, killed));
+        let mut keep = owners.users_listed();
         keep.extend(users.iter().cloned());
         Ok(Found {
             changed,
@@ -258,7 +246,7 @@ pub fn set_aside(
     }
     stop_if_signalled(&name)?;
     let saved = save_and_restore(repo, &name, task, (started_from, &head), found)?;
-    state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
+    Untracked::gone(repo.git_dir(), &name)?;
     journal::remove(repo.git_dir(), &name)?;
     Ok(Some(saved))
 }
@@ -359,13 +347,9 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
 /// `--undo`), and the rollback is done.
 fn record_rolled_back(repo: &Repo, status: &mut Status, saved: &SavedAttempt) -> Result<()> {
     let name = status.milestone.clone();
-    if let Some(f) = status.failure.as_mut() {
-        f.rolled_back = true;
-        f.saved_ref = Some(saved.ref_name.clone());
-    }
-    status.updated_at = state::now();
+    status.rolled_back(&saved.ref_name);
     status.save(repo.root())?;
-    state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
+    Untracked::gone(repo.git_dir(), &name)?;
     if let Some(mut record) = journal::read(repo.git_dir(), &name)? {
         record.phase = Phase::Done;
         journal::write(repo.git_dir(), &name, &record)?;

@@ -15,6 +15,8 @@ mod attempt;
 pub mod glance;
 mod layout;
 mod sequence;
+mod transition;
+mod untracked;
 pub use crate::files::{now, replace_file, write_atomically};
 pub use crate::milestone::{
     BUNDLES_DIR, MAX_NAME_BYTES, STATUS_FILE, bundle_dir, journal_dir, milestone_key, resolve_key,
@@ -22,6 +24,8 @@ pub use crate::milestone::{
 };
 pub use attempt::{Attempt, Check, total as total_usage};
 pub use sequence::{Sequence, Step};
+pub use transition::Planned;
+pub use untracked::Untracked;
 
 /// The schema version this build writes. A file with a larger version is
 /// refused rather than misread. Version 2 added each attempt's record
@@ -320,69 +324,6 @@ pub fn remove_stale_temp_files(root: &Path, name: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Note that an attempt starts now, and return the moment as the file
-/// system's clock has it: the modification time of `attempt-start`, which
-/// files' change times are compared with (see `Repo::untouched_since`).
-pub fn mark_attempt_start(git_dir: &Path, name: &str) -> Result<std::time::SystemTime> {
-    let path = journal_dir(git_dir, name)?.join("attempt-start");
-    // A new file each time: its modification time is the moment it was made.
-    replace_file(&path, b"")?;
-    fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// When the last attempt started ([`mark_attempt_start`]), if recorded.
-pub fn attempt_start(git_dir: &Path, name: &str) -> Result<Option<std::time::SystemTime>> {
-    let path = journal_dir(git_dir, name)?.join("attempt-start");
-    Ok(fs::metadata(path).and_then(|m| m.modified()).ok())
-}
-
-/// The untracked (not ignored) files that are not the milestone's: those
-/// present when the run started, and those that appeared between attempts.
-/// Checkpoints never stage them and rollbacks never remove them.
-pub fn read_untracked_snapshot(git_dir: &Path, name: &str) -> Result<Vec<String>> {
-    read_paths(git_dir, name, "untracked-at-start")
-}
-
-/// Record the untracked files that are not the milestone's (NUL-separated).
-pub fn write_untracked_snapshot(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
-    write_paths(git_dir, name, "untracked-at-start", paths)
-}
-
-/// The untracked files the last failed or interrupted attempt created: the
-/// retry starts with them present, yet they are the task's work.
-pub fn read_attempt_leftovers(git_dir: &Path, name: &str) -> Result<Vec<String>> {
-    read_paths(git_dir, name, "attempt-leftovers")
-}
-
-/// Record the untracked files a failed or interrupted attempt created.
-pub fn write_attempt_leftovers(git_dir: &Path, name: &str, paths: &[String]) -> Result<()> {
-    write_paths(git_dir, name, "attempt-leftovers", paths)
-}
-
-fn read_paths(git_dir: &Path, name: &str, file: &str) -> Result<Vec<String>> {
-    let path = journal_dir(git_dir, name)?.join(file);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(bytes
-            .split(|b| *b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-fn write_paths(git_dir: &Path, name: &str, file: &str, paths: &[String]) -> Result<()> {
-    let mut bytes = Vec::new();
-    for p in paths {
-        bytes.extend_from_slice(p.as_bytes());
-        bytes.push(0);
-    }
-    write_atomically(&journal_dir(git_dir, name)?.join(file), &bytes)
 }
 
 #[cfg(test)]

@@ -156,18 +156,7 @@ pub(super) fn forget_discarded(
         if repo.ref_target(&r)?.as_deref() == Some(oid.as_str()) {
             repo.delete_ref(&r)?;
         }
-        if let Some(t) = status.task_mut(id) {
-            t.state = TaskState::Pending;
-            t.checkpoint = None;
-            t.exit_code = None;
-            t.started_at = None;
-            t.ended_at = None;
-            t.duration_ms = None;
-            t.adopted_commits.clear();
-        }
-    }
-    if status.state.is_completed() && status.tasks.iter().any(|t| t.state == TaskState::Pending) {
-        status.state = RunState::Running;
+        status.forget(id);
     }
     Ok(())
 }

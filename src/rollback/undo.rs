@@ -154,7 +154,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
 /// the record is gone.
 fn finish(repo: &Repo, name: &str, record: Record, replaced: Replaced) -> Result<Undone> {
     if !record.leftovers.is_empty() {
-        state::write_attempt_leftovers(repo.git_dir(), name, &record.leftovers)?;
+        state::Untracked::restored(repo.git_dir(), name, &record.leftovers)?;
     }
     let head = head_or_refuse(repo, name)?;
     for c in repo.commits_after(&record.checkpoint, &head)? {

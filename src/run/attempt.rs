@@ -307,7 +307,7 @@ impl Session<'_> {
             .into_iter()
             .filter(|p| prefixes.iter().any(|pre| p.starts_with(pre)))
             .collect();
-        self.add_to_keep(own)
+        self.untracked.keep(own)
     }
 
     /// An attempt that says it succeeded: the no-change rule, then the checks.
@@ -396,7 +396,7 @@ impl Session<'_> {
             || tree
                 .untracked
                 .iter()
-                .any(|p| !self.keep.contains(p) || self.leftovers.contains(p)))
+                .any(|p| !self.untracked.is_users(p) || self.untracked.is_tasks(p)))
     }
 }
 

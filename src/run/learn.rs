@@ -11,7 +11,7 @@ use super::session::Session;
 use crate::agent::{Limits, Usage, Usd};
 use crate::error::{Error, Result};
 use crate::runner::signals;
-use crate::state::{self, TaskState};
+use crate::state;
 use crate::ui::live::TaskLine;
 use crate::ui::text;
 
@@ -72,7 +72,7 @@ impl Session<'_> {
             .map(|t| {
                 t.untracked
                     .into_iter()
-                    .filter(|p| !self.keep.contains(p))
+                    .filter(|p| !self.untracked.is_users(p))
                     .collect()
             })
             .unwrap_or_default();
@@ -121,8 +121,7 @@ impl Session<'_> {
         };
         let Some(over) = over else { return Ok(()) };
         let id = self.plan.tasks[i].id.clone();
-        super::progress::fail(&mut self.status, &id, None);
-        self.status.state = state::RunState::Failed;
+        self.status.fail(&id, None);
         self.status.save(self.repo.root())?;
         Err(Error::failed(format!(
             "the milestone {} has spent {over}; {id} was not started",
@@ -167,7 +166,7 @@ impl Session<'_> {
         let end = std::time::Instant::now() + how_long;
         while std::time::Instant::now() < end {
             if let Some(sig) = signals::pending() {
-                self.status.tasks[i].state = TaskState::Interrupted;
+                self.status.interrupt_task(id);
                 return Err(self.interrupted(Some(id), sig)?);
             }
             std::thread::sleep(Duration::from_millis(200).min(end - std::time::Instant::now()));
@@ -177,9 +176,7 @@ impl Session<'_> {
 
     fn too_long(&mut self, i: usize, done: &Attempted, limit: Duration) -> Error {
         let id = self.plan.tasks[i].id.clone();
-        super::progress::fail(&mut self.status, &id, done.run.exit.code());
-        self.status.tasks[i].state = TaskState::Failed;
-        self.status.state = state::RunState::Failed;
+        self.status.fail_task(&id, done.run.exit.code());
         let _ = self.status.save(self.repo.root());
         let why = match done.outcome.resets_at {
             Some(at) => format!(

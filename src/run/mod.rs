@@ -1,39 +1,36 @@
-//! Running a milestone: the checks before, the loop over tasks, the
-//! checkpoint after each success, and what a failure or a signal does.
+//! Running a milestone: prepare (every check, one value), then execute
+//! (the lock, the first writes, the loop over tasks, the checkpoint after
+//! each success, and what a failure or a signal does).
 //!
 //! `execute` takes an opened repository and a loaded plan, so tests and the
 //! command share it. It prints nothing itself: lines go to a [`Report`].
 
 mod attempt;
+mod begin;
+mod checkpoint;
 mod dirty;
+mod dry_run;
 mod jobs;
 mod learn;
 pub mod message;
 mod prepare;
 pub mod progress;
 mod roll_back;
+mod runners;
 mod session;
 pub mod settings;
 pub mod watch;
 mod write_back;
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::config::GlobalRunner;
 use crate::error::{Error, Result};
 use crate::failure::{Policy, Prompter};
-use crate::history::Checkpoints;
-use crate::lock::RunLock;
 use crate::plan::Plan;
 use crate::repo::Repo;
-use crate::repo::refs::checkpoint_ref;
-use crate::repo::scan::WorkTree;
-use crate::repo::short_oid as short;
-use crate::runner::{Sink, signals};
-use crate::state::{self, Status, TaskState};
-use prepare::{Notes, Prep, Prepared, dry_run, prepare};
-use session::Session;
+use crate::runner::Sink;
+use prepare::{Prep, Prepared, prepare};
 
 /// A run's settings, validated.
 #[derive(Debug, Clone)]
@@ -97,9 +94,10 @@ pub enum Finished {
 /// Run the milestone `plan` in `repo`. Failures, refusals and interruptions
 /// are errors whose kind fixes the exit code; the status file records them.
 ///
-/// Everything that can refuse happens before the lock is taken and before
-/// anything is written: a refusal changes nothing, and is all it prints
-/// (what the checks had to say is held back until the lock is taken).
+/// Prepare, then execute: everything that can refuse happens before the
+/// lock is taken and before anything is written, so a refusal changes
+/// nothing and is all it prints (what the checks had to say is held back
+/// until the lock is taken). `--dry-run` prints what was prepared.
 pub fn execute<'a>(
     repo: &'a Repo,
     plan: &'a Plan,
@@ -107,116 +105,30 @@ pub fn execute<'a>(
     report: &'a mut dyn Report,
     prompter: Option<&'a mut dyn Prompter>,
 ) -> Result<Finished> {
-    let name = state::validate_name(&plan.milestone)?;
-    let mark_done = crate::config::mark_done(repo)?;
-    let mut notes = Notes::default();
-    let prep = match prepare(repo, plan, opts, &mut notes)? {
-        Prep::Run(prep) => prep,
-        Prep::AllDone(status) => {
+    let prepared = match prepare(repo, plan, opts)? {
+        Prep::Run(prepared) => *prepared,
+        Prep::AllDone(status, notes) => {
             notes.replay(report);
-            return nothing_to_do(repo, *status, report);
+            return begin::nothing_to_do(repo, *status, report);
         }
     };
-    let prep = *prep;
-    let plan = prep.plan.as_ref().unwrap_or(plan);
     if opts.dry_run {
-        notes.replay(report);
-        dry_run(plan, &prep.status, &prep.runners, opts, report);
-        if opts.jobs > 1 {
-            jobs::print_waves(plan, &prep.status, opts.jobs, report);
-        }
+        prepared.render(opts, report);
         return Ok(Finished::DryRun);
     }
-    if opts.jobs > 1 {
-        jobs::refuse(plan, &prep.runners)?;
-    }
-    signals::install()
-        .map_err(|e| Error::failed("cannot install signal handlers").with_cause(e))?;
-    let lock = RunLock::acquire(repo.git_dir(), repo.common_dir(), name)
-        .map_err(|e| disk_full_hint(repo, e))?;
-    // Under the run lock: a git lock file now is not a live run's.
-    repo.check_no_stale_locks(name)?;
-    report_replaced(&lock, report);
-    notes.replay(report);
-    jobs::recover::after_kill(repo, plan, report)?;
-    let Prepared {
-        mut status,
-        resuming,
-        tree,
-        leftovers,
-        runners,
-        committer,
-        plan: _,
-    } = prep;
-    if let Some(seq) = &opts.sequence {
-        status.sequence = Some(seq.clone());
-    }
-    let keep = begin(repo, &mut status, &tree, (resuming, opts.restart), report)
-        .and_then(|keep| opts.settings.save(repo.git_dir(), name).map(|()| keep))
-        .map_err(|e| disk_full_hint(repo, e))?;
-    let mut session = Session {
-        repo,
-        plan,
-        opts,
-        report,
-        // The plan may be this function's own now: a shorter borrow.
-        prompter: prompter.map(|p| p as &mut dyn Prompter),
-        status,
-        keep,
-        leftovers,
-        untracked_now: Some(tree.untracked),
-        runners,
-        committer,
-        ran: 0,
-        attempt_started: None,
-        cause: None,
-        advice: None,
-        mark_done,
-    };
-    let result = if opts.jobs > 1 {
-        jobs::run_all(&mut session, opts.jobs)
-    } else {
-        session.all()
-    };
-    let result = result.map_err(|e| disk_full_hint(repo, e));
+    let Prepared { plan, start, notes } = prepared;
+    let lock = begin::lock(repo, &plan, notes, report)?;
+    // The plan may be this function's own now: a shorter borrow.
+    let prompter = prompter.map(|p| p as &mut dyn Prompter);
+    let result = start
+        .begin(repo, (&plan, opts), report, prompter)
+        .and_then(|mut session| session.run());
     drop(lock);
-    result
-}
-
-/// Every task is finished. A run killed after its last checkpoint may
-/// have left its lock file, and the last checkpoint's ref unwritten: under
-/// the lock (unless a live run holds it), tidy up the one and restore the
-/// other from its commit's trailers.
-fn nothing_to_do(repo: &Repo, mut status: Status, report: &mut dyn Report) -> Result<Finished> {
-    let name = status.milestone.clone();
-    if let Ok(lock) = RunLock::acquire(repo.git_dir(), repo.common_dir(), &name) {
-        report_replaced(&lock, report);
-        fill_checkpoints(repo, &mut status, report)?;
-    }
-    let all = match status.tasks.len() {
-        1 => "its only task is done".to_string(),
-        n => format!("all {n} tasks are done"),
-    };
-    report.info(&format!("Milestone {name}: {all}; nothing to run."));
-    report.info(&format!(
-        "To run it again from the start: git milestone run {name} --restart"
-    ));
-    Ok(Finished::NothingToDo)
-}
-
-/// Say that the lock file a killed run left was taken over.
-fn report_replaced(lock: &RunLock, report: &mut dyn Report) {
-    if let Some(old) = &lock.replaced {
-        report.warn(&format!(
-            "warning: taking over the run lock left by pid {} (started {}), which ended without removing it",
-            old.pid,
-            crate::ui::text::clean(&old.started_at)
-        ));
-    }
+    result.map_err(|e| disk_full_hint(repo, e))
 }
 
 /// A write that failed for lack of space says which disk to free.
-fn disk_full_hint(repo: &Repo, e: Error) -> Error {
+pub(super) fn disk_full_hint(repo: &Repo, e: Error) -> Error {
     let full = e.cause().is_some_and(|c| {
         c.chain().any(|c| {
             c.downcast_ref::<std::io::Error>()
@@ -232,60 +144,4 @@ fn disk_full_hint(repo: &Repo, e: Error) -> Error {
         repo.root().display(),
         crate::ui::text::quote_path(repo.root())
     ))
-}
-
-/// Under the lock: a new run records its untracked files. Returns the files
-/// checkpoints must not stage (each attempt adds to them as it starts).
-fn begin(
-    repo: &Repo,
-    status: &mut Status,
-    tree: &WorkTree,
-    (resuming, restart): (bool, bool),
-    report: &mut dyn Report,
-) -> Result<HashSet<String>> {
-    let name = status.milestone.clone();
-    state::remove_stale_temp_files(repo.root(), &name)?;
-    if !resuming {
-        state::write_untracked_snapshot(repo.git_dir(), &name, &tree.untracked)?;
-        state::write_attempt_leftovers(repo.git_dir(), &name, &[])?;
-        if restart {
-            repo.delete_checkpoint_refs(&name)?;
-        }
-        return Ok(tree.untracked.iter().cloned().collect());
-    }
-    fill_checkpoints(repo, status, report)?;
-    Ok(state::read_untracked_snapshot(repo.git_dir(), &name)?
-        .into_iter()
-        .collect())
-}
-
-/// Tasks whose checkpoint commit is not in the status file (the last one
-/// never is: a commit cannot name itself) get the one this branch holds
-/// (by [`Checkpoints::on_branch`]), and its ref is written again when it
-/// names another commit or none (reported when it was missing: a killed
-/// run committed but did not write it).
-fn fill_checkpoints(repo: &Repo, status: &mut Status, report: &mut dyn Report) -> Result<()> {
-    let name = status.milestone.clone();
-    let index = Checkpoints::read(repo, &name, status)?;
-    for t in &mut status.tasks {
-        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
-            continue;
-        }
-        let Some(commit) = index.on_branch(repo, &t.id)? else {
-            continue;
-        };
-        let current = repo.checkpoint_commit(&name, &t.id)?;
-        if current.as_deref() != Some(commit.as_str()) {
-            repo.set_checkpoint_ref(&name, &t.id, &commit)?;
-        }
-        if current.is_none() {
-            report.info(&format!(
-                "restored {} from the trailers of {} (an earlier run was stopped before writing it)",
-                checkpoint_ref(&name, &t.id),
-                short(&commit)
-            ));
-        }
-        t.checkpoint = Some(commit);
-    }
-    Ok(())
 }

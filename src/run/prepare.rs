@@ -1,151 +1,183 @@
-//! The checks before a run, which write nothing: every refusal, what an
-//! earlier run left (its record, a stopped attempt's files), each task's
-//! runner; and the dry run that prints them.
+//! The checks before a run, which write nothing: every refusal, the
+//! record to start from (an earlier run's, lined up with the plan), whose
+//! untracked files are whose, each task's runner. They make one value,
+//! [`Prepared`], which `--dry-run` prints and the run starts from.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
-use super::{Options, Report, message, progress};
-use crate::agent::{Agent, preset};
-use crate::config::{self, GlobalRunner, RunnerSource};
+use super::runners::{self, TaskRunner};
+use super::{Options, Report, jobs, progress};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, Task};
+use crate::plan::Plan;
 use crate::repo::Repo;
 use crate::repo::ident::Committer;
-use crate::repo::refs::{checkpoint_ref, task_id_fits_refs};
+use crate::repo::refs::task_id_fits_refs;
 use crate::repo::scan::WorkTree;
-use crate::runner;
-use crate::state::{self, Status, TaskState};
+use crate::state::{self, Status, TaskState, Untracked};
 use crate::ui::text;
 
-/// How one task's command is run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TaskRunner {
-    pub(super) command: String,
-    pub(super) script: bool,
-    pub(super) source: RunnerSource,
-    /// The runner this one took precedence over: a plan block over the
-    /// environment or git config, `--runner` over a plan block.
-    pub(super) over: Option<RunnerSource>,
-    /// An agent preset, not a command (`command` is its name).
-    pub(super) agent: Option<Agent>,
+/// What the checks found: the plan in the order the run follows, what
+/// the run starts from, and what the checks had to say.
+pub(super) struct Prepared<'a> {
+    /// The plan given, or reordered: a stopped task first
+    /// (`dirty::stopped_first`), skipped tasks last.
+    pub(super) plan: Cow<'a, Plan>,
+    pub(super) start: Start,
+    /// Held back until the run goes ahead (a refusal is all it prints).
+    pub(super) notes: Notes,
 }
 
-impl TaskRunner {
-    /// `--runner`, `milestone.agent`...: where it came from.
-    fn describe_source(&self) -> &'static str {
-        match self.agent {
-            Some(_) => self.source.describe_agent(),
-            None => self.source.describe(),
-        }
-    }
-}
-
-/// What the checks found, for the run to start from.
-pub(super) struct Prepared {
+/// What the run starts from (`begin.rs`).
+pub(super) struct Start {
     pub(super) status: Status,
     /// This continues an earlier run (its status file was read).
     pub(super) resuming: bool,
-    pub(super) tree: WorkTree,
-    /// Untracked files the stopped attempt created: its task's work.
-    pub(super) leftovers: HashSet<String>,
+    pub(super) untracked: Untracked,
     pub(super) runners: Vec<Option<TaskRunner>>,
     pub(super) committer: Committer,
-    /// The plan in the order this run follows, when it is not the one it
-    /// was given (a stopped task runs first: `dirty::stopped_first`).
-    pub(super) plan: Option<Plan>,
+    /// Checkpoints mark their task done in the plan (`milestone.markDone`).
+    pub(super) mark_done: bool,
 }
 
 /// What the checks before a run lead to.
-pub(super) enum Prep {
-    Run(Box<Prepared>),
+pub(super) enum Prep<'a> {
+    Run(Box<Prepared<'a>>),
     /// Every task is finished: the record says so.
-    AllDone(Box<Status>),
+    AllDone(Box<Status>, Notes),
 }
 
-/// Every check and refusal before a run, writing nothing. Lines for the
-/// user go to `notes`.
-pub(super) fn prepare(repo: &Repo, plan: &Plan, opts: &Options, notes: &mut Notes) -> Result<Prep> {
-    let name = plan.milestone.as_str();
+/// Every check and refusal before a run, writing nothing.
+pub(super) fn prepare<'a>(repo: &Repo, plan: &'a Plan, opts: &Options) -> Result<Prep<'a>> {
+    let name = state::validate_name(&plan.milestone)?;
+    let mark_done = crate::config::mark_done(repo)?;
     state::check_bundle_path(repo.root(), name)?;
     check_task_ids(plan)?;
     let head = repo.check_can_run(opts.detach_ok)?;
     // Before the work tree is read: reading it refreshes the index.
     repo.check_writable()?;
-    let (mut status, resuming, dropped) = load_status(repo, plan, opts, &head)?;
+    let mut notes = Notes::default();
+    let mut record = the_record(repo, plan, opts, &head, &mut notes)?;
+    if record.status.all_finished() {
+        return Ok(Prep::AllDone(Box::new(record.status), notes));
+    }
+    let untracked = the_work_tree(repo, &mut record, opts, &mut notes)?;
+    let Record {
+        plan,
+        mut status,
+        resuming,
+        ..
+    } = record;
+    let runners = runners::resolve(repo, &plan, &status, (opts, &mut notes))?;
+    if opts.jobs > 1 && !opts.dry_run {
+        jobs::refuse(&plan, &runners)?;
+    }
+    let committer = repo.committer()?;
+    if let Some(seq) = &opts.sequence {
+        status.follow(seq.clone());
+    }
+    let start = Start {
+        status,
+        resuming,
+        untracked,
+        runners,
+        committer,
+        mark_done,
+    };
+    Ok(Prep::Run(Box::new(Prepared { plan, start, notes })))
+}
+
+/// The record a run starts from, and the plan in the order it follows.
+struct Record<'a> {
+    plan: Cow<'a, Plan>,
+    status: Status,
+    resuming: bool,
+    /// An earlier run was stopped after recording a task done but before
+    /// its checkpoint commit: that task's attempt's end was never recorded.
+    stopped_before_checkpoint: bool,
+}
+
+/// The earlier run's record lined up with the plan, or a fresh one; what
+/// it says about the plan noted; a task recorded done without its
+/// checkpoint commit runs again, and a milestone completed with skips runs
+/// its skipped tasks again, last.
+fn the_record<'a>(
+    repo: &Repo,
+    plan: &'a Plan,
+    opts: &Options,
+    head: &str,
+    notes: &mut Notes,
+) -> Result<Record<'a>> {
+    let (mut status, resuming, dropped) = load_status(repo, plan, opts, head)?;
     note_the_record(plan, &status, &dropped, opts, notes);
     let stopped_before_checkpoint = resuming && unrecorded_checkpoints(repo, &mut status, notes)?;
-    let mut reordered = None;
-    if resuming && let Some((moved, skipped)) = progress::reopen_skipped(plan, &mut status) {
+    let mut plan = Cow::Borrowed(plan);
+    if resuming && let Some((moved, skipped)) = progress::reopen_skipped(&plan, &mut status) {
         let ids: Vec<_> = skipped.iter().map(|id| text::clean(id)).collect();
         let tasks = if ids.len() == 1 { "task" } else { "tasks" };
         notes.info(&format!(
             "running the skipped {tasks} again: {}",
             text::list(&ids, 5)
         ));
-        reordered = Some(moved);
+        plan = Cow::Owned(moved);
     }
-    if progress::all_finished(&status) {
-        return Ok(Prep::AllDone(Box::new(status)));
-    }
+    Ok(Record {
+        plan,
+        status,
+        resuming,
+        stopped_before_checkpoint,
+    })
+}
+
+/// The work tree's checks: no rollback stopped half way, nothing a
+/// `--restart` would lose, no uncommitted changes unless the run continues
+/// the stopped attempt that made them (its task then runs first). Returns
+/// whose each untracked file is.
+fn the_work_tree(
+    repo: &Repo,
+    record: &mut Record<'_>,
+    opts: &Options,
+    notes: &mut Notes,
+) -> Result<Untracked> {
+    let name = record.plan.milestone.clone();
     // A rollback stopped half way left a tree that is neither the
     // attempt's nor the checkpoint's.
-    crate::rollback::refuse_unfinished(repo.git_dir(), name)?;
+    crate::rollback::refuse_unfinished(repo.git_dir(), &name)?;
     let tree = repo.work_tree()?;
     if opts.restart {
-        check_restart(repo, name, &tree)?;
+        check_restart(repo, &name, &tree)?;
     }
-    let after_attempt = resuming && continues_an_attempt(&status);
+    let status = &mut record.status;
+    let after_attempt = record.resuming && continues_an_attempt(status);
     let next = status.tasks.iter().find(|t| !t.state.is_finished());
-    let next = next.map_or(name, |t| t.id.as_str());
-    super::dirty::check_work_tree(
-        repo,
-        &tree,
-        (name, &opts.continue_with),
-        next,
-        after_attempt,
-    )?;
-    // Files the stopped attempt created are its task's work; any other
-    // untracked file is not the milestone's.
-    let leftovers = if after_attempt {
-        attempt_leftovers(repo, name, &status, &tree, stopped_before_checkpoint)?
+    let next = next.map_or(name.as_str(), |t| t.id.as_str());
+    let again = (name.as_str(), opts.continue_with.as_str());
+    super::dirty::check_work_tree(repo, &tree, again, next, after_attempt)?;
+    let untracked = if record.resuming {
+        let killed = status.tasks.iter().any(|t| t.state == TaskState::Running);
+        let unrecorded = record.stopped_before_checkpoint || killed;
+        Untracked::resumed(
+            repo,
+            &name,
+            tree.untracked.clone(),
+            (after_attempt, unrecorded),
+        )?
     } else {
-        HashSet::new()
+        Untracked::new_run(repo, &name, tree.untracked.clone())
     };
-    if after_attempt
-        && (!tree.changed.is_empty() || tree.untracked.iter().any(|p| leftovers.contains(p)))
-    {
-        let how = stopped_attempt(&status);
+    let changed = !tree.changed.is_empty() || tree.untracked.iter().any(|p| untracked.is_tasks(p));
+    if after_attempt && changed {
+        let how = stopped_attempt(status);
         notes.info(&format!(
             "continuing on top of the {how} attempt's changes; `git milestone rollback {name}` discards them"
         ));
-        let now = reordered.as_ref().unwrap_or(plan);
         if let Some((moved, line)) =
-            super::dirty::stopped_first(now, &mut status, how, &opts.continue_with)?
+            super::dirty::stopped_first(&record.plan, status, how, &opts.continue_with)?
         {
             notes.info(&line);
-            reordered = Some(moved);
+            record.plan = Cow::Owned(moved);
         }
     }
-    let plan = reordered.as_ref().unwrap_or(plan);
-    let runners = resolve_runners(plan, &status, opts)?;
-    let overridden = overridden_blocks(plan, &runners);
-    if !overridden.is_empty() {
-        notes.warn(&format!(
-            "warning: --runner overrides the plan's own ```sh milestone block for {}",
-            text::list(&overridden, 5)
-        ));
-    }
-    check_programs(repo, &runners)?;
-    let committer = repo.committer()?;
-    Ok(Prep::Run(Box::new(Prepared {
-        status,
-        resuming,
-        tree,
-        leftovers,
-        runners,
-        committer,
-        plan: reordered,
-    })))
+    Ok(untracked)
 }
 
 /// What the record the run starts from says about the plan: tasks dropped
@@ -253,7 +285,7 @@ fn load_status(
             let mut fresh = progress::fresh(plan, head);
             if opts.restart {
                 let ran = repo.checkpoint_refs(name)?;
-                super::write_back::reopen_marked(&mut fresh, |id| ran.contains_key(id));
+                fresh.reopen_marked(|id| ran.contains_key(id));
             }
             Ok((fresh, false, Vec::new()))
         }
@@ -303,12 +335,14 @@ fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
     if !continues_an_attempt(&old) {
         return Ok(());
     }
-    let leftovers = attempt_leftovers(repo, name, &old, tree, false)?;
+    let killed = old.tasks.iter().any(|t| t.state == TaskState::Running);
+    let untracked = tree.untracked.clone();
+    let leftovers = Untracked::resumed(repo, name, untracked, (true, killed))?;
     let mut files: Vec<String> = tree.changed.clone();
     files.extend(
         tree.untracked
             .iter()
-            .filter(|p| leftovers.contains(*p))
+            .filter(|p| leftovers.is_tasks(p))
             .cloned(),
     );
     if files.is_empty() {
@@ -330,124 +364,6 @@ fn check_restart(repo: &Repo, name: &str, tree: &WorkTree) -> Result<()> {
     .hint(format!("or continue {} on top of them: `{}`", task.id, cmd(""))))
 }
 
-fn resolve_runners(
-    plan: &Plan,
-    status: &Status,
-    opts: &Options,
-) -> Result<Vec<Option<TaskRunner>>> {
-    plan.tasks
-        .iter()
-        .zip(&status.tasks)
-        .map(|(task, record)| {
-            if record.state.is_finished() {
-                return Ok(None);
-            }
-            runner_for(task, opts.runner.as_ref()).map(Some)
-        })
-        .collect()
-}
-
-/// The runner of `task`: `--runner` first, then the plan's own block
-/// under the task (more specific than the environment and git config,
-/// which name one command for every task), then those.
-fn runner_for(task: &Task, global: Option<&GlobalRunner>) -> Result<TaskRunner> {
-    let block = task.runner.as_ref().map(|script| TaskRunner {
-        command: script.clone(),
-        script: true,
-        source: RunnerSource::Plan,
-        over: global.map(|g| g.source),
-        agent: None,
-    });
-    let global = global.map(|g| TaskRunner {
-        command: g.command.clone(),
-        script: false,
-        source: g.source,
-        over: block.as_ref().map(|_| RunnerSource::Plan),
-        agent: g.agent,
-    });
-    match (global, block) {
-        (Some(g), _) if g.source.is_flag() => Ok(g),
-        (_, Some(b)) => Ok(b),
-        (Some(g), None) => Ok(g),
-        (None, None) => Err(config::no_runner_error(&task.id)),
-    }
-}
-
-/// The tasks whose own plan block `--runner` overrides, to say so.
-fn overridden_blocks(plan: &Plan, runners: &[Option<TaskRunner>]) -> Vec<String> {
-    plan.tasks
-        .iter()
-        .zip(runners)
-        .filter(|(_, r)| {
-            r.as_ref()
-                .is_some_and(|r| r.over == Some(RunnerSource::Plan))
-        })
-        .map(|(t, _)| t.id.clone())
-        .collect()
-}
-
-fn check_programs(repo: &Repo, runners: &[Option<TaskRunner>]) -> Result<()> {
-    let mut seen = HashSet::new();
-    for r in runners.iter().flatten().filter(|r| !r.script) {
-        if !seen.insert(r.command.as_str()) {
-            continue;
-        }
-        match r.agent {
-            Some(agent) => check_agent(repo, agent)?,
-            None => runner::check_program(&r.command, repo.root())?,
-        }
-    }
-    Ok(())
-}
-
-/// The agent's CLI must be installed before any task runs.
-fn check_agent(repo: &Repo, agent: Agent) -> Result<()> {
-    runner::check_program(agent.program(), repo.root()).map_err(|_| {
-        Error::refused(format!(
-            "{} (`{}`) is not installed, or not on PATH",
-            agent.title(),
-            agent.program()
-        ))
-        .hint(format!("install it with `{}`", agent.install_command()))
-        .hint("or run the tasks through another program with `--runner 'CMD'`")
-    })
-}
-
-/// The untracked files the stopped attempt created: as recorded when it
-/// ended, or, when its end was never recorded (the run was killed during the
-/// task or before its checkpoint was staged, or the disk filled), every
-/// untracked file the milestone does not already leave alone: nothing else
-/// can tell them apart, and leaving the attempt's files out would make its
-/// retry's checkpoint incomplete.
-fn attempt_leftovers(
-    repo: &Repo,
-    name: &str,
-    status: &Status,
-    tree: &WorkTree,
-    stopped_before_checkpoint: bool,
-) -> Result<HashSet<String>> {
-    let mut leftovers: HashSet<String> = state::read_attempt_leftovers(repo.git_dir(), name)?
-        .into_iter()
-        .collect();
-    if stopped_before_checkpoint || status.tasks.iter().any(|t| t.state == TaskState::Running) {
-        let keep: HashSet<String> = state::read_untracked_snapshot(repo.git_dir(), name)?
-            .into_iter()
-            .collect();
-        // Not files the attempt left untouched: an ignore rule it changed
-        // exposed them.
-        let started = state::attempt_start(repo.git_dir(), name)?;
-        let untouched =
-            |p: &str| started.is_some_and(|t| repo.untouched_since(std::path::Path::new(p), t));
-        leftovers.extend(
-            tree.untracked
-                .iter()
-                .filter(|p| !keep.contains(*p) && !untouched(p))
-                .cloned(),
-        );
-    }
-    Ok(leftovers)
-}
-
 /// A run killed after recording a task as done but before its checkpoint
 /// commit reached the branch left the task's work uncommitted: such a task
 /// runs again, so that every finished task has its own checkpoint. Returns
@@ -457,130 +373,24 @@ fn unrecorded_checkpoints(
     status: &mut Status,
     report: &mut dyn Report,
 ) -> Result<bool> {
-    let mut found = false;
     let index = crate::history::Checkpoints::read(repo, &status.milestone, status)?;
-    for t in &mut status.tasks {
-        if !matches!(t.state, TaskState::Done | TaskState::Skipped) || t.checkpoint.is_some() {
+    let mut unrecorded = Vec::new();
+    for t in &status.tasks {
+        if t.state != TaskState::Done || t.checkpoint.is_some() {
             continue;
         }
-        if index.on_branch(repo, &t.id)?.is_some() {
-            continue;
+        if index.on_branch(repo, &t.id)?.is_none() {
+            unrecorded.push(t.id.clone());
         }
-        if t.state != TaskState::Done {
-            continue;
-        }
+    }
+    for id in &unrecorded {
         // Stopped between saving the status file and committing: its work is
         // in the tree, uncommitted. As an interrupted task it runs again on
         // top of that work, and its own checkpoint holds it.
         report.warn(&format!(
-            "warning: {} is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again",
-            t.id
+            "warning: {id} is recorded as done but has no checkpoint commit (an earlier run was stopped): it runs again"
         ));
-        t.state = TaskState::Interrupted;
-        found = true;
+        status.not_checkpointed(id);
     }
-    Ok(found)
-}
-
-pub(super) fn dry_run(
-    plan: &Plan,
-    status: &Status,
-    runners: &[Option<TaskRunner>],
-    opts: &Options,
-    report: &mut dyn Report,
-) {
-    let n = plan.tasks.len();
-    report.info(&format!(
-        "Milestone {} from {}: {} (dry run: nothing will be changed)",
-        plan.milestone,
-        plan.plan,
-        text::count(n, "task")
-    ));
-    dry_run_limits(opts, report);
-    for (i, ((task, record), runner)) in plan
-        .tasks
-        .iter()
-        .zip(&status.tasks)
-        .zip(runners)
-        .enumerate()
-    {
-        let title = message::one_line(&task.title);
-        report.info(&format!("{}/{n} {} {title}", i + 1, task.id));
-        let Some(r) = runner else {
-            let why = match record.state {
-                TaskState::DoneInPlan => "marked done in the plan",
-                TaskState::Skipped => "skipped earlier",
-                _ => "done: it has a checkpoint",
-            };
-            report.info(&format!("    not run: {why}"));
-            continue;
-        };
-        let argv = match r.agent {
-            Some(agent) => agent_argv(agent, opts),
-            None => {
-                let mut argv = vec!["sh".to_string()];
-                argv.extend(runner::shell_args(&r.command, r.script, &task.id));
-                argv
-            }
-        };
-        let over = match r.over {
-            Some(RunnerSource::Plan) => {
-                format!(", which overrides {}", RunnerSource::Plan.describe())
-            }
-            Some(other) => format!(", which takes precedence over {}", other.describe()),
-            None => String::new(),
-        };
-        let what = if r.agent.is_some() { "agent" } else { "runner" };
-        report.info(&format!(
-            "    run: {}   ({what} from {}{over})",
-            crate::ui::text::command_line(&argv),
-            r.describe_source()
-        ));
-        let mut checks = opts.tasks.verify.clone();
-        checks.extend(task.verify.iter().cloned());
-        if !checks.is_empty() {
-            let shown: Vec<String> = checks
-                .iter()
-                .map(|c| text::quote(&message::one_line(c)))
-                .collect();
-            report.info(&format!("    check: {}", shown.join(", ")));
-        }
-        let mut then = format!(
-            "    then: checkpoint commit, {}",
-            checkpoint_ref(&plan.milestone, &task.id)
-        );
-        if opts.tag {
-            then.push_str(&format!(", tag milestone/{}/{}", plan.milestone, task.id));
-        }
-        report.info(&then);
-    }
-}
-
-/// The dry run's lines for a time limit and a failure policy other than
-/// the default, which change what a run does and so belong in its plan.
-fn dry_run_limits(opts: &Options, report: &mut dyn Report) {
-    if let Some(limit) = opts.timeout {
-        report.info(&format!(
-            "each task is stopped after {}",
-            text::duration(limit)
-        ));
-    }
-    if opts.policy != crate::failure::Policy::Stop {
-        report.info(&format!(
-            "a task that fails with no terminal to ask: --on-failure {}",
-            opts.policy
-        ));
-    }
-}
-
-/// An agent's command line for the dry run, `<prompt>` for its prompt.
-fn agent_argv(agent: Agent, opts: &Options) -> Vec<String> {
-    let req = preset::Request {
-        prompt: "<prompt>",
-        extra: &opts.tasks.agent_args,
-        resume: None,
-        max_cost: opts.tasks.max_cost,
-        scratch: std::path::Path::new("<log dir>"),
-    };
-    preset::build(agent, &req).map_or_else(|_| vec![agent.program().to_string()], |c| c.argv())
+    Ok(!unrecorded.is_empty())
 }

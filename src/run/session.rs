@@ -1,25 +1,23 @@
-//! One run in progress: the loop over tasks, each attempt, its checkpoint,
-//! and what a failure, a refused checkpoint or a signal does.
+//! One run in progress: the loop over tasks, each attempt's start and
+//! end, and what a failure or a signal does (the checkpoint is
+//! `checkpoint.rs`'s).
 
-use std::collections::HashSet;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::attempt::Attempted;
 use super::message::Verdict;
-use super::prepare::TaskRunner;
-use super::watch::{Seen, Watch};
-use super::{Finished, Options, Report, message, progress, watch};
+use super::runners::TaskRunner;
+use super::watch::Watch;
+use super::{Finished, Options, Report, message};
 use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt, Prompter};
 use crate::plan::Plan;
 use crate::repo::Repo;
-use crate::repo::checkpoint::CheckpointSpec;
 use crate::repo::ident::Committer;
-use crate::repo::short_oid as short;
-use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
-use crate::state::{self, Status, TaskState};
+use crate::runner::{Exit, Outcome, signals};
+use crate::state::{self, Status, TaskState, Untracked};
 
 /// One run in progress: the plan, the record, and where output goes.
 pub(super) struct Session<'a> {
@@ -30,18 +28,11 @@ pub(super) struct Session<'a> {
     /// The terminal prompt, when there is a terminal (else the policy decides).
     pub(super) prompter: Option<&'a mut dyn Prompter>,
     pub(super) status: Status,
-    pub(super) keep: HashSet<String>,
-    /// Untracked files the last stopped attempt created: not in `keep`.
-    pub(super) leftovers: HashSet<String>,
-    /// The work tree's untracked files, when known without reading it
-    /// again: as `execute` read them, or none outside `keep` right after a
-    /// checkpoint (it staged every other one) that ran no hook.
-    pub(super) untracked_now: Option<Vec<String>>,
+    /// Which untracked files are the user's, which the task's.
+    pub(super) untracked: Untracked,
     pub(super) runners: Vec<Option<TaskRunner>>,
     pub(super) committer: Committer,
     pub(super) ran: usize,
-    /// When the current attempt started, by the file system's clock.
-    pub(super) attempt_started: Option<SystemTime>,
     /// How the last attempt failed, in words, when its exit code does not
     /// say it (an agent's outcome, a check).
     pub(super) cause: Option<String>,
@@ -56,7 +47,15 @@ impl Session<'_> {
         &self.plan.milestone
     }
 
-    pub(super) fn all(&mut self) -> Result<Finished> {
+    /// The loop: every task left, in order, or `--jobs` at a time.
+    pub(super) fn run(&mut self) -> Result<Finished> {
+        match self.opts.jobs {
+            n if n > 1 => super::jobs::run_all(self, n),
+            _ => self.all(),
+        }
+    }
+
+    fn all(&mut self) -> Result<Finished> {
         for i in 0..self.plan.tasks.len() {
             if self.status.tasks[i].state == TaskState::DoneInPlan {
                 let task = &self.plan.tasks[i];
@@ -110,55 +109,19 @@ impl Session<'_> {
 
     /// Run task `i` until it is checkpointed, skipped, or the run stops.
     fn task(&mut self, i: usize) -> Result<()> {
-        let mut retries_used = 0;
-        let mut previous: Option<Attempted> = None;
+        let mut tries = Tries::default();
         // Where the task started: commits made by failed attempts count as
         // the task's own when a retry succeeds.
         let watch = Watch::start(self.repo, self.name(), &self.plan.tasks[i].id)?;
         loop {
             self.check_budget(i)?;
-            let attempt = self.status.tasks[i].attempts + 1;
-            let id = self.plan.tasks[i].id.clone();
-            self.keep_untracked()?;
-            self.attempt_started =
-                Some(state::mark_attempt_start(self.repo.git_dir(), self.name())?);
-            progress::start(&mut self.status, &id, attempt);
-            self.status.save(self.repo.root())?;
-            let task = &self.plan.tasks[i];
-            self.report.info(&format!(
-                "Starting {id} [{}/{}] {}",
-                i + 1,
-                self.plan.tasks.len(),
-                message::one_line(&task.title)
-            ));
-            let log = self.log_path(&id, attempt)?;
+            let (attempt, log) = self.start_attempt(i)?;
             let done = self.attempt(i, attempt, &log, &watch)?;
+            self.end_attempt(i, &done)?;
             let outcome = done.run;
-            self.cause = Some(done.cause(self.opts.timeout));
-            self.advice = done.advice();
-            progress::record(&mut self.status, &id, done.record.clone());
-            // Before the status file says how it ended, a stop from here on
-            // must not leave the attempt's new files looking like the user's:
-            // a failed or skipped attempt's are recorded now; a successful one's are
-            // staged by its checkpoint, and a run stopped before that treats
-            // every new untracked file as the attempt's (`attempt_leftovers`).
-            if !done.outcome.is_success() {
-                self.record_leftovers()?;
-            }
             let choice = match (outcome.exit, done.outcome.kind) {
                 (Exit::Interrupted(_), _) | (_, Kind::Interrupted) => {
-                    let sig = match outcome.exit {
-                        Exit::Interrupted(s) => s,
-                        _ => libc::SIGINT,
-                    };
-                    progress::finish(
-                        &mut self.status,
-                        &id,
-                        TaskState::Interrupted,
-                        None,
-                        outcome.duration,
-                    );
-                    return Err(self.interrupted(Some(&id), sig)?);
+                    return Err(self.attempt_interrupted(i, outcome)?);
                 }
                 (_, Kind::Success) => return self.checkpoint(i, Verdict::Done, &watch, outcome),
                 (_, Kind::Skipped) => return self.skip(i, &watch, outcome),
@@ -167,21 +130,13 @@ impl Session<'_> {
                     self.wait_for_reset(i, &done)?;
                     continue;
                 }
-                _ => {
-                    let same = previous.as_ref().is_some_and(|p| p.same_ending(&done));
-                    self.write_feedback(i, &done, &log)?;
-                    // The lines the screen showed: an agent's are readable
-                    // text, never the raw JSON events of its log.
-                    let tail = done.tail.join("\n");
-                    previous = Some(done);
-                    let ended = (outcome, log.as_path(), tail.as_str());
-                    self.failed(i, (attempt, retries_used, same), ended, &watch)?
-                }
+                _ => self.failed(i, (attempt, &log), done, &mut tries, &watch)?,
             };
+            let id = &self.plan.tasks[i].id;
             match choice {
-                Choice::Retry => retries_used += 1,
+                Choice::Retry => tries.retries += 1,
                 Choice::Skip => return self.skip(i, &watch, outcome),
-                Choice::Stop => return Err(self.stopped(&id, outcome, &log)),
+                Choice::Stop => return Err(self.stopped(id, outcome, &log)),
                 Choice::Rollback => {
                     return Err(self.roll_back(i, &watch.before, (outcome, &log))?);
                 }
@@ -189,69 +144,52 @@ impl Session<'_> {
         }
     }
 
-    /// Untracked files present as an attempt starts existed before it, so
-    /// they are not its work: add them to the files checkpoints leave alone
-    /// (the user may have made some between runs). A stopped attempt's own
-    /// new files are the exception: the retry continues them.
-    pub(super) fn keep_untracked(&mut self) -> Result<()> {
-        let untracked = match self.untracked_now.take() {
-            Some(known) => known,
-            None => self.repo.work_tree()?.untracked,
-        };
-        let new: Vec<String> = untracked
-            .into_iter()
-            .filter(|p| !self.leftovers.contains(p))
-            .collect();
-        self.add_to_keep(new)
-    }
-
-    /// Remember the untracked files the attempt that just stopped created,
-    /// so that a retry, perhaps in another run, commits them. New files it
-    /// did not touch (an ignore rule it changed no longer hides them) are
-    /// kept out of the milestone instead.
-    fn record_leftovers(&mut self) -> Result<()> {
-        let untracked = self.repo.work_tree()?.untracked;
-        let (mut created, exposed): (Vec<String>, Vec<String>) = untracked
-            .into_iter()
-            .filter(|p| !self.keep.contains(p))
-            .partition(|p| {
-                self.leftovers.contains(p)
-                    || !self
-                        .attempt_started
-                        .is_some_and(|t| self.repo.untouched_since(std::path::Path::new(p), t))
-            });
-        created.sort();
-        state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &created)?;
-        self.leftovers = created.into_iter().collect();
-        self.add_to_keep(exposed)
-    }
-
-    /// Files a checkpoint left out as not the task's: kept out of every
-    /// later checkpoint too, and said.
-    fn keep_left_out(&mut self, id: &str, left_out: &[String]) -> Result<()> {
-        if left_out.is_empty() {
-            return Ok(());
-        }
-        let quoted: Vec<String> = left_out.iter().map(|p| crate::ui::text::quote(p)).collect();
-        self.report.warn(&format!(
-            "warning: {} left out of {id}'s checkpoint: {} there, unchanged, before {id} started (an ignore rule hid {} until the task changed the rules)",
-            crate::ui::text::list(&quoted, 5),
-            if left_out.len() == 1 { "it was" } else { "they were" },
-            if left_out.len() == 1 { "it" } else { "them" },
+    /// Record that the next attempt of task `i` starts, and say so: its
+    /// number and its log.
+    fn start_attempt(&mut self, i: usize) -> Result<(u32, PathBuf)> {
+        let attempt = self.status.tasks[i].attempts + 1;
+        let task = &self.plan.tasks[i];
+        self.untracked.attempt_start(self.repo)?;
+        self.status.start(&task.id, attempt);
+        self.status.save(self.repo.root())?;
+        self.report.info(&format!(
+            "Starting {} [{}/{}] {}",
+            task.id,
+            i + 1,
+            self.plan.tasks.len(),
+            message::one_line(&task.title)
         ));
-        self.add_to_keep(left_out.to_vec())
+        Ok((attempt, self.log_path(&task.id, attempt)?))
     }
 
-    /// Add `paths` to the untracked files no checkpoint commits.
-    pub(super) fn add_to_keep(&mut self, paths: Vec<String>) -> Result<()> {
-        let before = self.keep.len();
-        self.keep.extend(paths);
-        if self.keep.len() == before {
-            return Ok(());
+    /// Record how the attempt `done` of task `i` ended, before the status
+    /// file says so: a stop from here on must not leave the attempt's new
+    /// files looking like the user's. A failed or skipped attempt's are
+    /// recorded now; a successful one's are staged by its checkpoint, and a
+    /// run stopped before that treats every new untracked file as the
+    /// attempt's (`Untracked::resumed`).
+    fn end_attempt(&mut self, i: usize, done: &Attempted) -> Result<()> {
+        self.cause = Some(done.cause(self.opts.timeout));
+        self.advice = done.advice();
+        self.status
+            .record(&self.plan.tasks[i].id, done.record.clone());
+        if !done.outcome.is_success() {
+            self.untracked.attempt_end(self.repo)?;
         }
-        let mut all: Vec<String> = self.keep.iter().cloned().collect();
-        all.sort();
-        state::write_untracked_snapshot(self.repo.git_dir(), self.name(), &all)
+        Ok(())
+    }
+
+    /// Task `i`'s attempt was stopped by a signal: record it, and build the
+    /// error that exits 130.
+    fn attempt_interrupted(&mut self, i: usize, outcome: Outcome) -> Result<Error> {
+        let id = self.plan.tasks[i].id.clone();
+        let sig = match outcome.exit {
+            Exit::Interrupted(s) => s,
+            _ => libc::SIGINT,
+        };
+        self.status
+            .finish(&id, TaskState::Interrupted, None, outcome.duration);
+        self.interrupted(Some(&id), sig)
     }
 
     pub(super) fn log_path(&self, id: &str, attempt: u32) -> Result<PathBuf> {
@@ -272,219 +210,50 @@ impl Session<'_> {
         Ok(path)
     }
 
-    /// Commit task `i`'s work with the status file, on top of any commits
-    /// the task made itself.
-    pub(super) fn checkpoint(
-        &mut self,
-        i: usize,
-        verdict: Verdict,
-        watch: &Watch,
-        outcome: Outcome,
-    ) -> Result<()> {
-        let id = self.plan.tasks[i].id.clone();
-        let adopted = match watch.check(self.repo)? {
-            Seen::Stayed => Vec::new(),
-            Seen::Ahead(ids) => ids,
-            seen => return Err(self.no_checkpoint(i, watch, &seen, outcome)),
-        };
-        let state = match verdict {
-            Verdict::Done => TaskState::Done,
-            Verdict::Skipped(_) => TaskState::Skipped,
-        };
-        progress::finish(
-            &mut self.status,
-            &id,
-            state,
-            outcome.exit.code(),
-            outcome.duration,
-        );
-        self.status.tasks[i].adopted_commits = adopted;
-        self.status.save(self.repo.root())?;
-        // After the status file says done: a run killed before the commit
-        // then runs the task again on top of its work, ticked plan included.
-        let written = self.write_back(i, &verdict, &watch.before)?;
-        let progress = self.status.progress();
-        let msg = message::checkpoint_message(
-            self.name(),
-            &id,
-            &self.plan.tasks[i].title,
-            &verdict,
-            progress,
-            self.status.tasks[i].attempts,
-        );
-        let evidence: Vec<String> = match verdict {
-            Verdict::Done => self.status.tasks[i]
-                .history
-                .last()
-                .map(|a| a.checks.iter().map(|c| c.evidence()).collect())
-                .unwrap_or_default(),
-            Verdict::Skipped(_) => Vec::new(),
-        };
-        let msg = message::with_trailers(msg, "Milestone-Verified", &evidence);
-        let status_path = state::status_rel_path(self.name())?;
-        let parent = self.repo.head_commit()?;
-        let spec = CheckpointSpec {
-            milestone: self.name(),
-            task: &id,
-            message: &msg,
-            status_path: &status_path,
-            keep_untracked: &self.keep,
-            parent: &parent,
-            attempt_started: self.attempt_started,
-            task_files: &self.leftovers,
-            tag: self.opts.tag,
-            committer: &self.committer,
-        };
-        let cp = match self.repo.checkpoint(&spec) {
-            Ok(cp) => cp,
-            Err(e) => {
-                if let Some(w) = written {
-                    w.undo(self.repo);
-                }
-                return Err(self.checkpoint_failed(i, e));
-            }
-        };
-        self.status.tasks[i].checkpoint = Some(cp.commit.clone());
-        self.keep_left_out(&id, &cp.left_out)?;
-        if !self.committer.has_commit_hooks() {
-            self.untracked_now = Some(Vec::new());
-        }
-        // The checkpoint holds them now.
-        if !self.leftovers.is_empty() {
-            self.leftovers.clear();
-            state::write_attempt_leftovers(self.repo.git_dir(), self.name(), &[])?;
-        }
-        let what = if matches!(verdict, Verdict::Skipped(_)) {
-            " (skipped)"
-        } else {
-            ""
-        };
-        let spent = self.status.tasks[i]
-            .history
-            .last()
-            .and_then(|a| a.usage)
-            .map(|u| format!(", {}", u.describe()))
-            .unwrap_or_default();
-        // The task's place, as `Starting` said it: how many tasks are
-        // finished (the trailer's progress) counts later ones the plan
-        // marks done, and would jump ahead.
-        self.report.info(&format!(
-            "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
-            short(&cp.commit),
-            i + 1,
-            self.plan.tasks.len(),
-            crate::ui::text::duration(outcome.duration)
-        ));
-        Ok(())
-    }
-
-    /// Skip task `i` (its runner exited 125, or `--on-failure skip`): its
-    /// changes are saved as an attempt and taken away, as a rollback does,
-    /// so that the checkpoint recording the skip holds the status file only.
-    fn skip(&mut self, i: usize, watch: &Watch, outcome: Outcome) -> Result<()> {
-        let id = self.plan.tasks[i].id.clone();
-        // Its end is known: the files it made are those recorded just now.
-        progress::finish(
-            &mut self.status,
-            &id,
-            TaskState::Skipped,
-            outcome.exit.code(),
-            outcome.duration,
-        );
-        let set_aside = crate::rollback::set_aside(self.repo, &self.status, &id, &watch.before);
-        if let Some(sig) = signals::pending() {
-            // Nothing is left half done; the task runs again next time.
-            self.status.tasks[i].state = TaskState::Interrupted;
-            return Err(self.interrupted(Some(&id), sig)?);
-        }
-        let saved = match set_aside {
-            Ok(saved) => saved,
-            Err(e) => {
-                // It cannot be set aside (a commit of the user's, say): it
-                // stops the run as a failure, its changes where they are.
-                progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
-                self.status.save(self.repo.root())?;
-                return Err(e.hint(format!(
-                    "{id} was to be skipped; its changes are still in the work tree"
-                )));
-            }
-        };
-        self.leftovers.clear();
-        // Skipping is not a failure: the task's record says how it ended.
-        self.status.failure = None;
-        let why = match outcome.exit {
-            Exit::Code(EXIT_SKIP) => format!("exit code {EXIT_SKIP}"),
-            exit => format!("failed: {}", self.cause_of(exit)),
-        };
-        let skip = message::Skip {
-            why,
-            saved: saved.map(|s| s.ref_name),
-        };
-        self.checkpoint(i, Verdict::Skipped(skip), watch, outcome)
-    }
-
-    fn checkpoint_failed(&mut self, i: usize, e: Error) -> Error {
-        let id = self.plan.tasks[i].id.clone();
-        // The attempt's new files that staging did not reach are its own,
-        // for the retry (best effort: the failure may be a full disk).
-        let _ = self.record_leftovers();
-        // Ctrl-C reaches the hooks (they share our process group) and makes
-        // them fail: that is an interruption, not a refusal.
-        if let Some(sig) = signals::pending() {
-            self.status.tasks[i].state = TaskState::Interrupted;
-            return self.interrupted(Some(&id), sig).unwrap_or(e);
-        }
-        self.status.tasks[i].state = TaskState::Failed;
-        self.status.state = state::RunState::Failed;
-        let code = self.status.tasks[i].exit_code;
-        progress::fail(&mut self.status, &id, code);
-        let _ = self.status.save(self.repo.root());
-        e.hint(format!(
-            "no checkpoint was made; {id}'s changes are kept in the work tree (see `git status`)"
-        ))
-        .hint(format!(
-            "{id} will run again with `{}`",
-            self.opts.continue_with
-        ))
-    }
-
-    /// The task moved HEAD in a way its checkpoint cannot follow: record
-    /// it as failed, its changes kept, and say what happened.
-    fn no_checkpoint(&mut self, i: usize, watch: &Watch, seen: &Seen, outcome: Outcome) -> Error {
-        let id = self.plan.tasks[i].id.clone();
-        let _ = self.record_leftovers();
-        progress::failed(&mut self.status, &id, outcome.exit.code(), outcome.duration);
-        // Only the task's own commits may go in a rollback without --force.
-        if let (Some(f), Ok(own)) = (self.status.failure.as_mut(), watch.own_head(self.repo)) {
-            f.head = Some(own);
-        }
-        let _ = self.status.save(self.repo.root());
-        watch::refusal(self.repo, &id, &self.opts.continue_with, watch, seen)
-    }
-
-    /// Record a failed attempt and ask what to do about it.
+    /// Record the failed attempt `done` of task `i` (its feedback for the
+    /// next) and ask what to do about it.
     fn failed(
         &mut self,
         i: usize,
-        (attempt, retries_used, same): (u32, u32, bool),
-        (outcome, log, tail): (Outcome, &std::path::Path, &str),
+        (attempt, log): (u32, &Path),
+        done: Attempted,
+        tries: &mut Tries,
         watch: &Watch,
     ) -> Result<Choice> {
-        let id = self.plan.tasks[i].id.clone();
-        let code = outcome.exit.code();
-        progress::failed(&mut self.status, &id, code, outcome.duration);
+        let same = tries.last.as_ref().is_some_and(|p| p.same_ending(&done));
+        self.write_feedback(i, &done, log)?;
+        // The lines the screen showed: an agent's are readable text, never
+        // the raw JSON events of its log.
+        let tail = done.tail.join("\n");
+        let outcome = done.run;
+        tries.last = Some(done);
+        let id = &self.plan.tasks[i].id;
+        self.status
+            .failed(id, outcome.exit.code(), outcome.duration);
         // Commits up to here are the failed task's own: `rollback` may take
         // them off without --force.
         let own = watch.own_head(self.repo)?;
-        if let Some(f) = self.status.failure.as_mut() {
-            f.head = Some(own);
-        }
+        self.status.failed_at(own);
         self.status.save(self.repo.root())?;
+        let ended = (outcome, log, tail.as_str());
+        self.ask(i, attempt, ended, (tries.retries, same))
+    }
+
+    /// What to do about task `i`'s failed attempt `attempt`: the prompt's
+    /// answer, or the policy's (`retries` spent already), which does not
+    /// retry an attempt that ended the `same` way as the one before.
+    fn ask(
+        &mut self,
+        i: usize,
+        attempt: u32,
+        (outcome, log, tail): (Outcome, &Path, &str),
+        (retries, same): (u32, bool),
+    ) -> Result<Choice> {
         let cause = self.cause_of(outcome.exit);
-        let plan = self.plan;
+        let (plan, id) = (self.plan, &self.plan.tasks[i].id);
         let failed = FailedAttempt {
             milestone: &plan.milestone,
-            task: &id,
+            task: id,
             title: &plan.tasks[i].title,
             cause: &cause,
             attempt,
@@ -495,7 +264,7 @@ impl Session<'_> {
             .prompter
             .as_mut()
             .map(|p| &mut **p as &mut dyn Prompter);
-        let mut choice = failure::decide(&failed, self.opts.policy, retries_used, prompter)?;
+        let mut choice = failure::decide(&failed, self.opts.policy, retries, prompter)?;
         // A policy's retry is not worth it when the last two attempts ended
         // alike: the same outcome, the same last lines.
         if same && self.prompter.is_none() && choice == Choice::Retry {
@@ -508,8 +277,7 @@ impl Session<'_> {
         // or rolls back says it in its error.
         if self.prompter.is_none() && matches!(choice, Choice::Retry | Choice::Skip) {
             self.report.warn(&format!(
-                "{} failed ({cause}){}; log: {}",
-                id,
+                "{id} failed ({cause}){}; log: {}",
                 took(outcome),
                 log.display()
             ));
@@ -557,7 +325,7 @@ impl Session<'_> {
     }
 
     /// How the last attempt failed: its outcome's words, or its exit's.
-    fn cause_of(&self, exit: Exit) -> String {
+    pub(super) fn cause_of(&self, exit: Exit) -> String {
         self.cause
             .clone()
             .unwrap_or_else(|| describe(exit, self.opts.timeout))
@@ -565,8 +333,7 @@ impl Session<'_> {
 
     /// Record the interruption and build the error that exits 130.
     pub(super) fn interrupted(&mut self, task: Option<&str>, sig: i32) -> Result<Error> {
-        self.status.state = state::RunState::Interrupted;
-        self.status.updated_at = state::now();
+        self.status.interrupt();
         self.status.save(self.repo.root())?;
         let signal = match sig {
             libc::SIGTERM => "SIGTERM",
@@ -579,6 +346,15 @@ impl Session<'_> {
         };
         Ok(Error::interrupted(what).hint(format!("continue with `{}`", self.opts.continue_with)))
     }
+}
+
+/// A task's attempts so far, for the next failure's decision.
+#[derive(Default)]
+struct Tries {
+    /// The failure policy's retries spent.
+    retries: u32,
+    /// How the last failed attempt ended.
+    last: Option<Attempted>,
 }
 
 pub(super) fn describe(exit: Exit, timeout: Option<Duration>) -> String {

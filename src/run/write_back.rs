@@ -59,7 +59,7 @@ impl Session<'_> {
         // An untracked plan the run keeps out of checkpoints, or a link
         // (writing would replace it with a file), is left alone.
         let link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if !self.mark_done || link || self.keep.contains(&rel) {
+        if !self.mark_done || link || self.untracked.is_users(&rel) {
             return Ok(None);
         }
         let key = self.plan.milestone.as_str();
@@ -132,19 +132,6 @@ impl Session<'_> {
              this run goes by its own record, and the checkpoint keeps those marks as the runner left them",
             quote(&self.plan.plan)
         ));
-    }
-}
-
-/// On `--restart`: the tasks an earlier run checkpointed (`ran`: they have
-/// a checkpoint ref, even when the status file is unreadable) run again,
-/// though their checkpoints marked them done in the plan. Tasks the plan
-/// marked done before any run stay done in the plan.
-pub(super) fn reopen_marked(fresh: &mut crate::state::Status, ran: impl Fn(&str) -> bool) {
-    use crate::state::TaskState;
-    for t in &mut fresh.tasks {
-        if t.state == TaskState::DoneInPlan && ran(&t.id) {
-            t.state = TaskState::Pending;
-        }
     }
 }
 

@@ -69,7 +69,7 @@ pub fn load(repo: &Repo, key: &str, status: Option<&Status>) -> Result<Option<Se
 /// else in the journal. Call under the run lock.
 pub fn save(repo: &Repo, key: &str, seq: &Sequence) -> Result<Kept> {
     if let Some(mut status) = Status::load(repo.root(), key)? {
-        status.sequence = Some(seq.clone());
+        status.follow(seq.clone());
         status.save(repo.root())?;
         settle(repo, key)?;
         return Ok(Kept::StatusFile);

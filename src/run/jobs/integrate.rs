@@ -12,11 +12,10 @@ use crate::failure::{self, Choice, FailedAttempt};
 use crate::repo::merge::Merged;
 use crate::run::attempt::{Attempted, record};
 use crate::run::message::{Skip, Verdict};
-use crate::run::progress;
 use crate::run::session::{Session, describe, seconds};
 use crate::run::watch::Watch;
 use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
-use crate::state::{self, TaskState};
+use crate::state::TaskState;
 use crate::ui::text;
 
 /// Why a task that ran failed, and what to say about it.
@@ -54,14 +53,9 @@ pub(super) fn end(
                 (Ok(_), Err(e)) => e,
                 (Ok(_), Ok(_)) => unreachable!("a task that ran is saved"),
             };
-            progress::finish(
-                &mut s.status,
-                &id,
-                TaskState::Failed,
-                None,
-                Default::default(),
-            );
-            progress::fail(&mut s.status, &id, None);
+            s.status
+                .finish(&id, TaskState::Failed, None, Default::default());
+            s.status.fail(&id, None);
             s.status.save(s.repo.root())?;
             return Ok(Next::Stop(e));
         }
@@ -78,7 +72,7 @@ pub(super) fn end(
         outcome: ended,
         tail: Vec::new(),
     };
-    progress::record(&mut s.status, &id, done.record.clone());
+    s.status.record(&id, done.record.clone());
     if done.outcome.kind == Kind::Interrupted || signals::pending().is_some() {
         return interrupted(s, &id, outcome);
     }
@@ -129,8 +123,7 @@ fn merge(
             return fail(s, ctx, outcome, failed, retries);
         }
     };
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     recover::note(s.repo, s.name(), &id, &head, &tree)?;
     if let Err(e) = s.repo.move_work_tree(&head, &tree) {
@@ -142,7 +135,7 @@ fn merge(
         return fail(s, ctx, outcome, failed, retries);
     }
     s.after_success(ctx.i, ctx.attempt, ctx.log, &watch, &mut done)?;
-    progress::record(&mut s.status, &id, done.record.clone());
+    s.status.record(&id, done.record.clone());
     if !done.outcome.is_success() {
         s.repo.reset_work_tree(&head)?;
         recover::clear(s.repo, s.name())?;
@@ -188,10 +181,8 @@ fn fail(
     let task = &s.plan.tasks[ctx.i];
     let id = task.id.clone();
     let code = outcome.exit.code();
-    progress::failed(&mut s.status, &id, code, outcome.duration);
-    if let Some(f) = s.status.failure.as_mut() {
-        f.saved_ref = Some(ctx.saved.to_string());
-    }
+    s.status.failed(&id, code, outcome.duration);
+    s.status.failure_saved(ctx.saved);
     s.status.save(s.repo.root())?;
     let tail = failure::read_log_tail(ctx.log, failure::LOG_TAIL_LINES);
     let attempt = FailedAttempt {
@@ -241,17 +232,14 @@ fn fail(
 /// the attempt ref that holds its work.
 fn skip(s: &mut Session<'_>, ctx: &Ctx<'_>, outcome: Outcome, why: String) -> Result<Next> {
     let id = s.plan.tasks[ctx.i].id.clone();
-    progress::finish(
-        &mut s.status,
+    s.status.finish(
         &id,
         TaskState::Skipped,
         outcome.exit.code(),
         outcome.duration,
     );
-    // Skipping is not a failure: the task's record says how it ended.
-    s.status.failure = None;
-    s.keep_untracked()?;
-    s.attempt_started = Some(state::mark_attempt_start(s.repo.git_dir(), s.name())?);
+    s.status.not_failed();
+    s.untracked.attempt_start(s.repo)?;
     let watch = Watch::start(s.repo, s.name(), &id)?;
     let skip = Skip {
         why,
@@ -264,13 +252,8 @@ fn skip(s: &mut Session<'_>, ctx: &Ctx<'_>, outcome: Outcome, why: String) -> Re
 
 /// Record task `id` interrupted; its work is saved.
 fn interrupted(s: &mut Session<'_>, id: &str, outcome: Outcome) -> Result<Next> {
-    progress::finish(
-        &mut s.status,
-        id,
-        TaskState::Interrupted,
-        None,
-        outcome.duration,
-    );
+    s.status
+        .finish(id, TaskState::Interrupted, None, outcome.duration);
     s.status.save(s.repo.root())?;
     Ok(Next::Interrupted)
 }

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
-use super::prepare::TaskRunner;
+use super::runners::TaskRunner;
 use super::session::Session;
-use super::{Finished, Report, message, progress};
+use super::{Finished, Report, message};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::repo::worktree::TaskTree;
@@ -224,7 +224,7 @@ fn start(s: &mut Session<'_>, i: usize, dir: &Path) -> Result<Job> {
     );
     let tree = s.repo.task_tree(&dir.join(safe(&id)));
     let log = s.log_path(&id, attempt)?;
-    progress::start(&mut s.status, &id, attempt);
+    s.status.start(&id, attempt);
     s.status.save(s.repo.root())?;
     s.report.info(&format!(
         "Starting {id} [{}/{}] {}",
@@ -319,8 +319,7 @@ fn stopped_by_signal(s: &mut Session<'_>) -> Result<Error> {
         .filter(|t| t.state == TaskState::Interrupted)
         .map(|t| t.id.clone())
         .collect();
-    s.status.state = crate::state::RunState::Interrupted;
-    s.status.updated_at = crate::state::now();
+    s.status.interrupt();
     s.status.save(s.repo.root())?;
     let signal = if sig == libc::SIGTERM {
         "SIGTERM"
