@@ -122,18 +122,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     if !force {
         refuse_to_replace(repo, name, &record, (&head, moved), &replaced)?;
     }
-    if let Some(sig) = signals::pending() {
-        let mut again = vec!["git", "milestone", "rollback", name, "--undo"];
-        again.extend(force.then_some("--force"));
-        return Err(Error::interrupted(format!(
-            "the undo of {name}'s rollback was stopped by {} before it changed anything",
-            signal_name(sig)
-        ))
-        .hint(format!(
-            "bring the work back with `{}`",
-            command_line(&again)
-        )));
-    }
+    stop_if_signalled(name, force)?;
     if !replaced.is_empty() {
         record
             .before_undo
@@ -147,6 +136,24 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     let mut done = finish(repo, name, record, replaced)?;
     done.finished_stopped = resuming;
     Ok(done)
+}
+
+/// Ctrl-C or SIGTERM before the undo changed anything: stop, and give
+/// the command again (`--force` kept).
+fn stop_if_signalled(name: &str, force: bool) -> Result<()> {
+    let Some(sig) = signals::pending() else {
+        return Ok(());
+    };
+    let mut again = vec!["git", "milestone", "rollback", name, "--undo"];
+    again.extend(force.then_some("--force"));
+    Err(Error::interrupted(format!(
+        "the undo of {name}'s rollback was stopped by {} before it changed anything",
+        signal_name(sig)
+    ))
+    .hint(format!(
+        "bring the work back with `{}`",
+        command_line(&again)
+    )))
 }
 
 /// After the restore: the attempt's files are its task's again, the
