@@ -7,6 +7,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 pub mod help;
+pub mod usage;
 
 /// Run a milestone plan's tasks one at a time, with a git checkpoint after each.
 ///
@@ -115,8 +116,9 @@ pub struct PlanArgs {
     /// Print JSON for scripts instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Show every dependency edge with the line it came from, and any warnings
-    /// (with --json: adds `edges` and `warnings` to the object).
+    /// Show every dependency with the line it came from, what was left out
+    /// and why, doubts and warnings (with --json: adds `edges`, `left_out`,
+    /// `unsure` and `warnings` to the object).
     #[arg(long)]
     pub explain: bool,
     /// Edit the sequence `run` follows (order, tasks to skip) in your editor,
@@ -156,7 +158,7 @@ pub struct RunArgs {
           value_parser = Checked::new(check_agent, AGENTS))]
     pub agent: Option<String>,
     /// The agent's prompt template: {task}, {title}, {section}, {plan},
-    /// {line}, {feedback} and more (see the README).
+    /// {line}, {feedback} and more (--help lists them).
     ///
     /// Default: git config `milestone.prompt` (the template's text), then the
     /// built-in prompt (`/task <ID>` for claude when .claude/commands/task.md
@@ -215,7 +217,7 @@ pub struct RunArgs {
           value_parser = Checked::new(check_timeout, &[]))]
     pub timeout: Option<String>,
     /// What to do when a task fails and there is no terminal to ask:
-    /// stop, retry[:N], rollback or skip (see the failure policies below).
+    /// stop, retry[:N], rollback or skip (--help says what each does).
     ///
     /// Default: git config `milestone.onFailure`, then `stop`.
     #[arg(long, value_name = "POLICY",
@@ -225,19 +227,24 @@ pub struct RunArgs {
     /// worktree, integrated in plan order (default: git config
     /// `milestone.jobs`, then 1).
     ///
-    /// Tasks run together when the plan marks them parallel (`[P]`) or
-    /// states their dependencies; others keep document order.
+    /// Tasks run together when the plan marks them parallel (`[P]`),
+    /// says so ("T003 can run in parallel with T002") or states their
+    /// dependencies; others keep document order. A failed task does not
+    /// ask: the failure policy decides.
     #[arg(long, short = 'j', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,
 }
 
-/// The failure policies, as help and completion show them (`retry:N`
-/// takes any N).
+/// The failure policies, as help and completion show them (`retry:N`,
+/// which takes any N, is described under `retry`: listed as a value of
+/// its own, one N read as the only one).
 const POLICIES: &[(&str, &str)] = &[
     ("stop", "stop, keeping the failed attempt's changes"),
-    ("retry", "run the task again up to 2 times, then stop"),
-    ("retry:2", "run it again up to 2 times (any retry:N works)"),
+    (
+        "retry",
+        "run the task again up to 2 times (retry:N: up to N times), then stop",
+    ),
     (
         "rollback",
         "save the attempt's work, go back to the last checkpoint, stop",
@@ -341,10 +348,25 @@ fn run_help() -> String {
 pub struct StatusArgs {
     /// Show one milestone task by task.
     pub name: Option<String>,
-    /// Print JSON for scripts (a versioned schema, see the README).
+    /// Print JSON for scripts (a versioned schema: --help lists its fields).
+    ///
+    /// `{"version": 1, "milestones": [M, ...], "live_run": L}`; with a NAME,
+    /// `{"version": 1, "milestone": M, "live_run": L}`, where M also has
+    /// `tasks`. L is the run in progress, `{"milestone", "pid",
+    /// "started_at"}`, or null. Each M has `name`; `state` (running, failed,
+    /// interrupted, completed, completed_with_skips or unreadable); `path`,
+    /// its status file; `error`, why it is unreadable; `plan`; `done` and
+    /// `total`; `current_task`; `last_checkpoint`, `{"task", "commit"}`;
+    /// `started_at` and `updated_at`; `failure`, `{"task", "at",
+    /// "exit_code", "attempts", "rolled_back", "saved_ref", "head"}`; `usage`;
+    /// `skipped_by_sequence`, `[{"id", "title"}]`, the tasks the recorded
+    /// sequence skips; and each task `{"id", "title", "state", "attempts", "started_at",
+    /// "ended_at", "duration_ms", "exit_code", "checkpoint", "usage"?,
+    /// "history"?}`. `version` changes only when a field changes meaning.
     #[arg(long)]
     pub json: bool,
-    /// Exit 1 if a listed milestone failed, 3 if one is mid-run.
+    /// Exit 1 if a listed milestone failed, completed with skipped tasks or
+    /// cannot be read, else 3 if one is running or interrupted, else 0.
     #[arg(long)]
     pub exit_code: bool,
 }
@@ -369,7 +391,14 @@ pub struct RollbackArgs {
 pub struct LogArgs {
     /// The milestone whose history to show.
     pub name: String,
-    /// Print JSON for scripts (a versioned schema, see the README).
+    /// Print JSON for scripts (a versioned schema: --help lists its fields).
+    ///
+    /// `{"version": 1, "milestone", "plan", "state", "base", "tasks": [...]}`,
+    /// each task `{"id", "title", "outcome", "attempts", "duration_ms",
+    /// "checkpoint", "log"}` (full commit ids, an absolute log path, null
+    /// where there is none), with `cost_usd` and `checks` where recorded,
+    /// and `skipped_by_sequence` as `status --json` has it.
+    /// `version` changes only when a field changes meaning.
     #[arg(long)]
     pub json: bool,
 }

@@ -48,20 +48,34 @@ fn report(e: &git_milestone::Error) -> i32 {
     e.exit_code()
 }
 
-/// clap's own errors and help, except a milestone command given no name:
-/// that lists the milestones it could be given (exit 2, as any usage error).
+/// clap's help and version as clap prints them; its errors in the
+/// program's one form (`cli::usage`), except a milestone command given no
+/// name: that lists the milestones it could be given (exit 2, as any usage
+/// error).
 fn usage_error(e: clap::Error, cwd: &std::path::Path) -> ExitCode {
+    use clap::error::ErrorKind;
     let subcommand = std::env::args_os()
         .skip(1)
         .find(|a| !a.to_string_lossy().starts_with('-'));
-    match subcommand.as_deref().and_then(|s| s.to_str()) {
-        Some(command @ ("plan" | "run" | "rollback" | "log" | "squash"))
-            if e.kind() == clap::error::ErrorKind::MissingRequiredArgument =>
-        {
+    let subcommand = subcommand.as_deref().and_then(|s| s.to_str());
+    match (subcommand, e.kind()) {
+        (_, ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        | (_, ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => e.exit(),
+        (
+            Some(command @ ("plan" | "run" | "rollback" | "log" | "squash")),
+            ErrorKind::MissingRequiredArgument,
+        ) => {
             let code = report(&git_milestone::commands::names::missing(command, cwd));
             ExitCode::from(u8::try_from(code).unwrap_or(2))
         }
-        _ => e.exit(),
+        _ => {
+            use clap::CommandFactory;
+            let known = subcommand.filter(|s| Cli::command().find_subcommand(s).is_some());
+            for line in git_milestone::cli::usage::lines(&e, known) {
+                eprintln!("{}", git_milestone::ui::text::clean(&line));
+            }
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
     }
 }
 

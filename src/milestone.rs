@@ -57,6 +57,24 @@ pub fn validate_name(name: &str) -> Result<&str> {
     Ok(name)
 }
 
+/// Refuse a name that is a path rather than a name: absolute (`/M2`),
+/// with a `.` or `..` component (`../M2`, `./M2`), or holding a NUL.
+/// Looser than [`validate_name`] on purpose: `plan` reads names as labels,
+/// and real ones hold spaces, dots and slashes (`v1.1`, `Phase 2`,
+/// `build/CI (epic #12)`); only walking out of a directory is refused.
+pub fn refuse_path(name: &str) -> Result<()> {
+    let absolute = name.starts_with(['/', '\\']);
+    let dots = name.split(['/', '\\']).any(|c| c == "." || c == "..");
+    if !(absolute || dots || name.contains('\0')) {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "milestone name `{}` is a path, not a milestone's name",
+        crate::ui::text::clean(name)
+    ))
+    .hint("name the milestone as its plan does, e.g. `M2`, and its plan file with `--plan PATH`"))
+}
+
 /// The key a milestone is stored under: its name with each run of white
 /// space turned into `-` (`Phase 2` becomes `Phase-2`), checked by
 /// [`validate_name`]. Commands turn the user's name into the key before it
@@ -144,5 +162,28 @@ pub fn same_milestone(a: &str, b: &str) -> bool {
     match (names::Name::parse(a), names::Name::parse(b)) {
         (Some(a), Some(b)) => a.key() == b.key(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_that_walk_out_of_a_directory_are_paths() {
+        for path in ["../M2", "/M2", "\\M2", "a\\..\\b", "./M2", "M1/.", "M\0"] {
+            assert!(refuse_path(path).is_err(), "{path:?}");
+        }
+        for name in [
+            "M2",
+            "v1.1",
+            "a..b",
+            "...",
+            ".hidden",
+            "build/CI (epic #1)",
+            "Phase 2",
+        ] {
+            assert!(refuse_path(name).is_ok(), "{name:?}");
+        }
     }
 }

@@ -163,9 +163,10 @@ fn refusal(p: &PushedRef, found: &Committed) -> Option<String> {
         // A skipped task's changes are saved under a ref, not in the branch.
         RunState::CompletedWithSkips => {
             let ids: Vec<String> = status
-                .skipped()
+                .tasks
                 .iter()
-                .map(|id| clean(id).into_owned())
+                .filter(|t| t.state == crate::state::TaskState::Skipped)
+                .map(|t| clean(t.name()).into_owned())
                 .collect();
             let see = command_line(&["git", "milestone", "status", &found.name]);
             let run = command_line(&["git", "milestone", "run", &found.name]);

@@ -167,6 +167,15 @@ pub fn run(inv: &Invocation<'_>) -> Result<Outcome> {
         log.write(format!("git-milestone: {note}\n").as_bytes())
             .with_context(|| format!("cannot write {}", inv.log.display()))?;
     }
+    // A signal before the task starts (a closed standard output noticed on
+    // the `Starting` line) stops it before it runs: a quick task could
+    // otherwise end before the first look at the signal, and be committed.
+    if let Some(sig) = signals::pending() {
+        return Ok(Outcome {
+            exit: Exit::Interrupted(sig),
+            duration: Duration::ZERO,
+        });
+    }
     let (reader, writer) = std::io::pipe().context("cannot create a pipe for the task's output")?;
     let started = Instant::now();
     let mut child = spawn(inv, writer)?;

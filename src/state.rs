@@ -23,7 +23,7 @@ pub use crate::milestone::{
     status_rel_path, validate_name,
 };
 pub use attempt::{Attempt, Check, total as total_usage};
-pub use sequence::{Sequence, Step};
+pub use sequence::{Sequence, SkippedStep, Step};
 pub use transition::Planned;
 pub use untracked::Untracked;
 
@@ -97,6 +97,11 @@ impl RunState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskStatus {
     pub id: String,
+    /// The plan's label when it has a unit word (`Task 3`, `Phase 6`), for
+    /// messages that read the status file alone (the pre-push check,
+    /// squash). Files written before it was recorded have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub title: String,
     pub state: TaskState,
     pub attempts: u32,
@@ -124,6 +129,14 @@ pub struct TaskStatus {
     /// The task's tokens and cost, all attempts together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<crate::agent::Usage>,
+}
+
+impl TaskStatus {
+    /// How messages name it: `Task 3` rather than `3` (see
+    /// [`crate::ui::text::task_name`]).
+    pub fn name(&self) -> &str {
+        crate::ui::text::task_name(&self.id, self.label.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,6 +354,7 @@ mod tests {
             base_commit: None,
             tasks: vec![TaskStatus {
                 id: "TASK-001".into(),
+                label: None,
                 title: "First".into(),
                 state: TaskState::Done,
                 attempts: 1,
@@ -379,6 +393,7 @@ mod tests {
         let mut s = sample();
         s.tasks.push(TaskStatus {
             id: "TASK-002".into(),
+            label: None,
             title: "Second".into(),
             state: TaskState::Pending,
             attempts: 0,

@@ -36,10 +36,59 @@ fn man_page_is_named_for_git_help() {
     }
 }
 
+/// Every man page says what its exit codes mean, and none points at a
+/// README the install does not put anywhere; the status page describes
+/// the JSON it prints.
+#[test]
+fn man_pages_have_an_exit_status_and_say_what_they_mean_themselves() {
+    let t = TestRepo::new();
+    let dir = t.home.path().join("man");
+    t.run(["man", "--dir", dir.to_str().unwrap()]).success();
+    let mut pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    assert!(pages.len() > 10, "{pages:?}");
+    for page in &pages {
+        let roff = std::fs::read_to_string(page).unwrap();
+        assert!(roff.contains(".SH \"EXIT STATUS\""), "{}", page.display());
+        assert!(!roff.contains("README"), "{}", page.display());
+    }
+    let status = t.run(["status", "--help"]);
+    insta::assert_snapshot!(status.stdout);
+}
+
 #[test]
 fn unknown_flag_is_a_usage_error() {
     let t = TestRepo::new();
     t.run(["plan", "M1", "--no-such-flag"]).code(2);
+}
+
+/// The command line's own errors read as every other error does: one
+/// `error:` line, then `hint:` lines (clap's tips, the values it takes, the
+/// usage, where the help is), with no blank lines between.
+#[test]
+fn command_line_errors_are_one_error_line_and_hints() {
+    let t = TestRepo::new();
+    let all: Vec<String> = [
+        &["completions", "nosh"][..],
+        &["run", "--bogus"],
+        &["bogus"],
+        &["bisect", "M1"],
+        &["run", "M1", "--jobs", "0"],
+        &["status", "--json", "--json"],
+    ]
+    .iter()
+    .map(|args| {
+        format!(
+            "$ git milestone {}\n{}",
+            args.join(" "),
+            t.run(*args).render(&t)
+        )
+    })
+    .collect();
+    insta::assert_snapshot!(all.join("\n"));
 }
 
 /// Run `args` with a standard output whose reader is already gone, as
@@ -313,6 +362,37 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
                   the task failed (so does a timeout, or a signal that kills it): on a terminal
                   git-milestone asks what to do, elsewhere the failure policy decides
 
+        Prompt template:
+          With --agent, each task's prompt is a template (--prompt-file, else git config milestone.prompt,
+          else a built-in one) in which each of these names between braces, `{task}`, is replaced; any other
+          `{word}` is refused before the run, and `{{` and `}}` write a brace:
+          milestone
+                  the milestone's name
+          task
+                  the task's ID
+          title
+                  the task's title
+          plan
+                  the plan file, relative to the repository root
+          line
+                  the line of the plan where the task is defined
+          section
+                  the task's text in the plan (its heading or item and what follows, up to the next task)
+          index
+                  the task's position in the run, from 1
+          total
+                  the number of tasks in the run
+          attempt
+                  the attempt number, from 1
+          feedback_file
+                  on a retry, the file describing the previous attempt (also $MILESTONE_FEEDBACK); empty on
+                  a first attempt
+          feedback
+                  on a retry, a paragraph with the previous attempt's outcome, output, checks and changes;
+                  empty on a first attempt
+          retry_note
+                  on a retry, one sentence pointing at the feedback file; empty on a first attempt
+
         Failure policies:
           Without a terminal, a failed task is handled by --on-failure, else git config milestone.onFailure,
           else stop:
@@ -339,17 +419,25 @@ fn run_help_describes_the_runner_exit_125_the_policies_and_the_status_file() {
           refs/milestone/<name>/checkpoints/<ID>
                   each task's checkpoint commit
         "#);
-    let short = t.run(["run", "-h"]);
-    let words = short
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        words.contains("[possible values: stop, retry, retry:2, rollback, skip]"),
-        "{}",
-        short.stdout
-    );
+}
+
+/// `-h` promises nothing it does not show: no "below" with nothing below,
+/// no `retry:2` listed as if it were the only N, and every key `plan
+/// --json --explain` adds.
+#[test]
+fn short_help_says_only_what_it_shows() {
+    let t = TestRepo::new();
+    let words = |args: &[&str]| {
+        let out = t.run(args);
+        out.success();
+        out.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let run = words(&["run", "-h"]);
+    let on_failure = &run[run.find("--on-failure").unwrap()..run.find("-j, --jobs").unwrap()];
+    insta::assert_snapshot!(on_failure, @"--on-failure <POLICY> What to do when a task fails and there is no terminal to ask: stop, retry[:N], rollback or skip (--help says what each does) [possible values: stop, retry, rollback, skip] ");
+    let plan = words(&["plan", "-h"]);
+    let explain = &plan[plan.find("--explain").unwrap()..plan.find("--edit").unwrap()];
+    insta::assert_snapshot!(explain, @"--explain Show every dependency with the line it came from, what was left out and why, doubts and warnings (with --json: adds `edges`, `left_out`, `unsure` and `warnings` to the object) ");
 }
 
 #[test]

@@ -364,3 +364,71 @@ fn ctrl_c_at_the_question_runs_and_records_nothing() {
     assert!(!t.path().join(".milestone_bundles").exists());
     assert!(!journal(&t).exists());
 }
+
+/// Tasks the recorded sequence skips have no record in the status file,
+/// but `status` and `log` still name them, table and JSON.
+#[test]
+fn status_and_log_name_the_tasks_the_sequence_skips() {
+    let t = milestone();
+    plan_edit(&t, &reordering_editor(&t)).success();
+    run_m1(&t, runner(&t), &[]).success();
+    // Columns as single spaces: the durations' widths vary from run to run.
+    let columns = |out: Run| -> String {
+        let text = out.render(&t);
+        let lines = text
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+        lines.collect::<Vec<_>>().join("\n")
+    };
+    let status = columns(t.run(["status", "M1"]));
+    let log = columns(t.run(["log", "M1"]));
+    insta::assert_snapshot!(format!("{status}\n\n{log}"));
+    let skipped = |json: &serde_json::Value| -> String {
+        json["skipped_by_sequence"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| format!("{} {}", s["id"], s["title"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let status = t.run(["status", "M1", "--json"]).json();
+    let log = t.run(["log", "M1", "--json"]).json();
+    let want = r#""T4" "Create four", "T2" "Create two (depends on T1)""#;
+    assert_eq!(skipped(&status["milestone"]), want);
+    assert_eq!(skipped(&log), want);
+}
+
+/// A run that continues an earlier one, which had no terminal and so
+/// recorded no sequence, does not ask: only a milestone's first run (or
+/// `--restart`), or a run whose plan changed since its sequence was
+/// recorded, shows the question.
+#[test]
+fn a_resumed_run_on_a_terminal_continues_without_asking() {
+    let t = milestone();
+    let log = t.home.path().join("ran.log");
+    script(
+        &t,
+        "runner.sh",
+        &format!(
+            "echo \"$1\" >> '{}'\n[ \"$1\" = T2 ] && [ ! -e \"$HOME/fixed\" ] && exit 3\n\
+             echo \"$1\" > \"$1.txt\"",
+            log.display()
+        ),
+    );
+    run_m1(&t, runner(&t), &[]).code(1);
+    std::fs::write(t.home.path().join("fixed"), "").unwrap();
+    let Some(tmux) = start_run(&t, None, &[]) else {
+        return;
+    };
+    let shown = tmux.wait_for("[exit ");
+    assert!(shown.contains("[exit 0]"), "{shown}");
+    assert!(!shown.contains("in this order?"), "{shown}");
+    assert_eq!(ran(&t), "T1 T2 T2 T3 T4");
+    assert!(
+        status_json(&t).get("sequence").is_none(),
+        "nothing recorded"
+    );
+}

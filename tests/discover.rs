@@ -512,3 +512,27 @@ fn a_milestone_in_a_details_summary_is_found_and_listed() {
     hint: only tracked files are searched: `git add` a new plan, or pass its path with --plan PATH
     ");
 }
+
+/// Test fixtures rank as examples and templates do: below the repository's
+/// own roadmap, however well their names fit.
+#[test]
+fn test_fixtures_rank_below_the_repositorys_own_plan() {
+    let t = TestRepo::with_files(&[
+        ("docs/ROADMAP.md", ROADMAP),
+        ("tests/fixtures/plans/m1-plan.md", M1_PLAN),
+        ("testdata/M2.md", M1_PLAN.replace("M1", "M2").as_str()),
+        (
+            "src/__fixtures__/m10.md",
+            M1_PLAN.replace("M1", "M10").as_str(),
+        ),
+    ]);
+    for name in ["M1", "M2", "M10"] {
+        assert_eq!(found(&t, name).as_deref(), Ok("docs/ROADMAP.md"), "{name}");
+    }
+    // Alone, a fixture is still found.
+    let t = TestRepo::with_files(&[("tests/fixtures/plans/m1-plan.md", M1_PLAN)]);
+    assert_eq!(
+        found(&t, "M1").as_deref(),
+        Ok("tests/fixtures/plans/m1-plan.md")
+    );
+}

@@ -426,7 +426,7 @@ fn bash_completes_policies_and_milestone_names_not_file_names() {
     let complete = |line: &str| complete_in_bash(&t, &script, Some(git_completion), line);
     assert_eq!(
         complete("git milestone run M1 --on-failure r"),
-        "retry retry:2 rollback"
+        "retry rollback"
     );
     for command in [
         "plan", "run", "status", "rollback", "log", "bisect", "squash",

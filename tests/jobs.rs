@@ -255,34 +255,156 @@ fn two_tasks_that_edit_the_same_line_integrate_one_and_fail_the_other() {
     );
 }
 
+/// A check that notes where it ran (`<ID> worktree` or `<ID> root`) in
+/// HOME's `checks.log`, then runs `test`: `sh [HOME]/<name> "$1"`.
+fn noting_check(t: &TestRepo, name: &str, test: &str) -> String {
+    let log = t.home.path().join("checks.log");
+    let path = script(
+        t,
+        name,
+        &format!(
+            "case \"$PWD\" in */.git/milestone/M1/jobs/*) w=worktree;; *) w=root;; esac\n\
+             echo \"$1 $w\" >> '{}'\n{test}",
+            log.display()
+        ),
+    );
+    format!("sh {} \"$1\"", path.display())
+}
+
+/// The lines of HOME's `checks.log`, sorted (tasks end in any order).
+fn checks_log(t: &TestRepo) -> Vec<String> {
+    let text = std::fs::read_to_string(t.home.path().join("checks.log")).unwrap_or_default();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// What a check that failed left: the first-parent line, the work tree,
+/// the failed task's work under its attempt ref, no worktree.
+fn assert_only_t001_integrated(t: &TestRepo) {
+    assert_eq!(first_parent_subjects(t), "M1 T001: One\ninitial\n");
+    assert_eq!(t.read("T001.txt"), "T001\n");
+    assert!(!t.path().join("T002.txt").exists());
+    assert_eq!(
+        porcelain(t),
+        " M .milestone_bundles/M1/status.json\n?? notes.txt\n"
+    );
+    assert_eq!(t.read("notes.txt"), "mine\n");
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let status = status_json(t);
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failure"]["task"], "T002");
+    assert_eq!(status["failure"]["saved_ref"], saved);
+    assert_eq!(status["tasks"][0]["state"], "done");
+    assert_eq!(
+        t.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_fsck_clean(t);
+}
+
 #[test]
-fn a_check_that_fails_on_the_merged_result_fails_that_task_only() {
+fn a_check_that_fails_in_the_tasks_worktree_fails_it_before_integration() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 Three\n",
+    )]);
+    t.write("notes.txt", "mine\n");
+    let check = noting_check(&t, "not-t002.sh", "test \"$1\" != T002");
+    let out = run_m1(
+        &t,
+        writing_runner(&t),
+        &["--jobs", "2", "-y", "--verify", &check],
+    );
+    out.code(1);
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r#"
+    --- stderr
+    error: T002 failed (check failed: `sh [HOME]/not-t002.sh "$1"` (exit code 1) in its worktree) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh --verify 'sh [HOME]/not-t002.sh "$1"' --jobs 2`
+    "#);
+    assert!(
+        out.stdout.contains("[T002] Checking T002: "),
+        "{}",
+        out.stdout
+    );
+    // T002's check ran in its worktree only; T001's there, then on the branch.
+    assert_eq!(
+        checks_log(&t),
+        ["T001 root", "T001 worktree", "T002 worktree"]
+    );
+    assert_only_t001_integrated(&t);
+    let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks[0]["exit_code"], 1, "{checks}");
+    assert!(
+        t.path()
+            .join(".git/milestone/M1/logs/T002.1.check-1.log")
+            .is_file()
+    );
+}
+
+#[test]
+fn a_check_that_passes_in_the_worktree_fails_once_another_task_is_integrated() {
     let t = TestRepo::with_files(&[(
         "plan.md",
         "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
     )]);
+    t.write("notes.txt", "mine\n");
+    // Each task's change passes alone; together they do not.
+    let check = noting_check(
+        &t,
+        "not-both.sh",
+        "test ! -e T001.txt || test ! -e T002.txt",
+    );
     let out = run_m1(
         &t,
         writing_runner(&t),
-        &["--jobs", "2", "-y", "--verify", "test ! -e T002.txt"],
+        &["--jobs", "2", "-y", "--verify", &check],
     );
     out.code(1);
-    assert!(
-        out.stderr.starts_with(
-            "error: T002 failed (check failed: `test ! -e T002.txt` (exit code 1) once merged)"
-        ),
-        "{}",
-        out.stderr
+    let shown = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let errors: String = shown
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(errors, @r#"
+    --- stderr
+    error: T002 failed (check failed: `sh [HOME]/not-both.sh "$1"` (exit code 1) once merged) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --runner [HOME]/runner.sh --verify 'sh [HOME]/not-both.sh "$1"' --jobs 2`
+    "#);
+    assert_eq!(
+        checks_log(&t),
+        ["T001 root", "T001 worktree", "T002 root", "T002 worktree"]
     );
-    assert_eq!(first_parent_subjects(&t), "M1 T001: One\ninitial\n");
-    // The work tree is back at T001's checkpoint; T002's work is saved.
-    assert!(!t.path().join("T002.txt").exists());
-    assert_eq!(porcelain(&t), " M .milestone_bundles/M1/status.json\n");
-    let saved = "refs/milestone/M1/attempts/T002/1";
-    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    assert_only_t001_integrated(&t);
+    // The record holds the checks on the merged result; both logs are kept.
     let checks = &status_json(&t)["tasks"][1]["history"][0]["checks"];
+    assert_eq!(checks.as_array().unwrap().len(), 1, "{checks}");
     assert_eq!(checks[0]["exit_code"], 1, "{checks}");
-    assert_fsck_clean(&t);
+    let logs = t.path().join(".git/milestone/M1/logs");
+    assert!(logs.join("T002.1.check-1.log").is_file());
+    assert!(logs.join("T002.1.merged.check-1.log").is_file());
+    // T001's checkpoint names the check that passed on what it commits.
+    let body = t.git(&[
+        "log",
+        "-1",
+        "--format=%B",
+        "refs/milestone/M1/checkpoints/T001",
+    ]);
+    assert_eq!(body.matches("Milestone-Verified:").count(), 1, "{body}");
 }
 
 #[test]
@@ -363,7 +485,15 @@ fn ctrl_c_with_three_tasks_running_stops_them_all_and_the_next_run_resumes() {
         1
     );
     assert_fsck_clean(&t);
-    run_m1(&t, writing_runner(&t), &["--jobs", "3", "-y"]).success();
+    // The resume runs in parallel again without being told.
+    let resumed = run_m1(&t, writing_runner(&t), &["-y"]);
+    resumed.success();
+    insta::assert_snapshot!(resumed.stdout.lines().next().unwrap_or_default(), @"reusing the earlier run's --jobs 3");
+    assert!(
+        resumed.stdout.contains("[T004] did T004\n"),
+        "{}",
+        resumed.stdout
+    );
     assert_eq!(status_json(&t)["state"], "completed");
     assert_eq!(checkpoint_ids(&t, "HEAD").len(), 6);
     assert_eq!(t.read("T001.txt"), "T001\n");
@@ -479,7 +609,7 @@ fn sigkill_during_integration_loses_nothing_and_the_rerun_converges() {
 }
 
 #[test]
-fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
+fn git_config_sets_the_jobs() {
     let t = repo(PLAN);
     t.git(&["config", "milestone.jobs", "3"]);
     let out = run_m1(&t, "true", &["--dry-run", "-y"]);
@@ -488,20 +618,6 @@ fn git_config_sets_the_jobs_and_agents_are_refused_with_them() {
         "{}",
         out.stdout
     );
-    let mut agent = t.cmd();
-    agent
-        .args(["run", "M1", "--plan", "plan.md", "--agent", "claude", "-y"])
-        .env("PATH", common::path_with_bin());
-    let before = common::inspect::snapshot(&t);
-    let out: Run = agent.output().unwrap().into();
-    insta::assert_snapshot!(out.render(&t), @r"
-    exit: 2
-    --- stdout
-    --- stderr
-    error: --jobs runs runner commands only; T001, T002, T003, T004, T005 and 1 more would run through an agent
-    hint: run agent tasks one at a time: leave out --jobs (or pass --jobs 1)
-    ");
-    assert_eq!(common::inspect::snapshot(&t), before);
 }
 
 #[test]
@@ -623,5 +739,393 @@ fn a_merge_a_killed_run_left_uncommitted_is_taken_out_unless_changed_since() {
     T001's changes, brought into the work tree by a run that was stopped before its checkpoint, were taken out again (they are saved under refs/milestone/M1/attempts/)
     changed since: true, exit 0, T001.txt: edited by hand
     warning: a run stopped while bringing T001's changes into the work tree, which has changed since; left as it is
+    ");
+}
+
+/// Prose that says which tasks may run at the same time.
+const PROSE: &str = "# M1\n\n\
+- [ ] T001 Set up the project\n\
+- [ ] T002 Write the API\n\
+- [ ] T003 Write the UI\n  - Can run in parallel with T002.\n\
+- [ ] T004 Write the docs\n\
+- [ ] T005 Package it\n\n\
+T004 and T005 can run in parallel once T003 is done. T005 cannot run in parallel with T001.\n";
+
+#[test]
+fn prose_that_tasks_can_run_in_parallel_lifts_document_order() {
+    let t = repo(PROSE);
+    let out = t.run(["plan", "M1", "--plan", "plan.md", "--explain"]);
+    out.success();
+    let said: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("may run"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(said, @r#"
+    may run at the same time (with run --jobs):
+      plan.md:6  T003 may run beside T002  ("in parallel with" in the task's text)
+      plan.md:10  T004 and T005 may run beside each other  ("in parallel" in prose)
+    "#);
+    let out = run_m1(&t, "true", &["--dry-run", "--jobs", "4", "-y"]);
+    out.success();
+    let waves: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("With --jobs"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(waves, @r"
+    With --jobs 4: 5 tasks in 3 waves (the tasks of a wave run at the same time):
+      wave 1: T001
+      wave 2: T002 and T003
+      wave 3: T004 and T005
+    ");
+    run_m1(&t, writing_runner(&t), &["--jobs", "4", "-y"]).success();
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 5);
+}
+
+/// A `claude` first on PATH that runs the fake Claude Code of
+/// `tests/agents` for each task with `FAKE_FILE` `<ID>.txt`, `FAKE_ARGV`
+/// `argv-<ID>` and `FAKE_ENV` `env-<ID>` in HOME, and `<ID>_CASE` and
+/// `<ID>_FILE` as its case and file when set; it notes where it ran in `pwd-<ID>`. With `MEET` set, T001
+/// and T002 wait until both have started.
+fn fake_claude(t: &TestRepo) -> std::ffi::OsString {
+    let home = t.home.path().display().to_string();
+    let fakes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents");
+    let bin = t.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    script(
+        t,
+        "bin/claude",
+        &format!(
+            "id=$MILESTONE_TASK\n\
+             export FAKE_FILE=\"$id.txt\" FAKE_ARGV='{home}/argv-'$id FAKE_ENV='{home}/env-'$id\n\
+             eval \"c=\\${{${{id}}_CASE:-}} f=\\${{${{id}}_FILE:-}}\"\n\
+             [ -n \"$c\" ] && export FAKE_CASE=\"$c\"; [ -n \"$f\" ] && export FAKE_FILE=\"$f\"\n\
+             pwd > '{home}/pwd-'$id\n\
+             if [ -n \"${{MEET:-}}\" ]; then touch '{home}/started-'$id; n=0\n\
+               until [ -e '{home}/started-T001' ] && [ -e '{home}/started-T002' ]; do\n\
+                 n=$((n+1)); [ $n -gt 3000 ] && {{ echo \"$id ran alone\"; exit 7; }}; sleep 0.01; done\n\
+             fi\n\
+             exec '{}' \"$@\"",
+            fakes.join("claude").display()
+        ),
+    );
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(&common::path_with_bin()));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// `run M1 --agent claude --jobs 2 -y <extra>` with [`fake_claude`].
+fn run_agents(t: &TestRepo, env: &[(&str, &str)], extra: &[&str]) -> Run {
+    let mut c = t.cmd();
+    c.args([
+        "run", "M1", "--plan", "plan.md", "--agent", "claude", "--jobs", "2", "-y",
+    ])
+    .args(extra)
+    .env("PATH", fake_claude(t));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap().into()
+}
+
+/// The lines of one task in a parallel run's output, in order.
+fn lines_of(out: &str, id: &str) -> String {
+    let prefix = format!("[{id}] ");
+    out.lines()
+        .filter(|l| l.starts_with(&prefix) || l.contains(&format!(" {id} ")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+const TWO_AGENTS: &str =
+    "# M1\n\n- [ ] T001 [P] Write one\n- [ ] T002 [P] Write two\n- [ ] T003 Write three\n";
+
+#[test]
+fn two_agent_tasks_run_at_the_same_time_each_in_its_worktree() {
+    let t = repo(TWO_AGENTS);
+    let out = run_agents(&t, &[("MEET", "1")], &[]);
+    out.success();
+    insta::assert_snapshot!(common::normalize(&lines_of(&out.stdout, "T002"), &t), @r"
+    Starting T002 [2/3] Write two
+    [T002] Claude Code started (model fake-sonnet)
+    [T002] Working on it.
+    [T002] > Write T002.txt
+    [T002] Working on it.
+    [T002] > Bash cat T002.txt
+    checkpoint [OID] T002 [2/3] in [DURATION], 2.8k tokens, $0.02
+    ");
+    assert!(
+        out.stdout
+            .ends_with("Milestone M1 is complete (3 tasks run).\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T003: Write three\nM1 T002: Write two\nM1 T001: Write one\ninitial\n"
+    );
+    let home = t.home.path();
+    for id in ["T001", "T002", "T003"] {
+        assert_eq!(t.read(&format!("{id}.txt")), format!("{id}\n"));
+        // Each ran in its own worktree, with its own prompt.
+        let pwd = std::fs::read_to_string(home.join(format!("pwd-{id}"))).unwrap();
+        assert!(
+            pwd.trim_end()
+                .ends_with(&format!(".git/milestone/M1/jobs/{id}")),
+            "{pwd}"
+        );
+        let argv = std::fs::read_to_string(home.join(format!("argv-{id}"))).unwrap();
+        assert!(argv.contains(&format!("{id} ")), "{argv}");
+        let log = t.read(&format!(".git/milestone/M1/logs/{id}.1.log"));
+        assert!(log.starts_with("{\"type\":\"system\""), "{log}");
+    }
+    let st = status_json(&t);
+    for k in 0..3 {
+        let attempt = &st["tasks"][k]["history"][0];
+        assert_eq!(attempt["outcome"]["kind"], "success", "{attempt}");
+        assert_eq!(attempt["session"], "fake-claude-0001", "{attempt}");
+    }
+    let json = t.run(["status", "M1", "--json"]).json();
+    let cost = json["milestone"]["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 3.0 * 0.0213).abs() < 1e-9, "{cost}");
+    assert_eq!(porcelain(&t), "");
+    assert_fsck_clean(&t);
+}
+
+#[test]
+fn an_agent_task_that_fails_is_classified_saved_and_retried_with_its_feedback() {
+    let t = repo(TWO_AGENTS);
+    let env = [("T002_CASE", "turnlimit"), ("FAKE_THEN", "success")];
+    let out = run_agents(&t, &env, &["--on-failure", "retry:1"]);
+    out.success();
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    ");
+    assert!(
+        out.stdout.contains(
+            "[T002] resuming Claude Code session fake-claude-0001 from the previous attempt\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[0]["outcome"]["kind"], "turn_limit");
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert_eq!(history[1]["resumed"], "fake-claude-0001");
+    // The first attempt's work is saved; the retry read where.
+    let saved = "refs/milestone/M1/attempts/T002/1";
+    assert_eq!(t.git(&["show", &format!("{saved}:T002.txt")]), "T002\n");
+    let env_log = std::fs::read_to_string(t.home.path().join("env-T002")).unwrap();
+    let feedback_path = env_log.lines().nth(1).unwrap();
+    let feedback = std::fs::read_to_string(feedback_path).unwrap();
+    let changes: String = feedback
+        .lines()
+        .skip_while(|l| !l.starts_with("Its changes"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(changes, @r"
+    Its changes, saved as refs/milestone/M1/attempts/T002/1 (the next attempt starts from the latest checkpoint without them; `git show refs/milestone/M1/attempts/T002/1` shows them):
+
+         T002.txt | 1 +
+         1 file changed, 1 insertion(+)
+    ");
+    assert_eq!(t.read("T002.txt"), "T002\n");
+    assert_fsck_clean(&t);
+}
+
+/// An agent's session from an earlier run may have been made in another
+/// directory (a sequential run's work tree): the next run does not resume
+/// it; a retry in the same run does (above).
+#[test]
+fn a_later_run_does_not_resume_an_agents_session() {
+    let t = repo(TWO_AGENTS);
+    run_agents(&t, &[("T002_CASE", "turnlimit")], &[]).code(1);
+    let out = run_agents(&t, &[], &[]);
+    out.success();
+    assert!(!out.stdout.contains("resuming"), "{}", out.stdout);
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert!(history[1]["resumed"].is_null(), "{history}");
+}
+
+#[test]
+fn an_agent_that_ends_the_same_way_twice_is_not_retried_again() {
+    let t = repo(TWO_AGENTS);
+    let out = run_agents(
+        &t,
+        &[("T002_CASE", "turnlimit")],
+        &["--on-failure", "retry:3"],
+    );
+    out.code(1);
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; its work is saved as refs/milestone/M1/attempts/T002/1; running it again; log: [REPO]/[LOGS]/T002.1.log
+    T002 ended the same way twice (turn limit reached: stopped after 1 turn (--max-turns)); not retrying it again
+    error: T002 failed (turn limit reached: stopped after 1 turn (--max-turns)) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: allow more turns with `-- --max-turns 50` after the run's flags, or split the task
+    hint: its work is saved as refs/milestone/M1/attempts/T002/2
+    hint: its output: [REPO]/[LOGS]/T002.2.log
+    hint: run it again: `git milestone run M1 --plan plan.md --on-failure retry:3 --agent claude --jobs 2`
+    ");
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+}
+
+#[test]
+fn an_agent_task_that_changes_nothing_fails_in_its_worktree() {
+    let t = repo(TWO_AGENTS);
+    // It says it succeeded, and writes outside the repository.
+    let outside = t.home.path().join("outside.txt");
+    let out = run_agents(&t, &[("T002_FILE", outside.to_str().unwrap())], &[]);
+    out.code(1);
+    let err = out.render(&t).replace(".git/milestone/M1/logs", "[LOGS]");
+    let err: String = err
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    error: T002 failed (no-op: no changes) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: if the task needs no change, pass --allow-empty or add an `Allow-empty: yes` line to its section of the plan
+    hint: its work is saved as refs/milestone/M1/attempts/T002/1
+    hint: its output: [REPO]/[LOGS]/T002.1.log
+    hint: run it again: `git milestone run M1 --plan plan.md --agent claude --jobs 2`
+    ");
+    assert_eq!(first_parent_subjects(&t), "M1 T001: Write one\ninitial\n");
+    assert_eq!(
+        status_json(&t)["tasks"][1]["history"][0]["outcome"]["kind"],
+        "no_op"
+    );
+}
+
+#[test]
+fn the_budget_is_shared_running_tasks_finish_and_no_new_one_starts() {
+    let t = repo(&format!("{TWO_AGENTS}  - Depends on: T001, T002\n"));
+    // Each task costs $0.0213: two at once spend more than $0.03 together.
+    let out = run_agents(&t, &[("MEET", "1")], &["--max-cost", "0.03"]);
+    out.code(1);
+    let err: String = out
+        .render(&t)
+        .lines()
+        .skip_while(|l| *l != "--- stderr")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(err, @r"
+    --- stderr
+    error: the milestone M1 has spent $0.04 of its $0.03 budget; T003 was not started
+    hint: raise the budget with `--max-cost USD` or `--max-tokens N` (git config milestone.maxCost, milestone.maxTokens), then run again
+    ");
+    assert_eq!(
+        first_parent_subjects(&t),
+        "M1 T002: Write two\nM1 T001: Write one\ninitial\n"
+    );
+    assert!(!t.home.path().join("pwd-T003").exists());
+    let st = status_json(&t);
+    assert_eq!(st["tasks"][2]["state"], "pending");
+    assert_eq!(st["failure"]["task"], "T003");
+}
+
+#[test]
+fn an_agent_at_a_rate_limit_waits_for_the_reset_and_runs_again() {
+    let t = repo(TWO_AGENTS);
+    let env = [
+        ("T002_CASE", "ratelimit"),
+        ("FAKE_THEN", "success"),
+        ("FAKE_RESET_IN", "1"),
+    ];
+    let out = run_agents(&t, &env, &[]);
+    out.success();
+    assert!(
+        out.stderr.starts_with("T002 hit a rate or usage limit"),
+        "{}",
+        out.stderr
+    );
+    let history = &status_json(&t)["tasks"][1]["history"];
+    assert_eq!(history[0]["outcome"]["kind"], "rate_limit");
+    assert_eq!(history[1]["outcome"]["kind"], "success");
+    assert_eq!(checkpoint_ids(&t, "HEAD").len(), 3);
+}
+
+/// Tasks that tick their own box in the plan, as agents do: the ticks a
+/// line apart would conflict when merged; each task's checkpoint ticks it.
+#[test]
+fn tasks_that_tick_their_own_box_integrate_without_conflicts() {
+    let t = repo("# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n- [ ] T003 [P] Three\n");
+    let tick = script(
+        &t,
+        "tick.sh",
+        "sed \"s/- \\[ \\] $1 /- [x] $1 /\" plan.md > plan.new && mv plan.new plan.md\necho \"$1\" > \"$1.txt\"",
+    );
+    let out = run_m1(&t, &tick, &["--jobs", "3", "-y"]);
+    out.success();
+    assert_eq!(
+        t.read("plan.md"),
+        "# M1\n\n- [x] T001 [P] One\n- [x] T002 [P] Two\n- [x] T003 [P] Three\n"
+    );
+    for id in ["T001", "T002", "T003"] {
+        let files = t.git(&[
+            "show",
+            "--name-only",
+            "--format=",
+            &format!("refs/milestone/M1/checkpoints/{id}"),
+        ]);
+        assert_eq!(
+            files,
+            format!(".milestone_bundles/M1/status.json\n{id}.txt\nplan.md\n")
+        );
+    }
+}
+
+/// The parallel run names a numbered task by its label and says which
+/// attempt a retry is, as the sequential run does.
+#[test]
+fn numbered_tasks_are_named_by_their_label_and_a_retry_by_its_attempt() {
+    let t = TestRepo::with_files(&[(
+        "plan.md",
+        "# M1\n\n## Task 1: One\n\nwork\n\n## Task 2: Two\n\nwork\n",
+    )]);
+    let dir = t.home.path().display().to_string();
+    let flaky = script(
+        &t,
+        "flaky.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = 2 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; exit 3; fi"
+        ),
+    );
+    let out = run_m1(
+        &t,
+        &flaky,
+        &["--jobs", "2", "-y", "--on-failure", "retry:1"],
+    );
+    out.success();
+    let mut starting: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Starting"))
+        .collect();
+    // The two first attempts start in either order.
+    starting[..2].sort_unstable();
+    insta::assert_snapshot!(starting.join("\n"), @r"
+    Starting Task 1 [1/2] One
+    Starting Task 2 [2/2] Two
+    Starting Task 2 [2/2] (attempt 2) Two
     ");
 }

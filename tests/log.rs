@@ -65,3 +65,30 @@ fn refuses_a_milestone_that_has_not_run() {
     insta::assert_snapshot!("log_no_run", out.render(&t));
     out.code(2);
 }
+
+/// In a terminal too narrow for the table, a log path stays on one line
+/// (the table is wider instead), so it can be copied; headers stay whole.
+#[test]
+fn log_paths_stay_whole_in_a_narrow_terminal() {
+    let t = mixed_run();
+    for columns in ["60", "80"] {
+        let out = common::Run::from(
+            t.cmd()
+                .env("COLUMNS", columns)
+                .args(["log", "M1"])
+                .output()
+                .unwrap(),
+        );
+        out.success();
+        let words: Vec<&str> = out.stdout.split_whitespace().collect();
+        for want in [
+            ".git/milestone/M1/logs/TASK-001.1.log",
+            ".git/milestone/M1/logs/TASK-004.2.log",
+            "CHECKPOINT",
+            "ATTEMPTS",
+            "OUTCOME",
+        ] {
+            assert!(words.contains(&want), "{columns}: {want}\n{}", out.stdout);
+        }
+    }
+}

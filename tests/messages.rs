@@ -309,6 +309,9 @@ mod run_refusals {
             .arg("--prompt-file")
             .arg(&prompt);
         insta::assert_snapshot!(common::Run::from(c.output().unwrap()).render(&t));
+        // Refused with the other checks, before anything ran or was written.
+        assert!(!t.path().join(".milestone_bundles").exists());
+        assert_eq!(common::inspect::porcelain(&t), "");
     }
 
     #[test]
@@ -387,6 +390,35 @@ mod plan_refusals {
     fn a_name_without_letters_or_digits() {
         let t = TestRepo::with_files(&[("plan.md", PLAN)]);
         insta::assert_snapshot!(render(&t, &["plan", "--", "-+-"]));
+    }
+
+    /// A name that walks out of a directory is refused, as `run` refuses
+    /// it; names that hold dots, spaces and slashes as labels still work.
+    #[test]
+    fn a_name_that_is_a_path() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN), ("docs/M2.md", PLAN)]);
+        let refused: Vec<String> = ["../M2", "/M2", "./M2", "docs/../M2", "M1/.."]
+            .iter()
+            .map(|name| render(&t, &["plan", name]))
+            .collect();
+        insta::assert_snapshot!(refused.join("\n"));
+        for name in ["build/CI (epic #12)", "v1.1", "Phase 2", "a..b", ".hidden"] {
+            t.run(["plan", name, "--plan", "plan.md"]).success();
+        }
+    }
+
+    /// A task whose ID is too long to be one is left out, and `--explain`
+    /// says why.
+    #[test]
+    fn an_id_too_long_to_be_one() {
+        let plan = format!(
+            "# M1\n\n## Task 1: One\n\n## Task {}: Big\n\n## Task 3: Three\n",
+            "9".repeat(300)
+        );
+        let t = TestRepo::with_files(&[("plan.md", &plan)]);
+        let short = render(&t, &["plan", "M1"]);
+        let explain = render(&t, &["plan", "M1", "--explain"]);
+        insta::assert_snapshot!(format!("{short}\n{explain}"));
     }
 
     #[test]
@@ -667,6 +699,37 @@ mod history_refusals {
         t.run(["run", "M1", "--plan", "plan.md", "--runner", &runner])
             .success();
         t
+    }
+
+    /// After `squash --in-place` the milestone has no status file here:
+    /// `status` says so and how to bring it back, not that nothing ever ran.
+    #[test]
+    fn status_after_an_in_place_squash() {
+        let t = completed();
+        t.run(["squash", "M1", "--in-place"]).success();
+        let all = render(&t, &["status"]);
+        let one = t.run(["status", "M1"]);
+        insta::assert_snapshot!(format!("{all}\n{}", one.render(&t)));
+        paste(&t, t.path(), &hinted(&one, "hint: M1 was squashed")).success();
+        t.run(["status", "M1"]).success();
+        // Run on another branch: its status file is in that branch's commits.
+        t.git(&["switch", "-q", "-c", "other", "HEAD~3"]);
+        insta::assert_snapshot!(render(&t, &["status"]), @r"
+        exit: 0
+        --- stdout
+        No milestone has a status file in this work tree.
+        M1 has checkpoints in this repository but no status file in this work tree: it ran on another branch or in another worktree.
+        Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`).
+        --- stderr
+        ");
+        let fresh = TestRepo::with_files(&[("plan.md", PLAN)]);
+        insta::assert_snapshot!(render(&fresh, &["status"]), @r"
+        exit: 0
+        --- stdout
+        No milestone has run in this repository yet.
+        Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`).
+        --- stderr
+        ");
     }
 
     #[test]
@@ -962,4 +1025,36 @@ fn foreign_commits_hint_works_in_a_linked_worktree() {
     paste(&t, &wt, &hinted(&out, "hint: nothing was changed")).success();
     assert_eq!(git(&["rev-parse", "HEAD"]), checkpoint);
     assert_eq!(git(&["rev-parse", "keep-work"]), mine);
+}
+
+mod task_names {
+    use super::*;
+
+    const NUMBERED: &str = "# M1\n\n## Task 1: One\n\nwork\n\n## Task 2: Two\n\nwork\n\n\
+                            ## Task 3: Three\n\nwork\n";
+
+    /// A bare number reads as a count (`Starting 1 [1/3]`, `skipped tasks:
+    /// 2`): the run, the squash subject and the pre-push check name a
+    /// numbered task by its label.
+    #[test]
+    fn numbered_tasks_are_named_by_their_label() {
+        let t = TestRepo::with_files(&[("plan.md", NUMBERED)]);
+        let runner = sh_runner(
+            &t,
+            "runner.sh",
+            "echo \"$1\" > \"$1.txt\"\n[ \"$1\" = 2 ] && exit 125\nexit 0",
+        );
+        let run = render(&t, &["run", "M1", "--plan", "plan.md", "--runner", &runner]);
+        t.run(["squash", "M1", "--branch", "squashed"]).success();
+        let subject = t.git(&["log", "-1", "--format=%s", "squashed"]);
+        let mut c = t.cmd();
+        c.args(["hook", "pre-push", "origin", "url"]);
+        let line = format!(
+            "refs/heads/main {} refs/heads/main {}\n",
+            head(&t),
+            "0".repeat(40)
+        );
+        let push = common::run_with_stdin(&mut c, &line).render(&t);
+        insta::assert_snapshot!(format!("{run}\nsquash subject: {subject}\n{push}"));
+    }
 }

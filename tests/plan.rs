@@ -244,7 +244,7 @@ fn table_output_lists_order_marks_and_dependencies() {
          +==============================================+\n\
          | 1 | #401 | Index writer  | yes  |            |\n\
          | 2 | #402 | Query planner |      | #401       |\n\
-         | 3 | #403 | Ranking       |      | #401–#402  |\n\
+         | 3 | #403 | Ranking       |      | #401, #402 |\n\
          +---+------+---------------+------+------------+\n"
     );
     assert_eq!(out.stderr, "");
@@ -760,6 +760,9 @@ fn gsd_roadmap_scoped_to_a_version_with_inserted_phases_and_conflicting_marks() 
       docs/gsd-roadmap.md:39  6 waits for 5  (a dependency field)
       docs/gsd-roadmap.md:47  07.1 waits for 7  ("before" in the task's text)
       docs/gsd-roadmap.md:64  07.1 waits for 7  (a dependency field)
+
+    may run at the same time (with run --jobs):
+      docs/gsd-roadmap.md:47  7 may run beside 6  ("independent of" in the task's text)
 
     unsure:
       5 counts as not done: marked done by [x] (line 22) and "Complete" (line 57), not done by an open item inside it (line 35)
@@ -1445,4 +1448,49 @@ fn explain_says_two_tasks_wait_for_one() {
     let out = t.run(["plan", "C", "--explain"]);
     let line = out.stdout.lines().find(|l| l.contains("T001  (")).unwrap();
     insta::assert_snapshot!(line, @r#"  c.md:9  T002, T003 wait for T001  ("depend on" in a dependency section)"#);
+}
+
+/// An ID too long to be one is never a silent drop: a heading, a table
+/// row or a checklist item of the tasks' kind is left out, saying why.
+#[test]
+fn over_long_ids_are_left_out_with_a_reason() {
+    let long = |text: &str| -> Vec<String> {
+        let got = extract(text, "M1").unwrap();
+        let ids: Vec<String> = got.tasks.iter().map(|t| t.id.clone()).collect();
+        let left: Vec<String> = got
+            .left_out
+            .iter()
+            .map(|l| format!("{}: {} ({})", l.line, l.item, l.reason))
+            .collect();
+        [ids.join(" ")].into_iter().chain(left).collect()
+    };
+    let digits = "9".repeat(300);
+    let slug = format!("a-{}", "x".repeat(303));
+    let headings = format!(
+        "# M1\n\n## Task 1: One\n\nwork\n\n## Task {digits}: Big\n\nwork\n\n## Task 3: Three\n"
+    );
+    let table = format!(
+        "# M1\n\n| ID | Title |\n|---|---|\n| T001 | One |\n| {slug} | Long |\n| T003 | Three |\n"
+    );
+    let slugs =
+        format!("# M1\n\n| ID | Title |\n|---|---|\n| auth-in | One |\n| `{slug}` | Long |\n");
+    let boxes = "# M1\n\n- [ ] Task 1: One\n- [ ] Task 12345: Big\n- [ ] Task 3: Three\n";
+    insta::assert_snapshot!(
+        [long(&headings), long(&table), long(&slugs), long(boxes)]
+            .map(|l| l.join("\n"))
+            .join("\n\n"),
+        @r"
+    1 3
+    7: Task 9999999999999999999… (its number has 300 digits, more than the 4 a task number may have)
+
+    T001 T003
+    6: a-xxxxxxxxxxxxxxxxxxxxxx… (its ID is 305 characters long, more than the 64 an ID may have)
+
+    auth-in
+    6: a-xxxxxxxxxxxxxxxxxxxxxx… (its ID is 305 characters long, more than the 64 an ID may have)
+
+    1 3
+    4: Task 12345 (its number has 5 digits, more than the 4 a task number may have)
+    "
+    );
 }

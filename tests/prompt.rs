@@ -484,3 +484,36 @@ fn an_agent_s_failure_prompt_shows_readable_lines_not_json() {
     let log = t.read(".git/milestone/M1/logs/TASK-001.1.log");
     assert!(log.contains("\"type\":\"result\""), "{log}");
 }
+
+/// With --jobs a failed task does not ask: the run says so at its start on
+/// a terminal, and the policy (stop) decides.
+#[test]
+fn a_parallel_run_says_the_policy_decides_instead_of_asking() {
+    if !tmux_installed() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is not installed");
+        common::skip("tmux is not installed, so the terminal cannot be tested");
+        return;
+    }
+    let t = milestone();
+    let tmux = start_m1(&t, &runner_arg(&t), &["--jobs", "2"]);
+    let screen = tmux.wait_for("[exit ");
+    let shown: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let shown = common::normalize(shown.join("\n").trim_end(), &t)
+        .replace(".git/milestone/M1/logs", "[LOGS]");
+    insta::assert_snapshot!(shown, @r"
+    With --jobs 2, a task that fails does not ask what to do: the failure policy decides (stop; choose with --on-failure or git config milestone.onFailure).
+    Starting TASK-001 [1/3] Create a.txt
+    [TASK-001] working on TASK-001
+    checkpoint [OID] TASK-001 [1/3] in [DURATION]
+    Starting TASK-002 [2/3] Create b.txt
+    [TASK-002] working on TASK-002
+    [TASK-002] 3 tests failed
+    error: TASK-002 failed (exit code 3) after [DURATION]; the run stopped once the tasks running beside it had ended
+    hint: its work is saved as refs/milestone/M1/attempts/TASK-002/1
+    hint: its output: [REPO]/[LOGS]/TASK-002.1.log
+    hint: run it again: `git milestone run M1 --plan docs/plan.md --runner 'sh [HOME]/runner.sh' --jobs 2`
+    [exit 1]
+    ");
+    assert_eq!(checkpoint_tasks(&t), "TASK-001");
+    assert_eq!(status_json(&t)["failure"]["task"], "TASK-002");
+}

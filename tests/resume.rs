@@ -45,7 +45,7 @@ fn a_failed_task_that_ticked_its_box_is_continued_not_taken_as_done() {
     exit: 0
     --- stdout
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
-    Starting T002 [2/3] two
+    Starting T002 [2/3] (attempt 2) two
     checkpoint [OID] T002 [2/3] in [DURATION]
     Starting T003 [3/3] three
     checkpoint [OID] T003 [3/3] in [DURATION]
@@ -186,7 +186,7 @@ fn a_stopped_task_runs_before_a_task_added_ahead_of_it() {
     --- stdout
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
     T002 runs first, before T004: its checkpoint takes its failed attempt's changes
-    Starting T002 [2/3] two
+    Starting T002 [2/3] (attempt 2) two
     checkpoint [OID] T002 [2/3] in [DURATION]
     Starting T004 [3/3] four
     checkpoint [OID] T004 [3/3] in [DURATION]

@@ -1898,7 +1898,7 @@ fn the_last_lines_count_what_ran_now_and_what_was_done_before() {
     exit: 0
     --- stdout
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
-    Starting TASK-003 [3/3] Create c.txt
+    Starting TASK-003 [3/3] (attempt 2) Create c.txt
     did TASK-003
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 is complete (1 task run now, 2 done before).
@@ -2001,7 +2001,7 @@ fn a_resumed_run_reuses_the_settings_it_was_started_with() {
     --- stdout
     reusing the earlier run's --plan work/todo.md, --runner [HOME]/runner.sh, --tag, --timeout [DURATION] and --on-failure stop
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
-    Starting TASK-002 [2/2] B
+    Starting TASK-002 [2/2] (attempt 2) B
     checkpoint [OID] TASK-002 [2/2] in [DURATION]
     Milestone M1 is complete (1 task run now, 1 done before).
     --- stderr

@@ -325,7 +325,7 @@ fn a_failure_answered_retry_runs_the_task_again_and_its_checkpoint_takes_both_at
     Starting T1 [1/3] Create T1.txt
     checkpoint [OID] T1 [1/3] in [DURATION]
     Starting T2 [2/3] Create T2.txt
-    Starting T2 [2/3] Create T2.txt
+    Starting T2 [2/3] (attempt 2) Create T2.txt
     checkpoint [OID] T2 [2/3] in [DURATION]
     Starting T3 [3/3] Create T3.txt
     checkpoint [OID] T3 [3/3] in [DURATION]
@@ -470,7 +470,7 @@ fn a_run_resumed_after_a_stop_continues_on_top_of_the_failed_attempt() {
     assert!(again.asked.is_empty());
     insta::assert_snapshot!(f.lines(&report), @"
     continuing on top of the failed attempt's changes; `git milestone rollback M1` discards them
-    Starting T2 [2/3] Create T2.txt
+    Starting T2 [2/3] (attempt 2) Create T2.txt
     checkpoint [OID] T2 [2/3] in [DURATION]
     Starting T3 [3/3] Create T3.txt
     checkpoint [OID] T3 [3/3] in [DURATION]
@@ -552,7 +552,7 @@ fn a_signal_during_a_task_records_it_interrupted_and_a_resume_runs_it_again() {
     let ended = f.execute(None, &mut report);
     assert_eq!(ended, Ended(Ok(Finished::Completed { ran: 2, total: 3 })));
     insta::assert_snapshot!(f.lines(&report), @"
-    Starting T2 [2/3] Create T2.txt
+    Starting T2 [2/3] (attempt 2) Create T2.txt
     checkpoint [OID] T2 [2/3] in [DURATION]
     Starting T3 [3/3] Create T3.txt
     checkpoint [OID] T3 [3/3] in [DURATION]

@@ -81,7 +81,7 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     Starting TASK-003 [3/3] Create c.txt
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
-    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/TASK-002/.
     To run the skipped tasks again: git milestone run M1
     --- stderr
     TASK-002 failed (exit code 3) after [DURATION]; log: [REPO]/.git/milestone/M1/logs/TASK-002.1.log
@@ -122,7 +122,7 @@ fn on_failure_skip_never_commits_the_failed_tasks_changes() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     insta::assert_snapshot!(format!("{}\n{}", lines[0], lines[lines.len() - 1]), @r"
     M1: completed with skipped tasks (TASK-002), 3/3 tasks (plan plan.md)
-    Skipped tasks' changes are not committed: each is saved under refs/milestone/M1/attempts/<ID>/.
+    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/TASK-002/.
     ");
     let out = t.run(["status", "--exit-code"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -163,7 +163,7 @@ fn exit_125_skips_the_task_and_saves_what_it_changed() {
     Starting TASK-003 [3/3] Create c.txt
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
-    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/TASK-002/.
     To run the skipped tasks again: git milestone run M1
     --- stderr
     ");
@@ -238,7 +238,7 @@ fn run_after_completed_with_skips_runs_only_the_skipped_tasks() {
     Starting TASK-003 [3/3] Create c.txt
     checkpoint [OID] TASK-003 [3/3] in [DURATION]
     Milestone M1 completed with skipped tasks: TASK-002 (3 tasks run).
-    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/<ID>/.
+    A skipped task's changes are not committed: they are saved under refs/milestone/M1/attempts/TASK-002/.
     To run the skipped tasks again: git milestone run M1
     --- stderr
     ");
@@ -254,7 +254,7 @@ fn run_after_completed_with_skips_runs_only_the_skipped_tasks() {
     exit: 0
     --- stdout
     running the skipped task again: TASK-002
-    Starting TASK-002 [3/3] Half-done work
+    Starting TASK-002 [3/3] (attempt 2) Half-done work
     checkpoint [OID] TASK-002 [3/3] in [DURATION]
     Milestone M1 is complete (1 task run now, 2 done before).
     --- stderr

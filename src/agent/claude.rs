@@ -219,7 +219,7 @@ fn tool_results(v: &Value, show: &mut Vec<String>) {
             };
             show.push(format!(
                 "  tool failed: {}",
-                super::outcome::one_line(&text)
+                super::outcome::first_line(&text)
             ));
         }
     }

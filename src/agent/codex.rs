@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::outcome::{Kind, Signal, Usage, one_line};
+use super::outcome::{Kind, Signal, Usage, first_line};
 use super::stream::{Facts, event, shorten, show_text, str_of, text_signal, u64_of};
 use crate::runner::Exit;
 
@@ -88,7 +88,7 @@ fn kind_of(item: &Value) -> &str {
 fn started(item: Option<&Value>, f: &mut Facts, show: &mut Vec<String>) {
     let Some(item) = item else { return };
     if kind_of(item) == "command_execution" {
-        let cmd = one_line(str_of(item, "command").unwrap_or_default());
+        let cmd = first_line(str_of(item, "command").unwrap_or_default());
         show.push(format!("> $ {cmd}"));
         f.activity.last_tool = Some(format!("$ {}", shorten(&cmd, 60)));
     }
@@ -106,7 +106,7 @@ fn completed(item: Option<&Value>, f: &mut Facts, show: &mut Vec<String>) {
             if let Some(c) = code.filter(|&c| c != 0) {
                 show.push(format!("  command exited {c}"));
             }
-            let cmd = one_line(str_of(item, "command").unwrap_or_default());
+            let cmd = first_line(str_of(item, "command").unwrap_or_default());
             Some(format!("$ {}", shorten(&cmd, 60)))
         }
         "file_change" => Some(file_change(item, show)),

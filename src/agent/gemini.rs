@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::outcome::{Kind, Signal, Usage, one_line};
+use super::outcome::{Kind, Signal, Usage, first_line};
 use super::stream::{Facts, event, show_text, str_of, text_signal, tool_summary, u64_of};
 use crate::runner::Exit;
 
@@ -55,7 +55,7 @@ impl State {
                 let msg = v.get("error").and_then(|e| str_of(e, "message"));
                 show.push(format!(
                     "  tool failed: {}",
-                    one_line(msg.unwrap_or_default())
+                    first_line(msg.unwrap_or_default())
                 ));
             }
             "error" => error(&v, f, show),

@@ -206,7 +206,7 @@ impl Signal {
     pub fn new(kind: Kind, message: impl Into<String>) -> Signal {
         Signal {
             kind,
-            message: Some(one_line(&message.into())),
+            message: Some(first_line(&message.into())),
             resets_at: None,
         }
     }
@@ -373,7 +373,7 @@ pub fn classify(ev: &Evidence, exit: Exit, final_expected: bool) -> Outcome {
 }
 
 /// The first line of `text`, trimmed, at most 300 characters.
-pub fn one_line(text: &str) -> String {
+pub fn first_line(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or("").trim();
     if line.chars().count() <= 300 {
         return line.to_string();

@@ -47,16 +47,22 @@ impl Command {
     }
 }
 
+/// Refuse a prompt longer than one argument may be.
+pub fn check_prompt(prompt: &str) -> Result<()> {
+    if prompt.len() <= MAX_PROMPT {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "the prompt is {} KiB, more than the {} KiB an argument may hold",
+        prompt.len() / 1024,
+        MAX_PROMPT / 1024
+    ))
+    .hint("shorten the prompt template (`--prompt-file` or git config `milestone.prompt`)"))
+}
+
 /// Build `agent`'s command for one attempt.
 pub fn build(agent: Agent, req: &Request<'_>) -> Result<Command> {
-    if req.prompt.len() > MAX_PROMPT {
-        return Err(Error::bad_input(format!(
-            "the prompt is {} KiB, more than the {} KiB an argument may hold",
-            req.prompt.len() / 1024,
-            MAX_PROMPT / 1024
-        ))
-        .hint("shorten the prompt template (`--prompt-file` or git config `milestone.prompt`)"));
-    }
+    check_prompt(req.prompt)?;
     let (args, env_defaults) = match agent {
         // 10 retries with back-off take over three minutes offline.
         Agent::Claude => (claude(req), vec![("CLAUDE_CODE_MAX_RETRIES", "3".into())]),

@@ -276,7 +276,7 @@ pub fn tool_summary(name: &str, input: Option<&serde_json::Value>) -> String {
     ];
     let arg = input.and_then(|i| KEYS.iter().find_map(|k| str_of(i, k)));
     match arg {
-        Some(a) => format!("{name} {}", shorten(&outcome::one_line(a), 60)),
+        Some(a) => format!("{name} {}", shorten(&outcome::first_line(a), 60)),
         None => name.to_string(),
     }
 }

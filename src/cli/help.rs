@@ -77,6 +77,14 @@ pub const RUN_SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        title: "PROMPT TEMPLATE",
+        intro: "With --agent, each task's prompt is a template (--prompt-file, else git \
+                config milestone.prompt, else a built-in one) in which each of these names \
+                between braces, `{task}`, is replaced; any other `{word}` is refused before \
+                the run, and `{{` and `}}` write a brace:",
+        items: crate::agent::prompt::VARIABLES,
+    },
+    Section {
         title: "FAILURE POLICIES",
         intro: "Without a terminal, a failed task is handled by --on-failure, else git \
                 config milestone.onFailure, else stop:",
@@ -125,6 +133,31 @@ pub const RUN_SECTIONS: &[Section] = &[
         ],
     },
 ];
+
+/// What every man page says after its options: the exit codes of every
+/// command (README, "Exit codes").
+pub const EXIT_STATUS: Section = Section {
+    title: "EXIT STATUS",
+    intro: "",
+    items: &[
+        ("0", "success"),
+        (
+            "1",
+            "a task or check failed (status --exit-code: a milestone failed or completed \
+             with skipped tasks); or you quit at run's question, or abandoned plan --edit",
+        ),
+        ("2", "bad input or a refusal: nothing was changed"),
+        ("3", "status --exit-code only: a milestone is mid-run"),
+        ("128", "not inside a git repository"),
+        ("130", "interrupted (Ctrl-C)"),
+        (
+            "141",
+            "standard output was closed early (git milestone status | head -1): the \
+             command stops quietly, as git does; run first stops as for Ctrl-C and records \
+             the task (or the run) as interrupted",
+        ),
+    ],
+};
 
 impl Section {
     /// As help text: the title capitalised as clap's headings are, the

@@ -10,7 +10,7 @@ use crate::cli::LogArgs;
 use crate::error::{Error, Result};
 use crate::history::log::{self, Log, Row};
 use crate::repo::{Repo, short_oid as short};
-use crate::ui::table::{Cell, Target, render};
+use crate::ui::table::{Cell, Target, render_unbroken};
 use crate::ui::text::clean;
 
 /// The version of the `--json` output; bumped when a field changes meaning.
@@ -37,7 +37,24 @@ pub fn run(args: &LogArgs, cwd: &Path) -> Result<i32> {
     }
     println!("{}", headline(&log));
     let (headers, rows) = table(&log, repo.root());
-    print!("{}", render(&headers, &rows, Target::stdout()));
+    // A log path split over lines cannot be copied: the table may be wider
+    // than the terminal instead.
+    let log_column = headers.len() - 1;
+    print!(
+        "{}",
+        render_unbroken(&headers, &rows, Target::stdout(), &[log_column])
+    );
+    if !log.skipped_by_sequence.is_empty() {
+        let ids: Vec<String> = log
+            .skipped_by_sequence
+            .iter()
+            .map(|s| clean(&s.id).into_owned())
+            .collect();
+        println!(
+            "Not run: the recorded sequence skips {}.",
+            crate::ui::text::list(&ids, 10)
+        );
+    }
     Ok(0)
 }
 
@@ -142,6 +159,7 @@ mod tests {
             state: RunState::Completed,
             base: None,
             tasks: vec![row("T1", Evidence::default())],
+            skipped_by_sequence: Vec::new(),
         };
         let plain = [
             "ID",

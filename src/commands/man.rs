@@ -1,13 +1,14 @@
 //! The hidden `man` command (used by install.sh): `git-milestone.1` and one
 //! page per subcommand (`git-milestone-run.1`, ...), which the main page
-//! names; the run page ends with `cli::help`'s sections.
+//! names; the run page adds `cli::help`'s sections, and every page its
+//! EXIT STATUS.
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::cli::help::RUN_SECTIONS;
+use crate::cli::help::{EXIT_STATUS, RUN_SECTIONS};
 use crate::cli::{Cli, ManArgs};
 use crate::error::{Context, Result};
 
@@ -46,33 +47,45 @@ fn add_pages(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> Result<
         add_pages(sub, pages)?;
     }
     let mut out = Vec::new();
+    render(cmd, &mut out).context("cannot render the man page")?;
+    pages.push((clap_mangen::Man::new(cmd.clone()).get_filename(), out));
+    Ok(())
+}
+
+/// A page: clap_mangen's sections as its `render` orders them, with the
+/// run page's [`RUN_SECTIONS`] (as roff, not as clap's EXTRA text) and
+/// [`EXIT_STATUS`] after the options and commands, before the version (a
+/// subcommand has none of its own).
+fn render(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
     let is_run = cmd.get_name() == "run";
     let man = if is_run {
-        // Its sections are rendered below as roff, not as clap's EXTRA text.
         clap_mangen::Man::new(cmd.clone().after_long_help(None::<&str>))
     } else {
         clap_mangen::Man::new(cmd.clone())
     };
-    let rendered = if is_run {
-        render_run(&man, &mut out)
-    } else {
-        man.render(&mut out)
-    };
-    rendered.context("cannot render the man page")?;
-    pages.push((man.get_filename(), out));
-    Ok(())
-}
-
-/// The run page: clap_mangen's sections, then [`RUN_SECTIONS`] (a
-/// subcommand has no version of its own: no VERSION section).
-fn render_run(man: &clap_mangen::Man, out: &mut Vec<u8>) -> std::io::Result<()> {
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
-    man.render_options_section(out)?;
-    for section in RUN_SECTIONS {
-        out.extend_from_slice(section.roff().as_bytes());
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(out)?;
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(out)?;
+    }
+    if is_run {
+        for section in RUN_SECTIONS {
+            out.extend_from_slice(section.roff().as_bytes());
+        }
+    } else if cmd.get_after_long_help().is_some() || cmd.get_after_help().is_some() {
+        man.render_extra_section(out)?;
+    }
+    out.extend_from_slice(EXIT_STATUS.roff().as_bytes());
+    if cmd.get_version().is_some() {
+        man.render_version_section(out)?;
+    }
+    if cmd.get_author().is_some() {
+        man.render_authors_section(out)?;
     }
     Ok(())
 }

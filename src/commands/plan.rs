@@ -36,9 +36,11 @@ pub fn run(args: &PlanArgs, cwd: &Path) -> Result<i32> {
         // Written as it is serialized: a plan where every task depends on
         // all earlier ones has millions of entries.
         let edges = args.explain.then(|| plan.edges());
+        let parallel = args.explain.then(|| parallel_json(&plan));
         let json = Json {
             plan: &plan,
             edges: edges.as_deref(),
+            parallel: parallel.as_deref(),
             warnings: args.explain.then_some(&plan.warnings[..]),
             left_out: args.explain.then_some(&plan.left_out[..]),
             unsure: args.explain.then_some(&plan.unsure[..]),
@@ -144,12 +146,38 @@ struct Json<'a> {
     plan: &'a Plan,
     #[serde(skip_serializing_if = "Option::is_none")]
     edges: Option<&'a [plan::Edge]>,
+    /// What may run at the same time (`run --jobs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel: Option<&'a [ParallelJson<'a>]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     warnings: Option<&'a [plan::Warning]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     left_out: Option<&'a [plan::LeftOut]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unsure: Option<&'a [String]>,
+}
+
+/// A statement that tasks may run at the same time, as `plan --json
+/// --explain` lists it: each of `tasks` beside each of `with`.
+#[derive(serde::Serialize)]
+struct ParallelJson<'a> {
+    tasks: Vec<&'a str>,
+    with: Vec<&'a str>,
+    line: usize,
+    reason: &'a str,
+}
+
+fn parallel_json(plan: &Plan) -> Vec<ParallelJson<'_>> {
+    let ids = |v: &[u32]| v.iter().map(|&i| plan.ids[i as usize].as_str()).collect();
+    plan.parallel
+        .iter()
+        .map(|p| ParallelJson {
+            tasks: ids(&p.tasks),
+            with: ids(&p.with),
+            line: p.line,
+            reason: &p.reason,
+        })
+        .collect()
 }
 
 /// Where each task (by its index in document order) runs.
@@ -207,30 +235,33 @@ pub fn table(plan: &Plan) -> String {
 /// Most IDs a table cell lists before it says how many more there are.
 const CELL_IDS: usize = 6;
 
-/// `T001, T002, T003, T009` as `T001–T003, T009`: runs of tasks that are
-/// neighbours in the run order fold into a range.
+/// `T001, T002, T003, T009` as `T001–T003, T009`: runs of three or more
+/// tasks that are neighbours in the run order fold into a range (two stay
+/// two: `3–3a` would read as a range of more).
 fn compact(deps: &DependsOn, pos: &[usize]) -> String {
-    let mut parts: Vec<(&str, &str)> = Vec::new();
+    // Each run: its first and last ID, and how many it holds.
+    let mut parts: Vec<(&str, &str, usize)> = Vec::new();
     let mut last: Option<usize> = None;
     for (&i, id) in deps.indices().iter().zip(deps.iter()) {
         let p = pos.get(i as usize).copied().filter(|&p| p != usize::MAX);
         match (parts.last_mut(), last, p) {
-            (Some(run), Some(l), Some(p)) if p == l + 1 => run.1 = id,
-            _ => parts.push((id, id)),
+            (Some(run), Some(l), Some(p)) if p == l + 1 => {
+                run.1 = id;
+                run.2 += 1;
+            }
+            _ => parts.push((id, id, 1)),
         }
         last = p;
     }
-    let mut shown: Vec<String> = parts
-        .iter()
-        .take(CELL_IDS)
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}–{b}")
-            }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .flat_map(|(a, b, n)| match n {
+            1 => vec![a.to_string()],
+            2 => vec![a.to_string(), b.to_string()],
+            _ => vec![format!("{a}–{b}")],
         })
         .collect();
+    let mut shown: Vec<String> = parts.iter().take(CELL_IDS).cloned().collect();
     if parts.len() > CELL_IDS {
         shown.push(format!("(+{} more)", parts.len() - CELL_IDS));
     }
@@ -254,6 +285,7 @@ pub fn explain(plan: &Plan) -> String {
             s.push('\n');
         }
     }
+    s.push_str(&explain_parallel(plan));
     if !plan.left_out.is_empty() {
         s.push_str("\nleft out:\n");
         for l in &plan.left_out {
@@ -281,6 +313,33 @@ pub fn explain(plan: &Plan) -> String {
             s.push_str(&clean(&text));
             s.push('\n');
         }
+    }
+    s
+}
+
+/// What the plan says may run at the same time, a statement a line.
+fn explain_parallel(plan: &Plan) -> String {
+    if plan.parallel.is_empty() {
+        return String::new();
+    }
+    let list = |v: &[u32]| {
+        let ids: Vec<&str> = v.iter().map(|&i| plan.ids[i as usize].as_str()).collect();
+        crate::ui::text::list(&ids, usize::MAX)
+    };
+    let mut s = "\nmay run at the same time (with run --jobs):\n".to_string();
+    for p in &plan.parallel {
+        let with = match p.tasks == p.with {
+            true => "each other".to_string(),
+            false => list(&p.with),
+        };
+        s.push_str(&clean(&format!(
+            "  {}:{}  {} may run beside {with}  ({})",
+            plan.plan,
+            p.line,
+            list(&p.tasks),
+            p.reason
+        )));
+        s.push('\n');
     }
     s
 }

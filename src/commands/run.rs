@@ -36,14 +36,10 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         );
         return Ok(0);
     }
-    let mut continue_with =
+    let continue_with =
         resolved
             .settings
             .command(&plan.milestone, repo.root(), cwd, args.detach_ok);
-    // A parallel run is continued in parallel (git config's jobs apply anyway).
-    if let Some(n) = args.jobs.filter(|&n| n > 1) {
-        continue_with.push_str(&format!(" --jobs {n}"));
-    }
     let opts = Options {
         runner: resolved.runner,
         tag: resolved.tag,
@@ -60,7 +56,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
         tasks: resolved.tasks,
         live: ui::live::enabled(),
         sequence,
-        jobs: crate::config::jobs(&repo, args.jobs)?,
+        jobs: crate::config::jobs(&repo, resolved.jobs)?,
     };
     // With a terminal, a failed task is a question; without one the policy decides.
     let mut terminal = TerminalPrompter;
@@ -75,7 +71,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     if result.is_err() && crate::runner::signals::pending() == Some(libc::SIGPIPE) {
         return Ok(crate::runner::signals::exit_code(libc::SIGPIPE));
     }
-    say_how_it_ended(result?, &plan.milestone);
+    say_how_it_ended(result?, &plan);
     Ok(0)
 }
 
@@ -118,11 +114,13 @@ fn given<'a>(args: &'a RunArgs, cwd: &'a Path) -> settings::Given<'a> {
         allow_empty: args.allow_empty,
         max_cost: args.max_cost.as_deref(),
         max_tokens: args.max_tokens.as_deref(),
+        jobs: args.jobs,
     }
 }
 
 /// The line (or two) that says how the run ended.
-fn say_how_it_ended(finished: Finished, milestone: &str) {
+fn say_how_it_ended(finished: Finished, plan: &plan::Plan) {
+    let milestone = plan.milestone.as_str();
     match finished {
         Finished::Completed { ran, total } => println!(
             "Milestone {milestone} is complete ({}).",
@@ -133,17 +131,25 @@ fn say_how_it_ended(finished: Finished, milestone: &str) {
             total,
             skipped,
         } => {
-            let ids: Vec<String> = skipped
+            let task = |id: &str| plan.tasks.iter().find(|t| t.id == id);
+            let names: Vec<String> = skipped
                 .iter()
-                .map(|id| text::clean(id).into_owned())
+                .map(|id| text::clean(task(id).map_or(id, |t| t.name())).into_owned())
                 .collect();
             println!(
                 "Milestone {milestone} completed with skipped tasks: {} ({}).",
-                text::list(&ids, 5),
+                text::list(&names, 5),
                 ran_and_before(ran, total)
             );
+            let refs: Vec<String> = skipped
+                .iter()
+                .map(|id| {
+                    text::clean(&crate::repo::refs::attempts_prefix(milestone, id)).into_owned()
+                })
+                .collect();
             println!(
-                "A skipped task's changes are not committed: they are saved under refs/milestone/{milestone}/attempts/<ID>/."
+                "A skipped task's changes are not committed: they are saved under {}.",
+                text::list(&refs, 5)
             );
             println!(
                 "To run the skipped tasks again: {}",
@@ -156,8 +162,9 @@ fn say_how_it_ended(finished: Finished, milestone: &str) {
 
 /// The plan in the order the run follows, and the sequence its status file
 /// records: on a terminal (without --yes or --dry-run), the sequence is
-/// shown and confirmed first when nothing is recorded or the plan changed
-/// since (see `sequence::confirm::before_run`). `None`: the user quit.
+/// shown and confirmed first on the milestone's first run (no status file,
+/// or --restart) or when the plan changed since the sequence was recorded
+/// (see `sequence::confirm::before_run`). `None`: the user quit.
 fn confirm_sequence(
     repo: &Repo,
     plan: plan::Plan,
@@ -179,7 +186,11 @@ fn confirm_sequence(
         left_out: left_out.clone(),
         edit_command: edit_command(&plan, explicit),
     };
-    let ask = !args.yes && !args.dry_run && ui::can_prompt();
+    // A run that continues an earlier one (which recorded no sequence,
+    // having had no terminal) follows the plan as that one did: the
+    // question is for a milestone's first run, or a plan changed since.
+    let continuing = status.is_some() && recorded.is_none() && !args.restart;
+    let ask = !args.yes && !args.dry_run && !continuing && ui::can_prompt();
     let confirmer: Option<&mut dyn Confirmer> = ask.then_some(&mut terminal as _);
     let finished = |id: &str| {
         !args.restart

@@ -5,6 +5,7 @@
 //! recorded there before anything is committed) and the checkpoint refs,
 //! never the index or the rest of the work tree, so it stays fast anywhere.
 
+mod elsewhere;
 mod outcomes;
 mod table;
 
@@ -159,7 +160,9 @@ fn show_all(
             live_run: live,
         })?;
     } else if reports.is_empty() {
-        println!("No milestone has run in this repository yet.");
+        for line in elsewhere::lines(&elsewhere::find(repo, &[])) {
+            println!("{line}");
+        }
         println!(
             "Start one with `git milestone run <name>` (preview it with `git milestone plan <name>`)."
         );
@@ -193,7 +196,7 @@ fn show_one(
 ) -> Result<i32> {
     validate_name(name)?;
     let Some(f) = found.iter().find(|f| f.name == name) else {
-        return Err(unknown(name, found));
+        return Err(unknown(repo, name, found));
     };
     if f.status.is_err() {
         // Load it again to hand back the full error, cause and hints included.
@@ -220,6 +223,9 @@ fn show_one(
         if let Some(total) = outcomes::total_line(report.usage.as_ref()) {
             println!("{total}");
         }
+        if let Some(line) = table::not_run(&report) {
+            println!("{line}");
+        }
         if let Some(next) = stopped_step(repo, name, live).or_else(|| next_step(&report, live)) {
             println!("{next}");
         }
@@ -243,11 +249,14 @@ fn stopped_step(repo: &Repo, name: &str, live: Option<&LiveRun>) -> Option<Strin
     ))
 }
 
-fn unknown(name: &str, found: &[Found]) -> Error {
+fn unknown(repo: &Repo, name: &str, found: &[Found]) -> Error {
     let e = Error::bad_input(format!(
         "no milestone named {name:?} has a status file in {BUNDLES_DIR}/"
     ));
-    if found.is_empty() {
+    let listed: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+    if let Some(why) = elsewhere::why_not_here(name, &elsewhere::find(repo, &listed)) {
+        e.hint(why)
+    } else if found.is_empty() {
         e.hint(format!(
             "no milestone has run here yet; start this one with `{}`",
             command_line(&["git", "milestone", "run", name])
@@ -326,6 +335,9 @@ struct Report {
     usage: Option<crate::agent::Usage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tasks: Option<Vec<TaskJson>>,
+    /// Tasks the recorded sequence skips, which have no record in `tasks`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_by_sequence: Vec<crate::state::SkippedStep>,
     /// The records behind `tasks`, for the table's outcome columns.
     #[serde(skip)]
     records: Vec<TaskStatus>,
@@ -447,6 +459,7 @@ impl Report {
             failure: status.failure.clone(),
             usage: status.usage,
             tasks: with_tasks.then_some(tasks),
+            skipped_by_sequence: status.skipped_by_sequence(),
             records: status.tasks.clone(),
         })
     }
@@ -467,6 +480,7 @@ impl Report {
             failure: None,
             usage: None,
             tasks: None,
+            skipped_by_sequence: Vec::new(),
             records: Vec::new(),
         }
     }

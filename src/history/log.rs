@@ -57,6 +57,9 @@ pub struct Log {
     /// Where the run started.
     pub base: Option<String>,
     pub tasks: Vec<Row>,
+    /// Tasks the recorded sequence skips, which have no row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_by_sequence: Vec<state::SkippedStep>,
 }
 
 impl Log {
@@ -100,6 +103,7 @@ pub fn read(repo: &Repo, name: &str) -> Result<Log> {
         state: status.state,
         base: status.base_commit.clone(),
         tasks,
+        skipped_by_sequence: status.skipped_by_sequence(),
     })
 }
 

@@ -214,7 +214,11 @@ pub fn message(status: &Status, line: &Line, saved_ref: &str) -> String {
     let name = &status.milestone;
     let ids: Vec<&str> = line.checkpoints.iter().map(|(t, _)| t.as_str()).collect();
     let tasks = count(ids.len(), "task");
-    let range = match ids.as_slice() {
+    let names: Vec<&str> = ids
+        .iter()
+        .map(|&id| status.task(id).map_or(id, |t| t.name()))
+        .collect();
+    let range = match names.as_slice() {
         [one] => format!(" ({one})"),
         [first, .., last] => format!(" ({first} to {last})"),
         [] => String::new(),
@@ -233,7 +237,7 @@ pub fn message(status: &Status, line: &Line, saved_ref: &str) -> String {
         .tasks
         .iter()
         .filter(|t| !ids.contains(&t.id.as_str()))
-        .map(|t| format!("{} ({})", one_line(&t.id), state_text(t.state)))
+        .map(|t| format!("{} ({})", one_line(t.name()), state_text(t.state)))
         .collect();
     if !left_out.is_empty() {
         body.push_str(&format!("\nNot in this commit: {}.\n", list(&left_out, 20)));
@@ -263,7 +267,11 @@ fn task_line(t: &crate::state::TaskStatus) -> String {
     }
     let title = one_line(&t.title);
     let sep = if title.is_empty() { "" } else { " " };
-    format!("- {}{sep}{title} ({})\n", one_line(&t.id), about.join("; "))
+    format!(
+        "- {}{sep}{title} ({})\n",
+        one_line(t.name()),
+        about.join("; ")
+    )
 }
 
 fn state_text(state: TaskState) -> &'static str {
@@ -286,7 +294,7 @@ fn write_record(repo: &Repo, name: &str, record: &Record) -> Result<()> {
 }
 
 mod undo;
-pub use undo::{Undone, undo};
+pub use undo::{Undone, squashed_in_place, undo};
 
 #[cfg(test)]
 mod tests {
@@ -296,6 +304,7 @@ mod tests {
     fn task(id: &str, state: TaskState, attempts: u32) -> TaskStatus {
         TaskStatus {
             id: id.into(),
+            label: None,
             title: format!("Title of {id}"),
             state,
             attempts,

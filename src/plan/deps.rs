@@ -213,7 +213,7 @@ fn has_words_at(lower: &str, s: usize, e: usize) -> bool {
 
 /// Where a relation phrase occurs as whole words, earliest first (the
 /// longer phrase wins at one place: "depends on" over "depends").
-fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> {
+pub(super) fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> {
     let (at, p) = first_words(lower, from, &[WAITS_FOR, COMES_BEFORE])?;
     Some((at, p, WAITS_FOR.contains(&p)))
 }
@@ -221,7 +221,7 @@ fn find_phrase(lower: &str, from: usize) -> Option<(usize, &'static str, bool)> 
 /// The first of `lists`' phrases that starts a word of `lower[from..]` and
 /// ends one: one pass over word starts with a prefix test each, instead of
 /// a substring search per phrase (plans have thousands of clauses).
-fn first_words(
+pub(super) fn first_words(
     lower: &str,
     from: usize,
     lists: &[&[&'static str]],
@@ -258,7 +258,7 @@ fn first_words(
     None
 }
 
-fn contains_words(lower: &str, phrase: &str) -> bool {
+pub(super) fn contains_words(lower: &str, phrase: &str) -> bool {
     lower
         .match_indices(phrase)
         .any(|(s, _)| has_words_at(lower, s, s + phrase.len()))
@@ -266,7 +266,7 @@ fn contains_words(lower: &str, phrase: &str) -> bool {
 
 /// Clauses of `text`: split at `;` and sentence ends, so "T012 feeds
 /// T013–T017; sanitizer logic required before wiring" is two statements.
-fn clauses(text: &str) -> Vec<(usize, &str)> {
+pub(super) fn clauses(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start = 0;
     let b = text.as_bytes();
@@ -501,7 +501,7 @@ fn subject(left: &str, cx: Context<'_>, known: &Known) -> Vec<u32> {
 
 /// A parenthesis that starts with a word is an aside: "(see T004)",
 /// "(relates to #176)". One that starts with an ID is a list.
-fn without_asides(s: &str) -> String {
+pub(super) fn without_asides(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(open) = rest.find('(') {

@@ -36,12 +36,19 @@ const INCIDENTAL_STEMS: &[&str] = &[
     "gemini",
 ];
 
-/// Directories of templates and examples, which look like plans but are not.
+/// Directories of templates, examples and test fixtures, which look like
+/// plans but are not.
 const INCIDENTAL_DIRS: &[&str] = &[
     "template",
     "templates",
     "example",
     "examples",
+    "fixture",
+    "fixtures",
+    "__fixtures__",
+    "testdata",
+    "test-data",
+    "test_data",
     ".github",
     ".claude",
 ];

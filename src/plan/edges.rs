@@ -13,7 +13,7 @@ use super::label::key;
 use super::markdown::Doc;
 use super::scope;
 use super::units::{self, Kind, Unit};
-use super::{Dependency, Warning};
+use super::{Dependency, Parallel, Warning, parallel};
 
 /// What the dependency reading found.
 pub struct Read {
@@ -23,6 +23,8 @@ pub struct Read {
     /// Task IDs in document order, then IDs outside the milestone.
     pub names: Vec<String>,
     pub warnings: Vec<Warning>,
+    /// Tasks the plan says may run at the same time.
+    pub parallel: Vec<Parallel>,
 }
 
 /// The innermost unit whose extent holds `offset`.
@@ -52,6 +54,7 @@ struct Reader<'a> {
     defined: HashSet<String>,
     deps: Vec<Dependency>,
     warnings: Vec<Warning>,
+    parallel: Vec<Parallel>,
 }
 
 /// Read every dependency statement about `tasks`.
@@ -88,6 +91,7 @@ pub fn read(doc: &Doc<'_>, units: &[Unit], defs: &[Vec<usize>], tasks: &Tasks) -
         task_of,
         deps: Vec::new(),
         warnings: Vec::new(),
+        parallel: Vec::new(),
     };
     r.groups = r.groups(defs, tasks);
     r.blocks();
@@ -201,6 +205,24 @@ impl Reader<'_> {
                 };
                 self.add(s, b.start, reason);
             }
+            let place = match (in_deps, owner) {
+                (true, _) => "in a dependency section",
+                (false, Some(_)) => "in the task's text",
+                (false, None) => "in prose",
+            };
+            self.add_parallel(text, owner, b.start, place);
+        }
+    }
+
+    /// What `text` (at `block`) says may run at the same time.
+    fn add_parallel(&mut self, text: &str, owner: Option<u32>, block: usize, place: &str) {
+        for s in parallel::statements(text, owner, &self.known) {
+            self.parallel.push(Parallel {
+                tasks: s.tasks,
+                with: s.with,
+                line: self.doc.line_of(block + s.offset),
+                reason: format!("\"{}\" {place}", s.phrase),
+            });
         }
     }
 
@@ -231,6 +253,9 @@ impl Reader<'_> {
             for s in found {
                 let reason = format!("\"{}\" in a heading", s.phrase);
                 self.add(s, line.start, reason);
+            }
+            if let Some(owner) = owner {
+                self.add_parallel(text, Some(owner), line.start, "in a heading");
             }
         }
     }
@@ -360,11 +385,13 @@ impl Reader<'_> {
         }
         self.warnings.sort_by_key(|w| w.line);
         self.warnings.dedup();
+        self.parallel.sort_by_key(|p| p.line);
         Read {
             deps: self.deps,
             depends,
             names,
             warnings: self.warnings,
+            parallel: self.parallel,
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
         return Err(nothing_to_run(path, milestone, table));
     }
     r.report_others(&choice);
+    r.report_too_long(&choice);
     r.report_unplaced(&tasks);
     let mut unsure: Vec<String> = scope.unsure.clone().into_iter().collect();
     unsure.extend(choice.unsure);
@@ -65,6 +66,7 @@ pub fn extract_in(text: &str, milestone: &str, path: &str) -> Result<Extracted> 
     Ok(Extracted {
         tasks: tasks.list,
         deps: read.deps,
+        parallel: read.parallel,
         warnings: r.warnings,
         left_out: r.left_out,
         unsure,
@@ -195,9 +197,18 @@ impl<'d> Reading<'d> {
     /// A unit as a left-out report names it.
     fn name(&self, i: usize) -> String {
         let u = &self.units[i];
-        match &u.label {
-            Some(l) => l.display(),
-            None => {
+        match (&u.label, &u.too_long) {
+            (Some(l), _) => l.display(),
+            (None, Some((l, _))) => {
+                let full = l.display();
+                let shown: String = full.chars().take(24).collect();
+                if shown.len() < full.len() {
+                    format!("{shown}…")
+                } else {
+                    full
+                }
+            }
+            (None, None) => {
                 let t: String = u.title.chars().take(40).collect();
                 if t.len() < u.title.len() {
                     format!("\"{t}…\"")
@@ -316,6 +327,29 @@ impl Reading<'_> {
                 for &i in &f.members {
                     self.leave_out(i, reason.clone());
                 }
+            }
+        }
+    }
+
+    /// Units of the tasks' shape whose ID is too long to be one.
+    fn report_too_long(&mut self, choice: &Choice) {
+        let shapes: Vec<&Shape> = choice
+            .tasks
+            .iter()
+            .chain(&choice.sub)
+            .map(|f| &f.shape)
+            .collect();
+        for i in 0..self.units.len() {
+            let u = &self.units[i];
+            let Some((label, why)) = &u.too_long else {
+                continue;
+            };
+            if shapes.contains(&&label.shape)
+                && self.scope.contains(self.units, i)
+                && self.aside_of(u).is_none()
+            {
+                let why = why.clone();
+                self.leave_out(i, why);
             }
         }
     }

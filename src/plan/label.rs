@@ -401,6 +401,55 @@ pub fn in_cell(cell: &str, header: &str) -> Option<Label> {
     })
 }
 
+/// The longest task ID, in characters: a slug in an ID column, or any
+/// token there. An ID names a ref and a log file, and is typed by people.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// Most digits in one part of a task number (`Task 1234`, `2.1234`).
+const MAX_NUMBER_DIGITS: usize = 4;
+
+/// A label at the start of `s` that would be one but for its length, and
+/// why it is not: a unit word and a number of more than 4 digits (`Task
+/// 99999`). The reader leaves such a unit out and says so, rather than not
+/// seeing it.
+pub fn too_long(s: &str) -> Option<(Label, String)> {
+    let wend = unit_word(s)?;
+    let at = wend + usize::from(s[wend..].starts_with(' '));
+    let n = digits(s.as_bytes(), at);
+    if n <= MAX_NUMBER_DIGITS || !label_ends(&s[at + n..]) {
+        return None;
+    }
+    let word = &s[..wend];
+    let label = Label {
+        id: s[at..at + n].to_string(),
+        word: Some(word.to_string()),
+        shape: Shape::Numbered(word.to_lowercase()),
+        len: at + n,
+    };
+    let why = format!(
+        "its number has {n} digits, more than the {MAX_NUMBER_DIGITS} a task number may have"
+    );
+    Some((label, why))
+}
+
+/// A token in an ID column too long to be an ID (over [`MAX_ID_CHARS`]),
+/// as a label of `shape` (the column's other IDs'), and why it is left out.
+pub fn too_long_in_cell(cell: &str, shape: Shape) -> Option<(Label, String)> {
+    let token = cell.trim_matches(|c| c == '`' || c == '*').trim();
+    let n = token.chars().count();
+    if n <= MAX_ID_CHARS || token.contains(char::is_whitespace) {
+        return None;
+    }
+    let label = Label {
+        id: token.to_string(),
+        word: None,
+        shape,
+        len: token.len(),
+    };
+    let why = format!("its ID is {n} characters long, more than the {MAX_ID_CHARS} an ID may have");
+    Some((label, why))
+}
+
 /// A column header that is a unit word ("Phase", "Fase", "Step").
 fn header_word(header: &str) -> Option<&str> {
     let h = header.trim();

@@ -20,6 +20,7 @@ mod markdown;
 mod marks;
 pub mod order;
 mod outline;
+mod parallel;
 mod scope;
 mod table;
 mod tasks;
@@ -71,6 +72,14 @@ pub struct Task {
     /// (spec-kit's `[P]`): `run --jobs N` runs a run of them together.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub parallel: bool,
+}
+
+impl Task {
+    /// How messages name it: `Task 3` rather than `3` (see
+    /// [`crate::ui::text::task_name`]).
+    pub fn name(&self) -> &str {
+        crate::ui::text::task_name(&self.id, self.label.as_deref())
+    }
 }
 
 /// The IDs a task depends on: indices into one shared table of names, so a
@@ -155,6 +164,19 @@ pub struct Dependency {
     pub strength: Strength,
 }
 
+/// Tasks the plan says may run at the same time, and where it says so:
+/// each of `tasks` beside each of `with` (indices into the tasks in
+/// document order). Not an order: only `run --jobs` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parallel {
+    pub tasks: Vec<u32>,
+    pub with: Vec<u32>,
+    /// 1-based line of the sentence that says so.
+    pub line: usize,
+    /// Short description of the evidence, e.g. `"in parallel with" in prose`.
+    pub reason: String,
+}
+
 /// One dependency edge, as `plan --json --explain` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edge {
@@ -194,6 +216,8 @@ pub struct Extracted {
     pub tasks: Vec<Task>,
     /// Every dependency statement found, with its evidence.
     pub deps: Vec<Dependency>,
+    /// Every statement that tasks may run at the same time.
+    pub parallel: Vec<Parallel>,
     pub warnings: Vec<Warning>,
     /// Units of work that were not taken, with the reason.
     pub left_out: Vec<LeftOut>,
@@ -247,6 +271,9 @@ pub struct Plan {
     pub ids: Vec<String>,
     #[serde(skip)]
     pub deps: Vec<Dependency>,
+    /// What the plan says may run at the same time (`Dependency` indices).
+    #[serde(skip)]
+    pub parallel: Vec<Parallel>,
     #[serde(skip)]
     pub warnings: Vec<Warning>,
     #[serde(skip)]
@@ -259,6 +286,20 @@ impl Plan {
     /// Every dependency as one edge per pair of tasks.
     pub fn edges(&self) -> Vec<Edge> {
         edges_of(&self.ids, &self.deps)
+    }
+
+    /// The pairs of task IDs the plan says may run at the same time.
+    pub fn parallel_pairs(&self) -> Vec<(&str, &str)> {
+        let id = |i: &u32| self.ids[*i as usize].as_str();
+        self.parallel
+            .iter()
+            .flat_map(|p| {
+                p.tasks
+                    .iter()
+                    .flat_map(move |a| p.with.iter().map(move |b| (id(a), id(b))))
+            })
+            .filter(|(a, b)| a != b)
+            .collect()
     }
 
     /// The one line `plan` and `run` print when units were left out;
@@ -376,6 +417,7 @@ pub fn load(
     cwd: &std::path::Path,
 ) -> crate::error::Result<Plan> {
     use crate::error::Error;
+    crate::milestone::refuse_path(name)?;
     let rel = match plan_path {
         Some(p) => {
             // Relative to where the user is, else to the root: the hints
@@ -419,6 +461,7 @@ pub fn plan_of(rel: String, name: &str, extracted: Extracted) -> crate::error::R
         tasks: ordered.tasks,
         ids,
         deps: ordered.deps,
+        parallel: extracted.parallel,
         warnings,
         left_out: extracted.left_out,
         unsure: extracted.unsure,

@@ -138,18 +138,47 @@ pub(super) fn rows(doc: &Doc<'_>, units: &mut Vec<Unit>) {
             continue;
         }
         match id_column(&group, &words) {
-            Some(col) => {
-                for row in group {
-                    let header = row.header.get(col).map_or("", String::as_str);
-                    let labels = row.cells.get(col).map(|c| cell_labels(c, header));
-                    if let Some(labels) = labels.filter(|l| !l.is_empty()) {
-                        units.push(row_unit(row, col, labels));
-                    }
-                }
-            }
+            Some(col) => units.extend(id_rows(&group, col)),
             None => units.extend(group.into_iter().filter_map(slug_row)),
         }
     }
+}
+
+/// The rows of a table whose IDs are in column `col`; a row whose cell
+/// there is one token too long to be an ID is a unit without a label,
+/// which the reader leaves out saying why.
+fn id_rows(group: &[&Row], col: usize) -> Vec<Unit> {
+    let mut out = Vec::new();
+    let mut shape = None;
+    let mut too_long = Vec::new();
+    for row in group {
+        let header = row.header.get(col).map_or("", String::as_str);
+        let Some(cell) = row.cells.get(col) else {
+            continue;
+        };
+        let labels = cell_labels(cell, header);
+        if let Some(first) = labels.first() {
+            shape.get_or_insert_with(|| first.shape.clone());
+            out.push(row_unit(row, col, labels));
+        } else {
+            too_long.push((*row, cell));
+        }
+    }
+    let shape = shape.unwrap_or(Shape::Slug);
+    for (row, cell) in too_long {
+        if let Some(long) = label::too_long_in_cell(cell, shape.clone()) {
+            out.push(long_row(row, col, long));
+        }
+    }
+    out
+}
+
+/// A row whose ID is too long to be one: a unit with no label.
+fn long_row(row: &Row, col: usize, long: (Label, String)) -> Unit {
+    let mut unit = row_unit(row, col, vec![long.0.clone()]);
+    unit.label = None;
+    unit.too_long = Some(long);
+    unit
 }
 
 fn row_unit(row: &Row, col: usize, mut labels: Vec<Label>) -> Unit {
@@ -216,5 +245,9 @@ fn slug_row(row: &Row) -> Option<Unit> {
         shape: Shape::Slug,
         len: cell.len(),
     };
-    ok.then(|| row_unit(row, col, vec![label]))
+    if !ok {
+        let long = label::too_long_in_cell(cell, Shape::Slug)?;
+        return Some(long_row(row, col, long));
+    }
+    Some(row_unit(row, col, vec![label]))
 }

@@ -75,6 +75,10 @@ pub struct Unit {
     pub depends: Vec<(String, String)>,
     /// Field headings of a record (`# Dependencies: 3, 4`): their text.
     pub fields: Vec<(usize, String)>,
+    /// A label it would have but for its length (`## Task 99999…`), and
+    /// why it is too long: left out with that reason when its shape is the
+    /// tasks'.
+    pub too_long: Option<(Label, String)>,
 }
 
 impl Unit {
@@ -98,6 +102,7 @@ impl Unit {
             aliases: Vec::new(),
             depends: Vec::new(),
             fields: Vec::new(),
+            too_long: None,
         }
     }
 
@@ -330,6 +335,9 @@ fn item_unit(doc: &Doc<'_>, range: Range<usize>) -> Option<Unit> {
     );
     let title = plain(&doc.text[title_start.min(end)..end]);
     unit.set_title(&after_label(&title, found.as_ref()));
+    if found.is_none() {
+        unit.too_long = label::too_long(body);
+    }
     unit.label = found;
     unit.extra = extra;
     unit.check = check;
@@ -392,6 +400,7 @@ fn headings(doc: &Doc<'_>, units: &mut Vec<Unit>) {
             unit.label = Some(l);
         } else {
             unit.set_title(text);
+            unit.too_long = label::too_long(text);
         }
         // The heading's text has lost its markup; the source line still has it.
         let raw = doc.text[doc.line_range(h.start)].trim_start_matches(['#', ' ']);

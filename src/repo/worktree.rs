@@ -180,12 +180,13 @@ impl TaskTree {
     }
 
     /// Commit everything in the worktree (tracked changes and untracked,
-    /// not ignored files) on top of its HEAD with `message`, and point
-    /// `ref_name` at it. Returns the commit.
-    pub fn save(&self, ref_name: &str, message: &str) -> Result<String> {
+    /// not ignored files) but paths matching `exclude` (an agent's own
+    /// files) on top of its HEAD with `message`, and point `ref_name` at
+    /// it. Returns the commit.
+    pub fn save(&self, ref_name: &str, message: &str, exclude: &[&str]) -> Result<String> {
         let what = format!("save the work in {}", self.path.display());
         let mut add = self.git();
-        add.args(["add", "-A"]);
+        add.args(["add", "-A", "--", "."]).args(excluded(exclude));
         run(add, &what)?;
         let mut write = self.git();
         write.arg("write-tree");
@@ -203,6 +204,23 @@ impl TaskTree {
         ]);
         run(update, &what)?;
         Ok(commit)
+    }
+
+    /// Whether anything changed since `from`: HEAD moved (the task
+    /// committed), or a file differs from HEAD, but for paths matching
+    /// `exclude`.
+    pub fn changed(&self, from: &str, exclude: &[&str]) -> Result<bool> {
+        let what = format!("read the work in {}", self.path.display());
+        let mut head = self.git();
+        head.args(["rev-parse", "HEAD"]);
+        if run(head, &what)? != from {
+            return Ok(true);
+        }
+        let mut status = self.git();
+        status
+            .args(["status", "--porcelain", "--untracked-files=all", "--", "."])
+            .args(excluded(exclude));
+        Ok(!run(status, &what)?.is_empty())
     }
 
     /// Remove the worktree and git's record of it.
@@ -232,6 +250,14 @@ impl TaskTree {
         cmd.arg("-C").arg(&self.path).args(QUIET);
         cmd
     }
+}
+
+/// Pathspecs that leave out paths matching `patterns` (from the top).
+fn excluded(patterns: &[&str]) -> Vec<String> {
+    patterns
+        .iter()
+        .map(|p| format!(":(top,exclude){p}"))
+        .collect()
 }
 
 /// Run a git command; its standard output, trimmed, or an error saying

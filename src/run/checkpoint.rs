@@ -103,7 +103,7 @@ impl Session<'_> {
 
     /// The line that says task `i` has its checkpoint `commit`.
     fn say_checkpoint(&mut self, i: usize, commit: &str, verdict: &Verdict, outcome: Outcome) {
-        let id = &self.plan.tasks[i].id;
+        let name = self.plan.tasks[i].name();
         let what = if matches!(verdict, Verdict::Skipped(_)) {
             " (skipped)"
         } else {
@@ -119,7 +119,7 @@ impl Session<'_> {
         // finished (the trailer's progress) counts later ones the plan
         // marks done, and would jump ahead.
         self.report.info(&format!(
-            "checkpoint {} {id} [{}/{}]{what} in {}{spent}",
+            "checkpoint {} {name} [{}/{}]{what} in {}{spent}",
             short(commit),
             i + 1,
             self.plan.tasks.len(),

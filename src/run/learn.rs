@@ -38,12 +38,36 @@ impl Session<'_> {
     }
 
     /// Write what the next attempt of task `i` should know about `done`:
-    /// its outcome, the end of its output, its checks, its changes.
+    /// its outcome, the end of its output, its checks, its changes (still
+    /// in the work tree).
     pub(super) fn write_feedback(
         &self,
         i: usize,
         done: &Attempted,
         log: &std::path::Path,
+    ) -> Result<()> {
+        let untracked: Vec<String> = self
+            .repo
+            .work_tree()
+            .map(|t| {
+                t.untracked
+                    .into_iter()
+                    .filter(|p| !self.untracked.is_users(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut changes = String::from("\nIts changes, still in the work tree:\n\n");
+        changes.push_str(&changes_text(&self.repo.diff_stat(), &untracked));
+        self.write_feedback_with(i, done, log, &changes)
+    }
+
+    /// [`Session::write_feedback`] with what is said of its changes.
+    pub(super) fn write_feedback_with(
+        &self,
+        i: usize,
+        done: &Attempted,
+        log: &std::path::Path,
+        changes: &str,
     ) -> Result<()> {
         let id = &self.plan.tasks[i].id;
         let mut text = format!(
@@ -65,27 +89,7 @@ impl Session<'_> {
         for line in &done.tail {
             let _ = writeln!(text, "    {}", text::clean(line));
         }
-        let stat = self.repo.diff_stat();
-        let untracked: Vec<String> = self
-            .repo
-            .work_tree()
-            .map(|t| {
-                t.untracked
-                    .into_iter()
-                    .filter(|p| !self.untracked.is_users(p))
-                    .collect()
-            })
-            .unwrap_or_default();
-        text.push_str("\nIts changes, still in the work tree:\n\n");
-        if stat.trim().is_empty() && untracked.is_empty() {
-            text.push_str("    none\n");
-        }
-        for line in stat.lines() {
-            let _ = writeln!(text, "    {line}");
-        }
-        for path in untracked {
-            let _ = writeln!(text, "    {} (new file)", text::clean(&path));
-        }
+        text.push_str(changes);
         let path = self.feedback_path(i)?;
         std::fs::create_dir_all(path.parent().unwrap_or(&path))
             .map_err(|e| Error::failed("cannot create the feedback directory").with_cause(e))?;
@@ -106,11 +110,11 @@ impl Session<'_> {
         }
     }
 
-    /// Refuse to start task `i` once the milestone's budget is spent.
-    pub(super) fn check_budget(&mut self, i: usize) -> Result<()> {
+    /// How much of the milestone's budget is spent, once all of it is.
+    pub(super) fn over_budget(&self) -> Option<String> {
         let spent: Usage = self.status.usage.unwrap_or_default();
         let cost = spent.cost_usd.unwrap_or_default();
-        let over = match (self.opts.tasks.max_cost, self.opts.tasks.max_tokens) {
+        match (self.opts.tasks.max_cost, self.opts.tasks.max_tokens) {
             (Some(max), _) if cost.0 >= max => Some(format!("{cost} of its {} budget", Usd(max))),
             (_, Some(max)) if spent.tokens() >= max => Some(format!(
                 "{} of its {} token budget",
@@ -118,8 +122,14 @@ impl Session<'_> {
                 crate::agent::outcome::short_count(max)
             )),
             _ => None,
+        }
+    }
+
+    /// Refuse to start task `i` once the milestone's budget is spent.
+    pub(super) fn check_budget(&mut self, i: usize) -> Result<()> {
+        let Some(over) = self.over_budget() else {
+            return Ok(());
         };
-        let Some(over) = over else { return Ok(()) };
         let id = self.plan.tasks[i].id.clone();
         self.status.fail(&id, None);
         self.status.save(self.repo.root())?;
@@ -155,7 +165,9 @@ impl Session<'_> {
 
     /// Wait `how_long`, with the live line counting; Ctrl-C stops the run.
     fn sleep(&mut self, id: &str, i: usize, how_long: Duration) -> Result<()> {
-        let line = if self.opts.live {
+        // The live line is the sequential run's: under --jobs other tasks
+        // write to the terminal meanwhile.
+        let line = if self.opts.live && self.opts.jobs == 1 {
             TaskLine::start(id, i + 1, self.plan.tasks.len())
         } else {
             None
@@ -200,4 +212,19 @@ impl Session<'_> {
             self.opts.continue_with
         ))
     }
+}
+
+/// A diff stat and new files as the feedback file lists them.
+pub(super) fn changes_text(stat: &str, untracked: &[String]) -> String {
+    let mut text = String::new();
+    if stat.trim().is_empty() && untracked.is_empty() {
+        text.push_str("    none\n");
+    }
+    for line in stat.lines() {
+        let _ = writeln!(text, "    {line}");
+    }
+    for path in untracked {
+        let _ = writeln!(text, "    {} (new file)", text::clean(path));
+    }
+    text
 }

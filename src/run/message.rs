@@ -20,6 +20,30 @@ pub struct Skip {
     pub saved: Option<String>,
 }
 
+/// `Starting T002 [2/3] Title`: the task's name, its place in the run, and
+/// from the second attempt on `(attempt 2)`, so that a retry's line does
+/// not read as the first one again.
+pub fn starting(name: &str, place: (usize, usize), attempt: u32, title: &str) -> String {
+    let again = match attempt {
+        0 | 1 => String::new(),
+        n => format!(" (attempt {n})"),
+    };
+    format!(
+        "Starting {name} [{}/{}]{again} {}",
+        place.0,
+        place.1,
+        one_line(title)
+    )
+}
+
+/// `T003 [3/3] is marked done in the plan: not run`.
+pub fn done_in_plan(name: &str, place: (usize, usize)) -> String {
+    format!(
+        "{name} [{}/{}] is marked done in the plan: not run",
+        place.0, place.1
+    )
+}
+
 /// The longest subject a checkpoint gets, in characters: what `git log
 /// --oneline`, `git shortlog` and review tools show without wrapping.
 pub const SUBJECT_MAX: usize = 72;
@@ -110,6 +134,15 @@ pub fn with_trailers(mut message: String, key: &str, values: &[String]) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_says_which_attempt_it_is() {
+        assert_eq!(starting("T2", (2, 3), 1, "Two"), "Starting T2 [2/3] Two");
+        assert_eq!(
+            starting("T2", (2, 3), 2, "Two\nlines"),
+            "Starting T2 [2/3] (attempt 2) Two lines"
+        );
+    }
 
     #[test]
     fn message_has_subject_then_trailers() {

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::runners::{self, TaskRunner};
-use super::{Options, Report, jobs, progress};
+use super::{Options, Report, progress};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::repo::Repo;
@@ -68,9 +68,6 @@ pub(super) fn prepare<'a>(repo: &Repo, plan: &'a Plan, opts: &Options) -> Result
         ..
     } = record;
     let runners = runners::resolve(repo, &plan, &status, (opts, &mut notes))?;
-    if opts.jobs > 1 && !opts.dry_run {
-        jobs::refuse(&plan, &runners)?;
-    }
     let committer = repo.committer()?;
     if let Some(seq) = &opts.sequence {
         status.follow(seq.clone());

@@ -14,6 +14,7 @@ fn planned(plan: &Plan) -> Vec<Planned<'_>> {
         .iter()
         .map(|t| Planned {
             id: &t.id,
+            label: t.label.as_deref(),
             title: &t.title,
             done: t.done,
         })

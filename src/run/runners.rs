@@ -54,6 +54,7 @@ pub(super) fn resolve(
         ));
     }
     check_programs(repo, &runners)?;
+    super::prompt::check(repo, plan, opts, &runners)?;
     Ok(runners)
 }
 

@@ -59,12 +59,8 @@ impl Session<'_> {
         for i in 0..self.plan.tasks.len() {
             if self.status.tasks[i].state == TaskState::DoneInPlan {
                 let task = &self.plan.tasks[i];
-                self.report.info(&format!(
-                    "{} [{}/{}] is marked done in the plan: not run",
-                    task.id,
-                    i + 1,
-                    self.plan.tasks.len()
-                ));
+                let place = (i + 1, self.plan.tasks.len());
+                self.report.info(&message::done_in_plan(task.name(), place));
             }
             if self.status.tasks[i].state.is_finished() {
                 continue;
@@ -152,13 +148,9 @@ impl Session<'_> {
         self.untracked.attempt_start(self.repo)?;
         self.status.start(&task.id, attempt);
         self.status.save(self.repo.root())?;
-        self.report.info(&format!(
-            "Starting {} [{}/{}] {}",
-            task.id,
-            i + 1,
-            self.plan.tasks.len(),
-            message::one_line(&task.title)
-        ));
+        let place = (i + 1, self.plan.tasks.len());
+        let line = message::starting(task.name(), place, attempt, &task.title);
+        self.report.info(&line);
         Ok((attempt, self.log_path(&task.id, attempt)?))
     }
 

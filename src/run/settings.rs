@@ -1,6 +1,6 @@
 //! A run's settings, remembered for its resume: `--plan`, `--runner`,
-//! `--tag`, `--timeout` and `--on-failure`, kept in the local run journal
-//! as `settings.json`.
+//! `--tag`, `--timeout`, `--on-failure`, `--jobs` and the agent's and
+//! checks' flags, kept in the local run journal as `settings.json`.
 //!
 //! Local, not in the committed status file: a runner command names a
 //! program on this machine (often by a path in someone's home, sometimes
@@ -66,6 +66,9 @@ pub struct Settings {
     pub max_cost: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<String>,
+    /// `--jobs`: a parallel run resumes in parallel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<u32>,
 }
 
 /// What the command line gave, and where it was typed.
@@ -85,6 +88,7 @@ pub struct Given<'a> {
     pub allow_empty: bool,
     pub max_cost: Option<&'a str>,
     pub max_tokens: Option<&'a str>,
+    pub jobs: Option<u32>,
 }
 
 /// The settings a run goes by.
@@ -104,6 +108,8 @@ pub struct Resolved {
     pub reused: Vec<String>,
     /// What an agent preset gets, and the checks and budget of every task.
     pub tasks: TaskSettings,
+    /// `--jobs`, given or the earlier run's (git config's is read later).
+    pub jobs: Option<u32>,
 }
 
 /// Settings for each task's attempt beyond its runner.
@@ -160,6 +166,7 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         tag: flags.tag,
         timeout: flags.timeout.clone(),
         on_failure: flags.on_failure.clone(),
+        jobs: flags.jobs,
         ..recorded
     };
     Ok(Resolved {
@@ -175,15 +182,17 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         settings,
         reused,
         tasks,
+        jobs: flags.jobs,
     })
 }
 
-/// `--tag`, `--timeout` and `--on-failure`: given, else the earlier run's
-/// (noted in `reuse`), as typed.
+/// `--tag`, `--timeout`, `--on-failure` and `--jobs`: given, else the
+/// earlier run's (noted in `reuse`), as typed.
 struct RunFlags {
     tag: bool,
     timeout: Option<String>,
     on_failure: Option<String>,
+    jobs: Option<u32>,
 }
 
 impl RunFlags {
@@ -203,10 +212,18 @@ impl RunFlags {
                 Some(v)
             })
         };
+        let timeout = given_or_saved("--timeout", given.timeout, &saved.timeout);
+        let on_failure = given_or_saved("--on-failure", given.on_failure, &saved.on_failure);
+        let jobs = given.jobs.or_else(|| {
+            let n = saved.jobs?;
+            reuse("--jobs", Some(&n.to_string()));
+            Some(n)
+        });
         RunFlags {
             tag,
-            timeout: given_or_saved("--timeout", given.timeout, &saved.timeout),
-            on_failure: given_or_saved("--on-failure", given.on_failure, &saved.on_failure),
+            timeout,
+            on_failure,
+            jobs,
         }
     }
 }
@@ -416,6 +433,9 @@ impl Settings {
         if let Some(t) = &self.max_tokens {
             argv.extend(["--max-tokens".into(), t.clone()]);
         }
+        if let Some(n) = self.jobs {
+            argv.extend(["--jobs".into(), n.to_string()]);
+        }
         if !self.agent_args.is_empty() {
             argv.push("--".into());
             argv.extend(self.agent_args.iter().cloned());
@@ -447,12 +467,13 @@ mod tests {
             tag: true,
             timeout: Some("30m".into()),
             on_failure: Some("retry:2".into()),
+            jobs: Some(3),
             ..Settings::default()
         };
         let root = Path::new("/nonexistent/repo");
         assert_eq!(
             s.command("M1", root, &root.join("sub/dir"), false),
-            "git milestone run M1 --plan docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2"
+            "git milestone run M1 --plan docs/plan.md --runner 'claude -p' --tag --timeout 30m --on-failure retry:2 --jobs 3"
         );
         assert_eq!(
             Settings::default().command("Phase-2", root, root, true),

@@ -62,14 +62,7 @@ impl Session<'_> {
         if !self.mark_done || link || self.untracked.is_users(&rel) {
             return Ok(None);
         }
-        let key = self.plan.milestone.as_str();
-        let mut result = mark_done(&text, key, &id);
-        if matches!(result, WriteBack::Unsafe(_)) && key.contains('-') {
-            // The key replaced white space with `-` (`Phase 2` is stored as
-            // `Phase-2`); the plan may call it by its name.
-            result = mark_done(&text, &key.replace('-', " "), &id);
-        }
-        match result {
+        match marked(&text, &self.plan.milestone, &id) {
             WriteBack::Marked { text: new, .. } => {
                 let bundle = crate::state::bundle_dir(self.repo.root(), self.name())?;
                 write_keeping_mode(&path, new.as_bytes(), &bundle)?;
@@ -154,4 +147,15 @@ fn write_keeping_mode(path: &Path, bytes: &[u8], bundle: &Path) -> Result<()> {
     tmp.persist(path)
         .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
+}
+
+/// Task `id` of milestone `key` marked done in the plan's `text`.
+pub(super) fn marked(text: &str, key: &str, id: &str) -> WriteBack {
+    let result = mark_done(text, key, id);
+    if matches!(result, WriteBack::Unsafe(_)) && key.contains('-') {
+        // The key replaced white space with `-` (`Phase 2` is stored as
+        // `Phase-2`); the plan may call it by its name.
+        return mark_done(text, &key.replace('-', " "), id);
+    }
+    result
 }

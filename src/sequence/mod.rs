@@ -13,7 +13,7 @@ pub mod todo;
 use std::collections::{HashMap, HashSet};
 
 use crate::plan::{Plan, Strength, Task};
-use crate::ui::text::clean;
+use crate::ui::text::{clean, one_line};
 
 pub use crate::state::{Sequence, Step};
 
@@ -109,11 +109,6 @@ impl Diff {
         }
         out
     }
-}
-
-/// A title on one line, for a message or a todo list.
-pub fn one_line(title: &str) -> String {
-    title.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// What a run does about the sequence, decided in one place.

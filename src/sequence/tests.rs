@@ -155,6 +155,21 @@ fn the_todo_list_round_trips() {
     assert_eq!(todo::parse(&text, &plan), Ok(Parsed::Sequence(mine)));
 }
 
+/// A title reads on one line as it does everywhere else (a checkpoint's
+/// subject, the run's lines): a control character is a space there too.
+#[test]
+fn a_title_with_a_control_character_reads_as_a_checkpoint_shows_it() {
+    let mut plan = plan_of(FOUR);
+    plan.tasks[0].title = "One\u{7}and\n  more".into();
+    let text = todo::render(&Sequence::of(&plan), &plan);
+    let first = text.lines().next().unwrap();
+    assert_eq!(first, "run T1 One and more");
+    assert_eq!(
+        first.strip_prefix("run T1 ").unwrap(),
+        crate::ui::text::one_line(&plan.tasks[0].title)
+    );
+}
+
 #[test]
 fn an_edited_list_reorders_skips_and_deletes() {
     let plan = plan_of(FOUR);

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::{Sequence, Step, broken, one_line};
+use super::{Sequence, Step, broken};
 use crate::plan::{Plan, Task, task_matches};
-use crate::ui::text::{clean, count};
+use crate::ui::text::{clean, count, one_line};
 
 /// The todo list for `seq`, a sequence of `plan`'s tasks.
 pub fn render(seq: &Sequence, plan: &Plan) -> String {

@@ -29,3 +29,30 @@ pub struct Step {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// A task the recorded sequence skips and the status file has no record
+/// of (a run drops such tasks from it), as `status` and `log` name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedStep {
+    pub id: String,
+    /// Its title when the sequence was accepted.
+    pub title: String,
+}
+
+impl super::Status {
+    /// The tasks the recorded sequence skips that have no record here, in
+    /// sequence order.
+    pub fn skipped_by_sequence(&self) -> Vec<SkippedStep> {
+        let Some(seq) = &self.sequence else {
+            return Vec::new();
+        };
+        seq.tasks
+            .iter()
+            .filter(|s| s.skip && self.task(&s.id).is_none())
+            .map(|s| SkippedStep {
+                id: s.id.clone(),
+                title: s.title.clone(),
+            })
+            .collect()
+    }
+}

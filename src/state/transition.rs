@@ -14,6 +14,8 @@ use crate::files::now;
 #[derive(Debug, Clone, Copy)]
 pub struct Planned<'a> {
     pub id: &'a str,
+    /// Its label with a unit word (`Task 3`), for messages.
+    pub label: Option<&'a str>,
     pub title: &'a str,
     /// The plan marks it done.
     pub done: bool,
@@ -22,6 +24,7 @@ pub struct Planned<'a> {
 fn new_task(task: &Planned<'_>) -> TaskStatus {
     TaskStatus {
         id: task.id.to_string(),
+        label: task.label.map(str::to_string),
         title: task.title.to_string(),
         state: if task.done {
             TaskState::DoneInPlan
@@ -76,6 +79,7 @@ impl Status {
                     Some(i) => {
                         let mut kept = old_tasks.swap_remove(i);
                         kept.title = task.title.to_string();
+                        kept.label = task.label.map(str::to_string);
                         kept.state = match kept.state {
                             TaskState::Pending if task.done => TaskState::DoneInPlan,
                             TaskState::DoneInPlan if !task.done => TaskState::Pending,
@@ -320,6 +324,7 @@ mod tests {
     fn task(id: &'static str, done: bool) -> Planned<'static> {
         Planned {
             id,
+            label: None,
             title: "a title",
             done,
         }

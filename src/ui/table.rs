@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use comfy_table::{
     Cell as TableCell, Color, ColumnConstraint, ContentArrangement, ContentLineStyle, LineStyle,
-    Table, TableStyle,
+    Table, TableStyle, Width,
 };
 
 use super::text::clean;
@@ -92,9 +92,10 @@ pub fn render(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> String {
     render_unbroken(headers, rows, target, &[])
 }
 
-/// [`render`], with the columns at `unbroken` (indexes) never wrapped:
-/// times, states and counts read wrong split over two lines; the other
-/// columns give up the width.
+/// [`render`], with the columns at `unbroken` (indexes) never wrapped,
+/// even where their cells are long or have spaces: a path to copy, times,
+/// states and counts read wrong split over two lines; the other columns
+/// give up the width (see [`keep_words_whole`]).
 pub fn render_unbroken(
     headers: &[&str],
     rows: &[Vec<Cell>],
@@ -120,13 +121,12 @@ pub fn render_unbroken(
     for row in rows {
         table.add_row(row.iter().map(|c| styled(c, target.color)));
     }
-    let keep = fits_unbroken(headers, rows, target.width, unbroken);
     for column in table.column_iter_mut() {
         column.set_padding((0, 1));
-        if keep && unbroken.contains(&column.index) {
-            column.set_constraint(ColumnConstraint::ContentWidth);
-        }
     }
+    keep_words_whole(&mut table, headers, rows, target.width, |i| {
+        unbroken.contains(&i)
+    });
     let mut out = String::new();
     for line in table.lines() {
         out.push_str(line.trim_end());
@@ -161,46 +161,105 @@ pub fn render_boxed(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> Str
     for row in rows {
         table.add_row(row.iter().map(|c| styled(c, target.color)));
     }
+    keep_words_whole(&mut table, headers, rows, target.width, |_| false);
     table.to_string()
 }
 
-/// Every cell is cleaned of control characters: tables show titles, names
-/// and IDs read from files and commits.
-/// The narrowest a wrapped column may become while others are kept whole.
-const MIN_WRAPPED: usize = 6;
-
-/// Whether the `unbroken` columns can be kept whole within `width`, the
-/// others still [`MIN_WRAPPED`] wide; when they cannot, everything wraps
-/// so that the table still fits.
-fn fits_unbroken(
+/// No header word, and no short word a reader takes in at a glance or
+/// copies (an ID, a state, a count, a commit, a time: a column of one-word
+/// cells up to [`WHOLE_WORD`] long), is split over lines, nor anything in
+/// the columns `whole` names (a log path); other columns wrap, at spaces
+/// and hyphens where they can. When the whole columns leave too little
+/// room, the table is wider than the terminal, which wraps its lines: the
+/// words stay whole and can be copied; a wrapped column then keeps words
+/// up to [`WORD_ROOM`] whole too.
+fn keep_words_whole(
+    table: &mut Table,
     headers: &[&str],
     rows: &[Vec<Cell>],
     width: Option<u16>,
-    unbroken: &[usize],
-) -> bool {
-    let Some(width) = width else {
-        return true;
-    };
-    let widest = |i: usize| {
-        rows.iter()
-            .filter_map(|r| r.get(i))
-            .map(|c| clean(&c.text).chars().count())
-            .chain(headers.get(i).map(|h| h.chars().count()))
-            .max()
-            .unwrap_or(0)
-    };
-    let needed: usize = (0..headers.len())
-        .map(|i| {
-            1 + if unbroken.contains(&i) {
-                widest(i)
-            } else {
-                MIN_WRAPPED.min(widest(i))
-            }
-        })
-        .sum();
-    needed <= usize::from(width)
+    whole: impl Fn(usize) -> bool,
+) {
+    let columns: Vec<Column> = (0..headers.len())
+        .map(|i| Column::of(headers[i], rows, i, whole(i)))
+        .collect();
+    // Each column's padding and the space between columns.
+    let least: usize = columns.iter().map(|c| 2 + c.least(false)).sum();
+    let overflows = width.is_some_and(|w| least > usize::from(w));
+    for column in table.column_iter_mut() {
+        let Some(c) = columns.get(column.index) else {
+            continue;
+        };
+        if c.kept {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        } else {
+            let least = u16::try_from(c.least(overflows) + 1).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(least)));
+        }
+    }
 }
 
+/// What [`keep_words_whole`] needs to know of a column.
+struct Column {
+    /// Never wrapped.
+    kept: bool,
+    /// Its widest cell or header.
+    widest: usize,
+    /// The longest word of its header, and of its cells.
+    header_word: usize,
+    cell_word: usize,
+}
+
+impl Column {
+    fn of(header: &str, rows: &[Vec<Cell>], i: usize, whole: bool) -> Column {
+        let longest_word = |text: &str| text.split_whitespace().map(|w| w.chars().count()).max();
+        let cells: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| clean(&c.text).into_owned())
+            .collect();
+        let one_word = cells
+            .iter()
+            .all(|c| !c.trim().contains(char::is_whitespace));
+        let widest = cells.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+        Column {
+            kept: whole || one_word && widest <= WHOLE_WORD,
+            widest: widest.max(header.chars().count()),
+            header_word: longest_word(header).unwrap_or(0),
+            cell_word: cells
+                .iter()
+                .filter_map(|c| longest_word(c))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// The narrowest its content may be; `roomy` when the table is wider
+    /// than the terminal anyway.
+    fn least(&self, roomy: bool) -> usize {
+        if self.kept {
+            return self.widest;
+        }
+        let room = if roomy {
+            self.cell_word.min(WORD_ROOM)
+        } else {
+            0
+        };
+        self.header_word.max(room)
+    }
+}
+
+/// The longest one-word cells kept whole without being asked: IDs, states,
+/// commits, times. Longer ones (names, paths) wrap unless a caller keeps
+/// their column whole.
+const WHOLE_WORD: usize = 20;
+
+/// The widest word of a wrapped column (a title) that a table too wide for
+/// the terminal still keeps whole; a longer one is split.
+const WORD_ROOM: usize = 12;
+
+/// Every cell is cleaned of control characters: tables show titles, names
+/// and IDs read from files and commits.
 fn styled(cell: &Cell, color: bool) -> TableCell {
     let c = TableCell::new(clean(&cell.text));
     let fg = match cell.tone {
@@ -235,6 +294,78 @@ mod tests {
              M1       failed\n\
              phase-2\n"
         );
+    }
+
+    /// Words a reader copies or reads at a glance (IDs, states, commits,
+    /// paths, the headers) are never split, however narrow the terminal:
+    /// only text with spaces (titles) wraps, at its spaces where it can.
+    #[test]
+    fn narrow_tables_wrap_titles_and_never_split_a_word() {
+        let headers = [
+            "ID",
+            "TITLE",
+            "STATE",
+            "ATTEMPTS",
+            "DURATION",
+            "CHECKPOINT",
+            "LOG",
+        ];
+        let rows: Vec<Vec<Cell>> = [
+            (
+                "T001",
+                "Create project structure per implementation plan in src/",
+                "done",
+            ),
+            (
+                "T003",
+                "Configure linting and formatting tools",
+                "done_in_plan",
+            ),
+        ]
+        .iter()
+        .map(|(id, title, state)| {
+            [
+                *id,
+                title,
+                state,
+                "1",
+                "11ms",
+                "2cbe11f",
+                ".git/milestone/001-auth/logs/T007.1.log",
+            ]
+            .iter()
+            .map(|c| Cell::plain(*c))
+            .collect()
+        })
+        .collect();
+        for width in [40, 60, 80] {
+            let target = Target {
+                width: Some(width),
+                color: false,
+            };
+            // The log path is kept whole as `log` asks.
+            let out = render_unbroken(&headers, &rows, target, &[6]);
+            let words: Vec<&str> = out.split_whitespace().collect();
+            for cell in rows.iter().flatten().filter(|c| !c.text.contains(' ')) {
+                assert!(
+                    words.contains(&cell.text.as_str()),
+                    "{width}: {}\n{out}",
+                    cell.text
+                );
+            }
+            for h in headers {
+                assert!(words.contains(&h), "{width}: {h}\n{out}");
+            }
+        }
+        // Without the long paths, the table fits 60 columns: the titles
+        // give up the width.
+        let status: Vec<Vec<Cell>> = rows.iter().map(|r| r[..6].to_vec()).collect();
+        let target = Target {
+            width: Some(60),
+            color: false,
+        };
+        let out = render(&headers[..6], &status, target);
+        assert!(out.lines().all(|l| l.chars().count() <= 60), "{out}");
     }
 
     #[test]

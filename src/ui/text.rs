@@ -82,6 +82,17 @@ pub fn list<S: AsRef<str>>(items: &[S], max: usize) -> String {
     }
 }
 
+/// How a message names a task: by its label (`Task 3`, `Phase 6`) when it
+/// has one that ends in its ID, as a bare `3` reads as a count; else by
+/// its ID (`T012`, `#204`, `2.3`, and `5#2`, the second task a document
+/// numbers 5, whose label is the first one's).
+pub fn task_name<'a>(id: &'a str, label: Option<&'a str>) -> &'a str {
+    match label {
+        Some(l) if l.len() > id.len() && l.ends_with(id) => l,
+        _ => id,
+    }
+}
+
 /// `1 task`, `2 tasks`: `noun` is the singular; the plural adds `s`.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -138,6 +149,15 @@ pub fn was_were(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_is_named_by_its_label_only_when_the_label_ends_in_its_id() {
+        assert_eq!(task_name("3", Some("Task 3")), "Task 3");
+        assert_eq!(task_name("09.1", Some("Phase 09.1")), "Phase 09.1");
+        assert_eq!(task_name("T012", None), "T012");
+        // The second task a document numbers 5 keeps the first one's label.
+        assert_eq!(task_name("5#2", Some("Task 5")), "5#2");
+    }
 
     #[test]
     fn quoting_leaves_plain_words_and_quotes_the_rest() {

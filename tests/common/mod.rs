@@ -294,6 +294,7 @@ pub fn milestone_status(
             let ran = !matches!(st, TaskState::Pending | TaskState::DoneInPlan);
             TaskStatus {
                 id: id.to_string(),
+                label: None,
                 title: format!("Task {id}"),
                 state: *st,
                 attempts: u32::from(ran),

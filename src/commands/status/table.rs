@@ -95,6 +95,33 @@ pub(super) fn headline(r: &Report) -> String {
     }
 }
 
+/// The tasks the recorded sequence skips, which the table cannot list
+/// (they have no record), and how to change that.
+pub(super) fn not_run(r: &Report) -> Option<String> {
+    if r.skipped_by_sequence.is_empty() {
+        return None;
+    }
+    let ids: Vec<String> = r
+        .skipped_by_sequence
+        .iter()
+        .map(|s| clean(&s.id).into_owned())
+        .collect();
+    let plan = r.plan.as_deref().unwrap_or_default();
+    let edit = command_line(&[
+        "git",
+        "milestone",
+        "plan",
+        &r.name,
+        "--plan",
+        plan,
+        "--edit",
+    ]);
+    Some(format!(
+        "Not run: the recorded sequence skips {} (`{edit}` changes it).",
+        crate::ui::text::list(&ids, 10)
+    ))
+}
+
 /// What to do next. While a run holds the lock, a `run` or `rollback`
 /// would be refused: say so instead of suggesting one.
 pub(super) fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
@@ -104,9 +131,15 @@ pub(super) fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
         Shown::Failed => format!("retry with `{run}`, or roll back with `{rollback}`"),
         Shown::Running | Shown::Interrupted => format!("continue with `{run}`"),
         Shown::CompletedWithSkips => {
+            let refs: Vec<String> = r
+                .records
+                .iter()
+                .filter(|t| t.state == TaskState::Skipped)
+                .map(|t| clean(&crate::repo::refs::attempts_prefix(&r.name, &t.id)).into_owned())
+                .collect();
             let note = format!(
-                "Skipped tasks' changes are not committed: each is saved under refs/milestone/{}/attempts/<ID>/.",
-                r.name
+                "A skipped task's changes are not committed: they are saved under {}.",
+                crate::ui::text::list(&refs, 5)
             );
             return Some(match live {
                 None => note,

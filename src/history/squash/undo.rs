@@ -162,6 +162,12 @@ fn refuse_or_save(
     )))
 }
 
+/// Whether the last squash of `name` recorded in this work tree was in
+/// place, so that the milestone's status file left with its checkpoints.
+pub fn squashed_in_place(repo: &Repo, name: &str) -> bool {
+    read_record(repo, name).is_ok_and(|r| r.in_place)
+}
+
 fn read_record(repo: &Repo, name: &str) -> Result<Record> {
     let path = state::journal_dir(repo.git_dir(), name)?.join(RECORD);
     let nothing = || {

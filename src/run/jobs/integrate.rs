@@ -1,22 +1,33 @@
-//! A task that ended in its own worktree: its work saved under an attempt
-//! ref first, then merged onto the branch as its checkpoint (the checks run
-//! on the merged result), or failed, skipped or interrupted with the work
-//! kept under that ref. The worktree is removed only once the work is saved.
+//! A task that ended in its own worktree (its checks run there): its work
+//! saved under an attempt ref first, then merged onto the branch as its
+//! checkpoint (the checks run again on the merged result), or failed,
+//! skipped or interrupted with the work kept under that ref. The worktree
+//! is removed only once the work is saved.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Ended, Job, Next, recover};
-use crate::agent::{Kind, Outcome as AgentOutcome};
+use crate::agent::Kind;
 use crate::error::{Error, Result};
 use crate::failure::{self, Choice, FailedAttempt};
 use crate::repo::merge::Merged;
-use crate::run::attempt::{Attempted, record};
+use crate::run::attempt::Attempted;
+use crate::run::learn::changes_text;
 use crate::run::message::{Skip, Verdict};
-use crate::run::session::{Session, describe, seconds};
+use crate::run::session::{Session, seconds};
 use crate::run::watch::Watch;
-use crate::runner::{EXIT_SKIP, Exit, Outcome, signals};
+use crate::runner::{EXIT_SKIP, Outcome, signals};
 use crate::state::TaskState;
 use crate::ui::text;
+
+/// What the run knows of a task's failed attempts: how often the policy
+/// retried it, and how the last one ended (the policy does not retry an
+/// agent that ended the same way twice).
+#[derive(Default)]
+pub(super) struct Tries {
+    retries: u32,
+    last: Option<Attempted>,
+}
 
 /// Why a task that ran failed, and what to say about it.
 struct Failed {
@@ -24,14 +35,14 @@ struct Failed {
     hints: Vec<String>,
 }
 
-/// Task `i` ended with `out`: save its work, then integrate, fail, skip or
-/// record it interrupted. `retries` counts the policy's retries of it.
+/// Task `i` ended with `out`: its work is saved; integrate, fail, skip,
+/// wait for a rate limit or record it interrupted.
 pub(super) fn end(
     s: &mut Session<'_>,
     i: usize,
     job: Job,
     out: Ended,
-    retries: &mut u32,
+    tries: &mut Tries,
 ) -> Result<Next> {
     let id = s.plan.tasks[i].id.clone();
     let Job {
@@ -42,37 +53,20 @@ pub(super) fn end(
         saved,
         ..
     } = job;
-    let (commit, outcome) = match (out.commit, out.run) {
-        (Ok(Some(commit)), Ok(outcome)) => (commit, outcome),
-        (commit, run) => {
-            let e = match (commit, run) {
-                (Err(e), _) => e.hint(format!(
-                    "{id}'s work is left in its worktree, {}",
-                    tree.path().display()
-                )),
-                (Ok(_), Err(e)) => e,
-                (Ok(_), Ok(_)) => unreachable!("a task that ran is saved"),
-            };
-            s.status
-                .finish(&id, TaskState::Failed, None, Default::default());
-            s.status.fail(&id, None);
-            s.status.save(s.repo.root())?;
-            return Ok(Next::Stop(e));
+    let (commit, done) = match (out.commit, out.run) {
+        (Ok(Some(commit)), Ok(done)) => (commit, done),
+        (Err(e), _) => {
+            let e = e.hint(format!(
+                "{id}'s work is left in its worktree, {}",
+                tree.path().display()
+            ));
+            return not_run(s, &id, e);
         }
-    };
-    let ended = match outcome.exit {
-        Exit::Code(0) => AgentOutcome::new(Kind::Success),
-        Exit::Code(EXIT_SKIP) => AgentOutcome::with_message(Kind::Skipped, "exit code 125"),
-        Exit::Interrupted(_) => AgentOutcome::new(Kind::Interrupted),
-        other => AgentOutcome::with_message(Kind::Failed, describe(other, s.opts.timeout)),
-    };
-    let done = Attempted {
-        record: record(attempt, None, &ended, &outcome),
-        run: outcome,
-        outcome: ended,
-        tail: Vec::new(),
+        (Ok(_), Err(e)) => return not_run(s, &id, e),
+        (Ok(None), Ok(_)) => unreachable!("a task that ran is saved"),
     };
     s.status.record(&id, done.record.clone());
+    let outcome = done.run;
     if done.outcome.kind == Kind::Interrupted || signals::pending().is_some() {
         return interrupted(s, &id, outcome);
     }
@@ -81,18 +75,61 @@ pub(super) fn end(
         attempt,
         log: &log,
         saved: &saved,
+        base: &base,
+        commit: &commit,
     };
     match done.outcome.kind {
-        Kind::Success => merge(s, &ctx, (&base, &commit), done, retries),
+        Kind::Success => merge(s, &ctx, done, tries),
         Kind::Skipped => skip(s, &ctx, outcome, format!("exit code {EXIT_SKIP}")),
-        _ => {
+        Kind::RateLimit => rate_limited(s, &ctx, &done),
+        kind => {
+            let mut cause = done.cause(s.opts.timeout);
+            if kind == Kind::ChecksFailed {
+                cause.push_str(" in its worktree");
+            }
             let failed = Failed {
-                cause: describe(outcome.exit, s.opts.timeout),
-                hints: Vec::new(),
+                cause,
+                hints: done.advice().into_iter().collect(),
             };
-            fail(s, &ctx, outcome, failed, retries)
+            fail(s, &ctx, done, failed, tries)
         }
     }
+}
+
+/// Task `id` could not run, or its work could not be saved: it failed,
+/// and the run stops with `e`.
+fn not_run(s: &mut Session<'_>, id: &str, e: Error) -> Result<Next> {
+    s.status
+        .finish(id, TaskState::Failed, None, Default::default());
+    s.status.fail(id, None);
+    s.status.save(s.repo.root())?;
+    Ok(Next::Stop(e))
+}
+
+/// An agent hit a rate or usage limit: as a sequential run does, wait for
+/// the reset and run the task again. The run waits with it (the tasks
+/// running beside it go on, and are integrated after): a limit is the
+/// account's, so they are likely to meet it too.
+fn rate_limited(s: &mut Session<'_>, ctx: &Ctx<'_>, done: &Attempted) -> Result<Next> {
+    write_feedback(s, ctx, done)?;
+    match s.wait_for_reset(ctx.i, done) {
+        Ok(()) => Ok(Next::Again),
+        Err(_) if signals::pending().is_some() => Ok(Next::Interrupted),
+        Err(e) => Ok(Next::Stop(e)),
+    }
+}
+
+/// What the task's next attempt reads of this one, as in a sequential
+/// run; its changes are under its attempt ref, not in the next attempt's
+/// worktree, which starts from the latest checkpoint.
+fn write_feedback(s: &Session<'_>, ctx: &Ctx<'_>, done: &Attempted) -> Result<()> {
+    let stat = s.repo.diff_stat_between(ctx.base, ctx.commit);
+    let mut changes = format!(
+        "\nIts changes, saved as {saved} (the next attempt starts from the latest checkpoint without them; `git show {saved}` shows them):\n\n",
+        saved = ctx.saved
+    );
+    changes.push_str(&changes_text(&stat, &[]));
+    s.write_feedback_with(ctx.i, done, ctx.log, &changes)
 }
 
 /// What the steps after a task's end share.
@@ -102,6 +139,9 @@ struct Ctx<'c> {
     log: &'c Path,
     /// The attempt ref holding the task's work.
     saved: &'c str,
+    /// The commit the task started from, and its work saved as a commit.
+    base: &'c str,
+    commit: &'c str,
 }
 
 /// Merge the task's commit onto HEAD, bring the result into the work tree,
@@ -109,18 +149,17 @@ struct Ctx<'c> {
 fn merge(
     s: &mut Session<'_>,
     ctx: &Ctx<'_>,
-    (base, commit): (&str, &str),
     mut done: Attempted,
-    retries: &mut u32,
+    tries: &mut Tries,
 ) -> Result<Next> {
     let id = s.plan.tasks[ctx.i].id.clone();
     let outcome = done.run;
     let head = s.repo.head_commit()?;
-    let tree = match s.repo.merge_trees(base, &head, commit)? {
+    let tree = match s.repo.merge_trees(ctx.base, &head, ctx.commit)? {
         Merged::Clean(tree) => tree,
         Merged::Conflict(paths) => {
             let failed = conflict(&id, &paths, ctx.saved);
-            return fail(s, ctx, outcome, failed, retries);
+            return fail(s, ctx, done, failed, tries);
         }
     };
     s.untracked.attempt_start(s.repo)?;
@@ -132,9 +171,11 @@ fn merge(
             cause: format!("its changes could not be brought into the work tree: {e}"),
             hints: vec![format!("its work is saved as {}", ctx.saved)],
         };
-        return fail(s, ctx, outcome, failed, retries);
+        return fail(s, ctx, done, failed, tries);
     }
-    s.after_success(ctx.i, ctx.attempt, ctx.log, &watch, &mut done)?;
+    // The checkpoint's evidence is the checks on what it commits.
+    done.record.checks.clear();
+    s.after_success(ctx.i, ctx.attempt, &merged_log(ctx.log), &watch, &mut done)?;
     s.status.record(&id, done.record.clone());
     if !done.outcome.is_success() {
         s.repo.reset_work_tree(&head)?;
@@ -146,7 +187,7 @@ fn merge(
             cause: format!("{} once merged", done.outcome.describe()),
             hints: vec![format!("its work is saved as {}", ctx.saved)],
         };
-        return fail(s, ctx, outcome, failed, retries);
+        return fail(s, ctx, done, failed, tries);
     }
     s.checkpoint(ctx.i, Verdict::Done, &watch, outcome)?;
     recover::clear(s.repo, s.name())?;
@@ -154,6 +195,14 @@ fn merge(
     s.repo.delete_ref(ctx.saved)?;
     s.ran += 1;
     Ok(Next::Done)
+}
+
+/// Where the checks on the merged result log, beside (not over) those of
+/// the task's worktree: `T002.1.merged.check-1.log`.
+fn merged_log(log: &Path) -> PathBuf {
+    let name = log.file_name().unwrap_or_default().to_string_lossy();
+    let stem = name.strip_suffix(".log").unwrap_or(&name);
+    log.with_file_name(format!("{stem}.merged.log"))
 }
 
 /// The failure of a task whose changes conflict with the branch's.
@@ -174,17 +223,19 @@ fn conflict(id: &str, paths: &[String], saved: &str) -> Failed {
 fn fail(
     s: &mut Session<'_>,
     ctx: &Ctx<'_>,
-    outcome: Outcome,
+    done: Attempted,
     failed: Failed,
-    retries: &mut u32,
+    tries: &mut Tries,
 ) -> Result<Next> {
     let task = &s.plan.tasks[ctx.i];
     let id = task.id.clone();
-    let code = outcome.exit.code();
-    s.status.failed(&id, code, outcome.duration);
+    let outcome = done.run;
+    s.status.failed(&id, outcome.exit.code(), outcome.duration);
     s.status.failure_saved(ctx.saved);
     s.status.save(s.repo.root())?;
-    let tail = failure::read_log_tail(ctx.log, failure::LOG_TAIL_LINES);
+    write_feedback(s, ctx, &done)?;
+    // The lines the task showed: an agent's readable text, not its events.
+    let tail = done.tail.join("\n");
     let attempt = FailedAttempt {
         milestone: &s.plan.milestone,
         task: &id,
@@ -194,14 +245,23 @@ fn fail(
         log_tail: &tail,
         log_path: ctx.log,
     };
+    let mut choice = failure::decide(&attempt, s.opts.policy, tries.retries, None)?;
     let words = format!(
         "{id} failed ({}) after {}",
         failed.cause,
         seconds(outcome.duration)
     );
-    match failure::decide(&attempt, s.opts.policy, *retries, None)? {
+    if choice == Choice::Retry && tries.last.as_ref().is_some_and(|l| l.same_ending(&done)) {
+        s.report.warn(&format!(
+            "{id} ended the same way twice ({}); not retrying it again",
+            failed.cause
+        ));
+        choice = Choice::Stop;
+    }
+    tries.last = Some(done);
+    match choice {
         Choice::Retry => {
-            *retries += 1;
+            tries.retries += 1;
             s.report.warn(&format!(
                 "{words}; its work is saved as {}; running it again; log: {}",
                 ctx.saved,
@@ -210,22 +270,23 @@ fn fail(
             Ok(Next::Again)
         }
         Choice::Skip => skip(s, ctx, outcome, format!("failed: {}", failed.cause)),
-        Choice::Stop | Choice::Rollback => {
-            let mut e = Error::failed(format!(
-                "{words}; the run stopped once the tasks running beside it had ended"
-            ));
-            for hint in failed.hints {
-                e = e.hint(hint);
-            }
-            if !e.to_string().contains(ctx.saved) {
-                e = e.hint(format!("its work is saved as {}", ctx.saved));
-            }
-            Ok(Next::Stop(
-                e.hint(format!("its output: {}", ctx.log.display()))
-                    .hint(format!("run it again: `{}`", s.opts.continue_with)),
-            ))
-        }
+        Choice::Stop | Choice::Rollback => Ok(Next::Stop(stopped(s, ctx, words, failed))),
     }
+}
+
+/// The error a failed task stops the run with.
+fn stopped(s: &Session<'_>, ctx: &Ctx<'_>, words: String, failed: Failed) -> Error {
+    let mut e = Error::failed(format!(
+        "{words}; the run stopped once the tasks running beside it had ended"
+    ));
+    for hint in failed.hints {
+        e = e.hint(hint);
+    }
+    if !e.to_string().contains(ctx.saved) {
+        e = e.hint(format!("its work is saved as {}", ctx.saved));
+    }
+    e.hint(format!("its output: {}", ctx.log.display()))
+        .hint(format!("run it again: `{}`", s.opts.continue_with))
 }
 
 /// Record task `i` skipped: a checkpoint of the status file alone, naming

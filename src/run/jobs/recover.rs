@@ -109,7 +109,7 @@ fn save_worktree(
                 "Attempt at {task} ({name}) in its own worktree, left by a run that was stopped\n\n\
                  Milestone-Attempt: {name} {task} {n}\n"
             );
-            tree.save(&saved, &message).map(|_| saved)
+            tree.save(&saved, &message, &[]).map(|_| saved)
         });
         match saved {
             Ok(saved) => report.info(&format!(

@@ -5,16 +5,20 @@
 //! A task that states dependencies waits for those only (the graph shows it
 //! independent of the rest). A task the plan marks parallel (`[P]`) waits
 //! for everything before its run of parallel tasks. Any other task keeps
-//! document order: it waits for every task before it.
+//! document order: it waits for every task before it. Either way, a task
+//! does not wait for one the plan says it may run beside ("T005 can run in
+//! parallel with T004"); a task between the two still holds it up.
 
 use std::collections::HashMap;
 
 use crate::plan::Task;
 
-/// What task `i` waits for: every task before `before`, and those in `on`.
+/// What task `i` waits for: every task before `before` but those in
+/// `beside` (sorted), and those in `on`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Need {
     before: usize,
+    beside: Vec<usize>,
     on: Vec<usize>,
 }
 
@@ -25,12 +29,20 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn new(tasks: &[Task]) -> Graph {
+    /// The graph of `tasks` (in the run's order); `parallel` are the pairs
+    /// of IDs the plan says may run at the same time.
+    pub fn new(tasks: &[Task], parallel: &[(&str, &str)]) -> Graph {
         let index: HashMap<&str, usize> = tasks
             .iter()
             .enumerate()
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
+        let mut beside: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+        for (a, b) in parallel {
+            if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
+                beside[a.max(b)].push(a.min(b));
+            }
+        }
         let mut run_start = 0;
         let needs = tasks
             .iter()
@@ -48,15 +60,18 @@ impl Graph {
                         .filter_map(|id| index.get(id).copied())
                         .filter(|&j| j < i)
                         .collect();
-                    Need { before: 0, on }
-                } else if t.parallel {
                     Need {
-                        before: run_start,
-                        on: Vec::new(),
+                        before: 0,
+                        beside: Vec::new(),
+                        on,
                     }
                 } else {
+                    let mut beside = std::mem::take(&mut beside[i]);
+                    beside.sort_unstable();
+                    beside.dedup();
                     Need {
-                        before: i,
+                        before: if t.parallel { run_start } else { i },
+                        beside,
                         on: Vec::new(),
                     }
                 }
@@ -72,7 +87,9 @@ impl Graph {
     /// Task `i` may start: everything it waits for is `finished`.
     pub fn ready(&self, i: usize, finished: &[bool]) -> bool {
         let need = &self.needs[i];
-        finished[..need.before].iter().all(|&f| f) && need.on.iter().all(|&j| finished[j])
+        let waited = |(j, &f): (usize, &bool)| f || need.beside.binary_search(&j).is_ok();
+        finished[..need.before].iter().enumerate().all(waited)
+            && need.on.iter().all(|&j| finished[j])
     }
 }
 
@@ -140,7 +157,7 @@ mod tests {
     }
 
     fn plan_waves(tasks: &[Task], jobs: usize) -> Vec<Vec<&str>> {
-        let g = Graph::new(tasks);
+        let g = Graph::new(tasks, &[]);
         ids(tasks, waves(&g, &vec![false; tasks.len()], jobs))
     }
 
@@ -197,13 +214,44 @@ mod tests {
     }
 
     #[test]
+    fn tasks_the_plan_says_may_run_together_are_not_held_by_document_order() {
+        let t = tasks(&[
+            ("setup", false, &[]),
+            ("api", false, &[]),
+            ("ui", false, &[]),
+            ("api2", false, &[]),
+            ("ui2", false, &[]),
+            ("docs", false, &[]),
+        ]);
+        let pairs = [
+            ("ui", "api"),
+            ("ui", "api2"),
+            ("ui2", "api"),
+            ("api2", "ui2"),
+        ];
+        let g = Graph::new(&t, &pairs);
+        assert_eq!(
+            ids(&t, waves(&g, &[false; 6], 4)),
+            vec![
+                vec!["setup"],
+                vec!["api", "ui"],
+                vec!["api2", "ui2"],
+                vec!["docs"]
+            ]
+        );
+        // A task between the two holds the later one up still.
+        let g = Graph::new(&t, &[("api2", "api")]);
+        assert_eq!(ids(&t, waves(&g, &[false; 6], 4)).len(), 6);
+    }
+
+    #[test]
     fn finished_tasks_are_in_no_wave_and_hold_nothing_up() {
         let t = tasks(&[
             ("A", false, &[]),
             ("B", false, &["A"]),
             ("C", false, &["A"]),
         ]);
-        let g = Graph::new(&t);
+        let g = Graph::new(&t, &[]);
         assert_eq!(ids(&t, waves(&g, &[true, false, false], 2)), [["B", "C"]]);
         assert!(!g.ready(1, &[false, false, false]));
         assert!(g.ready(2, &[true, false, false]));
