@@ -47,8 +47,8 @@ pub fn validate_name(name: &str) -> Result<&str> {
         });
     if bad {
         return Err(Error::bad_input(format!(
-            "milestone name {name:?} cannot be used for a run: it must be one path component \
-             and a valid git ref part"
+            "{name:?} is not a valid milestone name: it must be one path component and a \
+             valid git ref part"
         ))
         .hint(
             "use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`",

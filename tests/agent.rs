@@ -763,3 +763,39 @@ fn a_retry_policy_without_a_count_makes_three_attempts() {
     assert_eq!(st["tasks"][0]["attempts"], 3, "{st}");
     assert_eq!(checkpoints(&t), "");
 }
+
+#[test]
+fn aiders_own_files_stay_out_of_the_checkpoint() {
+    let t = TestRepo::with_files(&[
+        ("plan.md", PLAN),
+        (".aider.conf.yml", "model: sonnet\n"),
+        (".aiderignore", "target/\n"),
+    ]);
+    run(&t, "aider", &[("FAKE_OWN_FILES", "1")], &[]).success();
+    assert_eq!(checkpoints(&t), "TASK-001\nTASK-002\n");
+    let committed = t.git(&["log", "--name-only", "--format=", "-2"]);
+    assert!(!committed.contains(".aider"), "{committed}");
+    assert!(committed.contains("agent-work.txt"), "{committed}");
+    // The user's own Aider files are tracked as before, unchanged.
+    let tree = t.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
+    assert_eq!(
+        tree.lines()
+            .filter(|l| l.starts_with(".aider"))
+            .collect::<Vec<_>>(),
+        [".aider.conf.yml", ".aiderignore"]
+    );
+    assert_eq!(
+        t.git(&[
+            "diff",
+            "HEAD~2",
+            "HEAD",
+            "--",
+            ".aider.conf.yml",
+            ".aiderignore"
+        ]),
+        ""
+    );
+    // Aider's files are still there for its next run, untracked.
+    assert!(t.path().join(".aider.tags.cache.v4/cache.db").exists());
+    assert!(t.path().join(".aider.chat.history.md").exists());
+}

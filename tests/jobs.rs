@@ -42,6 +42,55 @@ fn dry_run_prints_the_waves() {
     ");
 }
 
+/// A spec-kit style plan: every phase depends on the one before it (a
+/// statement about the phase), the stories each on Foundational.
+const PHASES: &str = "# M1\n\n\
+## Phase 1: Setup\n\n\
+- [ ] T001 Create the project skeleton\n\n\
+## Phase 2: Foundational\n\n\
+- [ ] T002 Add the config loader\n\
+- [ ] T003 [P] Add the logger in src/log.rs\n\
+- [ ] T004 [P] Add the error type in src/error.rs\n\n\
+## Phase 3: User Story 1 - Export CSV\n\n\
+- [ ] T005 [P] [US1] Write the CSV model in src/csv/model.rs\n\
+- [ ] T006 [P] [US1] Write the writer's tests in tests/csv.rs\n\
+- [ ] T007 [US1] Implement the writer in src/csv/writer.rs\n\
+- [ ] T008 [US1] Wire the export command\n\n\
+## Phase 4: User Story 2 - Import CSV\n\n\
+- [ ] T009 [US2] Implement the reader in src/csv/reader.rs\n\
+- [ ] T010 [US2] Wire the import command\n\n\
+## Dependencies\n\n\
+- **Foundational (Phase 2)**: Depends on Setup completion\n\
+- **User Story 1 (Phase 3)**: Depends on Foundational (Phase 2)\n\
+- **User Story 2 (Phase 4)**: Depends on Foundational (Phase 2)\n";
+
+/// The waves `run --dry-run --jobs N` prints for `plan`.
+fn dry_run_waves(plan: &str, jobs: &str) -> String {
+    let t = repo(plan);
+    let out = run_m1(&t, "true", &["--dry-run", "--jobs", jobs, "-y"]);
+    out.success();
+    out.stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("With --jobs"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn a_phase_level_dependency_keeps_the_phases_tasks_in_document_order() {
+    // Only the [P] tasks of a phase run together; the two stories, each
+    // depending on Foundational alone, run beside each other.
+    insta::assert_snapshot!(dry_run_waves(PHASES, "4"), @r"
+    With --jobs 4: 10 tasks in 6 waves (the tasks of a wave run at the same time):
+      wave 1: T001
+      wave 2: T002
+      wave 3: T003 and T004
+      wave 4: T005, T006 and T009
+      wave 5: T007 and T010
+      wave 6: T008
+    ");
+}
+
 #[test]
 fn dry_run_with_one_job_prints_no_waves() {
     let t = repo(PLAN);

@@ -839,6 +839,40 @@ mod more_run_refusals {
         ));
     }
 
+    /// `status`, `rollback` and `log` refuse a name that is a path without
+    /// speaking of a run.
+    #[test]
+    fn a_path_for_a_name_in_the_commands_that_read_a_run() {
+        let t = TestRepo::with_files(&[("plan.md", PLAN)]);
+        let refused: Vec<String> = [
+            &["status", "../M2"][..],
+            &["rollback", "../M2"],
+            &["log", "../M2"],
+        ]
+        .iter()
+        .map(|args| render(&t, args))
+        .collect();
+        insta::assert_snapshot!(refused.join("\n"), @r#"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: "../M2" is not a valid milestone name: it must be one path component and a valid git ref part
+        hint: use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`
+
+        exit: 2
+        --- stdout
+        --- stderr
+        error: "../M2" is not a valid milestone name: it must be one path component and a valid git ref part
+        hint: use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`
+
+        exit: 2
+        --- stdout
+        --- stderr
+        error: "../M2" is not a valid milestone name: it must be one path component and a valid git ref part
+        hint: use a short name made of letters, digits, '.', '_' and '-', e.g. `M1` or `phase-2`
+        "#);
+    }
+
     #[test]
     fn a_recorded_sequence_that_cannot_be_read() {
         let t = TestRepo::with_files(&[("plan.md", PLAN)]);

@@ -1494,3 +1494,41 @@ fn over_long_ids_are_left_out_with_a_reason() {
     "
     );
 }
+
+#[test]
+fn a_denied_dependency_is_no_edge_and_the_tasks_may_run_together() {
+    insta::assert_snapshot!(explained("deps-negated.md", "importer"), @r#"
+    exit: 0
+    --- stdout
+    milestone importer: 10 tasks, 10 not done (docs/deps-negated.md)
+    +----+------+--------------------------------------------------------+------+------------+
+    | #  | ID   | Title                                                  | Done | Depends on |
+    +========================================================================================+
+    | 1  | T001 | Parse the CSV header                                   |      |            |
+    | 2  | T002 | Map the columns to fields                              |      |            |
+    | 3  | T003 | Validate the rows. Does not depend on T002.            |      |            |
+    | 4  | T004 | Count the rows; no dependency on T002                  |      |            |
+    | 5  | T005 | Report progress, independent of T002                   |      |            |
+    | 6  | T006 | Write the dry-run mode. Doesn't need T002.             |      |            |
+    | 7  | T007 | Draft the docs without waiting for T002                |      |            |
+    | 8  | T008 | Write the rows; depends on T003 but not on T002        |      | T003       |
+    | 9  | T009 | Import in batches. Must not start before T008 is done. |      | T008       |
+    | 10 | T010 | Release. Depends on T009.                              |      | T009       |
+    +----+------+--------------------------------------------------------+------+------------+
+
+    dependencies:
+      docs/deps-negated.md:10  T008 waits for T003  ("depends on" in the task's text)
+      docs/deps-negated.md:11  T009 waits for T008  ("before" in the task's text)
+      docs/deps-negated.md:12  T010 waits for T009  ("depends on" in the task's text)
+
+    may run at the same time (with run --jobs):
+      docs/deps-negated.md:5  T003 may run beside T002  ("does not depend on" in the task's text)
+      docs/deps-negated.md:6  T004 may run beside T002  ("no dependency" in the task's text)
+      docs/deps-negated.md:7  T005 may run beside T002  ("independent of" in the task's text)
+      docs/deps-negated.md:8  T006 may run beside T002  ("doesn't need" in the task's text)
+      docs/deps-negated.md:9  T007 may run beside T002  ("without waiting for" in the task's text)
+      docs/deps-negated.md:14  T004 may run beside T003  ("is not blocked by" in prose)
+      docs/deps-negated.md:14  T006 may run beside T005  ("never depends on" in prose)
+    --- stderr
+    "#);
+}

@@ -996,7 +996,7 @@ fn refuses_names_that_leave_the_bundle_directory() {
         "--runner",
         runner.to_str().unwrap(),
     ]);
-    assert_refused(&t, &out, &before, "cannot be used for a run");
+    assert_refused(&t, &out, &before, "is not a valid milestone name");
     assert!(!t.path().join(".milestone_bundles").exists());
 }
 

@@ -212,7 +212,8 @@ fn unknown_and_invalid_names_exit_2() {
     let out = t.run(["status", "../x"]);
     out.code(2);
     assert!(
-        out.stderr.starts_with("error: milestone name \"../x\""),
+        out.stderr
+            .starts_with("error: \"../x\" is not a valid milestone name"),
         "{}",
         out.stderr
     );

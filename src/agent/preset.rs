@@ -184,12 +184,40 @@ pub fn can_resume(agent: Agent) -> bool {
 }
 
 /// Files the agent leaves in the work tree that are its own, never a
-/// task's work (kept out of checkpoints).
+/// task's work (kept out of checkpoints): git pathspecs from the root,
+/// where `*` matches any run of characters, `/` included (Aider's
+/// `.aider.chat.history.md`, `.aider.tags.cache.v4/cache.db`). Both the
+/// sequential run ([`is_own_file`]) and `--jobs` (an excluding pathspec)
+/// read these.
 pub fn own_files(agent: Agent) -> &'static [&'static str] {
     match agent {
         Agent::Aider => &[".aider*"],
         _ => &[],
     }
+}
+
+/// Whether `path` (from the work tree's root, `/`-separated) matches one of
+/// the agent's [`own_files`] as git matches those pathspecs.
+pub fn is_own_file(agent: Agent, path: &str) -> bool {
+    own_files(agent).iter().any(|p| wildcard(p, path))
+}
+
+/// `pattern`'s `*` matches any run of characters, `/` included; every
+/// other character matches itself (git's pathspec without `:(glob)`).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let Some((head, rest)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let Some(tail) = text.strip_prefix(head) else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    tail.char_indices()
+        .map(|(i, _)| i)
+        .chain([tail.len()])
+        .any(|i| wildcard(rest, &tail[i..]))
 }
 
 /// `1.5` as `1.50`, `0.125` as `0.125`: enough digits, none wasted.
@@ -205,6 +233,22 @@ fn dollars(usd: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aiders_own_files_are_its_caches_and_histories() {
+        for path in [
+            ".aider.chat.history.md",
+            ".aider.input.history",
+            ".aider.tags.cache.v4/cache.db",
+        ] {
+            assert!(is_own_file(Agent::Aider, path), "{path}");
+        }
+        for path in ["src/.aider.chat.history.md", "aider.md", "notes/.aider"] {
+            assert!(!is_own_file(Agent::Aider, path), "{path}");
+        }
+        assert!(!is_own_file(Agent::Claude, ".aider.input.history"));
+        assert!(wildcard("a*b*c", "a/x/b/c") && !wildcard("a*b", "a/c"));
+    }
 
     fn request<'a>(extra: &'a [String], resume: Option<&'a str>) -> Request<'a> {
         Request {

@@ -288,6 +288,20 @@ impl Plan {
         edges_of(&self.ids, &self.deps)
     }
 
+    /// The tasks each dependency statement makes wait, by ID: one task for
+    /// a task's own statement, several for a phase's or a list's.
+    pub fn waiting(&self) -> Vec<Vec<&str>> {
+        self.deps
+            .iter()
+            .map(|d| {
+                d.waits
+                    .iter()
+                    .map(|&w| self.ids[w as usize].as_str())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The pairs of task IDs the plan says may run at the same time.
     pub fn parallel_pairs(&self) -> Vec<(&str, &str)> {
         let id = |i: &u32| self.ids[*i as usize].as_str();

@@ -1,13 +1,15 @@
 //! Tasks the plan says may run at the same time, in prose: "T021 can run
 //! in parallel with T018", "T014–T016 can run in parallel", "T005 is
-//! independent of T004", "runs alongside T007". Not an order: `run --jobs`
+//! independent of T004", "runs alongside T007", and a denied dependency
+//! ("T005 does not depend on T004", "without waiting for T004", read by
+//! [`deps::denials`], which `deps` reads as no edge). Not an order: `run --jobs`
 //! lifts document order between such tasks, nothing else does.
 //!
 //! Only task IDs count, on both sides: a phase or story named in words is
 //! often qualified ("all Setup tasks marked [P] can run in parallel"), and
 //! reading it as every task of the group would run too much together.
 
-use super::deps::{clauses, contains_words, find_phrase, first_words, without_asides};
+use super::deps::{self, clauses, contains_words, find_phrase, first_words, without_asides};
 use super::ids::{Known, references};
 
 /// Phrases after which the tasks before them may run beside those after.
@@ -76,7 +78,9 @@ pub struct Statement {
     pub with: Vec<u32>,
     /// Byte offset of the phrase in the text.
     pub offset: usize,
-    pub phrase: &'static str,
+    /// The phrase as written, lower-cased: "in parallel with", "does not
+    /// depend on".
+    pub phrase: String,
 }
 
 /// Words one of whose every phrase holds: a block without any says
@@ -98,12 +102,29 @@ const KEYS: &[&str] = &[
 pub fn statements(text: &str, owner: Option<u32>, known: &Known) -> Vec<Statement> {
     let lower = text.to_ascii_lowercase();
     let mut out = Vec::new();
-    if !KEYS.iter().any(|k| lower.contains(k)) {
+    let keyed = KEYS.iter().any(|k| lower.contains(k));
+    let negated = ["no", "n't", "n’t", "never", "without"]
+        .iter()
+        .any(|k| lower.contains(k));
+    if !keyed && !negated {
         return out;
     }
     for (at, clause) in clauses(text) {
         let low = &lower[at..at + clause.len()];
-        if denied(low) {
+        if negated {
+            for (start, end) in deps::denials(low) {
+                let phrase = (start, &low[start..end]);
+                if let Some((tasks, with)) = beside(clause, low, phrase, owner, known) {
+                    out.push(Statement {
+                        tasks,
+                        with,
+                        offset: at + start,
+                        phrase: phrase.1.to_string(),
+                    });
+                }
+            }
+        }
+        if !keyed || denied(low) {
             continue;
         }
         let mut from = 0;
@@ -119,7 +140,7 @@ pub fn statements(text: &str, owner: Option<u32>, known: &Known) -> Vec<Statemen
                     tasks,
                     with,
                     offset: at + k,
-                    phrase,
+                    phrase: phrase.to_string(),
                 });
             }
         }

@@ -174,13 +174,12 @@ impl Session<'_> {
     /// Files the agent leaves in the work tree for itself (Aider's caches
     /// and histories): never a task's work, never in a checkpoint.
     fn keep_agent_files(&mut self, agent: Agent) -> Result<()> {
-        let prefixes = preset::own_files(agent);
         let own: Vec<String> = self
             .repo
             .work_tree()?
             .untracked
             .into_iter()
-            .filter(|p| prefixes.iter().any(|pre| p.starts_with(pre)))
+            .filter(|p| preset::is_own_file(agent, p))
             .collect();
         self.untracked.keep(own)
     }

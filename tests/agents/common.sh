@@ -10,6 +10,8 @@
 #   FAKE_RESET_IN  seconds until a rate limit resets (default 120)
 #   FAKE_THEN   the case for attempts after the first ($MILESTONE_ATTEMPT > 1)
 #   FAKE_ENV    file that gets $MILESTONE_FEEDBACK appended, one line a run
+#   FAKE_OWN_FILES  set: the fake leaves its CLI's own caches and histories
+#               in the work tree, as Aider does (aider only)
 # The values are made up; only the shapes follow the CLIs' documentation.
 
 if [ -n "${FAKE_ARGV:-}" ]; then

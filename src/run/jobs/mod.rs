@@ -30,7 +30,7 @@ use integrate::Tries;
 /// The dry run's waves: which tasks would run together with `jobs` at a
 /// time, if every task took as long.
 pub(super) fn print_waves(plan: &Plan, status: &Status, jobs: usize, report: &mut dyn Report) {
-    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
+    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs(), &plan.waiting());
     let finished: Vec<bool> = status.tasks.iter().map(|t| t.state.is_finished()).collect();
     let waves = waves::waves(&graph, &finished, jobs);
     let left: usize = waves.iter().map(Vec::len).sum();
@@ -165,7 +165,7 @@ impl Tally {
 pub(super) fn run_all(s: &mut Session<'_>, jobs: usize) -> Result<Finished> {
     policy_decides(s, jobs);
     let plan = s.plan;
-    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs());
+    let graph = waves::Graph::new(&plan.tasks, &plan.parallel_pairs(), &plan.waiting());
     let mut tally = Tally::new(s);
     note_done_in_plan(s);
     let dir = s.repo.task_worktrees_dir(s.name());

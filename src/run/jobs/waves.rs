@@ -2,9 +2,14 @@
 //! predecessors, from the plan's dependencies and its parallel marks, and
 //! the waves a dry run prints. Pure: tasks in, indices out.
 //!
-//! A task that states dependencies waits for those only (the graph shows it
-//! independent of the rest). A task the plan marks parallel (`[P]`) waits
-//! for everything before its run of parallel tasks. Any other task keeps
+//! A task that states dependencies of its own waits for those only (the
+//! graph shows it independent of the rest). A dependency stated for several
+//! tasks at once (a phase's "depends on Phase 2", "T004 and T005 depend on
+//! T001") is about them as a group, not a statement that they are
+//! independent of each other: such a task waits for what the group waits
+//! for and, among the group, keeps document order. A task the plan marks
+//! parallel (`[P]`) waits for everything before its run of parallel tasks
+//! (among its group: the group's tasks before it). Any other task keeps
 //! document order: it waits for every task before it. Either way, a task
 //! does not wait for one the plan says it may run beside ("T005 can run in
 //! parallel with T004"); a task between the two still holds it up.
@@ -28,10 +33,38 @@ pub struct Graph {
     needs: Vec<Need>,
 }
 
+/// Per task (in the run's order): whether a statement names it alone, and
+/// the other tasks of the statements that name it with others.
+struct Groups {
+    own: Vec<bool>,
+    siblings: Vec<Vec<usize>>,
+}
+
+impl Groups {
+    fn new(index: &HashMap<&str, usize>, n: usize, waiting: &[Vec<&str>]) -> Groups {
+        let mut own = vec![false; n];
+        let mut siblings: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for ids in waiting {
+            let group: Vec<usize> = ids.iter().filter_map(|id| index.get(id).copied()).collect();
+            match group.as_slice() {
+                [] => {}
+                [one] => own[*one] = true,
+                _ => {
+                    for &i in &group {
+                        siblings[i].extend(group.iter().filter(|&&j| j != i));
+                    }
+                }
+            }
+        }
+        Groups { own, siblings }
+    }
+}
+
 impl Graph {
     /// The graph of `tasks` (in the run's order); `parallel` are the pairs
-    /// of IDs the plan says may run at the same time.
-    pub fn new(tasks: &[Task], parallel: &[(&str, &str)]) -> Graph {
+    /// of IDs the plan says may run at the same time, `waiting` the tasks
+    /// each dependency statement makes wait ([`crate::plan::Plan::waiting`]).
+    pub fn new(tasks: &[Task], parallel: &[(&str, &str)], waiting: &[Vec<&str>]) -> Graph {
         let index: HashMap<&str, usize> = tasks
             .iter()
             .enumerate()
@@ -43,6 +76,7 @@ impl Graph {
                 beside[a.max(b)].push(a.min(b));
             }
         }
+        let groups = Groups::new(&index, tasks.len(), waiting);
         let mut run_start = 0;
         let needs = tasks
             .iter()
@@ -51,29 +85,33 @@ impl Graph {
                 if !(t.parallel && i > 0 && tasks[i - 1].parallel) {
                     run_start = i;
                 }
-                if !t.depends_on.is_empty() {
-                    // A dependency on a later task was broken by the order the
-                    // user confirmed (and said so); an outside ID holds nothing up.
-                    let on = t
-                        .depends_on
-                        .iter()
-                        .filter_map(|id| index.get(id).copied())
-                        .filter(|&j| j < i)
-                        .collect();
-                    Need {
-                        before: 0,
-                        beside: Vec::new(),
-                        on,
-                    }
-                } else {
-                    let mut beside = std::mem::take(&mut beside[i]);
-                    beside.sort_unstable();
-                    beside.dedup();
-                    Need {
-                        before: if t.parallel { run_start } else { i },
+                let mut beside = std::mem::take(&mut beside[i]);
+                beside.sort_unstable();
+                beside.dedup();
+                let start = if t.parallel { run_start } else { i };
+                if t.depends_on.is_empty() {
+                    return Need {
+                        before: start,
                         beside,
                         on: Vec::new(),
-                    }
+                    };
+                }
+                // A dependency on a later task was broken by the order the
+                // user confirmed (and said so); an outside ID holds nothing up.
+                let mut on: Vec<usize> = t
+                    .depends_on
+                    .iter()
+                    .filter_map(|id| index.get(id).copied())
+                    .filter(|&j| j < i)
+                    .collect();
+                if !groups.own[i] {
+                    let kept = groups.siblings[i].iter().copied();
+                    on.extend(kept.filter(|&j| j < start && beside.binary_search(&j).is_err()));
+                }
+                Need {
+                    before: 0,
+                    beside: Vec::new(),
+                    on,
                 }
             })
             .collect();
@@ -157,7 +195,7 @@ mod tests {
     }
 
     fn plan_waves(tasks: &[Task], jobs: usize) -> Vec<Vec<&str>> {
-        let g = Graph::new(tasks, &[]);
+        let g = Graph::new(tasks, &[], &[]);
         ids(tasks, waves(&g, &vec![false; tasks.len()], jobs))
     }
 
@@ -229,7 +267,7 @@ mod tests {
             ("ui2", "api"),
             ("api2", "ui2"),
         ];
-        let g = Graph::new(&t, &pairs);
+        let g = Graph::new(&t, &pairs, &[]);
         assert_eq!(
             ids(&t, waves(&g, &[false; 6], 4)),
             vec![
@@ -240,8 +278,29 @@ mod tests {
             ]
         );
         // A task between the two holds the later one up still.
-        let g = Graph::new(&t, &[("api2", "api")]);
+        let g = Graph::new(&t, &[("api2", "api")], &[]);
         assert_eq!(ids(&t, waves(&g, &[false; 6], 4)).len(), 6);
+    }
+
+    #[test]
+    fn a_dependency_stated_for_a_group_keeps_its_tasks_in_document_order() {
+        let t = tasks(&[
+            ("setup", false, &[]),
+            ("A", true, &["setup"]),
+            ("B", true, &["setup"]),
+            ("C", false, &["setup"]),
+            ("D", false, &["setup"]),
+        ]);
+        let group = vec![vec!["A", "B", "C", "D"]];
+        let g = Graph::new(&t, &[], &group);
+        assert_eq!(
+            ids(&t, waves(&g, &[false; 5], 4)),
+            vec![vec!["setup"], vec!["A", "B"], vec!["C"], vec!["D"]]
+        );
+        // Each stated on its own, the same dependencies make them independent.
+        let own: Vec<Vec<&str>> = ["A", "B", "C", "D"].iter().map(|i| vec![*i]).collect();
+        let g = Graph::new(&t, &[], &own);
+        assert_eq!(ids(&t, waves(&g, &[false; 5], 4)).len(), 2);
     }
 
     #[test]
@@ -251,7 +310,7 @@ mod tests {
             ("B", false, &["A"]),
             ("C", false, &["A"]),
         ]);
-        let g = Graph::new(&t, &[]);
+        let g = Graph::new(&t, &[], &[]);
         assert_eq!(ids(&t, waves(&g, &[true, false, false], 2)), [["B", "C"]]);
         assert!(!g.ready(1, &[false, false, false]));
         assert!(g.ready(2, &[true, false, false]));
