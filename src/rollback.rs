@@ -12,22 +12,23 @@
 
 mod journal;
 mod refuse;
+mod stopped;
 mod submodules;
 mod target;
 pub mod undo;
 
-pub use journal::refuse_unfinished;
+pub use journal::{Unfinished, refuse_unfinished};
 
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
 use crate::history::checkpoints;
 use crate::lock::RunLock;
+use crate::repo::Repo;
 use crate::repo::rollback::{Changed, Hidden, is_kept};
 use crate::repo::scan::Scope;
 use crate::repo::short_oid as short;
 use crate::repo::submodule::SubmoduleWork;
-use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state::{self, Status, TaskState, Untracked};
 use crate::ui::text::quote;
@@ -294,8 +295,10 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
     };
     refuse_operation(repo, name)?;
     match journal::read(repo.git_dir(), name)? {
-        Some(r) if r.phase == Phase::Restoring => return finish_stopped(repo, req, status, r),
-        Some(r) if r.phase == Phase::Undoing => return Err(undo_unfinished(name)),
+        Some(r) if r.phase == Phase::Restoring => {
+            return stopped::finish(repo, req, status, r);
+        }
+        Some(r) if r.phase == Phase::Undoing => return Err(Unfinished::Undo.refusal(name)),
         _ => {}
     }
     let mut found = Found::read(repo, name, &status)?;
@@ -337,108 +340,6 @@ pub fn roll_back(repo: &Repo, req: &Request<'_>) -> Result<RolledBack> {
         also_saved: Vec::new(),
         interrupted: signals::pending(),
     })
-}
-
-/// The refusal to finish a stopped rollback after HEAD moved elsewhere.
-fn moved_since_stopped(name: &str, record: &Record, from: &str, head: &str) -> Error {
-    Error::refused(format!(
-        "the last rollback of {name} was stopped half way, and HEAD moved since \
-         (it was {}, going back to {}; it is {})",
-        short(from),
-        short(&record.checkpoint),
-        short(head)
-    ))
-    .hint(format!(
-        "its work is saved in {}; bring it back over HEAD with `git milestone rollback {} --undo --force`",
-        record.saved_ref,
-        quote(name)
-    ))
-}
-
-/// Finish a rollback that was stopped after its save: put the work tree
-/// back at the checkpoint it was going to, without taking the half-restored
-/// tree for the attempt's work. Anything in it that is neither the saved
-/// attempt's nor the checkpoint's (the user's edits since) is saved first.
-fn finish_stopped(
-    repo: &Repo,
-    req: &Request<'_>,
-    status: Status,
-    mut record: Record,
-) -> Result<RolledBack> {
-    let name = req.milestone;
-    // Kept files (the status file first) the stopped reset overwrote.
-    repo.unpark(
-        &journal::park_dir(repo.git_dir(), name)?,
-        &record.checkpoint,
-    )?;
-    let mut status = Status::load(repo.root(), name)?.unwrap_or(status);
-    let head = head_or_refuse(repo, name)?;
-    let from = record.from.clone().unwrap_or_else(|| head.clone());
-    if head != record.checkpoint && head != from {
-        return Err(moved_since_stopped(name, &record, &from, &head));
-    }
-    let mut found = Found::read(repo, name, &status)?;
-    found.claim(&record.leftovers);
-    found.claim_tracked(repo, &record.checkpoint)?;
-    refuse_unsavable(
-        repo,
-        (name, &record.checkpoint),
-        &found.changed,
-        &found.keep,
-    )?;
-    found.subs = submodules::with_work(repo, name, &record.checkpoint)?;
-    let keep = found.kept(name)?;
-    let left: Vec<&str> = found
-        .changed
-        .iter()
-        .filter(|p| !is_kept(p, &keep))
-        .map(String::as_str)
-        .collect();
-    let unsaved = repo.unsaved_files(&left, &[&record.saved_commit, &record.checkpoint, &head])?;
-    stop_if_signalled(name)?;
-    let hidden = repo.hidden_since(&record.checkpoint, &found.changed)?;
-    // Submodules are compared with nothing: what they hold is saved again.
-    if !unsaved.is_empty() || !found.subs.is_empty() {
-        let (ref_name, _, _) = save(repo, name, &task_of(&record, name), &found, &hidden)?;
-        record.also_saved.push(ref_name);
-        journal::write(repo.git_dir(), name, &record)?;
-    }
-    let removed = restore(repo, name, &record.checkpoint, &found, hidden)?;
-    repo.remove_emptied_dirs(&record.leftovers);
-    let checkpoints = checkpoints(repo, name, &status)?;
-    let discarded = repo.commits_after(&record.checkpoint, &from)?;
-    let discarded_oids: HashSet<&str> = discarded.iter().map(|c| c.oid.as_str()).collect();
-    forget_discarded(repo, name, &mut status, &checkpoints, &discarded_oids)?;
-    let saved = SavedAttempt::new(
-        name,
-        record.saved_ref.clone(),
-        record.saved_commit.clone(),
-        (removed, found.users),
-    );
-    record_rolled_back(repo, &mut status, &saved)?;
-    let label = match checkpoints.iter().find(|(_, o)| *o == record.checkpoint) {
-        Some((id, _)) => format!("the checkpoint of {id}"),
-        None => "the commit the run started from".to_string(),
-    };
-    Ok(RolledBack {
-        checkpoint: record.checkpoint,
-        checkpoint_label: label,
-        commits_removed: discarded.len(),
-        saved,
-        finished_stopped: true,
-        also_saved: record.also_saved,
-        interrupted: signals::pending(),
-    })
-}
-
-/// The task whose attempt `record` saved (from its ref's name).
-fn task_of(record: &Record, name: &str) -> String {
-    let prefix = refs::all_attempts_prefix(name);
-    record
-        .saved_ref
-        .strip_prefix(&prefix)
-        .and_then(|rest| rest.rsplit_once('/'))
-        .map_or_else(|| "manual".to_string(), |(task, _)| task.to_string())
 }
 
 /// The status file and the journal once the work tree is back: the failure
@@ -487,19 +388,7 @@ fn save(
     found: &Found,
     hidden: &Hidden,
 ) -> Result<(String, String, Vec<String>)> {
-    let n = repo
-        .refs_under(&refs::attempts_prefix(name, task))?
-        .iter()
-        .filter_map(|(n, _)| n.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let ref_name = refs::attempt_ref(name, task, n);
-    if !Repo::is_valid_ref_name(&ref_name) {
-        return Err(Error::bad_input(format!(
-            "task ID {task:?} cannot be used in a ref name ({ref_name})"
-        )));
-    }
+    let (ref_name, n) = repo.next_attempt_ref(name, task)?;
     let message = format!(
         "Failed attempt at {task} ({name}), saved before a rollback\n\n\
          Milestone-Attempt: {name} {task} {n}\n"
@@ -556,14 +445,4 @@ fn stop_if_signalled(name: &str) -> Result<()> {
             quote(name)
         ))),
     }
-}
-
-fn undo_unfinished(name: &str) -> Error {
-    Error::refused(format!(
-        "the last `git milestone rollback {name} --undo` was stopped before it finished"
-    ))
-    .hint(format!(
-        "finish it with `git milestone rollback {} --undo`",
-        quote(name)
-    ))
 }

@@ -1224,7 +1224,7 @@ fn assert_undo_brings_everything_back_and_the_run_converges(t: &TestRepo, runner
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
         let restored = out
             .stdout
-            .split("Restored the work saved in ")
+            .split("the work saved in ")
             .nth(1)
             .and_then(|s| s.split(';').next())
             .unwrap();

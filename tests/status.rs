@@ -684,3 +684,27 @@ fn a_run_in_another_worktree_does_not_move_this_branchs_checkpoints() {
         here[1].as_str()
     );
 }
+
+#[test]
+fn a_run_rebased_off_its_base_still_finds_its_checkpoints_on_the_branch() {
+    let t = TestRepo::with_files(&[("plan.md", &common::history::plan(2))]);
+    let runner = common::runner::script(&t, "runner.sh", "echo \"$1\" > \"$1.txt\"");
+    common::runner::run_m1(&t, &runner, &[]).success();
+    // The run's base (the first commit) is reworded, and the run's two
+    // checkpoints rebased onto the new one: the base is no longer on
+    // HEAD's line, and the refs still name the commits before the rebase.
+    let reworded = t.git(&["commit-tree", "HEAD~2^{tree}", "-m", "reworded"]);
+    t.git(&["rebase", "-q", "--onto", reworded.trim(), "HEAD~2"]);
+    let line: Vec<String> = t
+        .git(&["log", "--format=%H", "-2"])
+        .lines()
+        .rev()
+        .map(str::to_string)
+        .collect();
+    let old = t.git(&["rev-parse", "refs/milestone/M1/checkpoints/TASK-002"]);
+    assert_ne!(old.trim(), line[1]);
+    let json = t.run(["status", "M1", "--json"]).json();
+    let m = &json["milestone"];
+    assert_eq!(m["tasks"][0]["checkpoint"], line[0].as_str());
+    assert_eq!(m["tasks"][1]["checkpoint"], line[1].as_str());
+}

@@ -63,58 +63,70 @@ pub fn check_prompt(prompt: &str) -> Result<()> {
 /// Build `agent`'s command for one attempt.
 pub fn build(agent: Agent, req: &Request<'_>) -> Result<Command> {
     check_prompt(req.prompt)?;
-    let mut args: Vec<String> = Vec::new();
-    let mut env_defaults = Vec::new();
-    let strs = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    match agent {
-        Agent::Claude => {
-            args = strs(&CLAUDE);
-            if let Some(usd) = req.max_cost {
-                args.extend(["--max-budget-usd".into(), dollars(usd)]);
-            }
-            if let Some(id) = req.resume {
-                args.extend(["--resume".into(), id.into()]);
-            }
-            args.extend(req.extra.iter().cloned());
-            args.extend(["--".into(), req.prompt.into()]);
-            // 10 retries with back-off take over three minutes offline.
-            env_defaults.push(("CLAUDE_CODE_MAX_RETRIES", "3".into()));
-        }
-        Agent::Codex => {
-            args = strs(&CODEX);
-            args.extend(req.extra.iter().cloned());
-            if let Some(id) = req.resume {
-                args.extend(["resume".into(), id.into()]);
-            }
-            args.extend(["--".into(), req.prompt.into()]);
-        }
-        Agent::Gemini => {
-            args = strs(&GEMINI);
-            if let Some(id) = req.resume {
-                args.extend(["--resume".into(), id.into()]);
-            }
-            args.extend(req.extra.iter().cloned());
-            // In `=` form a prompt that starts with `-` is not an option.
-            args.push(format!("--prompt={}", req.prompt));
-        }
-        Agent::Aider => {
-            args.push(format!("--message={}", req.prompt));
-            args.extend(strs(&AIDER));
-            let history = req.scratch.join("aider.chat.md");
-            args.extend([
-                "--chat-history-file".into(),
-                history.to_string_lossy().into_owned(),
-                "--input-history-file".into(),
-                "/dev/null".into(),
-            ]);
-            args.extend(req.extra.iter().cloned());
-        }
-    }
+    let (args, env_defaults) = match agent {
+        // 10 retries with back-off take over three minutes offline.
+        Agent::Claude => (claude(req), vec![("CLAUDE_CODE_MAX_RETRIES", "3".into())]),
+        Agent::Codex => (codex(req), Vec::new()),
+        Agent::Gemini => (gemini(req), Vec::new()),
+        Agent::Aider => (aider(req), Vec::new()),
+    };
     Ok(Command {
         program: agent.program(),
         args,
         env_defaults,
     })
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn claude(req: &Request<'_>) -> Vec<String> {
+    let mut args = strings(&CLAUDE);
+    if let Some(usd) = req.max_cost {
+        args.extend(["--max-budget-usd".into(), dollars(usd)]);
+    }
+    if let Some(id) = req.resume {
+        args.extend(["--resume".into(), id.into()]);
+    }
+    args.extend(req.extra.iter().cloned());
+    args.extend(["--".into(), req.prompt.into()]);
+    args
+}
+
+fn codex(req: &Request<'_>) -> Vec<String> {
+    let mut args = strings(&CODEX);
+    args.extend(req.extra.iter().cloned());
+    if let Some(id) = req.resume {
+        args.extend(["resume".into(), id.into()]);
+    }
+    args.extend(["--".into(), req.prompt.into()]);
+    args
+}
+
+fn gemini(req: &Request<'_>) -> Vec<String> {
+    let mut args = strings(&GEMINI);
+    if let Some(id) = req.resume {
+        args.extend(["--resume".into(), id.into()]);
+    }
+    args.extend(req.extra.iter().cloned());
+    // In `=` form a prompt that starts with `-` is not an option.
+    args.push(format!("--prompt={}", req.prompt));
+    args
+}
+
+fn aider(req: &Request<'_>) -> Vec<String> {
+    let mut args = vec![format!("--message={}", req.prompt)];
+    args.extend(strings(&AIDER));
+    let history = req.scratch.join("aider.chat.md");
+    args.extend([
+        "--chat-history-file".into(),
+        history.to_string_lossy().into_owned(),
+        "--input-history-file".into(),
+        "/dev/null".into(),
+    ]);
+    args.extend(req.extra.iter().cloned());
+    args
 }
 
 /// Claude Code: print mode, JSON events (which need `--verbose`), file

@@ -20,8 +20,9 @@ pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
     let repo = Repo::discover(cwd)?;
     let name = &crate::state::resolve_key(repo.root(), &args.name)?;
     if args.undo {
-        print_undone(&undo::undo(&repo, name, args.force)?);
-        return Ok(0);
+        let done = undo::undo(&repo, name, args.force)?;
+        print_undone(&done);
+        return finished_first(done.interrupted, &format!("the undo of {name}'s rollback"));
     }
     let done = rollback::roll_back(
         &repo,
@@ -32,10 +33,16 @@ pub fn run(args: &RollbackArgs, cwd: &Path) -> Result<i32> {
         },
     )?;
     print_rolled_back(name, &done);
-    match done.interrupted {
+    finished_first(done.interrupted, &format!("the rollback of {name}"))
+}
+
+/// Exit 0, or, when a signal arrived while the work tree was being put
+/// back, say that `what` finished first (exit 130).
+fn finished_first(interrupted: Option<i32>, what: &str) -> Result<i32> {
+    match interrupted {
         None => Ok(0),
         Some(sig) => Err(Error::interrupted(format!(
-            "{} arrived during the rollback of {name}; it finished first, so nothing is left half done",
+            "{} arrived during {what}; it finished first, so nothing is left half done",
             signal_name(sig)
         ))),
     }
@@ -118,20 +125,11 @@ fn print_undone(done: &Undone) {
     if !r.is_empty() {
         let mut what = Vec::new();
         if !r.commits.is_empty() {
-            let shown: Vec<String> = r
-                .commits
-                .iter()
-                .map(|c| format!("{} {}", short_oid(&c.oid), clean(&c.summary)))
-                .collect();
-            what.push(format!(
-                "{} ({})",
-                count(r.commits.len(), "commit"),
-                list(&shown, 5)
-            ));
+            let n = count(r.commits.len(), "commit");
+            what.push(format!("{n} ({})", r.commits_listed()));
         }
         if !r.files.is_empty() {
-            let shown: Vec<String> = r.files.iter().map(|p| clean(p).into_owned()).collect();
-            what.push(format!("your changes to {}", list(&shown, 10)));
+            what.push(format!("your changes to {}", r.files_listed(10)));
         }
         println!(
             "Saved what the undo replaces in {}: {}.",
@@ -139,11 +137,16 @@ fn print_undone(done: &Undone) {
             what.join(" and ")
         );
     }
-    println!(
-        "Restored the work saved in {}; HEAD is back at {}.",
+    let restored = format!(
+        "the work saved in {}; HEAD is back at {}.",
         done.saved_ref,
         short_oid(&done.head)
     );
+    if done.finished_stopped {
+        println!("Finished the undo that was stopped half way: restored {restored}");
+    } else {
+        println!("Restored {restored}");
+    }
     println!("Files the attempt created are untracked again and its edits are unstaged.");
     if !done.also_saved.is_empty() {
         println!(

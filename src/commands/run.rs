@@ -25,17 +25,7 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     // git walks the work tree while the settings and the plan are read.
     repo.prefetch_scan(Scope::Run(Refresh::ReadOnly));
     let mut resolved = settings::resolve(&repo, &key, given(args, cwd))?;
-    let mut plan = plan::load(&repo, &args.name, resolved.plan.as_deref(), cwd)?;
-    let explicit = resolved.plan.is_some();
-    let left_out = plan.left_out_line(explicit);
-    for line in plan.warning_lines(explicit) {
-        eprintln!("{line}");
-    }
-    plan.milestone = key;
-    if explicit {
-        resolved.settings.plan = Some(plan.plan.clone());
-    }
-    let Some((plan, sequence)) = confirm_sequence(&repo, plan, args, left_out, explicit)? else {
+    let Some((plan, sequence)) = read_plan(&repo, args, (cwd, key), &mut resolved)? else {
         eprintln!("Quit: nothing ran, and nothing was recorded.");
         return Ok(1);
     };
@@ -83,6 +73,28 @@ pub fn run(args: &RunArgs, cwd: &Path) -> Result<i32> {
     }
     say_how_it_ended(result?, &plan);
     Ok(0)
+}
+
+/// The plan of milestone `key` (its warnings printed), recorded in the
+/// settings when `--plan` named it, and the sequence to run it in; `None`
+/// when the user quit at the question.
+fn read_plan(
+    repo: &Repo,
+    args: &RunArgs,
+    (cwd, key): (&Path, String),
+    resolved: &mut settings::Resolved,
+) -> Result<Option<(plan::Plan, Option<Sequence>)>> {
+    let mut plan = plan::load(repo, &args.name, resolved.plan.as_deref(), cwd)?;
+    let explicit = resolved.plan.is_some();
+    let left_out = plan.left_out_line(explicit);
+    for line in plan.warning_lines(explicit) {
+        eprintln!("{line}");
+    }
+    plan.milestone = key;
+    if explicit {
+        resolved.settings.plan = Some(plan.plan.clone());
+    }
+    confirm_sequence(repo, plan, args, left_out, explicit)
 }
 
 /// The flags as `settings::resolve` takes them.

@@ -10,7 +10,8 @@ mod outcomes;
 mod table;
 
 use table::{
-    SUMMARY_HEADERS, SUMMARY_UNBROKEN, TASK_HEADERS, headline, next_step, summary_rows, task_rows,
+    SUMMARY_HEADERS, SUMMARY_UNBROKEN, TASK_HEADERS, capitalized, headline, next_step,
+    summary_rows, task_rows,
 };
 pub(crate) use table::{duration, task_state_cell};
 
@@ -24,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::history::Checkpoints;
 use crate::lock::{Owner, RunLock};
 use crate::repo::Repo;
+use crate::rollback::Unfinished;
 use crate::state::glance;
 use crate::state::{
     BUNDLES_DIR, Failure, RunState, STATUS_FILE, Status, TaskState, TaskStatus, status_rel_path,
@@ -224,11 +226,27 @@ fn show_one(
         if let Some(line) = table::not_run(&report) {
             println!("{line}");
         }
-        if let Some(next) = next_step(&report, live) {
+        if let Some(next) = stopped_step(repo, name, live).or_else(|| next_step(&report, live)) {
             println!("{next}");
         }
     }
     Ok(exit_code(std::slice::from_ref(&report), args.exit_code))
+}
+
+/// What to do about a rollback or an undo of `name` that was stopped half
+/// way, which a run or a rollback would refuse to go past; not while a run
+/// or a rollback of it holds the lock (it may be that one, under way). A
+/// record that cannot be read is for those commands to report.
+fn stopped_step(repo: &Repo, name: &str, live: Option<&LiveRun>) -> Option<String> {
+    if live.is_some_and(|l| l.milestone == name) {
+        return None;
+    }
+    let unfinished = Unfinished::of(repo.git_dir(), name).ok()??;
+    Some(format!(
+        "{}.\n{}.",
+        capitalized(&unfinished.what(name)),
+        capitalized(&unfinished.next(name))
+    ))
 }
 
 fn unknown(repo: &Repo, name: &str, found: &[Found]) -> Error {

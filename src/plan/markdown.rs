@@ -101,6 +101,19 @@ struct Reader {
     code: Option<Code>,
 }
 
+impl Reader {
+    /// Text goes to the code block, table cell or heading being read.
+    fn text(&mut self, t: &str) {
+        if let Some(code) = &mut self.code {
+            code.body.push_str(t);
+        } else if let Some(cell) = &mut self.cell {
+            cell.push_str(t);
+        } else if let Some((_, _, h)) = &mut self.heading {
+            h.push_str(t);
+        }
+    }
+}
+
 impl<'a> Doc<'a> {
     pub fn parse(text: &'a str) -> Doc<'a> {
         let mut doc = Doc {
@@ -137,30 +150,10 @@ impl<'a> Doc<'a> {
             Event::Start(Tag::Heading { level, .. }) => {
                 r.heading = Some((level as usize, range.start, String::new()));
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, start, text)) = r.heading.take() {
-                    self.headings.push(Heading {
-                        level,
-                        text: text.trim().to_string(),
-                        start,
-                        end: range.end,
-                        section_end: self.text.len(),
-                        parent: None,
-                    });
-                }
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(r, range.end),
             Event::Start(Tag::Item) => {
                 r.items += 1;
-                // An item indented with a tab can start at the line break
-                // before it: its own line starts after the break.
-                let lead = self.text[range.clone()]
-                    .bytes()
-                    .take_while(|b| matches!(b, b'\r' | b'\n'))
-                    .count();
-                let start = (range.start + lead).min(range.end);
-                self.items.push(Item {
-                    range: start..range.end,
-                });
+                self.start_item(range);
             }
             Event::End(TagEnd::Item) => r.items -= 1,
             Event::Start(Tag::Paragraph) if r.items == 0 => self.paragraphs.push(range),
@@ -181,15 +174,7 @@ impl<'a> Doc<'a> {
                 });
             }
             Event::End(TagEnd::CodeBlock) => self.code.extend(r.code.take()),
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(code) = &mut r.code {
-                    code.body.push_str(&t);
-                } else if let Some(cell) = &mut r.cell {
-                    cell.push_str(&t);
-                } else if let Some((_, _, h)) = &mut r.heading {
-                    h.push_str(&t);
-                }
-            }
+            Event::Text(t) | Event::Code(t) => r.text(&t),
             Event::SoftBreak | Event::HardBreak => {
                 if let Some((_, _, h)) = &mut r.heading {
                     h.push(' ');
@@ -197,6 +182,32 @@ impl<'a> Doc<'a> {
             }
             _ => {}
         }
+    }
+
+    fn end_heading(&mut self, r: &mut Reader, end: usize) {
+        if let Some((level, start, text)) = r.heading.take() {
+            self.headings.push(Heading {
+                level,
+                text: text.trim().to_string(),
+                start,
+                end,
+                section_end: self.text.len(),
+                parent: None,
+            });
+        }
+    }
+
+    fn start_item(&mut self, range: Range<usize>) {
+        // An item indented with a tab can start at the line break before
+        // it: its own line starts after the break.
+        let lead = self.text[range.clone()]
+            .bytes()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let start = (range.start + lead).min(range.end);
+        self.items.push(Item {
+            range: start..range.end,
+        });
     }
 
     /// Table events: the header row's cells, then each row with its cells.

@@ -18,6 +18,7 @@ mod ids;
 mod label;
 mod markdown;
 mod marks;
+mod negation;
 pub mod order;
 mod outline;
 mod parallel;

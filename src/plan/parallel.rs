@@ -2,15 +2,16 @@
 //! in parallel with T018", "T014–T016 can run in parallel", "T005 is
 //! independent of T004", "runs alongside T007", and a denied dependency
 //! ("T005 does not depend on T004", "without waiting for T004", read by
-//! [`deps::denials`], which `deps` reads as no edge). Not an order: `run --jobs`
+//! [`negation::denials`], which `deps` reads as no edge). Not an order: `run --jobs`
 //! lifts document order between such tasks, nothing else does.
 //!
 //! Only task IDs count, on both sides: a phase or story named in words is
 //! often qualified ("all Setup tasks marked [P] can run in parallel"), and
 //! reading it as every task of the group would run too much together.
 
-use super::deps::{self, clauses, contains_words, first_words, object_end, without_asides};
+use super::deps::{clauses, contains_words, first_words, object_end, without_asides};
 use super::ids::{Known, references};
+use super::negation;
 
 /// Phrases after which the tasks before them may run beside those after.
 const WITH: &[&str] = &[
@@ -112,7 +113,7 @@ pub fn statements(text: &str, owner: Option<u32>, known: &Known) -> Vec<Statemen
     for (at, clause) in clauses(text) {
         let low = &lower[at..at + clause.len()];
         if negated {
-            for (start, end) in deps::denials(low) {
+            for (start, end) in negation::denials(low) {
                 let phrase = (start, &low[start..end]);
                 if let Some((tasks, with)) = beside(clause, low, phrase, owner, known) {
                     out.push(Statement {

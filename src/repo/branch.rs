@@ -16,13 +16,7 @@ impl Repo {
     /// it when nothing is left: the milestone's work without the
     /// milestone's bookkeeping. Writes tree objects only.
     pub fn tree_without_bookkeeping(&self, tip: &str, base: &str, name: &str) -> Result<String> {
-        let read = |oid: &str| {
-            self.inner
-                .find_commit(parse_oid(oid)?)
-                .and_then(|c| c.tree())
-                .with_context(|| format!("cannot read the tree of {oid}"))
-        };
-        let (tip_tree, base_tree) = (read(tip)?, read(base)?);
+        let (tip_tree, base_tree) = (self.tree_at(tip)?, self.tree_at(base)?);
         let mut builder = self
             .inner
             .treebuilder(Some(&tip_tree))

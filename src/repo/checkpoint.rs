@@ -269,11 +269,7 @@ impl Repo {
         let Some(changes) = parse_raw_diff(&raw) else {
             return self.write_tree();
         };
-        let base = self
-            .inner
-            .find_commit(parse_oid(parent)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of {parent}"))?;
+        let base = self.tree_at(parent)?;
         let (mut upserts, mut removals) = (Vec::new(), Vec::new());
         for (path, entry) in changes {
             match entry {

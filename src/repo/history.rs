@@ -8,6 +8,12 @@ use git2::Oid;
 use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
+/// How many commits of HEAD's first-parent line [`Repo::line_down_to`]
+/// reads looking for a run's base before it leaves the walk to a revwalk,
+/// which also stops where the line meets the base's history when the base
+/// is off the line. A run adds a commit or two a task.
+const QUICK_LINE: usize = 1000;
+
 /// A commit that a rollback would take off the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscardedCommit {
@@ -30,32 +36,40 @@ impl Repo {
         base: &str,
     ) -> Result<Vec<(String, String)>> {
         let mut found: Vec<(String, String)> = Vec::new();
-        self.walk_checkpoints(milestone, base, |task, oid| {
-            if !found.iter().any(|(t, _)| t == task) {
-                found.push((task.to_string(), oid.to_string()));
+        self.each_since(base, |id, message| {
+            // Read as git reads trailers, the same way rollback does.
+            if trailer(message, "Milestone").as_deref() != Some(milestone) {
+                return;
             }
-            true
+            if let Some(task) = trailer(message, "Milestone-Task")
+                && !found.iter().any(|(t, _)| *t == task)
+            {
+                found.push((task, id.to_string()));
+            }
         })?;
         found.sort();
         Ok(found)
     }
 
-    /// Call `each(task, commit)` for the commits on HEAD's first-parent
-    /// line since `base`, newest first, that carry `milestone`'s checkpoint
-    /// trailers, until it returns false.
-    fn walk_checkpoints(
-        &self,
-        milestone: &str,
-        base: &str,
-        mut each: impl FnMut(&str, &str) -> bool,
-    ) -> Result<()> {
-        let head = self.head_commit()?;
+    /// Call `each(commit, message)` for the commits on HEAD's first-parent
+    /// line since `base`, newest first.
+    fn each_since(&self, base: &str, mut each: impl FnMut(Oid, &str)) -> Result<()> {
+        let head = parse_oid(&self.head_commit()?)?;
+        // A base that is not an id just means a longer walk.
+        let base = Oid::from_str(base).ok();
+        if let Some(base) = base
+            && let Some(line) = self.line_down_to(head, base, QUICK_LINE)?
+        {
+            for (id, message) in &line {
+                each(*id, message);
+            }
+            return Ok(());
+        }
         let mut walk = self.inner.revwalk().context("cannot walk history")?;
         walk.simplify_first_parent()
             .context("cannot walk history")?;
-        walk.push(Oid::from_str(&head).context("cannot walk history")?)
-            .context("cannot walk history")?;
-        if let Ok(base) = Oid::from_str(base) {
+        walk.push(head).context("cannot walk history")?;
+        if let Some(base) = base {
             // A base that is gone (history rewritten) just means a longer walk.
             let _ = walk.hide(base);
         }
@@ -65,18 +79,46 @@ impl Repo {
                 .inner
                 .find_commit(id)
                 .with_context(|| format!("cannot read commit {id}"))?;
-            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-            // Read as git reads trailers, the same way rollback does.
-            if trailer(&message, "Milestone").as_deref() != Some(milestone) {
-                continue;
-            }
-            if let Some(task) = trailer(&message, "Milestone-Task")
-                && !each(&task, &id.to_string())
-            {
-                break;
-            }
+            each(id, &String::from_utf8_lossy(commit.message_bytes()));
         }
         Ok(())
+    }
+
+    /// HEAD's first-parent line from `head` down to `base` (left out),
+    /// newest first, with each commit's message; `None` when `base` is not
+    /// on it within `limit` commits.
+    ///
+    /// Where `base` is on the line (a run's base always is, until history
+    /// is rewritten) these are the commits a first-parent revwalk from
+    /// `head` hiding `base` yields, without its reads of `base` and of
+    /// the commits below it, which cost `status` more than the rest of its
+    /// walk.
+    fn line_down_to(
+        &self,
+        head: Oid,
+        base: Oid,
+        limit: usize,
+    ) -> Result<Option<Vec<(Oid, String)>>> {
+        let mut line = Vec::new();
+        let mut next = Some(head);
+        while let Some(id) = next {
+            if id == base {
+                return Ok(Some(line));
+            }
+            if line.len() == limit {
+                break;
+            }
+            let commit = self
+                .inner
+                .find_commit(id)
+                .with_context(|| format!("cannot read commit {id}"))?;
+            next = commit.parent_ids().next();
+            line.push((
+                id,
+                String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+            ));
+        }
+        Ok(None)
     }
 
     /// The message of commit `oid`, as text.
@@ -186,5 +228,41 @@ mod tests {
         assert_eq!(trailer(msg, "Milestone").as_deref(), Some("M1"));
         assert_eq!(trailer(msg, "milestone-task").as_deref(), Some("TASK-002"));
         assert_eq!(trailer("no trailers here", "Milestone"), None);
+    }
+
+    /// A repository whose history is one line of commits `c0`..`c<n-1>`,
+    /// and a root commit `off` beside it; (repo, line oldest first, off).
+    fn line_of(n: usize) -> (tempfile::TempDir, Repo, Vec<Oid>, Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let git = git2::Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::new("T", "t@example.invalid", &git2::Time::new(0, 0)).unwrap();
+        let tree = git
+            .find_tree(git.treebuilder(None).unwrap().write().unwrap())
+            .unwrap();
+        let commit = |message: &str, parents: &[&git2::Commit]| {
+            git.commit(None, &sig, &sig, message, &tree, parents)
+                .unwrap()
+        };
+        let mut line: Vec<Oid> = Vec::new();
+        for i in 0..n {
+            let parent = line.last().map(|id| git.find_commit(*id).unwrap());
+            line.push(commit(&format!("c{i}"), &parent.iter().collect::<Vec<_>>()));
+        }
+        let off = commit("off", &[]);
+        drop(tree);
+        (dir, Repo::from_git2(git).unwrap(), line, off)
+    }
+
+    #[test]
+    fn the_quick_line_stops_at_the_base_and_gives_up_past_its_limit_or_the_root() {
+        let (_dir, repo, c, off) = line_of(4);
+        let ids = |line: Option<Vec<(Oid, String)>>| {
+            line.map(|l| l.into_iter().map(|(id, _)| id).collect::<Vec<_>>())
+        };
+        let down = |base, limit| ids(repo.line_down_to(c[3], base, limit).unwrap());
+        assert_eq!(down(c[0], 3), Some(vec![c[3], c[2], c[1]]));
+        assert_eq!(down(c[3], 0), Some(vec![]), "HEAD is the base");
+        assert_eq!(down(c[0], 2), None, "the base is further than the limit");
+        assert_eq!(down(off, 10), None, "the base is off the line");
     }
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use git2::Repository;
 
+use super::Repo;
 use super::rollback::Changed;
-use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
 /// Files new since a checkpoint that its ignore rules hide, found once per
@@ -106,47 +106,15 @@ impl Repo {
     /// them.
     /// `changed` is what [`changed_paths`](Self::changed_paths) returned.
     pub fn hidden_since(&self, target: &str, changed: &Changed) -> Result<Hidden> {
-        let target_tree = self
-            .inner
-            .find_commit(parse_oid(target)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let target_tree = self.checkpoint_tree(target)?;
         let head_tree = self
             .inner
             .head()
             .and_then(|h| h.peel_to_tree())
             .context("cannot read the tree HEAD points at")?;
-        let is_rules = |p: &str| p == ".gitignore" || p.ends_with("/.gitignore");
-        let (mut added, mut rules_changed) = (Vec::new(), changed.iter().any(|p| is_rules(p)));
-        let mut since_checkpoint = Some(Vec::new());
-        // libgit2 walks both trees whole even when they are the same one.
-        if head_tree.id() != target_tree.id() {
-            let diff = self
-                .inner
-                .diff_tree_to_tree(Some(&target_tree), Some(&head_tree), None)
-                .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
-            for d in diff.deltas() {
-                for p in [d.old_file().path(), d.new_file().path()]
-                    .into_iter()
-                    .flatten()
-                {
-                    match p.to_str() {
-                        Some(p) => {
-                            rules_changed |= is_rules(p);
-                            if let Some(all) = since_checkpoint.as_mut() {
-                                all.push(p.to_string());
-                            }
-                        }
-                        None => since_checkpoint = None,
-                    }
-                }
-                if d.status() == git2::Delta::Added
-                    && let Some(p) = d.new_file().path().and_then(|p| p.to_str())
-                {
-                    added.push(p.to_string());
-                }
-            }
-        }
+        let diffed = self.diffed(target, &target_tree, &head_tree)?;
+        let rules_changed = diffed.rules_changed || changed.iter().any(|p| is_rules(p));
+        let (added, since_checkpoint) = (diffed.added, diffed.paths);
         // The same `.gitignore` files as the work tree's: `git status`
         // applied the checkpoint's rules already, so nothing it listed is
         // hidden, and only a committed file can be.
@@ -175,4 +143,58 @@ impl Repo {
             since_checkpoint,
         })
     }
+
+    /// What differs between `from` (checkpoint `target`'s tree) and `to`.
+    fn diffed(&self, target: &str, from: &git2::Tree<'_>, to: &git2::Tree<'_>) -> Result<Diffed> {
+        let mut diffed = Diffed {
+            paths: Some(Vec::new()),
+            added: Vec::new(),
+            rules_changed: false,
+        };
+        // libgit2 walks both trees whole even when they are the same one.
+        if from.id() == to.id() {
+            return Ok(diffed);
+        }
+        let diff = self
+            .inner
+            .diff_tree_to_tree(Some(from), Some(to), None)
+            .with_context(|| format!("cannot compare HEAD with checkpoint {target}"))?;
+        for d in diff.deltas() {
+            for p in [d.old_file().path(), d.new_file().path()]
+                .into_iter()
+                .flatten()
+            {
+                match p.to_str() {
+                    Some(p) => {
+                        diffed.rules_changed |= is_rules(p);
+                        if let Some(all) = diffed.paths.as_mut() {
+                            all.push(p.to_string());
+                        }
+                    }
+                    None => diffed.paths = None,
+                }
+            }
+            if d.status() == git2::Delta::Added
+                && let Some(p) = d.new_file().path().and_then(|p| p.to_str())
+            {
+                diffed.added.push(p.to_string());
+            }
+        }
+        Ok(diffed)
+    }
+}
+
+/// What differs between two trees.
+struct Diffed {
+    /// Every path on either side of a change; `None` when one is not UTF-8.
+    paths: Option<Vec<String>>,
+    /// The paths the second tree added.
+    added: Vec<String>,
+    /// Whether a `.gitignore` is among the paths.
+    rules_changed: bool,
+}
+
+/// Whether `path` is a `.gitignore` file.
+fn is_rules(path: &str) -> bool {
+    path == ".gitignore" || path.ends_with("/.gitignore")
 }

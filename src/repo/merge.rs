@@ -7,8 +7,7 @@
 use std::path::Path;
 
 use super::Repo;
-use super::refs::{attempt_ref, attempts_prefix};
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Result};
 
 /// How a merge of trees went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,25 +19,6 @@ pub enum Merged {
 }
 
 impl Repo {
-    /// The next attempt ref of `task` (none is numbered higher), and its
-    /// number.
-    pub fn next_attempt_ref(&self, milestone: &str, task: &str) -> Result<(String, u32)> {
-        let n = self
-            .refs_under(&attempts_prefix(milestone, task))?
-            .iter()
-            .filter_map(|(n, _)| n.parse::<u32>().ok())
-            .max()
-            .unwrap_or(0)
-            + 1;
-        let ref_name = attempt_ref(milestone, task, n);
-        if !Repo::is_valid_ref_name(&ref_name) {
-            return Err(Error::bad_input(format!(
-                "task ID {task:?} cannot be used in a ref name ({ref_name})"
-            )));
-        }
-        Ok((ref_name, n))
-    }
-
     /// Merge the changes from `base` to `theirs` into `ours`, trees only.
     pub fn merge_trees(&self, base: &str, ours: &str, theirs: &str) -> Result<Merged> {
         let out = self

@@ -78,7 +78,12 @@ impl Repo {
         // fsck, not on every read. A run's status walk reads HEAD's whole
         // tree, so this is measurable at 100,000 files.
         git2::opts::strict_hash_verification(false);
-        let inner = git2::Repository::discover(dir).map_err(|e| {
+        // One search up from `dir`, as `Repository::discover` makes, but
+        // without its second: it finds the git directory, then opens it
+        // from scratch.
+        let no_ceilings: [&Path; 0] = [];
+        let flags = git2::RepositoryOpenFlags::CROSS_FS;
+        let inner = git2::Repository::open_ext(dir, flags, no_ceilings).map_err(|e| {
             if let Some(format) = objects::unsupported_format_error(dir) {
                 return format;
             }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Repo, parse_oid};
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 
 /// `refs/milestone/<name>`: every ref a milestone owns is under it.
 fn namespace(name: &str) -> String {
@@ -155,14 +155,31 @@ impl Repo {
     /// `<prefix><n>` for the first `n` above every number already used
     /// under `prefix` (from 1): a new safety ref never replaces an old one.
     pub fn next_numbered_ref(&self, prefix: &str) -> Result<String> {
-        let n = self
+        Ok(format!("{prefix}{}", self.next_number(prefix)?))
+    }
+
+    /// The next attempt ref of `task` (none is numbered higher), and its
+    /// number.
+    pub fn next_attempt_ref(&self, milestone: &str, task: &str) -> Result<(String, u32)> {
+        let n = self.next_number(&attempts_prefix(milestone, task))?;
+        let ref_name = attempt_ref(milestone, task, n);
+        if !Repo::is_valid_ref_name(&ref_name) {
+            return Err(Error::bad_input(format!(
+                "task ID {task:?} cannot be used in a ref name ({ref_name})"
+            )));
+        }
+        Ok((ref_name, n))
+    }
+
+    /// The first number above every one already used under `prefix`.
+    fn next_number(&self, prefix: &str) -> Result<u32> {
+        Ok(self
             .refs_under(prefix)?
             .iter()
             .filter_map(|(n, _)| n.parse::<u32>().ok())
             .max()
             .unwrap_or(0)
-            + 1;
-        Ok(format!("{prefix}{n}"))
+            + 1)
     }
 
     /// The next free `refs/milestone/<name>/before-undo/<n>`.

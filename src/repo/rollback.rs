@@ -122,17 +122,7 @@ impl Repo {
             .tree()
             .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
         let (changed, hidden) = scan;
-        // Hidden files the reset would delete (staged or committed by the
-        // task) are put back afterwards; untracked ones are left alone.
-        let mut keep = keep.to_vec();
-        keep.extend(hidden.committed);
-        keep.extend(
-            hidden
-                .new
-                .iter()
-                .filter(|p| !changed.is_untracked(p))
-                .cloned(),
-        );
+        let keep = with_hidden(keep, changed, &hidden);
         let kept = self.read_kept(&keep)?;
         let at_risk: Vec<&KeptFile> = kept
             .iter()
@@ -141,34 +131,11 @@ impl Repo {
         if let Some(park) = park {
             park_files(park, &at_risk)?;
         }
-        // What `target` has no file for: absent there, or a directory
-        // where the task left a file or a symbolic link.
-        let no_file_at = |p: &str| match tree.get_path(Path::new(p)) {
-            Err(_) => true,
-            Ok(e) => {
-                e.kind() == Some(git2::ObjectType::Tree)
-                    && fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
-            }
-        };
-        let doomed: Vec<&String> = changed
-            .iter()
-            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p))
-            .filter(|p| no_file_at(p))
-            .collect();
-        let mut dirs = RealDirs::default();
-        let mut removed: Vec<String> = doomed
-            .iter()
-            .map(|p| p.as_str())
-            .chain(hidden.since_checkpoint.iter().flatten().map(String::as_str))
-            .filter(|p| !is_kept(p, &keep) && !hidden.new.contains(*p) && no_file_at(p))
-            .filter(|p| {
-                fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
-                    && dirs.reach(self.root(), p)
-            })
-            .map(str::to_string)
-            .collect();
-        removed.sort();
-        removed.dedup();
+        let goes =
+            |p: &str| !is_kept(p, &keep) && !hidden.new.contains(p) && self.no_file_at(&tree, p);
+        let doomed: Vec<&String> = changed.iter().filter(|p| goes(p)).collect();
+        let since_checkpoint = hidden.since_checkpoint.iter().flatten();
+        let removed = self.removed_of(doomed.iter().copied().chain(since_checkpoint), goes);
         // The reset would leave untracked files behind (see the module
         // comment). Removing them first also clears the way for a tracked
         // file where the task put an untracked directory.
@@ -178,6 +145,40 @@ impl Repo {
         self.reset_to(&commit, changed, hidden.since_checkpoint.as_deref())?;
         self.write_kept(&kept)?;
         Ok(removed)
+    }
+
+    /// Whether `tree` (a checkpoint's) has no file at `rel`: nothing there,
+    /// or a directory where the work tree has a file or a symbolic link.
+    fn no_file_at(&self, tree: &git2::Tree<'_>, rel: &str) -> bool {
+        match tree.get_path(Path::new(rel)) {
+            Err(_) => true,
+            Ok(e) => {
+                e.kind() == Some(git2::ObjectType::Tree)
+                    && fs::symlink_metadata(self.root().join(rel)).is_ok_and(|m| !m.is_dir())
+            }
+        }
+    }
+
+    /// Which of `paths` the rollback removes (those `goes` says the
+    /// checkpoint has no file for, that are a file or a link in the work
+    /// tree through real directories), sorted, each once.
+    fn removed_of<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p String>,
+        goes: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut dirs = RealDirs::default();
+        let mut removed: Vec<String> = paths
+            .filter(|p| goes(p))
+            .filter(|p| {
+                fs::symlink_metadata(self.root().join(p)).is_ok_and(|m| !m.is_dir())
+                    && dirs.reach(self.root(), p)
+            })
+            .cloned()
+            .collect();
+        removed.sort();
+        removed.dedup();
+        removed
     }
 
     /// `git reset --hard <target>` for tracked files, done by git (libgit2's
@@ -196,46 +197,47 @@ impl Repo {
     ) -> Result<()> {
         const MAX_PATHS: usize = 1000;
         let id = target.id().to_string();
-        let reset = |args: &[&str]| -> Result<()> {
-            let out = self.git(args)?;
-            self.succeeded(out, &format!("reset to checkpoint {id}"))?;
-            Ok(())
-        };
-        // Submodules are the caller's (`submodule.rs`): their work trees
-        // are put back from what was saved, never by a recursive reset.
-        let hard = || {
-            reset(&[
-                NO_RECURSE,
-                "submodule.recurse=false",
-                "reset",
-                "-q",
-                "--hard",
-                &id,
-            ])
-        };
         let Some(since_checkpoint) = since_checkpoint else {
-            return hard();
+            return self.reset_branch("--hard", &id);
         };
         let paths = self.paths_to_restore(target, changed, since_checkpoint)?;
         // The scan leaves submodules out, so it cannot list a gitlink the
         // task changed: where there are submodules, the whole reset.
         if changed.unmerged || paths.len() > MAX_PATHS || self.root().join(".gitmodules").exists() {
-            return hard();
+            return self.reset_branch("--hard", &id);
         }
         // The branch first, with the reflog entry a hard reset writes.
-        reset(&[
+        self.reset_branch("--soft", &id)?;
+        if paths.is_empty() || self.restore_from(&id, &paths)? {
+            return Ok(());
+        }
+        // Sparse checkouts and the like: the whole reset does what restore
+        // would not.
+        self.reset_branch("--hard", &id)
+    }
+
+    /// `git reset -q <mode> <id>`. Submodules are the caller's
+    /// (`submodule.rs`): their work trees are put back from what was
+    /// saved, never by a recursive reset.
+    fn reset_branch(&self, mode: &str, id: &str) -> Result<()> {
+        let args = [
             NO_RECURSE,
             "submodule.recurse=false",
             "reset",
             "-q",
-            "--soft",
-            &id,
-        ])?;
-        if paths.is_empty() {
-            return Ok(());
-        }
+            mode,
+            id,
+        ];
+        let out = self.git(&args)?;
+        self.succeeded(out, &format!("reset to checkpoint {id}"))?;
+        Ok(())
+    }
+
+    /// `git restore` of `paths` in the index and the work tree from commit
+    /// `id`; whether git did it.
+    fn restore_from(&self, id: &str, paths: &[String]) -> Result<bool> {
         let mut input = Vec::new();
-        for p in &paths {
+        for p in paths {
             input.extend_from_slice(p.as_bytes());
             input.push(0);
         }
@@ -255,12 +257,7 @@ impl Repo {
             ],
             &input,
         )?;
-        if out.status.success() {
-            return Ok(());
-        }
-        // Sparse checkouts and the like: the whole reset does what restore
-        // would not.
-        hard()
+        Ok(out.status.success())
     }
 
     /// The tracked paths that may differ from `target` in the index or the
@@ -357,11 +354,7 @@ impl Repo {
         let Ok(index) = fs::read(park.join(PARK_INDEX)) else {
             return Ok(());
         };
-        let tree = self
-            .inner
-            .find_commit(parse_oid(target)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of checkpoint {target}"))?;
+        let tree = self.checkpoint_tree(target)?;
         let fields: Vec<&[u8]> = index.split(|b| *b == 0).collect();
         let mut parked = Vec::new();
         for (i, pair) in fields.chunks_exact(2).enumerate() {
@@ -541,6 +534,22 @@ impl RealDirs {
         }
         true
     }
+}
+
+/// `keep`, and the hidden files the reset would delete (staged or
+/// committed by the task), which are put back afterwards; untracked ones
+/// are left alone.
+fn with_hidden(keep: &[String], changed: &Changed, hidden: &Hidden) -> Vec<String> {
+    let mut keep = keep.to_vec();
+    keep.extend(hidden.committed.iter().cloned());
+    keep.extend(
+        hidden
+            .new
+            .iter()
+            .filter(|p| !changed.is_untracked(p))
+            .cloned(),
+    );
+    keep
 }
 
 /// Whether `path` is one of `keep`, or inside one of its directories (an

@@ -65,19 +65,7 @@ impl Repo {
             .and_then(|h| h.peel_to_commit())
             .context("cannot read the commit HEAD points at")?;
         let base = head.tree().context("cannot read the tree HEAD points at")?;
-        let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (rel, found) in files.iter().zip(self.hash_files(files, &base)?) {
-            match found {
-                Some((blob, mode)) => upserts.push((*rel, blob, mode)),
-                None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
-                None => {}
-            }
-        }
-        let oid = self.update_tree(&base, upserts, removals)?;
-        let tree = self
-            .inner
-            .find_tree(oid)
-            .with_context(|| format!("cannot read tree {oid}"))?;
+        let tree = self.with_files(&base, files)?;
         self.commit_on_head(ref_name, message, &tree, &head)
     }
 
@@ -125,12 +113,7 @@ impl Repo {
     pub fn unsaved_files(&self, rels: &[&str], versions: &[&str]) -> Result<Vec<String>> {
         let mut trees = Vec::new();
         for v in versions {
-            let tree = self
-                .inner
-                .find_commit(parse_oid(v)?)
-                .and_then(|c| c.tree())
-                .with_context(|| format!("cannot read the tree of {v}"))?;
-            trees.push(tree);
+            trees.push(self.tree_at(v)?);
         }
         let Some(base) = trees.first() else {
             return Ok(rels.iter().map(|r| r.to_string()).collect());
@@ -156,11 +139,7 @@ impl Repo {
         commit: &str,
         paths: impl Iterator<Item = &'p str>,
     ) -> Result<HashSet<String>> {
-        let tree = self
-            .inner
-            .find_commit(parse_oid(commit)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of {commit}"))?;
+        let tree = self.tree_at(commit)?;
         Ok(paths
             .filter(|p| tree.get_path(Path::new(p)).is_ok())
             .map(str::to_string)
@@ -170,13 +149,7 @@ impl Repo {
     /// The paths whose entries differ between the trees of commits `a` and
     /// `b` (both sides of a rename); names that are not UTF-8 are left out.
     pub fn paths_between(&self, a: &str, b: &str) -> Result<Vec<String>> {
-        let tree = |c: &str| {
-            self.inner
-                .find_commit(parse_oid(c)?)
-                .and_then(|c| c.tree())
-                .with_context(|| format!("cannot read the tree of {c}"))
-        };
-        let (ta, tb) = (tree(a)?, tree(b)?);
+        let (ta, tb) = (self.tree_at(a)?, self.tree_at(b)?);
         if ta.id() == tb.id() {
             return Ok(Vec::new());
         }
@@ -220,15 +193,21 @@ impl Repo {
             })
             .map(String::as_str)
             .collect();
+        self.with_files(&base, &rels)
+    }
+
+    /// `base` with each of `rels` as the work tree has it: hashed, or taken
+    /// out where the work tree has no file.
+    fn with_files(&self, base: &git2::Tree<'_>, rels: &[&str]) -> Result<git2::Tree<'_>> {
         let (mut upserts, mut removals) = (Vec::new(), Vec::new());
-        for (rel, found) in rels.iter().zip(self.hash_files(&rels, &base)?) {
+        for (rel, found) in rels.iter().zip(self.hash_files(rels, base)?) {
             match found {
                 Some((blob, mode)) => upserts.push((*rel, blob, mode)),
                 None if base.get_path(Path::new(rel)).is_ok() => removals.push(*rel),
                 None => {}
             }
         }
-        let oid = self.update_tree(&base, upserts, removals)?;
+        let oid = self.update_tree(base, upserts, removals)?;
         self.inner
             .find_tree(oid)
             .with_context(|| format!("cannot read tree {oid}"))

@@ -30,11 +30,7 @@ impl Repo {
         if !self.root().join(".gitmodules").exists() {
             return Ok(Vec::new());
         }
-        let tree = self
-            .inner
-            .find_commit(super::parse_oid(checkpoint)?)
-            .and_then(|c| c.tree())
-            .with_context(|| format!("cannot read the tree of checkpoint {checkpoint}"))?;
+        let tree = self.checkpoint_tree(checkpoint)?;
         let subs = self
             .inner
             .submodules()

@@ -1,13 +1,31 @@
-//! Trees written from a base tree and a list of changed paths, without an
-//! index: a checkpoint from what `git diff-index --cached` lists after
-//! staging, and a failed attempt saved before a rollback.
+//! Trees: a commit's read, and trees written from a base tree and a list
+//! of changed paths, without an index: a checkpoint from what `git
+//! diff-index --cached` lists after staging, and a failed attempt saved
+//! before a rollback.
 
 use git2::{FileMode, Oid};
 
-use super::Repo;
+use super::{Repo, parse_oid};
 use crate::error::{Context, Result};
 
 impl Repo {
+    /// The tree of commit `oid`.
+    pub(super) fn tree_at(&self, oid: &str) -> Result<git2::Tree<'_>> {
+        self.tree_named(oid, || oid.to_string())
+    }
+
+    /// The tree of checkpoint `oid` (so its errors say).
+    pub(super) fn checkpoint_tree(&self, oid: &str) -> Result<git2::Tree<'_>> {
+        self.tree_named(oid, || format!("checkpoint {oid}"))
+    }
+
+    fn tree_named(&self, oid: &str, named: impl FnOnce() -> String) -> Result<git2::Tree<'_>> {
+        self.inner
+            .find_commit(parse_oid(oid)?)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of {}", named()))
+    }
+
     /// `base` with each of `upserts` (path, blob, mode) written in and each
     /// of `removals` taken out; directories left empty go too.
     pub(super) fn update_tree(

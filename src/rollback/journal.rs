@@ -133,30 +133,69 @@ pub fn unpark_done(git_dir: &Path, name: &str) -> Result<()> {
     }
 }
 
+/// A rollback, or an undo, of a milestone that was stopped half way: its
+/// journal record still says it is under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfinished {
+    /// A rollback stopped after it saved the attempt's work in this ref.
+    Rollback { saved_ref: String },
+    /// `rollback --undo` stopped while it put the work back.
+    Undo,
+}
+
+impl Unfinished {
+    /// The unfinished rollback or undo of `name`, if any.
+    pub fn of(git_dir: &Path, name: &str) -> Result<Option<Unfinished>> {
+        Ok(read(git_dir, name)?.and_then(|record| match record.phase {
+            Phase::Done => None,
+            Phase::Restoring => Some(Unfinished::Rollback {
+                saved_ref: record.saved_ref,
+            }),
+            Phase::Undoing => Some(Unfinished::Undo),
+        }))
+    }
+
+    /// What did not finish.
+    pub fn what(&self, name: &str) -> String {
+        match self {
+            Unfinished::Rollback { .. } => format!(
+                "the last rollback of {name} did not finish; the work tree is half restored"
+            ),
+            Unfinished::Undo => format!("the last `{}` did not finish", undo_command(name)),
+        }
+    }
+
+    /// What to do about it, with the commands.
+    pub fn next(&self, name: &str) -> String {
+        let quoted = crate::ui::text::quote(name);
+        match self {
+            Unfinished::Rollback { saved_ref } => format!(
+                "its work is saved in {saved_ref}; finish the rollback with \
+                 `git milestone rollback {quoted}`, or bring the work back with `{}`",
+                undo_command(name)
+            ),
+            Unfinished::Undo => format!("finish it with `{}`", undo_command(name)),
+        }
+    }
+
+    /// The refusal of a command that must not run while it is unfinished.
+    pub fn refusal(&self, name: &str) -> Error {
+        Error::refused(self.what(name)).hint(self.next(name))
+    }
+}
+
+/// `git milestone rollback <name> --undo`.
+fn undo_command(name: &str) -> String {
+    crate::ui::text::command_line(&["git", "milestone", "rollback", name, "--undo"])
+}
+
 /// Refuse to start a run while a rollback (or an undo) of `name` is
 /// unfinished: its work tree is half restored, and a retry would take it
 /// for the task's work.
 pub fn refuse_unfinished(git_dir: &Path, name: &str) -> Result<()> {
-    let Some(record) = read(git_dir, name)? else {
-        return Ok(());
-    };
-    let quoted = crate::ui::text::quote(name);
-    match record.phase {
-        Phase::Done => Ok(()),
-        Phase::Restoring => Err(Error::refused(format!(
-            "the last rollback of {name} did not finish; the work tree is half restored"
-        ))
-        .hint(format!(
-            "its work is saved in {}; finish the rollback with `git milestone rollback {quoted}`, \
-             or bring the work back with `git milestone rollback {quoted} --undo`",
-            record.saved_ref
-        ))),
-        Phase::Undoing => Err(Error::refused(format!(
-            "the last `git milestone rollback {name} --undo` did not finish"
-        ))
-        .hint(format!(
-            "finish it with `git milestone rollback {quoted} --undo`"
-        ))),
+    match Unfinished::of(git_dir, name)? {
+        Some(unfinished) => Err(unfinished.refusal(name)),
+        None => Ok(()),
     }
 }
 
@@ -172,6 +211,18 @@ mod tests {
         assert_eq!(r.phase, Phase::Done);
         assert_eq!(r.from, None);
         assert!(r.kept.is_empty() && r.also_saved.is_empty());
+    }
+
+    #[test]
+    fn an_unfinished_undo_is_named_by_a_command_that_works() {
+        assert_eq!(
+            Unfinished::Undo.what("Phase 2"),
+            "the last `git milestone rollback 'Phase 2' --undo` did not finish"
+        );
+        assert_eq!(
+            Unfinished::Undo.next("Phase 2"),
+            "finish it with `git milestone rollback 'Phase 2' --undo`"
+        );
     }
 
     #[test]

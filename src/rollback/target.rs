@@ -33,11 +33,17 @@ pub(super) fn resolve_target(
             quote(name)
         )));
     };
-    let label = match checkpoints.iter().find(|(_, o)| *o == target) {
+    let label = checkpoint_label(checkpoints, &target);
+    Ok((target, label))
+}
+
+/// How messages name commit `target`: the checkpoint of its task, else
+/// the commit the run started from.
+pub(super) fn checkpoint_label(checkpoints: &[(String, String)], target: &str) -> String {
+    match checkpoints.iter().find(|(_, o)| *o == target) {
         Some((id, _)) => format!("the checkpoint of {id}"),
         None => "the commit the run started from".to_string(),
-    };
-    Ok((target, label))
+    }
 }
 
 /// The checkpoint of the task the user typed (`--to`): its ID as written,

@@ -14,7 +14,7 @@ use crate::repo::{Repo, refs};
 use crate::runner::signals;
 use crate::state;
 use crate::ui::text::signal_name;
-use crate::ui::text::{clean, count, list, quote};
+use crate::ui::text::{clean, command_line, count, list, quote};
 
 /// What `--undo` did.
 #[derive(Debug, Clone)]
@@ -29,6 +29,11 @@ pub struct Undone {
     pub before_undo: Vec<String>,
     /// What this undo saved there before replacing it.
     pub replaced: Replaced,
+    /// This finished an undo that had been stopped half way.
+    pub finished_stopped: bool,
+    /// A signal that arrived once the work was being put back: the undo
+    /// finished first.
+    pub interrupted: Option<i32>,
 }
 
 /// What an undo takes away that no other commit holds.
@@ -45,26 +50,36 @@ impl Replaced {
         self.commits.is_empty() && self.files.is_empty()
     }
 
-    /// `1 commit (abc1234 fix) off the branch and overwrite notes.txt`.
+    /// `take 1 commit off the branch (abc1234 fix) and overwrite notes.txt`.
     fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.commits.is_empty() {
-            let shown: Vec<String> = self
-                .commits
-                .iter()
-                .map(|c| format!("{} {}", short(&c.oid), clean(&c.summary)))
-                .collect();
             parts.push(format!(
                 "take {} off the branch ({})",
                 count(self.commits.len(), "commit"),
-                list(&shown, 5)
+                self.commits_listed()
             ));
         }
         if !self.files.is_empty() {
-            let shown: Vec<String> = self.files.iter().map(|f| clean(f).into_owned()).collect();
-            parts.push(format!("overwrite {}", list(&shown, 5)));
+            parts.push(format!("overwrite {}", self.files_listed(5)));
         }
         parts.join(" and ")
+    }
+
+    /// The commits, as `abc1234 fix`, five at most.
+    pub fn commits_listed(&self) -> String {
+        let shown: Vec<String> = self
+            .commits
+            .iter()
+            .map(|c| format!("{} {}", short(&c.oid), clean(&c.summary)))
+            .collect();
+        list(&shown, 5)
+    }
+
+    /// The files, `max` at most.
+    pub fn files_listed(&self, max: usize) -> String {
+        let shown: Vec<String> = self.files.iter().map(|f| clean(f).into_owned()).collect();
+        list(&shown, max)
     }
 }
 
@@ -107,12 +122,7 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     if !force {
         refuse_to_replace(repo, name, &record, (&head, moved), &replaced)?;
     }
-    if let Some(sig) = signals::pending() {
-        return Err(Error::interrupted(format!(
-            "the undo of {name}'s rollback was stopped by {} before it changed anything",
-            signal_name(sig)
-        )));
-    }
+    stop_if_signalled(name, force)?;
     if !replaced.is_empty() {
         record
             .before_undo
@@ -123,7 +133,27 @@ pub fn undo(repo: &Repo, milestone: &str, force: bool) -> Result<Undone> {
     journal::write(repo.git_dir(), name, &record)?;
     repo.restore_saved(&saved)?;
     super::submodules::undo(repo, &repo.commit_message(&saved)?)?;
-    finish(repo, name, record, replaced)
+    let mut done = finish(repo, name, record, replaced)?;
+    done.finished_stopped = resuming;
+    Ok(done)
+}
+
+/// Ctrl-C or SIGTERM before the undo changed anything: stop, and give
+/// the command again (`--force` kept).
+fn stop_if_signalled(name: &str, force: bool) -> Result<()> {
+    let Some(sig) = signals::pending() else {
+        return Ok(());
+    };
+    let mut again = vec!["git", "milestone", "rollback", name, "--undo"];
+    again.extend(force.then_some("--force"));
+    Err(Error::interrupted(format!(
+        "the undo of {name}'s rollback was stopped by {} before it changed anything",
+        signal_name(sig)
+    ))
+    .hint(format!(
+        "bring the work back with `{}`",
+        command_line(&again)
+    )))
 }
 
 /// After the restore: the attempt's files are its task's again, the
@@ -149,6 +179,8 @@ fn finish(repo: &Repo, name: &str, record: Record, replaced: Replaced) -> Result
         also_saved: record.also_saved,
         before_undo: record.before_undo,
         replaced,
+        finished_stopped: false,
+        interrupted: signals::pending(),
     })
 }
 

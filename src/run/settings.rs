@@ -153,57 +153,79 @@ pub fn resolve(repo: &Repo, key: &str, given: Given<'_>) -> Result<Resolved> {
         (None, None) => None,
     };
     let runner = pick_runner(repo, &given, &saved, &mut reuse)?;
-    let tag = given.tag || saved.tag;
-    if tag && !given.tag {
-        reuse("--tag", None);
-    }
-    let timeout = given.timeout.map(str::to_string).or_else(|| {
-        let t = saved.timeout.clone()?;
-        reuse("--timeout", Some(&t));
-        Some(t)
-    });
-    let on_failure = given.on_failure.map(str::to_string).or_else(|| {
-        let p = saved.on_failure.clone()?;
-        reuse("--on-failure", Some(&p));
-        Some(p)
-    });
-    let jobs = given.jobs.or_else(|| {
-        let n = saved.jobs?;
-        reuse("--jobs", Some(&n.to_string()));
-        Some(n)
-    });
+    let flags = RunFlags::resolve(&given, &saved, &mut reuse);
     let (tasks, recorded) = task_settings(repo, &given, &saved, &mut reuse)?;
     let flag = runner.as_ref().filter(|r| r.source.is_flag());
     let settings = Settings {
         version: VERSION,
-        plan: None,
+        plan: saved.plan.filter(|_| given.plan.is_none()),
         runner: flag
             .filter(|r| r.agent.is_none())
             .map(|r| r.command.clone()),
         agent: flag.and_then(|r| r.agent).map(|a| a.name().to_string()),
-        tag,
-        timeout: timeout.clone(),
-        on_failure: on_failure.clone(),
-        jobs,
+        tag: flags.tag,
+        timeout: flags.timeout.clone(),
+        on_failure: flags.on_failure.clone(),
+        jobs: flags.jobs,
         ..recorded
     };
     Ok(Resolved {
         plan,
         runner,
-        tag,
-        timeout: timeout
+        tag: flags.tag,
+        timeout: flags
+            .timeout
             .as_deref()
             .map(crate::runner::parse_duration)
             .transpose()?,
-        policy: config::policy(repo, on_failure.as_deref())?,
-        settings: Settings {
-            plan: saved.plan.filter(|_| given.plan.is_none()),
-            ..settings
-        },
+        policy: config::policy(repo, flags.on_failure.as_deref())?,
+        settings,
         reused,
         tasks,
-        jobs,
+        jobs: flags.jobs,
     })
+}
+
+/// `--tag`, `--timeout`, `--on-failure` and `--jobs`: given, else the
+/// earlier run's (noted in `reuse`), as typed.
+struct RunFlags {
+    tag: bool,
+    timeout: Option<String>,
+    on_failure: Option<String>,
+    jobs: Option<u32>,
+}
+
+impl RunFlags {
+    fn resolve(
+        given: &Given<'_>,
+        saved: &Settings,
+        reuse: &mut impl FnMut(&str, Option<&str>),
+    ) -> RunFlags {
+        let tag = given.tag || saved.tag;
+        if tag && !given.tag {
+            reuse("--tag", None);
+        }
+        let mut given_or_saved = |flag: &str, given: Option<&str>, saved: &Option<String>| {
+            given.map(str::to_string).or_else(|| {
+                let v = saved.clone()?;
+                reuse(flag, Some(&v));
+                Some(v)
+            })
+        };
+        let timeout = given_or_saved("--timeout", given.timeout, &saved.timeout);
+        let on_failure = given_or_saved("--on-failure", given.on_failure, &saved.on_failure);
+        let jobs = given.jobs.or_else(|| {
+            let n = saved.jobs?;
+            reuse("--jobs", Some(&n.to_string()));
+            Some(n)
+        });
+        RunFlags {
+            tag,
+            timeout,
+            on_failure,
+            jobs,
+        }
+    }
 }
 
 /// What runs each task: `--runner` or `--agent`, else the earlier run's,
@@ -259,32 +281,7 @@ fn task_settings(
     saved: &Settings,
     reuse: &mut impl FnMut(&str, Option<&str>),
 ) -> Result<(TaskSettings, Settings)> {
-    let rec = Settings {
-        agent_args: if given.agent_args.is_empty() {
-            saved.agent_args.clone()
-        } else {
-            given.agent_args.to_vec()
-        },
-        prompt_file: match (given.prompt_file, &saved.prompt_file) {
-            (Some(p), _) => Some(given.cwd.join(p).to_string_lossy().into_owned()),
-            (None, saved) => saved.clone(),
-        },
-        verify: if given.verify.is_empty() {
-            saved.verify.clone()
-        } else {
-            given.verify.to_vec()
-        },
-        allow_empty: given.allow_empty || saved.allow_empty,
-        max_cost: given
-            .max_cost
-            .map(str::to_string)
-            .or(saved.max_cost.clone()),
-        max_tokens: given
-            .max_tokens
-            .map(str::to_string)
-            .or(saved.max_tokens.clone()),
-        ..Settings::default()
-    };
+    let rec = task_flags(given, saved);
     if given.agent_args.is_empty() && !rec.agent_args.is_empty() {
         reuse("--", Some(&rec.agent_args.join(" ")));
     }
@@ -317,6 +314,33 @@ fn task_settings(
         max_tokens,
     };
     Ok((tasks, rec))
+}
+
+/// The agent's arguments, the prompt file, the checks and the budget as
+/// the run records them: given, else the earlier run's.
+fn task_flags(given: &Given<'_>, saved: &Settings) -> Settings {
+    let given_or_saved = |given: &[String], saved: &[String]| match given.is_empty() {
+        true => saved.to_vec(),
+        false => given.to_vec(),
+    };
+    Settings {
+        agent_args: given_or_saved(given.agent_args, &saved.agent_args),
+        prompt_file: match (given.prompt_file, &saved.prompt_file) {
+            (Some(p), _) => Some(given.cwd.join(p).to_string_lossy().into_owned()),
+            (None, saved) => saved.clone(),
+        },
+        verify: given_or_saved(given.verify, &saved.verify),
+        allow_empty: given.allow_empty || saved.allow_empty,
+        max_cost: given
+            .max_cost
+            .map(str::to_string)
+            .or(saved.max_cost.clone()),
+        max_tokens: given
+            .max_tokens
+            .map(str::to_string)
+            .or(saved.max_tokens.clone()),
+        ..Settings::default()
+    }
 }
 
 /// `--prompt-file`'s template, else `milestone.prompt`'s, else none (the

@@ -107,16 +107,7 @@ pub fn render_unbroken(
     if target.color {
         table.enforce_styling();
     }
-    match target.width {
-        Some(w) => {
-            table
-                .set_width(w)
-                .set_content_arrangement(ContentArrangement::Dynamic);
-        }
-        None => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    fit(&mut table, target.width);
     table.set_header(headers.iter().map(TableCell::new));
     for row in rows {
         table.add_row(row.iter().map(|c| styled(c, target.color)));
@@ -147,7 +138,17 @@ pub fn render_boxed(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> Str
         table.load_style(comfy_table::presets::ASCII_FULL_CONDENSED);
         table.force_no_tty();
     }
-    match target.width {
+    fit(&mut table, target.width);
+    for row in rows {
+        table.add_row(row.iter().map(|c| styled(c, target.color)));
+    }
+    keep_words_whole(&mut table, headers, rows, target.width, |_| false);
+    table.to_string()
+}
+
+/// Fit `table` to `width`, when there is one to fit to.
+fn fit(table: &mut Table, width: Option<u16>) {
+    match width {
         Some(w) => {
             table
                 .set_width(w)
@@ -158,11 +159,6 @@ pub fn render_boxed(headers: &[&str], rows: &[Vec<Cell>], target: Target) -> Str
             table.set_content_arrangement(ContentArrangement::Disabled);
         }
     }
-    for row in rows {
-        table.add_row(row.iter().map(|c| styled(c, target.color)));
-    }
-    keep_words_whole(&mut table, headers, rows, target.width, |_| false);
-    table.to_string()
 }
 
 /// No header word, and no short word a reader takes in at a glance or

@@ -242,12 +242,27 @@ fn command(
             .arg(super::bin());
         cmd
     };
+    let printed = |name: &str| Stdio::from(File::create(t.home.path().join(name)).unwrap());
     cmd.args(args)
         .env("PATH", std::env::join_paths(path).unwrap())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(printed(STDOUT))
+        .stderr(printed(STDERR));
     cmd
+}
+
+/// Where the command's standard output and error go, in HOME.
+const STDOUT: &str = "stop-stdout";
+const STDERR: &str = "stop-stderr";
+
+/// What the command [`stop_at`] stopped printed, and its exit code.
+pub fn printed(t: &TestRepo, stopped: &Stopped) -> super::Run {
+    let read = |name: &str| std::fs::read_to_string(t.home.path().join(name)).unwrap();
+    super::Run {
+        code: stopped.code,
+        stdout: read(STDOUT),
+        stderr: read(STDERR),
+    }
 }
 
 /// Lines of an strace log that are calls of `name`.

@@ -158,7 +158,7 @@ pub(super) fn next_step(r: &Report, live: Option<&LiveRun>) -> Option<String> {
     })
 }
 
-fn capitalized(s: &str) -> String {
+pub(super) fn capitalized(s: &str) -> String {
     let mut chars = s.chars();
     chars
         .next()
