@@ -330,42 +330,7 @@ fn a_failure_answered_retry_runs_the_task_again_and_its_checkpoint_takes_both_at
     Starting T3 [3/3] Create T3.txt
     checkpoint [OID] T3 [3/3] in [DURATION]
     ");
-    assert_eq!(
-        f.states(),
-        (
-            rows(&[
-                ("T1", TaskState::Done, 1),
-                ("T2", TaskState::Done, 2),
-                ("T3", TaskState::Done, 1)
-            ]),
-            RunState::Completed
-        )
-    );
-    assert_eq!(
-        f.history(),
-        [
-            "M1 T3: Create T3.txt",
-            "M1 T2: Create T2.txt",
-            "M1 T1: Create T1.txt",
-            "initial"
-        ]
-    );
-    assert_eq!(
-        f.files(),
-        [
-            ".milestone_bundles/M1/status.json",
-            "T1.txt",
-            "T2.partial",
-            "T2.txt",
-            "T3.txt",
-            "plan.md"
-        ]
-    );
-    assert_eq!(
-        f.changed_by("HEAD~1"),
-        ".milestone_bundles/M1/status.json\nT2.partial\nT2.txt\nplan.md\n",
-        "T2's checkpoint"
-    );
+    assert_t2_took_two_attempts_all_done(&f);
     assert_eq!(
         common::inspect::porcelain(&f.t),
         "?? draft.txt\n?? notes.txt\n",
@@ -475,42 +440,7 @@ fn a_run_resumed_after_a_stop_continues_on_top_of_the_failed_attempt() {
     Starting T3 [3/3] Create T3.txt
     checkpoint [OID] T3 [3/3] in [DURATION]
     ");
-    assert_eq!(
-        f.states(),
-        (
-            rows(&[
-                ("T1", TaskState::Done, 1),
-                ("T2", TaskState::Done, 2),
-                ("T3", TaskState::Done, 1)
-            ]),
-            RunState::Completed
-        )
-    );
-    assert_eq!(
-        f.history(),
-        [
-            "M1 T3: Create T3.txt",
-            "M1 T2: Create T2.txt",
-            "M1 T1: Create T1.txt",
-            "initial"
-        ]
-    );
-    assert_eq!(
-        f.files(),
-        [
-            ".milestone_bundles/M1/status.json",
-            "T1.txt",
-            "T2.partial",
-            "T2.txt",
-            "T3.txt",
-            "plan.md"
-        ]
-    );
-    assert_eq!(
-        f.changed_by("HEAD~1"),
-        ".milestone_bundles/M1/status.json\nT2.partial\nT2.txt\nplan.md\n",
-        "T2's checkpoint"
-    );
+    assert_t2_took_two_attempts_all_done(&f);
     assert_eq!(common::inspect::porcelain(&f.t), "?? notes.txt\n");
 }
 
@@ -565,5 +495,47 @@ fn a_signal_during_a_task_records_it_interrupted_and_a_resume_runs_it_again() {
             "M1 T1: Create T1.txt",
             "initial"
         ]
+    );
+}
+
+/// The end both ways of running T2 twice reach (a retry in the run, a
+/// resume after a stop): every task done, T2 on its second attempt, and
+/// T2's checkpoint holding both attempts' files.
+fn assert_t2_took_two_attempts_all_done(f: &Fixture) {
+    assert_eq!(
+        f.states(),
+        (
+            rows(&[
+                ("T1", TaskState::Done, 1),
+                ("T2", TaskState::Done, 2),
+                ("T3", TaskState::Done, 1)
+            ]),
+            RunState::Completed
+        )
+    );
+    assert_eq!(
+        f.history(),
+        [
+            "M1 T3: Create T3.txt",
+            "M1 T2: Create T2.txt",
+            "M1 T1: Create T1.txt",
+            "initial"
+        ]
+    );
+    assert_eq!(
+        f.files(),
+        [
+            ".milestone_bundles/M1/status.json",
+            "T1.txt",
+            "T2.partial",
+            "T2.txt",
+            "T3.txt",
+            "plan.md"
+        ]
+    );
+    assert_eq!(
+        f.changed_by("HEAD~1"),
+        ".milestone_bundles/M1/status.json\nT2.partial\nT2.txt\nplan.md\n",
+        "T2's checkpoint"
     );
 }
