@@ -669,21 +669,27 @@ fn git_config_sets_the_jobs() {
     );
 }
 
+/// A runner that writes `<ID>.txt`, and fails (exit 3, "not yet") the
+/// first time it runs task `id`.
+fn fails_once(t: &TestRepo, id: &str) -> std::path::PathBuf {
+    let dir = t.home.path().display().to_string();
+    script(
+        t,
+        "flaky.sh",
+        &format!(
+            "echo \"$1\" > \"$1.txt\"\n\
+             if [ \"$1\" = {id} ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; echo 'not yet'; exit 3; fi"
+        ),
+    )
+}
+
 #[test]
 fn a_failed_task_the_policy_retries_runs_again_from_the_new_head() {
     let t = TestRepo::with_files(&[(
         "plan.md",
         "# M1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n",
     )]);
-    let dir = t.home.path().display().to_string();
-    let flaky = script(
-        &t,
-        "flaky.sh",
-        &format!(
-            "echo \"$1\" > \"$1.txt\"\n\
-             if [ \"$1\" = T002 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; echo 'not yet'; exit 3; fi"
-        ),
-    );
+    let flaky = fails_once(&t, "T002");
     let out = run_m1(
         &t,
         &flaky,
@@ -1152,15 +1158,7 @@ fn numbered_tasks_are_named_by_their_label_and_a_retry_by_its_attempt() {
         "plan.md",
         "# M1\n\n## Task 1: One\n\nwork\n\n## Task 2: Two\n\nwork\n",
     )]);
-    let dir = t.home.path().display().to_string();
-    let flaky = script(
-        &t,
-        "flaky.sh",
-        &format!(
-            "echo \"$1\" > \"$1.txt\"\n\
-             if [ \"$1\" = 2 ] && [ ! -e '{dir}/failed-once' ]; then touch '{dir}/failed-once'; exit 3; fi"
-        ),
-    );
+    let flaky = fails_once(&t, "2");
     let out = run_m1(
         &t,
         &flaky,
